@@ -1,0 +1,23 @@
+# panneuro: learning to learn across primate species and brain regions.
+# Regenerates every figure of the paper from the raw BIDS dataset; see README.md.
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/behaviour.smk"
+include: "workflow/rules/ephys.smk"
+include: "workflow/rules/ecog.smk"
+include: "workflow/rules/decoding.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"]),
+        "results/qc/bids_validation.json",
+    default_target: True

@@ -1,0 +1,1 @@
+"""ecog stage of panneuro."""

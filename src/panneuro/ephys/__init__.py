@@ -1,0 +1,1 @@
+"""ephys stage of panneuro."""

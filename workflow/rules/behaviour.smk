@@ -1,0 +1,1 @@
+# behaviour stage: rules are added by the stage's owner.

@@ -1,0 +1,1 @@
+# decoding stage: rules are added by the stage's owner.

@@ -1,0 +1,1 @@
+# ecog stage: rules are added by the stage's owner.

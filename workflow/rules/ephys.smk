@@ -1,0 +1,1 @@
+# ephys stage: rules are added by the stage's owner.

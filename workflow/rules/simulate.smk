@@ -1,0 +1,1 @@
+# simulate stage: rules are added by the stage's owner.
