@@ -1,0 +1,302 @@
+"""Simulate the whole study from one seed: the embedded, ground-truth default dataset.
+
+The sample sheet says which sessions and recordings exist; the size preset says how long they
+are; the seed makes every draw. The raw dataset is written as BIDS and saved as a DataLad
+dataset; the ground truth (agent parameters, spike trains, planted tuning and effects) is
+written beside it, outside the BIDS tree the pipeline reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from panneuro.io.tables import write_json, write_tsv
+from panneuro.seeding import derived_seed, rng_for
+from panneuro.simulate.bids import SPECIES, write_dataset_files, write_nwb_ieeg_sidecars
+from panneuro.simulate.task import TRIALS_PER_PROBLEM, build_events
+
+RECORDING_DATATYPES = ("array", "microwire", "ecog")
+#: Fixed acquisition date of every simulated session: the simulation has no real date, and a
+#: fixed one keeps the files byte-identical.
+SESSION_START = dt.datetime(2000, 1, 1, 9, 0, 0, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class SessionPlan:
+    """One simulated session: which problems it holds and whether it has recordings."""
+
+    subject: str
+    session: str
+    species: str
+    problems: np.ndarray
+    recorded: bool
+
+
+def plan_sessions(samples: pd.DataFrame, size: Mapping[str, Any]) -> list[SessionPlan]:
+    """Decide the problems of every session of every subject.
+
+    Sessions with a recording hold ``recorded_problems`` problems, others
+    ``problems_per_session``; problem numbers run on across a subject's sessions in session
+    order, so the agent keeps learning from one session to the next.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet (one row per raw file).
+    size : mapping
+        The size preset (``config["sizes"][config["size"]]``).
+
+    Returns
+    -------
+    list of SessionPlan
+        In subject then session order.
+    """
+    plans = []
+    for subject, rows in samples.groupby("subject", sort=True):
+        next_problem = 1
+        for session, session_rows in rows.groupby("session", sort=True):
+            if "beh" not in set(session_rows["datatype"]):
+                raise ValueError(
+                    f"sample sheet: sub-{subject} ses-{session} has no 'beh' row; every "
+                    "session needs its trial table (events.tsv)."
+                )
+            recorded = bool(session_rows["datatype"].isin(RECORDING_DATATYPES).any())
+            n = int(size["recorded_problems"] if recorded else size["problems_per_session"])
+            plans.append(
+                SessionPlan(
+                    subject=str(subject),
+                    session=str(session),
+                    species=str(session_rows["species"].iloc[0]),
+                    problems=np.arange(next_problem, next_problem + n),
+                    recorded=recorded,
+                )
+            )
+            next_problem += n
+    return plans
+
+
+def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict[str, list[str]]:
+    """List the files :func:`simulate_study` writes (the simulate rule's outputs).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet.
+    raw_root, gt_root : str
+        The raw dataset and ground-truth directories.
+
+    Returns
+    -------
+    dict
+        ``raw``: the dataset description and every raw file of the sheet; ``truth``: the
+        agent parameters of each subject, the spike trains and tuning of each probe and the
+        planted effects of each ECoG session.
+    """
+    raw = [f"{raw_root}/dataset_description.json"]
+    raw += [f"{raw_root}/{path}" for path in samples["path"]]
+    truth = [f"{gt_root}/sub-{s}/sub-{s}_agent.json" for s in sorted(set(samples["subject"]))]
+    for row in samples.itertuples(index=False):
+        prefix = f"{gt_root}/sub-{row.subject}/ses-{row.session}/sub-{row.subject}_ses-{row.session}"
+        if row.datatype in ("array", "microwire"):
+            truth += [f"{prefix}_acq-{row.probe}_spikes.npz", f"{prefix}_acq-{row.probe}_units.tsv"]
+        elif row.datatype == "ecog":
+            truth.append(f"{prefix}_ecog-truth.json")
+    return {"raw": raw, "truth": truth}
+
+
+def simulate_study(
+    samples: pd.DataFrame,
+    *,
+    seed: int,
+    size: Mapping[str, Any],
+    simulation: Mapping[str, Any],
+    raw_root: Path,
+    gt_root: Path,
+) -> None:
+    """Simulate every session of the sample sheet and write the raw dataset and ground truth.
+
+    Everything is first written into temporary directories beside the targets, the raw one is
+    saved as a DataLad dataset, and both are then renamed into place: a crash leaves the old
+    dataset (or nothing), never a half-written one.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet.
+    seed : int
+        The project seed (``config["seed"]``).
+    size : mapping
+        The size preset (``config["sizes"][config["size"]]``).
+    simulation : mapping
+        The ``simulation`` block of the config (agents, sampling rates, planted effects).
+    raw_root, gt_root : pathlib.Path
+        Where the raw BIDS dataset and the ground truth go.
+    """
+    from panneuro.behaviour.model import LearningSetParams, simulate_agent
+
+    seed = int(seed)
+    sim = simulation
+    raw_tmp = _fresh_dir(raw_root.parent / f".{raw_root.name}.tmp")
+    gt_tmp = _fresh_dir(gt_root.parent / f".{gt_root.name}.tmp")
+
+    plans = plan_sessions(samples, size)
+    for subject in sorted({p.subject for p in plans}):
+        species = next(p.species for p in plans if p.subject == subject)
+        write_json(dict(sim["agent"][species]), gt_tmp / f"sub-{subject}/sub-{subject}_agent.json")
+
+    for plan in plans:
+        params = LearningSetParams(**sim["agent"][plan.species])
+        agent = simulate_agent(params, plan.problems,
+                               rng_for(seed, "behaviour", plan.subject, plan.session),
+                               trials_per_problem=TRIALS_PER_PROBLEM)
+        events = build_events(
+            agent["problem"].to_numpy(), agent["trial"].to_numpy(), agent["correct"].to_numpy(),
+            rng_for(seed, "task", plan.subject, plan.session),
+            trial_duration=float(size["trial_duration_s"]),
+        )
+        rows = samples[(samples["subject"] == plan.subject) & (samples["session"] == plan.session)]
+        for row in rows.itertuples(index=False):
+            target = raw_tmp / row.path
+            if row.datatype == "beh":
+                write_tsv(events, target)
+            elif row.datatype in ("array", "microwire"):
+                _simulate_probe(row, events, size, sim, seed, target, gt_tmp)
+            elif row.datatype == "ecog":
+                _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp)
+            else:
+                raise ValueError(f"sample sheet: unknown datatype {row.datatype!r} for "
+                                 f"{row.path}; use beh, array, microwire or ecog.")
+
+    write_dataset_files(raw_tmp, _participants(samples, seed))
+    save_datalad_dataset(raw_tmp, message="Simulated learning-set study (panneuro)")
+    _replace_dir(raw_tmp, raw_root)
+    _replace_dir(gt_tmp, gt_root)
+
+
+def _simulate_probe(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
+                    sim: Mapping[str, Any], seed: int, target: Path, gt_tmp: Path) -> None:
+    from panneuro.simulate.ephys import simulate_probe, write_probe_ground_truth, write_probe_nwb
+
+    kind = "array" if row.datatype == "array" else "microwire"
+    duration = float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
+    probe = simulate_probe(
+        events,
+        n_channels=int(size[f"n_channels_{kind}"]),
+        n_units=int(size[f"n_units_{kind}"]),
+        sampling_frequency=float(sim["sampling_frequency_ephys"]),
+        duration=duration,
+        region=row.region,
+        seed=derived_seed(seed, "ephys", row.subject, row.session, row.probe),
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_probe_nwb(probe, target, subject=row.subject, session=row.session,
+                    species=row.species, region=row.region, session_start=SESSION_START)
+    recording = probe.recording
+    write_nwb_ieeg_sidecars(
+        target,
+        channel_ids=recording.channel_ids,
+        locations_um=recording.get_channel_locations(),
+        sampling_frequency=recording.sampling_frequency,
+        duration=recording.get_total_duration(),
+        region=row.region,
+        probe_description=f"simulated {kind} ({recording.get_num_channels()} channels)",
+        line_frequency=float(sim["line_frequency"]),
+    )
+    prefix = gt_tmp / f"sub-{row.subject}/ses-{row.session}/sub-{row.subject}_ses-{row.session}"
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    write_probe_ground_truth(probe, Path(f"{prefix}_acq-{row.probe}"))
+
+
+def _simulate_ecog(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
+                   sim: Mapping[str, Any], seed: int, raw_tmp: Path, gt_tmp: Path) -> None:
+    from panneuro.simulate.ecog import simulate_ecog, write_ecog_bids, write_ecog_truth
+
+    ecog = simulate_ecog(
+        events,
+        n_electrodes=int(size["n_electrodes_ecog"]),
+        sfreq=float(sim["sampling_frequency_ecog"]),
+        n_planted=int(sim["ecog_planted_electrodes"]),
+        gain=float(sim["ecog_high_gamma_gain"]),
+        line_frequency=float(sim["line_frequency"]),
+        seed=derived_seed(seed, "ecog", row.subject, row.session),
+    )
+    write_ecog_bids(ecog, raw_tmp, subject=row.subject, session=row.session,
+                    line_frequency=float(sim["line_frequency"]))
+    if not (raw_tmp / row.path).exists():
+        raise RuntimeError(f"ECoG writer did not produce {row.path}; the sample sheet path "
+                           "must follow mne-bids naming (sub-X_ses-Y_task-harlow_ieeg.vhdr).")
+    write_ecog_truth(ecog, gt_tmp / f"sub-{row.subject}/ses-{row.session}/"
+                                    f"sub-{row.subject}_ses-{row.session}_ecog-truth.json")
+
+
+def _participants(samples: pd.DataFrame, seed: int) -> pd.DataFrame:
+    records = []
+    for subject in sorted(set(samples["subject"])):
+        species = samples.loc[samples["subject"] == subject, "species"].iloc[0]
+        rng = rng_for(seed, "participant", subject)
+        age = int(rng.integers(5, 12)) if species == "macaque" else int(rng.integers(20, 60))
+        records.append({"participant_id": f"sub-{subject}", "species": SPECIES[species],
+                        "sex": str(rng.choice(["M", "F"])), "age": age})
+    return pd.DataFrame(records)
+
+
+def save_datalad_dataset(root: Path, message: str) -> None:
+    """Make ``root`` a DataLad dataset and save its content (text in git, binaries annexed).
+
+    Commit dates are faked (DataLad's ``fake_dates``) so the dataset's history does not
+    depend on the wall clock.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        A directory of files to turn into a dataset.
+    message : str
+        The commit message.
+    """
+    import datalad.api as dl
+
+    # datalad finds git-annex (a PyPI wheel in this environment) only on PATH.
+    venv_bin = str(Path(sys.executable).parent)
+    if venv_bin not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = venv_bin + os.pathsep + os.environ.get("PATH", "")
+    for key, value in (("GIT_AUTHOR_NAME", "panneuro"), ("GIT_AUTHOR_EMAIL", "panneuro@localhost"),
+                       ("GIT_COMMITTER_NAME", "panneuro"),
+                       ("GIT_COMMITTER_EMAIL", "panneuro@localhost")):
+        os.environ.setdefault(key, value)
+    dl.create(path=str(root), force=True, cfg_proc="text2git", fake_dates=True,
+              result_renderer="disabled")
+    dl.save(dataset=str(root), message=message, result_renderer="disabled")
+
+
+def _fresh_dir(path: Path) -> Path:
+    if path.exists():
+        _rmtree(path)
+    path.mkdir(parents=True)
+    return path
+
+
+def _replace_dir(source: Path, target: Path) -> None:
+    if target.exists() or target.is_symlink():
+        _rmtree(target)
+    os.replace(source, target)
+
+
+def _rmtree(path: Path) -> None:
+    """Remove a tree, including git-annex's write-protected object directories."""
+
+    def _make_writable(func: Any, name: str, _exc: Any) -> None:
+        os.chmod(Path(name).parent, 0o755)
+        os.chmod(name, 0o755)
+        func(name)
+
+    shutil.rmtree(path, onexc=_make_writable)
