@@ -85,6 +85,11 @@ def plan_sessions(samples: pd.DataFrame, size: Mapping[str, Any]) -> list[Sessio
     return plans
 
 
+def ground_truth_prefix(gt_root: str | Path, subject: str, session: str) -> str:
+    """Common prefix of a session's ground-truth files (``<gt>/sub-X/ses-Y/sub-X_ses-Y``)."""
+    return f"{gt_root}/sub-{subject}/ses-{session}/sub-{subject}_ses-{session}"
+
+
 def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict[str, list[str]]:
     """List the files :func:`simulate_study` writes (the simulate rule's outputs).
 
@@ -106,7 +111,7 @@ def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict
     raw += [f"{raw_root}/{path}" for path in samples["path"]]
     truth = [f"{gt_root}/sub-{s}/sub-{s}_agent.json" for s in sorted(set(samples["subject"]))]
     for row in samples.itertuples(index=False):
-        prefix = f"{gt_root}/sub-{row.subject}/ses-{row.session}/sub-{row.subject}_ses-{row.session}"
+        prefix = ground_truth_prefix(gt_root, row.subject, row.session)
         if row.datatype in ("array", "microwire"):
             truth += [f"{prefix}_acq-{row.probe}_spikes.npz", f"{prefix}_acq-{row.probe}_units.tsv"]
         elif row.datatype == "ecog":
@@ -212,8 +217,8 @@ def _simulate_probe(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
         probe_description=f"simulated {kind} ({recording.get_num_channels()} channels)",
         line_frequency=float(sim["line_frequency"]),
     )
-    prefix = gt_tmp / f"sub-{row.subject}/ses-{row.session}/sub-{row.subject}_ses-{row.session}"
-    prefix.parent.mkdir(parents=True, exist_ok=True)
+    prefix = ground_truth_prefix(gt_tmp, row.subject, row.session)
+    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
     write_probe_ground_truth(probe, Path(f"{prefix}_acq-{row.probe}"))
 
 
@@ -235,8 +240,8 @@ def _simulate_ecog(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
     if not (raw_tmp / row.path).exists():
         raise RuntimeError(f"ECoG writer did not produce {row.path}; the sample sheet path "
                            "must follow mne-bids naming (sub-X_ses-Y_task-harlow_ieeg.vhdr).")
-    write_ecog_truth(ecog, gt_tmp / f"sub-{row.subject}/ses-{row.session}/"
-                                    f"sub-{row.subject}_ses-{row.session}_ecog-truth.json")
+    write_ecog_truth(ecog, Path(f"{ground_truth_prefix(gt_tmp, row.subject, row.session)}"
+                                "_ecog-truth.json"))
 
 
 def _participants(samples: pd.DataFrame, seed: int) -> pd.DataFrame:
