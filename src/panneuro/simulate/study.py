@@ -86,7 +86,7 @@ def plan_sessions(samples: pd.DataFrame, size: Mapping[str, Any]) -> list[Sessio
 
 
 def ground_truth_prefix(gt_root: str | Path, subject: str, session: str) -> str:
-    """Common prefix of a session's ground-truth files (``<gt>/sub-X/ses-Y/sub-X_ses-Y``)."""
+    """Return the prefix of a session's ground-truth files (``<gt>/sub-X/ses-Y/sub-X_ses-Y``)."""
     return f"{gt_root}/sub-{subject}/ses-{session}/sub-{subject}_ses-{session}"
 
 
