@@ -176,6 +176,8 @@ def simulate_study(
                 write_tsv(events, target)
             elif row.datatype in ("array", "microwire"):
                 _simulate_probe(row, events, size, sim, seed, target, gt_tmp)
+                # iEEG-BIDS expects the task events beside each recording too.
+                write_tsv(events, Path(str(target)[: -len("_ieeg.nwb")] + "_events.tsv"))
             elif row.datatype == "ecog":
                 _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp)
             else:

@@ -1,0 +1,49 @@
+import json
+
+import numpy as np
+import pandas as pd
+
+from panneuro.io.bids_validation import run_bids_validator
+from panneuro.io.tables import read_tsv, write_tsv
+from panneuro.simulate.bids import EVENTS_SIDECAR, write_dataset_files, write_nwb_ieeg_sidecars
+from panneuro.simulate.task import build_events
+
+
+def _dataset(root):
+    rng = np.random.default_rng(0)
+    events = build_events(np.repeat([1, 2], 6), np.tile(np.arange(1, 7), 2),
+                          rng.integers(0, 2, 12), rng, trial_duration=1.5)
+    write_tsv(events, root / "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv")
+    participants = pd.DataFrame([{"participant_id": "sub-M1", "species": "Macaca mulatta",
+                                  "sex": "M", "age": 7}])
+    write_dataset_files(root, participants)
+    nwb = root / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
+    nwb.parent.mkdir(parents=True)
+    nwb.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    write_nwb_ieeg_sidecars(nwb, channel_ids=np.array(["ch0", "ch1", "ch2"]),
+                            locations_um=np.array([[0.0, 0.0], [0.0, 50.0], [0.0, 100.0]]),
+                            sampling_frequency=30000.0, duration=10.0, region="prefrontal",
+                            probe_description="linear probe", line_frequency=60.0)
+    return events
+
+
+def test_sidecars_describe_the_recording(tmp_path):
+    _dataset(tmp_path)
+    stem = tmp_path / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC"
+    sidecar = json.loads((stem.parent / f"{stem.name}_ieeg.json").read_text())
+    assert sidecar["SamplingFrequency"] == 30000.0 and sidecar["SEEGChannelCount"] == 3
+    electrodes = read_tsv(stem.parent / f"{stem.name}_electrodes.tsv")
+    np.testing.assert_allclose(electrodes["y"], [0.0, 0.05, 0.1])  # micrometres → mm
+    channels = read_tsv(stem.parent / f"{stem.name}_channels.tsv")
+    assert channels["name"].tolist() == ["ch0", "ch1", "ch2"]
+
+
+def test_every_event_column_is_described(tmp_path):
+    events = _dataset(tmp_path)
+    assert set(events.columns) == set(EVENTS_SIDECAR)
+
+
+def test_official_validator_passes_the_layout(tmp_path):
+    _dataset(tmp_path)
+    summary = run_bids_validator(tmp_path)
+    assert summary["n_errors"] == 0, summary["errors"]

@@ -1,0 +1,63 @@
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from panneuro.simulate.study import (
+    _participants,
+    expected_outputs,
+    plan_sessions,
+    save_datalad_dataset,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = {"problems_per_session": 7, "recorded_problems": 3}
+
+
+def _samples():
+    return pd.read_csv(ROOT / "config" / "samples.tsv", sep="\t", dtype=str,
+                       keep_default_na=False)
+
+
+def test_problems_run_on_across_sessions():
+    plans = {(p.subject, p.session): p for p in plan_sessions(_samples(), SIZE)}
+    m1 = [plans[("M1", s)] for s in ["01", "02", "03", "04"]]
+    assert [len(p.problems) for p in m1] == [7, 7, 7, 3]
+    assert [p.recorded for p in m1] == [False, False, False, True]
+    assert m1[1].problems[0] == m1[0].problems[-1] + 1 and m1[3].problems[-1] == 24
+    assert plans[("H1", "01")].recorded and plans[("H1", "01")].problems.tolist() == [1, 2, 3]
+    assert plans[("M2", "04")].recorded is False
+
+
+def test_session_without_trial_table_is_rejected():
+    samples = _samples()
+    samples = samples[~((samples["subject"] == "H1") & (samples["datatype"] == "beh"))]
+    with pytest.raises(ValueError, match="sub-H1 ses-01 has no 'beh' row"):
+        plan_sessions(samples, SIZE)
+
+
+def test_expected_outputs_cover_sheet_and_truth():
+    samples = _samples()
+    out = expected_outputs(samples, "raw", "gt")
+    assert len(out["raw"]) == len(samples) + 1
+    assert "gt/sub-M1/ses-04/sub-M1_ses-04_acq-PFC_spikes.npz" in out["truth"]
+    assert "gt/sub-H1/ses-01/sub-H1_ses-01_ecog-truth.json" in out["truth"]
+    assert sum(p.endswith("_agent.json") for p in out["truth"]) == samples["subject"].nunique()
+
+
+def test_participants_are_deterministic():
+    a, b = _participants(_samples(), 1), _participants(_samples(), 1)
+    assert a.equals(b) and list(a["participant_id"]) == ["sub-H1", "sub-H2", "sub-M1", "sub-M2"]
+    assert set(a["species"]) == {"Macaca mulatta", "homo sapiens"}
+
+
+def test_datalad_dataset_annexes_binaries_and_keeps_text_in_git(tmp_path):
+    (tmp_path / "data.tsv").write_text("a\tb\n1\t2\n")
+    (tmp_path / "rec.nwb").write_bytes(bytes(range(256)) * 64)
+    save_datalad_dataset(tmp_path, message="test")
+    assert (tmp_path / ".datalad" / "config").exists()
+    assert (tmp_path / "rec.nwb").is_symlink() and not (tmp_path / "data.tsv").is_symlink()
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=tmp_path,
+                            capture_output=True, text=True, check=True)
+    assert status.stdout == ""
