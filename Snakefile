@@ -17,7 +17,7 @@ report: "workflow/report/workflow.rst"
 
 
 rule all:
+    default_target: True
     input:
         expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"]),
         "results/qc/bids_validation.json",
-    default_target: True

@@ -28,6 +28,7 @@ FIGURES = [
 
 CONDA_ENV = "../envs/panneuro.yaml"
 
+
 wildcard_constraints:
     subject="[A-Za-z0-9]+",
     session="[A-Za-z0-9]+",

@@ -13,39 +13,35 @@ if config["simulate"]:
         output:
             raw=SIMULATED["raw"],
             truth=SIMULATED["truth"],
-        params:
-            raw_root=RAW,
-            gt_root=GT,
-            seed=config["seed"],
-            size=SIZE,
-            simulation=config["simulation"],
         log:
             f"{LOGS}/simulate_dataset.log",
+        conda:
+            CONDA_ENV
         threads: 1
         resources:
             mem_mb=4000,
             runtime=30,
-        conda:
-            CONDA_ENV
+        params:
+            seed=config["seed"],
+            size=SIZE,
+            simulation=config["simulation"],
         script:
             "../scripts/simulate_dataset.py"
 
 
 rule validate_bids:
     input:
-        [f"{RAW}/{path}" for path in SAMPLES["path"]],
-        f"{RAW}/dataset_description.json",
+        description=f"{RAW}/dataset_description.json",
+        files=[f"{RAW}/{path}" for path in SAMPLES["path"]],
     output:
         "results/qc/bids_validation.json",
-    params:
-        root=RAW,
     log:
         f"{LOGS}/validate_bids.log",
+    conda:
+        CONDA_ENV
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        CONDA_ENV
     script:
         "../scripts/validate_bids.py"

@@ -15,7 +15,8 @@ simulate_study(
     seed=smk.params.seed,
     size=smk.params.size,
     simulation=smk.params.simulation,
-    raw_root=Path(smk.params.raw_root),
-    gt_root=Path(smk.params.gt_root),
+    # the dataset description sits at the raw root; agent files at <gt>/sub-X/sub-X_agent.json
+    raw_root=Path(smk.output.raw[0]).parent,
+    gt_root=Path(smk.output.truth[0]).parents[1],
 )
 logging.info("simulated %d sample-sheet rows", len(samples))

@@ -2,17 +2,20 @@
 
 import logging
 
+from pathlib import Path
+
 from panneuro.io.bids_validation import run_bids_validator
 from panneuro.io.tables import write_json
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
-summary = run_bids_validator(smk.params.root)
+root = Path(smk.input.description).parent
+summary = run_bids_validator(root)
 for issue in summary["errors"]:
     logging.error("%s %s", issue["code"], issue["location"])
 if summary["n_errors"]:
     raise SystemExit(
-        f"{smk.params.root}: the BIDS validator reports {summary['n_errors']} error(s) "
+        f"{root}: the BIDS validator reports {summary['n_errors']} error(s) "
         f"({sorted({e['code'] for e in summary['errors']})}); see {smk.log[0]}."
     )
 write_json(summary, smk.output[0])
