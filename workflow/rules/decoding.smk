@@ -1,1 +1,144 @@
-# decoding stage: rules are added by the stage's owner.
+# Decoding stage: population decoding of task variables per session (time-resolved, with a
+# permutation null and cluster-mass statistics), cross-condition generalisation of `stay`,
+# model latents vs population codes, and figures 3, 5 and 6.
+MACAQUE_UNIT_SESSIONS = probe_sessions(species="macaque")
+HUMAN_UNIT_SESSIONS = probe_sessions(datatypes=("microwire",), species="human")
+UNIT_SESSIONS = probe_sessions()
+SESSION_SPECIES = {
+    (s, ses): sp
+    for s, ses, sp in SAMPLES[["subject", "session", "species"]].itertuples(
+        index=False, name=None
+    )
+}
+
+
+def session_results(sessions, kind):
+    """Per-session decoding results of one kind (decoding, ccgp, latents_regression)."""
+    return [f"results/decoding/sub-{s}_ses-{ses}_{kind}.tsv" for s, ses in sessions]
+
+
+rule decode_session:
+    input:
+        units="results/nwb/sub-{subject}_ses-{session}_units.nwb",
+        events=events_file,
+    output:
+        decoding="results/decoding/sub-{subject}_ses-{session}_decoding.tsv",
+        ccgp="results/decoding/sub-{subject}_ses-{session}_ccgp.tsv",
+    log:
+        f"{LOGS}/decode_session/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        settings=config["decoding"],
+        seed=config["seed"],
+    script:
+        "../scripts/decode_session.py"
+
+
+rule regress_latents:
+    input:
+        units="results/nwb/sub-{subject}_ses-{session}_units.nwb",
+        events=events_file,
+        latents="results/model/sub-{subject}_ses-{session}_latents.tsv",
+    output:
+        "results/decoding/sub-{subject}_ses-{session}_latents_regression.tsv",
+    log:
+        f"{LOGS}/regress_latents/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        settings=config["decoding"],
+        seed=config["seed"],
+    script:
+        "../scripts/regress_latents.py"
+
+
+rule figure_monkey_decoding:
+    input:
+        decoding=session_results(MACAQUE_UNIT_SESSIONS, "decoding"),
+        ccgp=session_results(MACAQUE_UNIT_SESSIONS, "ccgp"),
+    output:
+        png=report(
+            "results/figures/fig3_monkey_decoding.png",
+            caption="../report/fig3_monkey_decoding.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/fig3_monkey_decoding.pdf",
+    log:
+        f"{LOGS}/figure_monkey_decoding.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        sessions=MACAQUE_UNIT_SESSIONS,
+        variables=config["decoding"]["variables"],
+        alpha=config["decoding"]["alpha"],
+    script:
+        "../scripts/figure_monkey_decoding.py"
+
+
+rule figure_human_units:
+    input:
+        human=session_results(HUMAN_UNIT_SESSIONS, "decoding"),
+        human_ccgp=session_results(HUMAN_UNIT_SESSIONS, "ccgp"),
+        monkey=session_results(MACAQUE_UNIT_SESSIONS, "decoding"),
+        monkey_ccgp=session_results(MACAQUE_UNIT_SESSIONS, "ccgp"),
+    output:
+        png=report(
+            "results/figures/fig5_human_units.png",
+            caption="../report/fig5_human_units.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/fig5_human_units.pdf",
+    log:
+        f"{LOGS}/figure_human_units.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        human_sessions=HUMAN_UNIT_SESSIONS,
+        monkey_sessions=MACAQUE_UNIT_SESSIONS,
+        variables=config["decoding"]["variables"],
+        alpha=config["decoding"]["alpha"],
+    script:
+        "../scripts/figure_human_units.py"
+
+
+rule figure_model:
+    input:
+        session_results(UNIT_SESSIONS, "latents_regression"),
+    output:
+        png=report(
+            "results/figures/fig6_model.png",
+            caption="../report/fig6_model.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/fig6_model.pdf",
+    log:
+        f"{LOGS}/figure_model.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        sessions=UNIT_SESSIONS,
+        species=[SESSION_SPECIES[s] for s in UNIT_SESSIONS],
+        latents=config["decoding"]["latents"]["variables"],
+    script:
+        "../scripts/figure_model.py"

@@ -1,0 +1,266 @@
+"""Cross-condition generalisation performance (CCGP) of an abstract variable.
+
+Bernardi et al. (2020, Cell) call a variable *abstract* when a linear decoder trained on the
+trials of one condition generalises to the trials of another. Here the decoder of ``stay``
+(repeat the previous trial's object) is trained on the trials of one condition — one choice
+side, or one half of the problems' object pairs (alternate problems) — and tested on the other;
+the score is the mean over the two directions. It is computed separately in the early and late
+half of the session's problems (the code's gain grows with learning), next to the ordinary
+within-epoch cross-validated accuracy (``analysis = "cv"``). The null reruns everything on
+``stay`` labels permuted within problems (:func:`panneuro.stats.permutation.permuted_labels`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import sklearn
+
+from panneuro.decoding.spike_counts import align_times, binned_spike_counts
+from panneuro.decoding.time_resolved import (
+    balanced_accuracy,
+    cv_balanced_accuracy,
+    make_decoder,
+    region_populations,
+)
+from panneuro.seeding import rng_for
+from panneuro.simulate.task import task_variables
+from panneuro.stats.permutation import permutation_p_values, permuted_labels
+
+#: Columns of the cross-condition table (``results/decoding/sub-X_ses-Y_ccgp.tsv``).
+CCGP_COLUMNS: tuple[str, ...] = (
+    "region", "n_units", "variable", "epoch", "condition", "analysis", "align",
+    "window_start", "window_stop", "n_trials", "score", "null_mean", "null_q95", "p_value",
+)
+
+
+def cross_condition_generalisation(
+    counts: np.ndarray,
+    labels: np.ndarray,
+    condition: np.ndarray,
+    *,
+    shrinkage: float | str = 0.1,
+) -> float:
+    """Train on one condition, test on the other, average the two directions.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Spike counts, shape (trials, units).
+    labels : numpy.ndarray
+        0/1 label of the decoded variable per trial.
+    condition : numpy.ndarray
+        0/1 condition per trial (e.g. choice side).
+    shrinkage : float or "auto"
+        LDA covariance shrinkage (:func:`panneuro.decoding.time_resolved.make_decoder`).
+
+    Returns
+    -------
+    float
+        Mean balanced accuracy over the two train→test directions; NaN when a condition lacks
+        two trials of each class to train on or one of each to test on.
+    """
+    counts = np.asarray(counts, dtype=float)
+    labels = np.asarray(labels).astype(int)
+    condition = np.asarray(condition).astype(int)
+    scores = []
+    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+        for train_condition in (0, 1):
+            train = condition == train_condition
+            test = ~train
+            if (np.bincount(labels[train], minlength=2).min() < 2
+                    or np.bincount(labels[test], minlength=2).min() < 1):
+                return float("nan")
+            model = make_decoder(shrinkage).fit(counts[train], labels[train])
+            scores.append(balanced_accuracy(labels[test], model.predict(counts[test])))
+    return float(np.mean(scores))
+
+
+def cross_condition_table(
+    counts: np.ndarray,
+    labels: np.ndarray,
+    conditions: Mapping[str, np.ndarray],
+    epochs: np.ndarray,
+    groups: np.ndarray,
+    *,
+    rng: np.random.Generator,
+    n_permutations: int = 50,
+    n_folds: int = 5,
+    shrinkage: float | str = 0.1,
+) -> pd.DataFrame:
+    """CCGP per epoch and condition split, and within-epoch CV accuracy, with their nulls.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Spike counts in one window, shape (trials, units).
+    labels : numpy.ndarray
+        0/1 label per trial (no NaN).
+    conditions : mapping
+        Name → 0/1 condition per trial for each split (e.g. ``{"choice": ..., "object_pair":
+        ...}``).
+    epochs : numpy.ndarray
+        Epoch name per trial (e.g. ``"early"``/``"late"``); each epoch is analysed on its own.
+    groups : numpy.ndarray
+        Problem per trial (blocks of the permutation).
+    rng : numpy.random.Generator
+        Draws fold seeds and permutations.
+    n_permutations, n_folds : int
+        Null size and CV folds (folds reduced to the rarer class count when needed).
+    shrinkage : float or "auto"
+        LDA covariance shrinkage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``epoch``, ``condition`` (the split, or ``"none"`` for ``cv``), ``analysis``
+        (``ccgp`` or ``cv``), ``n_trials``, ``score``, ``null_mean``, ``null_q95``, ``p_value``.
+    """
+    counts = np.asarray(counts, dtype=float)
+    labels = np.asarray(labels).astype(int)
+    epochs = np.asarray(epochs)
+    groups = np.asarray(groups)
+    rows = []
+    for epoch in pd.unique(epochs):
+        sel = epochs == epoch
+        x, y, g = counts[sel], labels[sel], groups[sel]
+        label_sets = np.vstack([y[None, :], permuted_labels(y, g, n_permutations, rng)])
+        fold_seed = int(rng.integers(2**31 - 1))
+        analyses: dict[tuple[str, str], list[float]] = {}
+        for name, cond in conditions.items():
+            c = np.asarray(cond)[sel]
+            analyses[("ccgp", name)] = [
+                cross_condition_generalisation(x, ys, c, shrinkage=shrinkage)
+                for ys in label_sets
+            ]
+        min_class = np.bincount(y, minlength=2).min()
+        if min_class >= 2:
+            folds = int(min(n_folds, min_class))
+            analyses[("cv", "none")] = [
+                float(cv_balanced_accuracy(x[:, :, None], ys, n_folds=folds, fold_seed=fold_seed,
+                                           shrinkage=shrinkage)[0, 0])
+                for ys in label_sets
+            ]
+        else:
+            analyses[("cv", "none")] = [float("nan")] * len(label_sets)
+        for (analysis, name), values in analyses.items():
+            observed, null = values[0], np.asarray(values[1:], dtype=float)
+            finite = null[np.isfinite(null)]
+            rows.append({
+                "epoch": epoch, "condition": name, "analysis": analysis, "n_trials": int(sel.sum()),
+                "score": observed,
+                "null_mean": float(finite.mean()) if finite.size else np.nan,
+                "null_q95": float(np.quantile(finite, 0.95)) if finite.size else np.nan,
+                "p_value": _p(observed, finite),
+            })
+    return pd.DataFrame(rows, columns=["epoch", "condition", "analysis", "n_trials", "score",
+                                       "null_mean", "null_q95", "p_value"])
+
+
+def _p(observed: float, null: np.ndarray) -> float:
+    if not np.isfinite(observed) or null.size == 0:
+        return float("nan")
+    return float(permutation_p_values(np.asarray(observed), null.reshape(-1)))
+
+
+def session_conditions(events: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Condition splits and early/late epochs of a session's trials.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The trial table.
+
+    Returns
+    -------
+    conditions : dict
+        ``choice`` (1 = right) and ``object_pair`` (1 on every other problem of the session,
+        so both halves of the object pairs span the whole session).
+    epochs : numpy.ndarray
+        ``"early"`` for trials of the first half of the session's problems, else ``"late"``.
+    """
+    problem = events["problem"].to_numpy()
+    order = {p: i for i, p in enumerate(pd.unique(problem))}
+    rank = np.array([order[p] for p in problem])
+    n_problems = len(order)
+    conditions = {
+        "choice": (events["choice"] == "right").to_numpy(dtype=int),
+        "object_pair": rank % 2,
+    }
+    epochs = np.where(rank < n_problems / 2, "early", "late")
+    return conditions, epochs
+
+
+def session_cross_condition(
+    units: pd.DataFrame,
+    spike_times: Sequence[np.ndarray],
+    events: pd.DataFrame,
+    settings: Mapping,
+    *,
+    seed: int,
+    keys: Sequence[str | int] = (),
+) -> pd.DataFrame:
+    """CCGP of the abstract variable for each region of a session.
+
+    Parameters
+    ----------
+    units : pandas.DataFrame
+        Units (``region`` column), in the order of ``spike_times``.
+    spike_times : sequence of numpy.ndarray
+        Spike times, seconds on the events' clock.
+    events : pandas.DataFrame
+        The trial table.
+    settings : mapping
+        ``config["decoding"]``: ``cross_condition`` (``variable``, ``window``, ``conditions``),
+        ``align``, ``n_folds``, ``n_permutations``, ``shrinkage``, ``min_units``.
+    seed : int
+        The project seed (``rng_for(seed, "ccgp", *keys, region)``).
+    keys : sequence
+        Session names for the seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CCGP_COLUMNS`.
+    """
+    cc = settings.get("cross_condition", {})
+    variable = cc.get("variable", "stay")
+    window = [float(w) for w in cc.get("window", [-0.4, 0.0])]
+    event = settings.get("align", {}).get(variable, "response")
+    variables = task_variables(events)
+    if variable not in variables.columns:
+        raise ValueError(f"config['decoding']['cross_condition']['variable'] is {variable!r}; "
+                         f"choose from {list(variables.columns)}.")
+    conditions, epochs = session_conditions(events)
+    wanted = cc.get("conditions", list(conditions))
+    unknown = [c for c in wanted if c not in conditions]
+    if unknown:
+        raise ValueError(f"config['decoding']['cross_condition']['conditions'] names {unknown}; "
+                         f"choose from {list(conditions)}.")
+    y = variables[variable].to_numpy(dtype=float)
+    keep = ~np.isnan(y)
+    groups = events["problem"].to_numpy()
+    width = window[1] - window[0]
+    parts = []
+    for region, members in region_populations(units, int(settings.get("min_units", 1))).items():
+        counts, _ = binned_spike_counts([spike_times[i] for i in members],
+                                        align_times(events, event), window=window,
+                                        bin_size=width, step=width)
+        table = cross_condition_table(
+            counts[keep, :, 0], y[keep].astype(int),
+            {c: conditions[c][keep] for c in wanted}, epochs[keep], groups[keep],
+            rng=rng_for(seed, "ccgp", *keys, region),
+            n_permutations=int(settings["n_permutations"]), n_folds=int(settings["n_folds"]),
+            shrinkage=settings.get("shrinkage", 0.1))
+        table.insert(0, "region", region)
+        table.insert(1, "n_units", len(members))
+        table.insert(2, "variable", variable)
+        table["align"] = event
+        table["window_start"] = window[0]
+        table["window_stop"] = window[1]
+        parts.append(table)
+    if not parts:
+        return pd.DataFrame(columns=list(CCGP_COLUMNS))
+    return pd.concat(parts, ignore_index=True)[list(CCGP_COLUMNS)]

@@ -1,0 +1,164 @@
+"""Spike sorting of one probe with a SpikeInterface sorter (SpyKING CIRCUS 2 by default)."""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from panneuro.io.atomic import atomic_path
+
+#: Parameters panneuro sets for SpyKING CIRCUS 2 unless config overrides them: the recording
+#: reaching the sorter is already band-passed and re-referenced (so SC2 only whitens), probes do
+#: not drift in the simulation, and "no-cache" keeps memory flat with recording length
+#: (SC2's default caches the whole preprocessed recording in RAM).
+SORTER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "spykingcircus2": {
+        "apply_preprocessing": False,
+        "apply_motion_correction": False,
+        "cache_preprocessing": {"mode": "no-cache"},
+        "deterministic_peaks_detection": True,
+    },
+}
+
+
+class SortingError(RuntimeError):
+    """A sorter failed on a probe (the message names the session and probe)."""
+
+
+def sorter_params(sorter: str, params: Mapping[str, Any] | None, *, n_jobs: int,
+                  seed: int | None) -> dict[str, Any]:
+    """Merge panneuro's defaults, the config's parameters, the job size and the seed.
+
+    Parameters
+    ----------
+    sorter : str
+        SpikeInterface sorter name.
+    params : mapping, optional
+        ``config["ephys"]["sorting"][datatype]["params"]`` (wins over the defaults).
+    n_jobs : int
+        Worker processes.
+    seed : int, optional
+        Passed as ``seed`` when the sorter has one.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``spikeinterface.sorters.run_sorter``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown sorter or parameter, naming the valid ones.
+    """
+    import spikeinterface.sorters as ss
+
+    if sorter not in ss.available_sorters():
+        raise ValueError(f"unknown sorter {sorter!r} in config ephys.sorting; available: "
+                         f"{ss.available_sorters()}.")
+    defaults = ss.get_default_sorter_params(sorter)
+    merged = copy.deepcopy(SORTER_DEFAULTS.get(sorter, {}))
+    merged.update(copy.deepcopy(dict(params or {})))
+    unknown = sorted(set(merged) - set(defaults))
+    if unknown:
+        raise ValueError(f"config ephys.sorting: {sorter} has no parameter(s) {unknown}; its "
+                         f"parameters are {sorted(defaults)}.")
+    if "seed" in defaults and seed is not None:
+        merged.setdefault("seed", int(seed))
+    if "job_kwargs" in defaults:
+        job_kwargs = dict(merged.get("job_kwargs") or {})
+        job_kwargs.update(n_jobs=int(n_jobs), progress_bar=False)
+        merged["job_kwargs"] = job_kwargs
+    return merged
+
+
+def run_sorter_for_probe(
+    recording,
+    sorter: str,
+    params: Mapping[str, Any] | None,
+    folder: str | os.PathLike,
+    *,
+    n_jobs: int,
+    label: str,
+    seed: int | None = None,
+):
+    """Sort one probe's preprocessed recording and save the result as a NumpyFolder sorting.
+
+    The sorter works in a scratch folder beside ``folder`` that is removed afterwards; only the
+    sorting is kept.
+
+    Parameters
+    ----------
+    recording : spikeinterface.core.BaseRecording
+        Preprocessed, saved (serialisable) recording with one probe.
+    sorter : str
+        SpikeInterface sorter name (``spykingcircus2``, ``tridesclous2``, ...).
+    params : mapping, optional
+        Sorter parameters from config.
+    folder : path-like
+        The output NumpyFolder (replaced atomically).
+    n_jobs : int
+        Worker processes (the rule's threads).
+    label : str
+        Names the session and probe in error messages (``sub-M1 ses-04 acq-PFC``).
+    seed : int, optional
+        The sorter's seed where it has one.
+
+    Returns
+    -------
+    spikeinterface.core.BaseSorting
+        The saved sorting.
+
+    Raises
+    ------
+    SortingError
+        If the sorter fails, naming the probe and the sorter.
+    """
+    import spikeinterface.core as si
+    import spikeinterface.sorters as ss
+
+    folder = Path(folder)
+    kwargs = sorter_params(sorter, params, n_jobs=n_jobs, seed=seed)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{sorter}.", dir=folder.parent))
+    previous = si.get_global_job_kwargs()
+    si.set_global_job_kwargs(n_jobs=int(n_jobs), progress_bar=False)
+    try:
+        sorting = ss.run_sorter(sorter, recording, folder=scratch / "sorter",
+                                remove_existing_folder=True, verbose=False, raise_error=True,
+                                **kwargs)
+        with atomic_path(folder, suffix="") as tmp:
+            sorting.save(format="numpy_folder", folder=tmp)
+    except Exception as error:  # the sorter's own error types vary; keep its message
+        raise SortingError(f"{label}: sorter {sorter} failed ({type(error).__name__}: {error}). "
+                           "Check the preprocessed recording and the sorter's parameters in "
+                           "config ephys.sorting, or try another sorter.") from error
+    finally:
+        si.set_global_job_kwargs(**previous)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return si.load(folder)
+
+
+def load_sorting(folder: str | os.PathLike):
+    """Load a sorting saved by :func:`run_sorter_for_probe`.
+
+    Parameters
+    ----------
+    folder : path-like
+        The NumpyFolder.
+
+    Returns
+    -------
+    spikeinterface.core.BaseSorting
+        The sorting.
+    """
+    import spikeinterface.core as si
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no saved sorting; rerun the sort_probe rule.")
+    return si.load(folder)

@@ -1,0 +1,82 @@
+"""Figure 5: human microwire units decode the same task variables as macaque units.
+
+Rows = species (human microwire units, macaque array units), columns = decoded variables (+ the
+cross-condition generalisation of ``stay``); one line per region and session, with the null
+band and significant clusters (see :mod:`panneuro.figures.fig3_monkey_decoding`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from panneuro.figures.fig3_monkey_decoding import (  # noqa: E402
+    DEFAULT_VARIABLES,
+    ccgp_panel,
+    session_label,
+    timecourse_panel,
+)
+
+
+def _labelled(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    table["label"] = table["region"].astype(str) + " " + session_label(table)
+    return table
+
+
+def plot_human_units(
+    human_table: pd.DataFrame,
+    monkey_table: pd.DataFrame,
+    human_ccgp: pd.DataFrame | None = None,
+    monkey_ccgp: pd.DataFrame | None = None,
+    *,
+    variables: Sequence[str] = DEFAULT_VARIABLES,
+    alpha: float = 0.05,
+) -> Figure:
+    """Figure 5: human vs macaque single-unit population decoding, side by side.
+
+    Parameters
+    ----------
+    human_table, monkey_table : pandas.DataFrame
+        Concatenated decoding tables (with ``subject``/``session``) of the human microwire
+        sessions and of the macaque sessions.
+    human_ccgp, monkey_ccgp : pandas.DataFrame, optional
+        Their cross-condition tables; a CCGP column is added when both are given.
+    variables : sequence of str
+        Decoded variables, one column each.
+    alpha : float
+        Significance level marked in the CCGP panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Rows = species, columns = variables (+ CCGP).
+    """
+    species = {"human (microwire)": (human_table, human_ccgp),
+               "macaque (arrays)": (monkey_table, monkey_ccgp)}
+    with_ccgp = human_ccgp is not None and monkey_ccgp is not None
+    n_cols = len(variables) + with_ccgp
+    fig, axes = plt.subplots(2, n_cols, figsize=(3.0 * n_cols, 5.4), squeeze=False,
+                             sharey=True)
+    for r, (name, (table, ccgp)) in enumerate(species.items()):
+        table = _labelled(table[table["analysis"] == "time_resolved"])
+        for c, variable in enumerate(variables):
+            ax = axes[r, c]
+            timecourse_panel(ax, table[table["variable"] == variable])
+            ax.set_title(f"{name}: {variable}", fontsize=9)
+        if with_ccgp:
+            ax = axes[r, -1]
+            rows = _labelled(ccgp)
+            if len(rows):
+                ccgp_panel(ax, rows, alpha=alpha)
+            ax.set_title(f"{name}: abstraction", fontsize=9)
+    fig.suptitle("Single units across species", fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,477 @@
+"""Simulated microelectrode recordings whose units encode the Harlow task.
+
+One probe per call: a monkey laminar array (a 32-contact linear shank, V-probe-like) or a human
+Behnke-Fried microwire bundle (8 wires). Templates, noise and the injection of spikes into
+the noise are SpikeInterface's generators (:func:`spikeinterface.core.generate.generate_templates`,
+:class:`spikeinterface.generation.NoiseGeneratorRecording`,
+:class:`spikeinterface.core.generate.InjectTemplatesRecording`); the recording stays lazy
+(chunks are computed when read or written). The spike trains are inhomogeneous Poisson
+processes with a refractory period whose rate encodes one task variable per unit
+(:func:`panneuro.simulate.task.task_variables`) at a planted gain:
+
+* ``choice`` (1 = right) around the response (``onset + response_time``, -0.2 to +0.3 s),
+* ``correct`` and ``rewarded_object`` after feedback (``onset + feedback_time``, 0 to 0.5 s),
+* ``stay`` (the abstract, problem-independent code) from 0.1 s after onset to the response,
+  with a gain that grows with learning: ``gain * (1 - exp(-problem / LEARNING_TAU))``,
+* ``none``: untuned units.
+
+Inside its window a unit fires at ``base * exp(+gain)`` when the variable is 1 and at
+``base * exp(-gain)`` when it is 0; elsewhere at ``base``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from panneuro.simulate.task import task_variables
+
+#: Task variables a unit may encode; ``none`` = untuned.
+VARIABLES: tuple[str, ...] = ("choice", "correct", "rewarded_object", "stay", "none")
+#: Windows (s) of each variable's coding, relative to (event, start, stop).
+WINDOWS: dict[str, tuple[str, float, float]] = {
+    "choice": ("response", -0.2, 0.3),
+    "correct": ("feedback", 0.0, 0.5),
+    "rewarded_object": ("feedback", 0.0, 0.5),
+    "stay": ("onset", 0.1, None),  # type: ignore[dict-item]  # stop = the response
+}
+#: Problems for the abstract (stay) code to reach 63% of its full gain.
+LEARNING_TAU = 20.0
+#: Planted log-rate gains of tuned units (uniform range).
+GAIN_RANGE = (0.5, 1.0)
+#: Baseline firing rates (Hz): log-uniform range.
+BASE_RATE_RANGE = (2.0, 12.0)
+#: Refractory period of the simulated neurons (ms).
+REFRACTORY_MS = 2.0
+#: Band-limited (300-6000 Hz) noise s.d., µV, and the planted SNR range (peak / band noise).
+NOISE_BAND = (300.0, 6000.0)
+NOISE_UV = 10.0
+SNR_RANGE = (4.0, 14.0)
+#: ADC gain of the int16 recording, µV per bit (an Intan-like headstage).
+GAIN_TO_UV = 0.195
+#: Template extent around the trough (ms).
+MS_BEFORE, MS_AFTER = 1.0, 2.5
+#: Probe geometries: a linear shank (V-probe-like, 50 µm pitch, 15 µm contacts) for arrays and
+#: a splayed 8-wire bundle (Behnke-Fried-like, wires ~150 µm apart, 38 µm wires) for microwires.
+LINEAR_PITCH_UM = 50.0
+BUNDLE_RADIUS_UM = 200.0
+
+
+@dataclass
+class SimulatedProbe:
+    """A simulated probe recording and its ground truth.
+
+    Attributes
+    ----------
+    recording : spikeinterface.core.BaseRecording
+        Lazy int16 broadband recording (gain ``GAIN_TO_UV`` µV/bit) with its probe attached.
+    sorting : spikeinterface.core.NumpySorting
+        The ground-truth spike trains.
+    units : pandas.DataFrame
+        Planted tuning: ``unit_id, region, variable, gain, snr, peak_channel, base_rate``.
+    geometry : str
+        ``"linear"`` or ``"bundle"``.
+    """
+
+    recording: object
+    sorting: object
+    units: pd.DataFrame
+    geometry: str
+
+
+def make_probe(n_channels: int, geometry: str):
+    """Return the probeinterface probe of a simulated array or microwire bundle.
+
+    Parameters
+    ----------
+    n_channels : int
+        Number of contacts.
+    geometry : {"linear", "bundle"}
+        A single-column shank with ``LINEAR_PITCH_UM`` pitch (a V-probe-like laminar array) or
+        wires on a circle of radius ``BUNDLE_RADIUS_UM`` (a Behnke-Fried-like bundle).
+
+    Returns
+    -------
+    probeinterface.Probe
+        With ``device_channel_indices`` 0..n-1.
+    """
+    import probeinterface as pi
+
+    if geometry == "linear":
+        probe = pi.generate_linear_probe(num_elec=n_channels, ypitch=LINEAR_PITCH_UM,
+                                         contact_shapes="circle",
+                                         contact_shape_params={"radius": 7.5})
+    elif geometry == "bundle":
+        angle = 2 * np.pi * np.arange(n_channels) / n_channels
+        positions = BUNDLE_RADIUS_UM * np.column_stack([np.cos(angle), np.sin(angle)])
+        probe = pi.Probe(ndim=2, si_units="um")
+        probe.set_contacts(positions=np.round(positions, 3), shapes="circle",
+                           shape_params={"radius": 19.0})
+        probe.create_auto_shape(probe_type="tip")
+    else:
+        raise ValueError(f"unknown probe geometry {geometry!r}; use 'linear' or 'bundle'.")
+    probe.set_device_channel_indices(np.arange(n_channels))
+    return probe
+
+
+def tuned_rates(
+    events: pd.DataFrame,
+    units: pd.DataFrame,
+    *,
+    duration: float,
+    dt: float = 0.001,
+) -> np.ndarray:
+    """Firing rate of each unit in bins of ``dt`` seconds, from its planted tuning.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The session's trial table.
+    units : pandas.DataFrame
+        ``variable``, ``gain`` and ``base_rate`` per unit.
+    duration : float
+        Recording length, s.
+    dt : float
+        Bin width, s.
+
+    Returns
+    -------
+    numpy.ndarray
+        Rates in Hz, shape (units, bins).
+    """
+    n_bins = int(np.ceil(duration / dt))
+    variables = task_variables(events)
+    onset = events["onset"].to_numpy(float)
+    anchors = {
+        "onset": onset,
+        "response": onset + events["response_time"].to_numpy(float),
+        "feedback": onset + events["feedback_time"].to_numpy(float),
+    }
+    learning = 1.0 - np.exp(-events["problem"].to_numpy(float) / LEARNING_TAU)
+    log_rate = np.tile(np.log(units["base_rate"].to_numpy(float))[:, None], (1, n_bins))
+    for i, unit in enumerate(units.itertuples(index=False)):
+        if unit.variable == "none":
+            continue
+        anchor, start, stop = WINDOWS[unit.variable]
+        starts = anchors[anchor] + start
+        stops = anchors["response"] if stop is None else anchors[anchor] + stop
+        value = variables[unit.variable].to_numpy(float)
+        gain = unit.gain * (learning if unit.variable == "stay" else 1.0)
+        sign = np.where(np.isnan(value), 0.0, 2.0 * np.nan_to_num(value) - 1.0)
+        first = np.clip(np.round(starts / dt).astype(int), 0, n_bins)
+        last = np.clip(np.round(stops / dt).astype(int), 0, n_bins)
+        for a, b, s, g in zip(first, last, sign, np.broadcast_to(gain, sign.shape), strict=True):
+            log_rate[i, a:b] += s * g
+    return np.exp(log_rate)
+
+
+def poisson_spike_samples(
+    rates: np.ndarray,
+    *,
+    dt: float,
+    sampling_frequency: float,
+    refractory_ms: float,
+    margin_samples: int,
+    n_samples: int,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """Draw inhomogeneous Poisson spike trains with an absolute refractory period.
+
+    Written here because SpikeInterface's generators draw homogeneous trains only (and
+    elephant is not a dependency): one Bernoulli draw per ``dt`` bin (``rate * dt`` ≪ 1), a
+    uniform position inside the bin, then spikes closer than ``refractory_ms`` to the previous
+    kept spike are dropped.
+
+    Parameters
+    ----------
+    rates : numpy.ndarray
+        Hz, shape (units, bins).
+    dt : float
+        Bin width, s.
+    sampling_frequency : float
+        Hz, to convert times to samples.
+    refractory_ms : float
+        Minimum interval between spikes, ms.
+    margin_samples : int
+        No spike within this many samples of either end (room for the templates).
+    n_samples : int
+        Recording length in samples.
+    rng : numpy.random.Generator
+        The draws.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Sorted int64 spike sample indices of each unit.
+    """
+    refractory = int(round(refractory_ms * 1e-3 * sampling_frequency))
+    trains = []
+    for unit_rates in rates:
+        bins = np.flatnonzero(rng.random(unit_rates.size) < unit_rates * dt)
+        times = (bins + rng.random(bins.size)) * dt
+        samples = np.floor(times * sampling_frequency).astype(np.int64)
+        samples = samples[(samples >= margin_samples) & (samples < n_samples - margin_samples)]
+        keep = np.ones(samples.size, dtype=bool)
+        last = -refractory - 1
+        for k, s in enumerate(samples):  # sequential: a dropped spike does not count
+            if s - last <= refractory:
+                keep[k] = False
+            else:
+                last = s
+        trains.append(samples[keep])
+    return trains
+
+
+def simulate_probe(
+    events: pd.DataFrame,
+    *,
+    n_channels: int,
+    n_units: int,
+    sampling_frequency: float,
+    duration: float,
+    region: str,
+    seed: int,
+    geometry: str | None = None,
+) -> SimulatedProbe:
+    """Simulate one probe's broadband recording whose units encode the task.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The session's trial table (onsets on the recording's clock).
+    n_channels, n_units : int
+        Contacts and ground-truth units.
+    sampling_frequency : float
+        Hz (30 kHz for the study).
+    duration : float
+        Seconds.
+    region : str
+        Brain region, stored with the units and on the recording (``brain_area``).
+    seed : int
+        Seeds every draw (templates, locations, tuning, spikes, noise).
+    geometry : {"linear", "bundle"}, optional
+        Probe geometry; by default a linear shank for 16 channels or more, else a bundle.
+
+    Returns
+    -------
+    SimulatedProbe
+        The lazy int16 recording, the ground-truth sorting and the planted tuning.
+    """
+    from spikeinterface.core import NumpySorting
+    from spikeinterface.core.generate import (
+        InjectTemplatesRecording,
+        generate_templates,
+        generate_unit_locations,
+    )
+    from spikeinterface.generation import NoiseGeneratorRecording
+    from spikeinterface.preprocessing import scale
+
+    if n_channels < 1 or n_units < 1 or duration <= 0:
+        raise ValueError(f"simulate_probe: need n_channels, n_units and duration > 0, got "
+                         f"{n_channels}, {n_units}, {duration}; fix the size preset.")
+    geometry = geometry or ("linear" if n_channels >= 16 else "bundle")
+    rng = np.random.default_rng(seed)
+    seeds = rng.integers(0, 2**31 - 1, size=4)
+    probe = make_probe(n_channels, geometry)
+    channel_locations = probe.contact_positions
+
+    # Tuning of each unit: variables spread evenly over units, in random order.
+    variables = rng.permutation(np.resize(np.array(VARIABLES), n_units))
+    gains = np.where(variables == "none", 0.0, rng.uniform(*GAIN_RANGE, n_units))
+    base_rates = np.exp(rng.uniform(*np.log(BASE_RATE_RANGE), n_units))
+    snrs = rng.uniform(*SNR_RANGE, n_units)
+
+    # Unit positions: SpikeInterface's uniform placement along the shank; beside a wire for a
+    # bundle (its wires are far apart, so a uniform box would leave most units between wires).
+    if geometry == "linear":
+        unit_locations = generate_unit_locations(n_units, channel_locations, margin_um=20.0,
+                                                 minimum_z=10.0, maximum_z=40.0,
+                                                 minimum_distance=40.0, seed=int(seeds[0]))
+    else:
+        wires = rng.permutation(np.resize(np.arange(n_channels), n_units))
+        offsets = rng.uniform(-15.0, 15.0, (n_units, 2))
+        unit_locations = np.column_stack([channel_locations[wires] + offsets,
+                                          rng.uniform(10.0, 40.0, n_units)])
+    templates = generate_templates(channel_locations, unit_locations, sampling_frequency,
+                                   MS_BEFORE, MS_AFTER, seed=int(seeds[1]))
+    # Scale each template so its peak is the planted SNR times the band-limited noise s.d.
+    # (white noise of s.d. sigma has s.d. sigma * sqrt(band / nyquist) in the band).
+    band_fraction = (NOISE_BAND[1] - NOISE_BAND[0]) / (sampling_frequency / 2)
+    broadband_noise_uv = NOISE_UV / np.sqrt(band_fraction)
+    peaks = np.abs(templates).max(axis=(1, 2))
+    templates = templates * (snrs * NOISE_UV / peaks)[:, None, None]
+    peak_channel = np.abs(templates).max(axis=1).argmax(axis=1)
+
+    units = pd.DataFrame({
+        "unit_id": np.arange(n_units),
+        "region": region,
+        "variable": variables,
+        "gain": np.round(gains, 6),
+        "snr": np.round(snrs, 6),
+        "peak_channel": peak_channel,
+        "base_rate": np.round(base_rates, 6),
+    })
+
+    n_samples = int(round(duration * sampling_frequency))
+    nbefore = int(round(MS_BEFORE * sampling_frequency / 1000))
+    dt = 0.001
+    rates = tuned_rates(events, units, duration=n_samples / sampling_frequency, dt=dt)
+    trains = poisson_spike_samples(rates, dt=dt, sampling_frequency=sampling_frequency,
+                                   refractory_ms=REFRACTORY_MS, margin_samples=templates.shape[1],
+                                   n_samples=n_samples, rng=np.random.default_rng(seeds[2]))
+    samples = np.concatenate(trains)
+    labels = np.concatenate([np.full(t.size, u) for u, t in enumerate(trains)])
+    order = np.argsort(samples, kind="stable")
+    sorting = NumpySorting.from_samples_and_labels([samples[order]], [labels[order]],
+                                                   sampling_frequency,
+                                                   unit_ids=np.arange(n_units))
+
+    noise = NoiseGeneratorRecording(num_channels=n_channels, sampling_frequency=sampling_frequency,
+                                    durations=[n_samples / sampling_frequency],
+                                    noise_levels=broadband_noise_uv, dtype="float32",
+                                    seed=int(seeds[3]), strategy="on_the_fly")
+    traces_uv = InjectTemplatesRecording(sorting, templates, nbefore=nbefore,
+                                         parent_recording=noise, num_samples=[n_samples])
+    recording = scale(traces_uv, gain=1.0 / GAIN_TO_UV, offset=0.0, dtype="int16")
+    recording.set_channel_gains(GAIN_TO_UV)
+    recording.set_channel_offsets(0.0)
+    recording.set_probe(probe)
+    recording.set_property("brain_area", [region] * n_channels)
+    return SimulatedProbe(recording=recording, sorting=sorting, units=units, geometry=geometry)
+
+
+def write_probe_nwb(
+    sim: SimulatedProbe,
+    path: str | os.PathLike,
+    *,
+    subject: str,
+    session: str,
+    species: str,
+    region: str,
+    session_start: dt.datetime,
+    age: str | None = None,
+    sex: str = "U",
+    chunk_duration: float = 1.0,
+) -> None:
+    """Write a simulated probe's broadband recording as NWB, chunk by chunk.
+
+    Parameters
+    ----------
+    sim : SimulatedProbe
+        The probe.
+    path : path-like
+        The ``.nwb`` file (written atomically).
+    subject, session : str
+        BIDS labels (without ``sub-``/``ses-``).
+    species : str
+        ``macaque``/``human`` (or a Latin binomial).
+    region : str
+        Brain region: the electrodes' ``location`` and the group's.
+    session_start : datetime.datetime
+        Timezone-aware start time (fixed for simulated data, so files are byte-identical).
+    age : str, optional
+        Subject age, ISO 8601 duration (``P7Y``).
+    sex : str
+        ``M``, ``F``, ``U`` (unknown) or ``O``.
+    chunk_duration : float
+        Seconds per written chunk (bounded memory).
+    """
+    from neuroconv.tools.spikeinterface.spikeinterfacerecordingdatachunkiterator import (
+        SpikeInterfaceRecordingDataChunkIterator,
+    )
+    from pynwb.ecephys import ElectricalSeries
+
+    from panneuro.ephys.nwb_units import deterministic_object_ids, make_nwbfile, write_nwbfile
+
+    recording = sim.recording
+    n_channels = recording.get_num_channels()
+    fs = recording.get_sampling_frequency()
+    gains = np.unique(recording.get_channel_gains())
+    if gains.size != 1:
+        raise ValueError("write_probe_nwb: channels with different gains cannot share one "
+                         "ElectricalSeries conversion factor.")
+    label = f"sub-{subject}_ses-{session}_{Path(path).name}"
+    with deterministic_object_ids(label):
+        nwbfile = make_nwbfile(subject=subject, session=session, species=species,
+                               session_start=session_start, age=age, sex=sex,
+                               description=f"Simulated broadband {sim.geometry} recording in "
+                                           f"{region} (panneuro).",
+                               identifier=label)
+        device = nwbfile.create_device(name="probe", description=f"simulated {sim.geometry} "
+                                       f"probe, {n_channels} contacts", manufacturer="simulated")
+        group = nwbfile.create_electrode_group(name=f"probe-{region}", device=device,
+                                               location=region,
+                                               description=f"{sim.geometry} probe in {region}")
+        nwbfile.add_electrode_column("rel_x", "x position on the probe (µm)")
+        nwbfile.add_electrode_column("rel_y", "y position on the probe (µm)")
+        nwbfile.add_electrode_column("channel_name", "channel id in the recording")
+        for ch, loc in zip(recording.channel_ids, recording.get_channel_locations(), strict=True):
+            nwbfile.add_electrode(group=group, location=region, rel_x=float(loc[0]),
+                                  rel_y=float(loc[1]), channel_name=str(ch))
+        # neuroconv's iterator reads the lazy recording chunk by chunk: memory stays bounded.
+        data = SpikeInterfaceRecordingDataChunkIterator(
+            recording, return_in_uV=False, buffer_shape=(int(fs * chunk_duration), n_channels),
+            chunk_shape=(int(fs * chunk_duration), n_channels))
+        nwbfile.add_acquisition(ElectricalSeries(
+            name="ElectricalSeriesRaw", data=data,
+            electrodes=nwbfile.create_electrode_table_region(list(range(n_channels)),
+                                                             "all electrodes"),
+            rate=float(fs), starting_time=0.0, conversion=float(gains[0]) * 1e-6,
+            description=f"Broadband voltage, int16 counts ({gains[0]} µV per count).",
+        ))
+        write_nwbfile(nwbfile, path)
+
+
+def write_probe_ground_truth(sim: SimulatedProbe, prefix: str | os.PathLike) -> None:
+    """Write the ground-truth spike trains and tuning of a simulated probe.
+
+    Parameters
+    ----------
+    sim : SimulatedProbe
+        The probe.
+    prefix : path-like
+        ``<gt>/sub-X/ses-Y/sub-X_ses-Y_acq-P``: writes ``<prefix>_spikes.npz`` (SpikeInterface
+        ``NpzSortingExtractor`` format) and ``<prefix>_units.tsv``.
+    """
+    from spikeinterface.core import NpzSortingExtractor
+
+    from panneuro.io.atomic import atomic_path
+    from panneuro.io.tables import write_tsv
+
+    prefix = Path(prefix)
+    with atomic_path(Path(f"{prefix}_spikes.npz")) as tmp:
+        NpzSortingExtractor.write_sorting(sim.sorting, tmp)
+    write_tsv(sim.units, Path(f"{prefix}_units.tsv"))
+
+
+def read_probe_ground_truth(prefix: str | os.PathLike):
+    """Read what :func:`write_probe_ground_truth` wrote.
+
+    Parameters
+    ----------
+    prefix : path-like
+        The ground-truth prefix of a probe.
+
+    Returns
+    -------
+    sorting : spikeinterface.core.BaseSorting
+        The ground-truth spike trains.
+    units : pandas.DataFrame
+        The planted tuning.
+    """
+    from spikeinterface.core import NpzSortingExtractor
+
+    from panneuro.io.tables import read_tsv
+
+    spikes = Path(f"{prefix}_spikes.npz")
+    table = Path(f"{prefix}_units.tsv")
+    for p in (spikes, table):
+        if not p.exists():
+            raise FileNotFoundError(f"{p}: ground truth not found; it is written by the "
+                                    "simulate_dataset rule (config simulate: true).")
+    return NpzSortingExtractor(spikes), read_tsv(table)

@@ -1,0 +1,274 @@
+"""Permutation statistics for decoding time courses.
+
+Restricted permutations, p-values, cluster-mass tests over time and bootstrap confidence
+intervals.
+
+The decoders produce their own null distribution (the whole cross-validated pipeline rerun on
+permuted labels), so the cluster test here works on precomputed ``observed``/``null`` score
+arrays. ``mne.stats.permutation_cluster_test`` and friends permute the *data* themselves (sign
+flips or group labels) and cannot take a precomputed null, hence the cluster-mass test is
+written here (with ``scipy.ndimage.label`` for the connected clusters, in 1-D or 2-D).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage, stats
+
+
+def permuted_labels(
+    labels: np.ndarray,
+    groups: np.ndarray,
+    n_permutations: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Draw label permutations restricted to the design's exchangeability blocks.
+
+    Labels are shuffled **within** each group (a problem) when the variable varies within
+    groups, so that slow drifts across problems and each problem's label counts stay in the
+    null. When the variable is constant within every group (e.g. ``rewarded_object``, fixed
+    for a problem), shuffling within groups would change nothing, so whole groups exchange
+    their labels instead (a block permutation).
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        One label per trial.
+    groups : numpy.ndarray
+        The block (problem) of each trial.
+    n_permutations : int
+        Number of permutations.
+    rng : numpy.random.Generator
+        The generator (from :func:`panneuro.seeding.rng_for`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_permutations, trials): one permuted label vector per row.
+    """
+    labels = np.asarray(labels)
+    groups = np.asarray(groups)
+    if labels.shape != groups.shape or labels.ndim != 1:
+        raise ValueError("labels and groups must be 1-D arrays of the same length.")
+    out = np.empty((n_permutations, labels.size), dtype=labels.dtype)
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    # constant within every group -> exchange whole groups
+    first = np.zeros(len(uniq), dtype=int)
+    first[inverse[::-1]] = np.arange(labels.size)[::-1]
+    constant = bool(np.all(labels == labels[first][inverse]))
+    by_group = np.argsort(inverse, kind="stable")
+    for k in range(n_permutations):
+        if constant and len(uniq) > 1:
+            group_labels = labels[first][rng.permutation(len(uniq))]
+            out[k] = group_labels[inverse]
+        else:
+            order = np.lexsort((rng.random(labels.size), inverse))
+            out[k, by_group] = labels[order]
+    return out
+
+
+def permutation_p_values(observed: np.ndarray, null: np.ndarray, *,
+                         alternative: str = "greater") -> np.ndarray:
+    """Permutation p-values with the +1 correction, never 0.
+
+    ``p = (1 + #{null >= observed}) / (1 + n_permutations)`` (Phipson & Smyth 2010).
+
+    Parameters
+    ----------
+    observed : numpy.ndarray
+        Observed statistic, any shape.
+    null : numpy.ndarray
+        Null statistics, shape (n_permutations, *observed.shape).
+    alternative : {"greater", "less", "two-sided"}
+        Direction of the test; two-sided compares absolute deviations from the null mean.
+
+    Returns
+    -------
+    numpy.ndarray
+        P-values with the shape of ``observed``.
+    """
+    observed = np.asarray(observed, dtype=float)
+    null = np.asarray(null, dtype=float)
+    if null.shape[1:] != observed.shape:
+        raise ValueError(f"null has shape {null.shape}; expected (n_permutations, "
+                         f"*{observed.shape}).")
+    if alternative == "greater":
+        exceed = null >= observed
+    elif alternative == "less":
+        exceed = null <= observed
+    elif alternative == "two-sided":
+        centre = null.mean(axis=0)
+        exceed = np.abs(null - centre) >= np.abs(observed - centre)
+    else:
+        raise ValueError(f"alternative must be 'greater', 'less' or 'two-sided', "
+                         f"not {alternative!r}.")
+    p = (1.0 + exceed.sum(axis=0)) / (1.0 + null.shape[0])
+    return np.where(np.isnan(observed), np.nan, p)
+
+
+def find_clusters(statistic: np.ndarray, threshold: np.ndarray | float) -> tuple[np.ndarray,
+                                                                                  np.ndarray]:
+    """Label the connected supra-threshold clusters of a statistic and their masses.
+
+    Parameters
+    ----------
+    statistic : numpy.ndarray
+        A 1-D time course or a 2-D (train time × test time) map.
+    threshold : numpy.ndarray or float
+        Cluster-forming threshold, broadcastable to ``statistic``.
+
+    Returns
+    -------
+    labels : numpy.ndarray
+        Integer labels (0 outside clusters, 1..n inside), the shape of ``statistic``.
+    masses : numpy.ndarray
+        Mass of each cluster: the summed excess ``statistic - threshold`` over its bins.
+    """
+    statistic = np.asarray(statistic, dtype=float)
+    excess = statistic - threshold
+    above = np.nan_to_num(excess, nan=-1.0) > 0
+    labels, n = ndimage.label(above)
+    if n == 0:
+        return labels, np.zeros(0)
+    masses = ndimage.sum_labels(excess, labels, index=np.arange(1, n + 1))
+    return labels, np.asarray(masses, dtype=float)
+
+
+def cluster_permutation_test(
+    observed: np.ndarray,
+    null: np.ndarray,
+    *,
+    threshold_quantile: float = 0.95,
+) -> pd.DataFrame:
+    """Cluster-mass permutation test over time (or a time × time map), one-sided (greater).
+
+    The cluster-forming threshold of each bin is the ``threshold_quantile`` of the null at
+    that bin. A cluster's mass is its summed excess over the threshold; each permutation
+    contributes the largest cluster mass it produces with the same threshold (0 if none),
+    and a cluster's p-value is ``(1 + #{max null mass >= mass}) / (1 + n_permutations)``,
+    which controls the family-wise error over bins (Maris & Oostenveld 2007).
+
+    Parameters
+    ----------
+    observed : numpy.ndarray
+        Observed scores, shape (bins,) or (bins, bins).
+    null : numpy.ndarray
+        Null scores, shape (n_permutations, *observed.shape).
+    threshold_quantile : float
+        Quantile of the null per bin that forms clusters.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per cluster: ``cluster`` (the label :func:`find_clusters` gives it with
+        :func:`cluster_threshold`), ``size`` (bins), ``mass``, ``p_value``, and for 1-D input
+        ``start`` and ``stop`` (bin indices, stop exclusive).
+    """
+    observed = np.asarray(observed, dtype=float)
+    null = np.asarray(null, dtype=float)
+    if null.shape[1:] != observed.shape or null.shape[0] < 1:
+        raise ValueError(f"null has shape {null.shape}; expected (n_permutations >= 1, "
+                         f"*{observed.shape}).")
+    threshold = cluster_threshold(null, threshold_quantile)
+    labels, masses = find_clusters(observed, threshold)
+    max_null = np.zeros(null.shape[0])
+    for k in range(null.shape[0]):
+        _, null_masses = find_clusters(null[k], threshold)
+        if null_masses.size:
+            max_null[k] = null_masses.max()
+    rows = []
+    for label, mass in enumerate(masses, start=1):
+        where = np.nonzero(labels == label)
+        row = {"cluster": label, "size": int(where[0].size), "mass": float(mass),
+               "p_value": float((1 + np.sum(max_null >= mass)) / (1 + null.shape[0]))}
+        if observed.ndim == 1:
+            row["start"] = int(where[0].min())
+            row["stop"] = int(where[0].max()) + 1
+        rows.append(row)
+    columns = ["cluster", "size", "mass", "p_value"]
+    if observed.ndim == 1:
+        columns = ["cluster", "start", "stop", "size", "mass", "p_value"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def cluster_threshold(null: np.ndarray, threshold_quantile: float = 0.95) -> np.ndarray:
+    """Return the per-bin cluster-forming threshold of :func:`cluster_permutation_test`.
+
+    Parameters
+    ----------
+    null : numpy.ndarray
+        Null scores, shape (n_permutations, ...).
+    threshold_quantile : float
+        Quantile of the null per bin.
+
+    Returns
+    -------
+    numpy.ndarray
+        The threshold, shape ``null.shape[1:]``.
+    """
+    if not 0 < threshold_quantile < 1:
+        raise ValueError(f"threshold_quantile must be in (0, 1), not {threshold_quantile}.")
+    return np.nanquantile(np.asarray(null, dtype=float), threshold_quantile, axis=0)
+
+
+def bootstrap_ci(
+    values: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    statistic: Callable[..., np.ndarray] = np.mean,
+    n_resamples: int = 1000,
+    confidence_level: float = 0.95,
+) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of a statistic (``scipy.stats.bootstrap``).
+
+    Parameters
+    ----------
+    values : numpy.ndarray
+        1-D sample (e.g. per-session effect sizes).
+    rng : numpy.random.Generator
+        The generator.
+    statistic : callable
+        Vectorised statistic taking ``axis`` (default the mean).
+    n_resamples : int
+        Bootstrap resamples.
+    confidence_level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bounds; NaN when there are fewer than two finite values.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return float("nan"), float("nan")
+    res = stats.bootstrap((values,), statistic, n_resamples=n_resamples,
+                          confidence_level=confidence_level, method="percentile", rng=rng)
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
+
+
+def percentile_interval(samples: np.ndarray, confidence_level: float = 0.95,
+                        axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Central percentile interval of samples (a null or bootstrap distribution).
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Samples along ``axis``.
+    confidence_level : float
+        Coverage.
+    axis : int
+        The sample axis.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Lower and upper quantiles.
+    """
+    tail = (1.0 - confidence_level) / 2
+    return (np.nanquantile(samples, tail, axis=axis),
+            np.nanquantile(samples, 1 - tail, axis=axis))

@@ -1,0 +1,28 @@
+import numpy as np
+
+from panneuro.figures.fig5_human_units import plot_human_units
+from panneuro.figures.save import save_figure
+from test_fig3_monkey_decoding import fake_ccgp, fake_decoding
+
+
+def test_fig5_smoke(tmp_path):
+    rng = np.random.default_rng(0)
+    human = fake_decoding(rng, ["hippocampus"], sessions=[("H2", "01")])
+    monkey = fake_decoding(rng, ["prefrontal", "hippocampus"])
+    fig = plot_human_units(human, monkey, fake_ccgp(rng, ["hippocampus"], [("H2", "01")]),
+                           fake_ccgp(rng, ["prefrontal", "hippocampus"]))
+    axes = np.array(fig.axes).reshape(2, 4)
+    assert axes[0, 0].get_title().startswith("human")
+    assert axes[1, 0].get_title().startswith("macaque")
+    # one score line per region and session in the monkey panel (+ chance and zero lines)
+    labels = [t.get_text() for t in axes[1, 0].get_legend().get_texts()]
+    assert sorted(labels) == ["hippocampus sub-M1 ses-04", "prefrontal sub-M1 ses-04"]
+    save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_fig5_without_ccgp():
+    rng = np.random.default_rng(1)
+    fig = plot_human_units(fake_decoding(rng, ["hippocampus"]),
+                           fake_decoding(rng, ["prefrontal"]), variables=["choice"])
+    assert len(fig.axes) == 2

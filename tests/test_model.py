@@ -1,0 +1,187 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from panneuro.behaviour.model import (
+    PARAM_NAMES,
+    LearningSetParams,
+    expected_accuracy,
+    fit_subject,
+    fit_subjects,
+    fit_to_curves,
+    latent_variables,
+    learning_set_prior,
+    negative_log_likelihood,
+    params_from_row,
+    session_latents,
+    simulate_agent,
+)
+from panneuro.behaviour.reference import HARLOW, read_reference_curves
+from panneuro.simulate.task import build_events
+
+MACAQUE = LearningSetParams(alpha0=0.04, tau=21.0, beta=0.65, lapse=0.01)
+REFERENCE = "resources/reference/learning_set_curves.csv"
+
+
+def _events(params, problems, seed):
+    rng = np.random.default_rng(seed)
+    sim = simulate_agent(params, problems, rng)
+    events = build_events(sim["problem"].to_numpy(), sim["trial"].to_numpy(),
+                          sim["correct"].to_numpy(), rng, trial_duration=1.5)
+    return sim, events
+
+
+def test_simulate_agent_columns_and_ranges():
+    sim = simulate_agent(MACAQUE, np.array([5, 6, 300]), np.random.default_rng(0))
+    assert list(sim.columns) == ["problem", "trial", "correct", "p_correct", "belief_chosen",
+                                 "prediction_error", "learning_rate"]
+    assert sim["trial"].tolist() == [1, 2, 3, 4, 5, 6] * 3
+    assert set(sim["correct"]) <= {0, 1}
+    assert sim["belief_chosen"].between(0, 1).all()
+    assert np.allclose(sim["prediction_error"], sim["correct"] - sim["belief_chosen"])
+    # the trial-1 learning rate is the learning set prior, growing over problems
+    first = sim[sim["trial"] == 1]
+    assert np.allclose(first["learning_rate"], learning_set_prior(MACAQUE, first["problem"]))
+    assert first["learning_rate"].is_monotonic_increasing
+
+
+def test_sessions_are_independent_of_how_problems_are_split():
+    whole = expected_accuracy(MACAQUE, np.arange(1, 61))
+    parts = np.vstack([expected_accuracy(MACAQUE, np.arange(1, 31)),
+                       expected_accuracy(MACAQUE, np.arange(31, 61))])
+    assert np.array_equal(whole, parts)
+
+
+def test_expected_accuracy_shape_and_learning_set():
+    acc = expected_accuracy(MACAQUE, np.array([1, 20, 100, 340]))
+    assert acc.shape == (4, 6)
+    assert np.allclose(acc[:, 0], 0.5)
+    assert np.all(np.diff(acc[:, 1:], axis=1) > 0)     # learning within a problem
+    assert np.all(np.diff(acc[:, 1]) > 0)               # learning to learn across problems
+    assert acc[0, 1] < 0.55 and acc[-1, 1] > 0.85       # Harlow-like: chance -> one-trial
+    assert np.all(acc <= 1 - MACAQUE.lapse / 2 + 1e-12)
+
+
+def test_expected_accuracy_agrees_with_monte_carlo():
+    problems = np.array([1, 15, 60, 250])
+    n_rep = 3000
+    rng = np.random.default_rng(11)
+    sims = simulate_agent(MACAQUE, np.tile(problems, n_rep), rng)
+    observed = sims.groupby(["problem", "trial"])["correct"].mean().unstack().to_numpy()
+    expected = expected_accuracy(MACAQUE, problems)
+    se = np.sqrt(expected * (1 - expected) / n_rep)
+    assert np.all(np.abs(observed - expected) < 4 * se + 1e-9)
+
+
+def test_latent_variables_match_the_simulation():
+    sim, events = _events(MACAQUE, np.arange(1, 41), seed=3)
+    lat = latent_variables(MACAQUE, events)
+    assert lat.index.equals(events.index)
+    for col in ["belief_chosen", "prediction_error", "learning_rate", "p_correct"]:
+        assert np.allclose(lat[col].to_numpy(), sim[col].to_numpy())
+    joined = session_latents(MACAQUE, events)
+    assert list(joined.columns[:4]) == ["onset", "problem", "trial", "correct"]
+    assert len(joined) == len(events)
+
+
+def test_latent_variables_reject_bad_tables():
+    _, events = _events(MACAQUE, np.arange(1, 4), seed=1)
+    with pytest.raises(ValueError, match="lacks column"):
+        latent_variables(MACAQUE, events.drop(columns="chosen_object"))
+    bad = events.copy()
+    bad.loc[0, "correct"] = 1 - bad.loc[0, "correct"]
+    with pytest.raises(ValueError, match="disagrees"):
+        latent_variables(MACAQUE, bad)
+    with pytest.raises(ValueError, match="alpha0"):
+        LearningSetParams(alpha0=1.5, tau=1, beta=1, lapse=0)
+
+
+def test_likelihood_prefers_the_truth_and_fit_beats_it():
+    _, events = _events(MACAQUE, np.arange(1, 401), seed=5)
+    nll_true = negative_log_likelihood(MACAQUE, events)
+    wrong = LearningSetParams(alpha0=0.3, tau=3.0, beta=2.0, lapse=0.05)
+    assert nll_true < negative_log_likelihood(wrong, events) - 20
+    fit = fit_subject(events, seed=0, n_starts=4)
+    assert fit.nll <= nll_true + 1e-6
+    assert fit.n_trials == len(events)
+    for name in PARAM_NAMES:
+        assert fit.ci_low[name] <= getattr(fit.params, name) <= fit.ci_high[name]
+    # beta, the best-determined parameter, is recovered within its interval
+    assert fit.ci_low["beta"] <= MACAQUE.beta <= fit.ci_high["beta"]
+
+
+def test_fit_subject_holds_fixed_parameters():
+    _, events = _events(MACAQUE, np.arange(1, 201), seed=6)
+    fit = fit_subject(events, seed=0, n_starts=2, fixed={"lapse": 0.01, "alpha0": 0.04})
+    assert fit.params.lapse == pytest.approx(0.01)
+    assert fit.params.alpha0 == pytest.approx(0.04)
+    assert fit.se["lapse"] == 0.0
+    with pytest.raises(ValueError, match="unknown"):
+        fit_subject(events, seed=0, fixed={"gamma": 1.0})
+
+
+def _recovery(n_subjects, n_problems, seed):
+    rng = np.random.default_rng(seed)
+    grid = {
+        "alpha0": rng.permutation(np.linspace(0.03, 0.4, n_subjects)),
+        "tau": rng.permutation(np.geomspace(3, 150, n_subjects)),
+        "beta": rng.permutation(np.geomspace(0.4, 2.0, n_subjects)),
+        "lapse": rng.permutation(np.linspace(0.005, 0.06, n_subjects)),
+    }
+    tables, truth = [], {}
+    for i in range(n_subjects):
+        params = LearningSetParams(**{k: float(v[i]) for k, v in grid.items()})
+        _, events = _events(params, np.arange(1, n_problems + 1), seed=seed * 100 + i)
+        tables.append(events.assign(subject=f"S{i:02d}", species="sim"))
+        truth[f"S{i:02d}"] = params.as_dict()
+    return fit_subjects(pd.concat(tables, ignore_index=True), seed, n_starts=4, truth=truth)
+
+
+def test_parameter_recovery_learning_set_and_intervals():
+    """Recovery on 12 simulated subjects of 400 problems.
+
+    The fitted learning set (the expected trial-2 accuracy it implies at problems 10, 50,
+    150, 400) and beta are recovered (r >= 0.9); alpha0, tau and lapse trade off with each
+    other at this amount of data, so for them the test checks that the 95 % intervals are
+    honest (they contain the truth in most cases).
+    """
+    table = _recovery(12, 400, seed=7)
+    probe = np.array([10, 50, 150, 400])
+    true_acc = np.concatenate([expected_accuracy(params_from_row(r, "true_"), probe)[:, 1]
+                               for _, r in table.iterrows()])
+    fit_acc = np.concatenate([expected_accuracy(params_from_row(r), probe)[:, 1]
+                              for _, r in table.iterrows()])
+    assert np.corrcoef(true_acc, fit_acc)[0, 1] >= 0.9
+    assert np.corrcoef(np.log(table["true_beta"]), np.log(table["beta"]))[0, 1] >= 0.8
+    covered = np.mean([
+        (table[f"{n}_ci_low"] <= table[f"true_{n}"]) & (table[f"true_{n}"] <= table[f"{n}_ci_high"])
+        for n in PARAM_NAMES
+    ])
+    assert covered >= 0.8
+
+
+@pytest.mark.slow
+def test_parameter_recovery_per_parameter_long():
+    """Per-parameter recovery with more data (20 subjects of 1500 problems)."""
+    table = _recovery(20, 1500, seed=8)
+    for name in ["tau", "beta"]:
+        r = np.corrcoef(np.log(table[f"true_{name}"]), np.log(table[name]))[0, 1]
+        assert r >= 0.9, (name, r)
+
+
+def test_harlow_fit_rmse_at_most_three_points():
+    reference = read_reference_curves(REFERENCE)
+    fit = fit_to_curves(reference[reference["source"] == HARLOW], n_starts=8, seed=0)
+    assert fit.rmse_trial2 <= 3.0
+    assert fit.rmse_all <= 3.0
+    # the fit describes learning to learn: trial 2 near chance at first, near ceiling at last
+    pred = fit.predicted[fit.predicted["trial"] == 2]["model_percent_correct"].to_numpy()
+    assert pred[0] < 60 and pred[-1] > 88
+    summary = fit.as_dict()
+    assert set(summary["params"]) == set(PARAM_NAMES)
+
+
+def test_fit_to_curves_needs_problem_ranges():
+    reference = read_reference_curves(REFERENCE)
+    with pytest.raises(ValueError, match="problem ranges"):
+        fit_to_curves(reference[reference["source"] == "wang2018_metaRL"], n_starts=1)

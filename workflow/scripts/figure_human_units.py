@@ -1,0 +1,21 @@
+"""Figure 5: human microwire units vs macaque units, the same decoding side by side."""
+
+import logging
+
+from panneuro.decoding.cross_condition import CCGP_COLUMNS
+from panneuro.decoding.time_resolved import DECODING_COLUMNS, read_session_tables
+from panneuro.figures.fig5_human_units import plot_human_units
+from panneuro.figures.save import save_figure
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
+smk = snakemake  # noqa: F821
+human, monkey = smk.params.human_sessions, smk.params.monkey_sessions
+fig = plot_human_units(
+    read_session_tables(smk.input.human, human, columns=DECODING_COLUMNS),
+    read_session_tables(smk.input.monkey, monkey, columns=DECODING_COLUMNS),
+    read_session_tables(smk.input.human_ccgp, human, columns=CCGP_COLUMNS),
+    read_session_tables(smk.input.monkey_ccgp, monkey, columns=CCGP_COLUMNS),
+    variables=smk.params.variables,
+    alpha=smk.params.alpha,
+)
+save_figure(fig, smk.output.pdf, smk.output.png)

@@ -1,0 +1,16 @@
+"""Figure 3: macaque population decoding per region and cross-condition generalisation."""
+
+import logging
+
+from panneuro.decoding.cross_condition import CCGP_COLUMNS
+from panneuro.decoding.time_resolved import DECODING_COLUMNS, read_session_tables
+from panneuro.figures.fig3_monkey_decoding import plot_monkey_decoding
+from panneuro.figures.save import save_figure
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
+smk = snakemake  # noqa: F821
+sessions = smk.params.sessions
+table = read_session_tables(smk.input.decoding, sessions, columns=DECODING_COLUMNS)
+ccgp = read_session_tables(smk.input.ccgp, sessions, columns=CCGP_COLUMNS)
+fig = plot_monkey_decoding(table, ccgp, variables=smk.params.variables, alpha=smk.params.alpha)
+save_figure(fig, smk.output.pdf, smk.output.png)
