@@ -2,33 +2,22 @@
 # (per-subject fits, the Harlow 1949 fit, per-trial latents of recorded sessions) and figure 1.
 
 
-def behaviour_beh_rows():
-    """Sample-sheet rows of every behavioural (events) file, in sheet order."""
-    return rows("beh")
-
-
-def behaviour_subjects():
-    """Subjects with behaviour, sorted."""
-    return sorted(set(rows("beh")["subject"]))
-
-
-def behaviour_latent_sessions():
-    """(subject, session) of every session with a probe or an ECoG recording."""
-    ecog = set(zip(rows("ecog")["subject"], rows("ecog")["session"]))
-    return sorted(set(probe_sessions()) | ecog)
-
-
-def behaviour_latent_files():
-    """The per-trial latents the decoding and ECoG stages use."""
-    return [
-        f"results/model/sub-{s}_ses-{ses}_latents.tsv"
-        for s, ses in behaviour_latent_sessions()
-    ]
+# Behavioural (events) rows of the sample sheet, in sheet order, and the subjects.
+BEHAVIOUR_ROWS = rows("beh")
+BEHAVIOUR_SUBJECTS = sorted(set(BEHAVIOUR_ROWS["subject"]))
+# Per-trial latents of every session with a probe or an ECoG recording (decoding/ECoG use them).
+BEHAVIOUR_LATENTS = [
+    f"results/model/sub-{s}_ses-{ses}_latents.tsv"
+    for s, ses in sorted(
+        set(probe_sessions())
+        | set(zip(rows("ecog")["subject"], rows("ecog")["session"]))
+    )
+]
 
 
 rule learning_set_curves:
     input:
-        events=[raw_path(r) for _, r in behaviour_beh_rows().iterrows()],
+        events=[raw_path(r) for _, r in BEHAVIOUR_ROWS.iterrows()],
     output:
         curves="results/behaviour/learning_set_curves.tsv",
         stats="results/behaviour/learning_statistics.tsv",
@@ -41,8 +30,8 @@ rule learning_set_curves:
         mem_mb=2000,
         runtime=15,
     params:
-        subjects=list(behaviour_beh_rows()["subject"]),
-        species=list(behaviour_beh_rows()["species"]),
+        subjects=list(BEHAVIOUR_ROWS["subject"]),
+        species=list(BEHAVIOUR_ROWS["species"]),
         block_size=config["behaviour"]["block_size"],
         n_bootstrap=config["behaviour"]["n_bootstrap"],
         seed=config["seed"],
@@ -52,9 +41,9 @@ rule learning_set_curves:
 
 rule fit_model:
     input:
-        events=[raw_path(r) for _, r in behaviour_beh_rows().iterrows()],
+        events=[raw_path(r) for _, r in BEHAVIOUR_ROWS.iterrows()],
         truth=(
-            [f"{GT}/sub-{s}/sub-{s}_agent.json" for s in behaviour_subjects()]
+            [f"{GT}/sub-{s}/sub-{s}_agent.json" for s in BEHAVIOUR_SUBJECTS]
             if ground_truth_available()
             else []
         ),
@@ -69,9 +58,9 @@ rule fit_model:
         mem_mb=2000,
         runtime=20,
     params:
-        subjects=list(behaviour_beh_rows()["subject"]),
-        species=list(behaviour_beh_rows()["species"]),
-        truth_subjects=behaviour_subjects() if ground_truth_available() else [],
+        subjects=list(BEHAVIOUR_ROWS["subject"]),
+        species=list(BEHAVIOUR_ROWS["species"]),
+        truth_subjects=BEHAVIOUR_SUBJECTS if ground_truth_available() else [],
         n_starts=config["behaviour"]["fit_n_starts"],
         seed=config["seed"],
     script:

@@ -10,11 +10,17 @@ SESSION_SPECIES = {
         index=False, name=None
     )
 }
-
-
-def session_results(sessions, kind):
-    """Per-session decoding results of one kind (decoding, ccgp, latents_regression)."""
-    return [f"results/decoding/sub-{s}_ses-{ses}_{kind}.tsv" for s, ses in sessions]
+# Per-session result files (decoding, ccgp, latents_regression) of each group of sessions.
+SESSION_RESULT = "results/decoding/sub-{}_ses-{}_{}.tsv"
+MACAQUE_DECODING = [
+    SESSION_RESULT.format(*s, "decoding") for s in MACAQUE_UNIT_SESSIONS
+]
+MACAQUE_CCGP = [SESSION_RESULT.format(*s, "ccgp") for s in MACAQUE_UNIT_SESSIONS]
+HUMAN_DECODING = [SESSION_RESULT.format(*s, "decoding") for s in HUMAN_UNIT_SESSIONS]
+HUMAN_CCGP = [SESSION_RESULT.format(*s, "ccgp") for s in HUMAN_UNIT_SESSIONS]
+LATENT_REGRESSIONS = [
+    SESSION_RESULT.format(*s, "latents_regression") for s in UNIT_SESSIONS
+]
 
 
 rule decode_session:
@@ -63,8 +69,8 @@ rule regress_latents:
 
 rule figure_monkey_decoding:
     input:
-        decoding=session_results(MACAQUE_UNIT_SESSIONS, "decoding"),
-        ccgp=session_results(MACAQUE_UNIT_SESSIONS, "ccgp"),
+        decoding=MACAQUE_DECODING,
+        ccgp=MACAQUE_CCGP,
     output:
         png=report(
             "results/figures/fig3_monkey_decoding.png",
@@ -90,10 +96,10 @@ rule figure_monkey_decoding:
 
 rule figure_human_units:
     input:
-        human=session_results(HUMAN_UNIT_SESSIONS, "decoding"),
-        human_ccgp=session_results(HUMAN_UNIT_SESSIONS, "ccgp"),
-        monkey=session_results(MACAQUE_UNIT_SESSIONS, "decoding"),
-        monkey_ccgp=session_results(MACAQUE_UNIT_SESSIONS, "ccgp"),
+        human=HUMAN_DECODING,
+        human_ccgp=HUMAN_CCGP,
+        monkey=MACAQUE_DECODING,
+        monkey_ccgp=MACAQUE_CCGP,
     output:
         png=report(
             "results/figures/fig5_human_units.png",
@@ -120,7 +126,7 @@ rule figure_human_units:
 
 rule figure_model:
     input:
-        session_results(UNIT_SESSIONS, "latents_regression"),
+        LATENT_REGRESSIONS,
     output:
         png=report(
             "results/figures/fig6_model.png",

@@ -1,1 +1,101 @@
-# ecog stage: rules are added by the stage's owner.
+# ecog stage: high-gamma epochs around feedback per ECoG session, outcome-responsive electrodes
+# and outcome decoding, and figure 4 (with sensitivity / false discoveries on simulated data).
+
+
+def ecog_sessions():
+    """(subject, session) of every ECoG recording, in sample-sheet order."""
+    return list(zip(rows("ecog")["subject"], rows("ecog")["session"]))
+
+
+def ecog_session_files(pattern):
+    """One file per ECoG session from a pattern with {subject} and {session}."""
+    return [pattern.format(subject=s, session=ses) for s, ses in ecog_sessions()]
+
+
+rule high_gamma_epochs:
+    input:
+        ecog=ecog_file,
+        events=events_file,
+    output:
+        "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz",
+    log:
+        f"{LOGS}/high_gamma_epochs/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    params:
+        line_frequency=config["ecog"]["line_frequency"],
+        reference=config["ecog"]["reference"],
+        bad_channel_detection=config["ecog"]["bad_channel_detection"],
+        band=config["ecog"]["high_gamma_band"],
+        n_subbands=config["ecog"]["n_subbands"],
+        envelope_sfreq=config["ecog"]["envelope_sfreq"],
+        window=config["ecog"]["epoch_window"],
+        baseline=config["ecog"]["baseline"],
+    script:
+        "../scripts/high_gamma_epochs.py"
+
+
+rule ecog_statistics:
+    input:
+        "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz",
+    output:
+        "results/ecog/sub-{subject}_ses-{session}_ecog_stats.json",
+    log:
+        f"{LOGS}/ecog_statistics/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    threads: 2
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        seed=config["seed"],
+        window=config["ecog"]["test_window"],
+        alpha=config["ecog"]["alpha"],
+        n_permutations=config["ecog"]["n_permutations"],
+        decoding_bin=config["ecog"]["decoding_bin"],
+        decoding_n_folds=config["ecog"]["decoding_n_folds"],
+        decoding_n_permutations=config["ecog"]["decoding_n_permutations"],
+    script:
+        "../scripts/ecog_statistics.py"
+
+
+rule figure_ecog:
+    input:
+        epochs=ecog_session_files(
+            "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz"
+        ),
+        stats=ecog_session_files(
+            "results/ecog/sub-{subject}_ses-{session}_ecog_stats.json"
+        ),
+        truth=(
+            ecog_session_files(
+                f"{GT}/sub-{{subject}}/ses-{{session}}/sub-{{subject}}_ses-{{session}}_ecog-truth.json"
+            )
+            if ground_truth_available()
+            else []
+        ),
+    output:
+        png=report(
+            "results/figures/fig4_ecog.png",
+            caption="../report/fig4_ecog.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/fig4_ecog.pdf",
+        truth_table="results/ecog/ecog_groundtruth.tsv",
+    log:
+        f"{LOGS}/figure_ecog/all.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        labels=[f"sub-{s} ses-{ses}" for s, ses in ecog_sessions()],
+    script:
+        "../scripts/figure_ecog.py"

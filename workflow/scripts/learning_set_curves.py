@@ -15,6 +15,6 @@ log.info("%d trials from %d files", len(events), len(smk.input.events))
 curves = learning_set_curves(events, block_size=int(smk.params.block_size),
                              n_bootstrap=int(smk.params.n_bootstrap), seed=int(smk.params.seed))
 write_tsv(curves, smk.output.curves)
-stats = learning_statistics(events)
+stats = learning_statistics(events, seed=int(smk.params.seed))
 log.info("regression:\n%s", stats.to_string())
 write_tsv(stats, smk.output.stats)

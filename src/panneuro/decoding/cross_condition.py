@@ -227,7 +227,7 @@ def session_cross_condition(
     """
     cc = settings.get("cross_condition", {})
     variable = cc.get("variable", "stay")
-    window = [float(w) for w in cc.get("window", [-0.4, 0.0])]
+    window = [float(w) for w in cc.get("window", [-0.3, 0.0])]
     event = settings.get("align", {}).get(variable, "response")
     variables = task_variables(events)
     if variable not in variables.columns:

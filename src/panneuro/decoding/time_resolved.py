@@ -122,19 +122,31 @@ def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 def _oof_predictions(counts: np.ndarray, labels: np.ndarray, n_folds: int,
                      fold_seed: int, shrinkage: float | str) -> np.ndarray:
-    """Out-of-fold predicted labels, shape (trials, train bins, test bins)."""
-    n_trials, _, n_bins = counts.shape
+    """Out-of-fold predicted labels, shape (trials, train bins, test bins).
+
+    Equivalent to fitting :func:`make_decoder` on each training fold and bin and predicting
+    every test bin, but the ``StandardScaler`` is fitted once per fold for all bins (its
+    statistics are per feature, so per unit × bin) and the LDA alone is refitted per bin.
+    """
+    n_trials, n_units, n_bins = counts.shape
     predicted = np.zeros((n_trials, n_bins, n_bins), dtype=bool)
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=fold_seed)
     for train, test in folds.split(np.zeros(n_trials), labels):
+        train_counts = counts[train].astype(float)
+        scaler = StandardScaler().fit(train_counts.reshape(len(train), -1))
+        mean = scaler.mean_.reshape(n_units, n_bins)
+        scale = scaler.scale_.reshape(n_units, n_bins)
+        z_train = (train_counts - mean) / scale
         test_counts = counts[test].astype(float)
         for b in range(n_bins):
-            model = make_decoder(shrinkage).fit(counts[train, :, b].astype(float), labels[train])
-            scaler, lda = model[0], model[-1]
-            # the fitted model's decision function applied to every test bin at once
-            # (decision > 0 means the second class, 1); equals model.decision_function per bin
-            z = (test_counts - scaler.mean_[None, :, None]) / scaler.scale_[None, :, None]
-            decision = np.einsum("nub,u->nb", z, lda.coef_[0]) + lda.intercept_[0]
+            lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage,
+                                             priors=[0.5, 0.5]).fit(z_train[:, :, b],
+                                                                    labels[train])
+            # the bin-b model (its scaling included) applied to every test bin at once;
+            # decision > 0 means the second class, 1
+            weights = lda.coef_[0] / scale[:, b]
+            decision = (np.einsum("nub,u->nb", test_counts, weights)
+                        - mean[:, b] @ weights + lda.intercept_[0])
             predicted[test, b, :] = decision > 0
     return predicted
 

@@ -92,7 +92,7 @@ def responsive_electrodes(
     adjacency = sparse.coo_matrix((n_electrodes, n_electrodes))
     f_obs, clusters, cluster_p, _ = mne.stats.permutation_cluster_test(
         [x_rew, x_unr], n_permutations=n_permutations, adjacency=adjacency, tail=1,
-        out_type="mask", seed=int(seed), n_jobs=n_jobs, verbose=False)
+        out_type="mask", rng=int(seed), n_jobs=n_jobs, verbose=False)
     difference = x_rew.mean(axis=0) - x_unr.mean(axis=0)  # times × electrodes
 
     cluster_rows = []
@@ -174,10 +174,11 @@ def decode_outcome(
     """Decode the outcome over time from all electrodes, with a permutation null and clusters.
 
     A shrinkage linear discriminant (Ledoit–Wolf, on standardised electrodes; fast enough for
-    a permutation null, and insensitive to class imbalance under ROC AUC) is trained and tested at each time bin (``SlidingEstimator``) in stratified k-fold cross-validation
-    (``cross_val_multiscore``, ROC AUC). The null repeats this with permuted outcomes. Bins whose
-    AUC exceeds the null's ``1 - alpha`` quantile form clusters; a cluster's mass (summed AUC
-    above the null mean) is compared with the largest cluster mass of each permutation
+    a permutation null, and insensitive to class imbalance under ROC AUC) is trained and tested
+    at each time bin (``SlidingEstimator``) in stratified k-fold cross-validation
+    (``cross_val_multiscore``, ROC AUC). The null repeats this with permuted outcomes. Bins
+    whose AUC exceeds the null's ``1 - alpha`` quantile form clusters; a cluster's mass (summed
+    AUC above the null mean) is compared with the largest cluster mass of each permutation
     (computed against the same thresholds). The cluster step is written here because the MNE
     cluster tests permute observations, whereas this null consists of cross-validated scores.
 

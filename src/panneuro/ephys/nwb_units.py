@@ -103,8 +103,9 @@ def make_nwbfile(
         session_id=f"sub-{subject}_ses-{session}",
         institution="panneuro",
         experiment_description="Harlow learning-set task (object-discrimination problems).",
+        keywords=["learning set", "Harlow task", "single units", "primate"],
         subject=Subject(subject_id=subject, species=SPECIES_LATIN.get(species, species),
-                        sex=sex, age=age),
+                        sex=sex, age=age, description=f"subject {subject}"),
     )
 
 
@@ -312,3 +313,35 @@ def read_units(path: str | os.PathLike) -> tuple[pd.DataFrame, list[np.ndarray]]
     for c in ("probe", "region", "probe_unit_id"):
         units[c] = units[c].astype(str)
     return units, spike_times
+
+
+def read_raw_session_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """Read the session start and subject (age, sex, species) of a raw NWB recording.
+
+    Parameters
+    ----------
+    path : path-like
+        A raw probe recording (``..._ieeg.nwb``).
+
+    Returns
+    -------
+    dict
+        ``session_start`` (datetime), ``age`` (ISO duration or None), ``sex`` (``U`` when
+        missing), ``species`` (or None).
+    """
+    from pynwb import NWBHDF5IO
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: raw recording not found; run the simulate_dataset "
+                                "rule or install the raw dataset (datalad get).")
+    with NWBHDF5IO(str(path), mode="r") as io:
+        nwbfile = io.read()
+        subject = nwbfile.subject
+        return {
+            # pynwb reads the time in the local zone: normalise to UTC (machine-independent).
+            "session_start": nwbfile.session_start_time.astimezone(dt.UTC),
+            "age": getattr(subject, "age", None),
+            "sex": getattr(subject, "sex", None) or "U",
+            "species": getattr(subject, "species", None),
+        }

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from panneuro.io.atomic import atomic_path
 
 #: Parameters panneuro sets for SpyKING CIRCUS 2 unless config overrides them: the recording
@@ -162,3 +164,40 @@ def load_sorting(folder: str | os.PathLike):
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no saved sorting; rerun the sort_probe rule.")
     return si.load(folder)
+
+
+#: Per-stage memory (MB) = base + per channel-second, runtime (min) = base + per channel-second,
+#: measured on 2 cores (32 ch × 362 s: preprocessing ~0.5 GB, SC2 "no-cache" < 1 GB) with margin.
+_RESOURCE_MODEL: dict[str, tuple[float, float, float, float]] = {
+    "preprocess": (1500.0, 0.05, 3.0, 2.0e-4),
+    "sort": (2000.0, 0.15, 5.0, 6.0e-4),
+    "curate": (2000.0, 0.1, 3.0, 2.0e-4),
+}
+
+
+def estimate_resources(stage: str, n_channels: int, duration_s: float,
+                       attempt: int = 1) -> dict[str, int]:
+    """Memory and runtime to request for one probe's job, raised on each retry.
+
+    Parameters
+    ----------
+    stage : {"preprocess", "sort", "curate"}
+        The ephys rule.
+    n_channels : int
+        Channels of the probe.
+    duration_s : float
+        Recording length, s.
+    attempt : int
+        Snakemake's attempt number (1 on the first try): the request is multiplied by it.
+
+    Returns
+    -------
+    dict
+        ``mem_mb`` and ``runtime`` (minutes).
+    """
+    if stage not in _RESOURCE_MODEL:
+        raise ValueError(f"unknown ephys stage {stage!r}; use one of {sorted(_RESOURCE_MODEL)}.")
+    mem_base, mem_per, time_base, time_per = _RESOURCE_MODEL[stage]
+    size = float(n_channels) * float(duration_s)
+    return {"mem_mb": int(round((mem_base + mem_per * size) * attempt)),
+            "runtime": int(np.ceil((time_base + time_per * size) * attempt))}

@@ -39,6 +39,7 @@ def plot_human_units(
     *,
     variables: Sequence[str] = DEFAULT_VARIABLES,
     alpha: float = 0.05,
+    ccgp_region: str = "hippocampus",
 ) -> Figure:
     """Figure 5: human vs macaque single-unit population decoding, side by side.
 
@@ -53,6 +54,9 @@ def plot_human_units(
         Decoded variables, one column each.
     alpha : float
         Significance level marked in the CCGP panels.
+    ccgp_region : str
+        Region whose CCGP is compared across species (the region both species share); all
+        regions are pooled when a species has no unit there.
 
     Returns
     -------
@@ -74,9 +78,12 @@ def plot_human_units(
         if with_ccgp:
             ax = axes[r, -1]
             rows = _labelled(ccgp)
+            shown = "all regions"
+            if (rows["region"] == ccgp_region).any():
+                rows, shown = rows[rows["region"] == ccgp_region], ccgp_region
             if len(rows):
                 ccgp_panel(ax, rows, alpha=alpha)
-            ax.set_title(f"{name}: abstraction", fontsize=9)
+            ax.set_title(f"{name}: abstraction ({shown})", fontsize=9)
     fig.suptitle("Single units across species", fontsize=11)
     fig.tight_layout()
     return fig

@@ -126,7 +126,7 @@ def tuned_rates(
     duration: float,
     dt: float = 0.001,
 ) -> np.ndarray:
-    """Firing rate of each unit in bins of ``dt`` seconds, from its planted tuning.
+    """Compute the firing rate of each unit in bins of ``dt`` seconds from its planted tuning.
 
     Parameters
     ----------
@@ -403,7 +403,7 @@ def write_probe_nwb(
                                            f"{region} (panneuro).",
                                identifier=label)
         device = nwbfile.create_device(name="probe", description=f"simulated {sim.geometry} "
-                                       f"probe, {n_channels} contacts", manufacturer="simulated")
+                                       f"probe, {n_channels} contacts")
         group = nwbfile.create_electrode_group(name=f"probe-{region}", device=device,
                                                location=region,
                                                description=f"{sim.geometry} probe in {region}")

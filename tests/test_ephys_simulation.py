@@ -1,0 +1,176 @@
+"""Simulated probes: planted tuning in the spike trains, the recording, NWB and ground truth."""
+
+import datetime as dt
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from panneuro.simulate.ephys import (
+    GAIN_TO_UV,
+    NOISE_UV,
+    REFRACTORY_MS,
+    WINDOWS,
+    read_probe_ground_truth,
+    simulate_probe,
+    tuned_rates,
+    write_probe_ground_truth,
+    write_probe_nwb,
+)
+from panneuro.simulate.task import build_events, task_variables
+
+START = dt.datetime(2000, 1, 1, 9, 0, 0, tzinfo=dt.UTC)
+
+
+def _events(n_problems, first_problem=1, seed=0):
+    rng = np.random.default_rng(seed)
+    problem = np.repeat(np.arange(first_problem, first_problem + n_problems), 6)
+    trial = np.tile(np.arange(1, 7), n_problems)
+    correct = (rng.random(problem.size) < np.where(trial == 1, 0.5, 0.85)).astype(int)
+    return build_events(problem, trial, correct, rng, trial_duration=1.5)
+
+
+def _duration(events):
+    return float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
+
+
+@pytest.fixture(scope="module")
+def long_probe():
+    """300 trials: only the spike trains are used (the recording stays lazy)."""
+    events = _events(50, first_problem=200)
+    sim = simulate_probe(events, n_channels=32, n_units=25, sampling_frequency=30000.0,
+                         duration=_duration(events), region="prefrontal", seed=11)
+    return events, sim
+
+
+def _window_counts(events, spike_times, variable):
+    anchor, start, stop = WINDOWS[variable]
+    onset = events["onset"].to_numpy()
+    anchors = {"onset": onset, "response": onset + events["response_time"].to_numpy(),
+               "feedback": onset + events["feedback_time"].to_numpy()}
+    a = anchors[anchor] + start
+    b = anchors["response"] if stop is None else anchors[anchor] + stop
+    return np.searchsorted(spike_times, b) - np.searchsorted(spike_times, a)
+
+
+def test_planted_tuning_shows_in_spike_counts(long_probe):
+    events, sim = long_probe
+    variables = task_variables(events)
+    fs = sim.recording.get_sampling_frequency()
+    tuned = sim.units[sim.units["variable"] != "none"]
+    assert len(tuned) >= 15 and (sim.units["variable"] == "none").sum() >= 3
+    for unit in tuned.itertuples():
+        times = sim.sorting.get_unit_spike_train(unit.unit_id) / fs
+        counts = _window_counts(events, times, unit.variable)
+        value = variables[unit.variable].to_numpy()
+        high, low = counts[value == 1].mean(), counts[value == 0].mean()
+        # rate ratio exp(2 * gain) >= e between the two conditions: clearly visible
+        assert high > 1.5 * low, (unit.unit_id, unit.variable, high, low)
+    for unit in sim.units[sim.units["variable"] == "none"].itertuples():
+        times = sim.sorting.get_unit_spike_train(unit.unit_id) / fs
+        counts = _window_counts(events, times, "choice")
+        value = variables["choice"].to_numpy()
+        assert abs(np.log((counts[value == 1].mean() + 0.1) / (counts[value == 0].mean() + 0.1))
+                   ) < 0.5
+
+
+def test_stay_gain_grows_with_learning():
+    events = _events(40, first_problem=1)
+    units = pd.DataFrame({"variable": ["stay"], "gain": [1.0], "base_rate": [5.0]})
+    rates = tuned_rates(events, units, duration=_duration(events))[0]
+    stay = task_variables(events)["stay"].to_numpy()
+    bins = ((events["onset"] + 0.2) / 0.001).astype(int).to_numpy()
+    modulation = np.abs(np.log(rates[bins] / 5.0))
+    early = modulation[(events["problem"] <= 3).to_numpy() & ~np.isnan(stay)]
+    late = modulation[(events["problem"] >= 35).to_numpy() & ~np.isnan(stay)]
+    assert early.max() < 0.2 < 0.8 < late.min()
+    np.testing.assert_allclose(modulation[np.isnan(stay)], 0, atol=1e-12)  # first trials
+
+
+def test_refractory_period_and_rates(long_probe):
+    events, sim = long_probe
+    fs = sim.recording.get_sampling_frequency()
+    duration = sim.recording.get_total_duration()
+    for unit in sim.units.itertuples():
+        train = sim.sorting.get_unit_spike_train(unit.unit_id)
+        assert np.all(np.diff(train) > REFRACTORY_MS * 1e-3 * fs)
+        rate = train.size / duration
+        assert 0.3 * unit.base_rate < rate < 3 * unit.base_rate
+
+
+def test_recording_properties_and_snr():
+    events = _events(2)
+    sim = simulate_probe(events, n_channels=32, n_units=10, sampling_frequency=30000.0,
+                         duration=_duration(events), region="prefrontal", seed=3)
+    rec = sim.recording
+    assert rec.get_dtype() == np.int16 and rec.get_num_channels() == 32
+    assert rec.get_sampling_frequency() == 30000.0 and rec.has_probe()
+    np.testing.assert_allclose(rec.get_channel_gains(), GAIN_TO_UV)
+    assert sim.geometry == "linear"
+    assert np.ptp(rec.get_channel_locations()[:, 1]) == pytest.approx(31 * 50.0)
+    assert (sim.units["snr"] > 5).mean() > 0.7
+    # band-limited noise level as planted (filtered traces, robust s.d.)
+    import spikeinterface.preprocessing as spre
+
+    filtered = spre.bandpass_filter(rec, freq_min=300, freq_max=6000, dtype="float32")
+    traces = filtered.get_traces(start_frame=30000, end_frame=90000, return_in_uV=True)
+    mad_sd = np.median(np.abs(traces - np.median(traces, axis=0)), axis=0) / 0.6745
+    assert np.median(mad_sd) == pytest.approx(NOISE_UV, rel=0.15)
+    # the same seed gives the same data; another seed does not
+    again = simulate_probe(events, n_channels=32, n_units=10, sampling_frequency=30000.0,
+                           duration=_duration(events), region="prefrontal", seed=3)
+    np.testing.assert_array_equal(rec.get_traces(end_frame=3000),
+                                  again.recording.get_traces(end_frame=3000))
+    assert sim.units.equals(again.units)
+
+
+def test_microwire_bundle_geometry():
+    events = _events(1)
+    sim = simulate_probe(events, n_channels=8, n_units=6, sampling_frequency=30000.0,
+                         duration=_duration(events), region="hippocampus", seed=4)
+    assert sim.geometry == "bundle"
+    locations = sim.recording.get_channel_locations()
+    distances = np.linalg.norm(locations[:, None] - locations[None], axis=-1)
+    assert distances[~np.eye(8, dtype=bool)].min() > 100  # wires far apart
+    assert set(sim.units["region"]) == {"hippocampus"}
+
+
+def _md5(path):
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def test_nwb_round_trip_and_ground_truth(tmp_path):
+    import spikeinterface.extractors as se
+    from pynwb import NWBHDF5IO
+
+    events = _events(1)
+    sim = simulate_probe(events, n_channels=8, n_units=4, sampling_frequency=30000.0,
+                         duration=_duration(events), region="hippocampus", seed=5)
+    path = tmp_path / "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb"
+    kwargs = dict(subject="H2", session="01", species="human", region="hippocampus",
+                  session_start=START, age="P35Y", sex="F")
+    write_probe_nwb(sim, path, **kwargs)
+    first = _md5(path)
+    write_probe_nwb(sim, path, **kwargs)
+    assert _md5(path) == first  # deterministic object IDs and dates
+    back = se.read_nwb_recording(path, electrical_series_path="acquisition/ElectricalSeriesRaw")
+    np.testing.assert_array_equal(back.get_traces(), sim.recording.get_traces())
+    np.testing.assert_allclose(back.get_channel_gains(), GAIN_TO_UV)
+    np.testing.assert_allclose(back.get_channel_locations(),
+                               sim.recording.get_channel_locations())
+    with NWBHDF5IO(str(path), "r") as io:
+        nwbfile = io.read()
+        assert set(nwbfile.electrodes["location"][:]) == {"hippocampus"}
+        assert nwbfile.subject.species == "Homo sapiens" and nwbfile.subject.age == "P35Y"
+        assert nwbfile.session_start_time.astimezone(dt.UTC) == START
+
+    prefix = tmp_path / "sub-H2_ses-01_acq-MW"
+    write_probe_ground_truth(sim, prefix)
+    sorting, units = read_probe_ground_truth(prefix)
+    pd.testing.assert_frame_equal(units, sim.units, check_dtype=False)
+    for unit in units["unit_id"]:
+        np.testing.assert_array_equal(sorting.get_unit_spike_train(unit),
+                                      sim.sorting.get_unit_spike_train(unit))
+    with pytest.raises(FileNotFoundError, match="ground truth not found"):
+        read_probe_ground_truth(tmp_path / "nothing")

@@ -1,0 +1,34 @@
+"""One NWB file per session: the curated units of all its probes, electrodes and trials."""
+
+import logging
+import sys
+
+from panneuro.ephys.curation import read_waveforms
+from panneuro.ephys.nwb_units import ProbeUnits, read_raw_session_metadata, write_session_units_nwb
+from panneuro.ephys.sorting import load_sorting
+from panneuro.io.tables import read_events, read_tsv
+
+smk = snakemake  # noqa: F821
+sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+wc = smk.wildcards
+probes = []
+for probe, region, sorting_dir, metrics_path, waveforms_path in zip(
+    smk.params.probes, smk.params.regions, smk.input.sortings, smk.input.metrics,
+    smk.input.waveforms, strict=True,
+):
+    metrics = read_tsv(metrics_path).astype({"unit_id": str})
+    kept = metrics[metrics["keep"].astype(bool)].reset_index(drop=True)
+    sorting = load_sorting(sorting_dir)
+    ids = {str(u): u for u in sorting.unit_ids}
+    spike_times = {u: sorting.get_unit_spike_train(ids[u], return_times=True)
+                   for u in kept["unit_id"]}
+    probes.append(ProbeUnits(probe=probe, region=region, spike_times=spike_times, metrics=kept,
+                             waveforms=read_waveforms(waveforms_path)))
+    logging.info("%s: %d curated units", probe, len(kept))
+meta = read_raw_session_metadata(smk.input.raw[0])
+write_session_units_nwb(
+    smk.output[0], probes, read_events(smk.input.events),
+    subject=wc.subject, session=wc.session, species=smk.params.species,
+    session_start=meta["session_start"], age=meta["age"], sex=meta["sex"],
+)

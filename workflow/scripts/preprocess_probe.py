@@ -1,0 +1,27 @@
+"""Band-pass, bad-channel removal and common reference of one probe, saved as a binary folder."""
+
+import logging
+import sys
+
+from panneuro.ephys.preprocessing import preprocess, read_recording, save_recording
+from panneuro.seeding import derived_seed
+
+smk = snakemake  # noqa: F821
+sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (SpikeInterface warnings go to the log)
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+wc = smk.wildcards
+settings = smk.params.preprocessing
+recording = read_recording(smk.input.recording, smk.params.format)
+logging.info("read %s: %s", smk.input.recording, recording)
+preprocessed, bad_channels = preprocess(
+    recording,
+    freq_min=float(settings["freq_min"]),
+    freq_max=float(settings["freq_max"]),
+    reference=str(settings["reference"]),
+    detect_bad_channels=bool(settings["bad_channel_detection"]),
+    seed=derived_seed(smk.config["seed"], "bad_channels", wc.subject, wc.session, wc.probe),
+)
+logging.info("bad channels:\n%s", bad_channels[bad_channels["bad"]].to_string())
+save_recording(preprocessed, smk.output.folder, n_jobs=smk.threads,
+               chunk_duration=smk.params.chunk_duration, bad_channels=bad_channels)
+logging.info("saved %s", smk.output.folder)
