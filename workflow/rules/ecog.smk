@@ -2,14 +2,7 @@
 # and outcome decoding, and figure 4 (with sensitivity / false discoveries on simulated data).
 
 
-def ecog_sessions():
-    """(subject, session) of every ECoG recording, in sample-sheet order."""
-    return list(zip(rows("ecog")["subject"], rows("ecog")["session"]))
-
-
-def ecog_session_files(pattern):
-    """One file per ECoG session from a pattern with {subject} and {session}."""
-    return [pattern.format(subject=s, session=ses) for s, ses in ecog_sessions()]
+ECOG_SESSIONS = list(zip(rows("ecog")["subject"], rows("ecog")["session"]))
 
 
 rule high_gamma_epochs:
@@ -66,16 +59,19 @@ rule ecog_statistics:
 
 rule figure_ecog:
     input:
-        epochs=ecog_session_files(
-            "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz"
-        ),
-        stats=ecog_session_files(
-            "results/ecog/sub-{subject}_ses-{session}_ecog_stats.json"
-        ),
+        epochs=[
+            f"results/ecog/sub-{s}_ses-{ses}_high_gamma.npz"
+            for s, ses in ECOG_SESSIONS
+        ],
+        stats=[
+            f"results/ecog/sub-{s}_ses-{ses}_ecog_stats.json"
+            for s, ses in ECOG_SESSIONS
+        ],
         truth=(
-            ecog_session_files(
-                f"{GT}/sub-{{subject}}/ses-{{session}}/sub-{{subject}}_ses-{{session}}_ecog-truth.json"
-            )
+            [
+                f"{GT}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json"
+                for s, ses in ECOG_SESSIONS
+            ]
             if ground_truth_available()
             else []
         ),
@@ -96,6 +92,6 @@ rule figure_ecog:
         mem_mb=2000,
         runtime=10,
     params:
-        labels=[f"sub-{s} ses-{ses}" for s, ses in ecog_sessions()],
+        labels=[f"sub-{s} ses-{ses}" for s, ses in ECOG_SESSIONS],
     script:
         "../scripts/figure_ecog.py"

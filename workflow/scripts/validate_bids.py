@@ -1,7 +1,6 @@
 """Validate the raw dataset with the official BIDS validator; fail on any error."""
 
 import logging
-
 from pathlib import Path
 
 from panneuro.io.bids_validation import run_bids_validator
