@@ -10,10 +10,8 @@ baseline-normalised). :func:`power_spectrum` and :func:`spectral_peak` describe 
 
 from __future__ import annotations
 
-import io
 import os
 import warnings
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +19,8 @@ import mne
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from panneuro.io.arrays import write_npz
 
 #: Robust z-score (median/MAD of log standard deviation across channels) beyond which a channel
 #: is called bad for its variance.
@@ -402,8 +402,7 @@ def spectral_peak(
 def write_high_gamma(epochs: HighGammaEpochs, path: str | os.PathLike) -> None:
     """Write high-gamma epochs to a byte-deterministic ``.npz``.
 
-    ``numpy.savez`` stamps each member with the current time, so the archive is assembled here
-    with a fixed date (same data, same bytes).
+    Written with :func:`panneuro.io.arrays.write_npz` (same data, same bytes).
 
     Parameters
     ----------
@@ -412,8 +411,6 @@ def write_high_gamma(epochs: HighGammaEpochs, path: str | os.PathLike) -> None:
     path : path-like
         Target ``.npz`` (``results/ecog/sub-X_ses-Y_high_gamma.npz``).
     """
-    from panneuro.io.atomic import atomic_path
-
     arrays = {
         "epochs": epochs.data.astype(np.float32),
         "times": epochs.times.astype(float),
@@ -427,15 +424,7 @@ def write_high_gamma(epochs: HighGammaEpochs, path: str | os.PathLike) -> None:
         "bad": epochs.bad_channels["bad"].to_numpy(bool),
         "bad_reason": np.array(epochs.bad_channels["reason"], dtype=str),
     }
-    with atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for name, array in arrays.items():
-                buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, np.ascontiguousarray(array),
-                                          allow_pickle=False)
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                archive.writestr(info, buffer.getvalue())
+    write_npz(arrays, path)
 
 
 def read_high_gamma(path: str | os.PathLike) -> HighGammaEpochs:
