@@ -43,6 +43,13 @@ def test_fig6_smoke(tmp_path):
     assert axes[1, 1].get_title() == "hippocampus: prediction_error"
     labels = sorted(t.get_text() for t in axes[0, 1].get_legend().get_texts())
     assert labels == ["human sub-H2 ses-01", "macaque sub-M1 ses-04"]
+
+    def color_of(ax, label):
+        return next(line.get_color() for line in ax.lines if line.get_label() == label)
+
+    # a session keeps its colour across panels
+    assert color_of(axes[0, 0], "macaque sub-M1 ses-04") == color_of(axes[0, 1],
+                                                                    "macaque sub-M1 ses-04")
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
 

@@ -10,6 +10,7 @@ from panneuro.ephys.sorting import (
     SortingError,
     estimate_resources,
     load_sorting,
+    preset_probe_size,
     run_sorter_for_probe,
     sorter_params,
 )
@@ -86,3 +87,10 @@ def test_resources_grow_with_size_and_attempt():
     assert small["runtime"] <= large["runtime"] < retry["runtime"]
     with pytest.raises(ValueError, match="unknown ephys stage"):
         estimate_resources("plot", 8, 1.0)
+
+
+def test_preset_probe_size():
+    size = {"recorded_problems": 40, "trial_duration_s": 1.5, "n_channels_array": 32,
+            "n_channels_microwire": 8}
+    assert preset_probe_size("array", size) == (32, 360.0)
+    assert preset_probe_size("microwire", size) == (8, 360.0)

@@ -61,3 +61,15 @@ def test_datalad_dataset_annexes_binaries_and_keeps_text_in_git(tmp_path):
     status = subprocess.run(["git", "status", "--porcelain"], cwd=tmp_path,
                             capture_output=True, text=True, check=True)
     assert status.stdout == ""
+
+
+def test_rmtree_removes_write_protected_annex_trees(tmp_path):
+    from panneuro.simulate.study import _rmtree
+
+    locked = tmp_path / "ds" / "objects"
+    locked.mkdir(parents=True)
+    (locked / "key").write_text("content")
+    (locked / "key").chmod(0o444)
+    locked.chmod(0o555)
+    _rmtree(tmp_path / "ds")
+    assert not (tmp_path / "ds").exists()

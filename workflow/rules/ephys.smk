@@ -2,53 +2,20 @@
 # on simulated data); per session the NWB file of curated units; figure 2.
 from types import SimpleNamespace
 
-from panneuro.ephys.sorting import estimate_resources
+from panneuro.ephys.sorting import estimate_resources, preset_probe_size
 
 EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
 EPHYS_THREADS = 2
 # Ground truth of a probe (written by the simulation beside the raw dataset).
 GT_PROBE = f"{GT}/sub-{{subject}}/ses-{{session}}/sub-{{subject}}_ses-{{session}}_acq-{{probe}}"
-
-
-def _probe_size(wildcards):
-    """(channels, seconds) of a probe, from the size preset (the raw file may not exist yet)."""
-    kind = recording_row(wildcards)["datatype"]
-    duration = SIZE["recorded_problems"] * 6 * SIZE["trial_duration_s"]
-    return int(SIZE[f"n_channels_{kind}"]), float(duration)
-
-
-def _resources(stage, key):
-    return lambda wildcards, attempt: estimate_resources(
-        stage, *_probe_size(wildcards), attempt
-    )[key]
-
-
-def _probe_wildcards(wildcards, probe):
-    return SimpleNamespace(
-        subject=wildcards.subject, session=wildcards.session, probe=probe
-    )
-
-
-def _session_files(pattern):
-    return lambda wildcards: [
-        pattern.format(subject=wildcards.subject, session=wildcards.session, probe=p)
-        for p in session_probes(wildcards)
-    ]
-
-
-def _probe_labels():
-    return [f"{s} {ses} {p}" for s, ses, p in probes()]
-
-
-def _probe_regions():
-    return [
-        recording_row(SimpleNamespace(subject=s, session=ses, probe=p))["region"]
-        for s, ses, p in probes()
-    ]
-
-
-def _all_probe_files(name):
-    return [f"results/ephys/sub-{s}/ses-{ses}/acq-{p}/{name}" for s, ses, p in probes()]
+# Every probe of the sheet (figure 2), labels and regions in the same order.
+EPHYS_PROBES = probes()
+EPHYS_LABELS = [f"{s} {ses} {p}" for s, ses, p in EPHYS_PROBES]
+EPHYS_REGIONS = [
+    recording_row(SimpleNamespace(subject=s, session=ses, probe=p))["region"]
+    for s, ses, p in EPHYS_PROBES
+]
+EPHYS_DIRS = [f"results/ephys/sub-{s}/ses-{ses}/acq-{p}" for s, ses, p in EPHYS_PROBES]
 
 
 rule preprocess_probe:
@@ -62,10 +29,18 @@ rule preprocess_probe:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=_resources("preprocess", "mem_mb"),
-        runtime=_resources("preprocess", "runtime"),
+        mem_mb=lambda wc, attempt: estimate_resources(
+            "preprocess",
+            *preset_probe_size(recording_row(wc)["datatype"], SIZE),
+            attempt,
+        )["mem_mb"],
+        runtime=lambda wc, attempt: estimate_resources(
+            "preprocess",
+            *preset_probe_size(recording_row(wc)["datatype"], SIZE),
+            attempt,
+        )["runtime"],
     params:
-        format=lambda wildcards: recording_row(wildcards)["format"],
+        format=lambda wc: recording_row(wc)["format"],
         preprocessing=config["ephys"]["preprocessing"],
         chunk_duration=config["ephys"]["chunk_duration"],
     script:
@@ -83,12 +58,14 @@ rule sort_probe:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=_resources("sort", "mem_mb"),
-        runtime=_resources("sort", "runtime"),
+        mem_mb=lambda wc, attempt: estimate_resources(
+            "sort", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
+        )["mem_mb"],
+        runtime=lambda wc, attempt: estimate_resources(
+            "sort", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
+        )["runtime"],
     params:
-        sorting=lambda wildcards: config["ephys"]["sorting"][
-            recording_row(wildcards)["datatype"]
-        ],
+        sorting=lambda wc: config["ephys"]["sorting"][recording_row(wc)["datatype"]],
     script:
         "../scripts/sort_probe.py"
 
@@ -106,8 +83,12 @@ rule curate_units:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=_resources("curate", "mem_mb"),
-        runtime=_resources("curate", "runtime"),
+        mem_mb=lambda wc, attempt: estimate_resources(
+            "curate", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
+        )["mem_mb"],
+        runtime=lambda wc, attempt: estimate_resources(
+            "curate", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
+        )["runtime"],
     params:
         thresholds=config["ephys"]["curation"],
         chunk_duration=config["ephys"]["chunk_duration"],
@@ -140,13 +121,30 @@ rule compare_ground_truth:
 rule export_session_nwb:
     input:
         events=events_file,
-        raw=lambda wildcards: [
-            recording_file(_probe_wildcards(wildcards, p))
-            for p in session_probes(wildcards)
+        raw=lambda wc: [
+            recording_file(
+                SimpleNamespace(subject=wc.subject, session=wc.session, probe=p)
+            )
+            for p in session_probes(wc)
         ],
-        sortings=_session_files(f"{EPHYS}/sorting"),
-        metrics=_session_files(f"{EPHYS}/metrics.tsv"),
-        waveforms=_session_files(f"{EPHYS}/waveforms.npz"),
+        sortings=lambda wc: expand(
+            f"{EPHYS}/sorting",
+            subject=wc.subject,
+            session=wc.session,
+            probe=session_probes(wc),
+        ),
+        metrics=lambda wc: expand(
+            f"{EPHYS}/metrics.tsv",
+            subject=wc.subject,
+            session=wc.session,
+            probe=session_probes(wc),
+        ),
+        waveforms=lambda wc: expand(
+            f"{EPHYS}/waveforms.npz",
+            subject=wc.subject,
+            session=wc.session,
+            probe=session_probes(wc),
+        ),
     output:
         "results/nwb/sub-{subject}_ses-{session}_units.nwb",
     log:
@@ -159,12 +157,16 @@ rule export_session_nwb:
         runtime=10,
     params:
         probes=session_probes,
-        regions=lambda wildcards: [
-            recording_row(_probe_wildcards(wildcards, p))["region"]
-            for p in session_probes(wildcards)
+        regions=lambda wc: [
+            recording_row(
+                SimpleNamespace(subject=wc.subject, session=wc.session, probe=p)
+            )["region"]
+            for p in session_probes(wc)
         ],
-        species=lambda wildcards: recording_row(
-            _probe_wildcards(wildcards, session_probes(wildcards)[0])
+        species=lambda wc: recording_row(
+            SimpleNamespace(
+                subject=wc.subject, session=wc.session, probe=session_probes(wc)[0]
+            )
         )["species"],
     script:
         "../scripts/export_session_nwb.py"
@@ -172,9 +174,13 @@ rule export_session_nwb:
 
 rule figure_sorting:
     input:
-        metrics=_all_probe_files("metrics.tsv"),
-        waveforms=_all_probe_files("waveforms.npz"),
-        gt=_all_probe_files("gt_comparison.tsv") if ground_truth_available() else [],
+        metrics=[f"{d}/metrics.tsv" for d in EPHYS_DIRS],
+        waveforms=[f"{d}/waveforms.npz" for d in EPHYS_DIRS],
+        gt=(
+            [f"{d}/gt_comparison.tsv" for d in EPHYS_DIRS]
+            if ground_truth_available()
+            else []
+        ),
     output:
         png=report(
             "results/figures/fig2_sorting.png",
@@ -191,8 +197,8 @@ rule figure_sorting:
         mem_mb=2000,
         runtime=10,
     params:
-        labels=_probe_labels(),
-        regions=_probe_regions(),
+        labels=EPHYS_LABELS,
+        regions=EPHYS_REGIONS,
         well_detected_accuracy=config["ephys"]["ground_truth"]["well_detected_accuracy"],
     script:
         "../scripts/figure_sorting.py"

@@ -201,3 +201,28 @@ def estimate_resources(stage: str, n_channels: int, duration_s: float,
     size = float(n_channels) * float(duration_s)
     return {"mem_mb": int(round((mem_base + mem_per * size) * attempt)),
             "runtime": int(np.ceil((time_base + time_per * size) * attempt))}
+
+
+def preset_probe_size(datatype: str, size: Mapping[str, Any]) -> tuple[int, float]:
+    """Channels and seconds of a probe as the size preset makes them (for resource requests).
+
+    The raw file may not exist when Snakemake plans the jobs, so the request comes from the
+    preset: ``n_channels_<datatype>`` and ``recorded_problems × 6 trials × trial_duration_s``.
+
+    Parameters
+    ----------
+    datatype : {"array", "microwire"}
+        The sample sheet's datatype of the probe.
+    size : mapping
+        ``config["sizes"][config["size"]]``.
+
+    Returns
+    -------
+    tuple
+        ``(n_channels, duration_s)``.
+    """
+    from panneuro.simulate.task import TRIALS_PER_PROBLEM
+
+    trials = float(size["recorded_problems"]) * TRIALS_PER_PROBLEM
+    duration = trials * float(size["trial_duration_s"])
+    return int(size[f"n_channels_{datatype}"]), duration

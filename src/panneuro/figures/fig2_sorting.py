@@ -115,8 +115,9 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
                label=name, color=plt.get_cmap("Greys")(0.3 + 0.2 * k))
     ax.set_xticks(x, counts["probe"], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("units")
+    ax.set_ylim(0, 1.4 * max(1.0, float(np.nanmax(counts[[c for c, _ in steps]].to_numpy()))))
     ax.set_title("a  yield", loc="left", fontsize=10)
-    ax.legend(fontsize=7, frameon=False)
+    ax.legend(fontsize=7, frameon=False, ncols=2, loc="upper left")
 
     rng = np.random.default_rng(0)  # horizontal jitter of the strip plots only
     for j, (column, name, log) in enumerate(METRIC_PANELS):

@@ -69,8 +69,25 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2], edges[1::2], strict=True))
 
 
+def label_colors(labels: Sequence[str]) -> dict[str, tuple]:
+    """Assign each line label one colour, the same in every panel of a figure.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        Line labels (duplicates allowed); colours follow their sorted order.
+
+    Returns
+    -------
+    dict
+        Label → RGB colour of the ``tab10`` cycle.
+    """
+    return {label: _COLORS[k % len(_COLORS)] for k, label in enumerate(sorted(set(labels)))}
+
+
 def timecourse_panel(ax: Axes, table: pd.DataFrame, *, group: str = "label",
-                     chance: float | None = 0.5, ylabel: str = "balanced accuracy") -> None:
+                     chance: float | None = 0.5, ylabel: str = "balanced accuracy",
+                     colors: dict | None = None) -> None:
     """Draw score time courses with their null bands and significant-cluster bars.
 
     Parameters
@@ -86,11 +103,14 @@ def timecourse_panel(ax: Axes, table: pd.DataFrame, *, group: str = "label",
         Chance level drawn as a dashed line.
     ylabel : str
         Y-axis label.
+    colors : dict, optional
+        Group → colour (:func:`label_colors`); default the panel's own cycle.
     """
-    groups = list(pd.unique(table[group])) if len(table) else []
+    groups = sorted(pd.unique(table[group])) if len(table) else []
+    colors = colors or label_colors(groups)
     for k, name in enumerate(groups):
         rows = table[table[group] == name].sort_values("time")
-        color = _COLORS[k % len(_COLORS)]
+        color = colors.get(name, _COLORS[k % len(_COLORS)])
         t = rows["time"].to_numpy(dtype=float)
         ax.fill_between(t, rows["null_mean"].to_numpy(dtype=float),
                         rows["null_q95"].to_numpy(dtype=float), color=color, alpha=0.15,
@@ -191,6 +211,7 @@ def plot_monkey_decoding(
     """
     table = table[table["analysis"] == "time_resolved"].copy()
     table["label"] = session_label(table)
+    colors = label_colors(table["label"])
     regions = ordered_regions(table["region"]) or ["(no units)"]
     variables = [v for v in variables if v in set(table["variable"])] or list(variables)
     n_cols = len(variables) + (ccgp is not None)
@@ -200,7 +221,7 @@ def plot_monkey_decoding(
         for c, variable in enumerate(variables):
             ax = axes[r, c]
             rows = table[(table["region"] == region) & (table["variable"] == variable)]
-            timecourse_panel(ax, rows)
+            timecourse_panel(ax, rows, colors=colors)
             ax.set_title(f"{region}: {variable}", fontsize=9)
         if ccgp is not None:
             ax = axes[r, -1]

@@ -20,6 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from panneuro.figures.fig3_monkey_decoding import (  # noqa: E402
     DEFAULT_VARIABLES,
     ccgp_panel,
+    label_colors,
     session_label,
     timecourse_panel,
 )
@@ -71,9 +72,10 @@ def plot_human_units(
                              sharey=True)
     for r, (name, (table, ccgp)) in enumerate(species.items()):
         table = _labelled(table[table["analysis"] == "time_resolved"])
+        colors = label_colors(table["label"])
         for c, variable in enumerate(variables):
             ax = axes[r, c]
-            timecourse_panel(ax, table[table["variable"] == variable])
+            timecourse_panel(ax, table[table["variable"] == variable], colors=colors)
             ax.set_title(f"{name}: {variable}", fontsize=9)
         if with_ccgp:
             ax = axes[r, -1]

@@ -18,6 +18,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from panneuro.figures.fig3_monkey_decoding import (  # noqa: E402
+    label_colors,
     ordered_regions,
     session_label,
     timecourse_panel,
@@ -47,6 +48,7 @@ def plot_model_neural(table: pd.DataFrame,
     if "species" in table.columns:
         label = table["species"].astype(str) + " " + label
     table["label"] = label
+    colors = label_colors(table["label"])
     latents = list(latents) if latents is not None else list(pd.unique(table["latent"]))
     latents = latents or ["(none)"]
     regions = ordered_regions(table["region"]) or ["(no units)"]
@@ -57,7 +59,7 @@ def plot_model_neural(table: pd.DataFrame,
         for c, region in enumerate(regions):
             ax = axes[r, c]
             rows = table[(table["latent"] == latent) & (table["region"] == region)]
-            timecourse_panel(ax, rows, chance=0.0, ylabel="cross-validated R²")
+            timecourse_panel(ax, rows, chance=0.0, ylabel="cross-validated R²", colors=colors)
             ax.set_title(f"{region}: {latent}", fontsize=9)
     fig.suptitle("Model latents in population codes", fontsize=11)
     fig.tight_layout()

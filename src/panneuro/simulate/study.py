@@ -306,4 +306,4 @@ def _rmtree(path: Path) -> None:
         os.chmod(name, 0o755)
         func(name)
 
-    shutil.rmtree(path, onexc=_make_writable)
+    shutil.rmtree(path, onerror=_make_writable)
