@@ -80,6 +80,8 @@ def test_curation_thresholds():
 def test_waveforms_round_trip(analysed, tmp_path):
     _, _, waveforms = analysed
     write_waveforms(waveforms, tmp_path / "waveforms.npz")
+    write_waveforms(waveforms, tmp_path / "again.npz")
+    assert (tmp_path / "waveforms.npz").read_bytes() == (tmp_path / "again.npz").read_bytes()
     back = read_waveforms(tmp_path / "waveforms.npz")
     assert set(back) == set(waveforms)
     for key in waveforms:

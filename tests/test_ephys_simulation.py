@@ -167,6 +167,9 @@ def test_nwb_round_trip_and_ground_truth(tmp_path):
 
     prefix = tmp_path / "sub-H2_ses-01_acq-MW"
     write_probe_ground_truth(sim, prefix)
+    first = _md5(tmp_path / "sub-H2_ses-01_acq-MW_spikes.npz")
+    write_probe_ground_truth(sim, prefix)
+    assert _md5(tmp_path / "sub-H2_ses-01_acq-MW_spikes.npz") == first
     sorting, units = read_probe_ground_truth(prefix)
     pd.testing.assert_frame_equal(units, sim.units, check_dtype=False)
     for unit in units["unit_id"]:

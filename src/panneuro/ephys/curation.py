@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from panneuro.io.atomic import atomic_path
+from panneuro.io.arrays import write_npz
 
 #: Quality metrics computed for every unit (SpikeInterface names).
 METRIC_NAMES: tuple[str, ...] = ("num_spikes", "firing_rate", "presence_ratio", "snr",
@@ -168,8 +168,7 @@ def write_waveforms(waveforms: Mapping[str, np.ndarray], target: str | os.PathLi
     target : path-like
         The ``waveforms.npz`` file.
     """
-    with atomic_path(target) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, **{k: np.asarray(v) for k, v in waveforms.items()})
+    write_npz({k: np.asarray(v) for k, v in waveforms.items()}, target)
 
 
 def read_waveforms(path: str | os.PathLike) -> dict[str, np.ndarray]:

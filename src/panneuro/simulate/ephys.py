@@ -33,12 +33,12 @@ from panneuro.simulate.task import task_variables
 
 #: Task variables a unit may encode; ``none`` = untuned.
 VARIABLES: tuple[str, ...] = ("choice", "correct", "rewarded_object", "stay", "none")
-#: Windows (s) of each variable's coding, relative to (event, start, stop).
-WINDOWS: dict[str, tuple[str, float, float]] = {
+#: Window (s) of each variable's coding: (anchor event, start, stop); stop None = the response.
+WINDOWS: dict[str, tuple[str, float, float | None]] = {
     "choice": ("response", -0.2, 0.3),
     "correct": ("feedback", 0.0, 0.5),
     "rewarded_object": ("feedback", 0.0, 0.5),
-    "stay": ("onset", 0.1, None),  # type: ignore[dict-item]  # stop = the response
+    "stay": ("onset", 0.1, None),
 }
 #: Problems for the abstract (stay) code to reach 63% of its full gain.
 LEARNING_TAU = 20.0
@@ -438,14 +438,21 @@ def write_probe_ground_truth(sim: SimulatedProbe, prefix: str | os.PathLike) -> 
         ``<gt>/sub-X/ses-Y/sub-X_ses-Y_acq-P``: writes ``<prefix>_spikes.npz`` (SpikeInterface
         ``NpzSortingExtractor`` format) and ``<prefix>_units.tsv``.
     """
-    from spikeinterface.core import NpzSortingExtractor
-
-    from panneuro.io.atomic import atomic_path
+    from panneuro.io.arrays import write_npz
     from panneuro.io.tables import write_tsv
 
-    prefix = Path(prefix)
-    with atomic_path(Path(f"{prefix}_spikes.npz")) as tmp:
-        NpzSortingExtractor.write_sorting(sim.sorting, tmp)
+    # The members of SpikeInterface's NpzSortingExtractor format, written with fixed zip dates
+    # (numpy.savez, which NpzSortingExtractor.write_sorting uses, stamps the current time).
+    sorting = sim.sorting
+    vector = sorting.to_spike_vector()  # sorted by sample, then unit
+    unit_ids = np.asarray(sorting.unit_ids)
+    write_npz({
+        "unit_ids": unit_ids,
+        "num_segment": np.array([1], dtype="int64"),
+        "sampling_frequency": np.array([sorting.get_sampling_frequency()], dtype="float64"),
+        "spike_indexes_seg0": vector["sample_index"].astype("int64"),
+        "spike_labels_seg0": unit_ids[vector["unit_index"]],
+    }, Path(f"{prefix}_spikes.npz"))
     write_tsv(sim.units, Path(f"{prefix}_units.tsv"))
 
 
