@@ -155,6 +155,8 @@ def simulate_study(
     gt_tmp = _fresh_dir(gt_root.parent / f".{gt_root.name}.tmp")
 
     plans = plan_sessions(samples, size)
+    participants = _participants(samples, seed)
+    demographics = participants.set_index("participant_id")
     for subject in sorted({p.subject for p in plans}):
         species = next(p.species for p in plans if p.subject == subject)
         write_json(dict(sim["agent"][species]), gt_tmp / f"sub-{subject}/sub-{subject}_agent.json")
@@ -175,7 +177,9 @@ def simulate_study(
             if row.datatype == "beh":
                 write_tsv(events, target)
             elif row.datatype in ("array", "microwire"):
-                _simulate_probe(row, events, size, sim, seed, target, gt_tmp)
+                person = demographics.loc[f"sub-{row.subject}"]
+                _simulate_probe(row, events, size, sim, seed, target, gt_tmp,
+                                age=f"P{int(person['age'])}Y", sex=str(person["sex"]))
                 # iEEG-BIDS expects the task events beside each recording too.
                 write_tsv(events, Path(str(target)[: -len("_ieeg.nwb")] + "_events.tsv"))
             elif row.datatype == "ecog":
@@ -184,14 +188,15 @@ def simulate_study(
                 raise ValueError(f"sample sheet: unknown datatype {row.datatype!r} for "
                                  f"{row.path}; use beh, array, microwire or ecog.")
 
-    write_dataset_files(raw_tmp, _participants(samples, seed))
+    write_dataset_files(raw_tmp, participants)
     save_datalad_dataset(raw_tmp, message="Simulated learning-set study (panneuro)")
     _replace_dir(raw_tmp, raw_root)
     _replace_dir(gt_tmp, gt_root)
 
 
 def _simulate_probe(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
-                    sim: Mapping[str, Any], seed: int, target: Path, gt_tmp: Path) -> None:
+                    sim: Mapping[str, Any], seed: int, target: Path, gt_tmp: Path, *,
+                    age: str, sex: str) -> None:
     from panneuro.simulate.ephys import simulate_probe, write_probe_ground_truth, write_probe_nwb
 
     kind = "array" if row.datatype == "array" else "microwire"
@@ -207,7 +212,8 @@ def _simulate_probe(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     write_probe_nwb(probe, target, subject=row.subject, session=row.session,
-                    species=row.species, region=row.region, session_start=SESSION_START)
+                    species=row.species, region=row.region, session_start=SESSION_START,
+                    age=age, sex=sex)
     recording = probe.recording
     write_nwb_ieeg_sidecars(
         target,
