@@ -12,6 +12,7 @@ from panneuro.ephys.sorting import (
     load_sorting,
     preset_probe_size,
     run_sorter_for_probe,
+    seeded_peak_detection,
     sorter_params,
 )
 from panneuro.simulate.ephys import simulate_probe
@@ -54,6 +55,25 @@ def test_sorter_recovers_most_ground_truth_units(sorted_probe):
     assert list(again.unit_ids) == list(sorting.unit_ids)
     assert again.count_total_num_spikes() == sorting.count_total_num_spikes()
     assert sorted(p.name for p in folder.iterdir()) == ["preprocessed", "sorting"]
+
+
+def test_sorting_is_deterministic_across_runs_and_jobs(sorted_probe, tmp_path):
+    from spikeinterface.core import load
+    from spikeinterface.sortingcomponents.peak_detection import matched_filtering
+
+    sim, first, folder = sorted_probe
+    # the same saved recording sorted again, in one process instead of two: identical spikes
+    again = run_sorter_for_probe(load(folder / "preprocessed"), "spykingcircus2", {},
+                                 tmp_path / "sorting", n_jobs=1, label="sub-T ses-1 acq-X", seed=3)
+    assert list(again.unit_ids) == list(first.unit_ids)
+    assert np.array_equal(again.to_spike_vector(), first.to_spike_vector())
+    # the seeding of SpikeInterface's matched-filter noise chunks is undone afterwards
+    original = matched_filtering.get_random_data_chunks
+    with seeded_peak_detection(5):
+        seeded = matched_filtering.get_random_data_chunks(sim.recording, num_chunks_per_segment=2)
+        assert np.array_equal(seeded, matched_filtering.get_random_data_chunks(
+            sim.recording, num_chunks_per_segment=2))
+    assert matched_filtering.get_random_data_chunks is original
 
 
 def test_sorter_params_merge_defaults_config_and_seed():

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,10 @@ SORTER_DEFAULTS: dict[str, dict[str, Any]] = {
         "deterministic_peaks_detection": True,
     },
 }
+
+
+#: Seed of the matched-filter thresholds when neither the run nor config has a seed (SC2's default).
+DEFAULT_SORTER_SEED = 42
 
 
 class SortingError(RuntimeError):
@@ -78,6 +83,48 @@ def sorter_params(sorter: str, params: Mapping[str, Any] | None, *, n_jobs: int,
     return merged
 
 
+@contextlib.contextmanager
+def seeded_peak_detection(seed: int) -> Iterator[None]:
+    """Seed the noise estimate of SpikeInterface's matched-filtering peak detector.
+
+    SpikeInterface 0.105.3's ``MatchedFilteringPeakDetector`` (SpyKING CIRCUS 2's and Lupin's
+    default detector) sets its thresholds from the MAD of 5 random 500-ms chunks drawn with
+    ``get_random_data_chunks(recording, num_chunks_per_segment=5)`` without a seed
+    (``sortingcomponents/peak_detection/matched_filtering.py``, ``random_chunk_kwargs``), i.e.
+    from fresh OS entropy: the thresholds, hence the peaks, clusters and spikes, change on
+    every run whatever the sorter's ``seed``. The detector's ``random_chunk_kwargs`` cannot be
+    set through the sorter's parameters (SC2 passes the same detection kwargs to the
+    locally-exclusive detector, which rejects them), so within this context the chunk draw gets
+    ``seed`` unless the caller gives one. Everything else in SC2 is seeded by its ``seed``.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the random chunks.
+
+    Yields
+    ------
+    None
+        The patch is undone on exit.
+    """
+    from spikeinterface.sortingcomponents.peak_detection import matched_filtering
+
+    original = getattr(matched_filtering, "get_random_data_chunks", None)
+    if original is None:  # a later SpikeInterface; tests/test_sorting.py checks determinism
+        yield
+        return
+
+    def get_seeded_chunks(recording, **kwargs):
+        kwargs.setdefault("seed", int(seed))
+        return original(recording, **kwargs)
+
+    matched_filtering.get_random_data_chunks = get_seeded_chunks
+    try:
+        yield
+    finally:
+        matched_filtering.get_random_data_chunks = original
+
+
 def run_sorter_for_probe(
     recording,
     sorter: str,
@@ -91,7 +138,8 @@ def run_sorter_for_probe(
     """Sort one probe's preprocessed recording and save the result as a NumpyFolder sorting.
 
     The sorter works in a scratch folder beside ``folder`` that is removed afterwards; only the
-    sorting is kept.
+    sorting is kept. The run is deterministic (same recording, parameters and seed give the same
+    spike trains, whatever ``n_jobs``): see :func:`seeded_peak_detection`.
 
     Parameters
     ----------
@@ -108,7 +156,8 @@ def run_sorter_for_probe(
     label : str
         Names the session and probe in error messages (``sub-M1 ses-04 acq-PFC``).
     seed : int, optional
-        The sorter's seed where it has one.
+        The sorter's seed where it has one; also seeds the matched-filter thresholds
+        (``DEFAULT_SORTER_SEED`` if neither this nor the config gives a seed).
 
     Returns
     -------
@@ -129,10 +178,13 @@ def run_sorter_for_probe(
     scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{sorter}.", dir=folder.parent))
     previous = si.get_global_job_kwargs()
     si.set_global_job_kwargs(n_jobs=int(n_jobs), progress_bar=False)
+    chunk_seed = kwargs.get("seed", seed)
+    chunk_seed = DEFAULT_SORTER_SEED if chunk_seed is None else int(chunk_seed)
     try:
-        sorting = ss.run_sorter(sorter, recording, folder=scratch / "sorter",
-                                remove_existing_folder=True, verbose=False, raise_error=True,
-                                **kwargs)
+        with seeded_peak_detection(chunk_seed):
+            sorting = ss.run_sorter(sorter, recording, folder=scratch / "sorter",
+                                    remove_existing_folder=True, verbose=False,
+                                    raise_error=True, **kwargs)
         with atomic_path(folder, suffix="") as tmp:
             sorting.save(format="numpy_folder", folder=tmp)
     except Exception as error:  # the sorter's own error types vary; keep its message
