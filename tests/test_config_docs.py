@@ -43,5 +43,7 @@ def test_unknown_config_key_is_rejected():
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     config["sedd"] = 1
+    config["ephys"]["preprocessing"]["freq_mni"] = 300
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config))
     assert any("sedd" in e.message for e in errors)
+    assert any("freq_mni" in e.message for e in errors)
