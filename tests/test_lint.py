@@ -27,3 +27,18 @@ def test_snakefmt_clean():
 def test_snakemake_lint_clean():
     result = _run(str(BIN / "snakemake"), "--lint")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_rule_declares_log_conda_threads_resources():
+    import re
+
+    rule = re.compile(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", re.S | re.M)
+    found = {}
+    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
+        for match in rule.finditer(path.read_text()):
+            body = match.group(2)
+            found[match.group(1)] = [k for k in ("log:", "conda:", "threads:", "resources:",
+                                                 "script:") if k not in body]
+    assert len(found) >= 20, sorted(found)
+    incomplete = {name: keys for name, keys in found.items() if keys}
+    assert not incomplete, f"rules lacking directives: {incomplete}"
