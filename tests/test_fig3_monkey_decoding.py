@@ -2,51 +2,12 @@ import numpy as np
 import pandas as pd
 
 from panneuro.decoding.cross_condition import CCGP_COLUMNS
-from panneuro.decoding.time_resolved import DECODING_COLUMNS, DecodingResult, decoding_table
+from panneuro.decoding.time_resolved import DECODING_COLUMNS
 from panneuro.figures.fig3_monkey_decoding import ordered_regions, plot_monkey_decoding
 from panneuro.figures.save import save_figure
 
 
-def fake_decoding(rng, regions, sessions=(("M1", "04"),), variables=("choice", "correct",
-                                                                       "rewarded_object")):
-    parts = []
-    times = np.round(np.arange(-0.4, 1.0, 0.1), 3)
-    for subject, session in sessions:
-        for region in regions:
-            for variable in variables:
-                null = rng.normal(0.5, 0.03, (30, len(times), len(times)))
-                scores = rng.normal(0.5, 0.03, (len(times), len(times)))
-                scores[5:8, 5:8] += 0.3
-                table = decoding_table(DecodingResult(scores, null, 5), times)
-                table.insert(0, "region", region)
-                table.insert(1, "n_units", 25)
-                table.insert(2, "variable", variable)
-                table.insert(4, "align", "response")
-                table.insert(0, "subject", subject)
-                table.insert(1, "session", session)
-                parts.append(table)
-    return pd.concat(parts, ignore_index=True)
-
-
-def fake_ccgp(rng, regions, sessions=(("M1", "04"),)):
-    rows = []
-    for subject, session in sessions:
-        for region in regions:
-            for epoch in ("early", "late"):
-                for condition, analysis in (("choice", "ccgp"), ("object_pair", "ccgp"),
-                                            ("none", "cv")):
-                    score = 0.55 if epoch == "early" else 0.8
-                    rows.append({"subject": subject, "session": session, "region": region,
-                                 "n_units": 25, "variable": "stay", "epoch": epoch,
-                                 "condition": condition, "analysis": analysis,
-                                 "align": "response", "window_start": -0.4, "window_stop": 0.0,
-                                 "n_trials": 100, "score": score + rng.normal(0, 0.01),
-                                 "null_mean": 0.5, "null_q95": 0.6,
-                                 "p_value": 0.3 if epoch == "early" else 0.02})
-    return pd.DataFrame(rows)
-
-
-def test_fig3_smoke(tmp_path):
+def test_fig3_smoke(tmp_path, fake_decoding, fake_ccgp):
     rng = np.random.default_rng(0)
     table = fake_decoding(rng, ["hippocampus", "prefrontal"], sessions=[("M1", "04"),
                                                                          ("M2", "04")])
@@ -63,7 +24,7 @@ def test_fig3_smoke(tmp_path):
     assert (tmp_path / "f.pdf").stat().st_size > 1_000
 
 
-def test_fig3_without_ccgp_and_empty_table():
+def test_fig3_without_ccgp_and_empty_table(fake_decoding):
     rng = np.random.default_rng(1)
     fig = plot_monkey_decoding(fake_decoding(rng, ["prefrontal"]))
     assert len(fig.axes) == 3

@@ -5,6 +5,7 @@ from sklearn.base import clone
 from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
+from panneuro.decoding.populations import region_populations
 from panneuro.decoding.spike_counts import align_times
 from panneuro.decoding.time_resolved import (
     DECODING_COLUMNS,
@@ -14,7 +15,7 @@ from panneuro.decoding.time_resolved import (
     decode_time_resolved,
     decoding_table,
     make_decoder,
-    region_populations,
+    null_summary,
 )
 from panneuro.simulate.task import build_events, task_variables
 
@@ -163,3 +164,21 @@ def test_region_populations_and_session_errors():
         region_populations(pd.DataFrame({"x": [1]}))
     with pytest.raises(ValueError, match="same order"):
         decode_session(units, [np.array([])], pd.DataFrame(), SETTINGS, seed=1)
+
+
+def test_null_summary_flattens_and_blanks_without_a_null():
+    rng = np.random.default_rng(3)
+    observed = rng.normal(0.5, 0.02, (4, 4))
+    observed[1:3, 1:3] += 0.4
+    summary = null_summary(observed, rng.normal(0.5, 0.02, (50, 4, 4)))
+    assert all(v.shape == (16,) for v in summary.values())
+    planted = np.zeros((4, 4), dtype=bool)
+    planted[1:3, 1:3] = True
+    assert (summary["cluster"].reshape(4, 4)[planted] > 0).all()
+    assert len(set(summary["cluster"].reshape(4, 4)[planted])) == 1  # one connected cluster
+    assert (summary["cluster_p"].reshape(4, 4)[planted] < 0.05).all()
+    assert (summary["p_value"].reshape(4, 4)[planted] < 0.05).all()
+    empty = null_summary(observed, np.empty((0, 4, 4)))
+    assert np.isnan(empty["p_value"]).all() and (empty["cluster"] == 0).all()
+    unfinished = null_summary(np.full(3, np.nan), rng.normal(size=(10, 3)))
+    assert np.isnan(unfinished["null_mean"]).all()

@@ -18,13 +18,8 @@ import numpy as np
 import pandas as pd
 import sklearn
 
-from panneuro.decoding.spike_counts import align_times, binned_spike_counts
-from panneuro.decoding.time_resolved import (
-    balanced_accuracy,
-    cv_balanced_accuracy,
-    make_decoder,
-    region_populations,
-)
+from panneuro.decoding.populations import population_counts, stack_tables
+from panneuro.decoding.time_resolved import balanced_accuracy, cv_balanced_accuracy, make_decoder
 from panneuro.seeding import rng_for
 from panneuro.simulate.task import task_variables
 from panneuro.stats.permutation import permutation_p_values, permuted_labels
@@ -244,23 +239,17 @@ def session_cross_condition(
     groups = events["problem"].to_numpy()
     width = window[1] - window[0]
     parts = []
-    for region, members in region_populations(units, int(settings.get("min_units", 1))).items():
-        counts, _ = binned_spike_counts([spike_times[i] for i in members],
-                                        align_times(events, event), window=window,
-                                        bin_size=width, step=width)
+    for pop in population_counts(units, spike_times, events, {variable: event}, window=window,
+                                 bin_size=width, step=width,
+                                 min_units=int(settings.get("min_units", 1))):
         table = cross_condition_table(
-            counts[keep, :, 0], y[keep].astype(int),
+            pop.counts[keep, :, 0], y[keep].astype(int),
             {c: conditions[c][keep] for c in wanted}, epochs[keep], groups[keep],
-            rng=rng_for(seed, "ccgp", *keys, region),
+            rng=rng_for(seed, "ccgp", *keys, pop.region),
             n_permutations=int(settings["n_permutations"]), n_folds=int(settings["n_folds"]),
             shrinkage=settings.get("shrinkage", 0.1))
-        table.insert(0, "region", region)
-        table.insert(1, "n_units", len(members))
-        table.insert(2, "variable", variable)
-        table["align"] = event
+        table = pop.label(table)
         table["window_start"] = window[0]
         table["window_stop"] = window[1]
         parts.append(table)
-    if not parts:
-        return pd.DataFrame(columns=list(CCGP_COLUMNS))
-    return pd.concat(parts, ignore_index=True)[list(CCGP_COLUMNS)]
+    return stack_tables(parts, CCGP_COLUMNS)

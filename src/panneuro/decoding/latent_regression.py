@@ -22,14 +22,10 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from panneuro.decoding.spike_counts import align_times, binned_spike_counts
-from panneuro.decoding.time_resolved import region_populations
+from panneuro.decoding.populations import population_counts, stack_tables
+from panneuro.decoding.time_resolved import null_summary
 from panneuro.seeding import rng_for
 from panneuro.stats.permutation import (
-    cluster_permutation_test,
-    cluster_threshold,
-    find_clusters,
-    permutation_p_values,
     permuted_labels,
 )
 
@@ -140,22 +136,9 @@ def regression_table(result: RegressionResult, bin_centers: np.ndarray, *,
         Columns ``time``, ``score``, ``null_mean``, ``null_q95``, ``p_value``, ``cluster``,
         ``cluster_p``, ``significant``.
     """
-    table = pd.DataFrame({"time": np.asarray(bin_centers, dtype=float), "score": result.scores})
-    null = result.null
-    if null.shape[0] == 0:
-        for column in ("null_mean", "null_q95", "p_value", "cluster_p"):
-            table[column] = np.nan
-        table["cluster"] = 0
-    else:
-        table["null_mean"] = null.mean(axis=0)
-        table["null_q95"] = np.quantile(null, 0.95, axis=0)
-        table["p_value"] = permutation_p_values(result.scores, null)
-        clusters = cluster_permutation_test(result.scores, null,
-                                            threshold_quantile=threshold_quantile)
-        labels, _ = find_clusters(result.scores, cluster_threshold(null, threshold_quantile))
-        cluster_p = dict(zip(clusters["cluster"], clusters["p_value"], strict=True))
-        table["cluster"] = labels
-        table["cluster_p"] = [cluster_p.get(c, np.nan) for c in labels]
+    table = pd.DataFrame({"time": np.asarray(bin_centers, dtype=float), "score": result.scores,
+                          **null_summary(result.scores, result.null,
+                                         threshold_quantile=threshold_quantile)})
     table["significant"] = (table["cluster_p"] < alpha).astype(int)
     return table[["time", "score", "null_mean", "null_q95", "p_value", "cluster", "cluster_p",
                   "significant"]]
@@ -231,32 +214,23 @@ def regress_session(
     spec = settings.get("latents", {})
     variables = list(spec.get("variables", ["belief_chosen", "prediction_error"]))
     check_latents(latents, events, variables)
+    align = {latent: spec.get("align", {}).get(latent, "onset") for latent in variables}
     groups = events["problem"].to_numpy()
     parts = []
-    for region, members in region_populations(units, int(settings.get("min_units", 1))).items():
-        trains = [spike_times[i] for i in members]
-        for latent in variables:
-            event = spec.get("align", {}).get(latent, "onset")
-            counts, centers = binned_spike_counts(
-                trains, align_times(events, event), window=settings["window"],
-                bin_size=settings["bin_size"], step=settings["step"])
-            y = latents[latent].to_numpy(dtype=float)
-            keep = np.isfinite(y)
-            result = latent_regression(
-                counts[keep], y[keep], groups=groups[keep],
-                rng=rng_for(seed, "latents", *keys, region, latent),
-                n_folds=int(settings["n_folds"]),
-                n_permutations=int(settings["n_permutations"]),
-                alphas=spec.get("alphas", DEFAULT_ALPHAS))
-            table = regression_table(
-                result, centers,
-                threshold_quantile=float(settings.get("cluster_threshold_quantile", 0.95)),
-                alpha=float(settings.get("alpha", 0.05)))
-            table.insert(0, "region", region)
-            table.insert(1, "n_units", len(members))
-            table.insert(2, "latent", latent)
-            table.insert(3, "align", event)
-            parts.append(table)
-    if not parts:
-        return pd.DataFrame(columns=list(REGRESSION_COLUMNS))
-    return pd.concat(parts, ignore_index=True)[list(REGRESSION_COLUMNS)]
+    for pop in population_counts(units, spike_times, events, align, window=settings["window"],
+                                 bin_size=settings["bin_size"], step=settings["step"],
+                                 min_units=int(settings.get("min_units", 1))):
+        y = latents[pop.target].to_numpy(dtype=float)
+        keep = np.isfinite(y)
+        result = latent_regression(
+            pop.counts[keep], y[keep], groups=groups[keep],
+            rng=rng_for(seed, "latents", *keys, pop.region, pop.target),
+            n_folds=int(settings["n_folds"]),
+            n_permutations=int(settings["n_permutations"]),
+            alphas=spec.get("alphas", DEFAULT_ALPHAS))
+        table = regression_table(
+            result, pop.centers,
+            threshold_quantile=float(settings.get("cluster_threshold_quantile", 0.95)),
+            alpha=float(settings.get("alpha", 0.05)))
+        parts.append(pop.label(table, "latent"))
+    return stack_tables(parts, REGRESSION_COLUMNS)

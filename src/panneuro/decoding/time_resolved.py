@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from panneuro.decoding.spike_counts import align_times, binned_spike_counts
+from panneuro.decoding.populations import population_counts, stack_tables
 from panneuro.seeding import rng_for
 from panneuro.simulate.task import task_variables
 from panneuro.stats.permutation import (
@@ -267,6 +267,47 @@ def decode_time_resolved(
     return DecodingResult(scores[0], scores[1:], folds)
 
 
+def null_summary(observed: np.ndarray, null: np.ndarray, *,
+                 threshold_quantile: float = 0.95) -> dict[str, np.ndarray]:
+    """Summarise a permutation null per bin: quantiles, p-values and cluster-mass clusters.
+
+    Shared by :func:`decoding_table` and
+    :func:`panneuro.decoding.latent_regression.regression_table`.
+
+    Parameters
+    ----------
+    observed : numpy.ndarray
+        Observed scores, any shape (bins, or train bin × test bin).
+    null : numpy.ndarray
+        Their null, shape (n_permutations, *observed.shape).
+    threshold_quantile : float
+        Cluster-forming quantile of the null (see
+        :func:`panneuro.stats.permutation.cluster_permutation_test`).
+
+    Returns
+    -------
+    dict
+        Flattened (C order) arrays ``null_mean``, ``null_q95``, ``p_value`` (per bin,
+        uncorrected), ``cluster`` (label, 0 = none) and ``cluster_p`` (cluster-mass,
+        family-wise); NaN (cluster 0) everywhere when there is no null or a score is not finite.
+    """
+    observed = np.asarray(observed)
+    if null.shape[0] == 0 or not np.all(np.isfinite(observed)):
+        nan = np.full(observed.size, np.nan)
+        return {"null_mean": nan, "null_q95": nan, "p_value": nan,
+                "cluster": np.zeros(observed.size, dtype=np.int64), "cluster_p": nan}
+    clusters = cluster_permutation_test(observed, null, threshold_quantile=threshold_quantile)
+    labels, _ = find_clusters(observed, cluster_threshold(null, threshold_quantile))
+    cluster_p = dict(zip(clusters["cluster"], clusters["p_value"], strict=True))
+    return {
+        "null_mean": null.mean(axis=0).ravel(),
+        "null_q95": np.quantile(null, 0.95, axis=0).ravel(),
+        "p_value": permutation_p_values(observed, null).ravel(),
+        "cluster": labels.ravel(),
+        "cluster_p": np.array([cluster_p.get(c, np.nan) for c in labels.ravel()], dtype=float),
+    }
+
+
 def decoding_table(
     result: DecodingResult,
     bin_centers: np.ndarray,
@@ -308,50 +349,12 @@ def decoding_table(
             train_t, test_t = (g.ravel() for g in np.meshgrid(bin_centers, bin_centers,
                                                               indexing="ij"))
         table = pd.DataFrame({"analysis": analysis, "train_time": train_t, "time": test_t,
-                              "score": observed.ravel()})
-        have_null = null.shape[0] > 0 and np.all(np.isfinite(observed))
-        if have_null:
-            table["null_mean"] = null.mean(axis=0).ravel()
-            table["null_q95"] = np.quantile(null, 0.95, axis=0).ravel()
-            table["p_value"] = permutation_p_values(observed, null).ravel()
-            clusters = cluster_permutation_test(observed, null,
-                                                threshold_quantile=threshold_quantile)
-            labels, _ = find_clusters(observed, cluster_threshold(null, threshold_quantile))
-            cluster_p = dict(zip(clusters["cluster"], clusters["p_value"], strict=True))
-            table["cluster"] = labels.ravel()
-            table["cluster_p"] = [cluster_p.get(c, np.nan) for c in labels.ravel()]
-        else:
-            table["null_mean"] = np.nan
-            table["null_q95"] = np.nan
-            table["p_value"] = np.nan
-            table["cluster"] = 0
-            table["cluster_p"] = np.nan
+                              "score": observed.ravel(),
+                              **null_summary(observed, null,
+                                             threshold_quantile=threshold_quantile)})
         table["significant"] = (table["cluster_p"] < alpha).astype(int)
         parts.append(table)
     return pd.concat(parts, ignore_index=True)
-
-
-def region_populations(units: pd.DataFrame, min_units: int = 1) -> dict[str, np.ndarray]:
-    """Positions of each region's units (a session's pseudo-population per region).
-
-    Parameters
-    ----------
-    units : pandas.DataFrame
-        Units table with a ``region`` column, rows in the order of the spike-time list.
-    min_units : int
-        Regions with fewer units are left out.
-
-    Returns
-    -------
-    dict
-        Region → positions of its units, regions sorted by name.
-    """
-    if "region" not in units.columns:
-        raise ValueError("units table lacks a 'region' column; the NWB units table must carry "
-                         "each unit's region (see docs/architecture.md).")
-    region = units["region"].astype(str).to_numpy()
-    return {r: np.flatnonzero(region == r) for r in sorted(set(region))
-            if np.sum(region == r) >= min_units}
 
 
 def decode_session(
@@ -391,41 +394,32 @@ def decode_session(
     pandas.DataFrame
         Columns :data:`DECODING_COLUMNS`.
     """
-    if len(units) != len(spike_times):
-        raise ValueError(f"{len(units)} units but {len(spike_times)} spike trains; they must "
-                         "be in the same order (read_units returns both).")
+    align = {v: settings.get("align", {}).get(v, "onset") for v in settings["variables"]}
+    populations = population_counts(
+        units, spike_times, events, align, window=settings["window"],
+        bin_size=settings["bin_size"], step=settings["step"],
+        min_units=int(settings.get("min_units", 1)))
     variables = task_variables(events)
+    unknown = [v for v in align if v not in variables.columns]
+    if unknown:
+        raise ValueError(f"config['decoding']['variables'] names {unknown}; "
+                         f"choose from {list(variables.columns)}.")
     groups = events["problem"].to_numpy()
     parts = []
-    for region, members in region_populations(units, int(settings.get("min_units", 1))).items():
-        trains = [spike_times[i] for i in members]
-        for variable in settings["variables"]:
-            if variable not in variables.columns:
-                raise ValueError(f"config['decoding']['variables'] names {variable!r}; "
-                                 f"choose from {list(variables.columns)}.")
-            event = settings.get("align", {}).get(variable, "onset")
-            counts, centers = binned_spike_counts(
-                trains, align_times(events, event), window=settings["window"],
-                bin_size=settings["bin_size"], step=settings["step"])
-            y = variables[variable].to_numpy(dtype=float)
-            keep = ~np.isnan(y)
-            result = decode_time_resolved(
-                counts[keep], y[keep].astype(int), groups=groups[keep],
-                rng=rng_for(seed, "decoding", *keys, region, variable),
-                n_folds=int(settings["n_folds"]), n_permutations=int(settings["n_permutations"]),
-                shrinkage=settings.get("shrinkage", 0.1), n_jobs=n_jobs)
-            table = decoding_table(
-                result, centers,
-                threshold_quantile=float(settings.get("cluster_threshold_quantile", 0.95)),
-                alpha=float(settings.get("alpha", 0.05)))
-            table.insert(0, "region", region)
-            table.insert(1, "n_units", len(members))
-            table.insert(2, "variable", variable)
-            table.insert(4, "align", event)
-            parts.append(table)
-    if not parts:
-        return pd.DataFrame(columns=list(DECODING_COLUMNS))
-    return pd.concat(parts, ignore_index=True)[list(DECODING_COLUMNS)]
+    for pop in populations:
+        y = variables[pop.target].to_numpy(dtype=float)
+        keep = ~np.isnan(y)
+        result = decode_time_resolved(
+            pop.counts[keep], y[keep].astype(int), groups=groups[keep],
+            rng=rng_for(seed, "decoding", *keys, pop.region, pop.target),
+            n_folds=int(settings["n_folds"]), n_permutations=int(settings["n_permutations"]),
+            shrinkage=settings.get("shrinkage", 0.1), n_jobs=n_jobs)
+        table = decoding_table(
+            result, pop.centers,
+            threshold_quantile=float(settings.get("cluster_threshold_quantile", 0.95)),
+            alpha=float(settings.get("alpha", 0.05)))
+        parts.append(pop.label(table))
+    return stack_tables(parts, DECODING_COLUMNS)
 
 
 def read_session_tables(

@@ -275,6 +275,18 @@ def _add_trials(nwbfile: Any, events: pd.DataFrame) -> None:
         nwbfile.add_trial(start_time=float(onset[i]), stop_time=float(stop[i]), **values)
 
 
+@contextmanager
+def _read_nwbfile(path: str | os.PathLike, missing: str) -> Iterator[Any]:
+    """Open an NWB file for reading; ``missing`` (how to make it) ends the not-found error."""
+    from pynwb import NWBHDF5IO
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: {missing}")
+    with NWBHDF5IO(str(path), mode="r") as io:
+        yield io.read()
+
+
 def read_units(path: str | os.PathLike) -> tuple[pd.DataFrame, list[np.ndarray]]:
     """Read the curated units of a session NWB written by :func:`write_session_units_nwb`.
 
@@ -291,14 +303,8 @@ def read_units(path: str | os.PathLike) -> tuple[pd.DataFrame, list[np.ndarray]]
     spike_times : list of numpy.ndarray
         Spike times (s) of each unit, in the order of ``units``.
     """
-    from pynwb import NWBHDF5IO
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: units NWB not found; it is made by the "
-                                "export_session_nwb rule.")
-    with NWBHDF5IO(str(path), mode="r") as io:
-        nwbfile = io.read()
+    with _read_nwbfile(path, "units NWB not found; it is made by the export_session_nwb "
+                       "rule.") as nwbfile:
         if nwbfile.units is None or "probe" not in nwbfile.units.colnames:
             raise ValueError(f"{path}: no panneuro units table (with a 'probe' column); "
                              "write it with panneuro.ephys.nwb_units.write_session_units_nwb.")
@@ -329,14 +335,8 @@ def read_raw_session_metadata(path: str | os.PathLike) -> dict[str, Any]:
         ``session_start`` (datetime), ``age`` (ISO duration or None), ``sex`` (``U`` when
         missing), ``species`` (or None).
     """
-    from pynwb import NWBHDF5IO
-
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: raw recording not found; run the simulate_dataset "
-                                "rule or install the raw dataset (datalad get).")
-    with NWBHDF5IO(str(path), mode="r") as io:
-        nwbfile = io.read()
+    with _read_nwbfile(path, "raw recording not found; run the simulate_dataset rule or "
+                       "install the raw dataset (datalad get).") as nwbfile:
         subject = nwbfile.subject
         return {
             # pynwb reads the time in the local zone: normalise to UTC (machine-independent).
