@@ -41,7 +41,7 @@ rule ecog_statistics:
         f"{LOGS}/ecog_statistics/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 2
+    threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
