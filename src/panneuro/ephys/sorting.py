@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
+import logging
 import os
 import shutil
 import tempfile
@@ -185,8 +187,12 @@ def run_sorter_for_probe(
             sorting = ss.run_sorter(sorter, recording, folder=scratch / "sorter",
                                     remove_existing_folder=True, verbose=False,
                                     raise_error=True, **kwargs)
+        _log_sorter_run(label, sorting)
+        # Saved as a plain NumpySorting: the sorter's run record (dates, run time, n_jobs,
+        # absolute and temporary paths) would make the folder differ on every run; it goes to
+        # the rule's log instead, and the spikes are the same.
         with atomic_path(folder, suffix="") as tmp:
-            sorting.save(format="numpy_folder", folder=tmp)
+            si.NumpySorting.from_sorting(sorting).save(format="numpy_folder", folder=tmp)
     except Exception as error:  # the sorter's own error types vary; keep its message
         raise SortingError(f"{label}: sorter {sorter} failed ({type(error).__name__}: {error}). "
                            "Check the preprocessed recording and the sorter's parameters in "
@@ -195,6 +201,12 @@ def run_sorter_for_probe(
         si.set_global_job_kwargs(**previous)
         shutil.rmtree(scratch, ignore_errors=True)
     return si.load(folder)
+
+
+def _log_sorter_run(label: str, sorting: Any) -> None:
+    info = sorting.get_annotation("__sorting_info__") or {}
+    logging.getLogger(__name__).info(
+        "%s: sorter run record %s", label, json.dumps(info, default=str, sort_keys=True))
 
 
 def load_sorting(folder: str | os.PathLike):
