@@ -23,8 +23,8 @@ def _samples():
 def test_problems_run_on_across_sessions():
     plans = {(p.subject, p.session): p for p in plan_sessions(_samples(), SIZE)}
     m1 = [plans[("M1", s)] for s in ["01", "02", "03", "04"]]
-    assert [len(p.problems) for p in m1] == [7, 7, 7, 3]
-    assert [p.recorded for p in m1] == [False, False, False, True]
+    assert [len(p.problems) for p in m1] == [3, 7, 7, 7]
+    assert [p.recorded for p in m1] == [True, False, False, False]
     assert m1[1].problems[0] == m1[0].problems[-1] + 1 and m1[3].problems[-1] == 24
     assert plans[("H1", "01")].recorded and plans[("H1", "01")].problems.tolist() == [1, 2, 3]
     assert plans[("M2", "04")].recorded is False
@@ -41,7 +41,7 @@ def test_expected_outputs_cover_sheet_and_truth():
     samples = _samples()
     out = expected_outputs(samples, "raw", "gt")
     assert len(out["raw"]) == len(samples) + 1
-    assert "gt/sub-M1/ses-04/sub-M1_ses-04_acq-PFC_spikes.npz" in out["truth"]
+    assert "gt/sub-M1/ses-01/sub-M1_ses-01_acq-PFC_spikes.npz" in out["truth"]
     assert "gt/sub-H1/ses-01/sub-H1_ses-01_ecog-truth.json" in out["truth"]
     assert sum(p.endswith("_agent.json") for p in out["truth"]) == samples["subject"].nunique()
 
