@@ -49,7 +49,7 @@ def test_expected_outputs_cover_sheet_and_truth():
 def test_participants_are_deterministic():
     a, b = _participants(_samples(), 1), _participants(_samples(), 1)
     assert a.equals(b) and list(a["participant_id"]) == ["sub-H1", "sub-H2", "sub-M1", "sub-M2"]
-    assert set(a["species"]) == {"Macaca mulatta", "homo sapiens"}
+    assert set(a["species"]) == {"Macaca mulatta", "Homo sapiens"}
 
 
 def test_datalad_dataset_annexes_binaries_and_keeps_text_in_git(tmp_path):

@@ -38,8 +38,6 @@ EVENTS_SIDECAR: dict[str, dict[str, object]] = {
     "feedback_time": {"Description": "Feedback (reward or not) time after onset", "Units": "s"},
 }
 
-SPECIES = {"macaque": "Macaca mulatta", "human": "homo sapiens"}
-
 
 def write_dataset_files(root: Path, participants: pd.DataFrame) -> None:
     """Write the dataset-level BIDS files of the simulated study.

@@ -20,9 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from panneuro.ephys.nwb_units import SPECIES_LATIN
 from panneuro.io.tables import write_json, write_tsv
 from panneuro.seeding import derived_seed, rng_for
-from panneuro.simulate.bids import SPECIES, write_dataset_files, write_nwb_ieeg_sidecars
+from panneuro.simulate.bids import write_dataset_files, write_nwb_ieeg_sidecars
 from panneuro.simulate.task import TRIALS_PER_PROBLEM, build_events
 
 RECORDING_DATATYPES = ("array", "microwire", "ecog")
@@ -258,7 +259,7 @@ def _participants(samples: pd.DataFrame, seed: int) -> pd.DataFrame:
         species = samples.loc[samples["subject"] == subject, "species"].iloc[0]
         rng = rng_for(seed, "participant", subject)
         age = int(rng.integers(5, 12)) if species == "macaque" else int(rng.integers(20, 60))
-        records.append({"participant_id": f"sub-{subject}", "species": SPECIES[species],
+        records.append({"participant_id": f"sub-{subject}", "species": SPECIES_LATIN[species],
                         "sex": str(rng.choice(["M", "F"])), "age": age})
     return pd.DataFrame(records)
 
