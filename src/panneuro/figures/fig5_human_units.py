@@ -85,7 +85,7 @@ def plot_human_units(
                 rows, shown = rows[rows["region"] == ccgp_region], ccgp_region
             if len(rows):
                 ccgp_panel(ax, rows, alpha=alpha)
-            ax.set_title(f"{name}: abstraction ({shown})", fontsize=9)
+            ax.set_title(f"{name}:\nabstraction ({shown})", fontsize=9)
     fig.suptitle("Single units across species", fontsize=11)
     fig.tight_layout()
     return fig
