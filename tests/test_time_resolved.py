@@ -9,6 +9,9 @@ from panneuro.decoding.populations import region_populations
 from panneuro.decoding.spike_counts import align_times
 from panneuro.decoding.time_resolved import (
     DECODING_COLUMNS,
+    _closed_form_scores,
+    _fold_splits,
+    _sklearn_scores,
     balanced_accuracy,
     cv_balanced_accuracy,
     decode_session,
@@ -18,6 +21,7 @@ from panneuro.decoding.time_resolved import (
     null_summary,
 )
 from panneuro.simulate.task import build_events, task_variables
+from panneuro.stats.permutation import permuted_labels
 
 SETTINGS = {
     "window": [-0.5, 1.0], "bin_size": 0.2, "step": 0.1, "n_folds": 3, "n_permutations": 39,
@@ -70,6 +74,60 @@ def test_vectorised_decision_equals_sklearn_cross_val_predict():
         pred = cross_val_predict(clone(make_decoder()), counts[:, :, b].astype(float), y,
                                  cv=folds)
         assert scores[b, b] == pytest.approx(balanced_accuracy_score(y, pred))
+
+
+def test_closed_form_equals_sklearn_lda_fits_for_all_label_vectors():
+    # unbalanced classes, a constant unit, within-problem permutations on fixed folds
+    rng = np.random.default_rng(11)
+    y = (rng.random(96) < 0.4).astype(int)
+    counts = rng.poisson(3 + 1.0 * y[:, None, None] * (np.arange(4) == 2), (96, 7, 4))
+    counts[:, 3, 1] = 5
+    label_sets = np.vstack([y, permuted_labels(y, np.arange(96) // 6, 12, rng)])
+    splits = _fold_splits(y, 4, 3)
+    for cross_temporal in (True, False):
+        fast = _closed_form_scores(counts, label_sets, splits, 0.1, np.arange(4), cross_temporal,
+                                   chunk=5)
+        ref = _sklearn_scores(counts, label_sets, splits, 0.1, np.arange(4), cross_temporal)
+        assert fast.shape == ref.shape == ((13, 4, 4) if cross_temporal else (13, 4))
+        np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-9)
+    assert fast[0, 2] > 0.7  # the planted bin is decoded
+    # a training fold without one class (possible under permutation): constant prediction
+    lonely = np.zeros(96, dtype=int)
+    lonely[splits[0][1][:2]] = 1  # the only class-1 trials are in fold 0's test set
+    one = _closed_form_scores(counts, lonely[None], splits, 0.1, np.arange(4), False)
+    np.testing.assert_allclose(one, _sklearn_scores(counts, lonely[None], splits, 0.1,
+                                                    np.arange(4), False), atol=1e-9)
+
+
+def test_observed_scores_equal_make_decoder_when_training_classes_are_balanced():
+    # balanced classes and folds: sklearn's equal-prior LDA is the closed-form decoder, so the
+    # observed scores equal the previous implementation (cv_balanced_accuracy) and sklearn's
+    rng = np.random.default_rng(12)
+    y = np.repeat([0, 1], 45)
+    rng.shuffle(y)
+    counts = rng.poisson(3 + 0.8 * y[:, None, None] * (np.arange(3) == 1), (90, 6, 3))
+    result = decode_time_resolved(counts, y, groups=np.arange(90) // 6,
+                                  rng=np.random.default_rng(5), n_folds=3, n_permutations=4)
+    fold_seed = int(np.random.default_rng(5).integers(2**31 - 1))
+    previous = cv_balanced_accuracy(counts, y, n_folds=3, fold_seed=fold_seed)
+    np.testing.assert_allclose(result.scores, previous, rtol=0, atol=1e-9)
+    folds = StratifiedKFold(3, shuffle=True, random_state=fold_seed)
+    for b in range(3):
+        pred = cross_val_predict(clone(make_decoder()), counts[:, :, b].astype(float), y,
+                                 cv=folds)
+        assert abs(result.scores[b, b] - balanced_accuracy_score(y, pred)) < 1e-9
+    # the time-resolved-only mode gives the same diagonal and NaN elsewhere
+    diag = decode_time_resolved(counts, y, groups=np.arange(90) // 6,
+                                rng=np.random.default_rng(5), n_folds=3, n_permutations=4,
+                                cross_temporal=False)
+    np.testing.assert_array_equal(diag.time_resolved, result.time_resolved)
+    np.testing.assert_array_equal(diag.null_time_resolved, result.null_time_resolved)
+    assert np.isnan(diag.scores[0, 1]) and np.isnan(diag.null[:, 1, 0]).all()
+    # shrinkage="auto" goes through the scikit-learn fits and gives a finite result
+    auto = decode_time_resolved(counts, y, groups=np.arange(90) // 6,
+                                rng=np.random.default_rng(5), n_folds=3, n_permutations=2,
+                                shrinkage="auto")
+    assert np.isfinite(auto.scores).all() and auto.null.shape == (2, 3, 3)
 
 
 def _planted(rng, n=144, units=12, bins=10, effect_bins=slice(4, 7), gain=2.0):

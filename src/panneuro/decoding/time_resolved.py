@@ -1,16 +1,29 @@
 """Time-resolved, cross-validated population decoding with a restricted-permutation null.
 
-For each region and task variable a linear decoder (standardisation + shrinkage LDA with equal
-priors, scikit-learn) is trained on the spike counts of one time bin and tested on every bin
-(the cross-temporal generalisation matrix; its diagonal is the usual time-resolved decoding).
-Out-of-fold predictions from ``StratifiedKFold(shuffle=True)`` are pooled and scored by balanced
-accuracy. The null reruns the *whole* pipeline (fold assignment included) on labels permuted
-within problems — or, for a variable constant within problems, by exchanging whole problems —
-see :func:`panneuro.stats.permutation.permuted_labels`.
+For each region and task variable a linear decoder (standardisation + shrinkage LDA with an
+equal-prior decision threshold) is trained on the spike counts of one time bin and tested on
+every bin (the cross-temporal generalisation matrix; its diagonal is the usual time-resolved
+decoding). Out-of-fold predictions from ``StratifiedKFold(shuffle=True)`` are pooled and scored by
+balanced accuracy. The null reruns the decoder on labels permuted within problems — or, for a
+variable constant within problems, by exchanging whole problems — see
+:func:`panneuro.stats.permutation.permuted_labels`.
 
-Cost: one scikit-learn fit per (label vector × fold × bin). A closed-form version (one
-multi-target regularised least-squares solve per fold and bin for all permuted label vectors at
-once, e.g. ``Ridge`` on ±1 targets) would go in :func:`_oof_predictions`; it is a later issue.
+Speed (issue 5): :func:`decode_time_resolved` does not refit scikit-learn per label vector, fold
+and bin. It solves the LDA in closed form, once per fold and bin for *all* label vectors
+(:func:`_closed_form_scores`). Departures from a plain scikit-learn loop, and why:
+
+1. The folds are split once, ``StratifiedKFold`` on the observed labels, and the same folds are
+   reused for every permutation (``permutation_test_score`` re-splits per permuted label vector).
+   Fixed folds make the standardisation and the training covariance label-free, so they are
+   factorised once per fold and bin.
+2. The within-class covariance pools the classes weighted by their training counts (scikit-learn's
+   LDA with its default empirical priors) and the decision threshold is the midpoint of the class
+   means (equal priors). ``LinearDiscriminantAnalysis(priors=[0.5, 0.5])`` would instead weight
+   the two class covariances 1/2 : 1/2, which makes the covariance depend on the labels through a
+   full-rank term whenever the classes are unequal; count weighting leaves a rank-one dependence
+   (Sherman–Morrison). The two decoders are identical when the training classes are balanced.
+   :func:`_sklearn_scores` is the same decoder written with scikit-learn fits (the reference the
+   tests compare to, to 1e-9, and the path used for ``shrinkage="auto"``).
 """
 
 from __future__ import annotations
@@ -125,8 +138,10 @@ def _oof_predictions(counts: np.ndarray, labels: np.ndarray, n_folds: int,
     """Out-of-fold predicted labels, shape (trials, train bins, test bins).
 
     Equivalent to fitting :func:`make_decoder` on each training fold and bin and predicting
-    every test bin, but the ``StandardScaler`` is fitted once per fold for all bins (its
-    statistics are per feature, so per unit × bin) and the LDA alone is refitted per bin.
+    every test bin (the scikit-learn decoder with ``priors=[0.5, 0.5]``, one label vector; used
+    by :func:`cv_balanced_accuracy`), but the ``StandardScaler`` is fitted once per fold for all
+    bins (its statistics are per feature, so per unit × bin) and the LDA alone is refitted per
+    bin.
     """
     n_trials, n_units, n_bins = counts.shape
     predicted = np.zeros((n_trials, n_bins, n_bins), dtype=bool)
@@ -185,16 +200,198 @@ def cv_balanced_accuracy(
                                                           fold_seed, shrinkage))
 
 
-def _score_label_sets(counts: np.ndarray, label_sets: np.ndarray, n_folds: int,
-                      fold_seed: int, shrinkage: float | str) -> np.ndarray:
-    # Thousands of small fits: skip scikit-learn's per-call parameter/finiteness validation
-    # (the inputs are checked once in decode_time_resolved); halves the time per fit.
+def _fold_splits(labels: np.ndarray, n_folds: int,
+                 fold_seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``StratifiedKFold(shuffle=True)`` splits of the observed labels (reused by every null)."""
+    folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=fold_seed)
+    return list(folds.split(np.zeros(len(labels)), labels))
+
+
+def _fold_scaler(train_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``StandardScaler`` mean and scale of a training fold, each shape (units, bins)."""
+    n_train, n_units, n_bins = train_counts.shape
+    scaler = StandardScaler().fit(train_counts.reshape(n_train, -1))
+    return scaler.mean_.reshape(n_units, n_bins), scaler.scale_.reshape(n_units, n_bins)
+
+
+def _balanced_from_hits(label_sets: np.ndarray, hits_1: np.ndarray,
+                        hits_0: np.ndarray) -> np.ndarray:
+    """Balanced accuracy from pooled correct counts per class, shape (label sets, ...)."""
+    n_1 = label_sets.sum(axis=1).astype(float)
+    n_0 = label_sets.shape[1] - n_1
+    extra = (1,) * (hits_1.ndim - 1)
+    return (hits_1 / n_1.reshape(-1, *extra) + hits_0 / n_0.reshape(-1, *extra)) / 2
+
+
+def _closed_form_scores(counts: np.ndarray, label_sets: np.ndarray,
+                        splits: Sequence[tuple[np.ndarray, np.ndarray]], shrinkage: float,
+                        train_bins: np.ndarray, cross_temporal: bool,
+                        chunk: int = 256) -> np.ndarray:
+    """Balanced accuracy of the closed-form LDA for many label vectors at once.
+
+    Same decoder as :func:`_sklearn_scores` (to rounding): per fold, ``StandardScaler`` fitted
+    on the training trials, then per training bin a fixed-shrinkage LDA whose within-class
+    covariance pools the classes by their training counts and whose threshold is the midpoint
+    of the class means. With ``z`` the standardised training data (n trials), ``G`` its
+    (label-free) covariance, ``π_k`` the class fractions and ``d = μ1 − μ0``, scikit-learn's
+    covariance with shrinkage ``α`` over ``p`` units is
+
+        Σ = Σ_k π_k shrunk(C_k) = (1 − α)(G − π0 π1 d dᵀ) + α/p · tr(G − π0 π1 d dᵀ) · I
+
+    (``Σ_k π_k μ_k μ_kᵀ = m mᵀ + π0 π1 d dᵀ`` with ``m`` the overall mean). Writing
+    ``(1 − α) G = V diag(λ) Vᵀ`` (one ``eigh`` per fold and bin, shared by all label vectors),
+    ``Σ = V diag(λ + c) Vᵀ − γ d dᵀ`` with ``c = α/p · (tr G − π0 π1 |d|²)`` and
+    ``γ = (1 − α) π0 π1``, and Sherman–Morrison gives the LDA weights in closed form:
+    ``w = Σ⁻¹ d = V D⁻¹ u / (1 − γ uᵀ D⁻¹ u)`` with ``u = Vᵀ d``, ``D = λ + c``. The intercept
+    is ``−(μ0 + μ1)ᵀ w / 2``. Every step is a matrix product over the label vectors. Where scikit-
+    learn's ``lstsq`` would return a minimum-norm solution (zero eigenvalues: ``α = 0`` with
+    constant units), zero eigenvalues are dropped the same way (pseudo-inverse).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Spike counts, shape (trials, units, bins).
+    label_sets : numpy.ndarray
+        0/1 label vectors, shape (label sets, trials).
+    splits : sequence of (train, test)
+        The folds (fixed for all label vectors).
+    shrinkage : float
+        LDA shrinkage in [0, 1].
+    train_bins : numpy.ndarray
+        Training bins to compute.
+    cross_temporal : bool
+        Test each training bin's decoder on every bin (else on its own bin only).
+    chunk : int
+        Label vectors per block of the test-set products (bounds memory).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (label sets, len(train_bins), bins) if ``cross_temporal`` else
+        (label sets, len(train_bins)).
+    """
+    n_trials, n_units, n_bins = counts.shape
+    n_sets = label_sets.shape[0]
+    alpha = float(shrinkage)
+    out_shape = (n_sets, len(train_bins)) + ((n_bins,) if cross_temporal else ())
+    hits_1 = np.zeros(out_shape)
+    hits_0 = np.zeros(out_shape)
+    for train, test in splits:
+        train_counts = counts[train].astype(float)
+        test_counts = counts[test].astype(float)
+        mean, scale = _fold_scaler(train_counts)
+        y_train = label_sets[:, train].astype(float)          # (sets, n)
+        y_test = label_sets[:, test].astype(float)            # (sets, n_test)
+        n = len(train)
+        n_1 = y_train.sum(axis=1)
+        n_0 = n - n_1
+        # a training fold may lack a class under a permutation (fixed folds): the decoder is
+        # then the constant prediction of the class present (scikit-learn would refuse to fit)
+        only_1, only_0 = n_0 == 0, n_1 == 0
+        pi_1, pi_0 = n_1 / n, n_0 / n
+        # rows: per-trial weights giving d = μ1 − μ0 and s = μ0 + μ1 as (weights @ z)
+        a_1 = y_train / np.maximum(n_1, 1)[:, None]
+        a_0 = (1 - y_train) / np.maximum(n_0, 1)[:, None]
+        diff_w, sum_w = a_1 - a_0, a_1 + a_0
+        gamma = (1 - alpha) * pi_0 * pi_1
+        # test trials (flattened over test bins) for the cross-temporal products
+        if cross_temporal:
+            test_flat = test_counts.transpose(0, 2, 1).reshape(-1, n_units)   # (n_test*bins, p)
+        for j, b in enumerate(train_bins):
+            z = (train_counts[:, :, b] - mean[:, b]) / scale[:, b]
+            zc = z - z.mean(axis=0)
+            g = zc.T @ zc / n
+            lam, v = np.linalg.eigh((1 - alpha) * g)
+            zv = z @ v                                          # (n, p)
+            u = diff_w @ zv                                     # d in the eigenbasis, (sets, p)
+            s = sum_w @ zv                                      # μ0 + μ1 in the eigenbasis
+            c = alpha / n_units * (np.trace(g) - pi_0 * pi_1 * np.einsum("kp,kp->k", u, u))
+            denom = lam[None, :] + c[:, None]
+            tol = n_units * np.finfo(float).eps * np.abs(denom).max(axis=1, keepdims=True)
+            inv = np.divide(1.0, denom, out=np.zeros_like(denom), where=np.abs(denom) > tol)
+            q = np.einsum("kp,kp->k", u * inv, u)
+            w_eig = u * inv / (1 - gamma * q)[:, None]           # w in the eigenbasis
+            intercept = -0.5 * np.einsum("kp,kp->k", s, w_eig)
+            # back to raw counts: decision = x @ w_raw + offset
+            w_raw = (v @ w_eig.T) / scale[:, b][:, None]         # (p, sets)
+            offset = intercept - mean[:, b] @ w_raw
+            for k0 in range(0, n_sets, chunk):
+                ks = slice(k0, k0 + chunk)
+                if cross_temporal:
+                    decision = (test_flat @ w_raw[:, ks] + offset[ks]).reshape(
+                        len(test), n_bins, -1)                    # (n_test, bins, sets)
+                else:
+                    decision = test_counts[:, :, b] @ w_raw[:, ks] + offset[ks]  # (n_test, sets)
+                pred = decision > 0
+                pred[..., only_1[ks]] = True
+                pred[..., only_0[ks]] = False
+                pred = pred.astype(float)
+                yt = y_test[ks]
+                if cross_temporal:
+                    said_1 = pred.sum(axis=0).T                   # (sets, bins)
+                    right_1 = np.einsum("ki,itk->kt", yt, pred)
+                else:
+                    said_1 = pred.sum(axis=0)
+                    right_1 = np.einsum("ki,ik->k", yt, pred)
+                n_test_0 = (1 - yt).sum(axis=1)
+                hits_1[ks, j] += right_1
+                # test trials of class 0 predicted 0 = class-0 count − (said 1 − right 1)
+                hits_0[ks, j] += (n_test_0[:, None] if cross_temporal else n_test_0) - (
+                    said_1 - right_1)
+    return _balanced_from_hits(label_sets, hits_1, hits_0)
+
+
+def _sklearn_scores(counts: np.ndarray, label_sets: np.ndarray,
+                    splits: Sequence[tuple[np.ndarray, np.ndarray]], shrinkage: float | str,
+                    train_bins: np.ndarray, cross_temporal: bool) -> np.ndarray:
+    """Score the decoder of :func:`_closed_form_scores` with scikit-learn fits (reference).
+
+    One ``StandardScaler`` + ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)``
+    fit (default, empirical priors: the class covariances pooled by training counts) per label
+    vector, fold and bin; the equal-prior threshold is the decision function minus
+    ``log(π1/π0)``. Slow; used for ``shrinkage="auto"`` (no closed form) and by the tests.
+    Same arguments and return value as :func:`_closed_form_scores`.
+    """
+    n_trials, n_units, n_bins = counts.shape
+    out_shape = (label_sets.shape[0], len(train_bins)) + ((n_bins,) if cross_temporal else ())
+    hits_1 = np.zeros(out_shape)
+    hits_0 = np.zeros(out_shape)
     with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        return np.stack([
-            balanced_accuracy(labels,
-                              _oof_predictions(counts, labels, n_folds, fold_seed, shrinkage))
-            for labels in label_sets
-        ])
+        for k, labels in enumerate(label_sets):
+            for train, test in splits:
+                train_counts = counts[train].astype(float)
+                test_counts = counts[test].astype(float)
+                mean, scale = _fold_scaler(train_counts)
+                y_train, y_test = labels[train], labels[test].astype(bool)
+                for j, b in enumerate(train_bins):
+                    tested = np.arange(n_bins) if cross_temporal else np.array([b])
+                    if np.unique(y_train).size < 2:
+                        pred = np.full((len(test), len(tested)), bool(y_train[0]))
+                    else:
+                        lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)
+                        lda.fit((train_counts[:, :, b] - mean[:, b]) / scale[:, b], y_train)
+                        z_test = ((test_counts[:, :, tested] - mean[:, b, None])
+                                  / scale[:, b, None])
+                        decision = (np.einsum("nut,u->nt", z_test, lda.coef_[0])
+                                    + lda.intercept_[0]
+                                    - np.log(lda.priors_[1] / lda.priors_[0]))
+                        pred = decision > 0
+                    right_1 = pred[y_test].sum(axis=0)
+                    right_0 = (~pred[~y_test]).sum(axis=0)
+                    hits_1[k, j] += right_1 if cross_temporal else right_1[0]
+                    hits_0[k, j] += right_0 if cross_temporal else right_0[0]
+    return _balanced_from_hits(label_sets, hits_1, hits_0)
+
+
+def _scores_for_bins(counts: np.ndarray, label_sets: np.ndarray,
+                     splits: Sequence[tuple[np.ndarray, np.ndarray]], shrinkage: float | str,
+                     train_bins: np.ndarray, cross_temporal: bool) -> np.ndarray:
+    if isinstance(shrinkage, str):
+        # Ledoit–Wolf shrinkage is estimated per class from the class-centred data: no shared
+        # factorisation across label vectors, so fit scikit-learn per label vector
+        return _sklearn_scores(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
+    return _closed_form_scores(counts, label_sets, splits, shrinkage, train_bins,
+                               cross_temporal)
 
 
 def decode_time_resolved(
@@ -207,8 +404,13 @@ def decode_time_resolved(
     n_permutations: int = 100,
     shrinkage: float | str = 0.1,
     n_jobs: int = 1,
+    cross_temporal: bool = True,
 ) -> DecodingResult:
     """Cross-validated cross-temporal decoding of a binary variable, with its null.
+
+    The decoder is solved in closed form for the observed and all permuted label vectors at
+    once (see the module docstring for where and why this departs from scikit-learn's
+    ``LinearDiscriminantAnalysis(priors=[0.5, 0.5])`` and ``permutation_test_score``).
 
     Parameters
     ----------
@@ -221,14 +423,20 @@ def decode_time_resolved(
     rng : numpy.random.Generator
         Draws the fold assignment seed and the permutations.
     n_folds : int
-        Cross-validation folds (reduced to the rarer class's count if needed).
+        Cross-validation folds (reduced to the rarer class's count if needed); split once on
+        the observed labels and reused for every permutation.
     n_permutations : int
         Permutations of the null (0 for none).
     shrinkage : float or "auto"
-        LDA covariance shrinkage (see :func:`make_decoder`).
+        LDA covariance shrinkage; a float uses the closed form, ``"auto"`` (Ledoit–Wolf) fits
+        scikit-learn per label vector, fold and bin (slow).
     n_jobs : int
-        Worker processes (joblib) over which the permutations are split; the result does
+        Worker processes (joblib) over which the training bins are split; the result does
         not depend on it.
+    cross_temporal : bool
+        Test every training bin's decoder on every bin (the default). ``False`` tests each bin
+        on itself only (time-resolved decoding, ``bins`` times cheaper); the off-diagonal
+        entries of ``scores`` and ``null`` are then NaN.
 
     Returns
     -------
@@ -254,16 +462,22 @@ def decode_time_resolved(
         nan = np.full((n_bins, n_bins), np.nan)
         return DecodingResult(nan, np.full((n_permutations, n_bins, n_bins), np.nan), 0)
     folds = int(min(n_folds, min_class))
+    splits = _fold_splits(labels, folds, fold_seed)
     label_sets = np.vstack([labels[None, :], permuted])
-    chunks = [c for c in np.array_split(np.arange(len(label_sets)), max(1, n_jobs)) if c.size]
+    chunks = [c for c in np.array_split(np.arange(n_bins), max(1, n_jobs)) if c.size]
     if n_jobs > 1 and len(chunks) > 1:
         parts = Parallel(n_jobs=n_jobs)(
-            delayed(_score_label_sets)(counts, label_sets[c], folds, fold_seed, shrinkage)
+            delayed(_scores_for_bins)(counts, label_sets, splits, shrinkage, c, cross_temporal)
             for c in chunks
         )
     else:
-        parts = [_score_label_sets(counts, label_sets, folds, fold_seed, shrinkage)]
-    scores = np.concatenate(parts)
+        parts = [_scores_for_bins(counts, label_sets, splits, shrinkage, np.arange(n_bins),
+                                  cross_temporal)]
+    scores = np.concatenate(parts, axis=1)
+    if not cross_temporal:
+        full = np.full((len(label_sets), n_bins, n_bins), np.nan)
+        full[:, np.arange(n_bins), np.arange(n_bins)] = scores
+        scores = full
     return DecodingResult(scores[0], scores[1:], folds)
 
 
