@@ -1,12 +1,15 @@
 """Reading raw recordings, band-pass + bad channels + common reference, and the binary save."""
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
 
 from panneuro.ephys.preprocessing import (
     BAD_CHANNELS_FILE,
+    READER_NAMES,
+    READERS,
     load_preprocessed,
     preprocess,
     read_bad_channels,
@@ -40,8 +43,8 @@ def raw_nwb(tmp_path_factory):
 def test_read_recording_by_format(raw_nwb, tmp_path):
     recording = read_recording(raw_nwb, "nwb")
     assert recording.get_num_channels() == 32 and recording.has_probe()
-    with pytest.raises(ValueError, match="no reader for format 'spikeglx'"):
-        read_recording(raw_nwb, "spikeglx")
+    with pytest.raises(ValueError, match="no reader for format 'plexon'.*supported"):
+        read_recording(raw_nwb, "plexon")
     with pytest.raises(FileNotFoundError, match="raw recording not found"):
         read_recording(tmp_path / "missing.nwb", "nwb")
 
@@ -100,3 +103,100 @@ def test_bundle_uses_mad_and_options_are_checked():
     with pytest.raises(ValueError, match="Nyquist"):
         preprocess(sim.recording, freq_min=300.0, freq_max=20000.0, reference="median",
                    detect_bad_channels=False)
+
+
+def _binary_file(tmp_path, n_samples=3000, n_channels=4):
+    """A small int16 recording written with SpikeInterface's binary writer, and its traces."""
+    from spikeinterface.core import NumpyRecording, write_binary_recording
+
+    traces = np.random.default_rng(3).integers(-2000, 2000, (n_samples, n_channels),
+                                               dtype=np.int16)
+    path = tmp_path / "probe.bin"
+    write_binary_recording(NumpyRecording(traces, sampling_frequency=30000.0), file_paths=path,
+                           dtype="int16", add_file_extension=False)
+    return path, traces
+
+
+def test_binary_round_trip_with_sidecar_and_options(tmp_path):
+    path, traces = _binary_file(tmp_path)
+    locations = [[0.0, 50.0 * i] for i in range(4)]
+    (tmp_path / "probe.bin.json").write_text(json.dumps(
+        {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "int16",
+         "gain_to_uV": 0.195, "channel_locations": locations}))
+    recording = read_recording(path, "binary")
+    assert recording.get_num_channels() == 4 and recording.get_num_samples() == 3000
+    assert recording.get_sampling_frequency() == 30000.0 and recording.has_probe()
+    np.testing.assert_array_equal(recording.get_traces(), traces)
+    np.testing.assert_allclose(recording.get_traces(return_in_uV=True), traces * 0.195,
+                               rtol=1e-6)
+    np.testing.assert_allclose(recording.get_channel_locations(), locations)
+    # options given in code win over the sidecar (here: 2 channels of twice the length)
+    two = read_recording(path, "binary", {"num_channels": 2,
+                                          "channel_locations": [[0.0, 0.0], [0.0, 50.0]]})
+    assert two.get_num_channels() == 2 and two.get_num_samples() == 6000
+    # geometry from a probeinterface file named in the sidecar, relative to it
+    import probeinterface as pi
+
+    probe = pi.generate_linear_probe(num_elec=4, ypitch=20.0)
+    probe.set_device_channel_indices(np.arange(4))
+    pi.write_probeinterface(tmp_path / "probe.json", probe)
+    (tmp_path / "probe.bin.json").write_text(json.dumps(
+        {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "int16",
+         "probe_file": "probe.json"}))
+    np.testing.assert_allclose(read_recording(path, "binary").get_channel_locations(),
+                               probe.contact_positions)
+
+
+def test_binary_errors_are_one_line_and_name_the_file(tmp_path):
+    path, _ = _binary_file(tmp_path, n_samples=100)
+    with open(path, "ab") as f:
+        f.write(b"\x00\x01\x02")  # a partial frame: truncated file
+    sidecar = {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "int16",
+               "channel_locations": [[0.0, 10.0 * i] for i in range(4)]}
+    (tmp_path / "probe.bin.json").write_text(json.dumps(sidecar))
+    with pytest.raises(ValueError, match="not a whole number of frames") as info:
+        read_recording(path, "binary")
+    message = str(info.value)
+    assert "\n" not in message and message.startswith(str(path))
+    # no sidecar and no options: says what is needed and where
+    path.with_name("probe.bin.json").unlink()
+    with pytest.raises(ValueError, match=r"plain binary needs .*probe\.bin\.json"):
+        read_recording(path, "binary")
+    # no geometry: a clear error too
+    (tmp_path / "good").mkdir()
+    good, _ = _binary_file(tmp_path / "good", n_samples=100)
+    with pytest.raises(ValueError, match="no channel locations"):
+        read_recording(good, "binary", {k: v for k, v in sidecar.items()
+                                        if k != "channel_locations"})
+    with pytest.raises(ValueError, match="unknown plain-binary option"):
+        read_recording(good, "binary", {**sidecar, "n_chan": 4})
+
+
+def test_mislabelled_files_give_one_line_errors(raw_nwb, tmp_path):
+    path, _ = _binary_file(tmp_path, n_samples=100)
+    for fmt in ("nwb", "blackrock", "intan"):
+        with pytest.raises(ValueError, match=f"cannot read as {fmt} with") as info:
+            read_recording(path, fmt)
+        assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+    # an NWB file read as SpikeGLX: the folder has no .meta/.bin pair
+    with pytest.raises(ValueError, match="cannot read as spikeglx with .*read_spikeglx"):
+        read_recording(raw_nwb, "spikeglx")
+
+
+@pytest.mark.parametrize(("fmt", "function", "name"), [
+    ("spikeglx", "read_spikeglx", "run_g0_t0.imec0.ap.bin"),
+    ("openephys", "read_openephys", "Record Node 101"),
+    ("intan", "read_intan", "rec.rhd"),
+    ("blackrock", "read_blackrock", "rec.ns5"),
+    ("neuralynx", "read_neuralynx", "nlx"),
+])
+def test_neo_formats_dispatch_to_their_reader(fmt, function, name, tmp_path):
+    import spikeinterface.extractors as se
+
+    # neo cannot write these formats, so the test checks the dispatch and the missing-file error
+    assert hasattr(se, function)
+    assert READER_NAMES[fmt] == f"spikeinterface.extractors.{function}"
+    assert READERS[fmt].__name__ == READER_NAMES[fmt]
+    with pytest.raises(FileNotFoundError, match=f"not found \\(format {fmt}, reader "
+                                                f"spikeinterface.extractors.{function}\\)"):
+        read_recording(tmp_path / name, fmt)

@@ -1,5 +1,8 @@
 """Read raw microelectrode recordings and preprocess them for spike sorting (SpikeInterface).
 
+Raw readers (:data:`READERS`, by the sample sheet's ``format``): NWB, plain binary with a JSON
+sidecar, and SpikeGLX / Open Ephys / Intan / Blackrock / Neuralynx through neo.
+
 The chain is the usual one: band-pass filter, bad-channel detection (with the reason of each
 label) and removal, common (median) reference. Everything stays lazy; :func:`save_recording`
 computes it chunk by chunk into a SpikeInterface binary folder with bounded memory.
@@ -7,9 +10,12 @@ computes it chunk by chunk into a SpikeInterface binary folder with bounded memo
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,7 +32,84 @@ PREPROCESSED_DTYPE = "int16"
 MIN_CHANNELS_FOR_COHERENCE = 16
 
 
-def _read_nwb(path: Path):
+#: Keys of a plain-binary sidecar (``<file>.json``) or of ``options`` for ``format: binary``:
+#: required, and optional with their defaults.
+BINARY_REQUIRED = ("sampling_frequency", "num_channels", "dtype")
+BINARY_OPTIONAL = {"gain_to_uV": 1.0, "offset_to_uV": 0.0, "file_offset": 0, "time_axis": 0,
+                   "channel_ids": None, "probe_file": None, "channel_locations": None}
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+def sidecar_path(path: str | os.PathLike) -> Path:
+    """Return the JSON sidecar of a raw file or folder: ``<path>.json`` beside it.
+
+    Parameters
+    ----------
+    path : path-like
+        The raw file (or folder, for folder formats).
+
+    Returns
+    -------
+    pathlib.Path
+        ``<path>.json`` (e.g. ``probe.bin.json`` for ``probe.bin``).
+    """
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
+def _reader_options(path: Path, format: str, options: Mapping[str, Any] | None) -> dict:  # noqa: A002
+    """Options of a reader: the sidecar's, overridden by those given in code."""
+    merged: dict[str, Any] = {}
+    sidecar = sidecar_path(path)
+    if sidecar.exists():
+        try:
+            loaded = json.loads(sidecar.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{sidecar}: not valid JSON ({_one_line(error)}); fix the sidecar "
+                             f"of {path.name}.") from error
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{sidecar}: must be a JSON object of reader options.")
+        merged.update(loaded)
+        merged["_sidecar_dir"] = str(sidecar.parent)
+    merged.update(dict(options or {}))
+    if format == "binary":
+        missing = [k for k in BINARY_REQUIRED if k not in merged]
+        if missing:
+            raise ValueError(f"{path}: plain binary needs {list(BINARY_REQUIRED)} (optional "
+                             f"{sorted(BINARY_OPTIONAL)}); {missing} missing. Write them to "
+                             f"{sidecar} or pass them as options.")
+    return merged
+
+
+def _attach_geometry(recording, path: Path, options: Mapping[str, Any]):
+    """Attach a probe from ``probe_file`` (probeinterface JSON) or ``channel_locations``."""
+    probe_file, locations = options.get("probe_file"), options.get("channel_locations")
+    if probe_file is not None:
+        import probeinterface as pi
+
+        probe_path = Path(probe_file)
+        if not probe_path.is_absolute():
+            probe_path = Path(options.get("_sidecar_dir", path.parent)) / probe_path
+        if not probe_path.exists():
+            raise FileNotFoundError(f"{path}: probe file {probe_path} not found; fix "
+                                    "probe_file in the sidecar.")
+        group = pi.read_probeinterface(probe_path)
+        recording.set_probegroup(group)  # in place (SpikeInterface >= 0.105)
+        return recording
+    if locations is not None:
+        locations = np.asarray(locations, dtype=float)
+        if locations.shape != (recording.get_num_channels(), 2):
+            raise ValueError(f"{path}: channel_locations must be {recording.get_num_channels()} "
+                             f"[x, y] pairs (µm), got shape {locations.shape}.")
+        recording.set_dummy_probe_from_locations(locations)  # in place, on the fresh reader
+    return recording
+
+
+def _read_nwb(path: Path, options: Mapping[str, Any]):
     from spikeinterface.extractors import read_nwb_recording
 
     try:
@@ -36,20 +119,117 @@ def _read_nwb(path: Path):
         return read_nwb_recording(path)
 
 
-#: Raw readers by the sample sheet's ``format`` column. Add a format here (e.g. ``spikeglx``,
-#: ``openephys``, ``blackrock`` via ``spikeinterface.extractors``).
-READERS: dict[str, Callable[[Path], object]] = {"nwb": _read_nwb}
+def _read_binary(path: Path, options: Mapping[str, Any]):
+    from spikeinterface.core import read_binary
+
+    try:
+        fs = float(options["sampling_frequency"])
+        n_channels = int(options["num_channels"])
+        dtype = np.dtype(options["dtype"])
+        offset = int(options.get("file_offset", 0))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: bad plain-binary options ({_one_line(error)}); fix "
+                         f"sampling_frequency, num_channels, dtype in {sidecar_path(path)}."
+                         ) from error
+    if fs <= 0 or n_channels < 1 or offset < 0:
+        raise ValueError(f"{path}: sampling_frequency and num_channels must be > 0 and "
+                         f"file_offset >= 0 (got {fs}, {n_channels}, {offset}).")
+    # SpikeInterface silently drops a trailing partial frame: check the size here instead.
+    frame = n_channels * dtype.itemsize
+    data_bytes = path.stat().st_size - offset
+    if data_bytes <= 0 or data_bytes % frame:
+        raise ValueError(f"{path}: {data_bytes} data bytes is not a whole number of frames of "
+                         f"{n_channels} channels x {dtype.itemsize} bytes ({dtype}); the file "
+                         "is truncated or the sidecar's num_channels/dtype/file_offset is wrong.")
+    unknown = set(options) - set(BINARY_REQUIRED) - set(BINARY_OPTIONAL) - {"_sidecar_dir"}
+    if unknown:
+        raise ValueError(f"{path}: unknown plain-binary option(s) {sorted(unknown)}; known: "
+                         f"{[*BINARY_REQUIRED, *BINARY_OPTIONAL]}.")
+    recording = read_binary(
+        path, sampling_frequency=fs, dtype=dtype, num_channels=n_channels,
+        file_offset=offset, time_axis=int(options.get("time_axis", 0)),
+        channel_ids=options.get("channel_ids"),
+        gain_to_uV=float(options.get("gain_to_uV", 1.0)),
+        offset_to_uV=float(options.get("offset_to_uV", 0.0)))
+    return _attach_geometry(recording, path, options)
 
 
-def read_recording(path: str | os.PathLike, format: str):  # noqa: A002  (the sheet's column)
+def _spikeglx_stream(path: Path) -> tuple[Path, dict]:
+    """SpikeGLX: the sheet may name the ``.bin`` file; neo wants its folder and stream."""
+    if path.is_file():
+        name = path.name  # e.g. run_g0_t0.imec0.ap.bin -> stream "imec0.ap"
+        parts = name.split(".")
+        stream = ".".join(parts[-3:-1]) if len(parts) >= 4 else None
+        return path.parent, ({"stream_name": stream} if stream else {})
+    return path, {}
+
+
+def _neo_reader(function: str, *, folder: bool = False) -> Callable[[Path, Mapping], Any]:
+    """Make a reader through ``spikeinterface.extractors.<function>`` (neo)."""
+
+    def read(path: Path, options: Mapping[str, Any]):
+        import spikeinterface.extractors as se
+
+        kwargs = {k: v for k, v in options.items()
+                  if k not in ("probe_file", "channel_locations", "_sidecar_dir")}
+        target = path
+        if function == "read_spikeglx":
+            target, stream = _spikeglx_stream(path)
+            kwargs = {**stream, **kwargs}
+        elif folder and path.is_file():
+            target = path.parent
+        recording = getattr(se, function)(target, **kwargs)
+        return _attach_geometry(recording, path, options)
+
+    read.__name__ = read.__qualname__ = f"spikeinterface.extractors.{function}"
+    return read
+
+
+#: Raw readers by the sample sheet's ``format`` column; each is called as
+#: ``reader(path, options)`` where ``options`` come from the sidecar ``<path>.json`` (if present)
+#: updated by those given in code. ``binary`` needs ``sampling_frequency``, ``num_channels``,
+#: ``dtype`` (see :data:`BINARY_REQUIRED`, :data:`BINARY_OPTIONAL`); the neo formats take the
+#: SpikeInterface extractor's keyword arguments (e.g. ``stream_name``). Every format accepts
+#: ``probe_file`` (a probeinterface JSON, relative to the sidecar) or ``channel_locations``
+#: for recordings that carry no geometry (Intan, Blackrock, Neuralynx, plain binary).
+READERS: dict[str, Callable[[Path, Mapping[str, Any]], Any]] = {
+    "nwb": _read_nwb,
+    "binary": _read_binary,
+    "spikeglx": _neo_reader("read_spikeglx", folder=True),
+    "openephys": _neo_reader("read_openephys", folder=True),
+    "intan": _neo_reader("read_intan"),
+    "blackrock": _neo_reader("read_blackrock"),
+    "neuralynx": _neo_reader("read_neuralynx", folder=True),
+}
+#: The library function behind each format (named in errors).
+READER_NAMES: dict[str, str] = {
+    "nwb": "spikeinterface.extractors.read_nwb_recording",
+    "binary": "spikeinterface.core.read_binary",
+    **{k: v.__name__ for k, v in READERS.items() if k not in ("nwb", "binary")},
+}
+
+
+def read_recording(
+    path: str | os.PathLike,
+    format: str,  # noqa: A002  (the sheet's column)
+    options: Mapping[str, Any] | None = None,
+):
     """Read a raw recording by its sample-sheet format.
 
     Parameters
     ----------
     path : path-like
-        The raw file.
+        The raw file (or folder for ``spikeglx``, ``openephys``, ``neuralynx``; a file inside
+        it also works).
     format : str
-        The sample sheet's ``format`` (a key of :data:`READERS`).
+        The sample sheet's ``format`` (a key of :data:`READERS`): ``nwb``, ``binary``,
+        ``spikeglx``, ``openephys``, ``intan``, ``blackrock``, ``neuralynx``.
+    options : mapping, optional
+        Reader options; they update those of the JSON sidecar ``<path>.json`` (read for every
+        format but ``nwb``). Plain binary needs ``sampling_frequency`` (Hz), ``num_channels``,
+        ``dtype`` (e.g. ``"int16"``), and takes ``gain_to_uV``, ``offset_to_uV``,
+        ``file_offset`` (bytes), ``time_axis`` (0 = samples × channels), ``channel_ids``, and
+        the geometry as ``probe_file`` or ``channel_locations`` (see :data:`READERS`).
 
     Returns
     -------
@@ -59,22 +239,33 @@ def read_recording(path: str | os.PathLike, format: str):  # noqa: A002  (the sh
     Raises
     ------
     ValueError
-        For a format without a reader, naming the file and the supported formats.
+        For a format without a reader, or a file the reader cannot read (one line naming the
+        file, the format and the reader), e.g. a truncated plain-binary file.
     FileNotFoundError
         If the file does not exist.
     """
     path = Path(path)
     if format not in READERS:
         raise ValueError(f"{path}: no reader for format {format!r}; supported: "
-                         f"{sorted(READERS)}. Convert the file to NWB or add a reader to "
-                         "panneuro.ephys.preprocessing.READERS.")
+                         f"{sorted(READERS)}. Convert the file to one of them or add a reader "
+                         "to panneuro.ephys.preprocessing.READERS.")
+    reader = READER_NAMES[format]
     if not path.exists():
-        raise FileNotFoundError(f"{path}: raw recording not found; check the sample sheet's "
-                                "path column and that the raw dataset is installed (datalad get).")
-    recording = READERS[format](path)
+        raise FileNotFoundError(f"{path}: raw recording not found (format {format}, reader "
+                                f"{reader}); check the sample sheet's path column and that the "
+                                "raw dataset is installed (datalad get).")
+    opts = {} if format == "nwb" else _reader_options(path, format, options)
+    try:
+        recording = READERS[format](path, opts)
+    except Exception as error:  # neo/h5py raise OSError, IndexError, KeyError, ... on bad files
+        if traceback.extract_tb(error.__traceback__)[-1].filename == __file__:
+            raise  # panneuro's own check: already one line naming the file
+        raise ValueError(f"{path}: cannot read as {format} with {reader} ({_one_line(error)}); "
+                         "check the sample sheet's format column.") from error
     if not recording.has_probe():
-        raise ValueError(f"{path}: the recording has no channel locations; the electrodes "
-                         "table needs rel_x/rel_y so sorters know the probe geometry.")
+        raise ValueError(f"{path}: the recording has no channel locations; give the geometry "
+                         f"(probe_file or channel_locations in {sidecar_path(path).name}, or the "
+                         "NWB electrodes table's rel_x/rel_y) so sorters know the probe.")
     return recording
 
 

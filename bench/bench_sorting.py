@@ -1,0 +1,345 @@
+"""Benchmark of the ephys sorting stage (issue 3): throughput, accuracy, streaming floor, memory.
+
+Not a test: run by hand, it takes several minutes at the default sizes::
+
+    .venv/bin/python bench/bench_sorting.py [--duration 300] [--long 600] \
+        [--out bench/results/sorting.json]
+
+It simulates a 32-channel probe with ``--units`` ground-truth units (``simulate_probe`` on a
+synthetic trial table from ``build_events``), writes it as NWB like the pipeline
+(``write_probe_nwb``) plus its ground truth, and measures, in one run:
+
+(a) the whole panneuro sorting stage (read NWB -> ``preprocess`` + ``save_recording`` ->
+    ``run_sorter_for_probe`` -> ``compute_unit_metrics`` + ``curate`` -> GT comparison) against
+    SpykingCircus2 run bare with its defaults on the same raw recording saved as a binary
+    folder: throughput (recording seconds per wall second) ratio stage/bare, and mean accuracy
+    and units well detected (accuracy >= 0.8) of both;
+(b) preprocessing throughput (MB/s of raw int16 through ``preprocess`` + ``save_recording``)
+    against the machine's streaming floor, a numpy memmap copy of the same bytes int16->int16
+    and int16->float32, as ratios;
+(c) peak memory of the stage at ``--duration`` and at ``--long`` seconds and their ratio.
+
+Each measured step runs in its own child process (``--worker``), so its memory is its own: the
+parent samples the resident memory of the child and all its worker processes (psutil, every
+0.1 s; the sum over the process tree is the peak reported) and also records
+``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (the largest single process). Both sorters get
+the same 2 worker processes (``--jobs``). Results go to a JSON file (``bench/results/`` is
+git-ignored) and the ratios are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+FS = 30000.0
+N_CHANNELS = 32
+TRIAL_DURATION = 1.5
+SEED = 20240601
+PREPROCESSING = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
+                 "bad_channel_detection": True}
+CHUNK = "10s"
+MATCH_SCORE, WELL_DETECTED = 0.5, 0.8
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation (parent process)
+# --------------------------------------------------------------------------------------------
+def simulate(duration: float, n_units: int, work: Path) -> dict:
+    """Simulate the probe, write the raw NWB, the ground truth and the raw binary folder."""
+    from panneuro.simulate.ephys import simulate_probe, write_probe_ground_truth, write_probe_nwb
+    from panneuro.simulate.task import build_events
+
+    rng = np.random.default_rng(SEED)
+    n_trials = int((duration - 2.0) // TRIAL_DURATION)
+    n_problems = n_trials // 6
+    problem = np.repeat(np.arange(1, n_problems + 1), 6)
+    trial = np.tile(np.arange(1, 7), n_problems)
+    correct = (rng.random(problem.size) < 0.8).astype(int)
+    events = build_events(problem, trial, correct, rng, trial_duration=TRIAL_DURATION)
+    sim = simulate_probe(events, n_channels=N_CHANNELS, n_units=n_units, sampling_frequency=FS,
+                         duration=duration, region="prefrontal", seed=SEED)
+    work.mkdir(parents=True, exist_ok=True)
+    nwb = work / "raw.nwb"
+    start = time.perf_counter()
+    write_probe_nwb(sim, nwb, subject="B1", session="01", species="macaque", region="prefrontal",
+                    session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    t_nwb = time.perf_counter() - start
+    write_probe_ground_truth(sim, work / "gt")
+    snr = sim.units["snr"].to_numpy(float)
+    return {"nwb": str(nwb), "gt_prefix": str(work / "gt"), "write_nwb_s": t_nwb,
+            "n_units": n_units, "n_units_snr_gt5": int((snr > 5).sum()),
+            "raw_mb": duration * FS * N_CHANNELS * 2 / 1e6}
+
+
+# --------------------------------------------------------------------------------------------
+# Workers (child processes)
+# --------------------------------------------------------------------------------------------
+def _gt_summary(table) -> dict:
+    snr = table["snr"].to_numpy(float) if "snr" in table else np.full(len(table), np.nan)
+    high = snr > 5
+    return {"mean_accuracy": float(table["accuracy"].mean()),
+            "well_detected": int(table["well_detected"].sum()),
+            "n_gt_units": len(table),
+            "well_detected_snr_gt5": int(table["well_detected"][high].sum()),
+            "n_gt_units_snr_gt5": int(high.sum())}
+
+
+def worker_stage(args) -> dict:
+    """Run the panneuro stage as the pipeline's four rules do, timed step by step."""
+    from panneuro.ephys.curation import compute_unit_metrics, curate
+    from panneuro.ephys.ground_truth import compare_to_ground_truth
+    from panneuro.ephys.preprocessing import (
+        load_preprocessed,
+        preprocess,
+        read_recording,
+        save_recording,
+    )
+    from panneuro.ephys.sorting import run_sorter_for_probe
+    from panneuro.simulate.ephys import read_probe_ground_truth
+
+    work = Path(args.work)
+    times = {}
+    t0 = time.perf_counter()
+    recording = read_recording(args.nwb, "nwb")
+    out, bad = preprocess(recording, freq_min=PREPROCESSING["freq_min"],
+                          freq_max=PREPROCESSING["freq_max"],
+                          reference=PREPROCESSING["reference"],
+                          detect_bad_channels=PREPROCESSING["bad_channel_detection"], seed=1)
+    save_recording(out, work / "stage_preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK,
+                   bad_channels=bad)
+    times["preprocess_s"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    sorting = run_sorter_for_probe(load_preprocessed(work / "stage_preprocessed"),
+                                   "spykingcircus2", {}, work / "stage_sorting", n_jobs=args.jobs,
+                                   label="sub-B1 ses-01 acq-bench", seed=3)
+    times["sort_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    metrics, _ = compute_unit_metrics(load_preprocessed(work / "stage_preprocessed"), sorting,
+                                      n_jobs=args.jobs, chunk_duration=CHUNK, seed=5)
+    curated = curate(metrics, {"snr_min": 3.0, "isi_violations_ratio_max": 0.5,
+                               "presence_ratio_min": 0.8, "firing_rate_min": 0.1})
+    times["metrics_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    gt_sorting, gt_units = read_probe_ground_truth(args.gt_prefix)
+    table = compare_to_ground_truth(gt_sorting, sorting, match_score=MATCH_SCORE,
+                                    well_detected_accuracy=WELL_DETECTED, gt_units=gt_units,
+                                    curated=curated)
+    times["gt_s"] = time.perf_counter() - t
+    times["total_s"] = time.perf_counter() - t0
+    return {**times, **_gt_summary(table), "n_sorted_units": len(sorting.unit_ids),
+            "n_kept_units": int(curated["keep"].sum()),
+            "n_bad_channels": int(bad["bad"].sum()),
+            "well_detected_and_kept": int((table["well_detected"] & table["kept"]).sum())}
+
+
+def worker_save_raw(args) -> dict:
+    """Save the raw NWB as a binary folder (the bare sorter's input; not timed against it)."""
+    from panneuro.ephys.preprocessing import read_recording
+
+    t0 = time.perf_counter()
+    recording = read_recording(args.nwb, "nwb")
+    recording.save(format="binary", folder=Path(args.work) / "raw_binary", n_jobs=args.jobs,
+                   chunk_duration=CHUNK, progress_bar=False, verbose=False, overwrite=True)
+    return {"save_raw_binary_s": time.perf_counter() - t0}
+
+
+def worker_bare(args) -> dict:
+    """SpykingCircus2 with its default parameters on the raw binary recording."""
+    import spikeinterface.core as si
+    import spikeinterface.sorters as ss
+
+    from panneuro.ephys.ground_truth import compare_to_ground_truth
+    from panneuro.simulate.ephys import read_probe_ground_truth
+
+    work = Path(args.work)
+    recording = si.load(work / "raw_binary")
+    # Same worker count as the stage; SC2's own parameters stay at their defaults.
+    si.set_global_job_kwargs(n_jobs=args.jobs, progress_bar=False)
+    t0 = time.perf_counter()
+    sorting = ss.run_sorter("spykingcircus2", recording, folder=work / "bare_sc2",
+                            remove_existing_folder=True, verbose=False, raise_error=True)
+    elapsed = time.perf_counter() - t0
+    gt_sorting, gt_units = read_probe_ground_truth(args.gt_prefix)
+    table = compare_to_ground_truth(gt_sorting, sorting, match_score=MATCH_SCORE,
+                                    well_detected_accuracy=WELL_DETECTED, gt_units=gt_units)
+    return {"total_s": elapsed, **_gt_summary(table), "n_sorted_units": len(sorting.unit_ids)}
+
+
+def worker_floor(args) -> dict:
+    """Time the streaming floor (memmap copies) and preprocessing from the raw binary."""
+    import spikeinterface.core as si
+
+    from panneuro.ephys.preprocessing import preprocess, save_recording
+
+    work = Path(args.work)
+    raw = si.load(work / "raw_binary")
+    n_samples, n_ch = raw.get_num_samples(), raw.get_num_channels()
+    source = np.memmap(next((work / "raw_binary").glob("traces_cached_seg0.raw")), dtype="int16",
+                       mode="r", shape=(n_samples, n_ch))
+    step = int(FS * 10)  # the stage's 10 s chunks
+    result = {}
+    for name, dtype in (("int16", np.int16), ("float32", np.float32)):
+        target_path = work / f"floor_{name}.raw"
+        t0 = time.perf_counter()
+        target = np.memmap(target_path, dtype=dtype, mode="w+", shape=(n_samples, n_ch))
+        for a in range(0, n_samples, step):
+            target[a:a + step] = source[a:a + step]
+        target.flush()
+        del target
+        result[f"floor_{name}_s"] = time.perf_counter() - t0
+        target_path.unlink()
+    t0 = time.perf_counter()
+    out, bad = preprocess(raw, freq_min=PREPROCESSING["freq_min"],
+                          freq_max=PREPROCESSING["freq_max"], reference=PREPROCESSING["reference"],
+                          detect_bad_channels=PREPROCESSING["bad_channel_detection"], seed=1)
+    save_recording(out, work / "floor_preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK,
+                   bad_channels=bad)
+    result["preprocess_from_binary_s"] = time.perf_counter() - t0
+    shutil.rmtree(work / "floor_preprocessed", ignore_errors=True)
+    return result
+
+
+WORKERS = {"stage": worker_stage, "save_raw": worker_save_raw, "bare": worker_bare,
+           "floor": worker_floor}
+
+
+# --------------------------------------------------------------------------------------------
+# Parent: run a worker in a child process and watch its memory
+# --------------------------------------------------------------------------------------------
+def run_worker(name: str, sim: dict, work: Path, jobs: int) -> dict:
+    """Run one worker in a child process; return its result plus peak memory."""
+    import psutil
+
+    result_file = work / f"{name}.json"
+    cmd = [sys.executable, __file__, "--worker", name, "--nwb", sim["nwb"], "--gt-prefix",
+           sim["gt_prefix"], "--work", str(work), "--jobs", str(jobs), "--result",
+           str(result_file)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd)
+    proc = psutil.Process(child.pid)
+    peak_tree = 0
+    while child.poll() is None:
+        try:
+            procs = [proc, *proc.children(recursive=True)]
+            total = 0
+            for p in procs:
+                try:
+                    total += p.memory_info().rss
+                except psutil.Error:
+                    pass
+            peak_tree = max(peak_tree, total)
+        except psutil.Error:
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    if child.returncode != 0:
+        raise RuntimeError(f"bench worker {name!r} failed (exit {child.returncode}); see above.")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    result = json.loads(result_file.read_text())
+    result["process_wall_s"] = wall
+    result["peak_rss_tree_mb"] = peak_tree / 1e6
+    # ru_maxrss (KiB on Linux) is the largest child so far: only meaningful if it grew.
+    result["peak_rss_largest_process_mb"] = (after * 1024 / 1e6 if after > before else None)
+    shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
+    print(f"  {name}: {json.dumps(shown)}", flush=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=300.0)
+    parser.add_argument("--long", type=float, default=600.0)
+    parser.add_argument("--units", type=int, default=25)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--out", default="bench/results/sorting.json")
+    parser.add_argument("--work", default="bench/results/work")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    # internal: run one measured step in a child process
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--nwb", help=argparse.SUPPRESS)
+    parser.add_argument("--gt-prefix", help=argparse.SUPPRESS)
+    parser.add_argument("--result", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:
+        result = WORKERS[args.worker](args)
+        Path(args.result).write_text(json.dumps(result))
+        return
+
+    out = Path(args.out)
+    root = Path(args.work)
+    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+                    "settings": {"n_channels": N_CHANNELS, "n_units": args.units,
+                                 "sampling_frequency": FS, "jobs": args.jobs,
+                                 "chunk_duration": CHUNK, "preprocessing": PREPROCESSING}}
+    import spikeinterface
+
+    report["machine"]["spikeinterface"] = spikeinterface.__version__
+    runs = {}
+    for duration in (args.duration, args.long):
+        print(f"== {duration:g} s: simulating", flush=True)
+        work = root / f"{int(duration)}s"
+        shutil.rmtree(work, ignore_errors=True)
+        sim = simulate(duration, args.units, work)
+        run = {"duration_s": duration, "simulation": sim}
+        run["stage"] = run_worker("stage", sim, work, args.jobs)
+        if duration == args.duration:
+            run["save_raw"] = run_worker("save_raw", sim, work, args.jobs)
+            run["bare"] = run_worker("bare", sim, work, args.jobs)
+            run["floor"] = run_worker("floor", sim, work, args.jobs)
+        runs[f"{duration:g}"] = run
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    main_run = runs[f"{args.duration:g}"]
+    d, mb = args.duration, main_run["simulation"]["raw_mb"]
+    stage, bare, floor = main_run["stage"], main_run["bare"], main_run["floor"]
+    long_stage = runs[f"{args.long:g}"]["stage"]
+    ratios = {
+        "throughput_stage_x_realtime": d / stage["total_s"],
+        "throughput_bare_sc2_x_realtime": d / bare["total_s"],
+        "throughput_ratio_stage_over_bare": bare["total_s"] / stage["total_s"],
+        "accuracy_stage_mean": stage["mean_accuracy"],
+        "accuracy_bare_mean": bare["mean_accuracy"],
+        "well_detected_stage": f"{stage['well_detected']}/{stage['n_gt_units']}",
+        "well_detected_bare": f"{bare['well_detected']}/{bare['n_gt_units']}",
+        "well_detected_snr_gt5_stage": (f"{stage['well_detected_snr_gt5']}/"
+                                        f"{stage['n_gt_units_snr_gt5']}"),
+        "preprocess_mb_s": mb / stage["preprocess_s"],
+        "preprocess_from_binary_mb_s": mb / floor["preprocess_from_binary_s"],
+        "floor_int16_mb_s": mb / floor["floor_int16_s"],
+        "floor_float32_mb_s": mb / floor["floor_float32_s"],
+        "preprocess_over_floor_int16": floor["floor_int16_s"] / stage["preprocess_s"],
+        "preprocess_over_floor_float32": floor["floor_float32_s"] / stage["preprocess_s"],
+        "peak_rss_stage_mb": stage["peak_rss_tree_mb"],
+        "peak_rss_stage_long_mb": long_stage["peak_rss_tree_mb"],
+        "peak_rss_ratio_long_over_short": long_stage["peak_rss_tree_mb"]
+        / stage["peak_rss_tree_mb"],
+        "peak_rss_bare_mb": bare["peak_rss_tree_mb"],
+    }
+    report["runs"] = runs
+    report["ratios"] = ratios
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"\nwrote {out}")
+    width = max(map(len, ratios))
+    for key, value in ratios.items():
+        print(f"{key:<{width}}  {value:.3f}" if isinstance(value, float) else
+              f"{key:<{width}}  {value}")
+
+
+if __name__ == "__main__":
+    main()
