@@ -1,4 +1,6 @@
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -58,8 +60,9 @@ def test_datalad_dataset_annexes_binaries_and_keeps_text_in_git(tmp_path):
     save_datalad_dataset(tmp_path, message="test")
     assert (tmp_path / ".datalad" / "config").exists()
     assert (tmp_path / "rec.nwb").is_symlink() and not (tmp_path / "data.tsv").is_symlink()
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     status = subprocess.run(["git", "status", "--porcelain"], cwd=tmp_path,
-                            capture_output=True, text=True, check=True)
+                            capture_output=True, text=True, check=True, env=env)
     assert status.stdout == ""
 
 
