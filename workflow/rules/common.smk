@@ -45,11 +45,6 @@ def raw_path(row):
     return f"{RAW}/{row['path']}"
 
 
-def raw_files():
-    """Every raw file the sample sheet names."""
-    return [raw_path(row) for _, row in SAMPLES.iterrows()]
-
-
 def events_file(wildcards):
     """The behavioural events (trial table) of a subject's session."""
     row = _one_row(wildcards.subject, wildcards.session, "beh")
