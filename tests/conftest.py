@@ -1,10 +1,13 @@
-"""Shared fixtures: synthetic per-session result tables for the figure tests."""
+"""Shared fixtures: the tiny-preset reference run and synthetic result tables for figures."""
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from compendium import fresh_copy, snakemake
 
 from panneuro.decoding.time_resolved import DecodingResult, decoding_table
 
@@ -60,3 +63,15 @@ def fake_decoding() -> Callable[..., pd.DataFrame]:
 def fake_ccgp() -> Callable[..., pd.DataFrame]:
     """Builder ``fake_ccgp(rng, regions, sessions=...)`` of cross-condition tables."""
     return _fake_ccgp
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    """The tiny preset run once in a fresh copy of the compendium, on 2 cores.
+
+    Shared by every end-to-end test as the reference; read-only (copy it to change it).
+    """
+    workdir = fresh_copy(tmp_path_factory.mktemp("compendium"))
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-6000:]
+    return workdir
