@@ -1,7 +1,8 @@
 # panneuro: the two commands of the README.
 #   make reproduce   install .venv (if needed), regenerate every figure and the HTML report
 #   make test        install .venv (if needed), run the whole test suite
-# Anything else here is a convenience for developers.
+# Anything else here is a convenience for developers:
+#   make lab         JupyterLab on 127.0.0.1 (LAB_PORT, LAB_TOKEN), the venv as kernel, notebooks/
 
 SHELL := /bin/bash
 PYTHON ?= python3.11
@@ -13,7 +14,7 @@ STAMP := $(VENV)/.installed
 CORES ?= all
 SNAKEMAKE := $(BIN)/snakemake --cores $(CORES)
 
-.PHONY: reproduce test install lint format clean-results
+.PHONY: reproduce test install lint format clean-results lab
 
 reproduce: $(STAMP)
 	$(SNAKEMAKE)
@@ -47,3 +48,23 @@ format: $(STAMP)
 
 clean-results:
 	rm -rf results/* .snakemake/metadata
+
+# JupyterLab on loopback only, opening notebooks/ with this venv as the kernel ("panneuro");
+# the notebooks read the results of this folder (PANNEURO_ROOT). Without LAB_TOKEN, Jupyter
+# makes one and prints the URL to open. Stop it with Ctrl-C. (--allow-root only when run as root.)
+LAB_PORT ?= 8888
+LAB_TOKEN ?=
+lab: $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name panneuro --display-name "Python (panneuro)"
+	PANNEURO_ROOT=$(CURDIR) $(if $(LAB_TOKEN),JUPYTER_TOKEN=$(LAB_TOKEN)) exec $(BIN)/jupyter lab \
+	  --no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) \
+	  --ServerApp.port_retries=0 --ServerApp.root_dir=$(CURDIR) \
+	  --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# In a DataLad clone of the compendium: reproduce inside `datalad run`, so the results are saved
+# back with a run record and `datalad rerun` repeats them (results/ is git-ignored, hence the
+# forced `git annex add`: large files annexed, text in git as the dataset configures).
+.PHONY: datalad-reproduce
+datalad-reproduce: $(STAMP)
+	$(BIN)/datalad run -m "Reproduce every result (make reproduce)" --explicit --output results \
+	  "make reproduce && git annex add --force results >/dev/null"

@@ -11,6 +11,7 @@ include: "workflow/rules/behaviour.smk"
 include: "workflow/rules/ephys.smk"
 include: "workflow/rules/ecog.smk"
 include: "workflow/rules/decoding.smk"
+include: "workflow/rules/qc.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -21,3 +22,4 @@ rule all:
     input:
         expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"]),
         "results/qc/bids_validation.json",
+        "results/qc/deidentification.json",

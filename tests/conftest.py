@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from compendium import fresh_copy, snakemake
 
 from panneuro.decoding.time_resolved import DecodingResult, decoding_table

@@ -34,3 +34,17 @@ def test_temp_name_keeps_extension(tmp_path):
     with atomic_path(tmp_path / "a.nwb") as tmp:
         assert tmp.name.endswith(".nwb")
         tmp.write_text("")
+
+
+def test_a_killed_writers_temporaries_are_removed_on_the_next_write(tmp_path):
+    from panneuro.io.atomic import remove_stale_temporaries
+
+    target = tmp_path / "table.tsv"
+    (tmp_path / ".table.tsv.abc123.tmp.tsv").write_text("half")  # a killed writer's file
+    (tmp_path / ".table.tsv.def456.tmp").mkdir()  # ... or folder
+    (tmp_path / ".other.tsv.abc.tmp.tsv").write_text("another target's")
+    write_text_atomic(target, "whole\n")
+    assert target.read_text() == "whole\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tsv.abc.tmp.tsv",
+                                                          "table.tsv"]
+    assert remove_stale_temporaries(target) == []

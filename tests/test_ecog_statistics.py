@@ -112,3 +112,30 @@ def test_summary_is_json(planted, responsive):
     text = json.dumps(summary, sort_keys=True)
     assert json.loads(text)["responsive_electrodes"] == summary["responsive_electrodes"]
     assert len(summary["electrodes"]) == len(epochs.channels)
+
+
+def test_closed_form_decoder_matches_scikit_learn():
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+    from sklearn.metrics import roc_auc_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from panneuro.decoding.time_resolved import _fold_splits
+    from panneuro.ecog.statistics import _closed_form_auc
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((80, 12, 4))
+    y = (rng.random(80) < 0.4).astype(int)
+    x[y == 1, :3, 2] += 0.8
+    label_sets = np.vstack([y, rng.permutation(y), rng.permutation(y)])
+    splits = _fold_splits(y, 4, 3)
+    closed = _closed_form_auc(x, label_sets, splits, 0.1)
+    for k, labels in enumerate(label_sets):
+        for b in range(x.shape[2]):
+            folds = []
+            for train, test in splits:
+                model = make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(
+                    solver="lsqr", shrinkage=0.1)).fit(x[train, :, b], labels[train])
+                folds.append(roc_auc_score(labels[test], model.decision_function(x[test, :, b])))
+            assert closed[k, b] == pytest.approx(np.mean(folds), abs=1e-9)
+    assert closed[0, 2] > 0.65 > closed[0, [0, 1, 3]].max()  # the planted bin

@@ -12,8 +12,8 @@ from panneuro.behaviour.statistics import learning_statistics
 from panneuro.figures.fig1_behaviour import plot_behaviour
 from panneuro.figures.save import save_figure
 
-AGENTS = {"macaque": LearningSetParams(0.04, 21.0, 0.65, 0.01),
-          "human": LearningSetParams(0.2, 5.0, 1.0, 0.02)}
+AGENTS = {"macaque": LearningSetParams(n_half=45.0, beta=0.65),
+          "human": LearningSetParams(n_half=5.0, beta=1.0)}
 
 
 @pytest.fixture(scope="module")

@@ -110,11 +110,25 @@ def test_channels_tsv_status_honoured(session, tmp_path):
     assert bads.set_index("channel").loc["G04", "reason"] == "channels.tsv status"
 
 
+def test_bipolar_reference_pairs_grid_neighbours(session):
+    clean, _ = preprocess_ecog(session["sim"].raw, line_frequency=60.0, reference="bipolar")
+    # 12 contacts on a 4-column grid (3 rows): 3 × 3 row pairs + 2 × 4 column pairs
+    assert len(clean.ch_names) == 17
+    assert "G01-G02" in clean.ch_names and "G01-G05" in clean.ch_names
+    assert "G04-G05" not in clean.ch_names  # end of one row, start of the next: not neighbours
+    notched, _ = preprocess_ecog(session["sim"].raw, line_frequency=60.0, reference="none")
+    pair = notched.get_data(["G01"]) - notched.get_data(["G02"])
+    np.testing.assert_allclose(clean.get_data(["G01-G02"]), pair, atol=1e-12)
+    loc = {ch["ch_name"]: ch["loc"][:3] for ch in clean.info["chs"]}
+    mono = {ch["ch_name"]: ch["loc"][:3] for ch in notched.info["chs"]}
+    np.testing.assert_allclose(loc["G01-G02"], (mono["G01"] + mono["G02"]) / 2)
+
+
 def test_read_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="not found"):
         read_ecog(tmp_path / "missing_ieeg.vhdr")
     with pytest.raises(ValueError, match="reference"):
-        preprocess_ecog(None, line_frequency=60.0, reference="bipolar")
+        preprocess_ecog(None, line_frequency=60.0, reference="laplacian")
 
 
 def test_epoch_errors(session):

@@ -12,7 +12,7 @@ from panneuro.behaviour.model import LearningSetParams, expected_accuracy, simul
 from panneuro.io.tables import write_tsv
 from panneuro.simulate.task import build_events
 
-AGENT = LearningSetParams(alpha0=0.1, tau=10.0, beta=1.0, lapse=0.02)
+AGENT = LearningSetParams(n_half=10.0, beta=1.0)
 
 
 def _subject(subject, species, problems, seed):

@@ -3,6 +3,7 @@ import pytest
 from scipy import stats
 
 from panneuro.stats.permutation import (
+    balanced_accuracy_ci,
     bootstrap_ci,
     cluster_permutation_test,
     cluster_threshold,
@@ -10,6 +11,7 @@ from panneuro.stats.permutation import (
     percentile_interval,
     permutation_p_values,
     permuted_labels,
+    sign_flip_max_test,
 )
 
 
@@ -102,3 +104,31 @@ def test_bootstrap_and_percentile_intervals():
     assert np.isnan(bootstrap_ci(np.array([1.0]), np.random.default_rng(0))[0])
     lo, hi = percentile_interval(np.arange(101.0), 0.9)
     np.testing.assert_allclose([lo, hi], [5.0, 95.0])
+
+
+def test_balanced_accuracy_ci_formula_and_coverage():
+    low, high = balanced_accuracy_ci(np.array([0.5, 0.8, np.nan]), 50, 150)
+    se = np.sqrt(0.8 * 0.2 * (1 / 50 + 1 / 150)) / 2
+    assert high[1] - 0.8 == pytest.approx(1.959964 * se, rel=1e-5)
+    assert low[0] < 0.5 < high[0] and np.isnan(low[2])
+    assert np.all(np.isnan(balanced_accuracy_ci(np.array([0.6]), 0, 10)[0]))
+    # coverage on simulated classifiers with true recalls 0.7 / 0.7
+    rng = np.random.default_rng(0)
+    hits_1 = rng.binomial(60, 0.7, 2000) / 60
+    hits_0 = rng.binomial(90, 0.7, 2000) / 90
+    lo, hi = balanced_accuracy_ci((hits_1 + hits_0) / 2, 90, 60)
+    assert 0.93 < np.mean((lo <= 0.7) & (0.7 <= hi)) < 0.97
+
+
+def test_sign_flip_max_test_exact_and_null():
+    rng = np.random.default_rng(1)
+    effects = np.full((5, 4), 0.01)
+    effects[:, 2] = 0.2
+    p = sign_flip_max_test(effects, rng)
+    assert p[2] == pytest.approx(1 / 32)        # all 2**5 flips enumerated
+    assert np.all(p[[0, 1, 3]] >= 0.5)
+    assert np.all(np.isnan(sign_flip_max_test(effects[:1], rng)))
+    # under the null the family-wise rejection rate is near alpha
+    rejections = [sign_flip_max_test(rng.standard_normal((12, 6)), rng, n_flips=999).min()
+                  < 0.05 for _ in range(300)]
+    assert 0.01 < np.mean(rejections) < 0.1

@@ -200,3 +200,33 @@ def test_neo_formats_dispatch_to_their_reader(fmt, function, name, tmp_path):
     with pytest.raises(FileNotFoundError, match=f"not found \\(format {fmt}, reader "
                                                 f"spikeinterface.extractors.{function}\\)"):
         read_recording(tmp_path / name, fmt)
+
+
+def test_read_recording_checks_bids_sidecars_channel_counts_and_nans(tmp_path):
+    """Inside a BIDS dataset a recording must agree with its _ieeg.json and _channels.tsv."""
+    from spikeinterface.core import NumpyRecording, write_binary_recording
+
+    (tmp_path / "dataset_description.json").write_text("{}")
+    folder = tmp_path / "sub-1" / "ieeg"
+    folder.mkdir(parents=True)
+    path = folder / "sub-1_task-x_ieeg.bin"
+    traces = np.zeros((3000, 4), dtype="float32")
+    traces[1000, 2] = np.nan
+    write_binary_recording(NumpyRecording(traces, sampling_frequency=30000.0), file_paths=path,
+                           dtype="float32", add_file_extension=False)
+    sidecar = {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "float32",
+               "channel_ids": ["a", "b", "c", "d"],
+               "channel_locations": [[0.0, 10.0 * i] for i in range(4)]}
+    (folder / "sub-1_task-x_ieeg.bin.json").write_text(json.dumps(sidecar))
+    (folder / "sub-1_task-x_ieeg.json").write_text(json.dumps({"SamplingFrequency": 30000.0}))
+    with pytest.raises(ValueError, match="sub-1_task-x_channels.tsv: missing"):
+        read_recording(path, "binary")
+    (folder / "sub-1_task-x_channels.tsv").write_text("name\ttype\tunits\n" + "".join(
+        f"{c}\tSEEG\tuV\n" for c in "abcd"))
+    with pytest.raises(ValueError, match=r"NaN or infinite samples in 1 channel\(s\): c \(1 "):
+        read_recording(path, "binary")
+    with pytest.raises(ValueError, match="SamplingFrequency 30000 Hz but .* reads at 15000 Hz"):
+        read_recording(path, "binary", {"sampling_frequency": 15000.0})
+    with pytest.raises(ValueError, match="num_channels is 2 but channel_ids lists 4") as info:
+        read_recording(path, "binary", {"num_channels": 2})
+    assert str(info.value).startswith(str(path)) and "ieeg.bin.json" in str(info.value)

@@ -21,9 +21,9 @@ def _subjects(params, n_subjects, problems, species, seed):
     return pd.concat(tables, ignore_index=True)
 
 
-LEARNER = LearningSetParams(alpha0=0.05, tau=20.0, beta=0.7, lapse=0.01)
-# No learning to learn: the learning set stays where it starts (tau enormous).
-NON_LEARNER = LearningSetParams(alpha0=0.3, tau=1e7, beta=1.0, lapse=0.02)
+LEARNER = LearningSetParams(n_half=40.0, beta=0.7)
+# No learning to learn: the learning set stays where it starts (n_half enormous).
+NON_LEARNER = LearningSetParams(n_half=1e7, beta=1.0)
 
 
 def test_positive_slope_for_learners_none_for_non_learners():

@@ -42,7 +42,11 @@ def test_session_without_trial_table_is_rejected():
 def test_expected_outputs_cover_sheet_and_truth():
     samples = _samples()
     out = expected_outputs(samples, "raw", "gt")
-    assert len(out["raw"]) == len(samples) + 1
+    # the description and the trial tables (kept in git); annexed recordings are not outputs,
+    # since their content may be dropped (they enter the DAG as key records)
+    assert out["raw"][0] == "raw/dataset_description.json"
+    assert len(out["raw"]) == 1 + (samples["datatype"] == "beh").sum()
+    assert not any(path.endswith((".nwb", ".vhdr")) for path in out["raw"])
     assert "gt/sub-M1/ses-01/sub-M1_ses-01_acq-PFC_spikes.npz" in out["truth"]
     assert "gt/sub-H1/ses-01/sub-H1_ses-01_ecog-truth.json" in out["truth"]
     assert sum(p.endswith("_agent.json") for p in out["truth"]) == samples["subject"].nunique()
@@ -76,3 +80,26 @@ def test_rmtree_removes_write_protected_annex_trees(tmp_path):
     locked.chmod(0o555)
     _rmtree(tmp_path / "ds")
     assert not (tmp_path / "ds").exists()
+
+
+def test_human_subjects_are_nested_subdatasets(tmp_path):
+    for subject in ("sub-H1", "sub-M1"):
+        (tmp_path / subject).mkdir()
+        (tmp_path / subject / "rec.nwb").write_bytes(bytes(range(256)) * 16)
+    save_datalad_dataset(tmp_path, message="test", subdatasets=["sub-H1"])
+    assert (tmp_path / "sub-H1" / ".datalad" / "config").exists()
+    assert "path = sub-H1" in (tmp_path / ".gitmodules").read_text()
+    assert "sub-M1" not in (tmp_path / ".gitmodules").read_text()
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    for repo in (tmp_path, tmp_path / "sub-H1"):
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=repo,
+                                capture_output=True, text=True, check=True, env=env)
+        assert status.stdout == "", repo
+    assert (tmp_path / "sub-H1" / "rec.nwb").is_symlink()  # annexed in the subdataset
+
+
+def test_ground_truth_dataset_keeps_everything_in_git(tmp_path):
+    (tmp_path / "spikes.npz").write_bytes(bytes(range(256)) * 16)
+    save_datalad_dataset(tmp_path, message="test", annex=False)
+    assert (tmp_path / ".datalad" / "config").exists()
+    assert not (tmp_path / "spikes.npz").is_symlink()

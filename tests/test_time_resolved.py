@@ -145,6 +145,13 @@ def test_decoding_recovers_planted_effect_in_planted_bins():
     tr = table[table["analysis"] == "time_resolved"].reset_index(drop=True)
     assert (tr.loc[4:6, "score"] > 0.75).all()
     assert (tr.loc[4:6, "significant"] == 1).all()
+    # effect sizes with intervals: chance-corrected, the planted bins' intervals exclude chance
+    assert result.class_counts == (int(np.sum(y == 0)), int(np.sum(y == 1)))
+    np.testing.assert_allclose(tr["effect"], tr["score"] - tr["null_mean"])
+    assert ((tr["ci_low"] <= tr["score"]) & (tr["score"] <= tr["ci_high"])).all()
+    assert (tr.loc[4:6, "ci_low"] > 0.6).all()
+    outside = tr.drop(index=[3, 4, 5, 6, 7])
+    assert ((outside["ci_low"] < 0.5) & (0.5 < outside["ci_high"])).mean() >= 0.8
     assert tr.drop(index=[3, 4, 5, 6, 7])["significant"].sum() == 0
     assert (tr["p_value"] > 0).all()
     np.testing.assert_allclose(result.time_resolved, np.diagonal(result.scores))

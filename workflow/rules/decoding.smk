@@ -90,6 +90,7 @@ rule figure_monkey_decoding:
         sessions=MACAQUE_UNIT_SESSIONS,
         variables=config["decoding"]["variables"],
         alpha=config["decoding"]["alpha"],
+        seed=config["seed"],
     script:
         "../scripts/figure_monkey_decoding.py"
 
@@ -120,6 +121,7 @@ rule figure_human_units:
         monkey_sessions=MACAQUE_UNIT_SESSIONS,
         variables=config["decoding"]["variables"],
         alpha=config["decoding"]["alpha"],
+        seed=config["seed"],
     script:
         "../scripts/figure_human_units.py"
 

@@ -17,8 +17,8 @@ rule high_gamma_epochs:
         CONDA_ENV
     threads: 1
     resources:
-        mem_mb=3000,
-        runtime=20,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
     params:
         line_frequency=config["ecog"]["line_frequency"],
         reference=config["ecog"]["reference"],

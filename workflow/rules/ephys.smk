@@ -29,16 +29,8 @@ rule preprocess_probe:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=lambda wc, attempt: estimate_resources(
-            "preprocess",
-            *preset_probe_size(recording_row(wc)["datatype"], SIZE),
-            attempt,
-        )["mem_mb"],
-        runtime=lambda wc, attempt: estimate_resources(
-            "preprocess",
-            *preset_probe_size(recording_row(wc)["datatype"], SIZE),
-            attempt,
-        )["runtime"],
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
     params:
         format=lambda wc: recording_row(wc)["format"],
         preprocessing=config["ephys"]["preprocessing"],
@@ -58,12 +50,8 @@ rule sort_probe:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=lambda wc, attempt: estimate_resources(
-            "sort", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
-        )["mem_mb"],
-        runtime=lambda wc, attempt: estimate_resources(
-            "sort", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
-        )["runtime"],
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
     params:
         sorting=lambda wc: config["ephys"]["sorting"][recording_row(wc)["datatype"]],
     script:
@@ -83,12 +71,8 @@ rule curate_units:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=lambda wc, attempt: estimate_resources(
-            "curate", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
-        )["mem_mb"],
-        runtime=lambda wc, attempt: estimate_resources(
-            "curate", *preset_probe_size(recording_row(wc)["datatype"], SIZE), attempt
-        )["runtime"],
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
     params:
         thresholds=config["ephys"]["curation"],
         chunk_duration=config["ephys"]["chunk_duration"],
@@ -153,8 +137,8 @@ rule export_session_nwb:
         CONDA_ENV
     threads: 1
     resources:
-        mem_mb=2000,
-        runtime=10,
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
     params:
         probes=session_probes,
         regions=lambda wc: [

@@ -1,11 +1,12 @@
 # The embedded study: simulated from the seed in config into a BIDS DataLad dataset, with the
-# ground truth beside it; then checked by the official BIDS validator.
+# ground truth beside it; then checked by the official BIDS validator. Raw recordings enter
+# the DAG through key records (panneuro.datalad_io): annexed content may be absent or dropped.
 from panneuro.simulate.study import expected_outputs
 
 SIMULATED = expected_outputs(SAMPLES, RAW, GT)
 
 
-if config["simulate"]:
+if RAW_SIMULATED:
 
     rule simulate_dataset:
         input:
@@ -29,10 +30,32 @@ if config["simulate"]:
             "../scripts/simulate_dataset.py"
 
 
+rule raw_key:
+    input:
+        raw_handle(),
+    output:
+        f"{RAW_KEYS}/{{rawpath}}.json",
+    log:
+        f"{LOGS}/raw_key/{{rawpath}}.log",
+    wildcard_constraints:
+        rawpath=".+",
+    localrule: True
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=1,
+    params:
+        record=raw_key_params,
+    script:
+        "../scripts/raw_key.py"
+
+
 rule validate_bids:
     input:
-        description=f"{RAW}/dataset_description.json",
-        files=[f"{RAW}/{path}" for path in SAMPLES["path"]],
+        description=raw_handle(),
+        files=raw_inputs(SAMPLES),
     output:
         "results/qc/bids_validation.json",
     log:

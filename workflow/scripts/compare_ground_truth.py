@@ -6,6 +6,7 @@ import sys
 from panneuro.ephys.ground_truth import compare_to_ground_truth
 from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import read_tsv, write_tsv
+from panneuro.provenance import write_provenance
 from panneuro.simulate.ephys import read_probe_ground_truth
 
 smk = snakemake  # noqa: F821
@@ -23,3 +24,4 @@ table = compare_to_ground_truth(
 )
 write_tsv(table, smk.output[0])
 logging.info("%d of %d GT units well detected", int(table["well_detected"].sum()), len(table))
+write_provenance(smk)  # results/…/<output>.prov.json

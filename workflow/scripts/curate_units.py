@@ -7,6 +7,7 @@ from panneuro.ephys.curation import compute_unit_metrics, curate, write_waveform
 from panneuro.ephys.preprocessing import load_preprocessed
 from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import write_tsv
+from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 smk = snakemake  # noqa: F821
@@ -24,3 +25,4 @@ table = curate(metrics, smk.params.thresholds)
 write_tsv(table, smk.output.metrics)
 write_waveforms(waveforms, smk.output.waveforms)
 logging.info("%d of %d units kept", int(table["keep"].sum()), len(table))
+write_provenance(smk)  # results/…/<output>.prov.json

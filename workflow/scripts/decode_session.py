@@ -7,6 +7,7 @@ from panneuro.decoding.cross_condition import session_cross_condition
 from panneuro.decoding.time_resolved import decode_session
 from panneuro.ephys.nwb_units import read_units
 from panneuro.io.tables import read_events, write_tsv
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
@@ -24,3 +25,4 @@ ccgp = session_cross_condition(units, spike_times, events, smk.params.settings,
 logging.info("cross-condition done in %.1f s", time.perf_counter() - start)
 write_tsv(decoding, smk.output.decoding)
 write_tsv(ccgp, smk.output.ccgp)
+write_provenance(smk)  # results/…/<output>.prov.json

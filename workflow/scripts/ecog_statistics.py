@@ -6,6 +6,7 @@ import time
 from panneuro.ecog.high_gamma import read_high_gamma
 from panneuro.ecog.statistics import decode_outcome, responsive_electrodes, statistics_to_json
 from panneuro.io.tables import write_json
+from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
@@ -30,6 +31,7 @@ decoding = decode_outcome(
     epochs.data,
     correct,
     epochs.times,
+    groups=epochs.trials["problem"].to_numpy(),
     n_folds=int(smk.params.decoding_n_folds),
     n_permutations=int(smk.params.decoding_n_permutations),
     seed=derived_seed(smk.params.seed, "ecog-decoding", subject, session),
@@ -47,3 +49,4 @@ logging.info(
     summary["responsive_electrodes"],
     time.perf_counter() - start,
 )
+write_provenance(smk)  # results/…/<output>.prov.json

@@ -3,12 +3,15 @@
 import logging
 import sys
 
+from panneuro.datalad_io import fetch_raw_inputs
 from panneuro.ephys.curation import read_waveforms
 from panneuro.ephys.nwb_units import ProbeUnits, read_raw_session_metadata, write_session_units_nwb
 from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import read_events, read_tsv
+from panneuro.provenance import write_provenance
 
 smk = snakemake  # noqa: F821
+fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc = smk.wildcards
@@ -32,3 +35,4 @@ write_session_units_nwb(
     subject=wc.subject, session=wc.session, species=smk.params.species,
     session_start=meta["session_start"], age=meta["age"], sex=meta["sex"],
 )
+write_provenance(smk)  # results/…/<output>.prov.json

@@ -7,6 +7,7 @@ from panneuro.behaviour.reference import read_reference_curves
 from panneuro.figures.fig1_behaviour import plot_behaviour
 from panneuro.figures.save import save_figure
 from panneuro.io.tables import read_tsv
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 smk = snakemake  # noqa: F821
@@ -17,3 +18,4 @@ fig = plot_behaviour(read_tsv(smk.input.curves), read_tsv(smk.input.parameters),
                      read_reference_curves(smk.input.reference), read_tsv(smk.input.stats),
                      n_blocks=int(smk.params.n_blocks))
 save_figure(fig, smk.output.pdf, smk.output.png)
+write_provenance(smk)  # results/…/<output>.prov.json

@@ -1,27 +1,22 @@
 """Figure 4 (ECoG) from every session's high-gamma epochs and statistics; truth scores."""
 
-import json
 import logging
 
-from panneuro.ecog.high_gamma import read_high_gamma
-from panneuro.figures.fig4_ecog import EcogFigureSession, plot_ecog_figure, truth_table
+from panneuro.figures.fig4_ecog import plot_ecog_figure, truth_table
 from panneuro.figures.save import save_figure
 from panneuro.io.tables import write_tsv
+from panneuro.provenance import write_provenance
+from panneuro.results import read_ecog_session
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
 truths = list(smk.input.truth) or [None] * len(smk.params.labels)
-sessions = []
-for label, epochs_file, stats_file, truth_file in zip(
-    smk.params.labels, smk.input.epochs, smk.input.stats, truths, strict=True
-):
-    with open(stats_file) as handle:
-        stats = json.load(handle)
-    truth = None
-    if truth_file is not None:
-        with open(truth_file) as handle:
-            truth = json.load(handle)
-    sessions.append(EcogFigureSession(label, read_high_gamma(epochs_file), stats, truth))
+sessions = [
+    read_ecog_session(label, epochs_file, stats_file, truth_file)
+    for label, epochs_file, stats_file, truth_file in zip(
+        smk.params.labels, smk.input.epochs, smk.input.stats, truths, strict=True
+    )
+]
 scores = truth_table(sessions)
 for row in scores.itertuples():
     logging.info(
@@ -34,3 +29,4 @@ for row in scores.itertuples():
     )
 write_tsv(scores, smk.output.truth_table)
 save_figure(plot_ecog_figure(sessions), smk.output.pdf, smk.output.png)
+write_provenance(smk)  # results/…/<output>.prov.json

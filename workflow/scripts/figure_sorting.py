@@ -3,22 +3,17 @@
 import logging
 import sys
 
-from panneuro.ephys.curation import read_waveforms
-from panneuro.figures.fig2_sorting import ProbeSortingSummary, plot_sorting_figure
+from panneuro.figures.fig2_sorting import plot_sorting_figure
 from panneuro.figures.save import save_figure
-from panneuro.io.tables import read_tsv
+from panneuro.provenance import write_provenance
+from panneuro.results import read_probe_sorting
 
 smk = snakemake  # noqa: F821
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 gt_files = list(smk.input.gt) or [None] * len(smk.params.labels)
 summaries = [
-    ProbeSortingSummary(
-        label=label, region=region,
-        metrics=read_tsv(metrics).astype({"unit_id": str}),
-        waveforms=read_waveforms(waveforms),
-        gt=read_tsv(gt) if gt else None,
-    )
+    read_probe_sorting(label, region, metrics, waveforms, gt)
     for label, region, metrics, waveforms, gt in zip(
         smk.params.labels, smk.params.regions, smk.input.metrics, smk.input.waveforms, gt_files,
         strict=True,
@@ -26,3 +21,4 @@ summaries = [
 ]
 figure = plot_sorting_figure(summaries, well_detected_accuracy=smk.params.well_detected_accuracy)
 save_figure(figure, smk.output.pdf, smk.output.png)
+write_provenance(smk)  # results/…/<output>.prov.json

@@ -5,6 +5,7 @@ import logging
 from panneuro.behaviour.model import fit_to_curves
 from panneuro.behaviour.reference import HARLOW, read_reference_curves
 from panneuro.io.tables import write_json
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 log = logging.getLogger("fit_harlow")
@@ -18,3 +19,4 @@ log.info("Harlow fit: %s, trial-2 RMSE %.2f pts", fit.params, fit.rmse_trial2)
 summary = fit.as_dict()
 summary["source"] = "Harlow (1949) Psychol Rev 56:51-65, replotted in Wang et al. (2018) Fig. 5b"
 write_json(summary, smk.output.fit)
+write_provenance(smk)  # results/…/<output>.prov.json

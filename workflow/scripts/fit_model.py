@@ -6,6 +6,7 @@ import logging
 from panneuro.behaviour.learning_set import read_behaviour
 from panneuro.behaviour.model import fit_subjects
 from panneuro.io.tables import write_tsv
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 log = logging.getLogger("fit_model")
@@ -22,3 +23,4 @@ table = fit_subjects(events, int(smk.params.seed), n_starts=int(smk.params.n_sta
                      truth=truth)
 log.info("fits:\n%s", table.to_string())
 write_tsv(table, smk.output.parameters)
+write_provenance(smk)  # results/…/<output>.prov.json

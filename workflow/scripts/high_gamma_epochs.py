@@ -1,36 +1,34 @@
-"""High-gamma epochs around feedback of one ECoG session (read, preprocess, envelope, epoch)."""
+"""High-gamma epochs around feedback of one ECoG session (read, preprocess, envelope, epoch).
+
+The recording is read from disk chunk by chunk (bounded memory for long sessions).
+"""
 
 import logging
 import time
 
-from panneuro.ecog.high_gamma import (
-    epoch_high_gamma,
-    high_gamma_envelope,
-    preprocess_ecog,
-    read_ecog,
-    write_high_gamma,
-)
+from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.ecog.chunked_envelope import high_gamma_in_chunks
+from panneuro.ecog.high_gamma import epoch_high_gamma, read_ecog, write_high_gamma
 from panneuro.io.tables import read_events
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
+fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 start = time.perf_counter()
-raw = read_ecog(smk.input.ecog)
+raw = read_ecog(smk.input.ecog, preload=False)
 events = read_events(smk.input.events)
-clean, bad_channels = preprocess_ecog(
+envelope, bad_channels = high_gamma_in_chunks(
     raw,
     line_frequency=float(smk.params.line_frequency),
     reference=smk.params.reference,
     detect_bads=bool(smk.params.bad_channel_detection),
+    band=tuple(smk.params.band),
+    n_subbands=int(smk.params.n_subbands),
+    sfreq_out=float(smk.params.envelope_sfreq),
 )
 for row in bad_channels[bad_channels["bad"]].itertuples():
     logging.info("bad channel %s: %s", row.channel, row.reason)
-envelope = high_gamma_envelope(
-    clean,
-    tuple(smk.params.band),
-    int(smk.params.n_subbands),
-    sfreq_out=float(smk.params.envelope_sfreq),
-)
 epochs = epoch_high_gamma(
     envelope,
     events,
@@ -44,3 +42,4 @@ logging.info(
     *epochs.data.shape,
     time.perf_counter() - start,
 )
+write_provenance(smk)  # results/…/<output>.prov.json

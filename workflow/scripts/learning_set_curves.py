@@ -5,6 +5,7 @@ import logging
 from panneuro.behaviour.learning_set import learning_set_curves, read_behaviour
 from panneuro.behaviour.statistics import learning_statistics
 from panneuro.io.tables import write_tsv
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 log = logging.getLogger("learning_set_curves")
@@ -18,3 +19,4 @@ write_tsv(curves, smk.output.curves)
 stats = learning_statistics(events, seed=int(smk.params.seed))
 log.info("regression:\n%s", stats.to_string())
 write_tsv(stats, smk.output.stats)
+write_provenance(smk)  # results/…/<output>.prov.json

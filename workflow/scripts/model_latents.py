@@ -4,6 +4,7 @@ import logging
 
 from panneuro.behaviour.model import params_from_row, session_latents
 from panneuro.io.tables import read_events, read_tsv, write_tsv
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 smk = snakemake  # noqa: F821
@@ -16,3 +17,4 @@ if len(row) != 1:
                      f"{smk.wildcards.subject}, found {len(row)}; rerun the fit_model rule.")
 events = read_events(smk.input.events)
 write_tsv(session_latents(params_from_row(row.iloc[0]), events), smk.output.latents)
+write_provenance(smk)  # results/…/<output>.prov.json

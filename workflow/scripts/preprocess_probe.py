@@ -3,10 +3,13 @@
 import logging
 import sys
 
+from panneuro.datalad_io import fetch_raw_inputs
 from panneuro.ephys.preprocessing import preprocess, read_recording, save_recording
+from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 smk = snakemake  # noqa: F821
+fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (SpikeInterface warnings go to the log)
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc = smk.wildcards
@@ -25,3 +28,4 @@ logging.info("bad channels:\n%s", bad_channels[bad_channels["bad"]].to_string())
 save_recording(preprocessed, smk.output.folder, n_jobs=smk.threads,
                chunk_duration=smk.params.chunk_duration, bad_channels=bad_channels)
 logging.info("saved %s", smk.output.folder)
+write_provenance(smk)  # results/…/<output>.prov.json

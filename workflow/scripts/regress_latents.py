@@ -5,6 +5,7 @@ import logging
 from panneuro.decoding.latent_regression import check_latents, regress_session
 from panneuro.ephys.nwb_units import read_units
 from panneuro.io.tables import read_events, read_tsv, write_tsv
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
@@ -17,3 +18,4 @@ table = regress_session(units, spike_times, events, latents, settings, seed=smk.
                         keys=(smk.wildcards.subject, smk.wildcards.session))
 logging.info("%d rows", len(table))
 write_tsv(table, smk.output[0])
+write_provenance(smk)  # results/…/<output>.prov.json

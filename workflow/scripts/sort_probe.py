@@ -5,6 +5,7 @@ import sys
 
 from panneuro.ephys.preprocessing import load_preprocessed
 from panneuro.ephys.sorting import run_sorter_for_probe
+from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 smk = snakemake  # noqa: F821
@@ -23,3 +24,4 @@ sorting = run_sorter_for_probe(
     seed=derived_seed(smk.config["seed"], "sorting", wc.subject, wc.session, wc.probe) % 2**31,
 )
 logging.info("%s: %d units", smk.output.folder, len(sorting.unit_ids))
+write_provenance(smk)  # results/…/<output>.prov.json

@@ -3,11 +3,14 @@
 import logging
 from pathlib import Path
 
+from panneuro.datalad_io import fetch_raw_inputs
 from panneuro.io.bids_validation import run_bids_validator
 from panneuro.io.tables import write_json
+from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
+fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 root = Path(smk.input.description).parent
 summary = run_bids_validator(root)
 for issue in summary["errors"]:
@@ -18,3 +21,4 @@ if summary["n_errors"]:
         f"({sorted({e['code'] for e in summary['errors']})}); see {smk.log[0]}."
     )
 write_json(summary, smk.output[0])
+write_provenance(smk)  # results/…/<output>.prov.json

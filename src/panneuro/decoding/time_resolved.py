@@ -44,6 +44,7 @@ from panneuro.decoding.populations import population_counts, stack_tables
 from panneuro.seeding import rng_for
 from panneuro.simulate.task import task_variables
 from panneuro.stats.permutation import (
+    balanced_accuracy_ci,
     cluster_permutation_test,
     cluster_threshold,
     find_clusters,
@@ -55,6 +56,7 @@ from panneuro.stats.permutation import (
 DECODING_COLUMNS: tuple[str, ...] = (
     "region", "n_units", "variable", "analysis", "align", "train_time", "time", "score",
     "null_mean", "null_q95", "p_value", "cluster", "cluster_p", "significant",
+    "effect", "ci_low", "ci_high",
 )
 
 
@@ -91,11 +93,15 @@ class DecodingResult:
         The same for each permutation, shape (n_permutations, train bins, test bins).
     n_folds : int
         Folds actually used (fewer than requested when a class is rare).
+    class_counts : tuple of int, optional
+        Trials of class 0 and class 1 (the observed labels), for the score's confidence
+        interval (:func:`panneuro.stats.permutation.balanced_accuracy_ci`).
     """
 
     scores: np.ndarray
     null: np.ndarray
     n_folds: int
+    class_counts: tuple[int, int] | None = None
 
     @property
     def time_resolved(self) -> np.ndarray:
@@ -457,10 +463,13 @@ def decode_time_resolved(
     n_bins = counts.shape[2]
     fold_seed = int(rng.integers(2**31 - 1))
     permuted = permuted_labels(labels, np.asarray(groups), n_permutations, rng)
-    min_class = np.bincount(labels, minlength=2).min()
+    class_counts = np.bincount(labels, minlength=2)
+    counts_01 = (int(class_counts[0]), int(class_counts[1]))
+    min_class = class_counts.min()
     if min_class < 2:
         nan = np.full((n_bins, n_bins), np.nan)
-        return DecodingResult(nan, np.full((n_permutations, n_bins, n_bins), np.nan), 0)
+        return DecodingResult(nan, np.full((n_permutations, n_bins, n_bins), np.nan), 0,
+                              counts_01)
     folds = int(min(n_folds, min_class))
     splits = _fold_splits(labels, folds, fold_seed)
     label_sets = np.vstack([labels[None, :], permuted])
@@ -478,7 +487,7 @@ def decode_time_resolved(
         full = np.full((len(label_sets), n_bins, n_bins), np.nan)
         full[:, np.arange(n_bins), np.arange(n_bins)] = scores
         scores = full
-    return DecodingResult(scores[0], scores[1:], folds)
+    return DecodingResult(scores[0], scores[1:], folds, counts_01)
 
 
 def null_summary(observed: np.ndarray, null: np.ndarray, *,
@@ -548,8 +557,11 @@ def decoding_table(
     pandas.DataFrame
         Columns ``analysis`` (``time_resolved`` or ``cross_temporal``), ``train_time``,
         ``time`` (test time), ``score``, ``null_mean``, ``null_q95``, ``p_value`` (per bin,
-        uncorrected), ``cluster`` (0 = none), ``cluster_p`` (cluster-mass, family-wise) and
-        ``significant``.
+        uncorrected), ``cluster`` (0 = none), ``cluster_p`` (cluster-mass, family-wise),
+        ``significant``, the effect size ``effect`` (``score - null_mean``: balanced accuracy
+        above the permutation null's mean, i.e. above chance as the design defines it) and
+        ``ci_low``/``ci_high``, the 95 % interval of ``score``
+        (:func:`panneuro.stats.permutation.balanced_accuracy_ci`; NaN without class counts).
     """
     bin_centers = np.asarray(bin_centers, dtype=float)
     parts = []
@@ -567,6 +579,13 @@ def decoding_table(
                               **null_summary(observed, null,
                                              threshold_quantile=threshold_quantile)})
         table["significant"] = (table["cluster_p"] < alpha).astype(int)
+        table["effect"] = table["score"] - table["null_mean"]
+        if result.class_counts is not None:
+            low, high = balanced_accuracy_ci(table["score"].to_numpy(float),
+                                             *result.class_counts)
+        else:
+            low = high = np.full(len(table), np.nan)
+        table["ci_low"], table["ci_high"] = low, high
         parts.append(table)
     return pd.concat(parts, ignore_index=True)
 

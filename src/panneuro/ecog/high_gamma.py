@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from panneuro.ecog.bipolar import REFERENCES, set_bipolar
 from panneuro.io.arrays import write_npz
+from panneuro.io.validation import check_ieeg_sidecars, check_raw_finite
 
 #: Robust z-score (median/MAD of log standard deviation across channels) beyond which a channel
 #: is called bad for its variance.
@@ -57,7 +59,7 @@ class HighGammaEpochs:
     bad_channels: pd.DataFrame
 
 
-def read_ecog(path: str | os.PathLike) -> mne.io.BaseRaw:
+def read_ecog(path: str | os.PathLike, *, preload: bool = True) -> mne.io.BaseRaw:
     """Read an iEEG-BIDS ECoG recording with mne-bids, with its channel types and status.
 
     Parameters
@@ -65,19 +67,25 @@ def read_ecog(path: str | os.PathLike) -> mne.io.BaseRaw:
     path : path-like
         The recording (e.g. ``sub-H1/ses-01/ieeg/sub-H1_ses-01_task-harlow_ieeg.vhdr``) inside
         a BIDS dataset.
+    preload : bool
+        Load the samples into memory; ``False`` leaves them on disk (read chunk by chunk by
+        :func:`panneuro.ecog.chunked_envelope.high_gamma_in_chunks`).
 
     Returns
     -------
     mne.io.BaseRaw
-        The recording, loaded, with ``info["bads"]`` from ``channels.tsv``, positions from
-        ``electrodes.tsv`` and the events as annotations.
+        The recording, loaded if ``preload``, with ``info["bads"]`` from ``channels.tsv``,
+        positions from ``electrodes.tsv`` and the events as annotations.
 
     Raises
     ------
     FileNotFoundError
         If the file does not exist.
     ValueError
-        If the file name is not a BIDS iEEG file name or it holds no ECoG channel.
+        If the file name is not a BIDS iEEG file name or it holds no ECoG channel; or
+        (:class:`panneuro.io.validation.InputError`) its ``channels.tsv`` is missing or
+        disagrees with it, its rate or length disagree with ``_ieeg.json``, or a good channel
+        holds NaN.
     """
     import mne_bids
 
@@ -94,8 +102,14 @@ def read_ecog(path: str | os.PathLike) -> mne.io.BaseRaw:
         # "Other" (a grid frame without anatomy) is a valid BIDS iEEG space that MNE reads as
         # the "unknown" frame, with a warning saying just that.
         warnings.filterwarnings("ignore", message=".*not an MNE-Python coordinate frame.*")
+        check_ieeg_sidecars(path)  # channels.tsv present (mne-bids would only warn)
         raw = mne_bids.read_raw_bids(bids_path, verbose=False)
-    raw.load_data(verbose=False)
+    if preload:
+        raw.load_data(verbose=False)
+    check_ieeg_sidecars(path, sampling_frequency=raw.info["sfreq"], channel_names=raw.ch_names,
+                        duration=raw.n_times / raw.info["sfreq"])
+    check_raw_finite(raw, path=path, fix="Repair or re-export the file, or mark the channel "
+                     "bad (status column) in its channels.tsv.")
     if "ecog" not in raw.get_channel_types(unique=True):
         raise ValueError(f"{path}: no ECOG channel in channels.tsv; mark the grid contacts "
                          "with type ECOG.")
@@ -127,9 +141,34 @@ def detect_bad_channels(raw: mne.io.BaseRaw, *, z_threshold: float = BAD_Z_THRES
     picks = mne.pick_types(raw.info, ecog=True, exclude=[])
     names = [raw.ch_names[i] for i in picks]
     std = raw.get_data(picks=picks).std(axis=1)
+    return bad_channel_table(names, std, raw.info["bads"], z_threshold=z_threshold)
+
+
+def bad_channel_table(names: list[str], std: np.ndarray, known_bads: list[str], *,
+                      z_threshold: float = BAD_Z_THRESHOLD) -> pd.DataFrame:
+    """Apply the rules of :func:`detect_bad_channels` to given standard deviations.
+
+    Parameters
+    ----------
+    names : list of str
+        ECoG channel names.
+    std : numpy.ndarray
+        Standard deviation of each channel over the session (volts).
+    known_bads : list of str
+        Channels bad in ``channels.tsv``.
+    z_threshold : float
+        Robust z-score beyond which a channel's variance is outlying.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``channel``, ``bad``, ``reason`` (see :func:`detect_bad_channels`).
+    """
+    std = np.asarray(std, dtype=float)
+    raw_bads = set(known_bads)
     reasons = ["" for _ in names]
     log_std = np.log10(np.maximum(std, FLAT_THRESHOLD))
-    usable = (std >= FLAT_THRESHOLD) & np.array([n not in raw.info["bads"] for n in names])
+    usable = (std >= FLAT_THRESHOLD) & np.array([n not in raw_bads for n in names])
     if usable.sum() >= 3:
         median = np.median(log_std[usable])
         mad = stats.median_abs_deviation(log_std[usable], scale="normal")
@@ -137,7 +176,7 @@ def detect_bad_channels(raw: mne.io.BaseRaw, *, z_threshold: float = BAD_Z_THRES
     else:
         z = np.zeros_like(log_std)
     for i, name in enumerate(names):
-        if name in raw.info["bads"]:
+        if name in raw_bads:
             reasons[i] = "channels.tsv status"
         elif std[i] < FLAT_THRESHOLD:
             reasons[i] = "flat"
@@ -164,9 +203,10 @@ def preprocess_ecog(
         The loaded recording (not modified).
     line_frequency : float
         Mains frequency, Hz; notched with all harmonics below Nyquist (MNE FIR notch).
-    reference : {"average", "none"}
-        ``"average"``: common average of the good ECoG channels; ``"none"``: keep the recorded
-        reference.
+    reference : {"average", "bipolar", "none"}
+        ``"average"``: common average of the good ECoG channels; ``"bipolar"``: differences of
+        neighbouring good contacts (:func:`panneuro.ecog.bipolar.set_bipolar`, named
+        ``"G01-G02"``); ``"none"``: keep the recorded reference.
     detect_bads : bool
         Run :func:`detect_bad_channels` (channels bad in ``channels.tsv`` are always excluded).
 
@@ -182,9 +222,9 @@ def preprocess_ecog(
     ValueError
         On an unknown reference or when no good channel remains.
     """
-    if reference not in ("average", "none"):
-        raise ValueError(f"ecog.reference = {reference!r} is not supported; use 'average' or "
-                         "'none' in config/config.yaml.")
+    if reference not in REFERENCES:
+        raise ValueError(f"ecog.reference = {reference!r} is not supported; use one of "
+                         f"{list(REFERENCES)} in config/config.yaml.")
     raw = raw.copy().pick("ecog", exclude=[])
     sfreq = raw.info["sfreq"]
     harmonics = np.arange(line_frequency, sfreq / 2 - 1.0, line_frequency)
@@ -203,6 +243,8 @@ def preprocess_ecog(
                          "its channels.tsv status column.")
     if reference == "average":
         raw.set_eeg_reference("average", ch_type="ecog", verbose=False)
+    elif reference == "bipolar":
+        raw = set_bipolar(raw)
     return raw, bad_channels
 
 

@@ -6,9 +6,10 @@ so clusters stay within one electrode while the permutation null is the maximum 
 over all electrodes and times: the family-wise error is controlled over electrodes and time
 (a max-statistic correction; no further Bonferroni step is needed).
 
-Decoding: time-resolved, cross-validated decoding of the outcome from all electrodes
-(``mne.decoding.SlidingEstimator`` + ``cross_val_multiscore``, ROC AUC), with a seeded label
-permutation null and significant time clusters.
+Decoding: time-resolved, cross-validated decoding of the outcome from all electrodes (shrinkage
+LDA, ROC AUC), solved in closed form for the observed and all permuted outcomes at once (see
+:func:`decode_outcome` for where this departs from scikit-learn and why), with significant time
+clusters.
 """
 
 from __future__ import annotations
@@ -19,7 +20,10 @@ from typing import Any
 import mne
 import numpy as np
 import pandas as pd
-from scipy import ndimage, sparse
+from scipy import sparse, stats
+
+#: Fixed LDA shrinkage of the outcome decoder (closed form needs a fixed value).
+DECODING_SHRINKAGE = 0.1
 
 
 def responsive_electrodes(
@@ -152,11 +156,80 @@ def _bin_times(data: np.ndarray, times: np.ndarray, bin_width: float
     return binned, centres
 
 
-def _time_clusters(above: np.ndarray, excess: np.ndarray) -> list[tuple[int, int, float]]:
-    """Contiguous runs of ``above`` with their summed ``excess``: (first, last, mass)."""
-    labels, n = ndimage.label(above)
-    return [(int(np.flatnonzero(labels == k)[0]), int(np.flatnonzero(labels == k)[-1]),
-             float(excess[labels == k].sum())) for k in range(1, n + 1)]
+def _closed_form_auc(
+    binned: np.ndarray,
+    label_sets: np.ndarray,
+    splits: list[tuple[np.ndarray, np.ndarray]],
+    shrinkage: float,
+) -> np.ndarray:
+    """Cross-validated ROC AUC of a shrinkage LDA per bin, for many label vectors at once.
+
+    Same decoder as ``make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(
+    solver="lsqr", shrinkage=shrinkage))`` fitted per training fold and bin and scored by ROC AUC
+    on the test fold (the mean over folds, as ``cross_val_multiscore``), but solved in closed form
+    for every label vector at once: the LDA weights ``w = Σ⁻¹ (μ1 − μ0)`` come from one ``eigh``
+    of the (label-free) training covariance per fold and bin and a Sherman–Morrison update per
+    label vector (the derivation is in
+    :func:`panneuro.decoding.time_resolved._closed_form_scores`). ROC AUC only ranks the test
+    decisions, so the intercept (and the class priors) play no part.
+
+    Parameters
+    ----------
+    binned : numpy.ndarray
+        ``(trials, electrodes, bins)``.
+    label_sets : numpy.ndarray
+        ``(label vectors, trials)`` 0/1 labels (the observed vector first, then permutations).
+    splits : list of (train, test)
+        Folds, fixed for every label vector.
+    shrinkage : float
+        LDA covariance shrinkage in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(label vectors, bins)`` AUC, averaged over the folds where the test fold holds both
+        classes (a training fold without one class gives constant decisions: AUC 0.5).
+    """
+    from panneuro.decoding.time_resolved import _fold_scaler
+
+    n_trials, n_electrodes, n_bins = binned.shape
+    alpha = float(shrinkage)
+    total = np.zeros((label_sets.shape[0], n_bins))
+    counted = np.zeros((label_sets.shape[0], 1))
+    for train, test in splits:
+        train_x, test_x = binned[train], binned[test]
+        mean, scale = _fold_scaler(train_x)
+        y_train = label_sets[:, train].astype(float)
+        y_test = label_sets[:, test].astype(bool)
+        n = len(train)
+        n_1 = y_train.sum(axis=1)
+        n_0 = n - n_1
+        pi_1, pi_0 = n_1 / n, n_0 / n
+        diff_w = (y_train / np.maximum(n_1, 1)[:, None]
+                  - (1 - y_train) / np.maximum(n_0, 1)[:, None])
+        diff_w[(n_1 == 0) | (n_0 == 0)] = 0.0   # one class only: w = 0, every decision ties
+        gamma = (1 - alpha) * pi_0 * pi_1
+        t_1 = y_test.sum(axis=1)
+        t_0 = len(test) - t_1
+        both = (t_1 > 0) & (t_0 > 0)
+        counted[both] += 1
+        for b in range(n_bins):
+            z = (train_x[:, :, b] - mean[:, b]) / scale[:, b]
+            zc = z - z.mean(axis=0)
+            g = zc.T @ zc / n
+            lam, v = np.linalg.eigh((1 - alpha) * g)
+            u = diff_w @ (z @ v)                                  # μ1 − μ0 in the eigenbasis
+            c = alpha / n_electrodes * (np.trace(g) - pi_0 * pi_1 * np.einsum("kp,kp->k", u, u))
+            denom = lam[None, :] + c[:, None]
+            tol = n_electrodes * np.finfo(float).eps * np.abs(denom).max(axis=1, keepdims=True)
+            inv = np.divide(1.0, denom, out=np.zeros_like(denom), where=np.abs(denom) > tol)
+            q = np.einsum("kp,kp->k", u * inv, u)
+            w = (v @ (u * inv / (1 - gamma * q)[:, None]).T) / scale[:, b][:, None]
+            decision = (test_x[:, :, b] @ w).T                    # (label vectors, test)
+            ranks = stats.rankdata(decision, axis=1)
+            auc = ((ranks * y_test).sum(axis=1) - t_1 * (t_1 + 1) / 2) / np.maximum(t_1 * t_0, 1)
+            total[both, b] += auc[both]
+    return total / np.maximum(counted, 1)
 
 
 def decode_outcome(
@@ -164,23 +237,39 @@ def decode_outcome(
     correct: np.ndarray,
     times: np.ndarray,
     *,
+    groups: np.ndarray | None = None,
     n_folds: int = 5,
     n_permutations: int = 100,
     seed: int = 0,
     bin_width: float = 0.05,
     alpha: float = 0.05,
-    n_jobs: int = 1,
+    shrinkage: float = DECODING_SHRINKAGE,
 ) -> dict[str, Any]:
     """Decode the outcome over time from all electrodes, with a permutation null and clusters.
 
-    A shrinkage linear discriminant (Ledoit–Wolf, on standardised electrodes; fast enough for
-    a permutation null, and insensitive to class imbalance under ROC AUC) is trained and tested
-    at each time bin (``SlidingEstimator``) in stratified k-fold cross-validation
-    (``cross_val_multiscore``, ROC AUC). The null repeats this with permuted outcomes. Bins
-    whose AUC exceeds the null's ``1 - alpha`` quantile form clusters; a cluster's mass (summed
-    AUC above the null mean) is compared with the largest cluster mass of each permutation
-    (computed against the same thresholds). The cluster step is written here because the MNE
-    cluster tests permute observations, whereas this null consists of cross-validated scores.
+    A shrinkage linear discriminant on standardised electrodes is trained and tested at each
+    time bin in stratified k-fold cross-validation and scored by ROC AUC (insensitive to class
+    imbalance), averaged over folds. The null repeats this with outcomes permuted within
+    ``groups`` (problems; :func:`panneuro.stats.permutation.permuted_labels`). Significant time
+    clusters come from :func:`panneuro.stats.permutation.cluster_permutation_test`: bins above
+    the null's ``1 - alpha`` quantile form clusters, whose mass (summed excess over that
+    threshold) is compared with the largest cluster mass of each permutation.
+
+    Departures from the scikit-learn loop it replaces (``SlidingEstimator`` +
+    ``cross_val_multiscore`` refitted per permutation), for speed (issue 4: hundreds of times
+    faster per permutation, ``bench/bench_ecog.py``, so the null can have a thousand
+    permutations): (1) the folds are split once and reused for every permutation
+    (``permutation_test_score`` would re-split), so the standardisation and the training
+    covariance are label-free and factorised once per fold and bin. The folds are shuffled
+    ``KFold`` splits, drawn without looking at the outcomes: folds stratified on the observed
+    outcomes would balance the observed labels' test folds but not the permuted ones', making
+    the observed and permuted scores differently distributed (a conservative null: 2.0% false
+    positives over 400 null simulations instead of 5%); (2) the shrinkage
+    is fixed (``shrinkage``) instead of Ledoit–Wolf's ``"auto"``, which has no closed form over
+    label vectors. The decoder is then solved for all label vectors at once
+    (:func:`_closed_form_auc`; equal to scikit-learn's fits on the same folds to rounding, a
+    test checks it). The false-positive rate of this null over simulated sessions without an
+    effect is measured by ``bench/bench_ecog_calibration.py``.
 
     Parameters
     ----------
@@ -190,8 +279,11 @@ def decode_outcome(
         Outcome per trial (1 rewarded).
     times : numpy.ndarray
         Seconds from feedback.
+    groups : numpy.ndarray, optional
+        Exchangeability block (problem) of each trial; ``None``: one block.
     n_folds : int
-        Cross-validation folds (reduced to the minority-class count when smaller).
+        Cross-validation folds (shuffled ``KFold``; reduced to the minority-class count when
+        smaller). Folds whose test trials hold one outcome only are left out of the mean AUC.
     n_permutations : int
         Label permutations of the null.
     seed : int
@@ -199,70 +291,70 @@ def decode_outcome(
     bin_width : float
         Seconds averaged per decoding bin.
     alpha : float
-        Threshold of bins and of clusters.
-    n_jobs : int
-        Parallel jobs of the sliding estimator.
+        Threshold quantile (``1 - alpha``) of bins and significance level of clusters.
+    shrinkage : float
+        LDA covariance shrinkage in [0, 1].
 
     Returns
     -------
     dict
-        ``scores``: DataFrame per bin (``time``, ``auc``, ``null_mean``, ``null_q95``,
-        ``p_value`` (per bin, uncorrected), ``cluster`` (id or -1), ``significant``);
-        ``clusters``: DataFrame (``cluster``, ``start``, ``stop``, ``mass``, ``p_value``);
-        ``chance``: 0.5.
+        ``scores``: DataFrame per bin (``time``, ``auc``, ``null_mean``, ``null_q95`` (the
+        cluster-forming threshold), ``p_value`` (per bin, uncorrected), ``cluster`` (id or -1),
+        ``significant``); ``clusters``: DataFrame (``cluster``, ``start``, ``stop``, ``mass``,
+        ``p_value``); ``chance``: 0.5; settings.
+
+    Raises
+    ------
+    ValueError
+        If an outcome has fewer than two trials or the shrinkage is outside [0, 1].
     """
-    from mne.decoding import SlidingEstimator, cross_val_multiscore
-    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
-    from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
+    from sklearn.model_selection import KFold
+    from threadpoolctl import threadpool_limits
+
+    from panneuro.stats.permutation import (
+        cluster_permutation_test,
+        permutation_p_values,
+        permuted_labels,
+    )
 
     y = np.asarray(correct).astype(int)
     counts = np.bincount(y, minlength=2)
     if counts.min() < 2:
         raise ValueError(f"decode_outcome: {counts[1]} rewarded and {counts[0]} unrewarded "
                          "trials; decoding needs ≥ 2 of each.")
+    if not 0.0 <= float(shrinkage) <= 1.0:
+        raise ValueError(f"decode_outcome: shrinkage {shrinkage} must lie in [0, 1].")
     binned, centres = _bin_times(np.asarray(data, dtype=float), np.asarray(times), bin_width)
     folds = int(min(n_folds, counts.min()))
     rng = np.random.default_rng(seed)
-
-    def _scores(labels: np.ndarray, fold_seed: int) -> np.ndarray:
-        estimator = SlidingEstimator(
-            make_pipeline(StandardScaler(),
-                          LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")),
-            scoring="roc_auc", n_jobs=n_jobs, verbose=False)
-        cv = StratifiedKFold(folds, shuffle=True, random_state=fold_seed)
-        return cross_val_multiscore(estimator, binned, labels, cv=cv, n_jobs=1,
-                                    verbose=False).mean(axis=0)
-
     fold_seed = int(rng.integers(2**31 - 1))
-    observed = _scores(y, fold_seed)
-    null = np.array([_scores(rng.permutation(y), fold_seed) for _ in range(n_permutations)])
-    null_mean = null.mean(axis=0)
-    threshold = np.quantile(null, 1 - alpha, axis=0)
-    p_bin = (1 + (null >= observed).sum(axis=0)) / (1 + n_permutations)
-
-    observed_clusters = _time_clusters(observed > threshold, observed - null_mean)
-    null_max = np.array([max([m for *_, m in _time_clusters(s > threshold, s - null_mean)],
-                             default=0.0) for s in null])
+    groups = np.zeros(len(y), dtype=int) if groups is None else np.asarray(groups)
+    label_sets = np.vstack([y[None, :], permuted_labels(y, groups, n_permutations, rng)])
+    splits = list(KFold(folds, shuffle=True, random_state=fold_seed).split(y))
+    # many small matrix products: multithreaded BLAS only adds overhead (measured: 6x slower
+    # wall time, 10x more CPU time on 2 busy cores)
+    with threadpool_limits(limits=1, user_api="blas"):
+        auc = _closed_form_auc(binned, label_sets, splits, float(shrinkage))
+    observed, null = auc[0], auc[1:]
+    clusters = cluster_permutation_test(observed, null, threshold_quantile=1 - alpha)
     cluster_id = np.full(len(centres), -1)
     significant = np.zeros(len(centres), dtype=bool)
     cluster_rows = []
-    for k, (first, last, mass) in enumerate(observed_clusters):
-        p_value = (1 + (null_max >= mass).sum()) / (1 + n_permutations)
-        cluster_id[first:last + 1] = k
-        significant[first:last + 1] = p_value < alpha
-        cluster_rows.append({"cluster": k, "start": float(centres[first]),
-                             "stop": float(centres[last]), "mass": mass,
-                             "p_value": float(p_value)})
-    scores = pd.DataFrame({"time": centres, "auc": observed, "null_mean": null_mean,
-                           "null_q95": threshold, "p_value": p_bin, "cluster": cluster_id,
-                           "significant": significant})
+    for k, row in enumerate(clusters.itertuples()):
+        cluster_id[row.start:row.stop] = k
+        significant[row.start:row.stop] = row.p_value < alpha
+        cluster_rows.append({"cluster": k, "start": float(centres[row.start]),
+                             "stop": float(centres[row.stop - 1]), "mass": float(row.mass),
+                             "p_value": float(row.p_value)})
+    scores = pd.DataFrame({"time": centres, "auc": observed, "null_mean": null.mean(axis=0),
+                           "null_q95": np.quantile(null, 1 - alpha, axis=0),
+                           "p_value": permutation_p_values(observed, null),
+                           "cluster": cluster_id, "significant": significant})
     return {"scores": scores,
             "clusters": pd.DataFrame(cluster_rows,
                                      columns=["cluster", "start", "stop", "mass", "p_value"]),
             "chance": 0.5, "n_folds": folds, "n_permutations": int(n_permutations),
-            "bin_width": float(bin_width)}
+            "bin_width": float(bin_width), "shrinkage": float(shrinkage)}
 
 
 def compare_to_truth(electrodes: pd.DataFrame, truth: Mapping[str, Any]) -> dict[str, Any]:
@@ -348,6 +440,7 @@ def statistics_to_json(responsive: Mapping[str, Any], decoding: Mapping[str, Any
             "n_folds": decoding["n_folds"],
             "n_permutations": decoding["n_permutations"],
             "bin_width": decoding["bin_width"],
+            "shrinkage": decoding.get("shrinkage"),
             "scoring": "roc_auc",
         },
         "n_trials": {k: int(v) for k, v in n_trials.items()},

@@ -65,7 +65,7 @@ def make_nwbfile(
     age: str | None = None,
     sex: str = "U",
 ):
-    """Create an in-memory NWBFile with the subject and fixed dates.
+    """Create an in-memory NWBFile with the subject (DANDI's fields only) and fixed dates.
 
     Parameters
     ----------
@@ -104,8 +104,10 @@ def make_nwbfile(
         institution="panneuro",
         experiment_description="Harlow learning-set task (object-discrimination problems).",
         keywords=["learning set", "Harlow task", "single units", "primate"],
+        # Only the subject fields DANDI needs (panneuro.deidentification.DANDI_SUBJECT_FIELDS):
+        # no birth date, no free-text description.
         subject=Subject(subject_id=subject, species=SPECIES_LATIN.get(species, species),
-                        sex=sex, age=age, description=f"subject {subject}"),
+                        sex=sex, age=age),
     )
 
 

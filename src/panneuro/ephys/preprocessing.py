@@ -22,6 +22,7 @@ import pandas as pd
 
 from panneuro.io.atomic import atomic_path
 from panneuro.io.tables import write_tsv
+from panneuro.io.validation import check_ieeg_sidecars, check_recording_finite
 
 #: Name of the bad-channel table written inside the preprocessed folder.
 BAD_CHANNELS_FILE = "bad_channels.tsv"
@@ -104,7 +105,8 @@ def _attach_geometry(recording, path: Path, options: Mapping[str, Any]):
         locations = np.asarray(locations, dtype=float)
         if locations.shape != (recording.get_num_channels(), 2):
             raise ValueError(f"{path}: channel_locations must be {recording.get_num_channels()} "
-                             f"[x, y] pairs (µm), got shape {locations.shape}.")
+                             f"[x, y] pairs (µm), got shape {locations.shape}; num_channels or "
+                             "channel_locations in the sidecar is wrong.")
         recording.set_dummy_probe_from_locations(locations)  # in place, on the fresh reader
     return recording
 
@@ -141,6 +143,11 @@ def _read_binary(path: Path, options: Mapping[str, Any]):
         raise ValueError(f"{path}: {data_bytes} data bytes is not a whole number of frames of "
                          f"{n_channels} channels x {dtype.itemsize} bytes ({dtype}); the file "
                          "is truncated or the sidecar's num_channels/dtype/file_offset is wrong.")
+    for key in ("channel_ids", "channel_locations"):
+        if options.get(key) is not None and len(options[key]) != n_channels:
+            raise ValueError(f"{path}: num_channels is {n_channels} but {key} lists "
+                             f"{len(options[key])}; one of them is wrong: fix "
+                             f"{sidecar_path(path)}.")
     unknown = set(options) - set(BINARY_REQUIRED) - set(BINARY_OPTIONAL) - {"_sidecar_dir"}
     if unknown:
         raise ValueError(f"{path}: unknown plain-binary option(s) {sorted(unknown)}; known: "
@@ -240,7 +247,9 @@ def read_recording(
     ------
     ValueError
         For a format without a reader, or a file the reader cannot read (one line naming the
-        file, the format and the reader), e.g. a truncated plain-binary file.
+        file, the format and the reader), e.g. a truncated plain-binary file; inside a BIDS
+        dataset, a recording that disagrees with its ``_channels.tsv`` or ``_ieeg.json``;
+        a float recording holding NaN (:mod:`panneuro.io.validation`).
     FileNotFoundError
         If the file does not exist.
     """
@@ -261,7 +270,12 @@ def read_recording(
         if traceback.extract_tb(error.__traceback__)[-1].filename == __file__:
             raise  # panneuro's own check: already one line naming the file
         raise ValueError(f"{path}: cannot read as {format} with {reader} ({_one_line(error)}); "
-                         "check the sample sheet's format column.") from error
+                         "the file is damaged or truncated (get it again), or not "
+                         f"{format} (fix the sample sheet's format column).") from error
+    check_ieeg_sidecars(path, sampling_frequency=recording.get_sampling_frequency(),
+                        channel_names=[str(c) for c in recording.channel_ids],
+                        duration=recording.get_total_duration())
+    check_recording_finite(recording, path=path)
     if not recording.has_probe():
         raise ValueError(f"{path}: the recording has no channel locations; give the geometry "
                          f"(probe_file or channel_locations in {sidecar_path(path).name}, or the "

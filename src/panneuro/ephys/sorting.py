@@ -177,6 +177,8 @@ def run_sorter_for_probe(
     folder = Path(folder)
     kwargs = sorter_params(sorter, params, n_jobs=n_jobs, seed=seed)
     folder.parent.mkdir(parents=True, exist_ok=True)
+    for stale in folder.parent.glob(f".{folder.name}.{sorter}.*"):  # a killed run's scratch
+        shutil.rmtree(stale, ignore_errors=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{sorter}.", dir=folder.parent))
     previous = si.get_global_job_kwargs()
     si.set_global_job_kwargs(n_jobs=int(n_jobs), progress_bar=False)

@@ -146,12 +146,12 @@ def _panel_trial2(ax, curves: pd.DataFrame, stats: pd.DataFrame) -> None:
 def _panel_parameters(ax, parameters: pd.DataFrame) -> None:
     has_truth = all(f"true_{n}" in parameters.columns for n in PARAM_NAMES) and \
         parameters[[f"true_{n}" for n in PARAM_NAMES]].notna().all().all()
-    markers = dict(zip(PARAM_NAMES, ["o", "s", "^", "D"], strict=True))
+    markers = dict(zip(PARAM_NAMES, ["o", "s", "^", "D"][:len(PARAM_NAMES)], strict=True))
     if has_truth:
         lo, hi = np.inf, -np.inf
         for name in PARAM_NAMES:
             true = parameters[f"true_{name}"].to_numpy(float)
-            # Estimates at the lower bound (e.g. lapse ~ 0) are drawn at the axis floor.
+            # Estimates at the lower bound are drawn at the axis floor.
             est = np.maximum(parameters[name].to_numpy(float), 1e-3)
             err = np.abs(np.vstack([est - parameters[f"{name}_ci_low"],
                                     parameters[f"{name}_ci_high"] - est]))

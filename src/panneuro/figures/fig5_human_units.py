@@ -20,6 +20,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from panneuro.figures.fig3_monkey_decoding import (  # noqa: E402
     DEFAULT_VARIABLES,
     ccgp_panel,
+    group_panel,
     label_colors,
     session_label,
     timecourse_panel,
@@ -41,6 +42,8 @@ def plot_human_units(
     variables: Sequence[str] = DEFAULT_VARIABLES,
     alpha: float = 0.05,
     ccgp_region: str = "hippocampus",
+    human_group: pd.DataFrame | None = None,
+    monkey_group: pd.DataFrame | None = None,
 ) -> Figure:
     """Figure 5: human vs macaque single-unit population decoding, side by side.
 
@@ -58,6 +61,10 @@ def plot_human_units(
     ccgp_region : str
         Region whose CCGP is compared across species (the region both species share); all
         regions are pooled when a species has no unit there.
+    human_group, monkey_group : pandas.DataFrame, optional
+        Group statistics across each species' sessions
+        (:func:`panneuro.decoding.group.group_decoding`), overlaid per region where it has two
+        or more sessions.
 
     Returns
     -------
@@ -66,6 +73,7 @@ def plot_human_units(
     """
     species = {"human (microwire)": (human_table, human_ccgp),
                "macaque (arrays)": (monkey_table, monkey_ccgp)}
+    groups = {"human (microwire)": human_group, "macaque (arrays)": monkey_group}
     with_ccgp = human_ccgp is not None and monkey_ccgp is not None
     n_cols = len(variables) + with_ccgp
     fig, axes = plt.subplots(2, n_cols, figsize=(3.0 * n_cols, 5.4), squeeze=False,
@@ -76,6 +84,11 @@ def plot_human_units(
         for c, variable in enumerate(variables):
             ax = axes[r, c]
             timecourse_panel(ax, table[table["variable"] == variable], colors=colors)
+            group = groups[name]
+            if group is not None:
+                for region in pd.unique(group["region"]):
+                    group_panel(ax, group[(group["region"] == region)
+                                          & (group["variable"] == variable)])
             ax.set_title(f"{name}: {variable}", fontsize=9)
         if with_ccgp:
             ax = axes[r, -1]

@@ -6,6 +6,7 @@ place once complete (``os.replace`` is atomic on POSIX within one file system).
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -34,6 +35,7 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     suffix = "".join(target.suffixes) if suffix is None else suffix
     handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}",
                                         dir=target.parent)
@@ -50,6 +52,33 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
+
+
+def remove_stale_temporaries(target: str | os.PathLike) -> list[Path]:
+    """Remove the temporaries of ``target`` that a killed writer left (``.<name>.*.tmp*``).
+
+    One job writes one target, so a temporary of the same target found when writing starts is
+    a crash's leftover (it never got its final name); without this, every crash would leave
+    one behind, possibly a large folder.
+
+    Parameters
+    ----------
+    target : path-like
+        The final file or directory.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The temporaries removed.
+    """
+    target = Path(target)
+    stale = sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"))
+    for path in stale:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return stale
 
 
 def write_text_atomic(target: str | os.PathLike, text: str) -> None:

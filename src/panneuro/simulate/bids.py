@@ -9,15 +9,53 @@ mne-bids cannot write NWB recordings, hence the small writers here.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from panneuro.deidentification import SHIFTED_YEAR_MAX
 from panneuro.io.tables import write_json, write_tsv
 
 BIDS_VERSION = "1.10.1"
 TASK = "harlow"
+#: Days every date of the simulated study is shifted back before it is written. BIDS: "Dates
+#: can be shifted by a random number of days for privacy protection reasons. To distinguish
+#: real dates from shifted dates, it is RECOMMENDED to set shifted dates to the year 1925 or
+#: earlier", and the shift MUST be the same within a subject. A lab draws a secret random shift
+#: per subject and keeps it out of the dataset; the simulation has no real date to hide, so one
+#: fixed shift keeps its files byte-identical (2000-01-01 becomes 1923-05-05).
+DATE_SHIFT_DAYS = 28_000
+
+
+def shift_date(date: dt.datetime, days_back: int = DATE_SHIFT_DAYS) -> dt.datetime:
+    """Shift an acquisition date back as BIDS recommends (to the year 1925 or earlier).
+
+    Parameters
+    ----------
+    date : datetime.datetime
+        The acquisition date.
+    days_back : int
+        Days to shift back: the same for every date of a subject.
+
+    Returns
+    -------
+    datetime.datetime
+        The shifted date.
+
+    Raises
+    ------
+    ValueError
+        If the shifted date is still later than 1925 (the shift is too small).
+    """
+    shifted = date - dt.timedelta(days=int(days_back))
+    if shifted.year > SHIFTED_YEAR_MAX:
+        first_unshifted = dt.datetime(SHIFTED_YEAR_MAX + 1, 1, 1, tzinfo=date.tzinfo)
+        raise ValueError(f"date {date.isoformat()} shifted back {days_back} days is "
+                         f"{shifted.isoformat()}, later than {SHIFTED_YEAR_MAX}; shift it by "
+                         f"at least {(date - first_unshifted).days + 1} days.")
+    return shifted
 
 #: Column descriptions of the Harlow-task events files (one JSON at the dataset root, inherited).
 EVENTS_SIDECAR: dict[str, dict[str, object]] = {

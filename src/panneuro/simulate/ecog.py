@@ -20,8 +20,10 @@ import numpy as np
 import pandas as pd
 
 from panneuro.io.tables import write_json, write_tsv
+from panneuro.simulate.bids import DATE_SHIFT_DAYS
 
 #: Fixed acquisition date (the simulation has no real date; a fixed one keeps files identical).
+#: :func:`write_ecog_bids` writes it shifted back by ``DATE_SHIFT_DAYS``, as BIDS recommends.
 MEAS_DATE = dt.datetime(2000, 1, 1, 9, 0, 0, tzinfo=dt.UTC)
 #: Grid geometry: rows × columns of contacts and their spacing (mm).
 GRID_SHAPE = (8, 4)
@@ -254,6 +256,7 @@ def write_ecog_bids(
     session: str,
     task: str = "harlow",
     line_frequency: float,
+    daysback: int = DATE_SHIFT_DAYS,
 ) -> Path:
     """Write a simulated ECoG session as iEEG-BIDS (BrainVision) with mne-bids.
 
@@ -271,6 +274,9 @@ def write_ecog_bids(
         BIDS entities.
     line_frequency : float
         Mains frequency, Hz (``PowerLineFrequency``).
+    daysback : int
+        Days the recording's date is shifted back (mne-bids ``anonymize``): to 1925 or
+        earlier, as BIDS recommends (``scans.tsv`` ``acq_time``, the BrainVision header).
 
     Returns
     -------
@@ -293,7 +299,8 @@ def write_ecog_bids(
     bids_path = mne_bids.BIDSPath(subject=subject, session=session, task=task, datatype="ieeg",
                                   suffix="ieeg", extension=".vhdr", root=Path(bids_root))
     mne_bids.write_raw_bids(raw, bids_path, event_id=EVENT_ID, format="BrainVision",
-                            allow_preload=True, overwrite=True, readme=False, verbose=False)
+                            allow_preload=True, overwrite=True, readme=False, verbose=False,
+                            anonymize={"daysback": int(daysback)})
     sidecar = bids_path.copy().update(extension=".json")
     mne_bids.update_sidecar_json(sidecar, {
         "iEEGReference": "distant reference (simulated)",

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import shutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import pandas as pd
 from panneuro.ephys.nwb_units import SPECIES_LATIN
 from panneuro.io.tables import write_json, write_tsv
 from panneuro.seeding import derived_seed, rng_for
-from panneuro.simulate.bids import write_dataset_files, write_nwb_ieeg_sidecars
+from panneuro.simulate.bids import shift_date, write_dataset_files, write_nwb_ieeg_sidecars
 from panneuro.simulate.task import TRIALS_PER_PROBLEM, build_events
 
 RECORDING_DATATYPES = ("array", "microwire", "ecog")
@@ -104,12 +104,15 @@ def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict
     Returns
     -------
     dict
-        ``raw``: the dataset description and every raw file of the sheet; ``truth``: the
-        agent parameters of each subject, the spike trains and tuning of each probe and the
-        planted effects of each ECoG session.
+        ``raw``: the dataset description (the raw dataset's handle in the DAG) and the trial
+        tables, files git keeps in the working tree; the annexed recordings are not listed,
+        since their content may be dropped (they enter the DAG as key records,
+        :mod:`panneuro.datalad_io`); ``truth``: the agent parameters of each subject, the
+        spike trains and tuning of each probe and the planted effects of each ECoG session.
     """
     raw = [f"{raw_root}/dataset_description.json"]
-    raw += [f"{raw_root}/{path}" for path in samples["path"]]
+    raw += [f"{raw_root}/{row.path}" for row in samples.itertuples(index=False)
+            if row.datatype == "beh"]
     truth = [f"{gt_root}/sub-{s}/sub-{s}_agent.json" for s in sorted(set(samples["subject"]))]
     for row in samples.itertuples(index=False):
         prefix = ground_truth_prefix(gt_root, row.subject, row.session)
@@ -190,7 +193,12 @@ def simulate_study(
                                  f"{row.path}; use beh, array, microwire or ecog.")
 
     write_dataset_files(raw_tmp, participants)
-    save_datalad_dataset(raw_tmp, message="Simulated learning-set study (panneuro)")
+    human = sorted({f"sub-{p.subject}" for p in plans if p.species == "human"})
+    save_datalad_dataset(raw_tmp, message="Simulated learning-set study (panneuro)",
+                         subdatasets=human)
+    # The ground truth is published beside the raw dataset (all in git: small, always present).
+    save_datalad_dataset(gt_tmp, message="Ground truth of the simulated study (panneuro)",
+                         annex=False)
     _replace_dir(raw_tmp, raw_root)
     _replace_dir(gt_tmp, gt_root)
 
@@ -213,7 +221,7 @@ def _simulate_probe(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
     )
     target.parent.mkdir(parents=True, exist_ok=True)
     write_probe_nwb(probe, target, subject=row.subject, session=row.session,
-                    species=row.species, region=row.region, session_start=SESSION_START,
+                    species=row.species, region=row.region, session_start=shift_date(SESSION_START),
                     age=age, sex=sex)
     recording = probe.recording
     write_nwb_ieeg_sidecars(
@@ -264,7 +272,8 @@ def _participants(samples: pd.DataFrame, seed: int) -> pd.DataFrame:
     return pd.DataFrame(records)
 
 
-def save_datalad_dataset(root: Path, message: str) -> None:
+def save_datalad_dataset(root: Path, message: str, *, subdatasets: Sequence[str] = (),
+                         annex: bool = True) -> None:
     """Make ``root`` a DataLad dataset and save its content (text in git, binaries annexed).
 
     Commit dates are faked (DataLad's ``fake_dates``) so the dataset's history does not
@@ -276,6 +285,11 @@ def save_datalad_dataset(root: Path, message: str) -> None:
         A directory of files to turn into a dataset.
     message : str
         The commit message.
+    subdatasets : sequence of str
+        Folders of ``root`` (e.g. the human subjects ``sub-H1``) saved as nested DataLad
+        subdatasets, so they can be published, encrypted or withheld separately.
+    annex : bool
+        ``False`` keeps every file in git (no annexed content to get).
     """
     import datalad.api as dl
 
@@ -287,9 +301,16 @@ def save_datalad_dataset(root: Path, message: str) -> None:
                        ("GIT_COMMITTER_NAME", "panneuro"),
                        ("GIT_COMMITTER_EMAIL", "panneuro@localhost")):
         os.environ.setdefault(key, value)
-    dl.create(path=str(root), force=True, cfg_proc="text2git", fake_dates=True,
-              result_renderer="disabled")
-    dl.save(dataset=str(root), message=message, result_renderer="disabled")
+    if annex:
+        dl.create(path=str(root), force=True, cfg_proc="text2git", fake_dates=True,
+                  result_renderer="disabled")
+    else:
+        dl.create(path=str(root), force=True, annex=False, fake_dates=True,
+                  result_renderer="disabled")
+    for name in subdatasets:
+        dl.create(path=str(root / name), dataset=str(root), force=True, cfg_proc="text2git",
+                  fake_dates=True, result_renderer="disabled")
+    dl.save(dataset=str(root), message=message, recursive=True, result_renderer="disabled")
 
 
 def _fresh_dir(path: Path) -> Path:

@@ -1,0 +1,23 @@
+"""Check the raw dataset's sidecars and every result for identifying fields; fail on one."""
+
+import logging
+import sys
+from pathlib import Path
+
+from panneuro.deidentification import check_deidentification
+from panneuro.io.tables import write_json
+from panneuro.provenance import write_provenance
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
+smk = snakemake  # noqa: F821
+# The raw dataset's root (its dataset_description.json) and results/ (results/qc/<this>.json).
+raw_dir = Path(smk.input.raw).parent
+results_dir = Path(smk.output[0]).parent.parent
+report = check_deidentification([raw_dir, results_dir], exclude=[smk.output[0]])
+logging.info(report.summary())
+for path in report.unchecked:
+    logging.warning("%s: content not present locally, not checked", path)
+if not report.passed:
+    sys.exit(report.summary())
+write_json(report.to_dict(), smk.output[0])
+write_provenance(smk)  # results/…/<output>.prov.json
