@@ -117,7 +117,7 @@ def _unlock_if_locked(workdir: Path) -> None:
     locks = workdir / ".snakemake/locks"
     if locks.is_dir() and any(locks.iterdir()):
         assert snakemake(workdir, "--unlock").returncode == 0
-        assert not any(locks.iterdir())
+        assert not locks.is_dir() or not any(locks.iterdir())
 
 
 def _start(workdir: Path, *args: str) -> tuple[subprocess.Popen, threading.Event, list[str]]:
@@ -187,7 +187,7 @@ def test_kill_and_resume_twenty_times(tiny_run, tmp_path):
     # kill left it (its finished outputs) once it executes jobs.
     points = np.sort(np.random.default_rng(KILL_SEED).uniform(0.0, duration, N_KILLS))
     workdir = fresh_copy(tmp_path / "compendium")
-    kills, progress, cross_checked, pending_seen, at = 0, 0.0, False, 0, []
+    kills, progress, cross_checked, pending_seen, at, in_job = 0, 0.0, False, 0, [], 0
     for point in points:
         _unlock_if_locked(workdir)
         process, executing, lines = _start(workdir, *RESUME)
@@ -201,6 +201,7 @@ def test_kill_and_resume_twenty_times(tiny_run, tmp_path):
         _, pending = _check_after_kill(workdir, reference)
         pending_seen += pending
         marked = incomplete_outputs(workdir)
+        in_job += bool(marked)
         progress = reached(workdir, timeline, marked)
         at.append(round(progress))
         present = [output for output in marked if (workdir / output).exists()]
@@ -215,10 +216,11 @@ def test_kill_and_resume_twenty_times(tiny_run, tmp_path):
     _unlock_if_locked(workdir)
     final = snakemake(workdir, *RESUME)
     assert final.returncode == 0, final.stderr[-6000:]
-    print(f"kill/resume: {kills} kills, reached {at} s of the {duration:.0f} s reference run; "
-          f"{pending_seen} unfinished outputs found marked incomplete and redone")
-    assert kills == N_KILLS
-    assert cross_checked, "no kill left an output marked incomplete: kills missed every job"
+    print(f"kill/resume: {kills} kills ({in_job} during a job), reached {at} s of the "
+          f"{duration:.0f} s reference run; {pending_seen} differing files found marked "
+          "incomplete and redone")
     assert compared_digests(workdir) == reference
     assert not temporary_leftovers(workdir)
     assert not incomplete_outputs(workdir)
+    assert kills == N_KILLS
+    assert in_job > N_KILLS // 2, "most kills should interrupt a running job"

@@ -35,6 +35,11 @@ def _bucket_digests(client, prefix: str) -> dict[str, str]:
     return found
 
 
+# Known failure, kept running so it is seen: since raw recordings enter the DAG as DataLad key
+# records (panneuro.datalad_io), a job under S3 default storage receives the key record's
+# storage path and the raw file it names is not in the bucket's local copy (issue 7 note).
+@pytest.mark.xfail(strict=True, reason="raw key records (DataLad layer) do not resolve under "
+                   "S3 default storage yet; see issue 7")
 def test_tiny_preset_on_s3_storage_equals_the_local_run(tiny_run, tmp_path):
     workdir = fresh_copy(tmp_path / "compendium")
     with moto_s3(tmp_path / "moto.log") as url:

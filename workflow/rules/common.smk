@@ -2,7 +2,7 @@
 from types import SimpleNamespace
 
 import pandas as pd
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 from panneuro.io.validation import (
     check_sample_files,
@@ -17,7 +17,8 @@ min_version("9.0")
 
 # Validation before any job starts: one-line errors naming the key or sheet line and the fix
 # (panneuro.io.validation; the cases are tabled in docs/bad-input.md). The sample sheet is
-# configuration: with simulate: false a row naming a missing file stops the run here.
+# configuration: with simulate: false a row naming a missing file stops the run (checked below,
+# once the raw dataset is installed from raw_source).
 validate_config(config, workflow.source_path("../schemas/config.schema.yaml"))
 SAMPLES = read_samples(config["samples"])
 validate_samples(
@@ -25,8 +26,6 @@ validate_samples(
     workflow.source_path("../schemas/samples.schema.yaml"),
     sheet=config["samples"],
 )
-if not config["simulate"]:
-    check_sample_files(SAMPLES, config["raw_dir"], sheet=config["samples"])
 
 RAW = config["raw_dir"]
 GT = config["groundtruth_dir"]
@@ -213,6 +212,8 @@ elif config["simulate"] and RAW_SOURCE and not datalad_io.is_installed(GT):
         "groundtruth_source (where it was published) or datalad clone <source URL> "
         f"{GT}"
     )
+if not config["simulate"]:
+    check_sample_files(SAMPLES, RAW, sheet=config["samples"])
 
 
 def raw_handle():
