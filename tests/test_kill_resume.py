@@ -109,7 +109,8 @@ def incomplete_outputs(workdir: Path) -> set[str]:
 
 def _reported_by_snakemake(workdir: Path) -> str:
     """What a plain ``snakemake`` run says after the crash (it refuses to go on)."""
-    return snakemake(workdir, "--dry-run").stderr
+    result = snakemake(workdir, "--dry-run")
+    return result.stdout + result.stderr
 
 
 def _unlock_if_locked(workdir: Path) -> None:
@@ -209,7 +210,8 @@ def test_kill_and_resume_twenty_times(tiny_run, tmp_path):
             # Once: snakemake itself names these outputs incomplete and refuses to use them
             # (what the markers read above say).
             message = _reported_by_snakemake(workdir)
-            assert "IncompleteFilesException" in message and "--rerun-incomplete" in message
+            assert "IncompleteFilesException" in message and "--rerun-incomplete" in message, (
+                f"incomplete outputs {present} not reported by snakemake: {message[-3000:]}")
             for output in present:
                 assert output in message, message[-3000:]
             cross_checked = True

@@ -10,6 +10,7 @@ rule check_deidentification:
         ),
         bids="results/qc/bids_validation.json",
         raw=f"{RAW}/dataset_description.json",
+        recordings=raw_inputs(SAMPLES),
     output:
         "results/qc/deidentification.json",
     log:

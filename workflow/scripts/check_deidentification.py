@@ -4,12 +4,14 @@ import logging
 import sys
 from pathlib import Path
 
+from panneuro.datalad_io import fetch_raw_inputs
 from panneuro.deidentification import check_deidentification
 from panneuro.io.tables import write_json
 from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
+fetch_raw_inputs(smk)  # the raw recordings' content (their NWB subject fields are checked too)
 # The raw dataset's root (its dataset_description.json) and results/ (results/qc/<this>.json).
 raw_dir = Path(smk.input.raw).parent
 results_dir = Path(smk.output[0]).parent.parent
