@@ -62,9 +62,16 @@ lab: $(STAMP)
 	  --LabApp.default_url=/lab/tree/notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # In a DataLad clone of the compendium: reproduce inside `datalad run`, so the results are saved
-# back with a run record and `datalad rerun` repeats them (results/ is git-ignored, hence the
-# forced `git annex add`: large files annexed, text in git as the dataset configures).
+# back with a run record and `datalad rerun` repeats them. The compendium is annexed
+# (.gitattributes: code and config in git; binary or >1 MB results in the annex, small text in
+# git); a clone of a never-annexed origin is `git annex init`ed first. results/ is git-ignored
+# (a plain `make reproduce` must not dirty the checkout), so the command adds them itself with
+# `git annex add --no-check-gitignore` (not --force: this git-annex then annexes every file,
+# ignoring annex.largefiles). `--input results` gets the content of saved results first:
+# Snakemake 9.27 stops with "Unable to obtain modification time" at a dropped (annexed) figure.
 .PHONY: datalad-reproduce
 datalad-reproduce: $(STAMP)
-	$(BIN)/datalad run -m "Reproduce every result (make reproduce)" --explicit --output results \
-	  "make reproduce && git annex add --force results >/dev/null"
+	@test -e .datalad/config || { echo "make: datalad-reproduce needs a DataLad dataset; fix: datalad clone <compendium URL>, or here: datalad create --force ." >&2; exit 1; }
+	git config annex.uuid >/dev/null || git annex init
+	$(BIN)/datalad run -m "Reproduce every result (make reproduce)" --explicit --input results \
+	  --output results "make reproduce && git annex add --no-check-gitignore results >/dev/null"

@@ -23,3 +23,4 @@ rule all:
         expand("results/figures/{figure}.{ext}", figure=FIGURES, ext=["pdf", "png"]),
         "results/qc/bids_validation.json",
         "results/qc/deidentification.json",
+        PLANTED_EFFECTS,

@@ -10,13 +10,20 @@ synthetic trial table from ``build_events``), writes it as NWB like the pipeline
 (``write_probe_nwb``) plus its ground truth, and measures, in one run:
 
 (a) the whole panneuro sorting stage (read NWB -> ``preprocess`` + ``save_recording`` ->
-    ``run_sorter_for_probe`` -> ``compute_unit_metrics`` + ``curate`` -> GT comparison) against
+    ``run_sorter_for_probe`` -> ``compute_unit_metrics`` + ``curate`` -> units NWB -> GT
+    comparison), with the settings of ``config/config.yaml`` (``ephys``: preprocessing,
+    chunk_duration, the ``array`` sorter and its params, curation, ground_truth), against
     SpykingCircus2 run bare with its defaults on the same raw recording saved as a binary
-    folder: throughput (recording seconds per wall second) ratio stage/bare, and mean accuracy
-    and units well detected (accuracy >= 0.8) of both;
-(b) preprocessing throughput (MB/s of raw int16 through ``preprocess`` + ``save_recording``)
-    against the machine's streaming floor, a numpy memmap copy of the same bytes int16->int16
-    and int16->float32, as ratios;
+    folder: throughput (recording seconds per wall second) ratio stage/bare, the same ratio in
+    CPU seconds (user + system of the process and its workers: less sensitive to other load on
+    a shared machine), and mean accuracy and units well detected (accuracy >= 0.8) of both;
+(b) preprocessing throughput against the machine's streaming floor. Floor: a numpy memmap
+    copy of the raw int16 binary file (samples x channels) to a new int16 file in the stage's
+    chunks, i.e. the same bytes read and the same bytes written as preprocessing (its int16
+    output has the raw shape, less any bad channel); also int16->float32 for reference.
+    Preprocessing from that same raw binary (read, band-pass, bad channels, reference, write)
+    over the floor is the ratio; preprocessing from the NWB file (the stage's first step, HDF5
+    read included) over the floor is given too;
 (c) peak memory of the stage at ``--duration`` and at ``--long`` seconds and their ratio.
 
 Each measured step runs in its own child process (``--worker``), so its memory is its own: the
@@ -47,10 +54,23 @@ FS = 30000.0
 N_CHANNELS = 32
 TRIAL_DURATION = 1.5
 SEED = 20240601
-PREPROCESSING = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
-                 "bad_channel_detection": True}
-CHUNK = "10s"
-MATCH_SCORE, WELL_DETECTED = 0.5, 0.8
+CONFIG = Path(__file__).resolve().parents[1] / "config" / "config.yaml"
+
+
+def _ephys_config() -> dict:
+    """Read the pipeline's ``ephys`` settings (config/config.yaml): the bench runs those."""
+    import yaml
+
+    return yaml.safe_load(CONFIG.read_text())["ephys"]
+
+
+EPHYS = _ephys_config()
+PREPROCESSING = EPHYS["preprocessing"]
+CHUNK = EPHYS["chunk_duration"]
+SORTER = EPHYS["sorting"]["array"]
+CURATION = EPHYS["curation"]
+MATCH_SCORE = EPHYS["ground_truth"]["match_score"]
+WELL_DETECTED = EPHYS["ground_truth"]["well_detected_accuracy"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,6 +97,7 @@ def simulate(duration: float, n_units: int, work: Path) -> dict:
                     session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     t_nwb = time.perf_counter() - start
     write_probe_ground_truth(sim, work / "gt")
+    events.to_csv(work / "events.tsv", sep="\t", index=False, na_rep="n/a")
     snr = sim.units["snr"].to_numpy(float)
     return {"nwb": str(nwb), "gt_prefix": str(work / "gt"), "write_nwb_s": t_nwb,
             "n_units": n_units, "n_units_snr_gt5": int((snr > 5).sum()),
@@ -100,37 +121,51 @@ def worker_stage(args) -> dict:
     """Run the panneuro stage as the pipeline's four rules do, timed step by step."""
     from panneuro.ephys.curation import compute_unit_metrics, curate
     from panneuro.ephys.ground_truth import compare_to_ground_truth
+    from panneuro.ephys.nwb_units import ProbeUnits, write_session_units_nwb
     from panneuro.ephys.preprocessing import (
         load_preprocessed,
         preprocess,
+        preprocess_kwargs,
         read_recording,
         save_recording,
     )
     from panneuro.ephys.sorting import run_sorter_for_probe
+    from panneuro.io.tables import read_events
     from panneuro.simulate.ephys import read_probe_ground_truth
 
     work = Path(args.work)
     times = {}
     t0 = time.perf_counter()
     recording = read_recording(args.nwb, "nwb")
-    out, bad = preprocess(recording, freq_min=PREPROCESSING["freq_min"],
-                          freq_max=PREPROCESSING["freq_max"],
-                          reference=PREPROCESSING["reference"],
-                          detect_bad_channels=PREPROCESSING["bad_channel_detection"], seed=1)
+    out, bad = preprocess(recording, **preprocess_kwargs(PREPROCESSING), n_jobs=args.jobs,
+                          seed=1)
     save_recording(out, work / "stage_preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK,
                    bad_channels=bad)
     times["preprocess_s"] = time.perf_counter() - t0
     t = time.perf_counter()
     sorting = run_sorter_for_probe(load_preprocessed(work / "stage_preprocessed"),
-                                   "spykingcircus2", {}, work / "stage_sorting", n_jobs=args.jobs,
+                                   SORTER["sorter"], SORTER.get("params") or {},
+                                   work / "stage_sorting", n_jobs=args.jobs,
                                    label="sub-B1 ses-01 acq-bench", seed=3)
     times["sort_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    metrics, _ = compute_unit_metrics(load_preprocessed(work / "stage_preprocessed"), sorting,
-                                      n_jobs=args.jobs, chunk_duration=CHUNK, seed=5)
-    curated = curate(metrics, {"snr_min": 3.0, "isi_violations_ratio_max": 0.5,
-                               "presence_ratio_min": 0.8, "firing_rate_min": 0.1})
+    metrics, waveforms = compute_unit_metrics(load_preprocessed(work / "stage_preprocessed"),
+                                              sorting, n_jobs=args.jobs, chunk_duration=CHUNK,
+                                              seed=5)
+    curated = curate(metrics, CURATION)
     times["metrics_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    kept = curated[curated["keep"].astype(bool)].reset_index(drop=True)
+    ids = {str(u): u for u in sorting.unit_ids}
+    spike_times = {u: sorting.get_unit_spike_train(ids[u], return_times=True)
+                   for u in kept["unit_id"]}
+    write_session_units_nwb(
+        work / "stage_units.nwb",
+        [ProbeUnits(probe="bench", region="prefrontal", spike_times=spike_times, metrics=kept,
+                    waveforms=waveforms)],
+        read_events(Path(args.nwb).parent / "events.tsv"), subject="B1", session="01",
+        species="macaque", session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    times["nwb_s"] = time.perf_counter() - t
     t = time.perf_counter()
     gt_sorting, gt_units = read_probe_ground_truth(args.gt_prefix)
     table = compare_to_ground_truth(gt_sorting, sorting, match_score=MATCH_SCORE,
@@ -181,7 +216,7 @@ def worker_floor(args) -> dict:
     """Time the streaming floor (memmap copies) and preprocessing from the raw binary."""
     import spikeinterface.core as si
 
-    from panneuro.ephys.preprocessing import preprocess, save_recording
+    from panneuro.ephys.preprocessing import preprocess, preprocess_kwargs, save_recording
 
     work = Path(args.work)
     raw = si.load(work / "raw_binary")
@@ -201,9 +236,8 @@ def worker_floor(args) -> dict:
         result[f"floor_{name}_s"] = time.perf_counter() - t0
         target_path.unlink()
     t0 = time.perf_counter()
-    out, bad = preprocess(raw, freq_min=PREPROCESSING["freq_min"],
-                          freq_max=PREPROCESSING["freq_max"], reference=PREPROCESSING["reference"],
-                          detect_bad_channels=PREPROCESSING["bad_channel_detection"], seed=1)
+    out, bad = preprocess(raw, **preprocess_kwargs(PREPROCESSING), n_jobs=args.jobs, seed=1)
+    result["bad_channel_detection_s"] = time.perf_counter() - t0
     save_recording(out, work / "floor_preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK,
                    bad_channels=bad)
     result["preprocess_from_binary_s"] = time.perf_counter() - t0
@@ -226,7 +260,9 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int) -> dict:
     cmd = [sys.executable, __file__, "--worker", name, "--nwb", sim["nwb"], "--gt-prefix",
            sim["gt_prefix"], "--work", str(work), "--jobs", str(jobs), "--result",
            str(result_file)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     child = subprocess.Popen(cmd)
     proc = psutil.Process(child.pid)
@@ -247,9 +283,13 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int) -> dict:
     wall = time.perf_counter() - start
     if child.returncode != 0:
         raise RuntimeError(f"bench worker {name!r} failed (exit {child.returncode}); see above.")
-    after = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    after = usage.ru_maxrss
     result = json.loads(result_file.read_text())
     result["process_wall_s"] = wall
+    # user + system seconds of the child and its (reaped) worker processes
+    result["process_cpu_s"] = usage.ru_utime + usage.ru_stime - cpu_before
+    result["load_average_1min"] = [load_before, os.getloadavg()[0]]
     result["peak_rss_tree_mb"] = peak_tree / 1e6
     # ru_maxrss (KiB on Linux) is the largest child so far: only meaningful if it grew.
     result["peak_rss_largest_process_mb"] = (after * 1024 / 1e6 if after > before else None)
@@ -284,7 +324,11 @@ def main() -> None:
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                     "settings": {"n_channels": N_CHANNELS, "n_units": args.units,
                                  "sampling_frequency": FS, "jobs": args.jobs,
-                                 "chunk_duration": CHUNK, "preprocessing": PREPROCESSING}}
+                                 "chunk_duration": CHUNK, "preprocessing": PREPROCESSING,
+                                 "sorter": SORTER, "curation": CURATION,
+                                 "floor": "numpy memmap copy of the raw int16 binary to an "
+                                          "int16 file in the same chunks (same bytes read "
+                                          "and written as preprocessing)"}}
     import spikeinterface
 
     report["machine"]["spikeinterface"] = spikeinterface.__version__
@@ -312,18 +356,24 @@ def main() -> None:
         "throughput_stage_x_realtime": d / stage["total_s"],
         "throughput_bare_sc2_x_realtime": d / bare["total_s"],
         "throughput_ratio_stage_over_bare": bare["total_s"] / stage["total_s"],
+        "cpu_ratio_stage_over_bare": bare["process_cpu_s"] / stage["process_cpu_s"],
         "accuracy_stage_mean": stage["mean_accuracy"],
         "accuracy_bare_mean": bare["mean_accuracy"],
         "well_detected_stage": f"{stage['well_detected']}/{stage['n_gt_units']}",
         "well_detected_bare": f"{bare['well_detected']}/{bare['n_gt_units']}",
         "well_detected_snr_gt5_stage": (f"{stage['well_detected_snr_gt5']}/"
                                         f"{stage['n_gt_units_snr_gt5']}"),
+        "well_detected_snr_gt5_bare": (f"{bare['well_detected_snr_gt5']}/"
+                                       f"{bare['n_gt_units_snr_gt5']}"),
         "preprocess_mb_s": mb / stage["preprocess_s"],
         "preprocess_from_binary_mb_s": mb / floor["preprocess_from_binary_s"],
         "floor_int16_mb_s": mb / floor["floor_int16_s"],
         "floor_float32_mb_s": mb / floor["floor_float32_s"],
-        "preprocess_over_floor_int16": floor["floor_int16_s"] / stage["preprocess_s"],
-        "preprocess_over_floor_float32": floor["floor_float32_s"] / stage["preprocess_s"],
+        "preprocess_over_floor_int16": (floor["floor_int16_s"]
+                                        / floor["preprocess_from_binary_s"]),
+        "preprocess_nwb_over_floor_int16": floor["floor_int16_s"] / stage["preprocess_s"],
+        "preprocess_over_floor_float32": (floor["floor_float32_s"]
+                                          / floor["preprocess_from_binary_s"]),
         "peak_rss_stage_mb": stage["peak_rss_tree_mb"],
         "peak_rss_stage_long_mb": long_stage["peak_rss_tree_mb"],
         "peak_rss_ratio_long_over_short": long_stage["peak_rss_tree_mb"]

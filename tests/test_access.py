@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from compendium import BIN, ENV, ROOT, fresh_copy
 
+from panneuro import datalad_io
 from panneuro.access import (
     PLAINTEXT_MAGIC,
     EncryptedContentError,
@@ -211,6 +212,37 @@ def test_clone_without_key_sees_names_but_not_recordings(protected, capsys):
             eeg.read_bytes()
 
 
+def _h1_pipeline(protected, name, raw):
+    """Run the ECoG part of the pipeline (H1's sample-sheet rows) on ``raw``, simulate=False."""
+    work = fresh_copy(protected["base"] / name)
+    sheet = pd.read_csv(ROOT / "config/samples.tsv", sep="\t", dtype=str, keep_default_na=False)
+    sheet[sheet["subject"] == "H1"].to_csv(work / "config/samples_h1.tsv", sep="\t", index=False)
+    result = subprocess.run(
+        [str(BIN / "snakemake"), TARGET, "--cores", "2", "--config", "size=tiny",
+         "simulate=False", f"raw_dir={raw}", "samples=config/samples_h1.tsv"],
+        cwd=work, capture_output=True, text=True, env=dict(os.environ), check=False)
+    return work, result
+
+
+@pytest.mark.workflow
+def test_pipeline_without_key_stops_with_the_stewards_command(protected):
+    home, keyid = protected["keys"]["stranger"]
+    with _gnupg(home):
+        clone = _user_clone(protected, "stranger-pipeline")
+        eeg = clone / EEG
+        expected = encrypted_content_message(eeg)
+        assert expected is not None and f"keyid+={keyid}" in expected
+        # the pipeline's input fetching raises the same message (not a generic get failure)
+        with pytest.raises(EncryptedContentError) as err:
+            datalad_io.get_content([eeg])
+        assert str(err.value) == expected
+        assert isinstance(err.value, datalad_io.RawDataError)
+        _, result = _h1_pipeline(protected, "work-stranger", clone)
+    assert result.returncode != 0
+    assert f"EncryptedContentError: {expected}" in result.stderr, result.stderr[-4000:]
+    assert not eeg.exists()
+
+
 @pytest.mark.workflow
 def test_granted_key_gets_content_and_the_pipeline_runs(protected):
     home, keyid = protected["keys"]["analyst"]
@@ -229,15 +261,7 @@ def test_granted_key_gets_content_and_the_pipeline_runs(protected):
         assert (hashlib.sha256((clone / EEG).read_bytes()).digest()
                 == hashlib.sha256(original.read_bytes()).digest())
         # The ECoG part of the pipeline on the clone, simulate=False: H1's sample-sheet rows.
-        work = fresh_copy(protected["base"] / "work")
-        sheet = pd.read_csv(ROOT / "config/samples.tsv", sep="\t", dtype=str,
-                            keep_default_na=False)
-        sheet = sheet[sheet["subject"] == "H1"]
-        sheet.to_csv(work / "config/samples_h1.tsv", sep="\t", index=False)
-        result = subprocess.run(
-            [str(BIN / "snakemake"), TARGET, "--cores", "2", "--config", "size=tiny",
-             "simulate=False", f"raw_dir={clone}", "samples=config/samples_h1.tsv"],
-            cwd=work, capture_output=True, text=True, env=dict(os.environ), check=False)
+        work, result = _h1_pipeline(protected, "work", clone)
         assert result.returncode == 0, result.stderr[-4000:]
     ours = np.load(work / TARGET)
     reference = np.load(protected["tiny_run"] / TARGET)

@@ -64,3 +64,29 @@ def test_single_session_keeps_its_own_interval_and_has_no_group_test():
                            n_bootstrap=100)["replication"] == "sessions").all()
     with pytest.raises(ValueError, match="lack column"):
         group_decoding(table.drop(columns="effect"), np.random.default_rng(0))
+
+
+@pytest.mark.workflow
+def test_tiny_run_writes_the_group_tables_the_figures_draw(tiny_run):
+    """Rule group_decoding writes each species' group table (with its provenance sidecar), the
+    same table group_decoding gives from the session tables and the rule's seed."""
+    import yaml
+
+    from panneuro.decoding.time_resolved import DECODING_COLUMNS, read_session_tables
+    from panneuro.io.tables import read_tsv
+    from panneuro.seeding import rng_for
+
+    config = yaml.safe_load((tiny_run / "config" / "config.yaml").read_text())
+    for species, subjects in (("macaque", ["M1"]), ("human", ["H2"])):
+        path = tiny_run / "results" / "decoding" / f"group_{species}.tsv"
+        assert (path.parent / f"{path.name}.prov.json").exists()
+        written = read_tsv(path)
+        sessions = [(s, "01") for s in subjects]
+        table = read_session_tables(
+            [tiny_run / "results" / "decoding" / f"sub-{s}_ses-01_decoding.tsv" for s in subjects],
+            sessions, columns=DECODING_COLUMNS)
+        expected = group_decoding(table, rng_for(config["seed"], "group_decoding", species),
+                                  alpha=config["decoding"]["alpha"])
+        assert list(written.columns) == list(GROUP_COLUMNS) and len(written) == len(expected)
+        assert np.allclose(written["effect"], expected["effect"], atol=1e-9)
+        assert np.allclose(written["ci_low"], expected["ci_low"], atol=1e-9)

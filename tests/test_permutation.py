@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
 from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
 
 from panneuro.stats.permutation import (
+    CHANCE_VARIANCE_DECAY,
     balanced_accuracy_ci,
     bootstrap_ci,
     cluster_permutation_test,
@@ -106,18 +108,46 @@ def test_bootstrap_and_percentile_intervals():
     np.testing.assert_allclose([lo, hi], [5.0, 95.0])
 
 
-def test_balanced_accuracy_ci_formula_and_coverage():
-    low, high = balanced_accuracy_ci(np.array([0.5, 0.8, np.nan]), 50, 150)
-    se = np.sqrt(0.8 * 0.2 * (1 / 50 + 1 / 150)) / 2
-    assert high[1] - 0.8 == pytest.approx(1.959964 * se, rel=1e-5)
-    assert low[0] < 0.5 < high[0] and np.isnan(low[2])
+def test_balanced_accuracy_ci_without_null_is_wilson():
+    score = np.array([[0.0, 0.3, 0.5], [0.8, 0.97, 1.0]])
+    low, high = balanced_accuracy_ci(score, 50, 150)
+    n_eff = 4 / (1 / 50 + 1 / 150)
+    ref_low, ref_high = proportion_confint(score * n_eff, n_eff, method="wilson")
+    np.testing.assert_allclose(low, ref_low, atol=1e-9)
+    np.testing.assert_allclose(high, ref_high, atol=1e-9)
+    assert low.shape == score.shape and low[0, 0] == 0.0 and high[1, 2] == 1.0
+    assert np.isnan(balanced_accuracy_ci(np.array([np.nan]), 50, 150)[0]).all()
     assert np.all(np.isnan(balanced_accuracy_ci(np.array([0.6]), 0, 10)[0]))
-    # coverage on simulated classifiers with true recalls 0.7 / 0.7
+    # a null narrower than the binomial variance at chance adds nothing
+    same = balanced_accuracy_ci(score, 50, 150, null_var=1e-6)
+    np.testing.assert_allclose(same[0], low, atol=1e-12)
+
+
+def test_balanced_accuracy_ci_null_variance_widens_near_chance_only():
+    n_0, n_1 = 60, 180
+    binomial = (1 / n_0 + 1 / n_1) / 4
+    null_var = 1.6 * 0.25 * binomial              # the null 1.26x wider than binomial (sd)
+    score = np.array([0.5, 0.6, 0.75, 0.95])
+    low, high = balanced_accuracy_ci(score, n_0, n_1, null_var=null_var)
+    w_low, w_high = balanced_accuracy_ci(score, n_0, n_1)
+    ratio = (high - low) / (w_high - w_low)
+    # at chance the width approaches the null's (the extra weight decays a little over it)
+    assert 1.2 < ratio[0] < np.sqrt(1.6)
+    assert np.all(np.diff(ratio) < 0) and ratio[-1] < 1.01
+    # the bounds solve the score equation (score - θ)² = z² var(θ)
+    for theta in (low, high):
+        var = theta * (1 - theta) * binomial + 0.6 * 0.25 * binomial * (
+            4 * theta * (1 - theta)) ** CHANCE_VARIANCE_DECAY
+        np.testing.assert_allclose((score - theta) ** 2, 1.959964**2 * var, rtol=1e-5)
+
+
+def test_balanced_accuracy_ci_coverage_of_binomial_classifiers():
+    """Independent hits (no cross-validation): coverage 0.93-0.97 mid-range and near 1."""
     rng = np.random.default_rng(0)
-    hits_1 = rng.binomial(60, 0.7, 2000) / 60
-    hits_0 = rng.binomial(90, 0.7, 2000) / 90
-    lo, hi = balanced_accuracy_ci((hits_1 + hits_0) / 2, 90, 60)
-    assert 0.93 < np.mean((lo <= 0.7) & (0.7 <= hi)) < 0.97
+    for recall, n_0, n_1 in ((0.7, 90, 60), (0.95, 68, 172)):
+        score = (rng.binomial(n_1, recall, 4000) / n_1 + rng.binomial(n_0, recall, 4000) / n_0) / 2
+        lo, hi = balanced_accuracy_ci(score, n_0, n_1)
+        assert 0.93 < np.mean((lo <= recall) & (recall <= hi)) < 0.97
 
 
 def test_sign_flip_max_test_exact_and_null():

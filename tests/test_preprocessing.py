@@ -193,7 +193,9 @@ def test_mislabelled_files_give_one_line_errors(raw_nwb, tmp_path):
 def test_neo_formats_dispatch_to_their_reader(fmt, function, name, tmp_path):
     import spikeinterface.extractors as se
 
-    # neo cannot write these formats, so the test checks the dispatch and the missing-file error
+    # dispatch and the missing-file error; SpikeGLX, Open Ephys and Blackrock files are also
+    # written and read back below (no Intan or Neuralynx fixture: their binary headers carry
+    # dozens of version-dependent fields that a hand-written file would only imitate)
     assert hasattr(se, function)
     assert READER_NAMES[fmt] == f"spikeinterface.extractors.{function}"
     assert READERS[fmt].__name__ == READER_NAMES[fmt]
@@ -230,3 +232,191 @@ def test_read_recording_checks_bids_sidecars_channel_counts_and_nans(tmp_path):
     with pytest.raises(ValueError, match="num_channels is 2 but channel_ids lists 4") as info:
         read_recording(path, "binary", {"num_channels": 2})
     assert str(info.value).startswith(str(path)) and "ieeg.bin.json" in str(info.value)
+
+
+# Small files in the acquisition systems' own documented formats, written here byte by byte:
+# SpikeGLX (https://billkarsh.github.io/SpikeGLX/help/metadata/) and Open Ephys binary
+# (https://open-ephys.github.io/gui-docs/User-Manual/Recording-data/Binary-format.html).
+def _write_spikeglx(folder, n_samples=1000, *, ap_gain=500, range_max=0.6):
+    """A Neuropixels 1.0 AP stream (384 channels + sync): ``.bin`` and ``.meta``, and its traces."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n_channels = 384
+    data = np.random.default_rng(5).integers(-512, 512, (n_samples, n_channels + 1),
+                                             dtype=np.int16)
+    stem = "run_g0_t0.imec0.ap"
+    (folder / f"{stem}.bin").write_bytes(data.tobytes())
+    meta = {
+        "fileName": f"D:/data/run_g0/run_g0_imec0/{stem}.bin", "fileSizeBytes": data.nbytes,
+        "firstSample": 0, "imAiRangeMax": range_max, "imAiRangeMin": -range_max,
+        "imSampRate": 30000, "imDatPrb_pn": "NP1000", "imDatPrb_type": 0,
+        "nSavedChans": n_channels + 1, "snsApLfSy": "384,0,1", "snsSaveChanSubset": "all",
+        "typeThis": "imec",
+        # (probe type, channels) then (channel bank reference ap-gain lf-gain ap-filter)
+        "~imroTbl": "(0,384)" + "".join(f"({c} 0 0 {ap_gain} 250 1)" for c in range(384)),
+        "~snsChanMap": "(384,384,1)" + "".join(f"(AP{c};{c}:{c})" for c in range(384))
+                       + "(SY0;768:768)",
+    }
+    (folder / f"{stem}.meta").write_text("".join(f"{k}={v}\n" for k, v in meta.items()))
+    return folder / f"{stem}.bin", data[:, :n_channels]
+
+
+def test_spikeglx_file_reads_back_samples_gain_rate_and_probe(tmp_path):
+    path, data = _write_spikeglx(tmp_path / "run_g0_imec0")
+    recording = read_recording(path, "spikeglx")  # the sheet names the .bin
+    assert recording.get_num_channels() == 384 and recording.get_sampling_frequency() == 30000.0
+    np.testing.assert_array_equal(recording.get_traces(), data)  # the sync channel is left out
+    # NP 1.0: µV per count = imAiRangeMax / 512 / AP gain × 1e6
+    np.testing.assert_allclose(recording.get_channel_gains(), 0.6 / 512 / 500 * 1e6)
+    locations = recording.get_channel_locations()
+    assert recording.has_probe() and np.unique(locations[:, 0]).size == 4  # staggered columns
+    np.testing.assert_allclose(np.sort(np.unique(locations[:, 1]))[:3], [0.0, 20.0, 40.0])
+    folder = read_recording(path.parent, "spikeglx", {"stream_name": "imec0.ap"})
+    np.testing.assert_array_equal(folder.get_traces(start_frame=10, end_frame=20), data[10:20])
+    # a truncated copy (neo would silently drop the partial frame): one line naming the file
+    with open(path, "r+b") as f:
+        f.truncate(path.stat().st_size - 100)
+    with pytest.raises(ValueError, match="bytes but its .meta records") as info:
+        read_recording(path, "spikeglx")
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+
+
+def _write_openephys(root, n_samples=3000, n_channels=8, bit_volts=0.195):
+    """An Open Ephys (GUI >= 0.6) binary recording: ``structure.oebin`` + ``continuous.dat``."""
+    recording = root / "Record Node 101" / "experiment1" / "recording1"
+    stream = "Acquisition_Board-100.Rhythm Data"
+    continuous = recording / "continuous" / stream
+    continuous.mkdir(parents=True)
+    data = np.random.default_rng(6).integers(-3000, 3000, (n_samples, n_channels),
+                                             dtype=np.int16)
+    (continuous / "continuous.dat").write_bytes(data.tobytes())
+    np.save(continuous / "sample_numbers.npy", np.arange(n_samples, dtype=np.int64))
+    np.save(continuous / "timestamps.npy", np.arange(n_samples) / 30000.0)
+    channels = [{"channel_name": f"CH{i + 1}", "description": "headstage data channel",
+                 "identifier": "genericdata.continuous", "history": "Acquisition Board",
+                 "bit_volts": bit_volts, "units": "uV", "source_processor_index": i,
+                 "recorded_processor_index": i} for i in range(n_channels)]
+    oebin = {"GUI version": "0.6.7", "events": [], "spikes": [], "continuous": [{
+        "folder_name": f"{stream}/", "sample_rate": 30000.0, "source_processor_id": 100,
+        "source_processor_name": "Acquisition Board", "stream_name": "Rhythm Data",
+        "recorded_processor": "Record Node", "recorded_processor_id": 101,
+        "num_channels": n_channels, "channels": channels}]}
+    (recording / "structure.oebin").write_text(json.dumps(oebin, indent=2))
+    return recording / "structure.oebin", data
+
+
+def test_openephys_binary_reads_back_samples_gain_rate(tmp_path):
+    oebin, data = _write_openephys(tmp_path / "2000-01-01_00-00-00")
+    locations = [[0.0, 25.0 * i] for i in range(8)]
+    # no settings.xml probe here: the geometry comes from the sidecar beside the named file
+    (oebin.parent / "structure.oebin.json").write_text(json.dumps(
+        {"channel_locations": locations}))
+    recording = read_recording(oebin, "openephys")
+    assert recording.get_num_channels() == 8 and recording.get_sampling_frequency() == 30000.0
+    np.testing.assert_array_equal(recording.get_traces(), data)
+    np.testing.assert_allclose(recording.get_channel_gains(), 0.195)
+    np.testing.assert_allclose(recording.get_traces(return_in_uV=True, end_frame=100),
+                               data[:100] * 0.195, rtol=1e-6)
+    np.testing.assert_allclose(recording.get_channel_locations(), locations)
+    with pytest.raises(ValueError, match="no channel locations"):
+        read_recording(tmp_path / "2000-01-01_00-00-00", "openephys")  # folder, no sidecar
+    dat = next(oebin.parent.rglob("continuous.dat"))
+    with open(dat, "ab") as f:
+        f.write(b"\x00" * 6)  # 3 samples of a 16-byte frame
+    with pytest.raises(ValueError, match="not a whole number of 16-byte frames") as info:
+        read_recording(oebin, "openephys")
+    assert str(info.value).startswith(str(dat)) and "\n" not in str(info.value)
+
+
+def _run_script(name, monkeypatch, **fields):
+    """Run a workflow script in this process with a Snakemake-like ``snakemake`` object."""
+    import runpy
+    import sys
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from snakemake.iocontainers import InputFiles, Log, Namedlist, OutputFiles, Params, Wildcards
+
+    monkeypatch.setattr(sys, "stderr", sys.stderr)  # the script sends stderr to its log
+    smk = SimpleNamespace(
+        input=InputFiles(fromdict=fields["input"]), output=OutputFiles(fromdict=fields["output"]),
+        log=Log([fields["log"]]), params=Params(fromdict=fields["params"]),
+        wildcards=Wildcards(fromdict=fields["wildcards"]), threads=fields.get("threads", 1),
+        config=fields["config"], rule=name)
+    assert isinstance(smk.params, Namedlist)
+    script = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / f"{name}.py"
+    runpy.run_path(str(script), init_globals={"snakemake": smk}, run_name="__main__")
+
+
+def test_preprocess_script_passes_the_reader_sidecar(tmp_path, monkeypatch):
+    """The rule's script reads a plain-binary file through its <file>.json sidecar."""
+    n_samples, n_channels, gain = 30000 * 4, 8, 0.25
+    rng = np.random.default_rng(9)
+    traces = (rng.normal(0, 40, (n_samples, n_channels))).astype(np.int16)
+    path = tmp_path / "probe.dat"
+    path.write_bytes(traces.tobytes())
+    locations = [[0.0, 40.0 * i] for i in range(n_channels)]
+    (tmp_path / "probe.dat.json").write_text(json.dumps(
+        {"sampling_frequency": 20000.0, "num_channels": n_channels, "dtype": "int16",
+         "gain_to_uV": gain, "channel_locations": locations}))
+    settings = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
+                "bad_channel_detection": False, "direction": "forward"}
+    fields = {"input": {"recording": str(path)},
+              "output": {"folder": str(tmp_path / "preprocessed")},
+              "log": str(tmp_path / "preprocess.log"),
+              "params": {"format": "binary", "preprocessing": settings, "chunk_duration": "1s"},
+              "wildcards": {"subject": "M1", "session": "01", "probe": "PFC"},
+              "config": {"seed": 1}}
+    monkeypatch.chdir(tmp_path)
+    _run_script("preprocess_probe", monkeypatch, **fields)
+    saved = load_preprocessed(tmp_path / "preprocessed")
+    # the sidecar's rate, channel count, gain and geometry reached the saved recording
+    assert saved.get_sampling_frequency() == 20000.0 and saved.get_num_channels() == n_channels
+    assert saved.get_num_samples() == n_samples
+    np.testing.assert_allclose(saved.get_channel_gains(), gain)
+    np.testing.assert_allclose(saved.get_channel_locations(), locations)
+    provenance = json.loads((tmp_path / "preprocessed.prov.json").read_text())
+    assert provenance["params"]["preprocessing"]["direction"] == "forward"
+    # without the sidecar the job fails with the reader's one-line message naming the file
+    (tmp_path / "probe.dat.json").unlink()
+    fields["output"] = {"folder": str(tmp_path / "again")}
+    with pytest.raises(ValueError, match=r"probe\.dat: plain binary needs"):
+        _run_script("preprocess_probe", monkeypatch, **fields)
+    assert not (tmp_path / "again").exists()
+
+
+def _write_ns5(path, data, *, digital=32764, analog=8191):
+    """A Blackrock NSx 2.3 continuous file (30 kHz), packed by hand from the NEV/NSx spec.
+
+    Basic header (314 bytes), one 66-byte ``CC`` extended header per channel, then one data
+    packet (flag 1, timestamp, number of samples) of interleaved int16 samples.
+    """
+    import struct
+
+    n_samples, n_channels = data.shape
+    basic = struct.pack("<8sBBI16s256sII8HI", b"NEURALCD", 2, 3, 314 + 66 * n_channels,
+                        b"30 kS/s", b"", 1, 30000, 2000, 1, 6, 1, 0, 0, 0, 0, n_channels)
+    extended = b"".join(
+        struct.pack("<2sH16sBBhhhh16sIIHIIH", b"CC", c + 1, f"elec{c + 1}".encode(), 1, c + 1,
+                    -digital, digital, -analog, analog, b"uV", 300, 1, 1, 7500, 3, 1)
+        for c in range(n_channels))
+    packet = struct.pack("<BII", 1, 0, n_samples)
+    path.write_bytes(basic + extended + packet + data.astype("<i2").tobytes())
+
+
+def test_blackrock_nsx_reads_back_samples_gain_rate(tmp_path):
+    data = np.random.default_rng(7).integers(-3000, 3000, (3000, 8), dtype=np.int16)
+    path = tmp_path / "rec.ns5"
+    _write_ns5(path, data)
+    locations = [[0.0, 400.0 * i] for i in range(8)]  # a Utah-like row, from the sidecar
+    (tmp_path / "rec.ns5.json").write_text(json.dumps({"channel_locations": locations}))
+    recording = read_recording(path, "blackrock")
+    assert recording.get_num_channels() == 8 and recording.get_sampling_frequency() == 30000.0
+    np.testing.assert_array_equal(recording.get_traces(), data)
+    # µV per count = analog range / digital range, from the extended headers
+    np.testing.assert_allclose(recording.get_channel_gains(), 8191 / 32764)
+    np.testing.assert_allclose(recording.get_channel_locations(), locations)
+    with open(path, "r+b") as f:  # the header still counts 3000 samples
+        f.truncate(path.stat().st_size - 100)
+    with pytest.raises(ValueError, match="cannot read as blackrock") as info:
+        read_recording(path, "blackrock")
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)

@@ -82,6 +82,26 @@ def test_sidecars_are_byte_identical_elsewhere(chain, tmp_path_factory, monkeypa
     assert Path("results/figures/fig.png.prov.json").read_bytes() == first
 
 
+def test_remote_storage_copies_are_named_as_the_workflow_names_them(tmp_path, monkeypatch):
+    from panneuro.io.storage import STORAGE_PREFIX_VARIABLE
+
+    monkeypatch.chdir(tmp_path)
+    local = Path(".snakemake/storage/s3/bucket/run")
+    (local / "results").mkdir(parents=True)
+    (local / "config").mkdir()
+    (local / "config/samples.tsv").write_text("subject\nM1\n")
+    (local / "results/table.tsv").write_text("a\n1\n")
+    sidecar = str(local / "results/table.tsv.prov.json")  # declared as an output too
+    monkeypatch.setenv(STORAGE_PREFIX_VARIABLE, f"{local}/")
+    written = provenance.write_provenance(_smk(
+        "make_table", [str(local / "config/samples.tsv")],
+        [str(local / "results/table.tsv"), sidecar]))
+    assert [str(p) for p in written] == [sidecar]  # no sidecar of the sidecar
+    record = json.loads(Path(sidecar).read_text())
+    assert record["output"] == "results/table.tsv"
+    assert record["inputs"][0]["path"] == "config/samples.tsv"
+
+
 def test_trace_reaches_the_raw_files(chain):
     node = provenance.trace("results/figures/fig.png")
     assert node.rule == "figure" and node.inputs[0].rule == "make_table"

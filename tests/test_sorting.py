@@ -1,11 +1,13 @@
 """Spike sorting of a short simulated probe with SpyKING CIRCUS 2, and its helpers."""
 
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
-from panneuro.ephys.preprocessing import preprocess, save_recording
+from panneuro.ephys.preprocessing import preprocess, preprocess_kwargs, save_recording
 from panneuro.ephys.sorting import (
     SortingError,
     estimate_resources,
@@ -18,6 +20,9 @@ from panneuro.ephys.sorting import (
 from panneuro.simulate.ephys import simulate_probe
 from panneuro.simulate.task import build_events
 
+EPHYS = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml")
+                       .read_text())["ephys"]
+
 
 @pytest.fixture(scope="module")
 def sorted_probe(tmp_path_factory):
@@ -29,13 +34,16 @@ def sorted_probe(tmp_path_factory):
     sim = simulate_probe(events, n_channels=32, n_units=12, sampling_frequency=30000.0,
                          duration=40.0, region="prefrontal", seed=7)
     folder = tmp_path_factory.mktemp("sorting")
-    out, bad = preprocess(sim.recording, freq_min=300.0, freq_max=6000.0, reference="median",
-                          detect_bad_channels=False)
-    recording = save_recording(out, folder / "preprocessed", n_jobs=2, chunk_duration="10s",
-                               bad_channels=bad)
+    # the pipeline's settings (config/config.yaml), as the preprocess and sort rules use them
+    out, bad = preprocess(sim.recording, **{**preprocess_kwargs(EPHYS["preprocessing"]),
+                                            "detect_bad_channels": False})
+    recording = save_recording(out, folder / "preprocessed", n_jobs=2,
+                               chunk_duration=EPHYS["chunk_duration"], bad_channels=bad)
     start = time.perf_counter()
-    sorting = run_sorter_for_probe(recording, "spykingcircus2", {}, folder / "sorting", n_jobs=2,
-                                   label="sub-T ses-1 acq-X", seed=3)
+    sorter = EPHYS["sorting"]["array"]
+    sorting = run_sorter_for_probe(recording, sorter["sorter"], sorter.get("params") or {},
+                                   folder / "sorting", n_jobs=2, label="sub-T ses-1 acq-X",
+                                   seed=3)
     elapsed = time.perf_counter() - start
     print(f"SpykingCircus2 on 32 ch x 40 s: {elapsed:.1f} s")
     return sim, sorting, folder
@@ -63,8 +71,10 @@ def test_sorting_is_deterministic_across_runs_and_jobs(sorted_probe, tmp_path):
 
     sim, first, folder = sorted_probe
     # the same saved recording sorted again, in one process instead of two: identical spikes
-    again = run_sorter_for_probe(load(folder / "preprocessed"), "spykingcircus2", {},
-                                 tmp_path / "sorting", n_jobs=1, label="sub-T ses-1 acq-X", seed=3)
+    sorter = EPHYS["sorting"]["array"]
+    again = run_sorter_for_probe(load(folder / "preprocessed"), sorter["sorter"],
+                                 sorter.get("params") or {}, tmp_path / "sorting", n_jobs=1,
+                                 label="sub-T ses-1 acq-X", seed=3)
     assert list(again.unit_ids) == list(first.unit_ids)
     assert np.array_equal(again.to_spike_vector(), first.to_spike_vector())
     # the seeding of SpikeInterface's matched-filter noise chunks is undone afterwards
@@ -82,6 +92,7 @@ def test_sorter_params_merge_defaults_config_and_seed():
     assert params["apply_motion_correction"] is True  # config wins
     assert params["cache_preprocessing"] == {"mode": "no-cache"}
     assert params["seed"] == 5 and params["job_kwargs"]["n_jobs"] == 2
+    assert params["job_kwargs"]["pool_engine"] == "thread"  # panneuro's default
     with pytest.raises(ValueError, match="has no parameter"):
         sorter_params("spykingcircus2", {"not_a_param": 1}, n_jobs=1, seed=None)
     with pytest.raises(ValueError, match="unknown sorter"):

@@ -103,3 +103,18 @@ def test_ground_truth_dataset_keeps_everything_in_git(tmp_path):
     save_datalad_dataset(tmp_path, message="test", annex=False)
     assert (tmp_path / ".datalad" / "config").exists()
     assert not (tmp_path / "spikes.npz").is_symlink()
+
+
+@pytest.mark.workflow
+def test_raw_dataset_files_list_exactly_what_the_simulation_writes(tiny_run):
+    from panneuro.simulate.study import raw_dataset_files
+
+    raw = tiny_run / "resources" / "raw"
+    written = set()
+    for folder, subfolders, names in os.walk(raw):
+        subfolders[:] = [d for d in subfolders if d not in (".git", ".datalad")]
+        written |= {(Path(folder) / n).relative_to(tiny_run).as_posix()
+                    for n in names if not n.startswith(".")}
+    listed = raw_dataset_files(_samples(), "resources/raw")
+    assert len(listed) == len(set(listed))
+    assert set(listed) == written, (sorted(set(listed) - written), sorted(written - set(listed)))

@@ -35,6 +35,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+# One way to run datalad/git-annex/gpg (the venv's bin first on PATH, the caller's environment,
+# GNUPGHOME included, read at each call): datalad_io's.
+from panneuro.datalad_io import RawDataError, _run
+
 #: Name of the encrypted special remote of a human subject's subdataset.
 DEFAULT_REMOTE = "human-encrypted"
 #: Leading bytes of plaintext recordings and sidecars: none may start a file of the store.
@@ -52,8 +56,12 @@ PLAINTEXT_MAGIC = {
 _WEB_UUID = "00000000-0000-0000-0000-000000000001"
 
 
-class EncryptedContentError(RuntimeError):
-    """Annexed content is only in an encrypted special remote this user cannot decrypt."""
+class EncryptedContentError(RawDataError):
+    """Annexed content is only in an encrypted special remote this user cannot decrypt.
+
+    A :class:`panneuro.datalad_io.RawDataError`: the pipeline's input fetching
+    (:func:`panneuro.datalad_io.get_content`) raises it with :func:`encrypted_content_message`.
+    """
 
 
 class AccessError(RuntimeError):
@@ -376,20 +384,6 @@ def _reachable(repo: str, uuid: str) -> bool:
             url = _run(["git", "config", f"remote.{name}.url"], cwd=repo).stdout.strip()
             return bool(url)
     return False
-
-
-def _env() -> dict[str, str]:
-    """Return the environment with the venv's ``bin`` first (datalad needs its git-annex)."""
-    venv_bin = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    if venv_bin not in path.split(os.pathsep):
-        path = venv_bin + os.pathsep + path
-    return dict(os.environ, PATH=path)
-
-
-def _run(args: Sequence[str], cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(list(args), cwd=cwd, env=_env(), capture_output=True, text=True,
-                          check=False)
 
 
 def _annex(dataset: str | os.PathLike, *args: str) -> subprocess.CompletedProcess:

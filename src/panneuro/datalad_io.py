@@ -57,6 +57,11 @@ def _env() -> dict[str, str]:
 
 
 def _run(args: Sequence[str], cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+    """Run a command (datalad, git, git-annex, gpg) without raising; output captured as text.
+
+    The environment is :func:`_env` of the moment of the call: what the caller set in
+    ``os.environ`` (e.g. ``GNUPGHOME``) reaches the command. Shared with :mod:`panneuro.access`.
+    """
     return subprocess.run(list(args), cwd=cwd, env=_env(), capture_output=True, text=True,
                           check=False)
 
@@ -323,9 +328,13 @@ def get_content(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[st
 
     Raises
     ------
+    panneuro.access.EncryptedContentError
+        If a file's content is only in an encrypted special remote this user's gpg keys cannot
+        open (a :class:`RawDataError`); the message is
+        :func:`panneuro.access.encrypted_content_message`: the data steward's command.
     RawDataError
-        If ``datalad get`` fails (no reachable copy); the message names the files and the
-        command to run once a copy is reachable.
+        If ``datalad get`` fails otherwise (no reachable copy); the message names the files
+        and the command to run once a copy is reachable.
     """
     missing = [str(p) for p in paths if not has_content(p)]
     if not missing:
@@ -336,6 +345,14 @@ def get_content(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[st
         outputs.append(result.stderr + result.stdout)
     still = [p for p in missing if not has_content(p)]
     if still:
+        # Content only in an encrypted remote this user's gpg keys cannot open: name the
+        # steward's command that grants access (imported here: panneuro.access imports this).
+        from panneuro.access import EncryptedContentError, encrypted_content_message
+
+        for path in still:
+            message = encrypted_content_message(path)
+            if message is not None:
+                raise EncryptedContentError(message)
         raise RawDataError(
             f"{still[0]}: annexed content not available ({_detail(chr(10).join(outputs))}); "
             "fix: make a copy "

@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from panneuro.io.storage import logical_path
+
 #: BIDS: shifted dates are set "to the year 1925 or earlier"; a later year is a real date.
 SHIFTED_YEAR_MAX = 1925
 #: The subject fields DANDI requires (``age`` or ``date_of_birth``; a birth date identifies a
@@ -187,7 +189,8 @@ def check_deidentification(roots: Iterable[str | os.PathLike], *,
         for path in _scanned_files(root):
             if path.resolve() in excluded:
                 continue
-            label = (root / path.relative_to(root)).as_posix()
+            # named as the workflow names it, also for local copies of remote storage
+            label = logical_path(root / path.relative_to(root))
             if path.is_symlink() and not path.exists():
                 report.unchecked.append(label)
                 continue

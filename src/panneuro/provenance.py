@@ -5,9 +5,11 @@ beside the directory): the output's SHA-256 (of the file, or of the directory's 
 rule, wildcards and parameters, each input with its identity (the git-annex key of an annexed
 raw file, the digest recorded in the input's own sidecar, or its SHA-256), the compendium's
 commit and the versions of the packages that ran it. Paths are relative to the working
-directory and nothing depends on the clock, the host or the directory, so the sidecars are
-byte-identical wherever the same inputs are processed. :func:`trace` follows the sidecars from
-a figure back to the raw files (``panneuro provenance <file>``).
+directory (under remote default storage, as the workflow names them: :mod:`panneuro.io.storage`)
+and nothing depends on the clock, the host or the directory, so the sidecars are
+byte-identical wherever the same inputs are processed. The rules declare the sidecars as
+outputs (``with_provenance`` in ``workflow/rules/common.smk``). :func:`trace` follows the
+sidecars from a figure back to the raw files (``panneuro provenance <file>``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from panneuro.datalad_io import annex_key
 from panneuro.io.atomic import write_text_atomic
+from panneuro.io.storage import logical_path
 
 #: Suffix of a provenance sidecar.
 SUFFIX = ".prov.json"
@@ -86,7 +89,7 @@ def input_identity(path: str | os.PathLike) -> dict[str, str]:
         return {"annex_key": key}
     side = sidecar_path(path)
     if side.exists():
-        return {"sha256": json.loads(side.read_text())["sha256"], "sidecar": side.as_posix()}
+        return {"sha256": json.loads(side.read_text())["sha256"], "sidecar": logical_path(side)}
     if Path(path).exists():
         return {"sha256": digest(path)}
     return {"missing": "true"}
@@ -140,12 +143,12 @@ def record(output: str | os.PathLike, *, rule: str, inputs: list[str], params: M
     """Return the provenance record of one output (see the module docstring)."""
     return {
         "provenance_version": VERSION,
-        "output": Path(output).as_posix(),
+        "output": logical_path(output),
         "sha256": digest(output),
         "rule": rule,
         "wildcards": {str(k): _plain(v) for k, v in wildcards.items()},
         "params": {str(k): _plain(v) for k, v in params.items()},
-        "inputs": [{"path": Path(p).as_posix(), **input_identity(p)} for p in inputs],
+        "inputs": [{"path": logical_path(p), **input_identity(p)} for p in inputs],
         "compendium_commit": commit,
         "packages": dict(versions),
     }
@@ -171,6 +174,8 @@ def write_provenance(smk: Any) -> list[Path]:
     versions = package_versions()
     written = []
     for output in smk.output:
+        if is_sidecar(output):  # declared sidecars (with_provenance in the rules)
+            continue
         data = record(output, rule=str(smk.rule), inputs=inputs, params=_named(smk.params),
                       wildcards=_named(smk.wildcards), commit=commit, versions=versions)
         target = sidecar_path(output)

@@ -19,8 +19,10 @@ rule learning_set_curves:
     input:
         events=[raw_path(r) for _, r in BEHAVIOUR_ROWS.iterrows()],
     output:
-        curves="results/behaviour/learning_set_curves.tsv",
-        stats="results/behaviour/learning_statistics.tsv",
+        **with_provenance(
+            curves="results/behaviour/learning_set_curves.tsv",
+            stats="results/behaviour/learning_statistics.tsv",
+        ),
     log:
         f"{LOGS}/learning_set_curves/all.log",
     conda:
@@ -48,7 +50,9 @@ rule fit_model:
             else []
         ),
     output:
-        parameters="results/model/parameters.tsv",
+        **with_provenance(
+            parameters="results/model/parameters.tsv",
+        ),
     log:
         f"{LOGS}/fit_model/all.log",
     conda:
@@ -71,7 +75,9 @@ rule fit_harlow:
     input:
         reference="resources/reference/learning_set_curves.csv",
     output:
-        fit="results/model/harlow_fit.json",
+        **with_provenance(
+            fit="results/model/harlow_fit.json",
+        ),
     log:
         f"{LOGS}/fit_harlow/all.log",
     conda:
@@ -93,7 +99,9 @@ rule model_latents:
         events=events_file,
         parameters="results/model/parameters.tsv",
     output:
-        latents="results/model/sub-{subject}_ses-{session}_latents.tsv",
+        **with_provenance(
+            latents="results/model/sub-{subject}_ses-{session}_latents.tsv",
+        ),
     log:
         f"{LOGS}/model_latents/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -114,12 +122,14 @@ rule figure_behaviour:
         harlow_fit="results/model/harlow_fit.json",
         reference="resources/reference/learning_set_curves.csv",
     output:
-        png=report(
-            "results/figures/fig1_behaviour.png",
-            caption="../report/fig1_behaviour.rst",
-            category="Figures",
+        **with_provenance(
+            png=report(
+                "results/figures/fig1_behaviour.png",
+                caption="../report/fig1_behaviour.rst",
+                category="Figures",
+            ),
+            pdf="results/figures/fig1_behaviour.pdf",
         ),
-        pdf="results/figures/fig1_behaviour.pdf",
     log:
         f"{LOGS}/figure_behaviour/all.log",
     conda:

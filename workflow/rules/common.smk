@@ -1,4 +1,5 @@
 # Config and sample-sheet loading, validation and the input functions every stage uses.
+import os
 from types import SimpleNamespace
 
 import pandas as pd
@@ -10,6 +11,12 @@ from panneuro.io.validation import (
     validate_config,
     validate_samples,
 )
+from panneuro.io.storage import (
+    STORAGE_PREFIX_VARIABLE,
+    declared_companions,
+    local_storage_prefix,
+)
+from panneuro.provenance import sidecar_path
 from panneuro.resources import estimate, recording_channel_seconds
 
 min_version("9.0")
@@ -27,6 +34,17 @@ validate_samples(
     sheet=config["samples"],
 )
 
+# Remote default storage (--default-storage-provider, e.g. S3 on Kubernetes): every input and
+# output is an object in the bucket, so raw files enter the DAG as files, with their companions,
+# instead of DataLad key records; results' provenance sidecars name paths as if local.
+REMOTE_STORAGE = workflow.storage_settings.default_storage_provider is not None
+if REMOTE_STORAGE:
+    os.environ[STORAGE_PREFIX_VARIABLE] = local_storage_prefix(
+        workflow.storage_settings.local_storage_prefix,
+        workflow.storage_settings.default_storage_provider,
+        workflow.storage_settings.default_storage_prefix,
+    )
+
 RAW = config["raw_dir"]
 GT = config["groundtruth_dir"]
 SIZE = config["sizes"][config["size"]]
@@ -42,6 +60,42 @@ FIGURES = [
 ]
 
 CONDA_ENV = "../envs/panneuro.yaml"
+
+
+def output_patterns(producer):
+    """Output patterns of a rule as written in its file (remote storage prefix removed)."""
+    prefix = (workflow.storage_settings.default_storage_prefix or "").rstrip("/")
+    patterns = []
+    for item in producer.output:
+        storage_object = getattr(item, "flags", {}).get("storage_object")
+        query = storage_object.query if storage_object is not None else str(item)
+        patterns.append(query.removeprefix(f"{prefix}/") if storage_object else query)
+    return patterns
+
+
+def outputs_over(producer, keys=((),), names=("subject", "session", "probe")):
+    """Every output (sidecars included) of a rule for the given wildcard tuples."""
+    return [
+        path
+        for key in keys
+        for path in expand(output_patterns(producer), **dict(zip(names, map(str, key))))
+    ]
+
+
+def with_provenance(*paths, **named):
+    """A rule's outputs followed by their provenance sidecars (``<output>.prov.json``).
+
+    Scripts write the sidecars (panneuro.provenance.write_provenance); declaring them makes
+    them results like any other: removed with an incomplete job, sent to remote storage.
+    Positional use (``*with_provenance(path)``) returns a list, named use
+    (``**with_provenance(name=path)``) a dict with ``<name>_provenance`` entries.
+    """
+    if paths and named:
+        raise ValueError("with_provenance: give either positional or named outputs")
+    if paths:
+        return [*paths, *(str(sidecar_path(p)) for p in paths)]
+    sidecars = {f"{k}_provenance": str(sidecar_path(v)) for k, v in named.items()}
+    return {**named, **sidecars}
 
 
 wildcard_constraints:
@@ -197,6 +251,7 @@ def ground_truth_available():
 # source on first use, without content: each job gets its own. Annexed recordings never enter
 # the DAG as files (a dropped one would be a broken symlink): key records stand in for them.
 from panneuro import datalad_io
+from panneuro.simulate.study import raw_dataset_files
 
 RAW_SOURCE = config.get("raw_source", "")
 GT_SOURCE = config.get("groundtruth_source", "")
@@ -235,7 +290,24 @@ def raw_key_params(wildcards):
 
 
 def raw_inputs(samples):
-    """Inputs for every row of a sheet: trial tables (in git) as is, recordings as key records."""
+    """Inputs for every row of a sheet: trial tables (in git) as is, recordings as key records.
+
+    Under remote default storage: every file of the raw dataset (the BIDS validator and the
+    de-identification check read the sidecars too; panneuro.io.storage).
+    """
+    if REMOTE_STORAGE and config["simulate"]:
+        return raw_dataset_files(samples, RAW)
+    if (
+        REMOTE_STORAGE
+    ):  # a lab's dataset in the bucket: the sheet's files and companions
+        return [f"{RAW}/dataset_description.json"] + [
+            path
+            for row in samples.to_dict("records")
+            for path in [
+                raw_path(row),
+                *declared_companions(raw_path(row), row["format"]),
+            ]
+        ]
     return [
         raw_path(row) if row["datatype"] == "beh" else raw_key_file(raw_path(row))
         for row in samples.to_dict("records")
@@ -248,9 +320,29 @@ _sheet_ecog_file = ecog_file
 
 def recording_file(wildcards):
     """The raw recording of a probe, as its key record (the job gets the content)."""
+    if REMOTE_STORAGE:
+        return _sheet_recording_file(wildcards)
     return raw_key_file(_sheet_recording_file(wildcards))
 
 
 def ecog_file(wildcards):
     """The raw ECoG header of a session, as its key record (the job gets the data)."""
+    if REMOTE_STORAGE:
+        return _sheet_ecog_file(wildcards)
     return raw_key_file(_sheet_ecog_file(wildcards))
+
+
+def ecog_companions(wildcards):
+    """Under remote storage, the files the ECoG header names (else the job gets them itself)."""
+    if not REMOTE_STORAGE:
+        return []
+    row = _one_row(wildcards.subject, wildcards.session, "ecog")
+    return declared_companions(raw_path(row), row["format"])
+
+
+def recording_companions(wildcards):
+    """Under remote storage, a probe recording's companions (reader sidecar, SpikeGLX meta)."""
+    if not REMOTE_STORAGE:
+        return []
+    row = recording_row(wildcards)
+    return declared_companions(raw_path(row), row["format"])

@@ -21,6 +21,15 @@ HUMAN_CCGP = [SESSION_RESULT.format(*s, "ccgp") for s in HUMAN_UNIT_SESSIONS]
 LATENT_REGRESSIONS = [
     SESSION_RESULT.format(*s, "latents_regression") for s in UNIT_SESSIONS
 ]
+# Group-level decoding across the sessions of each species (figures 3 and 5).
+GROUP_SESSIONS = {"macaque": MACAQUE_UNIT_SESSIONS, "human": HUMAN_UNIT_SESSIONS}
+GROUP_DECODING = "results/decoding/group_{species}.tsv"
+# Planted effects vs their ground truth, per session (simulated study only).
+PLANTED_EFFECTS = (
+    [SESSION_RESULT.format(*s, "planted") for s in UNIT_SESSIONS]
+    if ground_truth_available()
+    else []
+)
 
 
 rule decode_session:
@@ -28,8 +37,10 @@ rule decode_session:
         units="results/nwb/sub-{subject}_ses-{session}_units.nwb",
         events=events_file,
     output:
-        decoding="results/decoding/sub-{subject}_ses-{session}_decoding.tsv",
-        ccgp="results/decoding/sub-{subject}_ses-{session}_ccgp.tsv",
+        **with_provenance(
+            decoding="results/decoding/sub-{subject}_ses-{session}_decoding.tsv",
+            ccgp="results/decoding/sub-{subject}_ses-{session}_ccgp.tsv",
+        ),
     log:
         f"{LOGS}/decode_session/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -45,13 +56,77 @@ rule decode_session:
         "../scripts/decode_session.py"
 
 
+rule planted_effects:
+    input:
+        decoding="results/decoding/sub-{subject}_ses-{session}_decoding.tsv",
+        events=events_file,
+        gt_units=lambda wc: expand(
+            f"{GT_PROBE}_units.tsv",
+            subject=wc.subject,
+            session=wc.session,
+            probe=session_probes(wc),
+        ),
+        gt_spikes=lambda wc: expand(
+            f"{GT_PROBE}_spikes.npz",
+            subject=wc.subject,
+            session=wc.session,
+            probe=session_probes(wc),
+        ),
+    output:
+        **with_provenance(
+            planted="results/decoding/sub-{subject}_ses-{session}_planted.tsv",
+            oracle="results/decoding/sub-{subject}_ses-{session}_oracle.tsv",
+        ),
+    log:
+        f"{LOGS}/planted_effects/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    params:
+        settings=config["decoding"],
+        n_replicates=config["decoding"]["oracle"]["n_replicates"],
+        seed=config["seed"],
+    script:
+        "../scripts/planted_effects.py"
+
+
+rule group_decoding:
+    input:
+        lambda wc: [
+            SESSION_RESULT.format(*s, "decoding") for s in GROUP_SESSIONS[wc.species]
+        ],
+    output:
+        *with_provenance(GROUP_DECODING),
+    log:
+        f"{LOGS}/group_decoding/{{species}}.log",
+    wildcard_constraints:
+        species="macaque|human",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        sessions=lambda wc: GROUP_SESSIONS[wc.species],
+        alpha=config["decoding"]["alpha"],
+        seed=config["seed"],
+    script:
+        "../scripts/group_decoding.py"
+
+
 rule regress_latents:
     input:
         units="results/nwb/sub-{subject}_ses-{session}_units.nwb",
         events=events_file,
         latents="results/model/sub-{subject}_ses-{session}_latents.tsv",
     output:
-        "results/decoding/sub-{subject}_ses-{session}_latents_regression.tsv",
+        *with_provenance(
+            "results/decoding/sub-{subject}_ses-{session}_latents_regression.tsv"
+        ),
     log:
         f"{LOGS}/regress_latents/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -71,13 +146,16 @@ rule figure_monkey_decoding:
     input:
         decoding=MACAQUE_DECODING,
         ccgp=MACAQUE_CCGP,
+        group=GROUP_DECODING.format(species="macaque"),
     output:
-        png=report(
-            "results/figures/fig3_monkey_decoding.png",
-            caption="../report/fig3_monkey_decoding.rst",
-            category="Figures",
+        **with_provenance(
+            png=report(
+                "results/figures/fig3_monkey_decoding.png",
+                caption="../report/fig3_monkey_decoding.rst",
+                category="Figures",
+            ),
+            pdf="results/figures/fig3_monkey_decoding.pdf",
         ),
-        pdf="results/figures/fig3_monkey_decoding.pdf",
     log:
         f"{LOGS}/figure_monkey_decoding.log",
     conda:
@@ -90,7 +168,6 @@ rule figure_monkey_decoding:
         sessions=MACAQUE_UNIT_SESSIONS,
         variables=config["decoding"]["variables"],
         alpha=config["decoding"]["alpha"],
-        seed=config["seed"],
     script:
         "../scripts/figure_monkey_decoding.py"
 
@@ -101,13 +178,17 @@ rule figure_human_units:
         human_ccgp=HUMAN_CCGP,
         monkey=MACAQUE_DECODING,
         monkey_ccgp=MACAQUE_CCGP,
+        human_group=GROUP_DECODING.format(species="human"),
+        monkey_group=GROUP_DECODING.format(species="macaque"),
     output:
-        png=report(
-            "results/figures/fig5_human_units.png",
-            caption="../report/fig5_human_units.rst",
-            category="Figures",
+        **with_provenance(
+            png=report(
+                "results/figures/fig5_human_units.png",
+                caption="../report/fig5_human_units.rst",
+                category="Figures",
+            ),
+            pdf="results/figures/fig5_human_units.pdf",
         ),
-        pdf="results/figures/fig5_human_units.pdf",
     log:
         f"{LOGS}/figure_human_units.log",
     conda:
@@ -121,7 +202,6 @@ rule figure_human_units:
         monkey_sessions=MACAQUE_UNIT_SESSIONS,
         variables=config["decoding"]["variables"],
         alpha=config["decoding"]["alpha"],
-        seed=config["seed"],
     script:
         "../scripts/figure_human_units.py"
 
@@ -130,12 +210,14 @@ rule figure_model:
     input:
         LATENT_REGRESSIONS,
     output:
-        png=report(
-            "results/figures/fig6_model.png",
-            caption="../report/fig6_model.rst",
-            category="Figures",
+        **with_provenance(
+            png=report(
+                "results/figures/fig6_model.png",
+                caption="../report/fig6_model.rst",
+                category="Figures",
+            ),
+            pdf="results/figures/fig6_model.pdf",
         ),
-        pdf="results/figures/fig6_model.pdf",
     log:
         f"{LOGS}/figure_model.log",
     conda:

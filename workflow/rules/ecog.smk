@@ -9,8 +9,9 @@ rule high_gamma_epochs:
     input:
         ecog=ecog_file,
         events=events_file,
+        companions=ecog_companions,
     output:
-        "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz",
+        *with_provenance("results/ecog/sub-{subject}_ses-{session}_high_gamma.npz"),
     log:
         f"{LOGS}/high_gamma_epochs/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -36,7 +37,7 @@ rule ecog_statistics:
     input:
         "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz",
     output:
-        "results/ecog/sub-{subject}_ses-{session}_ecog_stats.json",
+        *with_provenance("results/ecog/sub-{subject}_ses-{session}_ecog_stats.json"),
     log:
         f"{LOGS}/ecog_statistics/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -76,13 +77,15 @@ rule figure_ecog:
             else []
         ),
     output:
-        png=report(
-            "results/figures/fig4_ecog.png",
-            caption="../report/fig4_ecog.rst",
-            category="Figures",
+        **with_provenance(
+            png=report(
+                "results/figures/fig4_ecog.png",
+                caption="../report/fig4_ecog.rst",
+                category="Figures",
+            ),
+            pdf="results/figures/fig4_ecog.pdf",
+            truth_table="results/ecog/ecog_groundtruth.tsv",
         ),
-        pdf="results/figures/fig4_ecog.pdf",
-        truth_table="results/ecog/ecog_groundtruth.tsv",
     log:
         f"{LOGS}/figure_ecog/all.log",
     conda:

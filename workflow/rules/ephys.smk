@@ -21,8 +21,11 @@ EPHYS_DIRS = [f"results/ephys/sub-{s}/ses-{ses}/acq-{p}" for s, ses, p in EPHYS_
 rule preprocess_probe:
     input:
         recording=recording_file,
+        companions=recording_companions,
     output:
-        folder=directory(f"{EPHYS}/preprocessed"),
+        **with_provenance(
+            folder=directory(f"{EPHYS}/preprocessed"),
+        ),
     log:
         f"{LOGS}/preprocess_probe/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
@@ -43,7 +46,9 @@ rule sort_probe:
     input:
         recording=f"{EPHYS}/preprocessed",
     output:
-        folder=directory(f"{EPHYS}/sorting"),
+        **with_provenance(
+            folder=directory(f"{EPHYS}/sorting"),
+        ),
     log:
         f"{LOGS}/sort_probe/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
@@ -63,8 +68,10 @@ rule curate_units:
         recording=f"{EPHYS}/preprocessed",
         sorting=f"{EPHYS}/sorting",
     output:
-        metrics=f"{EPHYS}/metrics.tsv",
-        waveforms=f"{EPHYS}/waveforms.npz",
+        **with_provenance(
+            metrics=f"{EPHYS}/metrics.tsv",
+            waveforms=f"{EPHYS}/waveforms.npz",
+        ),
     log:
         f"{LOGS}/curate_units/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
@@ -87,7 +94,7 @@ rule compare_ground_truth:
         gt_spikes=f"{GT_PROBE}_spikes.npz",
         gt_units=f"{GT_PROBE}_units.tsv",
     output:
-        f"{EPHYS}/gt_comparison.tsv",
+        *with_provenance(f"{EPHYS}/gt_comparison.tsv"),
     log:
         f"{LOGS}/compare_ground_truth/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
@@ -130,7 +137,7 @@ rule export_session_nwb:
             probe=session_probes(wc),
         ),
     output:
-        "results/nwb/sub-{subject}_ses-{session}_units.nwb",
+        *with_provenance("results/nwb/sub-{subject}_ses-{session}_units.nwb"),
     log:
         f"{LOGS}/export_session_nwb/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -166,12 +173,14 @@ rule figure_sorting:
             else []
         ),
     output:
-        png=report(
-            "results/figures/fig2_sorting.png",
-            caption="../report/fig2_sorting.rst",
-            category="Figures",
+        **with_provenance(
+            png=report(
+                "results/figures/fig2_sorting.png",
+                caption="../report/fig2_sorting.rst",
+                category="Figures",
+            ),
+            pdf="results/figures/fig2_sorting.pdf",
         ),
-        pdf="results/figures/fig2_sorting.pdf",
     log:
         f"{LOGS}/figure_sorting/all.log",
     conda:

@@ -4,6 +4,9 @@
 from panneuro.simulate.study import expected_outputs
 
 SIMULATED = expected_outputs(SAMPLES, RAW, GT)
+if REMOTE_STORAGE:
+    # every file goes to the bucket: the whole dataset is the simulation's output
+    SIMULATED["raw"] = raw_dataset_files(SAMPLES, RAW)
 
 
 if RAW_SIMULATED:
@@ -57,7 +60,7 @@ rule validate_bids:
         description=raw_handle(),
         files=raw_inputs(SAMPLES),
     output:
-        "results/qc/bids_validation.json",
+        *with_provenance("results/qc/bids_validation.json"),
     log:
         f"{LOGS}/validate_bids.log",
     conda:

@@ -3,23 +3,19 @@
 import logging
 
 from panneuro.decoding.cross_condition import CCGP_COLUMNS
-from panneuro.decoding.group import group_decoding
 from panneuro.decoding.time_resolved import DECODING_COLUMNS, read_session_tables
 from panneuro.figures.fig5_human_units import plot_human_units
 from panneuro.figures.save import save_figure
+from panneuro.io.tables import read_tsv
 from panneuro.provenance import write_provenance
-from panneuro.seeding import rng_for
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
 human, monkey = smk.params.human_sessions, smk.params.monkey_sessions
 human_table = read_session_tables(smk.input.human, human, columns=DECODING_COLUMNS)
 monkey_table = read_session_tables(smk.input.monkey, monkey, columns=DECODING_COLUMNS)
-groups = {name: group_decoding(t, rng_for(smk.params.seed, "group_decoding", name),
-                               alpha=smk.params.alpha)
-          for name, t in (("human", human_table), ("macaque", monkey_table))}
-for name, group in groups.items():
-    logging.info("%s group decoding across sessions:\n%s", name, group.to_string())
+# the group tables of rule group_decoding
+groups = {"human": read_tsv(smk.input.human_group), "macaque": read_tsv(smk.input.monkey_group)}
 fig = plot_human_units(
     human_table,
     monkey_table,

@@ -3,21 +3,18 @@
 import logging
 
 from panneuro.decoding.cross_condition import CCGP_COLUMNS
-from panneuro.decoding.group import group_decoding
 from panneuro.decoding.time_resolved import DECODING_COLUMNS, read_session_tables
 from panneuro.figures.fig3_monkey_decoding import plot_monkey_decoding
 from panneuro.figures.save import save_figure
+from panneuro.io.tables import read_tsv
 from panneuro.provenance import write_provenance
-from panneuro.seeding import rng_for
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
 sessions = smk.params.sessions
 table = read_session_tables(smk.input.decoding, sessions, columns=DECODING_COLUMNS)
 ccgp = read_session_tables(smk.input.ccgp, sessions, columns=CCGP_COLUMNS)
-group = group_decoding(table, rng_for(smk.params.seed, "group_decoding", "macaque"),
-                       alpha=smk.params.alpha)
-logging.info("group decoding across sessions:\n%s", group.to_string())
+group = read_tsv(smk.input.group)  # rule group_decoding
 fig = plot_monkey_decoding(table, ccgp, variables=smk.params.variables, alpha=smk.params.alpha,
                            group=group)
 save_figure(fig, smk.output.pdf, smk.output.png)

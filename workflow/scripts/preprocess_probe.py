@@ -4,7 +4,12 @@ import logging
 import sys
 
 from panneuro.datalad_io import fetch_raw_inputs
-from panneuro.ephys.preprocessing import preprocess, read_recording, save_recording
+from panneuro.ephys.preprocessing import (
+    preprocess,
+    preprocess_kwargs,
+    read_recording,
+    save_recording,
+)
 from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
@@ -14,14 +19,14 @@ sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (SpikeInterface warnings go 
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc = smk.wildcards
 settings = smk.params.preprocessing
+# read_recording reads the reader sidecar <file>.json (dtype, channels, rate, gain, geometry);
+# fetch_raw_inputs got it with the raw file (panneuro.datalad_io.companions).
 recording = read_recording(smk.input.recording, smk.params.format)
 logging.info("read %s: %s", smk.input.recording, recording)
 preprocessed, bad_channels = preprocess(
     recording,
-    freq_min=float(settings["freq_min"]),
-    freq_max=float(settings["freq_max"]),
-    reference=str(settings["reference"]),
-    detect_bad_channels=bool(settings["bad_channel_detection"]),
+    **preprocess_kwargs(settings),
+    n_jobs=smk.threads,
     seed=derived_seed(smk.config["seed"], "bad_channels", wc.subject, wc.session, wc.probe),
 )
 logging.info("bad channels:\n%s", bad_channels[bad_channels["bad"]].to_string())

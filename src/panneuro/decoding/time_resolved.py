@@ -561,7 +561,9 @@ def decoding_table(
         ``significant``, the effect size ``effect`` (``score - null_mean``: balanced accuracy
         above the permutation null's mean, i.e. above chance as the design defines it) and
         ``ci_low``/``ci_high``, the 95 % interval of ``score``
-        (:func:`panneuro.stats.permutation.balanced_accuracy_ci`; NaN without class counts).
+        (:func:`panneuro.stats.permutation.balanced_accuracy_ci`, a score interval whose
+        variance near chance includes the permutation null's, given two or more permutations;
+        NaN without class counts).
     """
     bin_centers = np.asarray(bin_centers, dtype=float)
     parts = []
@@ -581,8 +583,11 @@ def decoding_table(
         table["significant"] = (table["cluster_p"] < alpha).astype(int)
         table["effect"] = table["score"] - table["null_mean"]
         if result.class_counts is not None:
+            # the null's variance per bin: the extra variance cross-validation adds at chance
+            null_var = (null.reshape(null.shape[0], -1).var(axis=0, ddof=1)
+                        if null.shape[0] >= 2 else None)
             low, high = balanced_accuracy_ci(table["score"].to_numpy(float),
-                                             *result.class_counts)
+                                             *result.class_counts, null_var=null_var)
         else:
             low = high = np.full(len(table), np.nan)
         table["ci_low"], table["ci_high"] = low, high

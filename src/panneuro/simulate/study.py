@@ -123,6 +123,47 @@ def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict
     return {"raw": raw, "truth": truth}
 
 
+def raw_dataset_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
+    """List every file of the simulated raw BIDS dataset, as :func:`simulate_study` writes it.
+
+    Under remote default storage (S3) each job receives only the files it declares, so the
+    simulation declares the whole dataset and the BIDS validator and de-identification check
+    read it all. DataLad's own files (``.datalad/``, ``.gitattributes``, ``.gitmodules``) are
+    not listed. ``tests/test_study.py`` checks this list against a simulated dataset.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet.
+    raw_root : str
+        The raw dataset's directory.
+
+    Returns
+    -------
+    list of str
+        The files, sorted.
+    """
+    files = {f"{raw_root}/{name}" for name in (
+        "README.md", "dataset_description.json", "participants.json", "participants.tsv",
+        "task-harlow_events.json")}
+    for row in samples.itertuples(index=False):
+        files.add(f"{raw_root}/{row.path}")
+        folder = f"{raw_root}/sub-{row.subject}/ses-{row.session}"
+        entities = f"sub-{row.subject}_ses-{row.session}"
+        if row.datatype in ("array", "microwire"):
+            stem = f"{folder}/ieeg/{entities}_task-harlow_acq-{row.probe}"
+            files.update(f"{stem}_{suffix}" for suffix in (
+                "channels.tsv", "coordsystem.json", "electrodes.tsv", "events.tsv", "ieeg.json"))
+        elif row.datatype == "ecog":
+            stem = f"{folder}/ieeg/{entities}"
+            files.update([f"{folder}/{entities}_scans.tsv", f"{stem}_coordsystem.json",
+                          f"{stem}_electrodes.json", f"{stem}_electrodes.tsv"])
+            files.update(f"{stem}_task-harlow_{suffix}" for suffix in (
+                "channels.tsv", "events.json", "events.tsv", "ieeg.eeg", "ieeg.json",
+                "ieeg.vmrk"))
+    return sorted(files)
+
+
 def simulate_study(
     samples: pd.DataFrame,
     *,

@@ -17,6 +17,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 from scipy import ndimage, stats
+from scipy.optimize import elementwise
 
 
 def permuted_labels(
@@ -274,15 +275,48 @@ def percentile_interval(samples: np.ndarray, confidence_level: float = 0.95,
             np.nanquantile(samples, 1 - tail, axis=axis))
 
 
-def balanced_accuracy_ci(score: np.ndarray, n_0: int, n_1: int, *,
-                         confidence_level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Normal-approximation confidence interval of a cross-validated balanced accuracy.
+#: Exponent of the decay of the extra cross-validation variance away from chance in
+#: :func:`balanced_accuracy_ci` (chosen by coverage under the model, see there).
+CHANCE_VARIANCE_DECAY = 4
 
-    The pooled out-of-fold predictions are treated as independent Bernoulli trials per class
-    (the usual approximation; it ignores the small dependence the shared training folds
-    induce) with both recalls at ``score``: ``se = sqrt(b (1 - b) (1/n_0 + 1/n_1)) / 2``. The
-    interval is clipped to [0, 1]. It describes the sampling uncertainty of the estimate (an
-    effect size's interval); significance comes from the permutation tests.
+
+def balanced_accuracy_ci(score: np.ndarray, n_0: int, n_1: int, *,
+                         null_var: np.ndarray | float | None = None,
+                         confidence_level: float = 0.95,
+                         decay: float = CHANCE_VARIANCE_DECAY) -> tuple[np.ndarray, np.ndarray]:
+    """Score-type confidence interval of a cross-validated balanced accuracy.
+
+    The interval is the set of true accuracies ``θ`` with ``|score − θ| ≤ z · sd(θ)``: the
+    standard deviation is taken at ``θ``, not at the estimate (Wilson's score interval), so the
+    interval stays inside [0, 1] and is asymmetric near 1, where a Wald interval
+    (``score ± z · sd(score)``) undercovers. The variance is
+
+        sd(θ)² = θ (1 − θ) (1/n_0 + 1/n_1) / 4  +  extra · (4 θ (1 − θ)) ** decay
+
+    The first term is the binomial variance of the mean of two recalls both equal to ``θ``; with
+    ``null_var`` absent it is the only one and the interval is Wilson's for a proportion over the
+    effective count ``4 / (1/n_0 + 1/n_1)`` (``statsmodels`` ``proportion_confint(method=
+    "wilson")``, which the tests check). Cross-validation adds variance the binomial term ignores
+    (the folds share training trials and each test trial is left out of its own decoder's
+    training); at chance that extra variance is what the permutation null shows:
+    ``extra = max(null_var − θ₀(1 − θ₀)(1/n_0 + 1/n_1)/4, 0)`` at ``θ₀ = 0.5``. It fades as the
+    classes separate, hence the weight ``(4 θ (1 − θ)) ** decay`` (1 at chance, 0 at perfect
+    decoding; ``decay = 1`` would be a constant design effect, a variance inflated by the same
+    factor everywhere).
+
+    Measured under the model on the default preset (oracle replicate sessions drawn from the
+    planted rates, 200 of M1 and 400 of H2, each decoded with its own 50-permutation null; the
+    truth from 1,000 replicates; 126 time bins), coverage of the truth by band of truth
+    <0.6 / 0.6–0.8 / >0.8: Wald 0.878 / 0.927 / 0.940; Wilson (no ``null_var``) 0.880 / 0.932 /
+    0.949; Clopper–Pearson 0.893 / 0.942 / 0.963; this interval with ``decay`` 1: 0.943 /
+    0.976 / 0.987, 2: 0.943 / 0.971 / 0.969, 4: 0.943 / 0.959 / 0.953, 8: 0.943 / 0.945 /
+    0.950. ``decay = 4`` is the default. Binomial intervals (Wald, Wilson, Clopper–Pearson, or a
+    bootstrap over trials of the out-of-fold hits, which resamples the same binomial counts)
+    cover ~0.88 near chance, where the cross-validated accuracy's s.d. is ~1.25 times the
+    binomial one.
+
+    It describes the sampling uncertainty of the estimate (an effect size's interval);
+    significance comes from the permutation tests.
 
     Parameters
     ----------
@@ -290,8 +324,13 @@ def balanced_accuracy_ci(score: np.ndarray, n_0: int, n_1: int, *,
         Balanced accuracies, any shape.
     n_0, n_1 : int
         Trials of each class.
+    null_var : numpy.ndarray or float, optional
+        Variance of the permutation null of each score (broadcastable to ``score``); NaN or
+        ``None`` for none (then the extra term is 0).
     confidence_level : float
         Coverage.
+    decay : float
+        Exponent of the weight of the extra variance away from chance.
 
     Returns
     -------
@@ -303,9 +342,29 @@ def balanced_accuracy_ci(score: np.ndarray, n_0: int, n_1: int, *,
     if n_0 < 1 or n_1 < 1:
         nan = np.full(score.shape, np.nan)
         return nan, nan
-    z = stats.norm.ppf(0.5 + confidence_level / 2)
-    half = z * np.sqrt(score * (1 - score) * (1 / n_0 + 1 / n_1)) / 2
-    return np.clip(score - half, 0.0, 1.0), np.clip(score + half, 0.0, 1.0)
+    z2 = stats.norm.ppf(0.5 + confidence_level / 2) ** 2
+    binomial = (1 / n_0 + 1 / n_1) / 4
+    extra = np.zeros(()) if null_var is None else np.asarray(null_var, dtype=float)
+    extra = np.maximum(np.nan_to_num(extra - 0.25 * binomial, nan=0.0), 0.0)
+    b, extra = np.broadcast_arrays(score, extra)
+    finite = np.isfinite(b)
+    b = np.clip(np.where(finite, b, 0.5), 0.0, 1.0)
+
+    def excess(t: np.ndarray, b: np.ndarray, extra: np.ndarray) -> np.ndarray:
+        # ≤ 0 inside the interval
+        var = t * (1 - t)
+        return (b - t) ** 2 - z2 * (var * binomial + extra * (4 * var) ** decay)
+
+    # the bounds are the roots of ``excess`` on either side of the estimate (a root finder
+    # vectorised over bins: scipy's elementwise bracketed Chandrupatla search). The bracket
+    # ends stop 1e-12 short of an estimate of exactly 0 or 1, where ``excess`` is 0.
+    inner = np.clip(b, 1e-12, 1 - 1e-12)
+    zero, one = np.zeros_like(b), np.ones_like(b)
+    low = elementwise.find_root(excess, (zero, inner), args=(b, extra)).x
+    high = elementwise.find_root(excess, (inner, one), args=(b, extra)).x
+    low = np.where(excess(zero, b, extra) <= 0, 0.0, low)
+    high = np.where(excess(one, b, extra) <= 0, 1.0, high)
+    return np.where(finite, low, np.nan), np.where(finite, high, np.nan)
 
 
 def sign_flip_max_test(effects: np.ndarray, rng: np.random.Generator, *,

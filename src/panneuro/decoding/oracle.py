@@ -1,0 +1,212 @@
+"""Ground-truth ("oracle") value of each planted decoding effect of the simulated study.
+
+The session's decoding estimate (:func:`panneuro.decoding.time_resolved.decode_session`) is a
+cross-validated balanced accuracy: its expectation depends on the planted tuning *and* on the
+design (trials, class counts, folds, bins, decoder), so the truth it is compared with must be
+computed for the same design. :func:`oracle_decoding` defines it as
+
+    truth(region, variable, bin) = E[ CV balanced accuracy of the same decoder on spike counts
+                                      drawn from the planted rates ]
+
+estimated by Monte Carlo: each replicate draws new spike trains of the region's **ground-truth
+units** from the simulator's own planted rates (:func:`panneuro.simulate.ephys.tuned_rates`,
+the session's real trial table, the simulator's inhomogeneous Poisson generator with its
+refractory period, :func:`panneuro.simulate.ephys.poisson_spike_samples`), counts them in the
+decoding bins around the real alignment events and decodes the real labels with
+:func:`~panneuro.decoding.time_resolved.decode_time_resolved` on the session's own folds (the
+same ``rng_for(seed, "decoding", subject, session, region, variable)`` stream, so the same fold
+seed). The replicates' mean is the truth, their standard deviation the sampling s.d. of the
+estimator under the model (``truth_sd``), and ``coverage`` is the fraction of replicates whose
+95 % interval (:func:`panneuro.stats.permutation.balanced_accuracy_ci`, computed as the session
+decoding computes it: each replicate with its own permutation null of
+``settings["n_permutations"]`` label vectors) contains the truth: a direct check of that
+interval under the model.
+
+Cost (measured 2026-11-25, 2 shared cores, 200 replicates, 50 permutations): ~120 s for the
+default preset's M1 session (50 ground-truth units, 240 trials; drawing the spike trains is
+~2/3 of it) and ~20 s for H2; see :mod:`panneuro.decoding.planted` for the tiny preset.
+
+The truth is that of the ground-truth population; the session's estimate is made from the
+sorted units. Where the two differ (a unit lost, merged or split by sorting) the estimate is
+biased for this truth, and :func:`panneuro.decoding.planted.planted_effect_recovery` reports it
+as such; the decoding of the ground-truth spike trains themselves (``estimate_gt_units``)
+separates that loss from the interval's own calibration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from panneuro.decoding.spike_counts import align_times, bin_starts, binned_spike_counts
+from panneuro.decoding.time_resolved import decode_time_resolved
+from panneuro.seeding import rng_for
+from panneuro.simulate.ephys import REFRACTORY_MS, poisson_spike_samples, tuned_rates
+from panneuro.simulate.task import task_variables
+from panneuro.stats.permutation import balanced_accuracy_ci
+
+#: Columns of :func:`oracle_decoding`'s table (one row per region × variable × bin).
+ORACLE_COLUMNS: tuple[str, ...] = (
+    "region", "variable", "align", "time", "n_units", "n_replicates", "truth", "truth_sd",
+    "coverage", "estimate_gt_units",
+)
+#: Rate resolution of the planted rates (s): the simulator's own (``simulate_probe``).
+RATE_DT = 0.001
+
+
+def planted_spike_times(
+    rates: np.ndarray,
+    rng: np.random.Generator,
+    *,
+    sampling_frequency: float,
+    dt: float = RATE_DT,
+) -> list[np.ndarray]:
+    """Draw one set of spike trains from planted rates, as the simulator draws them.
+
+    Parameters
+    ----------
+    rates : numpy.ndarray
+        Hz, shape (units, bins of ``dt``) (:func:`panneuro.simulate.ephys.tuned_rates`).
+    rng : numpy.random.Generator
+        The draws.
+    sampling_frequency : float
+        Hz: spike times are sample indices over this rate, as in the recordings.
+    dt : float
+        Bin width of ``rates``, s.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        Spike times (s) of each unit.
+    """
+    n_samples = int(round(rates.shape[1] * dt * sampling_frequency))
+    trains = poisson_spike_samples(rates, dt=dt, sampling_frequency=sampling_frequency,
+                                   refractory_ms=REFRACTORY_MS, margin_samples=0,
+                                   n_samples=n_samples, rng=rng)
+    return [t / sampling_frequency for t in trains]
+
+
+def _session_duration(events: pd.DataFrame) -> float:
+    """Return the recording length the simulator gives a session (``_simulate_probe``), s."""
+    return float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
+
+
+def oracle_decoding(
+    events: pd.DataFrame,
+    truth_units: pd.DataFrame,
+    settings: Mapping,
+    *,
+    seed: int,
+    keys: Sequence[str | int],
+    n_replicates: int,
+    sampling_frequency: float,
+    ground_truth_trains: Sequence[np.ndarray] | None = None,
+) -> pd.DataFrame:
+    """Monte Carlo truth of the time-resolved decoding of every region × variable × bin.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The session's trial table (the one the simulator used).
+    truth_units : pandas.DataFrame
+        The planted tuning of all the session's ground-truth units (``region``, ``variable``,
+        ``gain``, ``base_rate``), all probes stacked.
+    settings : mapping
+        ``config["decoding"]`` (``variables``, ``align``, ``window``, ``bin_size``, ``step``,
+        ``n_folds``, ``n_permutations``, ``shrinkage``).
+    seed : int
+        The project seed. Replicate ``r`` of a region draws from ``rng_for(seed,
+        "decoding_oracle", *keys, region, r)`` (a region's truth does not depend on the
+        other probes or their order); the folds come from the session decoding's own stream.
+    keys : sequence
+        Subject and session labels.
+    n_replicates : int
+        Monte Carlo replicates (≥ 2).
+    sampling_frequency : float
+        Hz of the recordings (spike times are whole samples).
+    ground_truth_trains : sequence of numpy.ndarray, optional
+        The simulation's actual spike times (s) of ``truth_units``, same order; decoded once
+        into ``estimate_gt_units`` (NaN when not given).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ORACLE_COLUMNS`: ``truth`` (mean over replicates), ``truth_sd`` (their s.d.:
+        the estimator's sampling s.d. under the model), ``coverage`` (fraction of replicates
+        whose 95 % interval, with its own permutation null, contains ``truth``),
+        ``estimate_gt_units``.
+    """
+    if n_replicates < 2:
+        raise ValueError(f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte "
+                         "Carlo replicates (config['decoding']['oracle']['n_replicates']).")
+    need = [c for c in ("region", "variable", "gain", "base_rate") if c not in truth_units]
+    if need:
+        raise ValueError(f"ground-truth units lack column(s) {need}; pass the probes' "
+                         "*_units.tsv written by the simulation.")
+    if ground_truth_trains is not None and len(ground_truth_trains) != len(truth_units):
+        raise ValueError(f"{len(ground_truth_trains)} ground-truth spike trains for "
+                         f"{len(truth_units)} units; pass them in the units' order.")
+    truth_units = truth_units.reset_index(drop=True)
+    align = {v: settings.get("align", {}).get(v, "onset") for v in settings["variables"]}
+    variables = task_variables(events)
+    regions = {r: np.flatnonzero(truth_units["region"].astype(str) == r)
+               for r in sorted(set(truth_units["region"].astype(str)))}
+    rates = tuned_rates(events, truth_units, duration=_session_duration(events), dt=RATE_DT)
+    count_args = {"window": settings["window"], "bin_size": float(settings["bin_size"]),
+                  "step": float(settings["step"])}
+    anchors = {event: align_times(events, event) for event in set(align.values())}
+    groups = events["problem"].to_numpy()
+
+    n_permutations = int(settings.get("n_permutations", 0))
+
+    def decode(trains: Sequence[np.ndarray], region: str,
+               variable: str) -> tuple[np.ndarray, np.ndarray]:
+        """Time-resolved scores and their null's variance (NaN without a null)."""
+        counts, _ = binned_spike_counts(trains, anchors[align[variable]], **count_args)
+        y = variables[variable].to_numpy(float)
+        keep = ~np.isnan(y)
+        result = decode_time_resolved(
+            counts[keep], y[keep].astype(int), groups=groups[keep],
+            rng=rng_for(seed, "decoding", *keys, region, variable),
+            n_folds=int(settings["n_folds"]), n_permutations=n_permutations,
+            shrinkage=settings.get("shrinkage", 0.1), cross_temporal=False)
+        null = result.null_time_resolved
+        null_var = (null.var(axis=0, ddof=1) if len(null) >= 2
+                    else np.full(null.shape[1], np.nan))
+        return result.time_resolved, null_var
+
+    pairs = [(r, v) for r in regions for v in align]
+    scores = {pair: [] for pair in pairs}
+    null_vars = {pair: [] for pair in pairs}
+    for region, members in regions.items():
+        for replicate in range(n_replicates):
+            trains = planted_spike_times(
+                rates[members], rng_for(seed, "decoding_oracle", *keys, region, replicate),
+                sampling_frequency=sampling_frequency)
+            for variable in align:
+                score, null_var = decode(trains, region, variable)
+                scores[(region, variable)].append(score)
+                null_vars[(region, variable)].append(null_var)
+    centers = np.round(bin_starts(settings["window"], count_args["bin_size"], count_args["step"])
+                       + count_args["bin_size"] / 2, 9)
+    parts = []
+    for region, variable in pairs:
+        replicates = np.array(scores[(region, variable)])        # (replicates, bins)
+        truth = replicates.mean(axis=0)
+        y = variables[variable].dropna().astype(int)
+        n_0, n_1 = int((y == 0).sum()), int((y == 1).sum())
+        low, high = balanced_accuracy_ci(replicates, n_0, n_1,
+                                         null_var=np.array(null_vars[(region, variable)]))
+        gt_estimate = (decode([ground_truth_trains[i] for i in regions[region]], region,
+                              variable)[0] if ground_truth_trains is not None
+                       else np.full(len(centers), np.nan))
+        parts.append(pd.DataFrame({
+            "region": region, "variable": variable, "align": align[variable],
+            "time": centers, "n_units": len(regions[region]), "n_replicates": n_replicates,
+            "truth": truth, "truth_sd": replicates.std(axis=0, ddof=1),
+            "coverage": ((low <= truth) & (truth <= high)).mean(axis=0),
+            "estimate_gt_units": gt_estimate,
+        }))
+    return pd.concat(parts, ignore_index=True)[list(ORACLE_COLUMNS)]

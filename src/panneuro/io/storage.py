@@ -1,0 +1,103 @@
+"""Paths of a job under Snakemake's remote default storage, seen as the workflow names them.
+
+With ``--default-storage-provider s3 --default-storage-prefix s3://bucket/run`` a job reads and
+writes local copies of the bucket's objects under Snakemake's local storage prefix
+(``.snakemake/storage/s3/bucket/run/results/…``). Whatever a result records about its files
+(provenance sidecars, the de-identification report) must name them as the workflow does
+(``results/…``), or the same computation would give different bytes on S3 and on a local disk.
+The workflow (``workflow/rules/common.smk``) exports that local prefix to its jobs in
+:data:`STORAGE_PREFIX_VARIABLE`; :func:`logical_path` strips it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+#: Environment variable holding the local prefix of the default storage's copies.
+STORAGE_PREFIX_VARIABLE = "PANNEURO_STORAGE_PREFIX"
+
+
+def local_storage_prefix(local_prefix: str | os.PathLike, provider: str,
+                         default_prefix: str | None) -> str:
+    """Return the folder under which Snakemake keeps local copies of the default storage.
+
+    Parameters
+    ----------
+    local_prefix : path-like
+        Snakemake's ``--local-storage-prefix`` (default ``.snakemake/storage``).
+    provider : str
+        The default storage provider (``s3``).
+    default_prefix : str or None
+        The ``--default-storage-prefix`` (``s3://bucket/run``); its scheme is dropped, as the
+        storage plugins do for their local copies (``bucket/run``).
+
+    Returns
+    -------
+    str
+        ``<local_prefix>/<provider>/<bucket/run>/`` (POSIX, trailing slash).
+    """
+    rest = re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", default_prefix or "").strip("/")
+    parts = [Path(local_prefix).as_posix().rstrip("/"), provider, rest]
+    return "/".join(p for p in parts if p) + "/"
+
+
+def logical_path(path: str | os.PathLike, prefix: str | None = None) -> str:
+    """Return ``path`` as the workflow names it: without the default storage's local prefix.
+
+    Parameters
+    ----------
+    path : path-like
+        A job's input or output path (a local copy under remote storage, or a plain path).
+    prefix : str, optional
+        The local prefix; default: :data:`STORAGE_PREFIX_VARIABLE` from the environment
+        (unset without remote storage: paths are returned unchanged).
+
+    Returns
+    -------
+    str
+        The POSIX path relative to the workflow's working directory.
+    """
+    text = Path(path).as_posix()
+    prefix = os.environ.get(STORAGE_PREFIX_VARIABLE, "") if prefix is None else prefix
+    if not prefix:
+        return text
+    for candidate in (prefix, Path(prefix).resolve().as_posix().rstrip("/") + "/"):
+        if text.startswith(candidate):
+            return text[len(candidate):]
+    return text
+
+
+def declared_companions(path: str, raw_format: str) -> list[str]:
+    """Files a reader opens beside a raw file, known from its name (no file access).
+
+    Under remote storage a job receives only the files it declares, so the companions that
+    :func:`panneuro.datalad_io.companions` finds by reading a header locally must be named
+    in advance, by convention: a BIDS BrainVision header (``.vhdr``) has its data (``.eeg``)
+    and markers (``.vmrk``) under the same stem; a plain binary recording has its reader
+    options in ``<file>.json``. Folder formats (SpikeGLX, Open Ephys, Neuralynx) are not
+    supported under remote storage.
+
+    Parameters
+    ----------
+    path : str
+        The raw file, as the sample sheet names it (under the raw dataset).
+    raw_format : str
+        Its ``format`` in the sample sheet.
+
+    Returns
+    -------
+    list of str
+        The companions, in the order :func:`panneuro.datalad_io.companions` gives them.
+    """
+    if raw_format == "brainvision":
+        stem = path[: -len(".vhdr")] if path.endswith(".vhdr") else path
+        return [f"{stem}.eeg", f"{stem}.vmrk"]
+    if raw_format == "binary":
+        return [f"{path}.json"]
+    if raw_format in ("spikeglx", "openephys", "neuralynx"):
+        raise ValueError(f"{path}: format {raw_format!r} is a folder of files, which remote "
+                         "default storage cannot declare file by file; convert it to NWB or "
+                         "binary (with its .json sidecar), or run with a shared file system")
+    return []
