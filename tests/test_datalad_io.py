@@ -93,6 +93,29 @@ def test_missing_dataset_without_source_names_the_fix(tmp_path):
         datalad_io.ensure_installed("resources/raw", None, superdataset=tmp_path)
 
 
+def test_plain_bids_folder_is_used_as_it_is(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "sub-1").mkdir(parents=True)
+    (raw / "dataset_description.json").write_text("{}")
+    recording = raw / "sub-1" / "rec.nwb"
+    recording.write_bytes(b"x" * 100)
+    assert datalad_io.ensure_installed("raw", superdataset=tmp_path) is False
+    first = datalad_io.content_id(recording)
+    assert first.startswith("stat:100:")  # not hashed at every planning
+    recording.write_bytes(b"y" * 101)
+    assert datalad_io.content_id(recording) != first
+
+
+def test_files_tracked_in_git_are_identified_by_content(tmp_path):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "events.tsv").write_text("onset\n1\n")
+    (tmp_path / "untracked.tsv").write_text("onset\n1\n")
+    subprocess.run(["git", "-C", str(tmp_path), "add", "events.tsv"], check=True)
+    datalad_io._git_tracked.cache_clear()
+    assert datalad_io.content_id(tmp_path / "events.tsv").startswith("sha256:")
+    assert datalad_io.content_id(tmp_path / "untracked.tsv").startswith("stat:")
+
+
 def test_installed_on_first_use_with_nested_subdatasets(origin, tmp_path):
     assert datalad_io.ensure_installed("raw", str(origin), superdataset=tmp_path)
     assert datalad_io.is_installed(tmp_path / "raw")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
+import functools
 import hashlib
 import json
 import logging
@@ -90,7 +91,10 @@ def annex_key(path: str | os.PathLike) -> str | None:
 
 
 def content_id(path: str | os.PathLike) -> str:
-    """Content identity of a raw file: its annex key, or ``sha256:<hex>`` of a file in git.
+    """Content identity of a raw file: its annex key, ``sha256:<hex>`` of a file in git.
+
+    A file of a plain folder (a lab's BIDS folder that is not a DataLad dataset) is identified
+    by ``stat:<size>:<mtime_ns>``.
 
     Raises
     ------
@@ -103,7 +107,24 @@ def content_id(path: str | os.PathLike) -> str:
     path = Path(path)
     if not path.is_file():
         raise RawDataError(_absent_message(path))
+    if not _tracked_in_git(path):
+        # A plain folder (not a dataset): identified as Snakemake does, by size and time,
+        # not hashed at every planning (recordings are large).
+        stat = path.stat()
+        return f"stat:{stat.st_size}:{stat.st_mtime_ns}"
     return "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@functools.cache
+def _git_tracked(repo: str) -> frozenset[str]:
+    """Paths git tracks in ``repo`` (one ``git ls-files`` per repository and process)."""
+    return frozenset(_run(["git", "ls-files", "-z"], cwd=repo).stdout.split("\0"))
+
+
+def _tracked_in_git(path: Path) -> bool:
+    absolute = Path(os.path.abspath(path))
+    repo = next((p for p in absolute.parents if (p / ".git").exists()), None)
+    return repo is not None and absolute.relative_to(repo).as_posix() in _git_tracked(str(repo))
 
 
 def has_content(path: str | os.PathLike) -> bool:
@@ -219,6 +240,8 @@ def ensure_installed(dataset: str | os.PathLike, source: str | None = None, *,
     root = Path(superdataset)
     target = root / dataset
     registered = _is_registered(root, Path(dataset))
+    if not source and not registered and _is_plain_dataset(target):
+        return False  # a plain BIDS folder (no git): used as it is, nothing to install
     if is_installed(target):
         installed = not _nested_installed(target)
         if installed:
@@ -246,6 +269,11 @@ def ensure_installed(dataset: str | os.PathLike, source: str | None = None, *,
     if source:
         verify_special_remotes(target, source)
     return True
+
+
+def _is_plain_dataset(folder: Path) -> bool:
+    """Tell whether ``folder`` is a BIDS folder outside git (a description, no ``.git``)."""
+    return (folder / "dataset_description.json").is_file() and not (folder / ".git").exists()
 
 
 def _check(result: subprocess.CompletedProcess, fix: str) -> None:

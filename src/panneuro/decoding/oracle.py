@@ -22,9 +22,10 @@ decoding computes it: each replicate with its own permutation null of
 ``settings["n_permutations"]`` label vectors) contains the truth: a direct check of that
 interval under the model.
 
-Cost (measured 2026-11-25, 2 shared cores, 200 replicates, 50 permutations): ~120 s for the
-default preset's M1 session (50 ground-truth units, 240 trials; drawing the spike trains is
-~2/3 of it) and ~20 s for H2; see :mod:`panneuro.decoding.planted` for the tiny preset.
+Cost (measured 2026-11-25, one thread, 200 replicates, 50 permutations each): default preset
+62 s for M1 (50 ground-truth units in two regions, 240 trials) and 8 s for H2 (8 units); tiny
+preset 12 s (M1, 24 units) and 5 s (H2, 6 units). Up to ~4× that when the rule shares the
+machine's two cores with other jobs (246 s for the default M1 in a concurrent run).
 
 The truth is that of the ground-truth population; the session's estimate is made from the
 sorted units. Where the two differ (a unit lost, merged or split by sorting) the estimate is
