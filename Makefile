@@ -17,6 +17,7 @@ SNAKEMAKE := $(BIN)/snakemake --cores $(CORES)
 .PHONY: reproduce test install lint format clean-results lab
 
 reproduce: $(STAMP)
+	$(BIN)/panneuro forget-dropped-results results
 	$(SNAKEMAKE)
 	$(MAKE) --no-print-directory results/report.html
 

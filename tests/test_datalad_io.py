@@ -287,3 +287,21 @@ def test_special_remote_of_the_source_is_verified_in_a_clone(origin, tmp_path):
     assert datalad_io.verify_special_remotes(clone, f"{store}#~raw") == [f"{clone}:store-storage"]
     assert datalad_io.verify_special_remotes(clone, "ria+file:///elsewhere#~raw") == []
     assert datalad_io.get_content([recording]) == [str(recording)]
+
+
+def test_forget_absent_annexed_removes_only_dangling_annex_links(tmp_path):
+    results = tmp_path / "results"
+    (results / "fig").mkdir(parents=True)
+    key = "MD5E-s3--0123456789abcdef0123456789abcdef.png"
+    dangling = results / "fig" / "a.png"
+    dangling.symlink_to(f"../../.git/annex/objects/Xx/Yy/{key}/{key}")
+    (results / "table.tsv").write_text("a\n")
+    present = results / "b.png"
+    other = key.replace("0123", "4567")
+    target = tmp_path / ".git/annex/objects/Xx/Yy" / other / other
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"png")
+    present.symlink_to(target)
+    assert datalad_io.forget_absent_annexed(results) == [dangling.as_posix()]
+    assert not dangling.is_symlink() and present.exists() and (results / "table.tsv").exists()
+    assert datalad_io.forget_absent_annexed(tmp_path / "none") == []

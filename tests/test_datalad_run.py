@@ -163,3 +163,15 @@ def test_rerun_recomputes_deleted_figures_byte_identically(saved):
         before = _git("show", f"{commit}:{name}", cwd=compendium)
         assert _without_commit(before) == _without_commit((compendium / name).read_text())
         assert json.loads((compendium / name).read_text())["compendium_commit"] == deleted
+
+
+def test_make_reproduce_remakes_saved_results_without_content(saved, tiny_run):
+    # Last in this file: it leaves the figure as a regular file. A reader's clone with saved
+    # results but none of their content (here: a figure dropped with no other copy); Snakemake
+    # alone would stop at the dangling symlink (snakemake#4229); `make reproduce` remakes it.
+    compendium, _ = saved
+    _git("annex", "drop", "--force", FIGURE, cwd=compendium)
+    assert (compendium / FIGURE).is_symlink() and not (compendium / FIGURE).exists()
+    result = _run("make", "reproduce", cwd=compendium)
+    assert "saved result(s) under results/ without their content" in result.stderr
+    assert (compendium / FIGURE).read_bytes() == (tiny_run / FIGURE).read_bytes()

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from panneuro.datalad_io import forget_absent_annexed
 from panneuro.provenance import format_chain, format_identity, raw_files, trace
 
 
@@ -31,7 +32,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     prov.add_argument("--root", default=".", help="the compendium's directory (default: .)")
     prov.add_argument("--raw-dir", default="resources/raw",
                       help="the raw dataset's directory (default: resources/raw)")
+    forget = commands.add_parser(
+        "forget-dropped-results",
+        help="remove saved results whose annexed content is absent, so snakemake remakes them")
+    forget.add_argument("folder", nargs="?", default="results",
+                        help="the results folder (default: results)")
     args = parser.parse_args(argv)
+    if args.command == "forget-dropped-results":
+        return _forget_dropped_results(Path(args.folder))
 
     root = Path(args.root)
     target = Path(args.file)
@@ -48,6 +56,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nraw files ({len(raw)}):")
     for path, identity in raw.items():
         print(f"  {path}  {format_identity(identity)}")
+    return 0
+
+
+def _forget_dropped_results(folder: Path) -> int:
+    # Snakemake 9.27 stops on a dangling symlink among outputs ("Unable to obtain modification
+    # time", snakemake#4229): results saved in a DataLad clone without their content are made
+    # again (byte-identical, so the same annex keys) instead; `datalad get` them to download.
+    forgotten = forget_absent_annexed(folder)
+    if forgotten:
+        print(f"panneuro: {len(forgotten)} saved result(s) under {folder}/ without their content "
+              "here are made again (to download them instead: datalad get "
+              f"{folder}); e.g. {forgotten[0]}", file=sys.stderr)
     return 0
 
 

@@ -410,6 +410,27 @@ def drop_content(paths: Sequence[str | os.PathLike]) -> list[str]:
     return dropped
 
 
+def forget_absent_annexed(folder: str | os.PathLike) -> list[str]:
+    """Remove the annexed files under ``folder`` whose content is absent (dangling symlinks).
+
+    Parameters
+    ----------
+    folder : path-like
+        A folder of saved results (``results``); absent: nothing to do.
+
+    Returns
+    -------
+    list of str
+        The paths removed, sorted.
+    """
+    removed = []
+    for path in sorted(Path(folder).rglob("*")) if Path(folder).is_dir() else []:
+        if annex_key(path) is not None and not path.exists():
+            path.unlink()
+            removed.append(path.as_posix())
+    return removed
+
+
 def _by_dataset(paths: Sequence[str]) -> dict[str, list[str]]:
     """Absolute paths grouped by the nearest installed dataset above each (for ``-d``)."""
     groups: dict[str, list[str]] = {}
