@@ -305,3 +305,35 @@ def test_forget_absent_annexed_removes_only_dangling_annex_links(tmp_path):
     assert datalad_io.forget_absent_annexed(results) == [dangling.as_posix()]
     assert not dangling.is_symlink() and present.exists() and (results / "table.tsv").exists()
     assert datalad_io.forget_absent_annexed(tmp_path / "none") == []
+
+
+def test_get_waits_for_another_jobs_transfer_of_the_same_file(tmp_path, monkeypatch):
+    target = tmp_path / "rec.eeg"
+    calls = []
+
+    def fake_run(args, cwd=None):
+        calls.append(args)
+        if len(calls) == 1:  # the other job holds the transfer lock
+            return SimpleNamespace(returncode=1, stdout="", stderr=(
+                "get(error): rec.eeg (file) [transfer already in progress, or unable to take "
+                "transfer lock]"))
+        target.write_bytes(b"data")  # the other job's transfer has finished
+        return SimpleNamespace(returncode=0, stdout="", stderr="")
+
+    monkeypatch.setattr(datalad_io, "_run", fake_run)
+    monkeypatch.setattr(datalad_io.time, "sleep", lambda s: None)
+    assert datalad_io.get_content([target]) == [str(target)]
+    assert len(calls) == 2
+
+
+def test_get_does_not_retry_other_failures(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_run(args, cwd=None):
+        calls.append(args)
+        return SimpleNamespace(returncode=1, stdout="", stderr="get(error): not available")
+
+    monkeypatch.setattr(datalad_io, "_run", fake_run)
+    with pytest.raises(datalad_io.RawDataError, match="not available"):
+        datalad_io.get_content([tmp_path / "rec.eeg"])
+    assert len(calls) == 1

@@ -158,14 +158,20 @@ def _check_after_kill(workdir: Path, reference: dict[str, str]) -> tuple[int, in
 
     The simulated raw dataset, once it holds a file, is whole: it is written in a temporary
     folder and renamed into place, so every file of the sample sheet is there (before that,
-    snakemake may have made its empty output folders).
+    snakemake may have made its empty output folders). One other state is allowed: a resume
+    that finds the simulation incomplete removes its declared outputs (the description and
+    the trial tables) all together before simulating again into a temporary folder that then
+    replaces the whole folder; what remains is read by no job (all depend on those outputs).
     """
     raw = workdir / "resources/raw"
     if raw.exists() and any(p.is_file() or p.is_symlink() for p in raw.rglob("*")):
-        sheet = (workdir / "config/samples.tsv").read_text().splitlines()[1:]
-        absent = [line.split("\t")[6] for line in sheet
-                  if not os.path.lexists(raw / line.split("\t")[6])]
-        assert not absent, f"the raw dataset is there but incomplete: {absent}"
+        sheet = [line.split("\t") for line in
+                 (workdir / "config/samples.tsv").read_text().splitlines()[1:]]
+        absent = [row[6] for row in sheet if not os.path.lexists(raw / row[6])]
+        declared = ["dataset_description.json"] + [row[6] for row in sheet if row[3] == "beh"]
+        removed_together = not any(os.path.lexists(raw / name) for name in declared)
+        assert not absent or removed_together, (
+            f"the raw dataset is there but incomplete: {absent}")
     marked = incomplete_outputs(workdir)
     identical = pending = 0
     for name, digest in compared_digests(workdir).items():

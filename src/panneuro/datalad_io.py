@@ -30,6 +30,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ LOG = logging.getLogger(__name__)
 KEY_DIR = "resources/raw-keys"
 #: Suffix of a key record.
 KEY_SUFFIX = ".json"
+#: Longest wait for another job's transfer of the same file, s.
+TRANSFER_WAIT_S = 600.0
+_LOCKED = re.compile(r"transfer already in progress|unable to take transfer lock")
 #: File beside which running jobs register the raw files they use (see :func:`in_use`).
 _IN_USE = ".in-use"
 
@@ -367,11 +371,22 @@ def get_content(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[st
     missing = [str(p) for p in paths if not has_content(p)]
     if not missing:
         return []
-    outputs = []
-    for root, members in _by_dataset(missing).items():
-        result = _run(["datalad", "get", "-J", str(max(1, jobs)), "-d", root, *members])
-        outputs.append(result.stderr + result.stdout)
-    still = [p for p in missing if not has_content(p)]
+    outputs: list[str] = []
+    still = missing
+    # Another job may be getting the same file (git-annex: "transfer already in progress, or
+    # unable to take transfer lock"): wait for it and ask again, up to TRANSFER_WAIT_S.
+    deadline = time.monotonic() + TRANSFER_WAIT_S
+    while True:
+        round_outputs = []
+        for root, members in _by_dataset(still).items():
+            result = _run(["datalad", "get", "-J", str(max(1, jobs)), "-d", root, *members])
+            round_outputs.append(result.stderr + result.stdout)
+        outputs += round_outputs
+        still = [p for p in still if not has_content(p)]
+        locked = _LOCKED.search("\n".join(round_outputs))
+        if not still or not locked or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
     if still:
         # Content only in an encrypted remote this user's gpg keys cannot open: name the
         # steward's command that grants access (imported here: panneuro.access imports this).
