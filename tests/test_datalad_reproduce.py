@@ -2,10 +2,12 @@
 
 The tiny reference run's raw dataset and ground truth are published to a RIA store on local
 disk; a copy of the compendium becomes a DataLad dataset registering both as subdatasets from
-the store; ``datalad clone`` of it into a fresh directory reproduces the tiny preset, getting
-each job's raw files as it runs and dropping them after (``raw_drop``). Its results must be
-byte-identical to the reference's (the sidecars differ only in the compendium's commit: the
-reference is not a git checkout), no raw content may remain, and ``snakemake -n`` must then
+the store; ``datalad clone`` of it into a fresh directory runs ``make reproduce`` (the README's
+command; the clone's ``.venv`` points at this one instead of installing), getting each job's
+raw files as it runs and dropping them after (``raw_drop: true`` in the compendium's config).
+Its results must be byte-identical to the reference's (the sidecars differ only in the
+compendium's commit: the reference is not a git checkout; the HTML report, which the reference
+run has not made, embeds run times), no raw content may remain, and ``snakemake -n`` must then
 have nothing to do although the content is gone.
 """
 
@@ -15,7 +17,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from compendium import BIN, digests, fresh_copy, snakemake
+from compendium import BIN, ROOT, digests, fresh_copy, snakemake
 from compendium import ENV as BASE_ENV
 
 from panneuro.provenance import SUFFIX
@@ -56,12 +58,16 @@ def test_clone_from_ria_store_reproduces_byte_identical_results(tiny_run, tmp_pa
         _publish(tmp_path / "publish" / name, store, name)
 
     compendium = fresh_copy(tmp_path / "compendium")
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):  # make reproduce's
+        shutil.copy2(ROOT / name, compendium / name)
     config = compendium / "config" / "config.yaml"
     text = config.read_text()
     for key, alias in (("raw_source", "raw"), ("groundtruth_source", "groundtruth")):
         assert f'{key}: ""' in text
         text = text.replace(f'{key}: ""', f'{key}: "{store}#~{alias}"')
-    config.write_text(text)
+    assert "\nraw_drop: false" in text and "\nsize: default\n" in text
+    text = text.replace("\nraw_drop: false", "\nraw_drop: true")
+    config.write_text(text.replace("\nsize: default\n", "\nsize: tiny\n"))
     _run(datalad, "create", "--force", "--fake-dates", "-c", "text2git", ".", cwd=compendium)
     for name in ("raw", "groundtruth"):
         _run(datalad, "clone", "-d", ".", f"{store}#~{name}", f"resources/{name}",
@@ -72,10 +78,17 @@ def test_clone_from_ria_store_reproduces_byte_identical_results(tiny_run, tmp_pa
     clone = tmp_path / "clone"
     _run(datalad, "clone", str(compendium), str(clone), cwd=tmp_path)
     assert not (clone / "resources" / "raw" / "dataset_description.json").exists()
-    result = snakemake(clone, "raw_drop=True", env=ENV)
+    (clone / ".venv").mkdir()
+    (clone / ".venv" / "bin").symlink_to(BIN)  # this venv, no install
+    (clone / ".venv" / ".installed").touch()
+    result = subprocess.run(["make", "--no-print-directory", "reproduce"], cwd=clone,
+                            capture_output=True, text=True, env=dict(ENV, CORES="2"),
+                            check=False)
     assert result.returncode == 0, result.stderr[-6000:]
+    assert (clone / "results" / "report.html").stat().st_size > 0
 
-    reference, reproduced = digests(tiny_run / "results"), digests(clone / "results")
+    reference = digests(tiny_run / "results")
+    reproduced = {k: v for k, v in digests(clone / "results").items() if k != "report.html"}
     assert reference.keys() == reproduced.keys()
     differing = sorted(k for k in reference if reference[k] != reproduced[k]
                        and not k.endswith(SUFFIX))
