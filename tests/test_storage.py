@@ -37,3 +37,15 @@ def test_companions_are_declared_by_convention():
     assert declared_companions("raw/rec.nwb", "nwb") == []
     with pytest.raises(ValueError, match="folder of files"):
         declared_companions("raw/run_g0", "spikeglx")
+
+
+def test_sheet_files_come_with_their_companions():
+    import pandas as pd
+
+    from panneuro.io.storage import declared_sheet_files
+
+    sheet = pd.DataFrame({"path": ["sub-1/beh/e.tsv", "sub-1/ieeg/x.vhdr"],
+                          "format": ["tsv", "brainvision"]})
+    assert declared_sheet_files(sheet, "raw") == [
+        "raw/dataset_description.json", "raw/sub-1/beh/e.tsv", "raw/sub-1/ieeg/x.vhdr",
+        "raw/sub-1/ieeg/x.eeg", "raw/sub-1/ieeg/x.vmrk"]

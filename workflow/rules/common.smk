@@ -14,6 +14,7 @@ from panneuro.io.validation import (
 from panneuro.io.storage import (
     STORAGE_PREFIX_VARIABLE,
     declared_companions,
+    declared_sheet_files,
     local_storage_prefix,
 )
 from panneuro.provenance import sidecar_path
@@ -295,19 +296,10 @@ def raw_inputs(samples):
     Under remote default storage: every file of the raw dataset (the BIDS validator and the
     de-identification check read the sidecars too; panneuro.io.storage).
     """
-    if REMOTE_STORAGE and config["simulate"]:
-        return raw_dataset_files(samples, RAW)
-    if (
-        REMOTE_STORAGE
-    ):  # a lab's dataset in the bucket: the sheet's files and companions
-        return [f"{RAW}/dataset_description.json"] + [
-            path
-            for row in samples.to_dict("records")
-            for path in [
-                raw_path(row),
-                *declared_companions(raw_path(row), row["format"]),
-            ]
-        ]
+    if REMOTE_STORAGE:
+        if config["simulate"]:
+            return raw_dataset_files(samples, RAW)
+        return declared_sheet_files(samples, RAW)  # a lab's dataset in the bucket
     return [
         raw_path(row) if row["datatype"] == "beh" else raw_key_file(raw_path(row))
         for row in samples.to_dict("records")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 #: Environment variable holding the local prefix of the default storage's copies.
 STORAGE_PREFIX_VARIABLE = "PANNEURO_STORAGE_PREFIX"
@@ -101,3 +102,29 @@ def declared_companions(path: str, raw_format: str) -> list[str]:
                          "default storage cannot declare file by file; convert it to NWB or "
                          "binary (with its .json sidecar), or run with a shared file system")
     return []
+
+
+def declared_sheet_files(samples: Any, raw_root: str) -> list[str]:
+    """List the raw files a lab's sample sheet names, with companions and the description.
+
+    Under remote storage the raw dataset's full listing is known only for the simulated study
+    (:func:`panneuro.simulate.study.raw_dataset_files`); for a lab's dataset in a bucket the
+    BIDS validator and the de-identification check read these.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet (``path``, ``format``).
+    raw_root : str
+        The raw dataset's directory.
+
+    Returns
+    -------
+    list of str
+        ``<raw_root>/dataset_description.json``, then each row's file and its companions.
+    """
+    files = [f"{raw_root}/dataset_description.json"]
+    for row in samples.to_dict("records"):
+        path = f"{raw_root}/{row['path']}"
+        files += [path, *declared_companions(path, row["format"])]
+    return files
