@@ -193,9 +193,8 @@ def test_mislabelled_files_give_one_line_errors(raw_nwb, tmp_path):
 def test_neo_formats_dispatch_to_their_reader(fmt, function, name, tmp_path):
     import spikeinterface.extractors as se
 
-    # dispatch and the missing-file error; SpikeGLX, Open Ephys and Blackrock files are also
-    # written and read back below (no Intan or Neuralynx fixture: their binary headers carry
-    # dozens of version-dependent fields that a hand-written file would only imitate)
+    # dispatch and the missing-file error; a file of each format is also written and read back
+    # below (SpikeGLX, Open Ephys, Blackrock, Intan, Neuralynx)
     assert hasattr(se, function)
     assert READER_NAMES[fmt] == f"spikeinterface.extractors.{function}"
     assert READERS[fmt].__name__ == READER_NAMES[fmt]
@@ -420,3 +419,145 @@ def test_blackrock_nsx_reads_back_samples_gain_rate(tmp_path):
     with pytest.raises(ValueError, match="cannot read as blackrock") as info:
         read_recording(path, "blackrock")
     assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+
+
+# Intan RHD2000 "traditional" .rhd file (header, then data blocks), packed by hand from Intan's
+# "RHD2000 Application Note: Data File Formats"
+# (https://intantech.com/files/Intan_RHD2000_data_file_formats.pdf), with the version-dependent
+# header fields neo 0.14.6's IntanRawIO reads (versions 1.0-1.3, 2.0, 3.x).
+def _write_intan_rhd(path, data, *, version=(3, 0), sampling_rate=30000.0):
+    """An RHD file holding only amplifier channels (port A), and nothing else.
+
+    ``data`` is uint16 (n_samples × n_channels, 0.195 µV per count around 32768); n_samples must
+    be a whole number of data blocks (60 samples before version 2.0, 128 from 2.0).
+    """
+    import struct
+
+    def qstring(text):  # uint32 length in bytes, then UTF-16 (0xFFFFFFFF: a null string)
+        raw = text.encode("utf-16-le")
+        return struct.pack("<I", len(raw)) + raw if raw else struct.pack("<I", 0xFFFFFFFF)
+
+    n_samples, n_channels = data.shape
+    block = 60 if version < (2, 0) else 128
+    assert n_samples % block == 0, "whole data blocks only"
+    # magic, version, rate, DSP enabled, actual then desired DSP cutoff / lower / upper band,
+    # notch mode, desired / actual impedance-test frequency, then three notes
+    header = struct.pack("<Ihhfhffffffhff", 0xC6912702, *version, sampling_rate, 1, 1.0, 0.1,
+                         7500.0, 1.0, 0.1, 7500.0, 0, 1000.0, 1000.0)
+    header += qstring("panneuro test") + qstring("") + qstring("")
+    if version >= (1, 1):
+        header += struct.pack("<h", 0)  # temperature sensor channels
+    if version >= (1, 3):
+        header += struct.pack("<h", 0)  # evaluation board mode
+    if version >= (2, 0):
+        header += qstring("n/a")  # reference channel (hardware reference)
+    header += struct.pack("<h", 1)  # one signal group: port A, all channels enabled
+    header += qstring("Port A") + qstring("A") + struct.pack("<hhh", 1, n_channels, n_channels)
+    for c in range(n_channels):
+        header += qstring(f"A-{c:03d}") + qstring(f"A-{c:03d}")
+        # native/custom order, signal type 0 (amplifier), enabled, chip channel, board stream,
+        # spike-scope trigger mode/threshold/digital channel/edge, impedance magnitude/phase
+        header += struct.pack("<hhhhhhhhhhff", c, c, 0, 1, c, 0, 0, 0, 0, 0, 5.0e5, -60.0)
+    # each block: its sample numbers, then each channel's samples in turn
+    stamp = "<i4" if version >= (1, 2) else "<u4"
+    blocks = np.zeros(n_samples // block, dtype=[("t", stamp, block),
+                                                 ("amplifier", "<u2", (n_channels, block))])
+    blocks["t"] = np.arange(n_samples).reshape(-1, block)
+    blocks["amplifier"] = data.reshape(-1, block, n_channels).transpose(0, 2, 1)
+    path.write_bytes(header + blocks.tobytes())
+
+
+@pytest.mark.parametrize("version", [(1, 0), (3, 0)])
+def test_intan_rhd_reads_back_samples_gain_rate(version, tmp_path):
+    data = np.random.default_rng(8).integers(32768 - 3000, 32768 + 3000, (1920, 4),
+                                             dtype=np.uint16)  # 32 blocks of 60, 15 of 128
+    path = tmp_path / "rec.rhd"
+    _write_intan_rhd(path, data, version=version, sampling_rate=20000.0)
+    locations = [[0.0, 50.0 * i] for i in range(4)]
+    (tmp_path / "rec.rhd.json").write_text(json.dumps({"channel_locations": locations}))
+    recording = read_recording(path, "intan")
+    assert recording.get_num_channels() == 4 and recording.get_sampling_frequency() == 20000.0
+    assert [str(c) for c in recording.channel_ids] == [f"A-{c:03d}" for c in range(4)]
+    assert recording.get_num_samples() == 1920
+    np.testing.assert_array_equal(recording.get_traces(), data)  # unsigned, as stored
+    # µV = 0.195 × (count − 32768) (the application note's amplifier scaling)
+    np.testing.assert_allclose(recording.get_channel_gains(), 0.195)
+    np.testing.assert_allclose(recording.get_channel_offsets(), -32768 * 0.195)
+    # (SpikeInterface scales in float32: counts × gain + offset rounds to ~5e-4 µV near 6390)
+    np.testing.assert_allclose(recording.get_traces(return_in_uV=True),
+                               (data.astype(float) - 32768) * 0.195, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(recording.get_channel_locations(), locations)
+    with open(path, "r+b") as f:  # cut inside the last data block
+        f.truncate(path.stat().st_size - 100)
+    with pytest.raises(ValueError, match="cannot read as intan .*truncated") as info:
+        read_recording(path, "intan")
+    assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+
+
+# Neuralynx CSC (.ncs) files, one per channel in a folder: a 16 kB text header of "-Key value"
+# lines, then 1044-byte records (uint64 µs timestamp, uint32 channel, uint32 sampling
+# frequency, uint32 number of valid samples, 512 int16 samples), from Neuralynx's "Data File
+# Formats" (https://neuralynx.fh-co.com/article/neuralynx-data-file-formats) and the Cheetah 6
+# header keys neo 0.14.6's NeuralynxRawIO parses.
+def _write_neuralynx_ncs(folder, data, *, sampling_rate=32000, ad_bit_volts=1e-3 / 32767,
+                         start_us=1_000_000):
+    """Write ``CSC1.ncs`` ... (one per column of int16 ``data``); the last record is part-valid."""
+    folder.mkdir(parents=True, exist_ok=True)
+    n_samples, n_channels = data.shape
+    n_records = -(-n_samples // 512)
+    for c in range(n_channels):
+        header = "\r\n".join([
+            "######## Neuralynx Data File Header", "-FileType CSC", "-FileVersion 3.4",
+            "-RecordSize 1044", '-ApplicationName Cheetah "6.4.1"',
+            "-AcquisitionSystem AcqSystem1 DigitalLynxSX", "-HardwareSubSystemName AcqSystem1",
+            "-HardwareSubSystemType DigitalLynxSX", f"-OriginalFileName CSC{c + 1}.ncs",
+            "-TimeCreated 2000/01/01 00:00:00", "-TimeClosed 2000/01/01 00:10:00",
+            f"-SamplingFrequency {sampling_rate}", "-ADMaxValue 32767",
+            f"-ADBitVolts {ad_bit_volts:.24f}", f"-AcqEntName CSC{c + 1}", "-NumADChannels 1",
+            f"-ADChannel {c}", "-InputRange 1000", "-InputInverted False",
+            "-DSPLowCutFilterEnabled True", "-DspLowCutFrequency 0.1",
+            "-DSPHighCutFilterEnabled True", "-DspHighCutFrequency 9000", ""]).encode("latin-1")
+        records = np.zeros(n_records, dtype=[("timestamp", "<u8"), ("channel", "<u4"),
+                                             ("sampling_frequency", "<u4"), ("valid", "<u4"),
+                                             ("samples", "<i2", 512)])
+        records["timestamp"] = start_us + np.arange(n_records) * round(512e6 / sampling_rate)
+        records["channel"], records["sampling_frequency"] = c, sampling_rate
+        records["valid"] = 512
+        records["valid"][-1] = n_samples - 512 * (n_records - 1)
+        samples = np.zeros(512 * n_records, dtype="<i2")
+        samples[:n_samples] = data[:, c]
+        records["samples"] = samples.reshape(n_records, 512)
+        (folder / f"CSC{c + 1}.ncs").write_bytes(header.ljust(16384, b"\x00") + records.tobytes())
+    return folder
+
+
+def test_neuralynx_ncs_reads_back_samples_gain_rate(tmp_path):
+    data = np.random.default_rng(10).integers(-3000, 3000, (5 * 512 + 200, 4), dtype=np.int16)
+    folder = _write_neuralynx_ncs(tmp_path / "nlx", data)
+    locations = [[0.0, 30.0 * i] for i in range(4)]  # a tetrode-like bundle
+    (tmp_path / "nlx.json").write_text(json.dumps({"channel_locations": locations}))
+    recording = read_recording(folder, "neuralynx")  # the sidecar of a folder: <folder>.json
+    assert recording.get_num_channels() == 4 and recording.get_sampling_frequency() == 32000.0
+    assert recording.get_num_samples() == data.shape[0]  # the last record's valid part only
+    np.testing.assert_array_equal(recording.get_traces(), data)
+    # µV per count = ADBitVolts × 1e6
+    np.testing.assert_allclose(recording.get_channel_gains(), 1e-3 / 32767 * 1e6, rtol=1e-9)
+    np.testing.assert_allclose(recording.get_channel_offsets(), 0.0)
+    np.testing.assert_allclose(recording.get_channel_locations(), locations)
+    # a file of the folder also works; its sidecar is <file>.json
+    (folder / "CSC1.ncs.json").write_text(json.dumps({"channel_locations": locations[::-1]}))
+    by_file = read_recording(folder / "CSC1.ncs", "neuralynx")
+    np.testing.assert_array_equal(by_file.get_traces(start_frame=500, end_frame=600),
+                                  data[500:600])
+    np.testing.assert_allclose(by_file.get_channel_locations(), locations[::-1])
+    csc3 = folder / "CSC3.ncs"
+    with open(csc3, "r+b") as f:  # a partial last record
+        f.truncate(csc3.stat().st_size - 100)
+    with pytest.raises(ValueError, match="whole 1044-byte CSC records; the file is truncated"
+                       ) as info:
+        read_recording(folder, "neuralynx")
+    assert str(info.value).startswith(str(csc3)) and "\n" not in str(info.value)
+    with open(csc3, "r+b") as f:  # cut inside the header: neo alone would drop the channel
+        f.truncate(10000)
+    with pytest.raises(ValueError, match="CSC3.ncs: 10000 bytes is not a 16384-byte header"):
+        read_recording(folder / "CSC1.ncs", "neuralynx")

@@ -225,10 +225,31 @@ def _check_openephys_size(folder: Path) -> None:
                                  f"{oebin.name}); the file is truncated: get it again.")
 
 
+#: Neuralynx files: a 16 kB text header, then (``.ncs``) fixed 1044-byte CSC records
+#: (https://neuralynx.fh-co.com/article/neuralynx-data-file-formats).
+NLX_HEADER_BYTES, NCS_RECORD_BYTES = 16384, 1044
+
+
+def _check_neuralynx_size(folder: Path) -> None:
+    """Check that each Neuralynx ``.ncs`` is a whole header plus whole 1044-byte records.
+
+    neo skips an ``.ncs`` shorter than its 16 kB header as an empty channel (the channel
+    silently disappears) and fails on a partial record with numpy's message, which names
+    no file.
+    """
+    for ncs in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".ncs"):
+        size = ncs.stat().st_size
+        if size < NLX_HEADER_BYTES or (size - NLX_HEADER_BYTES) % NCS_RECORD_BYTES:
+            raise ValueError(f"{ncs}: {size} bytes is not a {NLX_HEADER_BYTES}-byte header plus "
+                             f"whole {NCS_RECORD_BYTES}-byte CSC records; the file is truncated: "
+                             "get it again (or move it out of the folder).")
+
+
 #: Size checks run before neo opens a folder format (neo drops a partial last frame silently).
 _SIZE_CHECKS: dict[str, Callable[[Path], None]] = {
     "read_spikeglx": _check_spikeglx_size,
     "read_openephys": _check_openephys_size,
+    "read_neuralynx": _check_neuralynx_size,
 }
 
 
