@@ -12,6 +12,7 @@ from panneuro.ephys.preprocessing import (
     READERS,
     load_preprocessed,
     preprocess,
+    preprocess_kwargs,
     read_bad_channels,
     read_recording,
     save_recording,
@@ -358,7 +359,7 @@ def test_preprocess_script_passes_the_reader_sidecar(tmp_path, monkeypatch):
         {"sampling_frequency": 20000.0, "num_channels": n_channels, "dtype": "int16",
          "gain_to_uV": gain, "channel_locations": locations}))
     settings = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
-                "bad_channel_detection": False, "direction": "forward"}
+                "bad_channel_detection": False, "direction": "forward", "filter_method": "sos"}
     fields = {"input": {"recording": str(path)},
               "output": {"folder": str(tmp_path / "preprocessed")},
               "log": str(tmp_path / "preprocess.log"),
@@ -375,6 +376,7 @@ def test_preprocess_script_passes_the_reader_sidecar(tmp_path, monkeypatch):
     np.testing.assert_allclose(saved.get_channel_locations(), locations)
     provenance = json.loads((tmp_path / "preprocessed.prov.json").read_text())
     assert provenance["params"]["preprocessing"]["direction"] == "forward"
+    assert provenance["params"]["preprocessing"]["filter_method"] == "sos"
     # without the sidecar the job fails with the reader's one-line message naming the file
     (tmp_path / "probe.dat.json").unlink()
     fields["output"] = {"folder": str(tmp_path / "again")}
@@ -561,3 +563,33 @@ def test_neuralynx_ncs_reads_back_samples_gain_rate(tmp_path):
         f.truncate(10000)
     with pytest.raises(ValueError, match="CSC3.ncs: 10000 bytes is not a 16384-byte header"):
         read_recording(folder / "CSC1.ncs", "neuralynx")
+
+
+def test_fft_and_sos_filter_methods_agree_and_are_checked(raw_nwb):
+    """The default FFT band-pass gives sosfiltfilt's output (int16 counts) away from the edges."""
+    from panneuro.ephys.fft_bandpass import FFTBandpassFilterRecording
+    from panneuro.ephys.median_reference import SortedMedianReferenceRecording
+
+    recording = read_recording(raw_nwb, "nwb")
+    settings = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
+                "bad_channel_detection": True, "bad_channel_chunks": 12}
+    kwargs = preprocess_kwargs(settings)
+    assert kwargs["filter_method"] == "fft" and kwargs["bad_channel_chunks"] == 12
+    fft, fft_table = preprocess(recording, **kwargs, seed=1)
+    sos, sos_table = preprocess(recording, **{**kwargs, "filter_method": "sos"}, seed=1)
+    assert isinstance(fft, SortedMedianReferenceRecording) and fft.get_dtype() == np.int16
+    chain, node = [], fft
+    while node is not None:
+        chain.append(type(node))
+        node = node._kwargs.get("recording", node._kwargs.get("parent_recording"))
+    assert FFTBandpassFilterRecording in chain
+    assert fft_table["label"].tolist() == sos_table["label"].tolist()
+    margin = int(0.008 * recording.get_sampling_frequency())  # 8 ms edges
+    end = recording.get_num_samples() - margin
+    a = fft.get_traces(start_frame=margin, end_frame=end).astype(int)
+    b = sos.get_traces(start_frame=margin, end_frame=end).astype(int)
+    assert np.abs(a - b).max() <= 1 and (a != b).mean() < 0.01  # rounding only
+    with pytest.raises(ValueError, match="filter_method is 'fir'"):
+        preprocess(recording, **{**kwargs, "filter_method": "fir"})
+    with pytest.raises(ValueError, match="zero-phase only"):
+        preprocess(recording, **{**kwargs, "direction": "forward"})

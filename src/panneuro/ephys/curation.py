@@ -63,7 +63,12 @@ def compute_unit_metrics(
     import spikeinterface.core as si
     from spikeinterface.metrics.quality import compute_quality_metrics
 
-    job_kwargs = {"n_jobs": int(n_jobs), "chunk_duration": chunk_duration, "progress_bar": False}
+    from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
+
+    cache_spikeinterface_kernels()
+    # thread workers, as for the sorter (panneuro.ephys.sorting.SORTER_DEFAULTS)
+    job_kwargs = {"n_jobs": int(n_jobs), "chunk_duration": chunk_duration, "progress_bar": False,
+                  "pool_engine": "thread"}
     unit_ids = sorting.unit_ids
     fs = recording.get_sampling_frequency()
     nbefore = int(round(MS_BEFORE * fs / 1000))

@@ -179,6 +179,9 @@ def run_sorter_for_probe(
     import spikeinterface.core as si
     import spikeinterface.sorters as ss
 
+    from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
+
+    cache_spikeinterface_kernels()  # compiled once per machine, not once per job
     folder = Path(folder)
     kwargs = sorter_params(sorter, params, n_jobs=n_jobs, seed=seed)
     folder.parent.mkdir(parents=True, exist_ok=True)
