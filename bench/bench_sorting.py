@@ -73,6 +73,7 @@ def _ephys_config() -> dict:
 EPHYS = _ephys_config()
 PREPROCESSING = EPHYS["preprocessing"]
 CHUNK = EPHYS["chunk_duration"]
+ANALYZER_CHUNK = EPHYS.get("analyzer_chunk_duration", CHUNK)
 SORTER = EPHYS["sorting"]["array"]
 CURATION = EPHYS["curation"]
 MATCH_SCORE = EPHYS["ground_truth"]["match_score"]
@@ -156,7 +157,8 @@ def worker_stage(args) -> dict:
     times["sort_s"] = time.perf_counter() - t
     t = time.perf_counter()
     metrics, waveforms = compute_unit_metrics(load_preprocessed(work / "stage_preprocessed"),
-                                              sorting, n_jobs=args.jobs, chunk_duration=CHUNK,
+                                              sorting, n_jobs=args.jobs,
+                                              chunk_duration=ANALYZER_CHUNK,
                                               seed=5)
     curated = curate(metrics, CURATION)
     times["metrics_s"] = time.perf_counter() - t
@@ -334,7 +336,8 @@ def main() -> None:
     report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
                     "settings": {"n_channels": N_CHANNELS, "n_units": args.units,
                                  "sampling_frequency": FS, "jobs": args.jobs,
-                                 "chunk_duration": CHUNK, "preprocessing": PREPROCESSING,
+                                 "chunk_duration": CHUNK, "analyzer_chunk_duration": ANALYZER_CHUNK,
+                                 "preprocessing": PREPROCESSING,
                                  "sorter": SORTER, "curation": CURATION,
                                  "floor": "numpy memmap copy of the raw int16 binary to an "
                                           "int16 file in the same chunks (same bytes read "

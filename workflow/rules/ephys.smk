@@ -82,7 +82,9 @@ rule curate_units:
         runtime=heavy_runtime,
     params:
         thresholds=config["ephys"]["curation"],
-        chunk_duration=config["ephys"]["chunk_duration"],
+        chunk_duration=config["ephys"].get(
+            "analyzer_chunk_duration", config["ephys"]["chunk_duration"]
+        ),
     script:
         "../scripts/curate_units.py"
 
