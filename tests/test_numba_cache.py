@@ -2,36 +2,56 @@
 
 from __future__ import annotations
 
-import numpy as np
+import json
+import os
+import subprocess
+import sys
 
 from panneuro.ephys import numba_cache
 
+# Run in fresh processes: in this one, other tests may have compiled the kernels already.
+SCRIPT = """
+import json
+import numpy as np
+from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
+from spikeinterface.core import sorting_tools
 
-def test_kernels_are_cached_on_disk_and_give_the_same_result(tmp_path, monkeypatch):
-    import numba
-    from spikeinterface.core import sorting_tools
-
-    monkeypatch.setattr(numba.config, "CACHE_DIR", str(tmp_path))
-    monkeypatch.setattr(numba_cache, "_done", False)
-    monkeypatch.delenv(numba_cache.ENABLE_VARIABLE, raising=False)
-    enabled = numba_cache.cache_spikeinterface_kernels()
-    assert enabled >= 20  # SpikeInterface 0.105.3: peak detection, similarity, metrics, ...
-    assert numba_cache.cache_spikeinterface_kernels() == 0  # once per process
-    before = set(tmp_path.rglob("*.nbi"))
-    spikes = np.zeros(6, dtype=[("sample_index", "int64"), ("unit_index", "int64"),
-                                ("segment_index", "int64")])
-    spikes["sample_index"] = [1, 2, 3, 5, 8, 13]
-    spikes["unit_index"] = [0, 1, 0, 2, 1, 0]
-    indices = sorting_tools.spike_vector_to_indices([spikes], unit_ids=np.array([0, 1, 2]))
-    # numba wrote an index file for the kernel it compiled, under the cache directory
-    written = set(tmp_path.rglob("*.nbi")) - before
-    assert written and all("sorting_tools" in p.name for p in written)
-    np.testing.assert_array_equal(indices[0][0], [0, 2, 5])
-    np.testing.assert_array_equal(indices[0][2], [3])
+enabled = cache_spikeinterface_kernels()
+again = cache_spikeinterface_kernels()
+spikes = np.zeros(6, dtype=[("sample_index", "int64"), ("unit_index", "int64"),
+                            ("segment_index", "int64")])
+spikes["sample_index"] = [1, 2, 3, 5, 8, 13]
+spikes["unit_index"] = [0, 1, 0, 2, 1, 0]
+indices = sorting_tools.spike_vector_to_indices([spikes], unit_ids=np.array([0, 1, 2]))
+kernel = sorting_tools.get_numba_vector_to_list_of_spiketrain()
+print(json.dumps({"enabled": enabled, "again": again,
+                  "unit0": indices[0][0].tolist(), "unit2": indices[0][2].tolist(),
+                  "hits": sum(kernel.stats.cache_hits.values()),
+                  "misses": sum(kernel.stats.cache_misses.values())}))
+"""
 
 
-def test_cache_can_be_turned_off(monkeypatch):
-    monkeypatch.setattr(numba_cache, "_done", False)
-    monkeypatch.setenv(numba_cache.ENABLE_VARIABLE, "0")
-    assert numba_cache.cache_spikeinterface_kernels() == 0
-    assert numba_cache._done is False
+def _run(tmp_path, **env):
+    environment = {k: v for k, v in os.environ.items() if k != numba_cache.ENABLE_VARIABLE}
+    environment.update(NUMBA_CACHE_DIR=str(tmp_path), **env)
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=environment, check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_kernels_are_compiled_once_then_loaded_from_disk(tmp_path):
+    first = _run(tmp_path)
+    assert first["enabled"] >= 20 and first["again"] == 0  # 34 in SpikeInterface 0.105.3
+    assert first["misses"] == 1 and first["hits"] == 0  # compiled, then written to disk
+    written = list(tmp_path.rglob("*.nbi"))
+    assert any("sorting_tools" in p.name for p in written)
+    second = _run(tmp_path)
+    assert second["hits"] == 1 and second["misses"] == 0  # loaded, not compiled
+    assert second["unit0"] == first["unit0"] == [0, 2, 5]  # positions of unit 0's spikes
+    assert second["unit2"] == [3]
+
+
+def test_cache_can_be_turned_off(tmp_path):
+    off = _run(tmp_path, **{numba_cache.ENABLE_VARIABLE: "0"})
+    assert off["enabled"] == 0 and off["hits"] == 0
+    assert not list(tmp_path.rglob("*.nbi"))
