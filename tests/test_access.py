@@ -323,3 +323,18 @@ def test_no_message_for_files_that_are_not_missing_annexed_content(tmp_path):
     (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
     assert encrypted_content_message(tmp_path / "plain.tsv") is None
     assert encrypted_content_message(tmp_path / "dangling") is None  # not in a git repository
+
+
+def test_remote_log_writes_return_after_their_second(monkeypatch):
+    """git-annex stamps remote.log to the second: a later grant must not share it."""
+    import time
+
+    from panneuro import access
+
+    stamps = []
+    monkeypatch.setattr(access, "_annex", lambda *args: stamps.append((args, time.time())))
+    for _ in range(3):
+        access._log_remote("dataset", "enableremote", "human-encrypted", "keyid+=ABC")
+        assert int(time.time()) > int(stamps[-1][1])
+    assert [args for args, _ in stamps] == [("dataset", "enableremote", "human-encrypted",
+                                              "keyid+=ABC")] * 3

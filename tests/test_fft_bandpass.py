@@ -82,6 +82,7 @@ def test_int16_output_serialisation_and_short_recordings(recording, tmp_path):
     np.testing.assert_array_equal(traces, np.round(floats).astype(np.int16))
     again = si.load(ours.to_dict())
     assert isinstance(again, FFTBandpassFilterRecording)
+    assert ours.is_filtered() and again.is_filtered() and not recording.is_filtered()
     np.testing.assert_array_equal(again.get_traces(start_frame=1000, end_frame=5000), traces)
     short = fft_bandpass_filter(recording.frame_slice(0, 300), freq_min=300.0, freq_max=6000.0)
     assert short.get_traces().shape == (300, 8)

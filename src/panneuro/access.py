@@ -31,6 +31,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,10 +119,23 @@ def protect(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLik
     """
     store = Path(remote_dir).resolve()
     store.mkdir(parents=True, exist_ok=True)
-    _annex(dataset, "initremote", name, "type=directory", f"directory={store}",
-           "encryption=hybrid", f"keyid={keyid}")
+    _log_remote(dataset, "initremote", name, "type=directory", f"directory={store}",
+                "encryption=hybrid", f"keyid={keyid}")
     _annex(dataset, "copy", "--to", name, "--all")
     return encrypted_remotes(dataset)[name]
+
+
+def _log_remote(dataset: str | os.PathLike, *arguments: str) -> None:
+    """``git annex initremote/enableremote``, returning once the second of its log has passed.
+
+    git-annex stamps ``remote.log`` entries to the whole second and, on merge, keeps the newest
+    entry of a remote; two entries of the same second tie and either may win. Seen in the
+    test suite: a user's ``enable`` and the steward's ``grant`` in the same second, and after
+    the merge the user's older key list shadowed the grant. Waiting out the second makes any
+    later entry (a grant, a revocation, a user enabling) strictly newer.
+    """
+    _annex(dataset, *arguments)
+    time.sleep(max(0.0, 1.0 - time.time() % 1.0) + 0.01)
 
 
 def grant(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike, *,
@@ -147,8 +161,8 @@ def grant(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike,
     EncryptedRemote
         The remote with its new key list.
     """
-    _annex(dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}",
-           f"keyid+={keyid}")
+    _log_remote(dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}",
+                f"keyid+={keyid}")
     return encrypted_remotes(dataset)[name]
 
 
@@ -177,8 +191,8 @@ def revoke(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike
     EncryptedRemote
         The remote with its new key list.
     """
-    _annex(dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}",
-           f"keyid-={keyid}")
+    _log_remote(dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}",
+                f"keyid-={keyid}")
     return encrypted_remotes(dataset)[name]
 
 
@@ -195,7 +209,7 @@ def enable(clone: str | os.PathLike, remote_dir: str | os.PathLike, *,
     name : str
         The remote's name.
     """
-    _annex(clone, "enableremote", name, f"directory={Path(remote_dir).resolve()}")
+    _log_remote(clone, "enableremote", name, f"directory={Path(remote_dir).resolve()}")
     shown = _run(["git", "annex", "verifyremote", name], cwd=clone)
     match = re.search(rf"verifyremote {re.escape(name)} --safe (\S+)", shown.stdout + shown.stderr)
     if match:

@@ -87,6 +87,9 @@ class FFTBandpassFilterRecording(BasePreprocessor):
         sos = scipy.signal.iirfilter(int(filter_order), [freq_min, freq_max], fs=fs,
                                      btype="bandpass", ftype=ftype, output="sos")
         BasePreprocessor.__init__(self, recording, dtype=dtype)
+        # as SpikeInterface's filters do: its tools (e.g. detect_bad_channels, which would
+        # otherwise high-pass again) and sorters read this annotation
+        self.annotate(is_filtered=True)
         margin = int(float(margin_ms) * fs / 1000.0)
         for parent_segment in recording.segments:
             self.add_recording_segment(FFTBandpassFilterSegment(
