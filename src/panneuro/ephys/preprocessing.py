@@ -602,11 +602,22 @@ def save_recording(
         The saved recording, loaded from ``folder``.
     """
     import spikeinterface.core as si
+    from threadpoolctl import threadpool_limits
+
+    from panneuro.ephys.heap import chunk_buffers_kept_in_heap
 
     folder = Path(folder)
-    with atomic_path(folder, suffix="") as tmp, frozen_heap():
+    # One BLAS/OpenMP thread per worker, set once for the whole save: SpikeInterface's default
+    # (max_threads_per_worker=1) calls threadpoolctl around every chunk, which reads
+    # /proc/self/maps each time (~1 ms, under the GIL and the kernel's mmap lock; `perf`
+    # showed 5% of the save in it on the benchmark recording).
+    # chunk_buffers_kept_in_heap: each chunk's arrays reuse the last one's memory rather than
+    # arriving as fresh pages (panneuro.ephys.heap)
+    with (atomic_path(folder, suffix="") as tmp, frozen_heap(), threadpool_limits(limits=1),
+          chunk_buffers_kept_in_heap()):
         recording.save(format="binary", folder=tmp, n_jobs=n_jobs, chunk_duration=chunk_duration,
-                       pool_engine=POOL_ENGINE, progress_bar=False, verbose=False)
+                       pool_engine=POOL_ENGINE, max_threads_per_worker=None,
+                       progress_bar=False, verbose=False)
         if bad_channels is not None:
             write_tsv(bad_channels, tmp / BAD_CHANNELS_FILE)
     return si.load(folder)
