@@ -16,6 +16,7 @@ from panneuro.ephys.preprocessing import (
     read_bad_channels,
     read_recording,
     save_recording,
+    threads_limited_once,
 )
 from panneuro.simulate.ephys import simulate_probe, write_probe_nwb
 from panneuro.simulate.task import build_events
@@ -70,6 +71,33 @@ def test_preprocess_and_save(raw_nwb, tmp_path):
     np.testing.assert_allclose(np.median(traces, axis=1), 0, atol=0.5)
     with pytest.raises(FileNotFoundError, match="not a SpikeInterface binary folder"):
         load_preprocessed(tmp_path)
+
+
+def test_thread_limits_are_set_once_per_save_not_per_chunk(raw_nwb, tmp_path, monkeypatch):
+    import spikeinterface.core as si
+    import threadpoolctl
+
+    loads = []
+    original = threadpoolctl.ThreadpoolController._load_libraries
+
+    def counted(self):
+        loads.append(1)
+        return original(self)
+
+    monkeypatch.setattr(threadpoolctl.ThreadpoolController, "_load_libraries", counted)
+    before = si.get_global_job_kwargs()["max_threads_per_worker"]
+    out, bad = preprocess(read_recording(raw_nwb, "nwb"), freq_min=300.0, freq_max=6000.0,
+                          reference="median", detect_bad_channels=False)
+    loads.clear()
+    save_recording(out, tmp_path / "p", n_jobs=2, chunk_duration="0.5s", bad_channels=bad)
+    # dozens of chunks, one threadpoolctl scan of the process's libraries
+    assert out.get_total_duration() / 0.5 >= 20
+    assert len(loads) == 1
+    assert si.get_global_job_kwargs()["max_threads_per_worker"] == before
+    with threads_limited_once(limit=1):
+        assert si.get_global_job_kwargs()["max_threads_per_worker"] is None
+        assert all(pool["num_threads"] == 1 for pool in threadpoolctl.threadpool_info())
+    assert si.get_global_job_kwargs()["max_threads_per_worker"] == before
 
 
 def test_dead_and_noisy_channels_are_removed(raw_nwb):

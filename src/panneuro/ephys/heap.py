@@ -9,8 +9,8 @@ threshold by itself only when a block of the same size is freed again and again,
 chunk arrays defeat: the next chunk's arrays then arrive as fresh pages, and every 4 kB page
 costs a page fault and the kernel zeroing it. On the 300 s, 32-channel benchmark recording the
 save of the preprocessed recording took 115,000-390,000 minor page faults; with the thresholds
-raised, 9,000, and the 2-thread save about 10% less time (``bench/bench_sorting.py``, floor
-worker, medians of 3 rounds: 1.60-1.72 s against 1.85-1.91 s).
+raised, 9,000, and the 2-thread save 14% less time (``bench/bench_sorting.py``'s floor worker,
+5 runs of 3 rounds alternated: median 1.34 s against 1.55 s).
 
 The thresholds are glibc's documented ``mallopt`` parameters, the same ones the environment
 variables ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` set at start-up; no library

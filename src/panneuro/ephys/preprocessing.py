@@ -530,7 +530,8 @@ def preprocess(
                                        "progress_bar": False}}
         if method == "coherence+psd":
             kwargs["n_neighbors"] = min(11, len(channel_ids) - 1 - (len(channel_ids) % 2 == 0))
-        _, labels = spre.detect_bad_channels(filtered, method=method, **kwargs)
+        with threads_limited_once():
+            _, labels = spre.detect_bad_channels(filtered, method=method, **kwargs)
         labels = np.asarray(labels, dtype=object)
     bad = labels != "good"
     table = pd.DataFrame({"channel_id": [str(c) for c in channel_ids], "label": labels,
@@ -573,6 +574,39 @@ def frozen_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+@contextlib.contextmanager
+def threads_limited_once(limit: int = 1) -> Iterator[None]:
+    """Limit BLAS/OpenMP threads once for a block, instead of around every chunk.
+
+    SpikeInterface's job workers wrap every chunk in ``threadpoolctl.threadpool_limits``
+    (``max_threads_per_worker``, default 1), which lists the process's libraries by reading
+    ``/proc/self/maps`` each time: ~1 ms per chunk under the GIL and the kernel's mmap lock;
+    ``perf`` put 5% of the 2-thread save of the benchmark recording there (150 chunks).
+    Inside this block the limit is set once for the process and the workers' per-chunk call
+    is off (``max_threads_per_worker=None`` in SpikeInterface's global job kwargs; a ``None``
+    given to one call is dropped by ``fix_job_kwargs``); both are restored on exit.
+
+    Parameters
+    ----------
+    limit : int
+        Threads per BLAS/OpenMP pool inside the block (the workers are the parallelism).
+
+    Yields
+    ------
+    None
+    """
+    import spikeinterface.core as si
+    from threadpoolctl import threadpool_limits
+
+    previous = si.get_global_job_kwargs().get("max_threads_per_worker", 1)
+    si.set_global_job_kwargs(max_threads_per_worker=None)
+    try:
+        with threadpool_limits(limits=limit):
+            yield
+    finally:
+        si.set_global_job_kwargs(max_threads_per_worker=previous)
+
+
 def save_recording(
     recording,
     folder: str | os.PathLike,
@@ -602,22 +636,16 @@ def save_recording(
         The saved recording, loaded from ``folder``.
     """
     import spikeinterface.core as si
-    from threadpoolctl import threadpool_limits
 
     from panneuro.ephys.heap import chunk_buffers_kept_in_heap
 
     folder = Path(folder)
-    # One BLAS/OpenMP thread per worker, set once for the whole save: SpikeInterface's default
-    # (max_threads_per_worker=1) calls threadpoolctl around every chunk, which reads
-    # /proc/self/maps each time (~1 ms, under the GIL and the kernel's mmap lock; `perf`
-    # showed 5% of the save in it on the benchmark recording).
     # chunk_buffers_kept_in_heap: each chunk's arrays reuse the last one's memory rather than
     # arriving as fresh pages (panneuro.ephys.heap)
-    with (atomic_path(folder, suffix="") as tmp, frozen_heap(), threadpool_limits(limits=1),
+    with (atomic_path(folder, suffix="") as tmp, frozen_heap(), threads_limited_once(),
           chunk_buffers_kept_in_heap()):
         recording.save(format="binary", folder=tmp, n_jobs=n_jobs, chunk_duration=chunk_duration,
-                       pool_engine=POOL_ENGINE, max_threads_per_worker=None,
-                       progress_bar=False, verbose=False)
+                       pool_engine=POOL_ENGINE, progress_bar=False, verbose=False)
         if bad_channels is not None:
             write_tsv(bad_channels, tmp / BAD_CHANNELS_FILE)
     return si.load(folder)
