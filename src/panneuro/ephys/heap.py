@@ -1,16 +1,16 @@
 """Keep the buffers of chunked processing in the process heap (glibc's ``malloc``).
 
-Each chunk of the preprocessing chain makes about eight arrays of 4-8 MB (2 s of 32 channels:
-the read, the float32 copy, the two FFT outputs, the sort, the reference, the int16 output)
-and frees them. glibc's ``malloc`` serves an allocation above ``M_MMAP_THRESHOLD`` with a fresh
-``mmap`` and gives it back to the kernel on ``free``; smaller ones come from the heap, whose
-free top is returned to the kernel above ``M_TRIM_THRESHOLD``. glibc raises the first
-threshold by itself only when a block of the same size is freed again and again, which mixed
-chunk arrays defeat: the next chunk's arrays then arrive as fresh pages, and every 4 kB page
-costs a page fault and the kernel zeroing it. On the 300 s, 32-channel benchmark recording the
-save of the preprocessed recording took 115,000-390,000 minor page faults; with the thresholds
-raised, 9,000, and the 2-thread save 14% less time (``bench/bench_sorting.py``'s floor worker,
-5 runs of 3 rounds alternated: median 1.34 s against 1.55 s).
+Each chunk of the preprocessing chain makes about eight arrays of a few MB (1 s of 32
+channels: the read, the float32 copy, the two FFT outputs, the sort, the reference, the int16
+output, 2-4 MB each) and frees them. glibc's ``malloc`` serves an allocation above
+``M_MMAP_THRESHOLD`` with a fresh ``mmap`` and gives it back to the kernel on ``free``; smaller
+ones come from the heap, whose free top is returned to the kernel above ``M_TRIM_THRESHOLD``
+(in threads' arenas too). glibc raises both thresholds by itself only as far as the biggest
+block freed, so the heap still gives a chunk's worth of freed arrays back, and the next
+chunk's arrays arrive as fresh pages: every 4 kB page costs a page fault and the kernel
+zeroing it. Saving the 300 s, 32-channel benchmark recording took 115,000-390,000 minor page
+faults; with the thresholds raised, 9,000, and the 2-thread save 17% less time (1 s chunks,
+3 processes of 4 saves each alternated: medians 1.27-1.33 s against 1.51-1.69 s).
 
 The thresholds are glibc's documented ``mallopt`` parameters, the same ones the environment
 variables ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` set at start-up; no library
