@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from panneuro.io.bids_validation import run_bids_validator
 from panneuro.io.tables import read_tsv, write_tsv
@@ -20,6 +21,7 @@ def _dataset(root):
     nwb = root / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
     nwb.parent.mkdir(parents=True)
     nwb.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(64))
+    write_tsv(events, nwb.parent / "sub-M1_ses-01_task-harlow_acq-PFC_events.tsv")
     write_nwb_ieeg_sidecars(nwb, channel_ids=np.array(["ch0", "ch1", "ch2"]),
                             locations_um=np.array([[0.0, 0.0], [0.0, 50.0], [0.0, 100.0]]),
                             sampling_frequency=30000.0, duration=10.0, region="prefrontal",
@@ -32,7 +34,7 @@ def test_sidecars_describe_the_recording(tmp_path):
     stem = tmp_path / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC"
     sidecar = json.loads((stem.parent / f"{stem.name}_ieeg.json").read_text())
     assert sidecar["SamplingFrequency"] == 30000.0 and sidecar["SEEGChannelCount"] == 3
-    electrodes = read_tsv(stem.parent / f"{stem.name}_electrodes.tsv")
+    electrodes = read_tsv(stem.parent / "sub-M1_ses-01_acq-PFC_electrodes.tsv")
     np.testing.assert_allclose(electrodes["y"], [0.0, 0.05, 0.1])  # micrometres → mm
     channels = read_tsv(stem.parent / f"{stem.name}_channels.tsv")
     assert channels["name"].tolist() == ["ch0", "ch1", "ch2"]
@@ -47,3 +49,21 @@ def test_official_validator_passes_the_layout(tmp_path):
     _dataset(tmp_path)
     summary = run_bids_validator(tmp_path)
     assert summary["n_errors"] == 0, summary["errors"]
+
+
+def test_recommended_sidecar_keys_are_filled(tmp_path):
+    # 225 warnings before the task, device, site and coordinate keys were filled in: now only
+    # the dataset description's (HEDVersion: no HED tags; SourceDatasets: simulated; one author)
+    _dataset(tmp_path)
+    summary = run_bids_validator(tmp_path)
+    assert summary["n_errors"] == 0, summary["errors"]
+    assert {w["location"] for w in summary["warnings"]} <= {"/dataset_description.json"}, \
+        summary["warnings"]
+    assert summary["n_warnings"] <= 3, summary["warning_codes"]
+
+
+@pytest.mark.workflow
+def test_simulated_raw_dataset_has_no_errors_and_at_most_5_warnings(tiny_run):
+    summary = json.loads((tiny_run / "results/qc/bids_validation.json").read_text())
+    assert summary["n_errors"] == 0, summary["errors"]
+    assert summary["n_warnings"] <= 5, summary["warning_codes"]

@@ -58,10 +58,18 @@ def shift_date(date: dt.datetime, days_back: int = DATE_SHIFT_DAYS) -> dt.dateti
     return shifted
 
 #: Column descriptions of the Harlow-task events files (one JSON at the dataset root, inherited).
+#: The ECoG recordings' own events files (written by mne-bids) have other rows (stimulus and
+#: feedback events), so ``onset``, ``duration`` and ``trial_type`` are described here for both
+#: and not again in those files (BIDS: a sidecar lower down must not override these values).
 EVENTS_SIDECAR: dict[str, dict[str, object]] = {
-    "onset": {"Description": "Stimulus onset: two novel objects appear", "Units": "s"},
-    "duration": {"Description": "Trial duration, onset to next onset", "Units": "s"},
-    "trial_type": {"Description": "Always 'trial': one row per trial"},
+    "onset": {"Description": "Event onset from the start of the session's recordings: in "
+                             "trial tables the stimulus onset (two novel objects appear); in "
+                             "ECoG events files the stimulus or the feedback", "Units": "s"},
+    "duration": {"Description": "Trial tables: trial duration, onset to next onset; ECoG "
+                                "events files: 0 (instantaneous events)", "Units": "s"},
+    "trial_type": {"Description": "Trial tables: always 'trial' (one row per trial); ECoG "
+                                  "events files: 'stimulus', 'feedback/rewarded' or "
+                                  "'feedback/unrewarded'"},
     "problem": {"Description": "Object-discrimination problem, counted over the subject's "
                                "history (continues across sessions), 1-based"},
     "trial": {"Description": "Trial within the problem, 1-6"},
@@ -74,6 +82,82 @@ EVENTS_SIDECAR: dict[str, dict[str, object]] = {
                                                                  "1": "rewarded"}},
     "response_time": {"Description": "Choice time after onset", "Units": "s"},
     "feedback_time": {"Description": "Feedback (reward or not) time after onset", "Units": "s"},
+}
+
+
+#: BIDS task keys of the Harlow task (events sidecar and every recording's ``_ieeg.json``).
+#: CogAtlasID: the Cognitive Atlas "object-discrimination task" (pairs of objects, one
+#: associated with reward, accuracy measured); CogPOID: the CogPO paradigm class "Reward"
+#: (BrainMap taxonomy), the CogPO wiki's page for it.
+TASK_METADATA: dict[str, object] = {
+    "TaskName": TASK,
+    "TaskDescription": "Harlow's (1949) learning-set task: a series of object-discrimination "
+                       "problems, each with two novel objects of which one is always rewarded, "
+                       "six trials per problem; the subject chooses one object per trial and "
+                       "sees whether it was rewarded. Trial-2 accuracy rises from chance over "
+                       "problems as the subject learns to learn.",
+    "Instructions": "Simulated study: no participant was instructed. Human version: 'Two "
+                    "objects appear; one of them is always correct. Choose one; you will see "
+                    "whether it was correct. After a few trials two new objects appear.' "
+                    "Macaques: no verbal instructions (trained with fluid reward).",
+    "CogAtlasID": "https://www.cognitiveatlas.org/task/id/tsk_4a57abb949be9/",
+    "CogPOID": "http://wiki.cogpo.org/index.php?title=Reward_Paradigm",
+}
+#: Where the simulated study was "recorded": nowhere (BIDS institution keys, stated as such).
+SITE_METADATA: dict[str, str] = {
+    "InstitutionName": "none: simulated by the panneuro compendium",
+    "InstitutionAddress": "n/a (simulated study)",
+    "InstitutionalDepartmentName": "n/a (simulated study)",
+}
+
+
+def stimulus_presentation() -> dict[str, str]:
+    """BIDS ``StimulusPresentation`` of the simulated study: the simulator, no screen."""
+    from panneuro import __version__
+
+    return {"OperatingSystem": "n/a (no stimuli were shown: simulated study)",
+            "SoftwareName": "panneuro.simulate.task (trial sequence simulated, not presented)",
+            "SoftwareVersion": __version__}
+
+
+def simulated_device(software: str) -> dict[str, object]:
+    """BIDS device keys of a simulated recording (``_ieeg.json``), stated as simulated.
+
+    Parameters
+    ----------
+    software : str
+        The package that generated the signal, e.g. ``"spikeinterface"`` or ``"mne"``; its
+        installed version and panneuro's go into ``SoftwareVersions``.
+
+    Returns
+    -------
+    dict
+        ``Manufacturer``, ``ManufacturersModelName``, ``SoftwareVersions``,
+        ``DeviceSerialNumber``, ``HardwareFilters``, ``ElectrodeManufacturersModelName``,
+        ``SubjectArtefactDescription``.
+    """
+    import importlib.metadata
+
+    from panneuro import __version__
+
+    return {
+        "Manufacturer": "panneuro simulator",
+        "ManufacturersModelName": "n/a (simulated recording, no amplifier)",
+        "SoftwareVersions": f"panneuro {__version__}, {software} "
+                            f"{importlib.metadata.version(software)}",
+        "DeviceSerialNumber": "n/a (simulated)",
+        "HardwareFilters": "n/a",
+        "ElectrodeManufacturersModelName": "n/a (simulated electrodes)",
+        "SubjectArtefactDescription": "n/a",
+    }
+
+
+#: Coordinate processing of simulated contacts: none (BIDS coordsystem keys).
+COORDINATE_PROCESSING: dict[str, str] = {
+    "iEEGCoordinateProcessingDescription": "none: contact positions are the design geometry "
+                                           "of the simulated electrodes, not localised from "
+                                           "images",
+    "iEEGCoordinateProcessingReference": "n/a (no localisation method)",
 }
 
 
@@ -115,7 +199,9 @@ def write_dataset_files(root: Path, participants: pd.DataFrame) -> None:
         },
         root / "participants.json",
     )
-    write_json(EVENTS_SIDECAR, root / f"task-{TASK}_events.json")
+    write_json({**TASK_METADATA, **SITE_METADATA,
+                "StimulusPresentation": stimulus_presentation(), **EVENTS_SIDECAR},
+               root / f"task-{TASK}_events.json")
 
 
 def write_nwb_ieeg_sidecars(
@@ -134,7 +220,9 @@ def write_nwb_ieeg_sidecars(
     Parameters
     ----------
     nwb_path : pathlib.Path
-        The recording, ``..._acq-<probe>_ieeg.nwb``; the sidecars are named after it.
+        The recording, ``sub-X_ses-Y_task-harlow_acq-<probe>_ieeg.nwb``; the sidecars are
+        named after it (``_electrodes.tsv`` and ``_coordsystem.json`` without the task entity:
+        ``sub-X_ses-Y_acq-<probe>_electrodes.tsv``).
     channel_ids : numpy.ndarray
         Channel names, in file order.
     locations_um : numpy.ndarray
@@ -149,20 +237,33 @@ def write_nwb_ieeg_sidecars(
         Mains frequency, Hz.
     """
     stem = str(nwb_path)[: -len("_ieeg.nwb")]
+    # electrodes and coordinate system belong to the probe, not the task: no task entity
+    probe_stem = str(Path(stem).with_name(Path(stem).name.replace(f"_task-{TASK}_", "_")))
     names = [str(c) for c in channel_ids]
+    acq = stem.rsplit("_acq-", 1)[-1] if "_acq-" in stem else "probe"
     write_json(
         {
-            "TaskName": TASK,
+            **TASK_METADATA,
+            **SITE_METADATA,
+            **simulated_device("spikeinterface"),
             "SamplingFrequency": sampling_frequency,
             "PowerLineFrequency": line_frequency,
             "SoftwareFilters": "n/a",
             "iEEGReference": "distant reference (simulated)",
+            "iEEGGround": "distant ground (simulated)",
             "RecordingDuration": round(duration, 6),
             "RecordingType": "continuous",
             "ElectrodeManufacturer": "simulated",
             "iEEGPlacementScheme": f"{probe_description}, in {region}",
+            "iEEGElectrodeGroups": f"{acq}: {probe_description} in {region}",
             "ECOGChannelCount": 0,
             "SEEGChannelCount": len(names),
+            "EEGChannelCount": 0,
+            "EOGChannelCount": 0,
+            "ECGChannelCount": 0,
+            "EMGChannelCount": 0,
+            "MiscChannelCount": 0,
+            "TriggerChannelCount": 0,
         },
         Path(f"{stem}_ieeg.json"),
     )
@@ -186,7 +287,7 @@ def write_nwb_ieeg_sidecars(
     write_tsv(
         pd.DataFrame({"name": names, "x": mm[:, 0], "y": mm[:, 1], "z": mm[:, 2],
                       "size": 0.0007, "group": region}),
-        Path(f"{stem}_electrodes.tsv"),
+        Path(f"{probe_stem}_electrodes.tsv"),
     )
     write_json(
         {
@@ -194,6 +295,7 @@ def write_nwb_ieeg_sidecars(
             "iEEGCoordinateSystemDescription": f"Probe frame of the {probe_description}: "
                                                "x across, y along the shank from the tip",
             "iEEGCoordinateUnits": "mm",
+            **COORDINATE_PROCESSING,
         },
-        Path(f"{stem}_coordsystem.json"),
+        Path(f"{probe_stem}_coordsystem.json"),
     )

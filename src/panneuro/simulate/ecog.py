@@ -10,6 +10,7 @@ after rewarded than after unrewarded trials. The recording is written as iEEG-BI
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,13 @@ import numpy as np
 import pandas as pd
 
 from panneuro.io.tables import write_json, write_tsv
-from panneuro.simulate.bids import DATE_SHIFT_DAYS
+from panneuro.simulate.bids import (
+    COORDINATE_PROCESSING,
+    DATE_SHIFT_DAYS,
+    SITE_METADATA,
+    TASK_METADATA,
+    simulated_device,
+)
 
 #: Fixed acquisition date (the simulation has no real date; a fixed one keeps files identical).
 #: :func:`write_ecog_bids` writes it shifted back by ``DATE_SHIFT_DAYS``, as BIDS recommends.
@@ -302,14 +309,23 @@ def write_ecog_bids(
                             allow_preload=True, overwrite=True, readme=False, verbose=False,
                             anonymize={"daysback": int(daysback)})
     sidecar = bids_path.copy().update(extension=".json")
+    grid = f"{GRID_SHAPE[0]} x {GRID_SHAPE[1]} subdural grid, {GRID_SPACING_MM:g} mm spacing"
     mne_bids.update_sidecar_json(sidecar, {
+        **TASK_METADATA,
+        **SITE_METADATA,
+        **simulated_device("mne"),
         "iEEGReference": "distant reference (simulated)",
         "iEEGGround": "distant ground (simulated)",
-        "iEEGPlacementScheme": f"{GRID_SHAPE[0]} x {GRID_SHAPE[1]} subdural grid, "
-                               f"{GRID_SPACING_MM:g} mm spacing",
+        "iEEGPlacementScheme": grid,
+        "iEEGElectrodeGroups": f"grid: {grid}",
         "ElectrodeManufacturer": "simulated",
-        "Manufacturer": "panneuro simulator",
     }, verbose=False)
+    # onset, duration and trial_type are described once at the dataset root
+    # (task-harlow_events.json, panneuro.simulate.bids.EVENTS_SIDECAR), for these events too
+    events_sidecar = bids_path.copy().update(suffix="events", extension=".json").fpath
+    described = json.loads(Path(events_sidecar).read_text())
+    write_json({k: v for k, v in described.items()
+                if k not in ("onset", "duration", "trial_type")}, Path(events_sidecar))
     names = list(positions)
     xyz_mm = np.round(np.array([positions[n] for n in names]) * 1000.0, 3)
     stem = bids_path.directory / f"sub-{subject}_ses-{session}"
@@ -322,6 +338,7 @@ def write_ecog_bids(
                                            "its 8 rows, z normal to the grid; origin at the "
                                            "grid centre (no anatomical registration)",
         "iEEGCoordinateUnits": "mm",
+        **COORDINATE_PROCESSING,
     }, Path(f"{stem}_coordsystem.json"))
     return bids_path.fpath
 

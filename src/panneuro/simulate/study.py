@@ -152,8 +152,10 @@ def raw_dataset_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
         entities = f"sub-{row.subject}_ses-{row.session}"
         if row.datatype in ("array", "microwire"):
             stem = f"{folder}/ieeg/{entities}_task-harlow_acq-{row.probe}"
-            files.update(f"{stem}_{suffix}" for suffix in (
-                "channels.tsv", "coordsystem.json", "electrodes.tsv", "events.tsv", "ieeg.json"))
+            files.update(f"{stem}_{suffix}" for suffix in ("channels.tsv", "events.tsv",
+                                                           "ieeg.json"))
+            files.update(f"{folder}/ieeg/{entities}_acq-{row.probe}_{suffix}"
+                         for suffix in ("coordsystem.json", "electrodes.tsv"))
         elif row.datatype == "ecog":
             stem = f"{folder}/ieeg/{entities}"
             files.update([f"{folder}/{entities}_scans.tsv", f"{stem}_coordsystem.json",
