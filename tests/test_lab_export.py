@@ -180,6 +180,11 @@ def test_openephys_layout(raw_dir, tmp_path):
     for suffix in ("ieeg.nwb", "channels.tsv", "ieeg.json", "electrodes.tsv", "events.tsv"):
         assert f"sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_{suffix}" in files
     assert not any("acq-MW" in f and "/ieeg/" in f for f in files)
+    # and it still reads inside the lab folder (its BIDS sidecars came along)
+    nwb = "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
+    assert lab.loc[lab["probe"] == "PFC", "path"].item() == nwb
+    _assert_same_recording(read_recording(tmp_path / "lab" / nwb, "nwb"),
+                           read_recording(root / nwb, "nwb"))
 
 
 def test_plain_folder_copied_and_byte_identical(raw_dir, tmp_path):
@@ -229,3 +234,60 @@ def test_errors_name_the_problem_and_the_fix(raw_dir, tmp_path):
     with pytest.raises(FileNotFoundError, match=r"missing_ieeg\.nwb: not found; .*datalad get"):
         export_lab_folder(root, moved, tmp_path / "x", {})
     assert not (tmp_path / "x").exists()  # checks come before anything is written
+
+
+def test_written_chunk_by_chunk_and_atomically(raw_dir, tmp_path, monkeypatch):
+    """Samples are read 1 s at a time, and a failed write leaves no partial recording."""
+    import panneuro.ephys.preprocessing as preprocessing
+    from panneuro.simulate import lab_export
+
+    root, sheet = raw_dir
+    requested = []
+    read = preprocessing.read_recording
+
+    def spying(path, fmt, options=None):
+        recording = read(path, fmt, options)
+        get_traces = recording.get_traces
+
+        def traces(*args, start_frame=None, end_frame=None, **kwargs):
+            requested.append(end_frame - start_frame)
+            return get_traces(*args, start_frame=start_frame, end_frame=end_frame, **kwargs)
+
+        recording.get_traces = traces
+        return recording
+
+    monkeypatch.setattr(preprocessing, "read_recording", spying)
+    export_lab_folder(root, sheet, tmp_path / "lab", {"PFC": "binary"})
+    assert requested == [30000, 30000, 15000]  # 2.5 s in 1 s chunks, never the whole file
+
+    def failing(recording, path):
+        path.write_bytes(b"partial")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(lab_export, "_write_samples", failing)
+    for fmt in ("spikeglx", "openephys", "binary"):
+        dest = tmp_path / fmt
+        with pytest.raises(OSError, match="disk full"):
+            export_lab_folder(root, sheet, dest, {"PFC": fmt})
+        ephys = dest / ("sub-M1/ses-01/ephys" if fmt == "binary"
+                        else "sourcedata/sub-M1/ses-01/ephys")
+        assert not any(ephys.iterdir()), list(ephys.iterdir())  # no partial file or temporary
+
+
+def test_missing_annexed_content_is_named(tmp_path):
+    root = tmp_path / "raw"
+    beh = root / "sub-M1" / "ses-01" / "beh"
+    beh.mkdir(parents=True)
+    (root / "dataset_description.json").write_text("{}\n")
+    events = beh / "sub-M1_ses-01_task-harlow_events.tsv"
+    events.symlink_to("../../../.git/annex/objects/XX/MD5E-s10--0.tsv")  # not `datalad get`
+    sheet = pd.DataFrame([("M1", "01", "macaque", "beh", "n/a", "n/a",
+                           "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv", "tsv")],
+                         columns=["subject", "session", "species", "datatype", "probe",
+                                  "region", "path", "format"])
+    with pytest.raises(FileNotFoundError, match=r"events\.tsv: is a symlink whose content is not "
+                                                r"present; .*datalad get -r"):
+        export_lab_folder(root, sheet, tmp_path / "lab", {})
+    with pytest.raises(FileNotFoundError, match=r"dataset_description\.json: not found; raw_dir "
+                                                "must be the raw BIDS dataset"):
+        export_lab_folder(tmp_path / "lab", sheet, tmp_path / "x", {})

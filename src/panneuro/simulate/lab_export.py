@@ -24,7 +24,10 @@ same int16 samples, rate, channel ids and order, gain and geometry, so that
     recording's channel ids (SpikeGLX writes ``MN0C0``…; its readers take the name as free
     text), so that with ``use_names_as_ids`` in the reader sidecar ``<bin>.json`` the channel
     ids are the NWB file's; and the geometry, which a nidq ``.meta`` cannot hold, is a
-    probeinterface JSON named by the sidecar's ``probe_file``.
+    probeinterface JSON named by the sidecar's ``probe_file``. NeuroConv 0.10.2 does not
+    convert MN channels (``SpikeGLXNIDQInterface`` leaves them out with a warning,
+    ``SpikeGLXRecordingInterface`` refuses nidq): convert the recording ``read_recording``
+    returns instead (NeuroConv's SpikeInterface tools).
 ``binary``
     A plain int16 file (samples × channels) at ``sub-X/ses-Y/ephys/sub-X_ses-Y_acq-P_raw.bin``,
     deliberately not under ``sourcedata/``: a lab's non-BIDS file at a BIDS-like path. Its
