@@ -8,11 +8,11 @@ import pytest
 from compendium import BIN, ENV
 
 from panneuro import cli
-from panneuro.provenance import SUFFIX
+from panneuro.provenance import sidecar_path
 
 
 def _sidecar(root: Path, output: str, rule: str, inputs: list[dict]) -> None:
-    path = root / f"{output}{SUFFIX}"
+    path = root / sidecar_path(output)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"output": output, "sha256": "sha256:" + "0" * 64, "rule": rule,
                                 "inputs": inputs}))
@@ -25,7 +25,7 @@ def test_provenance_prints_the_chain_and_raw_files(tmp_path, capsys):
         {"path": "config/samples.tsv", "sha256": "sha256:1"}])
     _sidecar(tmp_path, "results/figures/fig.png", "figure", [
         {"path": "results/units.nwb", "sha256": "sha256:" + "0" * 64,
-         "sidecar": "results/units.nwb.prov.json"}])
+         "sidecar": "results/units_nwb.prov.json"}])
     assert cli.main(["provenance", "results/figures/fig.png", "--root", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()

@@ -19,7 +19,7 @@ import pytest
 from compendium import BIN, ROOT, digests
 from compendium import ENV as BASE_ENV
 
-from panneuro.provenance import SUFFIX
+from panneuro.provenance import SUFFIX, sidecar_path
 
 # datalad and git commit: a git identity even where none is configured; 2 cores for make
 ENV = dict(BASE_ENV, CORES="2", GIT_AUTHOR_NAME="panneuro",
@@ -29,7 +29,7 @@ COMMAND = "make reproduce && git annex add --no-check-gitignore results >/dev/nu
 INTERMEDIATE = "results/ecog/sub-H1_ses-01_high_gamma.npz"  # read by fig4_ecog
 FIGURE = "results/figures/fig4_ecog.png"
 REPORT = "results/report.html"
-DEID_SIDECAR = f"results/qc/deidentification.json{SUFFIX}"
+DEID_SIDECAR = str(sidecar_path("results/qc/deidentification.json"))
 
 pytestmark = pytest.mark.workflow
 
@@ -117,7 +117,7 @@ def test_datalad_reproduce_saves_results_with_a_run_record(saved, tiny_run):
     for name in (traces, INTERMEDIATE, FIGURE, REPORT):
         assert name in annexed and (compendium / name).is_symlink(), name
     for name in ("results/decoding/sub-M1_ses-01_decoding.tsv",
-                 f"{FIGURE}{SUFFIX}"):
+                 str(sidecar_path(FIGURE))):
         assert name in tracked and name not in annexed, name
         assert not (compendium / name).is_symlink(), name
 

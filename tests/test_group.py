@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from panneuro.decoding.group import GROUP_COLUMNS, group_decoding
+from panneuro.provenance import sidecar_path
 
 
 def _tables(rng, n_subjects, n_sessions, effect_bins=(3, 4, 5), size=0.15, noise=0.03,
@@ -79,7 +80,7 @@ def test_tiny_run_writes_the_group_tables_the_figures_draw(tiny_run):
     config = yaml.safe_load((tiny_run / "config" / "config.yaml").read_text())
     for species, subjects in (("macaque", ["M1"]), ("human", ["H2"])):
         path = tiny_run / "results" / "decoding" / f"group_{species}.tsv"
-        assert (path.parent / f"{path.name}.prov.json").exists()
+        assert sidecar_path(path).exists()
         written = read_tsv(path)
         sessions = [(s, "01") for s in subjects]
         table = read_session_tables(

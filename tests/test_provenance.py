@@ -7,7 +7,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from compendium import ENV
+from compendium import BIN, ENV
 from snakemake.iocontainers import InputFiles, Namedlist, OutputFiles
 
 from panneuro import provenance
@@ -48,7 +48,7 @@ def chain(tmp_path, monkeypatch):
 
 
 def test_sidecar_records_keys_digests_rule_params_versions(chain):
-    table = json.loads(Path("results/table.tsv.prov.json").read_text())
+    table = json.loads(Path("results/table_tsv.prov.json").read_text())
     assert table["rule"] == "make_table" and table["wildcards"] == {"subject": "M1"}
     assert table["params"] == {"seed": 1, "opts": {"k": [1, 2]}}
     raw, sheet = table["inputs"]
@@ -57,14 +57,14 @@ def test_sidecar_records_keys_digests_rule_params_versions(chain):
     assert table["sha256"] == provenance.digest("results/table.tsv")
     assert table["compendium_commit"] == "unknown"
     assert table["packages"]["numpy"] and table["packages"]["python"].startswith("3.")
-    figure = json.loads(Path("results/figures/fig.png.prov.json").read_text())
-    assert figure["inputs"][0]["sidecar"] == "results/table.tsv.prov.json"
+    figure = json.loads(Path("results/figures/fig_png.prov.json").read_text())
+    assert figure["inputs"][0]["sidecar"] == "results/table_tsv.prov.json"
     assert figure["inputs"][0]["sha256"] == table["sha256"]
     assert figure["params"] == {"obj": "<object>"}  # no memory address, no repr
 
 
 def test_sidecars_are_byte_identical_elsewhere(chain, tmp_path_factory, monkeypatch):
-    first = Path("results/figures/fig.png.prov.json").read_bytes()
+    first = Path("results/figures/fig_png.prov.json").read_bytes()
     other = tmp_path_factory.mktemp("other")
     monkeypatch.chdir(other)
     _annexed(Path("resources/raw/sub-M1/rec.nwb"))
@@ -79,7 +79,7 @@ def test_sidecars_are_byte_identical_elsewhere(chain, tmp_path_factory, monkeypa
     Path("results/figures/fig.png").write_bytes(b"png")
     provenance.write_provenance(_smk("figure", ["results/table.tsv"],
                                      ["results/figures/fig.png"], {"obj": object()}))
-    assert Path("results/figures/fig.png.prov.json").read_bytes() == first
+    assert Path("results/figures/fig_png.prov.json").read_bytes() == first
 
 
 def test_remote_storage_copies_are_named_as_the_workflow_names_them(tmp_path, monkeypatch):
@@ -91,7 +91,7 @@ def test_remote_storage_copies_are_named_as_the_workflow_names_them(tmp_path, mo
     (local / "config").mkdir()
     (local / "config/samples.tsv").write_text("subject\nM1\n")
     (local / "results/table.tsv").write_text("a\n1\n")
-    sidecar = str(local / "results/table.tsv.prov.json")  # declared as an output too
+    sidecar = str(local / "results/table_tsv.prov.json")  # declared as an output too
     monkeypatch.setenv(STORAGE_PREFIX_VARIABLE, f"{local}/")
     written = provenance.write_provenance(_smk(
         "make_table", [str(local / "config/samples.tsv")],
@@ -127,6 +127,29 @@ def test_directory_digest_ignores_snakemake_timestamps(tmp_path):
     (folder / "a.npy").write_bytes(b"2")
     assert provenance.digest(folder) != before
     assert provenance.sidecar_path(f"{folder}/") == Path(f"{folder}.prov.json")
+
+
+def test_sidecar_names_keep_no_extension_of_the_result():
+    side = provenance.sidecar_path("results/nwb/sub-M1_ses-01_units.nwb")
+    assert side == Path("results/nwb/sub-M1_ses-01_units_nwb.prov.json")
+    assert ".nwb" not in side.name and provenance.is_sidecar(side)
+    assert provenance.sidecar_path("results/figures/fig2.png") != provenance.sidecar_path(
+        "results/figures/fig2.pdf")
+
+
+@pytest.mark.workflow
+def test_nwbinspector_reads_only_nwb_files_of_the_results(tiny_run, tmp_path):
+    # it globs *.nwb* under the folder: with <name>.nwb.prov.json sidecars it reported 2 ERRORs
+    report = tmp_path / "inspector.json"
+    done = subprocess.run([str(BIN / "nwbinspector"), "results", "--json-file-path",
+                           str(report)], cwd=tiny_run, capture_output=True, text=True, env=ENV,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    messages = json.loads(report.read_text())["messages"]
+    inspected = {Path(m["file_path"]).name for m in messages}
+    assert inspected and all(name.endswith(".nwb") for name in inspected), inspected
+    severe = [m for m in messages if m["importance"] in ("CRITICAL", "ERROR", "PYNWB_VALIDATION")]
+    assert not severe, severe
 
 
 def test_commit_is_the_compendium_head(tmp_path):

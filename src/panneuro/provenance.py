@@ -1,8 +1,9 @@
 """Provenance sidecars: what every result file was made from, and the chain back to raw files.
 
-Every output of a workflow script gets ``<output>.prov.json`` (a directory output gets it
-beside the directory): the output's SHA-256 (of the file, or of the directory's files), the
-rule, wildcards and parameters, each input with its identity (the git-annex key of an annexed
+Every output of a workflow script gets a sidecar beside it, ``<output name, dots as
+underscores>.prov.json`` (:func:`sidecar_path`; a directory output gets it beside the
+directory): the output's SHA-256 (of the file, or of the directory's files), the rule,
+wildcards and parameters, each input with its identity (the git-annex key of an annexed
 raw file, the digest recorded in the input's own sidecar, or its SHA-256), the compendium's
 commit and the versions of the packages that ran it. Paths are relative to the working
 directory (under remote default storage, as the workflow names them: :mod:`panneuro.io.storage`)
@@ -40,8 +41,17 @@ VERSION = 1
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    """Return the sidecar of a result file or directory (``<path>.prov.json``)."""
-    return Path(f"{Path(path).as_posix().rstrip('/')}{SUFFIX}")
+    """Return the sidecar of a result file or directory: beside it, dots of its name as ``_``.
+
+    ``results/nwb/sub-M1_ses-01_units.nwb`` has ``results/nwb/sub-M1_ses-01_units_nwb.prov.json``,
+    a directory ``.../preprocessed`` has ``.../preprocessed.prov.json``. The sidecar's name keeps
+    none of the result's extensions, so tools that collect files by extension see only their
+    own: ``nwbinspector results`` globs ``*.nwb*`` and read ``units.nwb.prov.json`` as NWB.
+    (Wildcard values in the rules' output patterns must then have no dots; the workflow's are
+    constrained to letters and digits.)
+    """
+    result = Path(Path(path).as_posix().rstrip("/"))
+    return result.with_name(result.name.replace(".", "_") + SUFFIX)
 
 
 def is_sidecar(path: str | os.PathLike) -> bool:
