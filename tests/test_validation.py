@@ -19,6 +19,7 @@ from panneuro.io.validation import (
     check_recording_finite,
     check_sample_files,
     read_samples,
+    coerce_command_line_values,
     validate_config,
     validate_samples,
 )
@@ -64,6 +65,25 @@ def test_config_errors_name_the_key_and_the_fix(config, change, expected):
     message = _message(validate_config, bad, CONFIG_SCHEMA)
     for text in expected:
         assert text in message, message
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("false", False), ("False", False), ("no", False), ("true", True), ("YES", True),
+    ("on", True)])
+def test_command_line_booleans_in_yaml_spelling_are_accepted(config, typed, expected):
+    given = copy.deepcopy(config)
+    given.update(simulate=typed, raw_drop=typed)  # as --config simulate=false passes them
+    coerce_command_line_values(given, CONFIG_SCHEMA)
+    assert given["simulate"] is expected and given["raw_drop"] is expected
+    validate_config(given, CONFIG_SCHEMA)
+
+
+def test_command_line_coercion_leaves_other_strings_to_validation(config):
+    given = copy.deepcopy(config)
+    given.update(simulate="maybe", size="tiny")
+    coerce_command_line_values(given, CONFIG_SCHEMA)
+    assert given["simulate"] == "maybe" and given["size"] == "tiny"
+    assert "simulate = 'maybe'" in _message(validate_config, given, CONFIG_SCHEMA)
 
 
 def _sheet() -> pd.DataFrame:

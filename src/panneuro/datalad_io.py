@@ -265,6 +265,11 @@ def ensure_installed(dataset: str | os.PathLike, source: str | None = None, *,
                f"datalad clone {source} {dataset}")
         _check(_run(["datalad", "get", "-n", "-r", "-d", str(dataset), str(dataset)], cwd=root),
                f"datalad get -n -r {dataset}")
+    elif target.is_dir() and any(target.iterdir()) and not (target / ".git").exists():
+        raise RawDataError(
+            f"{target}: not a BIDS dataset: dataset_description.json missing; add one at its "
+            "root (BIDS: at least Name and BIDSVersion, e.g. {\"Name\": \"my study\", "
+            "\"BIDSVersion\": \"1.10.1\"}), or point raw_dir at the dataset's root folder")
     else:
         raise RawDataError(
             f"{dataset}: raw dataset not installed and no source configured; fix: datalad "

@@ -97,6 +97,44 @@ def describe_schema_error(error: Any, *, source: str, docs: str = CONFIG_DOCS) -
     return f"{source}: {where}: {error.message}; fix it (see {docs})."
 
 
+#: YAML 1.1 spellings of booleans: ``--config simulate=false`` reaches the workflow as the
+#: string ``"false"`` (Snakemake's own parser takes only ``True``/``False``).
+_BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False,
+                  "off": False}
+
+
+def coerce_command_line_values(config: dict[str, Any],
+                               schema: str | os.PathLike | Mapping[str, Any]) -> None:
+    """Turn ``--config`` strings into the booleans the schema asks for, in place.
+
+    Snakemake parses ``--config key=value`` as int, float, ``True``/``False``, else a string,
+    so ``simulate=false`` (the YAML spelling users type, as in ``config.yaml``) would be
+    refused as "wrong type". Only values whose schema type is ``boolean`` and that spell a
+    YAML boolean (``true/false/yes/no/on/off``, any case) are changed; anything else is left
+    for :func:`validate_config` to report.
+
+    Parameters
+    ----------
+    config : dict
+        The merged config (changed in place: Snakemake's ``config`` object).
+    schema : path-like or mapping
+        ``workflow/schemas/config.schema.yaml`` or its content.
+    """
+    def walk(values: Any, node: Mapping[str, Any]) -> None:
+        if not isinstance(values, dict):
+            return
+        for key, sub in node.get("properties", {}).items():
+            if key not in values:
+                continue
+            value = values[key]
+            if sub.get("type") == "boolean" and isinstance(value, str):
+                values[key] = _BOOLEAN_WORDS.get(value.strip().lower(), value)
+            else:
+                walk(value, sub)
+
+    walk(config, _yaml_schema(schema))
+
+
 def validate_config(config: Mapping[str, Any], schema: str | os.PathLike | Mapping[str, Any],
                     *, source: str = "config") -> None:
     """Validate the workflow config against its JSON schema, with a message that says the fix.

@@ -1,0 +1,145 @@
+"""Microelectrode recordings in acquisition formats converted to iEEG-datatype NWB (NeuroConv).
+
+BIDS iEEG accepts ``.nwb`` but not SpikeGLX, Open Ephys, Intan, Blackrock, Neuralynx or
+plain binary recordings, so a lab's files in those formats are converted, one recording per
+NWB file, beside the iEEG sidecars BIDS requires (``_ieeg.json``, ``_channels.tsv``,
+``_electrodes.tsv``, ``_coordsystem.json``); the originals stay where they are and appear under
+``sourcedata/`` of the converted dataset (:mod:`panneuro.ingest.bids_view`).
+
+The NWB writing is NeuroConv's (``neuroconv.tools.spikeinterface.add_recording_to_nwbfile``:
+device, electrode groups, the electrodes table with positions, the ElectricalSeries written
+chunk by chunk in int16 counts with their conversion). The reading is panneuro's
+:func:`panneuro.ephys.preprocessing.read_recording`, not NeuroConv's per-format interfaces
+(``SpikeGLXRecordingInterface`` and the like): those wrap the same SpikeInterface/neo
+extractors but skip the checks the readers add (a file cut short, a geometry given in the
+reader sidecar, a recording that disagrees with its BIDS sidecars), and NeuroConv has no
+interface for plain binary or for SpikeGLX NI-DAQ electrode streams.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+
+from panneuro.ephys.nwb_units import deterministic_object_ids, make_nwbfile, write_nwbfile
+
+#: Sample-sheet formats of microelectrode recordings that BIDS iEEG accepts as they are.
+BIDS_NATIVE_FORMATS = ("nwb",)
+#: Name of the converted broadband series (the name the simulated recordings use too).
+SERIES_NAME = "ElectricalSeriesRaw"
+
+
+def needs_conversion(format: str) -> bool:  # noqa: A002  (the sheet's column)
+    """Tell whether a microelectrode recording's format must be converted for BIDS.
+
+    Parameters
+    ----------
+    format : str
+        The sample sheet's ``format``.
+
+    Returns
+    -------
+    bool
+        True for every format but NWB.
+    """
+    return format not in BIDS_NATIVE_FORMATS
+
+
+def convert_recording_to_nwb(
+    source: str | os.PathLike,
+    format: str,  # noqa: A002
+    target: str | os.PathLike,
+    *,
+    subject: str,
+    session: str,
+    probe: str,
+    region: str,
+    species: str,
+    session_start: dt.datetime,
+    age: str | None,
+    sex: str,
+    line_frequency: float,
+    chunk_duration: float = 1.0,
+) -> None:
+    """Convert one raw recording to an iEEG-datatype NWB file and write its BIDS sidecars.
+
+    Parameters
+    ----------
+    source : path-like
+        The raw recording (file or folder, as the sample sheet names it).
+    format : str
+        Its sample-sheet format (a key of :data:`panneuro.ephys.preprocessing.READERS`).
+    target : path-like
+        ``.../ieeg/sub-X_ses-Y_task-T_acq-P_ieeg.nwb`` (written atomically).
+    subject, session, probe : str
+        BIDS labels and the probe label.
+    region : str
+        Brain region (electrodes' ``location``).
+    species : str
+        Latin binomial (or ``macaque``/``human``).
+    session_start : datetime.datetime
+        Timezone-aware session start (from the BIDS sessions/scans file).
+    age : str or None
+        ISO 8601 duration.
+    sex : str
+        ``M``, ``F``, ``O`` or ``U``.
+    line_frequency : float
+        Mains frequency (Hz) for the ``_ieeg.json``.
+    chunk_duration : float
+        Seconds per written chunk (bounded memory).
+
+    Raises
+    ------
+    ValueError
+        If the recording cannot be read (one line naming the file, from ``read_recording``).
+    """
+    from neuroconv.tools.spikeinterface import add_recording_to_nwbfile
+
+    from panneuro.ephys.preprocessing import read_recording
+    from panneuro.simulate.bids import write_nwb_ieeg_sidecars
+
+    target = Path(target)
+    recording = read_recording(source, format)
+    n_channels = recording.get_num_channels()
+    fs = recording.get_sampling_frequency()
+    recording.set_property("group_name", [probe] * n_channels)
+    recording.set_property("brain_area", [region] * n_channels)
+    # NeuroConv 0.10.2 writes rel_x/rel_y from a "location" property, which SpikeInterface
+    # 0.105 no longer sets (positions live in the probe's contact_vector): without this the
+    # electrodes table would have no positions and sorters no geometry.
+    recording.set_property("location", recording.get_channel_locations())
+    metadata = {
+        "Devices": {"probe": {"name": probe, "description":
+                              f"{format} recording of probe {probe} ({n_channels} channels)"}},
+        "Ecephys": {
+            "ElectrodeGroups": {probe: {"name": probe, "location": region,
+                                        "description": f"probe {probe} in {region}",
+                                        "device_metadata_key": "probe"}},
+            "ElectricalSeries": {SERIES_NAME: {
+                "name": SERIES_NAME,
+                "description": f"Broadband voltage of probe {probe}, converted from "
+                               f"{format} ({Path(source).name}) by panneuro with NeuroConv."}},
+        },
+    }
+    label = f"sub-{subject}_ses-{session}_{target.name}"
+    with deterministic_object_ids(label):
+        nwbfile = make_nwbfile(subject=subject, session=session, species=species,
+                               session_start=session_start, age=age, sex=sex,
+                               description=f"Broadband recording of probe {probe} in {region}.",
+                               identifier=label)
+        add_recording_to_nwbfile(
+            recording, nwbfile, metadata, metadata_key=SERIES_NAME,
+            parent_container="acquisition", data_representation="digital_counts",
+            iterator_options={"buffer_shape": (int(fs * chunk_duration), n_channels),
+                              "chunk_shape": (int(fs * chunk_duration), n_channels),
+                              "display_progress": False})
+        write_nwbfile(nwbfile, target)
+    write_nwb_ieeg_sidecars(
+        target, channel_ids=np.asarray(recording.channel_ids),
+        locations_um=recording.get_channel_locations(), sampling_frequency=fs,
+        duration=recording.get_total_duration(), region=region,
+        probe_description=f"{n_channels}-channel probe {probe} (converted from {format})",
+        line_frequency=line_frequency)

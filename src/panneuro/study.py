@@ -1,0 +1,530 @@
+"""The study as the workflow sees it: config and sample sheet, answering every rule's question.
+
+``workflow/rules/common.smk`` builds one :class:`Study` and the rules ask it what they need:
+the sessions and probes, a probe's row, region and species, the raw file a job reads (a
+DataLad key record, a file under remote storage, or the NWB file a recording was converted
+to), the BIDS metadata files of a session, which figures the sheet's data can make (and why
+the others are left out), and the size of each heavy job. Everything here is plain Python on
+the sheet, so it is unit-tested (``tests/test_study_plan.py``) rather than buried in rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from panneuro.ingest.nwb_conversion import needs_conversion
+from panneuro.ingest.session_metadata import metadata_files
+from panneuro.resources import recording_channel_seconds
+
+PROBE_DATATYPES = ("array", "microwire")
+#: The paper's figures, in order.
+FIGURES = ("fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
+           "fig5_human_units", "fig6_model")
+#: Per-probe results of the ephys stage.
+EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
+#: Recordings converted to iEEG-datatype NWB (the converted BIDS dataset's recordings).
+CONVERTED = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
+             "sub-{subject}_ses-{session}_task-{task}_acq-{probe}_ieeg.nwb")
+#: Ground truth of a probe (written by the simulation beside the raw dataset).
+GT_PROBE = "sub-{subject}/ses-{session}/sub-{subject}_ses-{session}_acq-{probe}"
+#: Rule name -> the stage whose cost sizes its memory and runtime (panneuro.resources).
+HEAVY_STAGES = {"convert_recording": "export", "preprocess_probe": "preprocess",
+                "sort_probe": "sort", "curate_units": "curate",
+                "export_session_nwb": "export", "high_gamma_epochs": "high_gamma"}
+
+Key = tuple[str, str]
+ProbeKey = tuple[str, str, str]
+
+
+@dataclass
+class Study:
+    """The sample sheet and the config keys the DAG depends on.
+
+    Attributes
+    ----------
+    samples : pandas.DataFrame
+        The validated sheet (strings).
+    raw_dir, groundtruth_dir : str
+        The raw BIDS dataset and the simulated study's ground truth.
+    simulated : bool
+        ``config["simulate"]``: the raw data is the simulated study (ground truth beside it).
+    raw_simulated : bool
+        The raw dataset is made by this workflow (simulated, no ``raw_source``): its files
+        do not exist yet at planning.
+    remote_storage : bool
+        Snakemake runs with a default storage provider (S3): raw files are inputs as files.
+    key_dir : str
+        Where DataLad key records of raw files are written (``panneuro.datalad_io.KEY_DIR``).
+    size : mapping
+        The size preset (sizes jobs before a simulated recording exists).
+    sampling_frequency : float
+        The simulated probes' sampling rate (Hz), for the same.
+    task : str
+        BIDS task label of converted recordings.
+    sheet : str
+        The sheet's path (named in errors).
+    """
+
+    samples: pd.DataFrame
+    raw_dir: str
+    groundtruth_dir: str
+    simulated: bool
+    raw_simulated: bool = False
+    remote_storage: bool = False
+    key_dir: str = "resources/raw-keys"
+    size: Mapping[str, Any] = field(default_factory=dict)
+    sampling_frequency: float = 30000.0
+    task: str = "harlow"
+    sheet: str = "config/samples.tsv"
+    sorting: Mapping[str, Any] = field(default_factory=dict)
+    line_frequency: float = 60.0
+
+    def __post_init__(self) -> None:
+        self._by_key: dict[tuple[str, str, str], list[dict]] = {}
+        self._by_probe: dict[ProbeKey, list[dict]] = {}
+        self._session_probes: dict[Key, list[str]] = {}
+        for row in self.samples.to_dict("records"):
+            key = (row["subject"], row["session"])
+            self._by_key.setdefault((*key, row["datatype"]), []).append(row)
+            if row["datatype"] in PROBE_DATATYPES:
+                self._by_probe.setdefault((*key, row["probe"]), []).append(row)
+                self._session_probes.setdefault(key, []).append(row["probe"])
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], samples: pd.DataFrame, *,
+                    remote_storage: bool = False, key_dir: str = "resources/raw-keys"
+                    ) -> Study:
+        """Build the study from the workflow's (validated) config and sheet.
+
+        Parameters
+        ----------
+        config : mapping
+            The workflow config.
+        samples : pandas.DataFrame
+            The sheet (:func:`panneuro.io.validation.read_samples`).
+        remote_storage : bool
+            Whether Snakemake runs with a default storage provider.
+        key_dir : str
+            The DataLad key records' folder.
+
+        Returns
+        -------
+        Study
+        """
+        return cls(samples=samples, raw_dir=config["raw_dir"],
+                   groundtruth_dir=config["groundtruth_dir"], simulated=bool(config["simulate"]),
+                   raw_simulated=bool(config["simulate"]) and not config.get("raw_source"),
+                   remote_storage=remote_storage, key_dir=key_dir,
+                   size=config["sizes"][config["size"]],
+                   sampling_frequency=float(config["simulation"]["sampling_frequency_ephys"]),
+                   sheet=str(config["samples"]), sorting=config["ephys"]["sorting"],
+                   line_frequency=float(config["simulation"]["line_frequency"]))
+
+    # --- rows ----------------------------------------------------------------------------
+    def rows(self, datatype: str) -> pd.DataFrame:
+        """Sheet rows of one datatype (beh, array, microwire, ecog), in sheet order."""
+        return self.samples[self.samples["datatype"] == datatype]
+
+    def row(self, subject: str, session: str, datatype: str) -> dict:
+        """Return the one row of a datatype of a session (error naming the sheet otherwise)."""
+        sel = self._by_key.get((subject, session, datatype), [])
+        if len(sel) != 1:
+            raise ValueError(f"{self.sheet}: expected one '{datatype}' row for sub-{subject} "
+                             f"ses-{session}, found {len(sel)}; add or fix that row.")
+        return sel[0]
+
+    def probe_row(self, subject: str, session: str, probe: str) -> dict:
+        """Return the one array/microwire row of a probe of a session."""
+        sel = self._by_probe.get((subject, session, probe), [])
+        if len(sel) != 1:
+            raise ValueError(f"{self.sheet}: expected one array/microwire row for sub-{subject} "
+                             f"ses-{session} probe {probe}, found {len(sel)}.")
+        return sel[0]
+
+    def raw_path(self, row: Mapping[str, Any]) -> str:
+        """Return a row's raw file (or folder) under the raw dataset."""
+        return f"{self.raw_dir}/{row['path']}"
+
+    # --- sessions and probes ---------------------------------------------------------------
+    def probes(self, datatypes: Sequence[str] = PROBE_DATATYPES,
+               species: str | None = None) -> list[ProbeKey]:
+        """(subject, session, probe) of every probe of the datatypes, in sheet order."""
+        sel = self.samples[self.samples["datatype"].isin(list(datatypes))]
+        if species is not None:
+            sel = sel[sel["species"] == species]
+        return list(sel[["subject", "session", "probe"]].itertuples(index=False, name=None))
+
+    def probe_sessions(self, datatypes: Sequence[str] = PROBE_DATATYPES,
+                       species: str | None = None) -> list[Key]:
+        """Sessions with at least one probe of the datatypes (sorted)."""
+        return sorted({(s, ses) for s, ses, _ in self.probes(datatypes, species)})
+
+    def session_probes(self, subject: str, session: str) -> list[str]:
+        """Probe labels of a session, in sheet order."""
+        return list(self._session_probes.get((subject, session), []))
+
+    def has_behaviour(self, subject: str, session: str) -> bool:
+        """Whether the session has a behaviour (events) row."""
+        return bool(self._by_key.get((subject, session, "beh")))
+
+    def unit_sessions(self, datatypes: Sequence[str] = PROBE_DATATYPES,
+                      species: str | None = None) -> list[Key]:
+        """Probe sessions that also have behaviour: those the decoding stage analyses."""
+        return [k for k in self.probe_sessions(datatypes, species) if self.has_behaviour(*k)]
+
+    def ecog_sessions(self) -> list[Key]:
+        """ECoG sessions with behaviour (in sheet order): those the ECoG stage analyses."""
+        rows = self.rows("ecog")
+        return [k for k in zip(rows["subject"], rows["session"], strict=True)
+                if self.has_behaviour(*k)]
+
+    def species(self, subject: str, session: str) -> str:
+        """Return the species of a session (sheet column)."""
+        rows = self.samples[(self.samples["subject"] == subject)
+                            & (self.samples["session"] == session)]
+        return str(rows["species"].iloc[0])
+
+    def session_species(self, sessions: Sequence[Key]) -> list[str]:
+        """Return the species of each session."""
+        return [self.species(*k) for k in sessions]
+
+    def region(self, subject: str, session: str, probe: str) -> str:
+        """Return the brain region of a probe."""
+        return str(self.probe_row(subject, session, probe)["region"])
+
+    def behaviour_subjects(self) -> list[str]:
+        """Subjects with behaviour, sorted."""
+        return sorted(set(self.rows("beh")["subject"]))
+
+    def latent_sessions(self) -> list[Key]:
+        """Sessions whose per-trial model latents are made: unit and ECoG sessions."""
+        return sorted(set(self.unit_sessions()) | set(self.ecog_sessions()))
+
+    # --- what the sheet's data can make ----------------------------------------------------
+    def figure_plan(self) -> dict[str, str | None]:
+        """Each figure -> None if the sheet's data make it, else why it is left out.
+
+        Returns
+        -------
+        dict
+            In figure order.
+        """
+        has = {
+            "behaviour": not self.rows("beh").empty,
+            "probes": bool(self.probes()),
+            "macaque units": bool(self.unit_sessions(species="macaque")),
+            "human units": bool(self.unit_sessions(("microwire",), species="human")),
+            "ecog": bool(self.ecog_sessions()),
+            "units": bool(self.unit_sessions()),
+        }
+        has["human and macaque units"] = has["human units"] and has["macaque units"]
+        needs = {
+            "fig1_behaviour": ("behaviour", "no behaviour (beh) row"),
+            "fig2_sorting": ("probes", "no array or microwire row"),
+            "fig3_monkey_decoding": ("macaque units",
+                                     "no macaque array session with behaviour"),
+            "fig4_ecog": ("ecog", "no ECoG session with behaviour"),
+            "fig5_human_units": ("human and macaque units",
+                                 "needs human microwire and macaque array sessions with "
+                                 "behaviour, drawn side by side"),
+            "fig6_model": ("units", "no probe session with behaviour"),
+        }
+        return {figure: None if has[need] else reason
+                for figure, (need, reason) in needs.items()}
+
+    def figures(self) -> list[str]:
+        """Return the figures the sheet's data can make, in order."""
+        return [f for f, reason in self.figure_plan().items() if reason is None]
+
+    def left_out_message(self) -> str | None:
+        """One line naming the figures left out and why (None when every figure is made)."""
+        left = {f: r for f, r in self.figure_plan().items() if r is not None}
+        if not left:
+            return None
+        parts = "; ".join(f"{f} ({r})" for f, r in left.items())
+        return (f"panneuro: {self.sheet} supports {len(FIGURES) - len(left)} of "
+                f"{len(FIGURES)} figures; left out: {parts}.")
+
+    # --- raw inputs ------------------------------------------------------------------------
+    def raw_input(self, path: str) -> str:
+        """Return a raw file as a job input: its key record (DataLad), or the file (S3)."""
+        if self.remote_storage:
+            return path
+        from panneuro.datalad_io import key_record_path
+
+        return str(key_record_path(path, self.raw_dir))
+
+    def raw_inputs(self) -> list[str]:
+        """Return every raw file of the sheet as inputs: trial tables as is, recordings' keys.
+
+        Under remote default storage: every file of the raw dataset (the BIDS validator and
+        the de-identification check read the sidecars too; :mod:`panneuro.io.storage`).
+        """
+        if self.remote_storage:
+            if self.simulated:
+                from panneuro.simulate.study import raw_dataset_files
+
+                return raw_dataset_files(self.samples, self.raw_dir)
+            from panneuro.io.storage import declared_sheet_files
+
+            return declared_sheet_files(self.samples, self.raw_dir)
+        return [self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
+                for r in self.samples.to_dict("records")]
+
+    def raw_key_record(self, wildcards: Any) -> str:
+        """Return the key record of ``{rawpath}`` (annex keys unless still to be simulated)."""
+        from panneuro.datalad_io import key_record
+
+        return key_record(f"{self.raw_dir}/{wildcards.rawpath}",
+                          identify=not self.raw_simulated)
+
+    def events_file(self, subject: str, session: str) -> str:
+        """Return the behavioural events of a session (in git: the file itself)."""
+        return self.raw_path(self.row(subject, session, "beh"))
+
+    def events_files(self, subject: str, session: str) -> list[str]:
+        """Return the session's events file, or nothing for a session without behaviour."""
+        return [self.events_file(subject, session)] if self.has_behaviour(subject,
+                                                                          session) else []
+
+    def needs_conversion(self, subject: str, session: str, probe: str) -> bool:
+        """Whether a probe's raw recording is converted to NWB before the ephys stage."""
+        return needs_conversion(self.probe_row(subject, session, probe)["format"])
+
+    def converted_recording(self, subject: str, session: str, probe: str) -> str:
+        """Return the NWB file a probe's recording is converted to (results/bids/…)."""
+        return CONVERTED.format(subject=subject, session=session, probe=probe, task=self.task)
+
+    def converted_files(self, subject: str, session: str, probe: str) -> list[str]:
+        """Return the converted NWB recording and the iEEG sidecars written beside it."""
+        from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
+
+        nwb = self.converted_recording(subject, session, probe)
+        return [nwb, *nwb_ieeg_sidecar_paths(nwb)]
+
+    def all_converted_files(self) -> list[str]:
+        """Return :meth:`converted_files` of every converted recording."""
+        return [f for key in self.conversions() for f in self.converted_files(*key)]
+
+    def bids_conversions(self) -> list[dict[str, Any]]:
+        """Return, per converted recording, its raw path and format and the files made of it.
+
+        The BIDS validation job lays the converted dataset out from these
+        (:func:`panneuro.ingest.bids_view.assemble_bids_view`).
+        """
+        out = []
+        for key in self.conversions():
+            row = self.probe_row(*key)
+            out.append({"path": row["path"], "format": row["format"],
+                        "converted": self.converted_files(*key)})
+        return out
+
+    def conversions(self) -> list[ProbeKey]:
+        """Probes whose recordings are converted."""
+        return [k for k in self.probes() if self.needs_conversion(*k)]
+
+    def raw_recording(self, subject: str, session: str, probe: str) -> str:
+        """Return a probe's raw recording as a job input (key record or file)."""
+        return self.raw_input(self.raw_path(self.probe_row(subject, session, probe)))
+
+    def recording(self, subject: str, session: str, probe: str) -> str:
+        """Return the recording the ephys stage reads: converted NWB, or the raw file's input."""
+        if self.needs_conversion(subject, session, probe):
+            return self.converted_recording(subject, session, probe)
+        return self.raw_recording(subject, session, probe)
+
+    def recording_format(self, subject: str, session: str, probe: str) -> str:
+        """Return the format of :meth:`recording` (``nwb`` once converted)."""
+        if self.needs_conversion(subject, session, probe):
+            return "nwb"
+        return str(self.probe_row(subject, session, probe)["format"])
+
+    def recording_companions(self, subject: str, session: str, probe: str,
+                             raw: bool = False) -> list[str]:
+        """Under remote storage, the files a raw recording's reader reads beside it."""
+        if not self.remote_storage or (self.needs_conversion(subject, session, probe)
+                                       and not raw):
+            return []
+        from panneuro.io.storage import declared_companions
+
+        row = self.probe_row(subject, session, probe)
+        return declared_companions(self.raw_path(row), row["format"])
+
+    def ecog_file(self, subject: str, session: str) -> str:
+        """Return the raw ECoG header of a session as a job input."""
+        return self.raw_input(self.raw_path(self.row(subject, session, "ecog")))
+
+    def ecog_companions(self, subject: str, session: str) -> list[str]:
+        """Under remote storage, the files the ECoG header names."""
+        if not self.remote_storage:
+            return []
+        from panneuro.io.storage import declared_companions
+
+        row = self.row(subject, session, "ecog")
+        return declared_companions(self.raw_path(row), row["format"])
+
+    def high_gamma_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``high_gamma_epochs``: ECoG header, events, companions (S3)."""
+        subject, session = wildcards.subject, wildcards.session
+        return {"ecog": self.ecog_file(subject, session),
+                "events": self.events_file(subject, session),
+                "companions": self.ecog_companions(subject, session)}
+
+    def session_metadata_files(self, subject: str, session: str) -> list[str]:
+        """Return the BIDS files giving a session's start and subject (participants, sessions).
+
+        For the simulated study (files not yet written at planning) the two it writes; for a
+        lab's dataset those present.
+        """
+        if self.raw_simulated:
+            return [f"{self.raw_dir}/participants.tsv",
+                    f"{self.raw_dir}/sub-{subject}/sub-{subject}_sessions.tsv"]
+        return metadata_files(self.raw_dir, subject, session)
+
+    # --- resources -------------------------------------------------------------------------
+    def channel_seconds(self, rulename: str, subject: str, session: str,
+                        probe: str | None = None) -> float:
+        """Channels × seconds of the raw recording(s) a heavy job processes."""
+        if rulename == "high_gamma_epochs":
+            rows = [self.row(subject, session, "ecog")]
+        elif rulename == "export_session_nwb":
+            rows = [self.probe_row(subject, session, p)
+                    for p in self.session_probes(subject, session)]
+        else:
+            rows = [self.probe_row(subject, session, probe)]
+        return sum(recording_channel_seconds(self.raw_path(r), r["datatype"], self.size,
+                                             self.sampling_frequency) for r in rows)
+
+
+    # --- rule inputs and params (functions of a job's wildcards) ----------------------------
+    def probe_results(self, name: str, probes: Sequence[ProbeKey] | None = None) -> list[str]:
+        """Return ``results/ephys/…/acq-<probe>/<name>`` of every probe (or those given)."""
+        return [f"{EPHYS.format(subject=s, session=ses, probe=p)}/{name}"
+                for s, ses, p in (self.probes() if probes is None else probes)]
+
+    def probe_labels(self) -> list[str]:
+        """Return ``"<subject> <session> <probe>"`` of every probe (figure 2's panels)."""
+        return [f"{s} {ses} {p}" for s, ses, p in self.probes()]
+
+    def probe_regions(self) -> list[str]:
+        """Return the region of every probe, in :meth:`probes` order."""
+        return [self.region(*k) for k in self.probes()]
+
+    def session_files(self, pattern: str, sessions: Sequence[Key]) -> list[str]:
+        """Return ``pattern`` (with ``{subject}``, ``{session}``) filled for each session."""
+        return [pattern.format(subject=s, session=ses) for s, ses in sessions]
+
+    def session_labels(self, sessions: Sequence[Key]) -> list[str]:
+        """Return ``"sub-X ses-Y"`` of each session (figure panels)."""
+        return self.session_files("sub-{subject} ses-{session}", sessions)
+
+    def session_results(self, kind: str, sessions: Sequence[Key]) -> list[str]:
+        """Return ``results/decoding/sub-X_ses-Y_<kind>.tsv`` of each session."""
+        return self.session_files(f"results/decoding/sub-{{subject}}_ses-{{session}}_{kind}.tsv",
+                                  sessions)
+
+    def ground_truth(self, suffix: str, probes: Sequence[ProbeKey] | None = None) -> list[str]:
+        """Return the probes' ground-truth files (``<gt>/…_acq-<probe>_<suffix>``)."""
+        return [f"{self.groundtruth_dir}/{GT_PROBE.format(subject=s, session=ses, probe=p)}"
+                f"_{suffix}" for s, ses, p in (self.probes() if probes is None else probes)]
+
+    def ecog_truths(self) -> list[str]:
+        """Return the planted ECoG effects of every ECoG session (simulated study only)."""
+        if not self.simulated:
+            return []
+        return [f"{self.groundtruth_dir}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json"
+                for s, ses in self.ecog_sessions()]
+
+    def agent_truths(self) -> list[str]:
+        """Return the simulated agents' true parameters of each subject with behaviour."""
+        if not self.simulated:
+            return []
+        return [f"{self.groundtruth_dir}/sub-{s}/sub-{s}_agent.json"
+                for s in self.behaviour_subjects()]
+
+    def behaviour_files(self) -> list[str]:
+        """Return every behaviour (events) file, in sheet order."""
+        return [self.raw_path(r) for r in self.rows("beh").to_dict("records")]
+
+    def _session_probe_keys(self, wildcards: Any) -> list[ProbeKey]:
+        return [(wildcards.subject, wildcards.session, p)
+                for p in self.session_probes(wildcards.subject, wildcards.session)]
+
+    def preprocess_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``preprocess_probe``: the recording (and its companions on S3)."""
+        key = (wildcards.subject, wildcards.session, wildcards.probe)
+        return {"recording": self.recording(*key), "companions": self.recording_companions(*key)}
+
+    def preprocess_format(self, wildcards: Any) -> str:
+        """Return the reader format of ``preprocess_probe``'s recording."""
+        return self.recording_format(wildcards.subject, wildcards.session, wildcards.probe)
+
+    def convert_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``convert_recording``: raw recording, companions, metadata."""
+        key = (wildcards.subject, wildcards.session, wildcards.probe)
+        return {"recording": self.raw_recording(*key),
+                "companions": self.recording_companions(*key, raw=True),
+                "metadata": self.session_metadata_files(wildcards.subject, wildcards.session)}
+
+    def convert_params(self, wildcards: Any) -> dict[str, Any]:
+        """Return the params of ``convert_recording``: format, region, line frequency."""
+        row = self.probe_row(wildcards.subject, wildcards.session, wildcards.probe)
+        return {"format": row["format"], "region": row["region"], "species": row["species"],
+                "line_frequency": self.line_frequency}
+
+    def sorting_params(self, wildcards: Any) -> Mapping[str, Any]:
+        """Return the sorter and its params for a probe's datatype (``config.ephys.sorting``)."""
+        row = self.probe_row(wildcards.subject, wildcards.session, wildcards.probe)
+        return self.sorting[row["datatype"]]
+
+    def session_nwb_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``export_session_nwb``: probe results, events, metadata."""
+        probes = self._session_probe_keys(wildcards)
+        return {"events": self.events_files(wildcards.subject, wildcards.session),
+                "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
+                "sortings": self.probe_results("sorting", probes),
+                "metrics": self.probe_results("metrics.tsv", probes),
+                "waveforms": self.probe_results("waveforms.npz", probes)}
+
+    def session_nwb_params(self, wildcards: Any) -> dict[str, Any]:
+        """Return the params of ``export_session_nwb``: probes, regions, the sheet's species."""
+        probes = self._session_probe_keys(wildcards)
+        return {"probes": [p for _, _, p in probes],
+                "regions": [self.region(*k) for k in probes],
+                "species": self.species(wildcards.subject, wildcards.session)}
+
+    def planted_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``planted_effects``: decoding, events, the probes' ground truth."""
+        probes = self._session_probe_keys(wildcards)
+        subject, session = wildcards.subject, wildcards.session
+        return {"decoding": self.session_results("decoding", [(subject, session)])[0],
+                "events": self.events_file(subject, session),
+                "gt_units": self.ground_truth("units.tsv", probes),
+                "gt_spikes": self.ground_truth("spikes.npz", probes)}
+
+    def group_sessions(self, species: str) -> list[Key]:
+        """Sessions of a species' group decoding (macaque arrays, human microwires)."""
+        if species == "macaque":
+            return self.unit_sessions(species="macaque")
+        return self.unit_sessions(("microwire",), species="human")
+
+    def group_species(self) -> list[str]:
+        """Return the species with sessions to decode as a group."""
+        return [s for s in ("macaque", "human") if self.group_sessions(s)]
+
+    def group_decoding_inputs(self, wildcards: Any) -> list[str]:
+        """Return the inputs of ``group_decoding``: the species' per-session decoding tables."""
+        return self.session_results("decoding", self.group_sessions(wildcards.species))
+
+    def group_decoding_sessions(self, wildcards: Any) -> list[Key]:
+        """Return the params of ``group_decoding``: its sessions, in input order."""
+        return self.group_sessions(wildcards.species)
+
+    def heavy_size(self, wildcards: Any, rulename: str) -> float:
+        """Channels × seconds of a heavy job, from its wildcards."""
+        return self.channel_seconds(rulename, wildcards.subject, wildcards.session,
+                                    getattr(wildcards, "probe", None))
