@@ -1,4 +1,4 @@
-"""The ``panneuro`` command: ``panneuro provenance <file>`` prints a result's chain to raw files."""
+"""The ``panneuro`` command: ``provenance <file>`` (a result's chain to raw files), ``publish``."""
 
 from __future__ import annotations
 
@@ -37,9 +37,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="remove saved results whose annexed content is absent, so snakemake remakes them")
     forget.add_argument("folder", nargs="?", default="results",
                         help="the results folder (default: results)")
+    publish = commands.add_parser(
+        "publish", help="lay out the results for DANDI or OpenNeuro and validate them "
+                        "(nothing is uploaded)")
+    publish.add_argument("archive", choices=["dandi", "openneuro"])
+    publish.add_argument("--root", default=".", help="the compendium's directory (default: .)")
+    publish.add_argument("--out", default=None,
+                         help="the layout's folder (default: config publish.folder, then "
+                              "dandi/<identifier> or openneuro)")
     args = parser.parse_args(argv)
     if args.command == "forget-dropped-results":
         return _forget_dropped_results(Path(args.folder))
+    if args.command == "publish":
+        return _publish(args.archive, Path(args.root), args.out)
 
     root = Path(args.root)
     target = Path(args.file)
@@ -56,6 +66,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nraw files ({len(raw)}):")
     for path, identity in raw.items():
         print(f"  {path}  {format_identity(identity)}")
+    return 0
+
+
+def _publish(archive: str, root: Path, out: str | None) -> int:
+    from panneuro import publish
+    from panneuro.results import open_run
+
+    run = open_run(root)
+    options = run.config.get("publish")
+    if options is None:
+        print(f"panneuro publish: {run.root}/config/config.yaml has no publish block; copy it "
+              "from the compendium's config/config.yaml (documented in config/README.md).",
+              file=sys.stderr)
+        return 1
+    base = run.path(options["folder"])
+    if archive == "dandi":
+        folder = Path(out) if out else base / "dandi" / str(options["dandi"]["identifier"])
+        report = publish.publish_dandi(run, folder)
+        for asset, source in report["assets"].items():
+            print(f"{folder}/{asset}  <- {source}")
+        for item in report["errors"] + report["warnings"]:
+            print(f"dandi validate: {item['id']} {item['path']}: {item['message']}",
+                  file=sys.stderr)
+        print(f"dandi validate: {len(report['errors'])} error(s), "
+              f"{len(report['warnings'])} warning(s)")
+        if report["errors"]:
+            return 1
+        print(f"upload (DANDI_API_KEY set): {publish.dandi_upload_command(folder)}")
+        return 0
+    folder = Path(out) if out else base / "openneuro"
+    report = publish.publish_openneuro(run, folder)
+    failed = False
+    for part in ("raw", "derivative"):
+        summary = report[part]
+        for issue in summary["errors"]:
+            print(f"BIDS validator ({part}): {issue['code']} {issue['location']}",
+                  file=sys.stderr)
+        print(f"BIDS validator ({part}): {summary['n_errors']} error(s), "
+              f"{summary['n_warnings']} warning(s) {summary['warning_codes']}")
+        failed = failed or summary["n_errors"] > 0
+    if failed:
+        return 1
+    print(f"upload (openneuro-cli logged in): {publish.openneuro_upload_command(folder)}")
     return 0
 
 
