@@ -24,3 +24,4 @@ rule all:
         "results/qc/bids_validation.json",
         "results/qc/deidentification.json",
         PLANTED_EFFECTS,
+        UNIT_NWB,

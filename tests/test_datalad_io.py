@@ -93,6 +93,17 @@ def test_missing_dataset_without_source_names_the_fix(tmp_path):
         datalad_io.ensure_installed("resources/raw", None, superdataset=tmp_path)
 
 
+def test_plain_folder_without_description_is_told_so(tmp_path):
+    raw = tmp_path / "raw"
+    (raw / "sub-1").mkdir(parents=True)
+    (raw / "sub-1" / "rec.bin").write_bytes(b"x" * 10)
+    with pytest.raises(datalad_io.RawDataError) as info:
+        datalad_io.ensure_installed("raw", superdataset=tmp_path)
+    message = str(info.value)
+    assert message.startswith(f"{raw}: not a BIDS dataset: dataset_description.json missing")
+    assert "add one" in message and "BIDSVersion" in message and "\n" not in message
+
+
 def test_plain_bids_folder_is_used_as_it_is(tmp_path):
     raw = tmp_path / "raw"
     (raw / "sub-1").mkdir(parents=True)

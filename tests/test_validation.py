@@ -18,8 +18,8 @@ from panneuro.io.validation import (
     check_raw_finite,
     check_recording_finite,
     check_sample_files,
-    read_samples,
     coerce_command_line_values,
+    read_samples,
     validate_config,
     validate_samples,
 )

@@ -40,7 +40,7 @@ Key = tuple[str, str]
 ProbeKey = tuple[str, str, str]
 
 
-@dataclass
+@dataclass(repr=False)
 class Study:
     """The sample sheet and the config keys the DAG depends on.
 
@@ -93,6 +93,10 @@ class Study:
             if row["datatype"] in PROBE_DATATYPES:
                 self._by_probe.setdefault((*key, row["probe"]), []).append(row)
                 self._session_probes.setdefault(key, []).append(row["probe"])
+
+    def __repr__(self) -> str:
+        """Name the study by its sheet (one line: Snakemake prints input functions' owner)."""
+        return f"Study({self.sheet}: {len(self.samples)} rows)"
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], samples: pd.DataFrame, *,

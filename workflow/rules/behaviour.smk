@@ -1,23 +1,13 @@
 # behaviour stage: learning-set curves, the trial-2 regression, the learning-to-learn agent
 # (per-subject fits, the Harlow 1949 fit, per-trial latents of recorded sessions) and figure 1.
-
-
-# Behavioural (events) rows of the sample sheet, in sheet order, and the subjects.
-BEHAVIOUR_ROWS = rows("beh")
-BEHAVIOUR_SUBJECTS = sorted(set(BEHAVIOUR_ROWS["subject"]))
-# Per-trial latents of every session with a probe or an ECoG recording (decoding/ECoG use them).
-BEHAVIOUR_LATENTS = [
-    f"results/model/sub-{s}_ses-{ses}_latents.tsv"
-    for s, ses in sorted(
-        set(probe_sessions())
-        | set(zip(rows("ecog")["subject"], rows("ecog")["session"]))
-    )
-]
+# Behavioural (events) rows of the sample sheet, in sheet order.
+BEHAVIOUR_ROWS = STUDY.rows("beh")
+BEHAVIOUR_FILES = STUDY.behaviour_files()
 
 
 rule learning_set_curves:
     input:
-        events=[raw_path(r) for _, r in BEHAVIOUR_ROWS.iterrows()],
+        events=BEHAVIOUR_FILES,
     output:
         **with_provenance(
             curves="results/behaviour/learning_set_curves.tsv",
@@ -43,12 +33,8 @@ rule learning_set_curves:
 
 rule fit_model:
     input:
-        events=[raw_path(r) for _, r in BEHAVIOUR_ROWS.iterrows()],
-        truth=(
-            [f"{GT}/sub-{s}/sub-{s}_agent.json" for s in BEHAVIOUR_SUBJECTS]
-            if ground_truth_available()
-            else []
-        ),
+        events=BEHAVIOUR_FILES,
+        truth=STUDY.agent_truths(),
     output:
         **with_provenance(
             parameters="results/model/parameters.tsv",
@@ -64,7 +50,7 @@ rule fit_model:
     params:
         subjects=list(BEHAVIOUR_ROWS["subject"]),
         species=list(BEHAVIOUR_ROWS["species"]),
-        truth_subjects=BEHAVIOUR_SUBJECTS if ground_truth_available() else [],
+        truth_subjects=STUDY.behaviour_subjects() if STUDY.simulated else [],
         n_starts=config["behaviour"]["fit_n_starts"],
         seed=config["seed"],
     script:

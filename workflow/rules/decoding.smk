@@ -1,34 +1,20 @@
 # Decoding stage: population decoding of task variables per session (time-resolved, with a
 # permutation null and cluster-mass statistics), cross-condition generalisation of `stay`,
-# model latents vs population codes, and figures 3, 5 and 6.
-MACAQUE_UNIT_SESSIONS = probe_sessions(species="macaque")
-HUMAN_UNIT_SESSIONS = probe_sessions(datatypes=("microwire",), species="human")
-UNIT_SESSIONS = probe_sessions()
-SESSION_SPECIES = {
-    (s, ses): sp
-    for s, ses, sp in SAMPLES[["subject", "session", "species"]].itertuples(
-        index=False, name=None
-    )
-}
-# Per-session result files (decoding, ccgp, latents_regression) of each group of sessions.
-SESSION_RESULT = "results/decoding/sub-{}_ses-{}_{}.tsv"
-MACAQUE_DECODING = [
-    SESSION_RESULT.format(*s, "decoding") for s in MACAQUE_UNIT_SESSIONS
-]
-MACAQUE_CCGP = [SESSION_RESULT.format(*s, "ccgp") for s in MACAQUE_UNIT_SESSIONS]
-HUMAN_DECODING = [SESSION_RESULT.format(*s, "decoding") for s in HUMAN_UNIT_SESSIONS]
-HUMAN_CCGP = [SESSION_RESULT.format(*s, "ccgp") for s in HUMAN_UNIT_SESSIONS]
-LATENT_REGRESSIONS = [
-    SESSION_RESULT.format(*s, "latents_regression") for s in UNIT_SESSIONS
-]
+# model latents vs population codes, and figures 3, 5 and 6. Sessions need behaviour.
+MACAQUE_UNIT_SESSIONS = STUDY.group_sessions("macaque")
+HUMAN_UNIT_SESSIONS = STUDY.group_sessions("human")
+UNIT_SESSIONS = STUDY.unit_sessions()
+MACAQUE_DECODING = STUDY.session_results("decoding", MACAQUE_UNIT_SESSIONS)
+MACAQUE_CCGP = STUDY.session_results("ccgp", MACAQUE_UNIT_SESSIONS)
+HUMAN_DECODING = STUDY.session_results("decoding", HUMAN_UNIT_SESSIONS)
+HUMAN_CCGP = STUDY.session_results("ccgp", HUMAN_UNIT_SESSIONS)
+LATENT_REGRESSIONS = STUDY.session_results("latents_regression", UNIT_SESSIONS)
 # Group-level decoding across the sessions of each species (figures 3 and 5).
-GROUP_SESSIONS = {"macaque": MACAQUE_UNIT_SESSIONS, "human": HUMAN_UNIT_SESSIONS}
+GROUP_SPECIES = STUDY.group_species()
 GROUP_DECODING = "results/decoding/group_{species}.tsv"
 # Planted effects vs their ground truth, per session (simulated study only).
 PLANTED_EFFECTS = (
-    [SESSION_RESULT.format(*s, "planted") for s in UNIT_SESSIONS]
-    if ground_truth_available()
-    else []
+    STUDY.session_results("planted", UNIT_SESSIONS) if STUDY.simulated else []
 )
 
 
@@ -58,20 +44,7 @@ rule decode_session:
 
 rule planted_effects:
     input:
-        decoding="results/decoding/sub-{subject}_ses-{session}_decoding.tsv",
-        events=events_file,
-        gt_units=lambda wc: expand(
-            f"{GT_PROBE}_units.tsv",
-            subject=wc.subject,
-            session=wc.session,
-            probe=session_probes(wc),
-        ),
-        gt_spikes=lambda wc: expand(
-            f"{GT_PROBE}_spikes.npz",
-            subject=wc.subject,
-            session=wc.session,
-            probe=session_probes(wc),
-        ),
+        unpack(STUDY.planted_inputs),
     output:
         **with_provenance(
             planted="results/decoding/sub-{subject}_ses-{session}_planted.tsv",
@@ -95,9 +68,7 @@ rule planted_effects:
 
 rule group_decoding:
     input:
-        lambda wc: [
-            SESSION_RESULT.format(*s, "decoding") for s in GROUP_SESSIONS[wc.species]
-        ],
+        STUDY.group_decoding_inputs,
     output:
         *with_provenance(GROUP_DECODING),
     log:
@@ -111,7 +82,7 @@ rule group_decoding:
         mem_mb=2000,
         runtime=10,
     params:
-        sessions=lambda wc: GROUP_SESSIONS[wc.species],
+        sessions=STUDY.group_decoding_sessions,
         alpha=config["decoding"]["alpha"],
         seed=config["seed"],
     script:
@@ -228,7 +199,7 @@ rule figure_model:
         runtime=10,
     params:
         sessions=UNIT_SESSIONS,
-        species=[SESSION_SPECIES[s] for s in UNIT_SESSIONS],
+        species=STUDY.session_species(UNIT_SESSIONS),
         latents=config["decoding"]["latents"]["variables"],
     script:
         "../scripts/figure_model.py"

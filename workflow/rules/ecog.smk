@@ -2,16 +2,16 @@
 # and outcome decoding, and figure 4 (with sensitivity / false discoveries on simulated data).
 
 
-ECOG_SESSIONS = list(zip(rows("ecog")["subject"], rows("ecog")["session"]))
+ECOG_SESSIONS = STUDY.ecog_sessions()
+HIGH_GAMMA = "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz"
+ECOG_STATS = "results/ecog/sub-{subject}_ses-{session}_ecog_stats.json"
 
 
 rule high_gamma_epochs:
     input:
-        ecog=ecog_file,
-        events=events_file,
-        companions=ecog_companions,
+        unpack(STUDY.high_gamma_inputs),
     output:
-        *with_provenance("results/ecog/sub-{subject}_ses-{session}_high_gamma.npz"),
+        *with_provenance(HIGH_GAMMA),
     log:
         f"{LOGS}/high_gamma_epochs/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -35,9 +35,9 @@ rule high_gamma_epochs:
 
 rule ecog_statistics:
     input:
-        "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz",
+        HIGH_GAMMA,
     output:
-        *with_provenance("results/ecog/sub-{subject}_ses-{session}_ecog_stats.json"),
+        *with_provenance(ECOG_STATS),
     log:
         f"{LOGS}/ecog_statistics/sub-{{subject}}_ses-{{session}}.log",
     conda:
@@ -60,22 +60,9 @@ rule ecog_statistics:
 
 rule figure_ecog:
     input:
-        epochs=[
-            f"results/ecog/sub-{s}_ses-{ses}_high_gamma.npz"
-            for s, ses in ECOG_SESSIONS
-        ],
-        stats=[
-            f"results/ecog/sub-{s}_ses-{ses}_ecog_stats.json"
-            for s, ses in ECOG_SESSIONS
-        ],
-        truth=(
-            [
-                f"{GT}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json"
-                for s, ses in ECOG_SESSIONS
-            ]
-            if ground_truth_available()
-            else []
-        ),
+        epochs=STUDY.session_files(HIGH_GAMMA, ECOG_SESSIONS),
+        stats=STUDY.session_files(ECOG_STATS, ECOG_SESSIONS),
+        truth=STUDY.ecog_truths(),
     output:
         **with_provenance(
             png=report(
@@ -95,6 +82,6 @@ rule figure_ecog:
         mem_mb=2000,
         runtime=10,
     params:
-        labels=[f"sub-{s} ses-{ses}" for s, ses in ECOG_SESSIONS],
+        labels=STUDY.session_labels(ECOG_SESSIONS),
     script:
         "../scripts/figure_ecog.py"

@@ -1,31 +1,38 @@
-# ephys stage: per probe preprocessing -> spike sorting -> curation (-> ground-truth comparison
-# on simulated data); per session the NWB file of curated units; figure 2.
-from types import SimpleNamespace
-
-from panneuro.ephys.sorting import estimate_resources, preset_probe_size
-
-EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
+# ephys stage: per probe (conversion of an acquisition format to NWB ->) preprocessing ->
+# spike sorting -> curation (-> ground-truth comparison on simulated data); per session the
+# NWB file of curated units; figure 2.
 EPHYS_THREADS = 2
-# Ground truth of a probe (written by the simulation beside the raw dataset).
-GT_PROBE = f"{GT}/sub-{{subject}}/ses-{{session}}/sub-{{subject}}_ses-{{session}}_acq-{{probe}}"
-# Every probe of the sheet (figure 2), labels and regions in the same order.
-EPHYS_PROBES = probes()
-EPHYS_LABELS = [f"{s} {ses} {p}" for s, ses, p in EPHYS_PROBES]
-EPHYS_REGIONS = [
-    recording_row(SimpleNamespace(subject=s, session=ses, probe=p))["region"]
-    for s, ses, p in EPHYS_PROBES
-]
-EPHYS_DIRS = [f"results/ephys/sub-{s}/ses-{ses}/acq-{p}" for s, ses, p in EPHYS_PROBES]
+EPHYS_PROBES = STUDY.probes()
+# Every probe session gets its units NWB, with or without behaviour (a sorting-only lab).
+UNIT_NWB = STUDY.session_files(
+    "results/nwb/sub-{subject}_ses-{session}_units.nwb", STUDY.probe_sessions()
+)
+
+
+rule convert_recording:
+    input:
+        unpack(STUDY.convert_inputs),
+    output:
+        *with_provenance(*STUDY.converted_files("{subject}", "{session}", "{probe}")),
+    log:
+        f"{LOGS}/convert_recording/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        recording=STUDY.convert_params,
+    script:
+        "../scripts/convert_recording.py"
 
 
 rule preprocess_probe:
     input:
-        recording=recording_file,
-        companions=recording_companions,
+        unpack(STUDY.preprocess_inputs),
     output:
-        **with_provenance(
-            folder=directory(f"{EPHYS}/preprocessed"),
-        ),
+        **with_provenance(folder=directory(f"{EPHYS}/preprocessed")),
     log:
         f"{LOGS}/preprocess_probe/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
@@ -35,7 +42,7 @@ rule preprocess_probe:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
     params:
-        format=lambda wc: recording_row(wc)["format"],
+        format=STUDY.preprocess_format,
         preprocessing=config["ephys"]["preprocessing"],
         chunk_duration=config["ephys"]["chunk_duration"],
     script:
@@ -46,9 +53,7 @@ rule sort_probe:
     input:
         recording=f"{EPHYS}/preprocessed",
     output:
-        **with_provenance(
-            folder=directory(f"{EPHYS}/sorting"),
-        ),
+        **with_provenance(folder=directory(f"{EPHYS}/sorting")),
     log:
         f"{LOGS}/sort_probe/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
@@ -58,7 +63,7 @@ rule sort_probe:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
     params:
-        sorting=lambda wc: config["ephys"]["sorting"][recording_row(wc)["datatype"]],
+        sorting=STUDY.sorting_params,
     script:
         "../scripts/sort_probe.py"
 
@@ -93,8 +98,8 @@ rule compare_ground_truth:
     input:
         sorting=f"{EPHYS}/sorting",
         metrics=f"{EPHYS}/metrics.tsv",
-        gt_spikes=f"{GT_PROBE}_spikes.npz",
-        gt_units=f"{GT_PROBE}_units.tsv",
+        gt_spikes=f"{GT}/{GT_PROBE}_spikes.npz",
+        gt_units=f"{GT}/{GT_PROBE}_units.tsv",
     output:
         *with_provenance(f"{EPHYS}/gt_comparison.tsv"),
     log:
@@ -113,31 +118,7 @@ rule compare_ground_truth:
 
 rule export_session_nwb:
     input:
-        events=events_file,
-        raw=lambda wc: [
-            recording_file(
-                SimpleNamespace(subject=wc.subject, session=wc.session, probe=p)
-            )
-            for p in session_probes(wc)
-        ],
-        sortings=lambda wc: expand(
-            f"{EPHYS}/sorting",
-            subject=wc.subject,
-            session=wc.session,
-            probe=session_probes(wc),
-        ),
-        metrics=lambda wc: expand(
-            f"{EPHYS}/metrics.tsv",
-            subject=wc.subject,
-            session=wc.session,
-            probe=session_probes(wc),
-        ),
-        waveforms=lambda wc: expand(
-            f"{EPHYS}/waveforms.npz",
-            subject=wc.subject,
-            session=wc.session,
-            probe=session_probes(wc),
-        ),
+        unpack(STUDY.session_nwb_inputs),
     output:
         *with_provenance("results/nwb/sub-{subject}_ses-{session}_units.nwb"),
     log:
@@ -149,31 +130,16 @@ rule export_session_nwb:
         mem_mb=heavy_mem_mb,
         runtime=heavy_runtime,
     params:
-        probes=session_probes,
-        regions=lambda wc: [
-            recording_row(
-                SimpleNamespace(subject=wc.subject, session=wc.session, probe=p)
-            )["region"]
-            for p in session_probes(wc)
-        ],
-        species=lambda wc: recording_row(
-            SimpleNamespace(
-                subject=wc.subject, session=wc.session, probe=session_probes(wc)[0]
-            )
-        )["species"],
+        session=STUDY.session_nwb_params,
     script:
         "../scripts/export_session_nwb.py"
 
 
 rule figure_sorting:
     input:
-        metrics=[f"{d}/metrics.tsv" for d in EPHYS_DIRS],
-        waveforms=[f"{d}/waveforms.npz" for d in EPHYS_DIRS],
-        gt=(
-            [f"{d}/gt_comparison.tsv" for d in EPHYS_DIRS]
-            if ground_truth_available()
-            else []
-        ),
+        metrics=STUDY.probe_results("metrics.tsv"),
+        waveforms=STUDY.probe_results("waveforms.npz"),
+        gt=STUDY.probe_results("gt_comparison.tsv") if STUDY.simulated else [],
     output:
         **with_provenance(
             png=report(
@@ -192,8 +158,8 @@ rule figure_sorting:
         mem_mb=2000,
         runtime=10,
     params:
-        labels=EPHYS_LABELS,
-        regions=EPHYS_REGIONS,
+        labels=STUDY.probe_labels(),
+        regions=STUDY.probe_regions(),
         well_detected_accuracy=config["ephys"]["ground_truth"]["well_detected_accuracy"],
     script:
         "../scripts/figure_sorting.py"

@@ -3,6 +3,19 @@
 # names, birth dates, unshifted dates and free text (panneuro.deidentification).
 
 
+# The figure rules of the figures the sheet supports (Study.figures).
+FIGURE_OUTPUTS = figure_outputs(
+    {
+        "fig1_behaviour": rules.figure_behaviour,
+        "fig2_sorting": rules.figure_sorting,
+        "fig3_monkey_decoding": rules.figure_monkey_decoding,
+        "fig4_ecog": rules.figure_ecog,
+        "fig5_human_units": rules.figure_human_units,
+        "fig6_model": rules.figure_model,
+    }
+)
+
+
 # Every result the check reads, declared: it reruns when one changes, and under remote storage
 # it receives them all (the S3 test compares its report with the local run's).
 CHECKED_RESULTS = [
@@ -10,32 +23,24 @@ CHECKED_RESULTS = [
     *outputs_over(rules.fit_model),
     *outputs_over(rules.fit_harlow),
     *outputs_over(rules.model_latents, UNIT_SESSIONS),
+    *outputs_over(rules.convert_recording, STUDY.conversions()),
     *outputs_over(rules.preprocess_probe, EPHYS_PROBES),
     *outputs_over(rules.sort_probe, EPHYS_PROBES),
     *outputs_over(rules.curate_units, EPHYS_PROBES),
     *(
         outputs_over(rules.compare_ground_truth, EPHYS_PROBES)
-        if ground_truth_available()
+        if STUDY.simulated
         else []
     ),
-    *outputs_over(rules.export_session_nwb, UNIT_SESSIONS),
+    *outputs_over(rules.export_session_nwb, STUDY.probe_sessions()),
     *outputs_over(rules.decode_session, UNIT_SESSIONS),
     *outputs_over(rules.regress_latents, UNIT_SESSIONS),
-    *(
-        outputs_over(rules.planted_effects, UNIT_SESSIONS)
-        if ground_truth_available()
-        else []
-    ),
-    *outputs_over(rules.group_decoding, [(s,) for s in GROUP_SESSIONS], ("species",)),
+    *(outputs_over(rules.planted_effects, UNIT_SESSIONS) if STUDY.simulated else []),
+    *outputs_over(rules.group_decoding, GROUP_SPECIES, ("species",)),
     *outputs_over(rules.high_gamma_epochs, ECOG_SESSIONS),
     *outputs_over(rules.ecog_statistics, ECOG_SESSIONS),
-    *outputs_over(rules.figure_behaviour),
-    *outputs_over(rules.figure_sorting),
-    *outputs_over(rules.figure_monkey_decoding),
-    *outputs_over(rules.figure_ecog),
-    *outputs_over(rules.figure_human_units),
-    *outputs_over(rules.figure_model),
     *outputs_over(rules.validate_bids),
+    *FIGURE_OUTPUTS,
 ]
 
 
@@ -44,7 +49,7 @@ rule check_deidentification:
         results=CHECKED_RESULTS,
         bids="results/qc/bids_validation.json",
         raw=f"{RAW}/dataset_description.json",
-        recordings=raw_inputs(SAMPLES),
+        recordings=RAW_INPUTS,
     output:
         *with_provenance("results/qc/deidentification.json"),
     log:

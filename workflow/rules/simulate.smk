@@ -1,15 +1,17 @@
 # The embedded study: simulated from the seed in config into a BIDS DataLad dataset, with the
 # ground truth beside it; then checked by the official BIDS validator. Raw recordings enter
 # the DAG through key records (panneuro.datalad_io): annexed content may be absent or dropped.
-from panneuro.simulate.study import expected_outputs
+from panneuro.simulate.study import expected_outputs, raw_dataset_files
 
 SIMULATED = expected_outputs(SAMPLES, RAW, GT)
+# Recordings converted to NWB for BIDS (rule convert_recording), with their sidecars.
+CONVERTED_FILES = STUDY.all_converted_files()
 if REMOTE_STORAGE:
     # every file goes to the bucket: the whole dataset is the simulation's output
     SIMULATED["raw"] = raw_dataset_files(SAMPLES, RAW)
 
 
-if RAW_SIMULATED:
+if STUDY.raw_simulated:
 
     rule simulate_dataset:
         input:
@@ -27,7 +29,7 @@ if RAW_SIMULATED:
             runtime=30,
         params:
             seed=config["seed"],
-            size=SIZE,
+            size=STUDY.size,
             simulation=config["simulation"],
         script:
             "../scripts/simulate_dataset.py"
@@ -35,9 +37,9 @@ if RAW_SIMULATED:
 
 rule raw_key:
     input:
-        raw_handle(),
+        RAW_HANDLE,
     output:
-        f"{RAW_KEYS}/{{rawpath}}.json",
+        f"{datalad_io.KEY_DIR}/{{rawpath}}.json",
     log:
         f"{LOGS}/raw_key/{{rawpath}}.log",
     wildcard_constraints:
@@ -50,15 +52,16 @@ rule raw_key:
         mem_mb=200,
         runtime=1,
     params:
-        record=raw_key_params,
+        record=STUDY.raw_key_record,
     script:
         "../scripts/raw_key.py"
 
 
 rule validate_bids:
     input:
-        description=raw_handle(),
-        files=raw_inputs(SAMPLES),
+        description=RAW_HANDLE,
+        files=RAW_INPUTS,
+        converted=CONVERTED_FILES,
     output:
         *with_provenance("results/qc/bids_validation.json"),
     log:
@@ -69,5 +72,7 @@ rule validate_bids:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        conversions=STUDY.bids_conversions(),
     script:
         "../scripts/validate_bids.py"

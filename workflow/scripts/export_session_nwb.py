@@ -5,8 +5,9 @@ import sys
 
 from panneuro.datalad_io import fetch_raw_inputs
 from panneuro.ephys.curation import read_waveforms
-from panneuro.ephys.nwb_units import ProbeUnits, read_raw_session_metadata, write_session_units_nwb
+from panneuro.ephys.nwb_units import ProbeUnits, write_session_units_nwb
 from panneuro.ephys.sorting import load_sorting
+from panneuro.ingest.session_metadata import session_metadata
 from panneuro.io.tables import read_events, read_tsv
 from panneuro.provenance import write_provenance
 
@@ -14,10 +15,10 @@ smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-wc = smk.wildcards
+wc, session = smk.wildcards, smk.params.session
 probes = []
 for probe, region, sorting_dir, metrics_path, waveforms_path in zip(
-    smk.params.probes, smk.params.regions, smk.input.sortings, smk.input.metrics,
+    session["probes"], session["regions"], smk.input.sortings, smk.input.metrics,
     smk.input.waveforms, strict=True,
 ):
     metrics = read_tsv(metrics_path).astype({"unit_id": str})
@@ -29,10 +30,12 @@ for probe, region, sorting_dir, metrics_path, waveforms_path in zip(
     probes.append(ProbeUnits(probe=probe, region=region, spike_times=spike_times, metrics=kept,
                              waveforms=read_waveforms(waveforms_path)))
     logging.info("%s: %d curated units", probe, len(kept))
-meta = read_raw_session_metadata(smk.input.raw[0])
+# session start, age, sex, species: from the dataset's BIDS files, whatever the raw format
+meta = session_metadata(smk.config["raw_dir"], wc.subject, wc.session)
+events = read_events(smk.input.events[0]) if smk.input.events else None
 write_session_units_nwb(
-    smk.output[0], probes, read_events(smk.input.events),
-    subject=wc.subject, session=wc.session, species=smk.params.species,
+    smk.output[0], probes, events,
+    subject=wc.subject, session=wc.session, species=meta["species"] or session["species"],
     session_start=meta["session_start"], age=meta["age"], sex=meta["sex"],
 )
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -1,9 +1,11 @@
-"""Validate the raw dataset with the official BIDS validator; fail on any error."""
+"""Validate the (converted) raw dataset with the official BIDS validator; fail on any error."""
 
 import logging
+import tempfile
 from pathlib import Path
 
 from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.ingest.bids_view import converted_view
 from panneuro.io.bids_validation import run_bids_validator
 from panneuro.io.tables import write_json
 from panneuro.provenance import write_provenance
@@ -12,7 +14,10 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 root = Path(smk.input.description).parent
-summary = run_bids_validator(root)
+with tempfile.TemporaryDirectory(prefix="bids-view-") as folder:
+    # recordings converted to NWB in place, their originals under sourcedata/
+    view = converted_view(root, Path(folder) / root.name, smk.params.conversions)
+    summary = run_bids_validator(view)
 for issue in summary["errors"]:
     logging.error("%s %s", issue["code"], issue["location"])
 if summary["n_errors"]:

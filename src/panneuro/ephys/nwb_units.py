@@ -154,7 +154,7 @@ class ProbeUnits:
 def write_session_units_nwb(
     path: str | os.PathLike,
     probes: Sequence[ProbeUnits],
-    events: pd.DataFrame,
+    events: pd.DataFrame | None,
     *,
     subject: str,
     session: str,
@@ -171,8 +171,9 @@ def write_session_units_nwb(
         ``results/nwb/sub-X_ses-Y_units.nwb``.
     probes : sequence of ProbeUnits
         Each probe's kept units (in probe order).
-    events : pandas.DataFrame
-        The session's trial table: becomes the trials table.
+    events : pandas.DataFrame or None
+        The session's trial table: becomes the trials table (None: a session without
+        behaviour, e.g. a sorting-only lab's, has no trials table).
     subject, session, species : str
         Subject metadata (species ``macaque``/``human`` or binomial).
     session_start : datetime.datetime
@@ -194,7 +195,8 @@ def write_session_units_nwb(
         nwbfile = make_nwbfile(subject=subject, session=session, species=species,
                                session_start=session_start, identifier=label, age=age, sex=sex,
                                description="Curated single units of every probe, and trials.")
-        _add_trials(nwbfile, events)
+        if events is not None:
+            _add_trials(nwbfile, events)
         device = nwbfile.create_device(name="probes", description="microelectrode probes")
         nwbfile.add_electrode_column("rel_x", "x position on the probe (µm)")
         nwbfile.add_electrode_column("rel_y", "y position on the probe (µm)")

@@ -299,3 +299,45 @@ def write_nwb_ieeg_sidecars(
         },
         Path(f"{probe_stem}_coordsystem.json"),
     )
+
+
+def write_sessions_files(root: Path, sessions: dict[str, list[str]],
+                         acq_time: dt.datetime) -> None:
+    """Write each subject's ``sub-<label>_sessions.tsv``: its sessions and their start times.
+
+    The workflow reads session starts from here for every recording format
+    (:mod:`panneuro.ingest.session_metadata`), as it would from a lab's dataset.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The BIDS root.
+    sessions : dict
+        Subject label -> its session labels (without ``sub-``/``ses-``).
+    acq_time : datetime.datetime
+        The (already shifted) start of every session.
+    """
+    for subject, labels in sessions.items():
+        write_tsv(pd.DataFrame({"session_id": [f"ses-{s}" for s in sorted(labels)],
+                                "acq_time": acq_time.strftime("%Y-%m-%dT%H:%M:%S")}),
+                  root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv")
+
+
+def nwb_ieeg_sidecar_paths(nwb_path: str | Path) -> list[str]:
+    """List the sidecars :func:`write_nwb_ieeg_sidecars` writes for a recording (planning).
+
+    Parameters
+    ----------
+    nwb_path : path-like
+        ``..._acq-<probe>_ieeg.nwb`` (may hold ``{wildcards}``).
+
+    Returns
+    -------
+    list of str
+        ``_ieeg.json``, ``_channels.tsv`` (named like the recording), ``_electrodes.tsv``
+        and ``_coordsystem.json`` (named without the task entity).
+    """
+    stem = str(nwb_path)[: -len("_ieeg.nwb")]
+    probe_stem = str(Path(stem).with_name(Path(stem).name.replace(f"_task-{TASK}_", "_")))
+    return [f"{stem}_ieeg.json", f"{stem}_channels.tsv", f"{probe_stem}_electrodes.tsv",
+            f"{probe_stem}_coordsystem.json"]

@@ -23,7 +23,12 @@ import pandas as pd
 from panneuro.ephys.nwb_units import SPECIES_LATIN
 from panneuro.io.tables import write_json, write_tsv
 from panneuro.seeding import derived_seed, rng_for
-from panneuro.simulate.bids import shift_date, write_dataset_files, write_nwb_ieeg_sidecars
+from panneuro.simulate.bids import (
+    shift_date,
+    write_dataset_files,
+    write_nwb_ieeg_sidecars,
+    write_sessions_files,
+)
 from panneuro.simulate.task import TRIALS_PER_PROBLEM, build_events
 
 RECORDING_DATATYPES = ("array", "microwire", "ecog")
@@ -110,7 +115,8 @@ def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict
         :mod:`panneuro.datalad_io`); ``truth``: the agent parameters of each subject, the
         spike trains and tuning of each probe and the planted effects of each ECoG session.
     """
-    raw = [f"{raw_root}/dataset_description.json"]
+    raw = [f"{raw_root}/dataset_description.json", f"{raw_root}/participants.tsv"]
+    raw += sessions_files(samples, raw_root)
     raw += [f"{raw_root}/{row.path}" for row in samples.itertuples(index=False)
             if row.datatype == "beh"]
     truth = [f"{gt_root}/sub-{s}/sub-{s}_agent.json" for s in sorted(set(samples["subject"]))]
@@ -146,6 +152,7 @@ def raw_dataset_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
     files = {f"{raw_root}/{name}" for name in (
         "README.md", "dataset_description.json", "participants.json", "participants.tsv",
         "task-harlow_events.json")}
+    files.update(sessions_files(samples, raw_root))
     for row in samples.itertuples(index=False):
         files.add(f"{raw_root}/{row.path}")
         folder = f"{raw_root}/sub-{row.subject}/ses-{row.session}"
@@ -236,6 +243,7 @@ def simulate_study(
                                  f"{row.path}; use beh, array, microwire or ecog.")
 
     write_dataset_files(raw_tmp, participants)
+    write_sessions_files(raw_tmp, _subject_sessions(samples), shift_date(SESSION_START))
     human = sorted({f"sub-{p.subject}" for p in plans if p.species == "human"})
     save_datalad_dataset(raw_tmp, message="Simulated learning-set study (panneuro)",
                          subdatasets=human)
@@ -302,6 +310,29 @@ def _simulate_ecog(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
                            "must follow mne-bids naming (sub-X_ses-Y_task-harlow_ieeg.vhdr).")
     write_ecog_truth(ecog, Path(f"{ground_truth_prefix(gt_tmp, row.subject, row.session)}"
                                 "_ecog-truth.json"))
+
+
+def _subject_sessions(samples: pd.DataFrame) -> dict[str, list[str]]:
+    return {str(subject): sorted(set(group["session"]))
+            for subject, group in samples.groupby("subject", sort=True)}
+
+
+def sessions_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
+    """List the subjects' ``sub-<label>_sessions.tsv`` files the simulation writes.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet.
+    raw_root : str
+        The raw dataset's directory.
+
+    Returns
+    -------
+    list of str
+        One per subject, sorted.
+    """
+    return [f"{raw_root}/sub-{s}/sub-{s}_sessions.tsv" for s in _subject_sessions(samples)]
 
 
 def _participants(samples: pd.DataFrame, seed: int) -> pd.DataFrame:

@@ -1,0 +1,145 @@
+"""A lab's own recordings, end to end: the tiny study handed over as a lab would, and run so.
+
+The tiny study's raw dataset (from the shared ``tiny_run``) is exported as a plain folder (no
+git, no DataLad) with the prefrontal array as SpikeGLX (NI-DAQ stream) and the hippocampal
+array as plain binary, the microwires and ECoG as they are (NWB, BrainVision), and a sample
+sheet naming each format. The workflow runs on it with ``--config simulate=false`` (YAML's
+spelling), converts the two acquisition formats to iEEG-datatype NWB with NeuroConv and must
+reach ``all``: every figure, the converted dataset valid BIDS, every NWB file clean under
+nwbinspector's DANDI configuration, and sorting as accurate as on the NWB originals. Two
+partial sheets (arrays only, ECoG only) then reuse that run's results: each reaches ``all``
+with the figures its data support and says, once at planning, which it leaves out.
+"""
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from compendium import fresh_copy, snakemake
+
+from panneuro.ephys.ground_truth import compare_to_ground_truth
+from panneuro.ephys.sorting import load_sorting
+from panneuro.io.tables import read_tsv, write_tsv
+from panneuro.io.validation import read_samples
+from panneuro.simulate.ephys import read_probe_ground_truth
+from panneuro.simulate.lab_export import export_lab_folder
+
+pytestmark = pytest.mark.workflow
+
+FORMATS = {"PFC": "spikeglx", "HPC": "binary"}
+FIGURES = ["fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
+           "fig5_human_units", "fig6_model"]
+
+
+def _lab_config(sheet: str) -> list[str]:
+    return ["--config", "size=tiny", "simulate=false", "raw_dir=lab", f"samples={sheet}"]
+
+
+@pytest.fixture(scope="module")
+def lab_run(tiny_run, tmp_path_factory):
+    """The tiny study as a lab's plain folder with SpikeGLX and binary probes, run to ``all``."""
+    workdir = fresh_copy(tmp_path_factory.mktemp("lab"))
+    samples = read_samples(tiny_run / "config/samples.tsv")
+    sheet = export_lab_folder(tiny_run / "resources/raw", samples, workdir / "lab", FORMATS)
+    write_tsv(sheet, workdir / "config/lab_samples.tsv")
+    result = snakemake(workdir, *_lab_config("config/lab_samples.tsv"))
+    assert result.returncode == 0, result.stderr[-6000:]
+    return workdir, result
+
+
+def test_lab_folder_holds_acquisition_formats_not_bids(lab_run):
+    workdir, _ = lab_run
+    sheet = read_samples(workdir / "config/lab_samples.tsv")
+    formats = dict(zip(sheet["probe"], sheet["format"], strict=True))
+    assert formats["PFC"] == "spikeglx" and formats["HPC"] == "binary"
+    assert not (workdir / "lab" / ".git").exists()
+    assert list((workdir / "lab").rglob("*.nidq.meta"))
+
+
+def test_every_figure_from_the_lab_folder(lab_run):
+    workdir, result = lab_run
+    for figure in FIGURES:
+        path = workdir / "results" / "figures" / f"{figure}.png"
+        assert path.exists() and path.stat().st_size > 5000, path
+    assert "left out" not in result.stderr  # this sheet supports every figure
+
+
+def test_converted_dataset_is_valid_bids(lab_run):
+    workdir, _ = lab_run
+    summary = json.loads((workdir / "results/qc/bids_validation.json").read_text())
+    assert summary["n_errors"] == 0, summary["errors"][:5]
+    converted = sorted((workdir / "results/bids").rglob("*_ieeg.nwb"))
+    assert [p.name for p in converted] == [
+        "sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb", "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"]
+
+
+def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
+    from nwbinspector import inspect_all, load_config
+
+    workdir, _ = lab_run
+    files = [*(workdir / "results/bids").rglob("*.nwb"), *(workdir / "results/nwb").glob("*.nwb")]
+    assert len(files) == 4  # 2 converted recordings, 2 session units files
+    for path in files:
+        messages = list(inspect_all(path=path, config=load_config("dandi")))
+        serious = [(m.check_function_name, m.message) for m in messages
+                   if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")]
+        assert not serious, (path.name, serious)
+
+
+def _accuracy(workdir: Path, groundtruth: Path, probe: str, session: str = "ses-01",
+              subject: str = "sub-M1") -> float:
+    gt_sorting, gt_units = read_probe_ground_truth(
+        groundtruth / subject / session / f"{subject}_{session}_acq-{probe}")
+    folder = workdir / "results/ephys" / subject / session / f"acq-{probe}"
+    table = compare_to_ground_truth(
+        gt_sorting, load_sorting(folder / "sorting"), match_score=0.5,
+        well_detected_accuracy=0.8, gt_units=gt_units,
+        curated=read_tsv(folder / "metrics.tsv").astype({"unit_id": str}))
+    return float(table["accuracy"].mean())
+
+
+@pytest.mark.parametrize("probe", ["PFC", "HPC"])
+def test_sorting_as_accurate_as_on_the_nwb_originals(lab_run, tiny_run, probe):
+    workdir, _ = lab_run
+    groundtruth = tiny_run / "resources/groundtruth"
+    lab, original = _accuracy(workdir, groundtruth, probe), _accuracy(tiny_run, groundtruth, probe)
+    assert abs(lab - original) <= 0.02, (probe, lab, original)
+
+
+def _partial(lab_run, tmp_path, datatypes, subjects) -> tuple[Path, str]:
+    """A copy of the lab run with a sheet of some datatypes, run to ``all``."""
+    workdir = tmp_path / "partial"
+    shutil.copytree(lab_run[0], workdir, symlinks=True)
+    sheet = read_samples(workdir / "config/lab_samples.tsv")
+    sheet = sheet[sheet["datatype"].isin(datatypes) & sheet["subject"].isin(subjects)]
+    write_tsv(sheet, workdir / "config/partial.tsv")
+    result = snakemake(workdir, *_lab_config("config/partial.tsv"))
+    assert result.returncode == 0, result.stderr[-6000:]
+    return workdir, result.stderr
+
+
+def test_arrays_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
+    workdir, stderr = _partial(lab_run, tmp_path, ["beh", "array"], ["M1", "M2"])
+    assert stderr.count("left out:") == 1
+    line = next(x for x in stderr.splitlines() if "left out:" in x)
+    assert "supports 4 of 6 figures" in line
+    assert "fig4_ecog (no ECoG session with behaviour)" in line and "fig5_human_units" in line
+    for figure in ("fig4_ecog", "fig5_human_units"):
+        (workdir / "results/figures" / f"{figure}.png").unlink()
+    result = snakemake(workdir, *_lab_config("config/partial.tsv"), "--dry-run")
+    assert "Nothing to be done" in result.stdout + result.stderr  # all asks for neither
+
+
+def test_ecog_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
+    workdir, stderr = _partial(lab_run, tmp_path, ["beh", "ecog"], ["H1"])
+    line = next(x for x in stderr.splitlines() if "left out:" in x)
+    assert "supports 2 of 6 figures" in line and "fig2_sorting (no array or microwire row)" in line
+    summary = json.loads((workdir / "results/qc/bids_validation.json").read_text())
+    assert summary["n_errors"] == 0
+    figure = workdir / "results/figures/fig1_behaviour.png"
+    assert figure.stat().st_mtime > (lab_run[0] / "results/figures/fig1_behaviour.png"
+                                     ).stat().st_mtime  # remade from H1 alone
+    assert pd.read_csv(workdir / "results/model/parameters.tsv", sep="\t")["subject"].tolist() \
+        == ["H1"]

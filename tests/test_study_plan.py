@@ -1,0 +1,93 @@
+"""The study object: what the sheet's data can make, and each rule's inputs."""
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import yaml
+from compendium import ROOT
+
+from panneuro.io.validation import read_samples
+from panneuro.study import FIGURES, Study
+
+CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
+SHEET = read_samples(ROOT / "config/samples.tsv")
+
+
+def _study(samples, **changes):
+    config = {**CONFIG, **changes}
+    return Study.from_config(config, samples.reset_index(drop=True))
+
+
+def _only(*datatypes):
+    return SHEET[SHEET["datatype"].isin(datatypes)]
+
+
+def test_shipped_sheet_makes_every_figure():
+    study = _study(SHEET)
+    assert study.figures() == list(FIGURES)
+    assert study.left_out_message() is None
+    assert study.unit_sessions() == [("H2", "01"), ("M1", "01")]
+    assert study.ecog_sessions() == [("H1", "01")]
+    assert study.conversions() == []  # the simulated recordings are NWB already
+
+
+def test_arrays_without_behaviour_get_sorting_only():
+    study = _study(_only("array"), simulate=False)
+    assert study.figures() == ["fig2_sorting"]
+    assert study.unit_sessions() == [] and study.probe_sessions() == [("M1", "01")]
+    message = study.left_out_message()
+    for figure in ("fig1_behaviour", "fig3_monkey_decoding", "fig4_ecog", "fig5_human_units",
+                   "fig6_model"):
+        assert figure in message
+    assert "no ECoG session with behaviour" in message and "\n" not in message
+    inputs = study.session_nwb_inputs(SimpleNamespace(subject="M1", session="01"))
+    assert inputs["events"] == []  # units NWB without a trials table
+    assert len(inputs["sortings"]) == 2
+
+
+def test_ecog_and_behaviour_only():
+    study = _study(_only("beh", "ecog"), simulate=False)
+    assert study.figures() == ["fig1_behaviour", "fig4_ecog"]
+    assert "fig2_sorting (no array or microwire row)" in study.left_out_message()
+
+
+def test_arrays_with_behaviour_but_no_humans():
+    study = _study(_only("beh", "array"), simulate=False)
+    assert study.figures() == ["fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding",
+                               "fig6_model"]
+    assert study.group_species() == ["macaque"]
+
+
+def test_acquisition_formats_are_converted_before_the_ephys_stage():
+    sheet = SHEET.copy()
+    pfc = (sheet["probe"] == "PFC")
+    sheet.loc[pfc, "format"] = "spikeglx"
+    sheet.loc[pfc, "path"] = "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.bin"
+    study = _study(sheet, simulate=False)
+    assert study.conversions() == [("M1", "01", "PFC")]
+    nwb = "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
+    assert study.recording("M1", "01", "PFC") == nwb
+    assert study.recording_format("M1", "01", "PFC") == "nwb"
+    assert study.recording_format("M1", "01", "HPC") == "nwb"
+    assert study.raw_recording("M1", "01", "PFC").startswith("resources/raw-keys/sourcedata/")
+    assert study.converted_files("M1", "01", "PFC") == [
+        nwb, nwb.replace("_ieeg.nwb", "_ieeg.json"), nwb.replace("_ieeg.nwb", "_channels.tsv"),
+        "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_electrodes.tsv",
+        "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_coordsystem.json"]
+    [conversion] = study.bids_conversions()
+    assert conversion["format"] == "spikeglx" and conversion["converted"][0] == nwb
+
+
+def test_remote_storage_names_files_not_key_records():
+    study = Study.from_config({**CONFIG, "simulate": False}, SHEET, remote_storage=True)
+    wc = SimpleNamespace(subject="M1", session="01", probe="PFC")
+    assert study.preprocess_inputs(wc)["recording"] == (
+        "resources/raw/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb")
+
+
+def test_a_missing_row_is_named_with_the_sheet():
+    with pytest.raises(ValueError, match="config/samples.tsv: expected one 'beh' row for "
+                                         "sub-M9 ses-01"):
+        _study(SHEET).events_file("M9", "01")
+    assert isinstance(_study(SHEET).rows("beh"), pd.DataFrame)

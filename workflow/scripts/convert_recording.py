@@ -1,0 +1,24 @@
+"""A probe's raw recording in an acquisition format, converted to iEEG-datatype NWB."""
+
+import logging
+import sys
+
+from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.ingest.nwb_conversion import convert_recording_to_nwb
+from panneuro.ingest.session_metadata import session_metadata
+from panneuro.provenance import write_provenance
+
+smk = snakemake  # noqa: F821
+fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
+sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (NeuroConv/SpikeInterface warnings)
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+wc, params = smk.wildcards, smk.params.recording
+meta = session_metadata(smk.config["raw_dir"], wc.subject, wc.session)
+convert_recording_to_nwb(
+    smk.input.recording, params["format"], smk.output[0],
+    subject=wc.subject, session=wc.session, probe=wc.probe, region=params["region"],
+    species=meta["species"] or params["species"], session_start=meta["session_start"],
+    age=meta["age"], sex=meta["sex"], line_frequency=params["line_frequency"],
+)
+logging.info("converted %s (%s) to %s", smk.input.recording, params["format"], smk.output[0])
+write_provenance(smk)  # results/…/<output>.prov.json
