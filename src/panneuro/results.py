@@ -4,6 +4,12 @@ The workflow's rules list their inputs from the sample sheet (``workflow/rules/c
 :class:`Run` derives the same lists (probes, sessions, labels) so that notebooks and the
 figure scripts read a run through one set of functions. Paths follow ``docs/architecture.md``.
 
+A run can also be read in place from an S3 prefix (``open_run("s3://bucket/prefix")``, the
+layout ``snakemake --default-storage-prefix`` leaves there): tables and other small results are
+read whole (:meth:`Run.result` returns a local copy), NWB files are never downloaded but read by
+HTTP byte range (remfile + h5py), so a unit's spikes cost a small part of its session file
+(:func:`read_unit_spike_times`; :attr:`S3Prefix.counter` counts the bytes received).
+
 Examples
 --------
 >>> from panneuro.figures.fig2_sorting import plot_sorting_figure
@@ -21,9 +27,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,6 +94,123 @@ def _merge(base: Mapping, overrides: Mapping) -> dict:
     return merged
 
 
+@dataclass
+class ByteCount:
+    """Bytes and requests received from a bucket (response bodies, as the client got them)."""
+
+    n_bytes: int = 0
+    n_requests: int = 0
+
+    def add(self, n_bytes: int) -> None:
+        """Count one response of ``n_bytes``."""
+        self.n_bytes += int(n_bytes)
+        self.n_requests += 1
+
+
+def _counting_session(counter: ByteCount) -> Any:
+    """Make a ``requests.Session`` that counts every response body it receives (remfile's)."""
+    import requests
+
+    class CountingSession(requests.Session):
+        def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            response = super().request(method, url, *args, **kwargs)
+            counter.add(len(response.content))
+            return response
+
+    return CountingSession()
+
+
+@dataclass
+class S3Prefix:
+    """A run's folder in an S3 bucket: objects read whole or by byte range, bytes counted.
+
+    Attributes
+    ----------
+    bucket, prefix : str
+        Where the run is: ``s3://<bucket>/<prefix>/results/...``.
+    client : botocore client
+        A boto3 S3 client (credentials and endpoint as boto3 finds them, or given).
+    counter : ByteCount
+        Every byte received from the bucket through this object.
+    """
+
+    bucket: str
+    prefix: str
+    client: Any = field(repr=False)
+    counter: ByteCount = field(default_factory=ByteCount)
+    _cache: Any = field(default=None, repr=False)
+
+    @classmethod
+    def from_url(cls, url: str, *, endpoint_url: str | None = None) -> S3Prefix:
+        """Connect to ``s3://bucket/prefix`` (``endpoint_url``: another S3 service)."""
+        import boto3
+
+        if not url.startswith("s3://") or len(url) <= len("s3://"):
+            raise ValueError(f"{url!r}: not an S3 prefix; give s3://<bucket>/<prefix>.")
+        bucket, _, prefix = url[len("s3://"):].partition("/")
+        endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
+        return cls(bucket, prefix.strip("/"), boto3.client("s3", endpoint_url=endpoint))
+
+    def key(self, path: str | os.PathLike) -> str:
+        """Return the object key of a path of the run (relative to the prefix)."""
+        relative = PurePosixPath(path).as_posix().lstrip("/")
+        return f"{self.prefix}/{relative}" if self.prefix else relative
+
+    def size(self, path: str | os.PathLike) -> int:
+        """Size of an object in bytes (a HEAD request, no body)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self.key(path))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise FileNotFoundError(
+                    f"s3://{self.bucket}/{self.key(path)}: not in the bucket; make it first "
+                    f"(snakemake {path} --default-storage-provider s3 "
+                    f"--default-storage-prefix s3://{self.bucket}/{self.prefix}).") from error
+            raise
+        self.counter.add(0)
+        return int(head["ContentLength"])
+
+    def read_bytes(self, path: str | os.PathLike) -> bytes:
+        """Read a whole object."""
+        self.size(path)  # a clear error if it is absent
+        body = self.client.get_object(Bucket=self.bucket, Key=self.key(path))["Body"].read()
+        self.counter.add(len(body))
+        return body
+
+    def local_copy(self, path: str | os.PathLike) -> Path:
+        """Read an object whole into this object's temporary folder (once); return its path."""
+        if self._cache is None:
+            self._cache = tempfile.TemporaryDirectory(prefix="panneuro-s3-")
+        target = Path(self._cache.name) / PurePosixPath(path).as_posix().lstrip("/")
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.read_bytes(path))
+        return target
+
+    def url(self, path: str | os.PathLike, expires: int = 3600) -> str:
+        """Return a presigned GET URL of an object (what byte-range readers fetch)."""
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self.key(path)},
+            ExpiresIn=int(expires))
+
+    def open_ranged(self, path: str | os.PathLike, *, chunk_size: int = 2048) -> Any:
+        """Open an object as a read-only file read by HTTP byte range (:class:`remfile.File`).
+
+        ``chunk_size`` is the smallest range read (remfile grows it for sequential reads).
+        HDF5 keeps its metadata in small blocks spread over the file: on the tiny preset's
+        445 kB units file one unit's spikes cost 35 kB in 1 kB ranges (19 requests), 53 kB
+        in 2 kB ranges (13), 78 kB in 4 kB (10), 180 kB in 16 kB (6); 2 kB is the default.
+        """
+        import remfile
+
+        size = self.size(path)
+        handle = remfile.File(self.url(path), _size=size, _min_chunk_size=int(chunk_size))
+        handle.session = _counting_session(self.counter)
+        return handle
+
+
 @dataclass(frozen=True)
 class Run:
     """A compendium folder with its config and sample sheet.
@@ -99,11 +223,15 @@ class Run:
         ``config/config.yaml`` (with any overrides applied).
     samples : pandas.DataFrame
         The sample sheet, all columns strings.
+    store : S3Prefix or None
+        Where a run read in place from a bucket lives (``root`` is then the prefix's path
+        inside it); None for a folder.
     """
 
     root: Path
     config: dict = field(repr=False)
     samples: pd.DataFrame = field(repr=False)
+    store: S3Prefix | None = field(default=None, repr=False)
 
     def path(self, *parts: str) -> Path:
         """Path of a file of the run, relative to its root."""
@@ -155,14 +283,42 @@ class Run:
     def result(self, *parts: str | os.PathLike) -> Path:
         """Path of an existing file of the run; raises if the workflow has not made it.
 
-        ``parts`` are relative to the root, or one absolute path inside it.
+        ``parts`` are relative to the root, or one absolute path inside it. For a run in a
+        bucket the file is read whole into a local temporary copy, whose path is returned
+        (NWB files are read by byte range instead: :meth:`open_ranged`).
         """
+        if self.store is not None:
+            return self.store.local_copy(self._relative(*parts))
         path = self.root.joinpath(*parts)
         if not path.exists():
             target = path.relative_to(self.root) if path.is_relative_to(self.root) else path
             raise FileNotFoundError(f"{path}: not found; make it first: snakemake {target} "
                                     f"(or make reproduce) in {self.root}.")
         return path
+
+    def _relative(self, *parts: str | os.PathLike) -> PurePosixPath:
+        path = PurePosixPath(self.root).joinpath(*[PurePosixPath(p) for p in parts])
+        return path.relative_to(PurePosixPath(self.root)) if path.is_relative_to(
+            PurePosixPath(self.root)) else path
+
+    def result_size(self, *parts: str | os.PathLike) -> int:
+        """Size in bytes of a file of the run (for a run in a bucket: a HEAD request)."""
+        if self.store is not None:
+            return self.store.size(self._relative(*parts))
+        return self.result(*parts).stat().st_size
+
+    @contextmanager
+    def open_ranged(self, *parts: str | os.PathLike) -> Iterator[Any]:
+        """Open a file of the run for random access: the local file, or by byte range (S3)."""
+        if self.store is None:
+            with open(self.result(*parts), "rb") as handle:
+                yield handle
+            return
+        handle = self.store.open_ranged(self._relative(*parts))
+        try:
+            yield handle
+        finally:
+            handle.close()
 
     def ephys_dir(self, subject: str, session: str, probe: str) -> Path:
         """``results/ephys/sub-X/ses-Y/acq-P`` of a probe."""
@@ -183,21 +339,28 @@ class Run:
 
 
 def open_run(root: str | os.PathLike | None = None, *,
-             overrides: Mapping[str, Any] | None = None) -> Run:
-    """Open a compendium folder: read its config and sample sheet.
+             overrides: Mapping[str, Any] | None = None,
+             endpoint_url: str | None = None) -> Run:
+    """Open a compendium folder, or a run in an S3 bucket: read its config and sample sheet.
 
     Parameters
     ----------
-    root : path-like, optional
-        The compendium's root (see :func:`compendium_root`).
+    root : path-like or str, optional
+        The compendium's root (see :func:`compendium_root`), or ``s3://bucket/prefix``: the
+        storage prefix of a run made with ``--default-storage-provider s3`` (its
+        ``config/`` and ``results/`` under it; credentials as boto3 finds them).
     overrides : mapping, optional
         Config values as given to ``snakemake --config`` (nested mappings merged key by key).
+    endpoint_url : str, optional
+        The S3 service (default ``$AWS_ENDPOINT_URL``, else AWS).
 
     Returns
     -------
     Run
         The run.
     """
+    if str(root or "").startswith("s3://"):
+        return _open_s3_run(str(root), overrides=overrides, endpoint_url=endpoint_url)
     root = compendium_root(root)
     config_file = root / "config" / "config.yaml"
     if not config_file.is_file():
@@ -210,6 +373,16 @@ def open_run(root: str | os.PathLike | None = None, *,
                                 f"{config_file}.")
     samples = pd.read_csv(sheet, sep="\t", dtype=str, keep_default_na=False, na_values=[])
     return Run(root=root, config=config, samples=samples)
+
+
+def _open_s3_run(url: str, *, overrides: Mapping[str, Any] | None,
+                 endpoint_url: str | None) -> Run:
+    store = S3Prefix.from_url(url, endpoint_url=endpoint_url)
+    config = _merge(yaml.safe_load(store.read_bytes("config/config.yaml")), overrides or {})
+    sheet = store.local_copy(config["samples"])
+    samples = pd.read_csv(sheet, sep="\t", dtype=str, keep_default_na=False, na_values=[])
+    return Run(root=Path("/", store.bucket, store.prefix), config=config, samples=samples,
+               store=store)
 
 
 def read_json(path: str | os.PathLike) -> Any:
@@ -294,19 +467,82 @@ def sorting_figure_options(run: Run) -> dict[str, float]:
 
 def read_session_units(run: Run, subject: str,
                        session: str) -> tuple[pd.DataFrame, list[np.ndarray]]:
-    """Curated units of a session from its NWB file (``panneuro.ephys.nwb_units.read_units``)."""
+    """Curated units of a session from its NWB file (``panneuro.ephys.nwb_units.read_units``).
+
+    For a run in a bucket the file is read by byte range (the units table only).
+    """
     from panneuro.ephys.nwb_units import read_units
 
-    return read_units(run.result(run.units_nwb(subject, session)))
+    if run.store is None:
+        return read_units(run.result(run.units_nwb(subject, session)))
+    with _units_group(run, subject, session) as units:
+        ids = np.asarray(units["id"][:], dtype=int)
+        ends = np.asarray(units["spike_times_index"][:], dtype=int)
+        times = np.asarray(units["spike_times"][:], dtype=float)
+        columns = [c for c in units.attrs["colnames"]
+                   if c not in ("spike_times", "electrodes", "electrode_group", "waveform_mean",
+                                "waveform_sd", "waveforms", "obs_intervals")]
+        data = {str(c): np.asarray(units[c][:]) for c in columns}
+    table = pd.DataFrame(data, index=pd.Index(ids, name="unit_id"))
+    for column in ("probe", "region", "probe_unit_id"):
+        table[column] = [v.decode() if isinstance(v, bytes) else str(v) for v in table[column]]
+    starts = np.concatenate([[0], ends[:-1]])
+    return table, [times[a:b] for a, b in zip(starts, ends, strict=True)]
 
 
-def read_session_trials(path: str | os.PathLike) -> pd.DataFrame:
+@contextmanager
+def _units_group(run: Run, subject: str, session: str) -> Iterator[Any]:
+    import h5py
+
+    with run.open_ranged(run.units_nwb(subject, session)) as handle:
+        # no chunk cache: a slice of a dataset reads those bytes only, not its whole chunk
+        with h5py.File(handle, "r", rdcc_nbytes=0) as nwb:
+            if "units" not in nwb:
+                raise ValueError(f"{run.units_nwb(subject, session)}: no units table; it is "
+                                 "written by the export_session_nwb rule.")
+            yield nwb["units"]
+
+
+def read_unit_spike_times(run: Run, subject: str, session: str, unit_id: int) -> np.ndarray:
+    """Spike times (s) of one unit of a session, reading only what they need of the NWB file.
+
+    Parameters
+    ----------
+    run : Run
+        The run (a folder, or a bucket: then by HTTP byte range).
+    subject, session : str
+        The session (its ``results/nwb`` units file).
+    unit_id : int
+        A unit id of the units table.
+
+    Returns
+    -------
+    numpy.ndarray
+        The unit's spike times.
+    """
+    with _units_group(run, subject, session) as units:
+        ids = np.asarray(units["id"][:], dtype=int)
+        where = np.flatnonzero(ids == int(unit_id))
+        if where.size != 1:
+            raise KeyError(f"{run.units_nwb(subject, session)}: no unit {unit_id}; pick one "
+                           f"of {ids.tolist()}.")
+        index = units["spike_times_index"]
+        row = int(where[0])
+        start = int(index[row - 1]) if row > 0 else 0
+        return np.asarray(units["spike_times"][start:int(index[row])], dtype=float)
+
+
+def read_session_trials(path: str | os.PathLike | Run, subject: str | None = None,
+                        session: str | None = None) -> pd.DataFrame:
     """Read the trials table of a units NWB file.
 
     Parameters
     ----------
-    path : path-like
-        ``results/nwb/sub-X_ses-Y_units.nwb``.
+    path : path-like or Run
+        ``results/nwb/sub-X_ses-Y_units.nwb``, or a run (with ``subject`` and ``session``:
+        for a run in a bucket, read by byte range).
+    subject, session : str, optional
+        The session, when ``path`` is a run.
 
     Returns
     -------
@@ -315,6 +551,16 @@ def read_session_trials(path: str | os.PathLike) -> pd.DataFrame:
     """
     from pynwb import NWBHDF5IO
 
+    if isinstance(path, Run):
+        run = path
+        if run.store is None:
+            return read_session_trials(run.result(run.units_nwb(subject, session)))
+        import h5py
+
+        with run.open_ranged(run.units_nwb(subject, session)) as handle, \
+                h5py.File(handle, "r", rdcc_nbytes=0) as h5, \
+                NWBHDF5IO(file=h5, mode="r") as io:
+            return io.read().trials.to_dataframe().reset_index(drop=True)
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: units NWB not found; it is made by the "
@@ -360,7 +606,7 @@ def plot_session_unit(run: Run, subject: str, session: str, unit_id: int, *,
     ids = [str(u) for u in waveforms.get("unit_ids", [])]
     waveform = waveforms["templates"][ids.index(probe_unit)] if probe_unit in ids else None
     return plot_unit(spike_times[units.index.get_loc(unit_id)],
-                     read_session_trials(run.units_nwb(subject, session)),
+                     read_session_trials(run, subject, session),
                      waveform=waveform,
                      sampling_frequency=float(waveforms.get("sampling_frequency", 30000.0)),
                      align=align,
