@@ -91,3 +91,31 @@ show_unit(units.index[0])
 # %%
 busiest = units.index[max(range(len(units)), key=lambda k: len(spike_times[k]))]
 show_unit(busiest, align="response")
+
+# %% [markdown]
+# ## The same unit, read in place from a bucket
+#
+# A run made on S3 storage (`snakemake --default-storage-provider s3 --default-storage-prefix
+# s3://BUCKET/PREFIX`) can be browsed where it lies: `open_run("s3://BUCKET/PREFIX")` reads its
+# tables whole and its NWB files by byte range, so one unit's spikes cost a small part of the
+# session file. Set `PANNEURO_S3_RUN=s3://BUCKET/PREFIX` (and `AWS_ENDPOINT_URL` for an S3
+# service other than AWS; credentials as boto3 finds them) to run this cell.
+
+# %%
+import os
+
+from panneuro.results import read_unit_spike_times
+
+bucket_run = os.environ.get("PANNEURO_S3_RUN")
+if bucket_run:
+    remote = open_run(bucket_run)
+    nwb = remote.units_nwb(subject, session)
+    size = remote.result_size(nwb)
+    before = remote.store.counter.n_bytes
+    spikes = read_unit_spike_times(remote, subject, session, int(busiest))
+    received = remote.store.counter.n_bytes - before
+    print(f"{bucket_run}: unit {busiest} of sub-{subject} ses-{session}, {spikes.size} spikes: "
+          f"{received} of the file's {size} bytes received ({received / size:.1%})")
+    display(show(plot_session_unit(remote, subject, session, int(busiest), align="response")))
+else:
+    print("PANNEURO_S3_RUN is not set: nothing read from a bucket.")

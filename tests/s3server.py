@@ -89,3 +89,22 @@ def s3_client(url: str):
     return boto3.client("s3", endpoint_url=url, aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
                         region_name=S3_KEYS["AWS_DEFAULT_REGION"])
+
+
+def upload_files(client, workdir: Path, bucket: str, prefix: str,
+                 patterns: tuple[str, ...]) -> list[str]:
+    """Upload the files of ``workdir`` matching glob ``patterns`` (relative) under ``prefix``.
+
+    Returns
+    -------
+    list of str
+        The keys written.
+    """
+    keys = []
+    for pattern in patterns:
+        for path in sorted(workdir.glob(pattern)):
+            if path.is_file():
+                key = f"{prefix}/{path.relative_to(workdir).as_posix()}"
+                client.upload_file(str(path), bucket, key)
+                keys.append(key)
+    return keys

@@ -18,6 +18,7 @@ import pytest
 from compendium import ROOT
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from s3server import S3_KEYS, moto_s3, s3_client, upload_files
 
 from panneuro.results import FIGURES_ENV, ROOT_ENV
 
@@ -40,9 +41,27 @@ def _ends_with_expression(source: str) -> bool:
         isinstance(body[-1].value, ast.Constant))
 
 
+#: What notebook 02 reads in place from the bucket (a run's layout on S3 storage).
+BUCKET_FILES = ("config/*", "results/nwb/*.nwb", "results/ephys/*/*/*/waveforms.npz")
+
+
 @pytest.fixture(scope="module")
 def executed(tiny_run, tmp_path_factory):
-    """Run every notebook once on ``tiny_run``; name → (notebook, error, figures folder, s)."""
+    """Run every notebook once on ``tiny_run``; name → (notebook, error, figures folder, s).
+
+    The tiny run's NWB files and what goes with them are also in a bucket of a moto server
+    (``PANNEURO_S3_RUN``): notebook 02 reads a unit from there.
+    """
+    with moto_s3(tmp_path_factory.mktemp("moto") / "moto.log") as url:
+        client = s3_client(url)
+        client.create_bucket(Bucket="panneuro-notebooks")
+        upload_files(client, tiny_run, "panneuro-notebooks", "tiny", BUCKET_FILES)
+        bucket = {"PANNEURO_S3_RUN": "s3://panneuro-notebooks/tiny", "AWS_ENDPOINT_URL": url,
+                  **S3_KEYS}
+        return _execute_all(tiny_run, tmp_path_factory, bucket)
+
+
+def _execute_all(tiny_run, tmp_path_factory, bucket: dict[str, str]) -> dict:
     before = _listing(tiny_run)
     results = {}
     for path in NOTEBOOKS:
@@ -51,7 +70,7 @@ def executed(tiny_run, tmp_path_factory):
         notebook = jupytext.read(path)
         client = NotebookClient(notebook, timeout=600, kernel_name="python3",
                                 resources={"metadata": {"path": str(workdir)}})
-        env = {ROOT_ENV: str(tiny_run), FIGURES_ENV: str(figures)}
+        env = {ROOT_ENV: str(tiny_run), FIGURES_ENV: str(figures), **bucket}
         start = time.perf_counter()
         error = None
         with mock.patch.dict(os.environ, env):
@@ -105,3 +124,10 @@ def test_notebook_figures_are_the_workflow_figures_byte_for_byte(executed, tiny_
 
 def test_notebooks_leave_the_run_untouched(executed):
     assert executed["_tiny_run_unchanged"], "a notebook wrote into PANNEURO_ROOT"
+
+
+def test_a_unit_is_read_from_the_bucket(executed):
+    notebook = executed["02_sorting_and_units"][0]
+    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
+                      for o in c.outputs)
+    assert "s3://panneuro-notebooks/tiny: unit" in printed and "bytes received" in printed
