@@ -99,10 +99,17 @@ def _run(lab: dict, *args: str, workdir: Path | None = None):
     return snakemake(workdir or lab["workdir"], "--config", *lab["config"], *args)
 
 
+# The binary arrays are first read by their conversion to NWB (panneuro.ingest), then sorted.
+CONVERSION_LOGS = {probe: f"logs/convert_recording/sub-M1_ses-01_acq-{probe}.log"
+                   for probe in ("HPC", "PFC")}
+
+
 def _error_text(workdir: Path, result, probe: str) -> str:
-    """snakemake's stderr and the job's log: where the user reads the message."""
-    log = workdir / TARGETS[probe][1]
-    return result.stderr + (log.read_text() if log.exists() else "")
+    """snakemake's stderr and the jobs' logs: where the user reads the message."""
+    logs = [workdir / TARGETS[probe][1]]
+    if probe in CONVERSION_LOGS:
+        logs.append(workdir / CONVERSION_LOGS[probe])
+    return result.stderr + "".join(log.read_text() for log in logs if log.exists())
 
 
 def _assert_message(text: str, *parts: str) -> None:
