@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 import pandas as pd
@@ -326,6 +327,25 @@ class Study:
             out.append({"path": row["path"], "format": row["format"],
                         "converted": self.converted_files(*key)})
         return out
+
+    def bids_scope(self) -> dict[str, list[str]] | None:
+        """Return the part of a lab's dataset the sheet uses (None: the simulated study, whole).
+
+        The BIDS validation of a lab's data covers the sheet's subjects and sessions and the
+        folders of its files (:func:`panneuro.ingest.bids_view.in_scope`): recordings the sheet
+        does not analyse (another project's, acquisition files of other sessions) are not
+        the analysis' dataset.
+        """
+        if self.simulated:
+            return None
+        rows = self.samples
+        sessions = sorted({f"sub-{s}/ses-{ses}" for s, ses in zip(rows["subject"],
+                                                                  rows["session"],
+                                                                  strict=True)})
+        folders = sorted({str(PurePosixPath(p).parent) for p in rows["path"]
+                          if not p.startswith("sourcedata/")})
+        return {"subjects": sorted({f"sub-{s}" for s in rows["subject"]}),
+                "sessions": sessions, "folders": folders}
 
     def conversions(self) -> list[ProbeKey]:
         """Probes whose recordings are converted."""

@@ -74,5 +74,6 @@ rule validate_bids:
         runtime=10,
     params:
         conversions=STUDY.bids_conversions(),
+        scope=STUDY.bids_scope(),
     script:
         "../scripts/validate_bids.py"

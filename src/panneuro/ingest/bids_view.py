@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 #: Formats stored as a folder: their whole folder is the original.
@@ -61,9 +61,39 @@ def _walk(root: Path) -> Iterable[str]:
                 yield str((Path(folder) / name).relative_to(root))
 
 
+def in_scope(rel: str, scope: Mapping[str, Sequence[str]] | None) -> bool:
+    """Tell whether a raw file (relative path) belongs to the sheet's part of the dataset.
+
+    Parameters
+    ----------
+    rel : str
+        A file of the raw dataset, relative to its root.
+    scope : mapping or None
+        ``sessions``: ``sub-X/ses-Y`` folders of the sheet's sessions (their session-level
+        files, e.g. ``_scans.tsv``, and every file below them); ``folders``: the folders of the
+        sheet's files (for files outside the session folders); ``subjects``: ``sub-X``
+        folders (their subject-level files, e.g. ``_sessions.tsv``). None: every file.
+
+    Returns
+    -------
+    bool
+        True for dataset-level files (at the root), and for files under the scope.
+    """
+    if scope is None:
+        return True
+    parent = str(Path(rel).parent)
+    if parent == ".":
+        return True  # dataset_description.json, participants.tsv, README, task sidecars
+    if parent in scope.get("subjects", ()):
+        return True
+    prefixes = [*scope.get("sessions", ()), *scope.get("folders", ())]
+    return any(rel.startswith(f"{prefix}/") for prefix in prefixes)
+
+
 def assemble_bids_view(raw_dir: str | os.PathLike, dest: str | os.PathLike, *,
                        originals: Iterable[str] = (),
                        converted: Mapping[str, str | os.PathLike] | None = None,
+                       scope: Mapping[str, Sequence[str]] | None = None,
                        copy: bool = False) -> Path:
     """Lay out the converted dataset in ``dest``: raw files, converted recordings, sourcedata.
 
@@ -79,6 +109,9 @@ def assemble_bids_view(raw_dir: str | os.PathLike, dest: str | os.PathLike, *,
     converted : mapping, optional
         BIDS path in the view (relative) -> the converted file (an NWB recording or a
         sidecar under ``results/bids/``).
+    scope : mapping, optional
+        The part of the dataset the sample sheet uses (:func:`in_scope`); other files (a
+        lab's recordings of sessions not analysed, their own acquisition files) are left out.
     copy : bool
         Copy files instead of linking them.
 
@@ -98,7 +131,12 @@ def assemble_bids_view(raw_dir: str | os.PathLike, dest: str | os.PathLike, *,
     moved = {p for p in originals if not p.startswith("sourcedata/")}
     placed: dict[str, Path] = {}
     for rel in _walk(raw):
-        placed[f"sourcedata/{rel}" if rel in moved else rel] = raw / rel
+        if rel in moved:
+            placed[f"sourcedata/{rel}"] = raw / rel
+        elif in_scope(rel, scope) and not rel.startswith("sourcedata/"):
+            placed[rel] = raw / rel
+        elif rel.startswith("sourcedata/") and rel in originals:
+            placed[rel] = raw / rel
     for rel, source in (converted or {}).items():
         placed[rel] = Path(source).resolve()
     for rel, source in sorted(placed.items()):
@@ -113,6 +151,7 @@ def assemble_bids_view(raw_dir: str | os.PathLike, dest: str | os.PathLike, *,
 
 def converted_view(raw_dir: str | os.PathLike, dest: str | os.PathLike,
                    conversions: Iterable[Mapping], *, converted_root: str = "results/bids",
+                   scope: Mapping[str, Sequence[str]] | None = None,
                    copy: bool = False) -> Path:
     """Return the folder to validate: ``raw_dir`` itself, or its converted view in ``dest``.
 
@@ -128,20 +167,23 @@ def converted_view(raw_dir: str | os.PathLike, dest: str | os.PathLike,
         :meth:`panneuro.study.Study.bids_conversions`.
     converted_root : str
         The converted files' root (their paths relative to it are their BIDS paths).
+    scope : mapping, optional
+        The sheet's part of the dataset (:func:`in_scope`); None: all of it.
     copy : bool
         Copy instead of linking.
 
     Returns
     -------
     pathlib.Path
-        ``raw_dir`` when nothing was converted, else ``dest``.
+        ``raw_dir`` when nothing was converted and the scope is the whole dataset, else
+        ``dest``.
     """
     conversions = list(conversions)
-    if not conversions:
+    if not conversions and scope is None:
         return Path(raw_dir)
     originals = [f for c in conversions
                  for f in original_files(raw_dir, c["path"], c["format"])]
     converted = {str(Path(f).relative_to(converted_root)): f
                  for c in conversions for f in c["converted"]}
     return assemble_bids_view(raw_dir, dest, originals=originals, converted=converted,
-                              copy=copy)
+                              scope=scope, copy=copy)
