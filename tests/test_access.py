@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 from compendium import BIN, ENV, ROOT, fresh_copy
 
-from panneuro import datalad_io
-from panneuro.access import (
+from panneuro.compendium import datalad_io
+from panneuro.compendium.access import (
     PLAINTEXT_MAGIC,
     EncryptedContentError,
     enable,
@@ -329,7 +329,7 @@ def test_remote_log_writes_return_after_their_second(monkeypatch):
     """git-annex stamps remote.log to the second: a later grant must not share it."""
     import time
 
-    from panneuro import access
+    from panneuro.compendium import access
 
     stamps = []
     monkeypatch.setattr(access, "_annex", lambda *args: stamps.append((args, time.time())))

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from panneuro.io.bids_validation import run_bids_validator
+from panneuro.compendium.bids_validation import run_bids_validator
 from panneuro.io.tables import read_tsv, write_tsv
 from panneuro.simulate.bids import EVENTS_SIDECAR, write_dataset_files, write_nwb_ieeg_sidecars
 from panneuro.simulate.task import build_events

@@ -1,6 +1,6 @@
 import json
 
-from panneuro.io.bids_validation import run_bids_validator
+from panneuro.compendium.bids_validation import run_bids_validator
 
 
 def test_validator_reports_errors_on_a_broken_dataset(tmp_path):

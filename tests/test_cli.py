@@ -8,7 +8,7 @@ import pytest
 from compendium import BIN, ENV
 
 from panneuro import cli
-from panneuro.provenance import sidecar_path
+from panneuro.compendium.provenance import sidecar_path
 
 
 def _sidecar(root: Path, output: str, rule: str, inputs: list[dict]) -> None:

@@ -11,7 +11,7 @@ import pytest
 from compendium import BIN
 from compendium import ENV as BASE_ENV
 
-from panneuro import datalad_io
+from panneuro.compendium import datalad_io
 from panneuro.simulate.study import save_datalad_dataset
 
 # datalad commits (create, save, clone -d): a git identity even where none is configured
@@ -226,7 +226,7 @@ rule process:
 SCRIPT = """
 import json, os, time
 from pathlib import Path
-from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.compendium.datalad_io import fetch_raw_inputs
 
 smk = snakemake
 raw = fetch_raw_inputs(smk)
@@ -331,7 +331,7 @@ def test_get_waits_for_another_jobs_transfer_of_the_same_file(tmp_path, monkeypa
         target.write_bytes(b"data")  # the other job's transfer has finished
         return SimpleNamespace(returncode=0, stdout="", stderr="")
 
-    monkeypatch.setattr(datalad_io, "_run", fake_run)
+    monkeypatch.setattr(datalad_io, "run_command", fake_run)
     monkeypatch.setattr(datalad_io.time, "sleep", lambda s: None)
     assert datalad_io.get_content([target]) == [str(target)]
     assert len(calls) == 2
@@ -344,7 +344,7 @@ def test_get_does_not_retry_other_failures(tmp_path, monkeypatch):
         calls.append(args)
         return SimpleNamespace(returncode=1, stdout="", stderr="get(error): not available")
 
-    monkeypatch.setattr(datalad_io, "_run", fake_run)
+    monkeypatch.setattr(datalad_io, "run_command", fake_run)
     with pytest.raises(datalad_io.RawDataError, match="not available"):
         datalad_io.get_content([tmp_path / "rec.eeg"])
     assert len(calls) == 1

@@ -20,7 +20,7 @@ import pytest
 from compendium import BIN, ROOT, digests, fresh_copy, snakemake
 from compendium import ENV as BASE_ENV
 
-from panneuro.provenance import SUFFIX
+from panneuro.compendium.provenance import SUFFIX
 
 # datalad commits (create, save, clone -d): a git identity even where none is configured
 ENV = dict(BASE_ENV, GIT_AUTHOR_NAME="panneuro", GIT_AUTHOR_EMAIL="panneuro@localhost",

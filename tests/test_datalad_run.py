@@ -19,7 +19,7 @@ import pytest
 from compendium import BIN, ROOT, digests
 from compendium import ENV as BASE_ENV
 
-from panneuro.provenance import SUFFIX, sidecar_path
+from panneuro.compendium.provenance import SUFFIX, sidecar_path
 
 # datalad and git commit: a git identity even where none is configured; 2 cores for make
 ENV = dict(BASE_ENV, CORES="2", GIT_AUTHOR_NAME="panneuro",

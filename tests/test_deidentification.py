@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from panneuro.deidentification import (
+from panneuro.compendium.deidentification import (
     DANDI_SUBJECT_FIELDS,
     SHIFTED_YEAR_MAX,
     check_deidentification,

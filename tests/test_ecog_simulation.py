@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
+from panneuro.compendium.bids_validation import run_bids_validator
 from panneuro.ecog.high_gamma import read_ecog
-from panneuro.io.bids_validation import run_bids_validator
 from panneuro.io.tables import write_json
 from panneuro.simulate.ecog import (
     GRID_SPACING_MM,

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from panneuro.compendium.provenance import sidecar_path
 from panneuro.decoding.group import GROUP_COLUMNS, group_decoding
-from panneuro.provenance import sidecar_path
 
 
 def _tables(rng, n_subjects, n_sessions, effect_bins=(3, 4, 5), size=0.15, noise=0.03,

@@ -10,7 +10,7 @@ import pytest
 from compendium import BIN, ENV
 from snakemake.iocontainers import InputFiles, Namedlist, OutputFiles
 
-from panneuro import provenance
+from panneuro.compendium import provenance
 
 KEY = "MD5E-s10--0123456789abcdef0123456789abcdef.nwb"
 
@@ -83,7 +83,7 @@ def test_sidecars_are_byte_identical_elsewhere(chain, tmp_path_factory, monkeypa
 
 
 def test_remote_storage_copies_are_named_as_the_workflow_names_them(tmp_path, monkeypatch):
-    from panneuro.io.storage import STORAGE_PREFIX_VARIABLE
+    from panneuro.compendium.storage import STORAGE_PREFIX_VARIABLE
 
     monkeypatch.chdir(tmp_path)
     local = Path(".snakemake/storage/s3/bucket/run")

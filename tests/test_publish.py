@@ -6,7 +6,8 @@ import shutil
 import pytest
 import yaml
 
-from panneuro import cli, publish
+from panneuro import cli
+from panneuro.compendium import publish
 from panneuro.results import open_run
 
 DANDI_OPTIONS = {"identifier": "000123", "name": "n", "description": "d\n",

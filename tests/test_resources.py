@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from panneuro.resources import (
+from panneuro.compendium.resources import (
     STAGE_COSTS,
     estimate,
     file_channel_seconds,

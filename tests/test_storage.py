@@ -1,6 +1,6 @@
 import pytest
 
-from panneuro.io.storage import (
+from panneuro.compendium.storage import (
     STORAGE_PREFIX_VARIABLE,
     declared_companions,
     local_storage_prefix,
@@ -42,7 +42,7 @@ def test_companions_are_declared_by_convention():
 def test_sheet_files_come_with_their_companions():
     import pandas as pd
 
-    from panneuro.io.storage import declared_sheet_files
+    from panneuro.compendium.storage import declared_sheet_files
 
     sheet = pd.DataFrame({"path": ["sub-1/beh/e.tsv", "sub-1/ieeg/x.vhdr"],
                           "format": ["tsv", "brainvision"]})

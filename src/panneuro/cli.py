@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from panneuro.datalad_io import forget_absent_annexed
-from panneuro.provenance import format_chain, format_identity, raw_files, trace
+from panneuro.compendium.datalad_io import forget_absent_annexed
+from panneuro.compendium.provenance import format_chain, format_identity, raw_files, trace
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _publish(archive: str, root: Path, out: str | None) -> int:
-    from panneuro import publish
+    from panneuro.compendium import publish
     from panneuro.results import open_run
 
     run = open_run(root)

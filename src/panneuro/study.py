@@ -17,9 +17,9 @@ from typing import Any
 
 import pandas as pd
 
+from panneuro.compendium.resources import recording_channel_seconds
 from panneuro.ingest.nwb_conversion import needs_conversion
 from panneuro.ingest.session_metadata import metadata_files
-from panneuro.resources import recording_channel_seconds
 
 PROBE_DATATYPES = ("array", "microwire")
 #: The paper's figures, in order.
@@ -259,7 +259,7 @@ class Study:
         """Return a raw file as a job input: its key record (DataLad), or the file (S3)."""
         if self.remote_storage:
             return path
-        from panneuro.datalad_io import key_record_path
+        from panneuro.compendium.datalad_io import key_record_path
 
         return str(key_record_path(path, self.raw_dir))
 
@@ -274,7 +274,7 @@ class Study:
                 from panneuro.simulate.study import raw_dataset_files
 
                 return raw_dataset_files(self.samples, self.raw_dir)
-            from panneuro.io.storage import declared_sheet_files
+            from panneuro.compendium.storage import declared_sheet_files
 
             return declared_sheet_files(self.samples, self.raw_dir)
         return [self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
@@ -282,7 +282,7 @@ class Study:
 
     def raw_key_record(self, wildcards: Any) -> str:
         """Return the key record of ``{rawpath}`` (annex keys unless still to be simulated)."""
-        from panneuro.datalad_io import key_record
+        from panneuro.compendium.datalad_io import key_record
 
         return key_record(f"{self.raw_dir}/{wildcards.rawpath}",
                           identify=not self.raw_simulated)
@@ -373,7 +373,7 @@ class Study:
         if not self.remote_storage or (self.needs_conversion(subject, session, probe)
                                        and not raw):
             return []
-        from panneuro.io.storage import declared_companions
+        from panneuro.compendium.storage import declared_companions
 
         row = self.probe_row(subject, session, probe)
         return declared_companions(self.raw_path(row), row["format"])
@@ -386,7 +386,7 @@ class Study:
         """Under remote storage, the files the ECoG header names."""
         if not self.remote_storage:
             return []
-        from panneuro.io.storage import declared_companions
+        from panneuro.compendium.storage import declared_companions
 
         row = self.row(subject, session, "ecog")
         return declared_companions(self.raw_path(row), row["format"])

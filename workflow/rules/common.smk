@@ -5,8 +5,8 @@ import sys
 
 from snakemake.utils import min_version
 
-from panneuro import datalad_io
-from panneuro.io.storage import STORAGE_PREFIX_VARIABLE, local_storage_prefix
+from panneuro.compendium import datalad_io
+from panneuro.compendium.storage import STORAGE_PREFIX_VARIABLE, local_storage_prefix
 from panneuro.io.validation import (
     check_sample_files,
     coerce_command_line_values,
@@ -14,8 +14,8 @@ from panneuro.io.validation import (
     validate_config,
     validate_samples,
 )
-from panneuro.provenance import sidecar_path
-from panneuro.resources import estimate
+from panneuro.compendium.provenance import sidecar_path
+from panneuro.compendium.resources import estimate
 from panneuro.study import EPHYS, GT_PROBE, HEAVY_STAGES, Study
 
 min_version("9.0")

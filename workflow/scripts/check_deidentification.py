@@ -4,10 +4,10 @@ import logging
 import sys
 from pathlib import Path
 
-from panneuro.datalad_io import fetch_raw_inputs
-from panneuro.deidentification import check_deidentification
+from panneuro.compendium.datalad_io import fetch_raw_inputs
+from panneuro.compendium.deidentification import check_deidentification
+from panneuro.compendium.provenance import sidecar_path, write_provenance
 from panneuro.io.tables import write_json
-from panneuro.provenance import sidecar_path, write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821

@@ -3,10 +3,10 @@
 import logging
 import sys
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.ground_truth import compare_to_ground_truth
 from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import read_tsv, write_tsv
-from panneuro.provenance import write_provenance
 from panneuro.simulate.ephys import read_probe_ground_truth
 
 smk = snakemake  # noqa: F821

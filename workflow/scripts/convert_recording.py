@@ -3,10 +3,10 @@
 import logging
 import sys
 
-from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.compendium.datalad_io import fetch_raw_inputs
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ingest.nwb_conversion import convert_recording_to_nwb
 from panneuro.ingest.session_metadata import session_metadata
-from panneuro.provenance import write_provenance
 
 smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)

@@ -3,11 +3,11 @@
 import logging
 import sys
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.curation import compute_unit_metrics, curate, write_waveforms
 from panneuro.ephys.preprocessing import load_preprocessed
 from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import write_tsv
-from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 smk = snakemake  # noqa: F821

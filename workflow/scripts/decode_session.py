@@ -3,11 +3,11 @@
 import logging
 import time
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.decoding.cross_condition import session_cross_condition
 from panneuro.decoding.time_resolved import decode_session
 from panneuro.ephys.nwb_units import read_units
 from panneuro.io.tables import read_events, write_tsv
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821

@@ -3,10 +3,10 @@
 import logging
 import time
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ecog.high_gamma import read_high_gamma
 from panneuro.ecog.statistics import decode_outcome, responsive_electrodes, statistics_to_json
 from panneuro.io.tables import write_json
-from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821

@@ -3,13 +3,13 @@
 import logging
 import sys
 
-from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.compendium.datalad_io import fetch_raw_inputs
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.curation import read_waveforms
 from panneuro.ephys.nwb_units import ProbeUnits, write_session_units_nwb
 from panneuro.ephys.sorting import load_sorting
 from panneuro.ingest.session_metadata import session_metadata
 from panneuro.io.tables import read_events, read_tsv
-from panneuro.provenance import write_provenance
 
 smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)

@@ -4,10 +4,10 @@ import json
 import logging
 
 from panneuro.behaviour.reference import read_reference_curves
+from panneuro.compendium.provenance import write_provenance
 from panneuro.figures.fig1_behaviour import plot_behaviour
 from panneuro.figures.save import save_figure
 from panneuro.io.tables import read_tsv
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 smk = snakemake  # noqa: F821

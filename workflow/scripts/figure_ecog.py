@@ -2,10 +2,10 @@
 
 import logging
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.figures.fig4_ecog import plot_ecog_figure, truth_table
 from panneuro.figures.save import save_figure
 from panneuro.io.tables import write_tsv
-from panneuro.provenance import write_provenance
 from panneuro.results import read_ecog_session
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821

@@ -2,12 +2,12 @@
 
 import logging
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.decoding.cross_condition import CCGP_COLUMNS
 from panneuro.decoding.time_resolved import DECODING_COLUMNS, read_session_tables
 from panneuro.figures.fig5_human_units import plot_human_units
 from panneuro.figures.save import save_figure
 from panneuro.io.tables import read_tsv
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821

@@ -2,11 +2,11 @@
 
 import logging
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.decoding.latent_regression import REGRESSION_COLUMNS
 from panneuro.decoding.time_resolved import read_session_tables
 from panneuro.figures.fig6_model import plot_model_neural
 from panneuro.figures.save import save_figure
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821

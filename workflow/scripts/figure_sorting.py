@@ -3,9 +3,9 @@
 import logging
 import sys
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.figures.fig2_sorting import plot_sorting_figure
 from panneuro.figures.save import save_figure
-from panneuro.provenance import write_provenance
 from panneuro.results import read_probe_sorting
 
 smk = snakemake  # noqa: F821

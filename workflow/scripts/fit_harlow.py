@@ -4,8 +4,8 @@ import logging
 
 from panneuro.behaviour.model import fit_to_curves
 from panneuro.behaviour.reference import HARLOW, read_reference_curves
+from panneuro.compendium.provenance import write_provenance
 from panneuro.io.tables import write_json
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 log = logging.getLogger("fit_harlow")

@@ -5,8 +5,8 @@ import logging
 
 from panneuro.behaviour.learning_set import read_behaviour
 from panneuro.behaviour.model import fit_subjects
+from panneuro.compendium.provenance import write_provenance
 from panneuro.io.tables import write_tsv
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 log = logging.getLogger("fit_model")

@@ -2,10 +2,10 @@
 
 import logging
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.decoding.group import group_decoding
 from panneuro.decoding.time_resolved import DECODING_COLUMNS, read_session_tables
 from panneuro.io.tables import write_tsv
-from panneuro.provenance import write_provenance
 from panneuro.seeding import rng_for
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821

@@ -6,11 +6,11 @@ The recording is read from disk chunk by chunk (bounded memory for long sessions
 import logging
 import time
 
-from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.compendium.datalad_io import fetch_raw_inputs
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ecog.chunked_envelope import high_gamma_in_chunks
 from panneuro.ecog.high_gamma import epoch_high_gamma, read_ecog, write_high_gamma
 from panneuro.io.tables import read_events
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821

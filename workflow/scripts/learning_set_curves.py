@@ -4,8 +4,8 @@ import logging
 
 from panneuro.behaviour.learning_set import learning_set_curves, read_behaviour
 from panneuro.behaviour.statistics import learning_statistics
+from panneuro.compendium.provenance import write_provenance
 from panneuro.io.tables import write_tsv
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 log = logging.getLogger("learning_set_curves")

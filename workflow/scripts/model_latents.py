@@ -3,8 +3,8 @@
 import logging
 
 from panneuro.behaviour.model import params_from_row, session_latents
+from panneuro.compendium.provenance import write_provenance
 from panneuro.io.tables import read_events, read_tsv, write_tsv
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, force=True)  # noqa: F821
 smk = snakemake  # noqa: F821

@@ -6,10 +6,10 @@ import time
 
 import pandas as pd
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.decoding.oracle import oracle_decoding
 from panneuro.decoding.planted import planted_effect_recovery
 from panneuro.io.tables import read_events, read_tsv, write_tsv
-from panneuro.provenance import write_provenance
 from panneuro.simulate.ephys import read_probe_ground_truth
 
 smk = snakemake  # noqa: F821

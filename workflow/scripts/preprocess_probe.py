@@ -3,14 +3,14 @@
 import logging
 import sys
 
-from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.compendium.datalad_io import fetch_raw_inputs
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.preprocessing import (
     preprocess,
     preprocess_kwargs,
     read_recording,
     save_recording,
 )
-from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 smk = snakemake  # noqa: F821
@@ -20,7 +20,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc = smk.wildcards
 settings = smk.params.preprocessing
 # read_recording reads the reader sidecar <file>.json (dtype, channels, rate, gain, geometry);
-# fetch_raw_inputs got it with the raw file (panneuro.datalad_io.companions).
+# fetch_raw_inputs got it with the raw file (panneuro.compendium.datalad_io.companions).
 recording = read_recording(smk.input.recording, smk.params.format)
 logging.info("read %s: %s", smk.input.recording, recording)
 preprocessed, bad_channels = preprocess(

@@ -1,4 +1,4 @@
-"""Write the key record standing in for one raw file (panneuro.datalad_io)."""
+"""Write the key record standing in for one raw file (panneuro.compendium.datalad_io)."""
 
 from panneuro.io.atomic import write_text_atomic
 

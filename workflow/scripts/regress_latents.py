@@ -2,10 +2,10 @@
 
 import logging
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.decoding.latent_regression import check_latents, regress_session
 from panneuro.ephys.nwb_units import read_units
 from panneuro.io.tables import read_events, read_tsv, write_tsv
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821

@@ -3,9 +3,9 @@
 import logging
 import sys
 
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.preprocessing import load_preprocessed
 from panneuro.ephys.sorting import run_sorter_for_probe
-from panneuro.provenance import write_provenance
 from panneuro.seeding import derived_seed
 
 smk = snakemake  # noqa: F821

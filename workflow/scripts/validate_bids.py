@@ -4,11 +4,11 @@ import logging
 import tempfile
 from pathlib import Path
 
-from panneuro.datalad_io import fetch_raw_inputs
+from panneuro.compendium.bids_validation import run_bids_validator
+from panneuro.compendium.datalad_io import fetch_raw_inputs
+from panneuro.compendium.provenance import write_provenance
 from panneuro.ingest.bids_view import converted_view
-from panneuro.io.bids_validation import run_bids_validator
 from panneuro.io.tables import write_json
-from panneuro.provenance import write_provenance
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
 smk = snakemake  # noqa: F821

@@ -104,8 +104,9 @@ def make_nwbfile(
         institution="panneuro",
         experiment_description="Harlow learning-set task (object-discrimination problems).",
         keywords=["learning set", "Harlow task", "single units", "primate"],
-        # Only the subject fields DANDI needs (panneuro.deidentification.DANDI_SUBJECT_FIELDS):
-        # no birth date, no free-text description.
+        # Only the subject fields DANDI needs
+        # (panneuro.compendium.deidentification.DANDI_SUBJECT_FIELDS): no birth date, no
+        # free-text description.
         subject=Subject(subject_id=subject, species=SPECIES_LATIN.get(species, species),
                         sex=sex, age=age),
     )

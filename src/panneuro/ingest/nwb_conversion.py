@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -46,6 +47,93 @@ def needs_conversion(format: str) -> bool:  # noqa: A002  (the sheet's column)
         True for every format but NWB.
     """
     return format not in BIDS_NATIVE_FORMATS
+
+
+def write_recording_nwb(
+    recording: Any,
+    target: str | os.PathLike,
+    *,
+    subject: str,
+    session: str,
+    group: str,
+    region: str,
+    species: str,
+    session_start: dt.datetime,
+    age: str | None,
+    sex: str,
+    device_description: str,
+    series_description: str,
+    session_description: str,
+    chunk_duration: float = 1.0,
+) -> None:
+    """Write a broadband recording as iEEG-datatype NWB with NeuroConv, chunk by chunk.
+
+    The one NWB writer of raw recordings: converted acquisition files
+    (:func:`convert_recording_to_nwb`) and the simulated study's probes
+    (:func:`panneuro.simulate.ephys.write_probe_nwb`). NeuroConv writes the device, the
+    electrode group, the electrodes table (``location`` = region, ``rel_x``/``rel_y``, channel
+    names) and the ElectricalSeries :data:`SERIES_NAME` in int16 counts with their
+    conversion; object IDs and dates are fixed so the same recording gives the same bytes.
+
+    Parameters
+    ----------
+    recording : spikeinterface.core.BaseRecording
+        With its probe attached (channel locations); its ``group_name``, ``brain_area`` and
+        ``location`` properties are set (NeuroConv reads the electrodes table from them).
+    target : path-like
+        The ``.nwb`` file (written atomically).
+    subject, session : str
+        BIDS labels.
+    group : str
+        Electrode group (and device) name.
+    region : str
+        Brain region (electrodes' ``location``).
+    species : str
+        Latin binomial (or ``macaque``/``human``).
+    session_start : datetime.datetime
+        Timezone-aware session start.
+    age : str or None
+        ISO 8601 duration.
+    sex : str
+        ``M``, ``F``, ``O`` or ``U``.
+    device_description, series_description, session_description : str
+        Free text of the device, the series and the file.
+    chunk_duration : float
+        Seconds per written chunk (bounded memory).
+    """
+    from neuroconv.tools.spikeinterface import add_recording_to_nwbfile
+
+    target = Path(target)
+    n_channels = recording.get_num_channels()
+    fs = recording.get_sampling_frequency()
+    recording.set_property("group_name", [group] * n_channels)
+    recording.set_property("brain_area", [region] * n_channels)
+    # NeuroConv 0.10.2 writes rel_x/rel_y from a "location" property, which SpikeInterface
+    # 0.105 no longer sets (positions live in the probe's contact_vector): without this the
+    # electrodes table would have no positions and sorters no geometry.
+    recording.set_property("location", recording.get_channel_locations())
+    metadata = {
+        "Devices": {"probe": {"name": group, "description": device_description}},
+        "Ecephys": {
+            "ElectrodeGroups": {group: {"name": group, "location": region,
+                                        "description": f"{group} in {region}",
+                                        "device_metadata_key": "probe"}},
+            "ElectricalSeries": {SERIES_NAME: {"name": SERIES_NAME,
+                                               "description": series_description}},
+        },
+    }
+    label = f"sub-{subject}_ses-{session}_{target.name}"
+    with deterministic_object_ids(label):
+        nwbfile = make_nwbfile(subject=subject, session=session, species=species,
+                               session_start=session_start, age=age, sex=sex,
+                               description=session_description, identifier=label)
+        add_recording_to_nwbfile(
+            recording, nwbfile, metadata, metadata_key=SERIES_NAME,
+            parent_container="acquisition", data_representation="digital_counts",
+            iterator_options={"buffer_shape": (int(fs * chunk_duration), n_channels),
+                              "chunk_shape": (int(fs * chunk_duration), n_channels),
+                              "display_progress": False})
+        write_nwbfile(nwbfile, target)
 
 
 def convert_recording_to_nwb(
@@ -96,8 +184,6 @@ def convert_recording_to_nwb(
     ValueError
         If the recording cannot be read (one line naming the file, from ``read_recording``).
     """
-    from neuroconv.tools.spikeinterface import add_recording_to_nwbfile
-
     from panneuro.ephys.preprocessing import read_recording
     from panneuro.simulate.bids import write_nwb_ieeg_sidecars
 
@@ -105,38 +191,14 @@ def convert_recording_to_nwb(
     recording = read_recording(source, format)
     n_channels = recording.get_num_channels()
     fs = recording.get_sampling_frequency()
-    recording.set_property("group_name", [probe] * n_channels)
-    recording.set_property("brain_area", [region] * n_channels)
-    # NeuroConv 0.10.2 writes rel_x/rel_y from a "location" property, which SpikeInterface
-    # 0.105 no longer sets (positions live in the probe's contact_vector): without this the
-    # electrodes table would have no positions and sorters no geometry.
-    recording.set_property("location", recording.get_channel_locations())
-    metadata = {
-        "Devices": {"probe": {"name": probe, "description":
-                              f"{format} recording of probe {probe} ({n_channels} channels)"}},
-        "Ecephys": {
-            "ElectrodeGroups": {probe: {"name": probe, "location": region,
-                                        "description": f"probe {probe} in {region}",
-                                        "device_metadata_key": "probe"}},
-            "ElectricalSeries": {SERIES_NAME: {
-                "name": SERIES_NAME,
-                "description": f"Broadband voltage of probe {probe}, converted from "
-                               f"{format} ({Path(source).name}) by panneuro with NeuroConv."}},
-        },
-    }
-    label = f"sub-{subject}_ses-{session}_{target.name}"
-    with deterministic_object_ids(label):
-        nwbfile = make_nwbfile(subject=subject, session=session, species=species,
-                               session_start=session_start, age=age, sex=sex,
-                               description=f"Broadband recording of probe {probe} in {region}.",
-                               identifier=label)
-        add_recording_to_nwbfile(
-            recording, nwbfile, metadata, metadata_key=SERIES_NAME,
-            parent_container="acquisition", data_representation="digital_counts",
-            iterator_options={"buffer_shape": (int(fs * chunk_duration), n_channels),
-                              "chunk_shape": (int(fs * chunk_duration), n_channels),
-                              "display_progress": False})
-        write_nwbfile(nwbfile, target)
+    write_recording_nwb(
+        recording, target, subject=subject, session=session, group=probe, region=region,
+        species=species, session_start=session_start, age=age, sex=sex,
+        device_description=f"{format} recording of probe {probe} ({n_channels} channels)",
+        series_description=f"Broadband voltage of probe {probe}, converted from {format} "
+                           f"({Path(source).name}) by panneuro with NeuroConv.",
+        session_description=f"Broadband recording of probe {probe} in {region}.",
+        chunk_duration=chunk_duration)
     write_nwb_ieeg_sidecars(
         target, channel_ids=np.asarray(recording.channel_ids),
         locations_um=recording.get_channel_locations(), sampling_frequency=fs,

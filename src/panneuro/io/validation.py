@@ -203,8 +203,9 @@ def check_sample_files(samples: pd.DataFrame, raw_dir: str | os.PathLike, *,
     The sheet is configuration, so a row naming a missing file is a configuration error,
     reported before any job starts (as a list, so one run shows every bad row). An annexed
     file whose content is not present (a dangling git-annex symlink) is left to
-    :mod:`panneuro.datalad_io`, which gets it; a ``raw_dir`` that does not exist yet (to be
-    cloned from ``raw_source``) is left to :func:`panneuro.datalad_io.ensure_installed`.
+    :mod:`panneuro.compendium.datalad_io`, which gets it; a ``raw_dir`` that does not exist yet
+    (to be cloned from ``raw_source``) is left to
+    :func:`panneuro.compendium.datalad_io.ensure_installed`.
 
     Parameters
     ----------

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from panneuro.deidentification import SHIFTED_YEAR_MAX
+from panneuro.compendium.deidentification import SHIFTED_YEAR_MAX
 from panneuro.io.tables import write_json, write_tsv
 
 BIDS_VERSION = "1.10.1"

@@ -381,50 +381,23 @@ def write_probe_nwb(
     chunk_duration : float
         Seconds per written chunk (bounded memory).
     """
-    from neuroconv.tools.spikeinterface.spikeinterfacerecordingdatachunkiterator import (
-        SpikeInterfaceRecordingDataChunkIterator,
-    )
-    from pynwb.ecephys import ElectricalSeries
-
-    from panneuro.ephys.nwb_units import deterministic_object_ids, make_nwbfile, write_nwbfile
+    from panneuro.ingest.nwb_conversion import write_recording_nwb
 
     recording = sim.recording
     n_channels = recording.get_num_channels()
-    fs = recording.get_sampling_frequency()
     gains = np.unique(recording.get_channel_gains())
     if gains.size != 1:
         raise ValueError("write_probe_nwb: channels with different gains cannot share one "
                          "ElectricalSeries conversion factor.")
-    label = f"sub-{subject}_ses-{session}_{Path(path).name}"
-    with deterministic_object_ids(label):
-        nwbfile = make_nwbfile(subject=subject, session=session, species=species,
-                               session_start=session_start, age=age, sex=sex,
-                               description=f"Simulated broadband {sim.geometry} recording in "
-                                           f"{region} (panneuro).",
-                               identifier=label)
-        device = nwbfile.create_device(name="probe", description=f"simulated {sim.geometry} "
-                                       f"probe, {n_channels} contacts")
-        group = nwbfile.create_electrode_group(name=f"probe-{region}", device=device,
-                                               location=region,
-                                               description=f"{sim.geometry} probe in {region}")
-        nwbfile.add_electrode_column("rel_x", "x position on the probe (µm)")
-        nwbfile.add_electrode_column("rel_y", "y position on the probe (µm)")
-        nwbfile.add_electrode_column("channel_name", "channel id in the recording")
-        for ch, loc in zip(recording.channel_ids, recording.get_channel_locations(), strict=True):
-            nwbfile.add_electrode(group=group, location=region, rel_x=float(loc[0]),
-                                  rel_y=float(loc[1]), channel_name=str(ch))
-        # neuroconv's iterator reads the lazy recording chunk by chunk: memory stays bounded.
-        data = SpikeInterfaceRecordingDataChunkIterator(
-            recording, return_in_uV=False, buffer_shape=(int(fs * chunk_duration), n_channels),
-            chunk_shape=(int(fs * chunk_duration), n_channels))
-        nwbfile.add_acquisition(ElectricalSeries(
-            name="ElectricalSeriesRaw", data=data,
-            electrodes=nwbfile.create_electrode_table_region(list(range(n_channels)),
-                                                             "all electrodes"),
-            rate=float(fs), starting_time=0.0, conversion=float(gains[0]) * 1e-6,
-            description=f"Broadband voltage, int16 counts ({gains[0]} µV per count).",
-        ))
-        write_nwbfile(nwbfile, path)
+    # NeuroConv writes it, as it writes a lab's converted recordings (panneuro.ingest).
+    write_recording_nwb(
+        recording, path, subject=subject, session=session, group=f"probe-{region}",
+        region=region, species=species, session_start=session_start, age=age, sex=sex,
+        device_description=f"simulated {sim.geometry} probe, {n_channels} contacts",
+        series_description=f"Broadband voltage, int16 counts ({gains[0]} µV per count).",
+        session_description=f"Simulated broadband {sim.geometry} recording in {region} "
+                            "(panneuro).",
+        chunk_duration=chunk_duration)
 
 
 def write_probe_ground_truth(sim: SimulatedProbe, prefix: str | os.PathLike) -> None:

@@ -112,7 +112,7 @@ def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict
         ``raw``: the dataset description (the raw dataset's handle in the DAG) and the trial
         tables, files git keeps in the working tree; the annexed recordings are not listed,
         since their content may be dropped (they enter the DAG as key records,
-        :mod:`panneuro.datalad_io`); ``truth``: the agent parameters of each subject, the
+        :mod:`panneuro.compendium.datalad_io`); ``truth``: the agent parameters of each subject, the
         spike trains and tuning of each probe and the planted effects of each ECoG session.
     """
     raw = [f"{raw_root}/dataset_description.json", f"{raw_root}/participants.tsv"]

@@ -36,9 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-# One way to run datalad/git-annex/gpg (the venv's bin first on PATH, the caller's environment,
-# GNUPGHOME included, read at each call): datalad_io's.
-from panneuro.datalad_io import RawDataError, _run
+from panneuro.compendium.annex import RawDataError, run_command
 
 #: Name of the encrypted special remote of a human subject's subdataset.
 DEFAULT_REMOTE = "human-encrypted"
@@ -60,8 +58,9 @@ _WEB_UUID = "00000000-0000-0000-0000-000000000001"
 class EncryptedContentError(RawDataError):
     """Annexed content is only in an encrypted special remote this user cannot decrypt.
 
-    A :class:`panneuro.datalad_io.RawDataError`: the pipeline's input fetching
-    (:func:`panneuro.datalad_io.get_content`) raises it with :func:`encrypted_content_message`.
+    A :class:`panneuro.compendium.annex.RawDataError`: the pipeline's input fetching
+    (:func:`panneuro.compendium.datalad_io.get_content`) raises it with
+    :func:`encrypted_content_message`.
     """
 
 
@@ -210,7 +209,7 @@ def enable(clone: str | os.PathLike, remote_dir: str | os.PathLike, *,
         The remote's name.
     """
     _log_remote(clone, "enableremote", name, f"directory={Path(remote_dir).resolve()}")
-    shown = _run(["git", "annex", "verifyremote", name], cwd=clone)
+    shown = run_command(["git", "annex", "verifyremote", name], cwd=clone)
     match = re.search(rf"verifyremote {re.escape(name)} --safe (\S+)", shown.stdout + shown.stderr)
     if match:
         _annex(clone, "verifyremote", name, "--safe", match.group(1))
@@ -246,8 +245,8 @@ def get(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[str]:
     for folder, names in sorted(folders.items()):
         # Merge fetched git-annex branches first: a key granted since the last merge (a newer
         # cipher entry in remote.log) is otherwise not seen.
-        _run(["git", "annex", "merge"], cwd=folder)
-        result = _run(["datalad", "get", "-J", str(max(1, int(jobs))), *names], cwd=folder)
+        run_command(["git", "annex", "merge"], cwd=folder)
+        result = run_command(["datalad", "get", "-J", str(max(1, int(jobs))), *names], cwd=folder)
         if result.returncode != 0:
             errors += (result.stderr or result.stdout).strip().splitlines()[-1:]
     absent = [str(p) for p in paths if not Path(p).exists()]
@@ -282,10 +281,10 @@ def encrypted_content_message(path: str | os.PathLike) -> str | None:
     path = Path(path)
     if path.exists() or not path.is_symlink():
         return None
-    repo = _run(["git", "rev-parse", "--show-toplevel"], cwd=path.parent).stdout.strip()
+    repo = run_command(["git", "rev-parse", "--show-toplevel"], cwd=path.parent).stdout.strip()
     if not repo:
         return None
-    whereis = _run(["git", "annex", "whereis", "--json", path.name], cwd=path.parent)
+    whereis = run_command(["git", "annex", "whereis", "--json", path.name], cwd=path.parent)
     try:
         holders = {w["uuid"] for w in json.loads(whereis.stdout.splitlines()[0])["whereis"]}
     except (IndexError, KeyError, json.JSONDecodeError):
@@ -320,8 +319,8 @@ def encrypted_remotes(dataset: str | os.PathLike) -> dict[str, EncryptedRemote]:
         Name → :class:`EncryptedRemote` (remotes with ``encryption=none`` left out).
     """
     # The journal holds changes not yet committed to the branch; merge it first.
-    _run(["git", "annex", "merge"], cwd=dataset)
-    log = _run(["git", "show", "git-annex:remote.log"], cwd=dataset).stdout
+    run_command(["git", "annex", "merge"], cwd=dataset)
+    log = run_command(["git", "show", "git-annex:remote.log"], cwd=dataset).stdout
     # One line per change; merged clones may hold several per remote: the newest counts.
     newest: dict[str, tuple[float, dict[str, str]]] = {}
     for line in log.splitlines():
@@ -349,7 +348,7 @@ def secret_key_ids() -> list[str]:
     list of str
         Key ids, primary keys first.
     """
-    listing = _run(["gpg", "--batch", "--with-colons", "--list-secret-keys"]).stdout
+    listing = run_command(["gpg", "--batch", "--with-colons", "--list-secret-keys"]).stdout
     return [line.split(":")[4] for line in listing.splitlines()
             if line.startswith(("sec:", "ssb:"))]
 
@@ -390,18 +389,18 @@ def _same_key(a: str, b: str) -> bool:
 
 def _reachable(repo: str, uuid: str) -> bool:
     """Return whether a location holding content is a remote of ``repo`` with a URL."""
-    config = _run(["git", "config", "--get-regexp", r"^remote\..*\.annex-uuid$"], cwd=repo)
+    config = run_command(["git", "config", "--get-regexp", r"^remote\..*\.annex-uuid$"], cwd=repo)
     for line in config.stdout.splitlines():
         key, _, value = line.partition(" ")
         if value.strip() == uuid:
             name = key[len("remote."):-len(".annex-uuid")]
-            url = _run(["git", "config", f"remote.{name}.url"], cwd=repo).stdout.strip()
+            url = run_command(["git", "config", f"remote.{name}.url"], cwd=repo).stdout.strip()
             return bool(url)
     return False
 
 
 def _annex(dataset: str | os.PathLike, *args: str) -> subprocess.CompletedProcess:
-    result = _run(["git", "annex", *args], cwd=dataset)
+    result = run_command(["git", "annex", *args], cwd=dataset)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         raise AccessError(f"{dataset}: git annex {' '.join(args)} failed ({detail[0]}); "
@@ -410,7 +409,7 @@ def _annex(dataset: str | os.PathLike, *args: str) -> subprocess.CompletedProces
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m panneuro.access get FILE...``: get files, or say who can grant access.
+    """``python -m panneuro.compendium.access get FILE...``: get files, or say who can grant access.
 
     Parameters
     ----------
@@ -424,7 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) < 2 or args[0] != "get":
-        print("usage: python -m panneuro.access get FILE...", file=sys.stderr)
+        print("usage: python -m panneuro.compendium.access get FILE...", file=sys.stderr)
         return 2
     try:
         get(args[1:])

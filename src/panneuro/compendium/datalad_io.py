@@ -29,11 +29,13 @@ import logging
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+
+from panneuro.compendium.access import EncryptedContentError, encrypted_content_message
+from panneuro.compendium.annex import RawDataError, run_command
 
 LOG = logging.getLogger(__name__)
 
@@ -46,29 +48,6 @@ TRANSFER_WAIT_S = 600.0
 _LOCKED = re.compile(r"transfer already in progress|unable to take transfer lock")
 #: File beside which running jobs register the raw files they use (see :func:`in_use`).
 _IN_USE = ".in-use"
-
-
-class RawDataError(RuntimeError):
-    """Raw data not installed or not obtainable; the message names the command that fixes it."""
-
-
-def _env() -> dict[str, str]:
-    """Return the environment with the venv's ``bin`` first (datalad finds git-annex only there)."""
-    venv_bin = str(Path(sys.executable).parent)
-    path = os.environ.get("PATH", "")
-    if venv_bin not in path.split(os.pathsep):
-        path = venv_bin + os.pathsep + path
-    return dict(os.environ, PATH=path)
-
-
-def _run(args: Sequence[str], cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
-    """Run a command (datalad, git, git-annex, gpg) without raising; output captured as text.
-
-    The environment is :func:`_env` of the moment of the call: what the caller set in
-    ``os.environ`` (e.g. ``GNUPGHOME``) reaches the command. Shared with :mod:`panneuro.access`.
-    """
-    return subprocess.run(list(args), cwd=cwd, env=_env(), capture_output=True, text=True,
-                          check=False)
 
 
 def is_installed(dataset: str | os.PathLike) -> bool:
@@ -122,7 +101,7 @@ def content_id(path: str | os.PathLike) -> str:
 @functools.cache
 def _git_tracked(repo: str) -> frozenset[str]:
     """Paths git tracks in ``repo`` (one ``git ls-files`` per repository and process)."""
-    return frozenset(_run(["git", "ls-files", "-z"], cwd=repo).stdout.split("\0"))
+    return frozenset(run_command(["git", "ls-files", "-z"], cwd=repo).stdout.split("\0"))
 
 
 def _tracked_in_git(path: Path) -> bool:
@@ -249,21 +228,22 @@ def ensure_installed(dataset: str | os.PathLike, source: str | None = None, *,
     if is_installed(target):
         installed = not _nested_installed(target)
         if installed:
-            _check(_run(["datalad", "get", "-n", "-r", "-d", str(target), str(target)]),
+            _check(run_command(["datalad", "get", "-n", "-r", "-d", str(target), str(target)]),
                    f"datalad get -n -r {dataset}")
         if source:
             verify_special_remotes(target, source)
         return installed
     if registered:
-        _check(_run(["datalad", "get", "-n", "-r", str(dataset)], cwd=root),
+        _check(run_command(["datalad", "get", "-n", "-r", str(dataset)], cwd=root),
                f"datalad get -n -r {dataset}")
     elif source:
         args = ["datalad", "clone"]
         if is_installed(root) and (root / ".datalad").exists():
             args += ["-d", "."]
-        _check(_run([*args, source, str(dataset)], cwd=root),
+        _check(run_command([*args, source, str(dataset)], cwd=root),
                f"datalad clone {source} {dataset}")
-        _check(_run(["datalad", "get", "-n", "-r", "-d", str(dataset), str(dataset)], cwd=root),
+        _check(run_command(["datalad", "get", "-n", "-r", "-d", str(dataset), str(dataset)],
+                           cwd=root),
                f"datalad get -n -r {dataset}")
     elif target.is_dir() and any(target.iterdir()) and not (target / ".git").exists():
         raise RawDataError(
@@ -331,16 +311,18 @@ def verify_special_remotes(dataset: str | os.PathLike, source: str) -> list[str]
     store = source.split("#", 1)[0]
     verified = []
     for repo in [Path(dataset), *_installed_subdatasets(Path(dataset))]:
-        config = _run(["git", "config", "--get-regexp", r"^remote\..*\.annex-uuid$"], cwd=repo)
+        config = run_command(["git", "config", "--get-regexp", r"^remote\..*\.annex-uuid$"],
+                             cwd=repo)
         for line in config.stdout.splitlines():
             name = line.split()[0][len("remote."):-len(".annex-uuid")]
-            state = _run(["git", "config", f"remote.{name}.annex-verified"], cwd=repo)
+            state = run_command(["git", "config", f"remote.{name}.annex-verified"], cwd=repo)
             if state.stdout.strip():
                 continue
-            shown = _run(["git", "annex", "verifyremote", name], cwd=repo)
+            shown = run_command(["git", "annex", "verifyremote", name], cwd=repo)
             match = re.search(r"verifyremote \S+ --safe (\S+)", shown.stdout + shown.stderr)
             if match and store in shown.stdout + shown.stderr:
-                _run(["git", "annex", "verifyremote", name, "--safe", match.group(1)], cwd=repo)
+                run_command(["git", "annex", "verifyremote", name, "--safe", match.group(1)],
+                            cwd=repo)
                 verified.append(f"{repo}:{name}")
     return verified
 
@@ -365,10 +347,10 @@ def get_content(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[st
 
     Raises
     ------
-    panneuro.access.EncryptedContentError
+    panneuro.compendium.access.EncryptedContentError
         If a file's content is only in an encrypted special remote this user's gpg keys cannot
         open (a :class:`RawDataError`); the message is
-        :func:`panneuro.access.encrypted_content_message`: the data steward's command.
+        :func:`panneuro.compendium.access.encrypted_content_message`: the data steward's command.
     RawDataError
         If ``datalad get`` fails otherwise (no reachable copy); the message names the files
         and the command to run once a copy is reachable.
@@ -384,7 +366,7 @@ def get_content(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[st
     while True:
         round_outputs = []
         for root, members in _by_dataset(still).items():
-            result = _run(["datalad", "get", "-J", str(max(1, jobs)), "-d", root, *members])
+            result = run_command(["datalad", "get", "-J", str(max(1, jobs)), "-d", root, *members])
             round_outputs.append(result.stderr + result.stdout)
         outputs += round_outputs
         still = [p for p in still if not has_content(p)]
@@ -394,9 +376,7 @@ def get_content(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[st
         time.sleep(1.0)
     if still:
         # Content only in an encrypted remote this user's gpg keys cannot open: name the
-        # steward's command that grants access (imported here: panneuro.access imports this).
-        from panneuro.access import EncryptedContentError, encrypted_content_message
-
+        # steward's command that grants access.
         for path in still:
             message = encrypted_content_message(path)
             if message is not None:
@@ -422,7 +402,7 @@ def drop_content(paths: Sequence[str | os.PathLike]) -> list[str]:
     if not present:
         return []
     for root, members in _by_dataset(present).items():
-        _run(["datalad", "drop", "-d", root, *members])
+        run_command(["datalad", "drop", "-d", root, *members])
     dropped = [p for p in present if not has_content(p)]
     kept = sorted(set(present) - set(dropped))
     if kept:
@@ -571,7 +551,7 @@ def fetch_raw_inputs(smk: Any) -> list[str]:
     if extra:
         acquire(extra, registry=registry, jobs=jobs)
     raw += extra
-    # the companions are inputs too: provenance records them (panneuro.provenance)
+    # the companions are inputs too: provenance records them (panneuro.compendium.provenance)
     smk.raw_companions = extra
     drop = bool(smk.config.get("raw_drop", False))
     atexit.register(release, raw, registry=registry, drop=drop)

@@ -74,8 +74,8 @@ def declared_companions(path: str, raw_format: str) -> list[str]:
     """Files a reader opens beside a raw file, known from its name (no file access).
 
     Under remote storage a job receives only the files it declares, so the companions that
-    :func:`panneuro.datalad_io.companions` finds by reading a header locally must be named
-    in advance, by convention: a BIDS BrainVision header (``.vhdr``) has its data (``.eeg``)
+    :func:`panneuro.compendium.datalad_io.companions` finds by reading a header locally must be
+    named in advance, by convention: a BIDS BrainVision header (``.vhdr``) has its data (``.eeg``)
     and markers (``.vmrk``) under the same stem; a plain binary recording has its reader
     options in ``<file>.json``. Folder formats (SpikeGLX, Open Ephys, Neuralynx) are not
     supported under remote storage.
@@ -90,7 +90,7 @@ def declared_companions(path: str, raw_format: str) -> list[str]:
     Returns
     -------
     list of str
-        The companions, in the order :func:`panneuro.datalad_io.companions` gives them.
+        The companions, in the order :func:`panneuro.compendium.datalad_io.companions` gives them.
     """
     if raw_format == "brainvision":
         stem = path[: -len(".vhdr")] if path.endswith(".vhdr") else path

@@ -6,8 +6,9 @@ directory): the output's SHA-256 (of the file, or of the directory's files), the
 wildcards and parameters, each input with its identity (the git-annex key of an annexed
 raw file, the digest recorded in the input's own sidecar, or its SHA-256), the compendium's
 commit and the versions of the packages that ran it. Paths are relative to the working
-directory (under remote default storage, as the workflow names them: :mod:`panneuro.io.storage`)
-and nothing depends on the clock, the host or the directory, so the sidecars are
+directory (under remote default storage, as the workflow names them:
+:mod:`panneuro.compendium.storage`) and nothing depends on the clock, the host or the
+directory, so the sidecars are
 byte-identical wherever the same inputs are processed. The rules declare the sidecars as
 outputs (``with_provenance`` in ``workflow/rules/common.smk``). :func:`trace` follows the
 sidecars from a figure back to the raw files (``panneuro provenance <file>``).
@@ -26,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from panneuro.datalad_io import annex_key
+from panneuro.compendium.datalad_io import annex_key
+from panneuro.compendium.storage import logical_path
 from panneuro.io.atomic import write_text_atomic
-from panneuro.io.storage import logical_path
 
 #: Suffix of a provenance sidecar.
 SUFFIX = ".prov.json"
@@ -170,8 +171,9 @@ def write_provenance(smk: Any) -> list[Path]:
     Parameters
     ----------
     smk : snakemake.script.Snakemake
-        The ``snakemake`` object of a script (after :func:`panneuro.datalad_io.fetch_raw_inputs`
-        its raw inputs are the raw files themselves, identified by their annex keys).
+        The ``snakemake`` object of a script (after
+        :func:`panneuro.compendium.datalad_io.fetch_raw_inputs` its raw inputs are the raw files
+        themselves, identified by their annex keys).
 
     Returns
     -------

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from panneuro.io.storage import logical_path
+from panneuro.compendium.storage import logical_path
 
 #: BIDS: shifted dates are set "to the year 1925 or earlier"; a later year is a real date.
 SHIFTED_YEAR_MAX = 1925
@@ -259,7 +259,7 @@ def scan_tsv(path: str | os.PathLike, label: str | None = None) -> list[Finding]
                 column not in PARTICIPANT_COLUMNS):
             problem = ("not a BIDS participant column (name, free text or another "
                        "identifier?)", "remove the column, or, if it identifies no one, add "
-                       "it to panneuro.deidentification.PARTICIPANT_COLUMNS")
+                       "it to panneuro.compendium.deidentification.PARTICIPANT_COLUMNS")
         if problem is not None:
             findings.append(Finding(label, f"column {column!r}", *problem))
             continue

@@ -207,7 +207,7 @@ def _raw_files(raw: Path) -> list[Path]:
 def derivative_description(run: Run) -> dict[str, Any]:
     """``dataset_description.json`` of the derivative (``DatasetType: derivative``)."""
     from panneuro import __version__
-    from panneuro.provenance import compendium_commit
+    from panneuro.compendium.provenance import compendium_commit
 
     commit = compendium_commit(run.root)
     return {
@@ -268,9 +268,9 @@ def publish_openneuro(run: Run, out: str | os.PathLike) -> dict[str, Any]:
     -------
     dict
         ``raw`` and ``derivative``: the BIDS validator's summaries
-        (:func:`panneuro.io.bids_validation.run_bids_validator`).
+        (:func:`panneuro.compendium.bids_validation.run_bids_validator`).
     """
-    from panneuro.io.bids_validation import run_bids_validator
+    from panneuro.compendium.bids_validation import run_bids_validator
     from panneuro.simulate.bids import TASK
 
     out = Path(out)
