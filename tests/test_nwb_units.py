@@ -14,7 +14,6 @@ import pytest
 from panneuro.ephys.nwb_units import (
     ProbeUnits,
     deterministic_object_ids,
-    read_raw_session_metadata,
     read_units,
     write_session_units_nwb,
 )
@@ -98,10 +97,10 @@ def test_nwb_content(session):
         np.testing.assert_allclose(trials["start_time"], events["onset"])
         assert trials["choice"].tolist() == events["choice"].tolist()
         assert nwbfile.subject.species == "Macaca mulatta"
+        assert (nwbfile.subject.age, nwbfile.subject.sex) == ("P7Y", "M")
+        assert nwbfile.session_start_time == START
         waveform = nwbfile.units["waveform_mean"][0]
         assert waveform.shape == (90,) and waveform.min() == pytest.approx(-100e-6)
-    meta = read_raw_session_metadata(path)
-    assert meta["session_start"] == START and meta["age"] == "P7Y" and meta["sex"] == "M"
 
 
 def test_deterministic_bytes(session, tmp_path):

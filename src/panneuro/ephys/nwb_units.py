@@ -325,28 +325,3 @@ def read_units(path: str | os.PathLike) -> tuple[pd.DataFrame, list[np.ndarray]]
         units[c] = units[c].astype(str)
     return units, spike_times
 
-
-def read_raw_session_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """Read the session start and subject (age, sex, species) of a raw NWB recording.
-
-    Parameters
-    ----------
-    path : path-like
-        A raw probe recording (``..._ieeg.nwb``).
-
-    Returns
-    -------
-    dict
-        ``session_start`` (datetime), ``age`` (ISO duration or None), ``sex`` (``U`` when
-        missing), ``species`` (or None).
-    """
-    with _read_nwbfile(path, "raw recording not found; run the simulate_dataset rule or "
-                       "install the raw dataset (datalad get).") as nwbfile:
-        subject = nwbfile.subject
-        return {
-            # pynwb reads the time in the local zone: normalise to UTC (machine-independent).
-            "session_start": nwbfile.session_start_time.astimezone(dt.UTC),
-            "age": getattr(subject, "age", None),
-            "sex": getattr(subject, "sex", None) or "U",
-            "species": getattr(subject, "species", None),
-        }
