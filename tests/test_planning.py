@@ -1,0 +1,31 @@
+"""Tests of panneuro.results.planning: figures traced to their rules, the workflow planned."""
+
+import pytest
+from compendium import ROOT
+
+from panneuro.figures.rulegraph import parse_dot
+from panneuro.results import figure_sources, open_run, plan_workflow
+
+
+def test_figure_sources_trace_every_figure_to_a_plotting_function():
+    import importlib
+
+    sources = figure_sources(open_run(ROOT))
+    made = sorted({p.stem for p in (ROOT / "workflow" / "report").glob("fig*.rst")})
+    assert sources["figure"].tolist() == made
+    for row in sources.itertuples():
+        assert (ROOT / row.script).is_file() and (ROOT / row.rule_file).is_file()
+        module, name = row.function.rsplit(".", 1)
+        assert callable(getattr(importlib.import_module(module), name))
+        assert row.rule in (ROOT / row.rule_file).read_text()
+
+
+def test_plan_workflow_gives_the_rule_graph_without_touching_the_compendium():
+    run = open_run(ROOT)
+    before = sorted(p.name for p in ROOT.iterdir())
+    graph = parse_dot(plan_workflow(run, "--rulegraph"))
+    assert sorted(p.name for p in ROOT.iterdir()) == before
+    assert set(figure_sources(run)["rule"]) <= set(graph.rules)
+    assert "all" in graph.rules
+    with pytest.raises(RuntimeError, match="--no-such-option"):
+        plan_workflow(run, "--no-such-option")
