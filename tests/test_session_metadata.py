@@ -65,3 +65,12 @@ def test_species_may_be_absent(tmp_path):
     root = _dataset(tmp_path / "raw", participants="participant_id\tsex\tage\nsub-M1\tn/a\tn/a\n")
     meta = session_metadata(root, "M1", "01")
     assert (meta["species"], meta["sex"], meta["age"]) == (None, "U", None)
+
+
+def test_metadata_root_is_where_the_job_got_participants(tmp_path):
+    from panneuro.ingest.session_metadata import metadata_root
+
+    copy = ".snakemake/storage/s3/bucket/run/resources/raw/participants.tsv"
+    assert str(metadata_root([copy, "x/sub-M1/sub-M1_sessions.tsv"], "resources/raw")) == \
+        ".snakemake/storage/s3/bucket/run/resources/raw"
+    assert str(metadata_root([], "resources/raw")) == "resources/raw"

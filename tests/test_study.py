@@ -42,10 +42,14 @@ def test_session_without_trial_table_is_rejected():
 def test_expected_outputs_cover_sheet_and_truth():
     samples = _samples()
     out = expected_outputs(samples, "raw", "gt")
-    # the description and the trial tables (kept in git); annexed recordings are not outputs,
-    # since their content may be dropped (they enter the DAG as key records)
-    assert out["raw"][0] == "raw/dataset_description.json"
-    assert len(out["raw"]) == 1 + (samples["datatype"] == "beh").sum()
+    # the description, the BIDS metadata the NWB files take their session and subject from
+    # (participants, each subject's sessions file) and the trial tables (kept in git);
+    # annexed recordings are not outputs, since their content may be dropped (they enter the
+    # DAG as key records)
+    assert out["raw"][:2] == ["raw/dataset_description.json", "raw/participants.tsv"]
+    subjects = samples["subject"].nunique()
+    assert sum(p.endswith("_sessions.tsv") for p in out["raw"]) == subjects
+    assert len(out["raw"]) == 2 + subjects + (samples["datatype"] == "beh").sum()
     assert not any(path.endswith((".nwb", ".vhdr")) for path in out["raw"])
     assert "gt/sub-M1/ses-01/sub-M1_ses-01_acq-PFC_spikes.npz" in out["truth"]
     assert "gt/sub-H1/ses-01/sub-H1_ses-01_ecog-truth.json" in out["truth"]

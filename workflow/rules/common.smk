@@ -82,7 +82,7 @@ wildcard_constraints:
 
 
 def with_provenance(*paths, **named):
-    """A rule's outputs followed by their provenance sidecars (``<output>.prov.json``).
+    """A rule's outputs followed by their provenance sidecars (panneuro provenance sidecar_path).
 
     Positional use (``*with_provenance(path)``) gives a list, named use
     (``**with_provenance(name=path)``) a dict with ``<name>_provenance`` entries.

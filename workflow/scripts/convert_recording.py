@@ -6,14 +6,15 @@ import sys
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
 from panneuro.ingest.nwb_conversion import convert_recording_to_nwb
-from panneuro.ingest.session_metadata import session_metadata
+from panneuro.ingest.session_metadata import metadata_root, session_metadata
 
 smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (NeuroConv/SpikeInterface warnings)
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc, params = smk.wildcards, smk.params.recording
-meta = session_metadata(smk.config["raw_dir"], wc.subject, wc.session)
+meta = session_metadata(metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject,
+                        wc.session)
 convert_recording_to_nwb(
     smk.input.recording, params["format"], smk.output[0],
     subject=wc.subject, session=wc.session, probe=wc.probe, region=params["region"],

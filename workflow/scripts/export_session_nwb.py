@@ -8,7 +8,7 @@ from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.curation import read_waveforms
 from panneuro.ephys.nwb_units import ProbeUnits, write_session_units_nwb
 from panneuro.ephys.sorting import load_sorting
-from panneuro.ingest.session_metadata import session_metadata
+from panneuro.ingest.session_metadata import metadata_root, session_metadata
 from panneuro.io.tables import read_events, read_tsv
 
 smk = snakemake  # noqa: F821
@@ -31,7 +31,8 @@ for probe, region, sorting_dir, metrics_path, waveforms_path in zip(
                              waveforms=read_waveforms(waveforms_path)))
     logging.info("%s: %d curated units", probe, len(kept))
 # session start, age, sex, species: from the dataset's BIDS files, whatever the raw format
-meta = session_metadata(smk.config["raw_dir"], wc.subject, wc.session)
+meta = session_metadata(metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject,
+                        wc.session)
 events = read_events(smk.input.events[0]) if smk.input.events else None
 write_session_units_nwb(
     smk.output[0], probes, events,

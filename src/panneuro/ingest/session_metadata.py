@@ -142,3 +142,26 @@ def session_metadata(raw_dir: str | os.PathLike, subject: str, session: str) -> 
     """
     root = Path(raw_dir)
     return {"session_start": _session_start(root, subject, session), **_subject(root, subject)}
+
+
+def metadata_root(files: list[str], default: str | os.PathLike) -> Path:
+    """Return the dataset root a job reads session metadata under: where its inputs are.
+
+    Under remote storage a job's inputs are local copies under Snakemake's storage prefix,
+    not under ``raw_dir``: the root is the folder of the ``participants.tsv`` it was given.
+
+    Parameters
+    ----------
+    files : list of str
+        The job's metadata inputs (:func:`metadata_files`).
+    default : path-like
+        ``raw_dir``, when ``participants.tsv`` is not among them (the error then names it).
+
+    Returns
+    -------
+    pathlib.Path
+    """
+    for name in files:
+        if Path(name).name == "participants.tsv":
+            return Path(name).parent
+    return Path(default)
