@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 
 from panneuro.ephys.preprocessing import read_recording
-from panneuro.ingest.nwb_conversion import convert_recording_to_nwb, needs_conversion
+from panneuro.ingest.nwb_conversion import (
+    EMPTY_EVENTS_HEADER,
+    convert_recording_to_nwb,
+    needs_conversion,
+    write_recording_events,
+)
 from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
 
 FS = 30000.0
@@ -87,3 +92,12 @@ def test_unreadable_recording_is_one_line_naming_it(tmp_path):
         _convert(bad, tmp_path / "out_ieeg.nwb")
     assert str(bad) in str(info.value) and "\n" not in str(info.value)
     assert not (tmp_path / "out_ieeg.nwb").exists()
+
+
+def test_recording_events_are_the_sessions_trials_or_none(tmp_path):
+    trials = tmp_path / "events.tsv"
+    trials.write_text("onset\tduration\ttrial_type\n0.0\t1.5\ttrial\n")
+    write_recording_events(trials, tmp_path / "a_events.tsv")
+    assert (tmp_path / "a_events.tsv").read_bytes() == trials.read_bytes()
+    write_recording_events(None, tmp_path / "b_events.tsv")
+    assert (tmp_path / "b_events.tsv").read_text() == EMPTY_EVENTS_HEADER

@@ -74,7 +74,8 @@ def test_acquisition_formats_are_converted_before_the_ephys_stage():
     assert study.converted_files("M1", "01", "PFC") == [
         nwb, nwb.replace("_ieeg.nwb", "_ieeg.json"), nwb.replace("_ieeg.nwb", "_channels.tsv"),
         "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_electrodes.tsv",
-        "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_coordsystem.json"]
+        "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_coordsystem.json",
+        nwb.replace("_ieeg.nwb", "_events.tsv")]
     [conversion] = study.bids_conversions()
     assert conversion["format"] == "spikeglx" and conversion["converted"][0] == nwb
 

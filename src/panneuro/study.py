@@ -305,11 +305,11 @@ class Study:
         return CONVERTED.format(subject=subject, session=session, probe=probe, task=self.task)
 
     def converted_files(self, subject: str, session: str, probe: str) -> list[str]:
-        """Return the converted NWB recording and the iEEG sidecars written beside it."""
+        """Return the converted NWB recording and the iEEG sidecars and events beside it."""
         from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
 
         nwb = self.converted_recording(subject, session, probe)
-        return [nwb, *nwb_ieeg_sidecar_paths(nwb)]
+        return [nwb, *nwb_ieeg_sidecar_paths(nwb), f"{nwb[: -len('_ieeg.nwb')]}_events.tsv"]
 
     def all_converted_files(self) -> list[str]:
         """Return :meth:`converted_files` of every converted recording."""
@@ -492,7 +492,8 @@ class Study:
         key = (wildcards.subject, wildcards.session, wildcards.probe)
         return {"recording": self.raw_recording(*key),
                 "companions": self.recording_companions(*key, raw=True),
-                "metadata": self.session_metadata_files(wildcards.subject, wildcards.session)}
+                "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
+                "events": self.events_files(wildcards.subject, wildcards.session)}
 
     def convert_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``convert_recording``: format, region, line frequency."""

@@ -5,7 +5,7 @@ import sys
 
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
-from panneuro.ingest.nwb_conversion import convert_recording_to_nwb
+from panneuro.ingest.nwb_conversion import convert_recording_to_nwb, write_recording_events
 from panneuro.ingest.session_metadata import metadata_root, session_metadata
 
 smk = snakemake  # noqa: F821
@@ -21,5 +21,8 @@ convert_recording_to_nwb(
     species=meta["species"] or params["species"], session_start=meta["session_start"],
     age=meta["age"], sex=meta["sex"], line_frequency=params["line_frequency"],
 )
+# the session's trials beside the recording (header only for a session without behaviour)
+write_recording_events(smk.input.events[0] if smk.input.events else None,
+                       next(o for o in smk.output if o.endswith("_events.tsv")))
 logging.info("converted %s (%s) to %s", smk.input.recording, params["format"], smk.output[0])
 write_provenance(smk)  # results/…/<output>.prov.json

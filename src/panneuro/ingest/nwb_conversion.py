@@ -205,3 +205,30 @@ def convert_recording_to_nwb(
         duration=recording.get_total_duration(), region=region,
         probe_description=f"{n_channels}-channel probe {probe} (converted from {format})",
         line_frequency=line_frequency)
+
+
+#: Columns of an events file of a recording without a task (BIDS: onset and duration first).
+EMPTY_EVENTS_HEADER = "onset\tduration\ttrial_type\n"
+
+
+def write_recording_events(events: str | os.PathLike | None, target: str | os.PathLike) -> None:
+    """Write a converted recording's ``_events.tsv``: the session's trials, or none.
+
+    BIDS iEEG recommends the task events beside each recording; the session's trial table is
+    copied as it is (its columns are described by the dataset's ``task-<label>_events.json``).
+    A session without behaviour gets a header-only file: a recording without task events.
+
+    Parameters
+    ----------
+    events : path-like or None
+        The session's ``beh`` events file, or None.
+    target : path-like
+        ``..._events.tsv`` beside the converted recording (written atomically).
+    """
+    from panneuro.io.atomic import atomic_path
+
+    with atomic_path(target) as tmp:
+        if events is None:
+            Path(tmp).write_text(EMPTY_EVENTS_HEADER)
+        else:
+            Path(tmp).write_bytes(Path(events).read_bytes())
