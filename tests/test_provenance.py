@@ -187,3 +187,13 @@ def test_every_tiny_result_has_a_sidecar(tiny_run):
     for side in results.rglob(f"*{provenance.SUFFIX}"):
         data = json.loads(side.read_text())
         assert not any(str(tiny_run) in str(v) for v in data.values()), side  # no absolute paths
+
+
+def test_with_sidecars_appends_each_outputs_sidecar():
+    from panneuro.compendium.provenance import with_sidecars
+
+    assert with_sidecars("results/a.tsv") == ["results/a.tsv", "results/a_tsv.prov.json"]
+    named = with_sidecars(png="results/f.png")
+    assert list(named) == ["png", "png_provenance"]
+    with pytest.raises(ValueError, match="either positional or named"):
+        with_sidecars("a", b="c")

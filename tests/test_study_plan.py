@@ -92,3 +92,12 @@ def test_a_missing_row_is_named_with_the_sheet():
                                          "sub-M9 ses-01"):
         _study(SHEET).events_file("M9", "01")
     assert isinstance(_study(SHEET).rows("beh"), pd.DataFrame)
+
+
+def test_heavy_jobs_are_sized_from_the_preset_before_the_simulation():
+    study = _study(SHEET)
+    wc = SimpleNamespace(subject="M1", session="01", probe="PFC")
+    small = study.mem_mb(wc, 1, "preprocess_probe"), study.runtime(wc, 1, "preprocess_probe")
+    assert study.mem_mb(wc, 2, "preprocess_probe") >= 2 * small[0] - 1  # retries ask for more
+    assert study.runtime(wc, 2, "sort_probe") > study.runtime(wc, 1, "sort_probe")
+    assert study.heavy_size(wc, "preprocess_probe") > 0

@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from panneuro.compendium.resources import recording_channel_seconds
+from panneuro.compendium.resources import estimate, recording_channel_seconds
 from panneuro.ingest.nwb_conversion import needs_conversion
 from panneuro.ingest.session_metadata import metadata_files
 
@@ -548,6 +548,16 @@ class Study:
     def group_decoding_sessions(self, wildcards: Any) -> list[Key]:
         """Return the params of ``group_decoding``: its sessions, in input order."""
         return self.group_sessions(wildcards.species)
+
+    def mem_mb(self, wildcards: Any, attempt: int, rulename: str) -> int:
+        """Return a heavy job's memory (MB): from its recording's size, times the attempt."""
+        size = self.heavy_size(wildcards, rulename)
+        return estimate(HEAVY_STAGES[rulename], size, attempt).mem_mb
+
+    def runtime(self, wildcards: Any, attempt: int, rulename: str) -> int:
+        """Return a heavy job's runtime (minutes): from its recording's size, times attempt."""
+        size = self.heavy_size(wildcards, rulename)
+        return estimate(HEAVY_STAGES[rulename], size, attempt).runtime
 
     def heavy_size(self, wildcards: Any, rulename: str) -> float:
         """Channels × seconds of a heavy job, from its wildcards."""

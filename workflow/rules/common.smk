@@ -14,9 +14,8 @@ from panneuro.io.validation import (
     validate_config,
     validate_samples,
 )
-from panneuro.compendium.provenance import sidecar_path
-from panneuro.compendium.resources import estimate
-from panneuro.study import EPHYS, GT_PROBE, HEAVY_STAGES, Study
+from panneuro.compendium.provenance import with_sidecars
+from panneuro.study import EPHYS, GT_PROBE, Study
 
 min_version("9.0")
 
@@ -50,6 +49,10 @@ STUDY = Study.from_config(
     config, SAMPLES, remote_storage=REMOTE_STORAGE, key_dir=datalad_io.KEY_DIR
 )
 FIGURES = STUDY.figures()
+# The rules' one-line helpers: a results rule's outputs with their provenance sidecars, and
+# the memory/runtime of heavy jobs sized from their recordings (panneuro.study.Study).
+with_provenance = with_sidecars
+heavy_mem_mb, heavy_runtime = STUDY.mem_mb, STUDY.runtime
 if STUDY.left_out_message():
     print(STUDY.left_out_message(), file=sys.stderr)
 
@@ -81,22 +84,6 @@ wildcard_constraints:
     probe="[A-Za-z0-9]+",
 
 
-def with_provenance(*paths, **named):
-    """A rule's outputs followed by their provenance sidecars (panneuro provenance sidecar_path).
-
-    Positional use (``*with_provenance(path)``) gives a list, named use
-    (``**with_provenance(name=path)``) a dict with ``<name>_provenance`` entries.
-    """
-    if paths and named:
-        raise ValueError("with_provenance: give either positional or named outputs")
-    if paths:
-        return [*paths, *(str(sidecar_path(p)) for p in paths)]
-    return {
-        **named,
-        **{f"{k}_provenance": str(sidecar_path(v)) for k, v in named.items()},
-    }
-
-
 def output_patterns(producer):
     """Output patterns of a rule as written in its file (remote storage prefix removed)."""
     prefix = (workflow.storage_settings.default_storage_prefix or "").rstrip("/")
@@ -114,18 +101,6 @@ def outputs_over(producer, keys=((),), names=("subject", "session", "probe")):
         k if isinstance(k, tuple) else (k,) for k in keys
     ]
     return [p for key in keys for p in expand(patterns, **dict(zip(names, key)))]
-
-
-def heavy_mem_mb(wildcards, attempt, rulename):
-    """Memory (MB) of a heavy job: from its recording's size, times the attempt."""
-    size = STUDY.heavy_size(wildcards, rulename)
-    return estimate(HEAVY_STAGES[rulename], size, attempt).mem_mb
-
-
-def heavy_runtime(wildcards, attempt, rulename):
-    """Runtime (minutes) of a heavy job: from its recording's size, times the attempt."""
-    size = STUDY.heavy_size(wildcards, rulename)
-    return estimate(HEAVY_STAGES[rulename], size, attempt).runtime
 
 
 def events_file(wildcards):

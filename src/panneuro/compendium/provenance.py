@@ -55,6 +55,37 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return result.with_name(result.name.replace(".", "_") + SUFFIX)
 
 
+
+def with_sidecars(*paths: Any, **named: Any) -> list | dict:
+    """Return a rule's outputs followed by their provenance sidecars (:func:`sidecar_path`).
+
+    Declaring the sidecars makes them results like any other: removed with an incomplete job,
+    sent to remote storage. Used in the rules as ``with_provenance``.
+
+    Parameters
+    ----------
+    *paths
+        Positional outputs (``*with_provenance(path)``): a list is returned.
+    **named
+        Named outputs (``**with_provenance(name=path)``): a dict with ``<name>_provenance``
+        entries is returned.
+
+    Returns
+    -------
+    list or dict
+        The outputs, then their sidecars (so ``output[0]`` and the names stay).
+
+    Raises
+    ------
+    ValueError
+        If both positional and named outputs are given.
+    """
+    if paths and named:
+        raise ValueError("with_provenance: give either positional or named outputs")
+    if paths:
+        return [*paths, *(str(sidecar_path(p)) for p in paths)]
+    return {**named, **{f"{k}_provenance": str(sidecar_path(v)) for k, v in named.items()}}
+
 def is_sidecar(path: str | os.PathLike) -> bool:
     """Tell whether ``path`` is a provenance sidecar."""
     return str(path).endswith(SUFFIX)
