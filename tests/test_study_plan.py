@@ -101,3 +101,16 @@ def test_heavy_jobs_are_sized_from_the_preset_before_the_simulation():
     assert study.mem_mb(wc, 2, "preprocess_probe") >= 2 * small[0] - 1  # retries ask for more
     assert study.runtime(wc, 2, "sort_probe") > study.runtime(wc, 1, "sort_probe")
     assert study.heavy_size(wc, "preprocess_probe") > 0
+
+
+def test_fif_ecog_is_converted_to_brainvision():
+    sheet = SHEET.copy()
+    ecog = sheet["datatype"] == "ecog"
+    sheet.loc[ecog, ["path", "format"]] = ["sourcedata/sub-H1/ses-01/sub-H1_ses-01.fif", "fif"]
+    study = _study(sheet, simulate=False)
+    assert study.ecog_conversions() == [("H1", "01")]
+    vhdr = "results/bids/sub-H1/ses-01/ieeg/sub-H1_ses-01_task-harlow_ieeg.vhdr"
+    assert study.ecog_file("H1", "01") == vhdr
+    assert study.high_gamma_inputs(SimpleNamespace(subject="H1", session="01"))["ecog"] == vhdr
+    assert vhdr in study.all_converted_files()
+    assert study.bids_conversions()[-1]["format"] == "fif"

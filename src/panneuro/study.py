@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from panneuro.compendium.resources import estimate, recording_channel_seconds
+from panneuro.ingest.ecog_conversion import converted_ecog_files, needs_ecog_conversion
 from panneuro.ingest.nwb_conversion import needs_conversion
 from panneuro.ingest.session_metadata import metadata_files
 
@@ -30,11 +31,14 @@ EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
 #: Recordings converted to iEEG-datatype NWB (the converted BIDS dataset's recordings).
 CONVERTED = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
              "sub-{subject}_ses-{session}_task-{task}_acq-{probe}_ieeg.nwb")
+#: ECoG recordings converted to BrainVision (FIF is not a BIDS iEEG format).
+CONVERTED_ECOG = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
+                  "sub-{subject}_ses-{session}_task-{task}_ieeg.vhdr")
 #: Ground truth of a probe (written by the simulation beside the raw dataset).
 GT_PROBE = "sub-{subject}/ses-{session}/sub-{subject}_ses-{session}_acq-{probe}"
-#: Rule name -> the stage whose cost sizes its memory and runtime (panneuro.resources).
-HEAVY_STAGES = {"convert_recording": "export", "preprocess_probe": "preprocess",
-                "sort_probe": "sort", "curate_units": "curate",
+#: Rule name -> the stage whose cost sizes its memory and runtime (compendium.resources).
+HEAVY_STAGES = {"convert_recording": "export", "convert_ecog": "high_gamma",
+                "preprocess_probe": "preprocess", "sort_probe": "sort", "curate_units": "curate",
                 "export_session_nwb": "export", "high_gamma_epochs": "high_gamma"}
 
 Key = tuple[str, str]
@@ -312,8 +316,9 @@ class Study:
         return [nwb, *nwb_ieeg_sidecar_paths(nwb), f"{nwb[: -len('_ieeg.nwb')]}_events.tsv"]
 
     def all_converted_files(self) -> list[str]:
-        """Return :meth:`converted_files` of every converted recording."""
-        return [f for key in self.conversions() for f in self.converted_files(*key)]
+        """Return the files of every converted recording (probes and ECoG)."""
+        return [*(f for key in self.conversions() for f in self.converted_files(*key)),
+                *(f for key in self.ecog_conversions() for f in self.converted_ecog(*key))]
 
     def bids_conversions(self) -> list[dict[str, Any]]:
         """Return, per converted recording, its raw path and format and the files made of it.
@@ -326,6 +331,10 @@ class Study:
             row = self.probe_row(*key)
             out.append({"path": row["path"], "format": row["format"],
                         "converted": self.converted_files(*key)})
+        for key in self.ecog_conversions():
+            row = self.row(*key, "ecog")
+            out.append({"path": row["path"], "format": row["format"],
+                        "converted": self.converted_ecog(*key)})
         return out
 
     def bids_scope(self) -> dict[str, list[str]] | None:
@@ -378,13 +387,34 @@ class Study:
         row = self.probe_row(subject, session, probe)
         return declared_companions(self.raw_path(row), row["format"])
 
-    def ecog_file(self, subject: str, session: str) -> str:
-        """Return the raw ECoG header of a session as a job input."""
+    def ecog_needs_conversion(self, subject: str, session: str) -> bool:
+        """Tell whether a session's ECoG recording is converted to BrainVision (FIF)."""
+        return needs_ecog_conversion(self.row(subject, session, "ecog")["format"])
+
+    def converted_ecog(self, subject: str, session: str) -> list[str]:
+        """Return the BrainVision files an ECoG recording is converted to (header first)."""
+        vhdr = CONVERTED_ECOG.format(subject=subject, session=session, task=self.task)
+        return converted_ecog_files(vhdr)
+
+    def ecog_conversions(self) -> list[Key]:
+        """Return the ECoG sessions whose recordings are converted."""
+        rows = self.rows("ecog")
+        return [k for k in zip(rows["subject"], rows["session"], strict=True)
+                if self.ecog_needs_conversion(*k)]
+
+    def raw_ecog(self, subject: str, session: str) -> str:
+        """Return a session's raw ECoG recording as a job input (key record or file)."""
         return self.raw_input(self.raw_path(self.row(subject, session, "ecog")))
+
+    def ecog_file(self, subject: str, session: str) -> str:
+        """Return the ECoG header the ECoG stage reads: converted, or the raw file's input."""
+        if self.ecog_needs_conversion(subject, session):
+            return self.converted_ecog(subject, session)[0]
+        return self.raw_ecog(subject, session)
 
     def ecog_companions(self, subject: str, session: str) -> list[str]:
         """Under remote storage, the files the ECoG header names."""
-        if not self.remote_storage:
+        if not self.remote_storage or self.ecog_needs_conversion(subject, session):
             return []
         from panneuro.compendium.storage import declared_companions
 
@@ -397,6 +427,10 @@ class Study:
         return {"ecog": self.ecog_file(subject, session),
                 "events": self.events_file(subject, session),
                 "companions": self.ecog_companions(subject, session)}
+
+    def convert_ecog_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``convert_ecog``: the raw ECoG recording."""
+        return {"recording": self.raw_ecog(wildcards.subject, wildcards.session)}
 
     def session_metadata_files(self, subject: str, session: str) -> list[str]:
         """Return the BIDS files giving a session's start and subject (participants, sessions).
@@ -413,7 +447,7 @@ class Study:
     def channel_seconds(self, rulename: str, subject: str, session: str,
                         probe: str | None = None) -> float:
         """Channels × seconds of the raw recording(s) a heavy job processes."""
-        if rulename == "high_gamma_epochs":
+        if rulename in ("high_gamma_epochs", "convert_ecog"):
             rows = [self.row(subject, session, "ecog")]
         elif rulename == "export_session_nwb":
             rows = [self.probe_row(subject, session, p)

@@ -7,6 +7,25 @@ HIGH_GAMMA = "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz"
 ECOG_STATS = "results/ecog/sub-{subject}_ses-{session}_ecog_stats.json"
 
 
+rule convert_ecog:
+    input:
+        unpack(STUDY.convert_ecog_inputs),
+    output:
+        *with_provenance(*STUDY.converted_ecog("{subject}", "{session}")),
+    log:
+        f"{LOGS}/convert_ecog/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    threads: 1
+    resources:
+        mem_mb=heavy_mem_mb,
+        runtime=heavy_runtime,
+    params:
+        line_frequency=config["ecog"]["line_frequency"],
+    script:
+        "../scripts/convert_ecog.py"
+
+
 rule high_gamma_epochs:
     input:
         unpack(STUDY.high_gamma_inputs),

@@ -37,6 +37,7 @@ CHECKED_RESULTS = [
     *outputs_over(rules.regress_latents, UNIT_SESSIONS),
     *(outputs_over(rules.planted_effects, UNIT_SESSIONS) if STUDY.simulated else []),
     *outputs_over(rules.group_decoding, GROUP_SPECIES, ("species",)),
+    *outputs_over(rules.convert_ecog, STUDY.ecog_conversions()),
     *outputs_over(rules.high_gamma_epochs, ECOG_SESSIONS),
     *outputs_over(rules.ecog_statistics, ECOG_SESSIONS),
     *outputs_over(rules.validate_bids),
