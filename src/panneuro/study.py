@@ -63,7 +63,7 @@ class Study:
     remote_storage : bool
         Snakemake runs with a default storage provider (S3): raw files are inputs as files.
     key_dir : str
-        Where DataLad key records of raw files are written (``panneuro.datalad_io.KEY_DIR``).
+        Where DataLad key records of raw files are written (``panneuro.compendium.datalad_io.KEY_DIR``).
     size : mapping
         The size preset (sizes jobs before a simulated recording exists).
     sampling_frequency : float
@@ -271,7 +271,7 @@ class Study:
         """Return every raw file of the sheet as inputs: trial tables as is, recordings' keys.
 
         Under remote default storage: every file of the raw dataset (the BIDS validator and
-        the de-identification check read the sidecars too; :mod:`panneuro.io.storage`).
+        the de-identification check read the sidecars too; :mod:`panneuro.compendium.storage`).
         """
         if self.remote_storage:
             if self.simulated:

@@ -71,7 +71,7 @@ if not config["simulate"]:
     check_sample_files(SAMPLES, RAW, sheet=config["samples"])
 
 # The raw dataset's description is the DAG's link to the dataset (kept in git); raw files enter
-# as their DataLad key records (panneuro.datalad_io), or as files under remote storage.
+# as their DataLad key records (panneuro.compendium.datalad_io), or as files under remote storage.
 RAW_HANDLE = f"{RAW}/dataset_description.json"
 if not STUDY.raw_simulated:
     RAW_HANDLE = ancient(RAW_HANDLE)

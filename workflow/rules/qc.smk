@@ -1,6 +1,6 @@
 # qc stage: the de-identification check of human data. It runs once every figure is made (so
 # every result exists) and scans the raw dataset's sidecars and everything under results/ for
-# names, birth dates, unshifted dates and free text (panneuro.deidentification).
+# names, birth dates, unshifted dates and free text (panneuro.compendium.deidentification).
 
 
 # The figure rules of the figures the sheet supports (Study.figures).

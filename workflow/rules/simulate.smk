@@ -1,6 +1,6 @@
 # The embedded study: simulated from the seed in config into a BIDS DataLad dataset, with the
 # ground truth beside it; then checked by the official BIDS validator. Raw recordings enter
-# the DAG through key records (panneuro.datalad_io): annexed content may be absent or dropped.
+# the DAG through key records (panneuro.compendium.datalad_io): annexed content may be absent or dropped.
 from panneuro.simulate.study import expected_outputs, raw_dataset_files
 
 SIMULATED = expected_outputs(SAMPLES, RAW, GT)
