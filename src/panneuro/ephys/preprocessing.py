@@ -415,7 +415,15 @@ def preprocess_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
             "direction": str(settings.get("direction", FILTER_DEFAULTS["direction"])),
             "filter_method": str(settings.get("filter_method",
                                               FILTER_DEFAULTS["filter_method"])),
-            "bad_channel_chunks": int(settings.get("bad_channel_chunks", BAD_CHANNEL_CHUNKS))}
+            "bad_channel_chunks": int(settings.get("bad_channel_chunks", BAD_CHANNEL_CHUNKS)),
+            **_motion_kwargs(settings.get("motion_correction"))}
+
+
+def _motion_kwargs(settings: Mapping[str, Any] | None) -> dict[str, Any]:
+    from panneuro.ephys.motion import motion_settings
+
+    checked = motion_settings(settings)
+    return {"motion_correction": checked["enabled"], "motion_preset": checked["preset"]}
 
 
 def preprocess(
@@ -431,9 +439,11 @@ def preprocess(
     direction: str = FILTER_DEFAULTS["direction"],
     filter_method: str = FILTER_DEFAULTS["filter_method"],
     bad_channel_chunks: int = BAD_CHANNEL_CHUNKS,
+    motion_correction: str | bool = False,
+    motion_preset: str = "nonrigid_fast_and_accurate",
     n_jobs: int = 1,
 ):
-    """Band-pass, remove bad channels and re-reference a recording (lazily).
+    """Band-pass, remove bad channels, re-reference and (optionally) correct motion.
 
     The whole chain is one lazy SpikeInterface recording, computed in one pass when saved
     (:func:`save_recording`): read, band-pass, drop bad channels, reference, round to int16.
@@ -480,8 +490,15 @@ def preprocess(
         Detect dead/noisy/outside channels and remove them. On shanks of 16 channels or more
         SpikeInterface's ``coherence+psd`` method (neighbour coherence and high-frequency
         power), on smaller bundles the ``mad`` method (noise level against the median).
+    motion_correction : {"auto", True, False}
+        Estimate the probe's drift after the reference and interpolate it away
+        (:func:`panneuro.ephys.motion.correct_motion`, SpikeInterface's ``correct_motion``);
+        ``auto``: for high-density probes only (:func:`panneuro.ephys.motion.is_high_density`).
+        The estimation runs here (not lazily); without correction the chain is unchanged.
+    motion_preset : str
+        SpikeInterface's motion preset (:data:`panneuro.ephys.motion.MOTION_DEFAULTS`).
     seed : int, optional
-        Seeds the random chunks the detector reads.
+        Seeds the random chunks the detector reads (and the motion's noise estimate).
 
     Returns
     -------
@@ -489,12 +506,15 @@ def preprocess(
         The lazy preprocessed recording (int16 counts, same gain).
     bad_channels : pandas.DataFrame
         One row per input channel: ``channel_id``, ``label`` (good/dead/noise/out), ``bad``,
-        ``method``.
+        ``method``. When motion was corrected, ``bad_channels.attrs["motion"]`` holds the
+        estimate (:func:`panneuro.ephys.motion.motion_table`), which :func:`save_recording`
+        writes as ``motion.tsv``.
     """
     import spikeinterface.preprocessing as spre
 
     from panneuro.ephys.fft_bandpass import fft_bandpass_filter
     from panneuro.ephys.median_reference import sorted_median_reference
+    from panneuro.ephys.motion import correct_motion, motion_correction_applies
 
     if reference not in ("median", "average", "none"):
         raise ValueError(f"ephys.preprocessing.reference is {reference!r}; use median, average "
@@ -541,6 +561,16 @@ def preprocess(
                          "set ephys.preprocessing.bad_channel_detection: false.")
     if bad.any():
         filtered = filtered.remove_channels(channel_ids[bad])
+    if motion_correction_applies(motion_correction, recording):
+        referenced = (sorted_median_reference(filtered, reference="global", operator="median",
+                                              dtype="float32") if reference == "median" else
+                      spre.common_reference(filtered, reference="global", operator="average",
+                                            dtype="float32") if reference == "average" else
+                      filtered)
+        corrected, motion = correct_motion(referenced, preset=str(motion_preset),
+                                           n_jobs=int(n_jobs), seed=seed)
+        table.attrs["motion"] = motion
+        return spre.scale(corrected, gain=1.0, offset=0.0, dtype=PREPROCESSED_DTYPE), table
     # the reference rounds to the output dtype itself (no extra pass)
     if reference == "median":
         return sorted_median_reference(filtered, reference="global", operator="median",
@@ -628,7 +658,8 @@ def save_recording(
     chunk_duration : str
         Chunk length, e.g. ``"1s"`` (bounds memory per worker).
     bad_channels : pandas.DataFrame, optional
-        Written as ``bad_channels.tsv`` inside the folder.
+        Written as ``bad_channels.tsv`` inside the folder; its ``attrs["motion"]`` (the
+        estimated motion, when :func:`preprocess` corrected it) as ``motion.tsv``.
 
     Returns
     -------
@@ -648,6 +679,10 @@ def save_recording(
                        pool_engine=POOL_ENGINE, progress_bar=False, verbose=False)
         if bad_channels is not None:
             write_tsv(bad_channels, tmp / BAD_CHANNELS_FILE)
+            if bad_channels.attrs.get("motion") is not None:  # set by preprocess
+                from panneuro.ephys.motion import write_motion
+
+                write_motion(bad_channels.attrs["motion"], tmp)
     return si.load(folder)
 
 
