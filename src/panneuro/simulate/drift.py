@@ -288,4 +288,4 @@ def read_planted_motion(prefix: str | os.PathLike) -> pd.DataFrame:
     if not path.exists():
         raise FileNotFoundError(f"{path}: no planted motion; simulate the probe with "
                                 "panneuro.simulate.drift.simulate_drifting_probe.")
-    return read_tsv(path)
+    return read_tsv(path).astype({"time_s": float, "displacement_um": float})
