@@ -32,6 +32,12 @@ synthetic trial table from ``build_events``), writes it as NWB like the pipeline
     (the stage's first step: imports, HDF5 read, detection, save) over the floor is given too;
 (c) peak memory of the stage at ``--duration`` and at ``--long`` seconds and their ratio.
 
+``--drift UM [--channels N]`` runs :func:`drift_benchmark` instead (a drifting high-density
+probe, the stage with and without motion correction)::
+
+    .venv/bin/python bench/bench_sorting.py --drift 40 --channels 64 --duration 60 --units 24 \
+        --out bench/results/sorting_drift_64.json
+
 The stage runs twice at ``--duration``: first with an empty numba cache (``stage_cold``: the
 first job on a machine compiles SpikeInterface's kernels and writes them to disk,
 :mod:`panneuro.ephys.numba_cache`), then again (``stage``: every later job, the steady state
@@ -355,6 +361,88 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3) -> 
     return result
 
 
+def drift_benchmark(args) -> dict:
+    """Sort a drifting high-density probe by the stage with and without motion correction.
+
+    ``--drift`` mode, a first slice of issue 19: one process, no peers, no memory sampling.
+
+    Simulates ``simulate_drifting_probe`` (``--channels``, ``--units``, ``--duration``,
+    ``--drift`` µm peak to peak), saves it raw as a binary folder, then runs the stage's
+    preprocessing (config's settings; motion correction forced on, then off) and sorter,
+    and compares each with the ground truth, on all units and on SNR > 5 units.
+    """
+    import spikeinterface.core as si
+
+    from panneuro.ephys.ground_truth import compare_to_ground_truth
+    from panneuro.ephys.motion import motion_error
+    from panneuro.ephys.preprocessing import preprocess, preprocess_kwargs, save_recording
+    from panneuro.ephys.sorting import run_sorter_for_probe
+    from panneuro.simulate.drift import simulate_drifting_probe
+
+    work = Path(args.work) / f"drift_{args.channels}ch"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    start = time.perf_counter()
+    sim = simulate_drifting_probe(n_channels=args.channels, n_units=args.units,
+                                  duration=args.duration, seed=SEED, drift_um=args.drift)
+    raw = sim.recording.save(format="binary", folder=work / "raw", n_jobs=args.jobs,
+                             chunk_duration="1s", progress_bar=False)
+    simulate_s = time.perf_counter() - start
+    settings = preprocess_kwargs(PREPROCESSING)
+    rows = {}
+    for label, motion in (("stage_motion_corrected", True), ("stage_no_correction", False)):
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        out, bad = preprocess(raw, **{**settings, "motion_correction": motion},
+                              n_jobs=args.jobs, seed=1)
+        saved = save_recording(out, work / label / "preprocessed", n_jobs=args.jobs,
+                               chunk_duration=CHUNK, bad_channels=bad)
+        t_pre = time.perf_counter() - t0
+        sorting = run_sorter_for_probe(saved, SORTER["sorter"], SORTER.get("params"),
+                                       work / label / "sorting", n_jobs=args.jobs, label=label,
+                                       seed=1)
+        total = time.perf_counter() - t0
+        table = compare_to_ground_truth(sim.sorting, sorting, match_score=MATCH_SCORE,
+                                        well_detected_accuracy=WELL_DETECTED,
+                                        gt_units=sim.units)
+        high = table["snr"] > 5
+        rows[label] = {"preprocess_s": t_pre, "total_s": total,
+                       "x_realtime": args.duration / total,
+                       "cpu_s": time.process_time() - cpu0,
+                       **_gt_summary(table),
+                       "mean_accuracy_snr_gt5": float(table["accuracy"][high].mean()),
+                       "n_sorted_units": len(sorting.unit_ids)}
+        if motion:
+            rows[label]["motion_error"] = motion_error(bad.attrs["motion"], sim.motion)
+    si.set_global_job_kwargs(n_jobs=1)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+    return {"settings": {"n_channels": args.channels, "n_units": args.units,
+                         "duration_s": args.duration, "drift_um": args.drift,
+                         "jobs": args.jobs, "seed": SEED, "preprocessing": PREPROCESSING,
+                         "sorter": SORTER},
+            "simulate_and_save_raw_s": simulate_s,
+            "n_units_snr_gt5": int((sim.units["snr"] > 5).sum()), "runs": rows}
+
+
+def _print_drift_table(report: dict) -> None:
+    columns = ("x_realtime", "preprocess_s", "total_s", "mean_accuracy",
+               "mean_accuracy_snr_gt5", "well_detected", "well_detected_snr_gt5",
+               "n_sorted_units")
+    print(f"{'run':<24}" + "".join(f"{c:>23}" for c in columns))
+    for name, row in report["runs"].items():
+        cells = []
+        for c in columns:
+            value = row[c]
+            if c == "well_detected":
+                value = f"{value}/{row['n_gt_units']}"
+            elif c == "well_detected_snr_gt5":
+                value = f"{value}/{row['n_gt_units_snr_gt5']}"
+            cells.append(f"{value:>23.3f}" if isinstance(value, float) else f"{value!s:>23}")
+        print(f"{name:<24}" + "".join(cells))
+    error = report["runs"]["stage_motion_corrected"]["motion_error"]
+    print("motion error: " + ", ".join(f"{k} {v:.3f}" for k, v in error.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=300.0)
@@ -364,6 +452,10 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/sorting.json")
     parser.add_argument("--work", default="bench/results/work")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--channels", type=int, default=64,
+                        help="with --drift: channels of the high-density probe")
+    parser.add_argument("--drift", type=float, default=None,
+                        help="drifting high-density mode: planted drift, µm peak to peak")
     parser.add_argument("--trials", type=int, default=3,
                         help="alternating floor / preprocessing rounds (medians reported)")
     # internal: run one measured step in a child process
@@ -379,6 +471,13 @@ def main() -> None:
         return
 
     out = Path(args.out)
+    if args.drift is not None:
+        report = drift_benchmark(args)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {out}")
+        _print_drift_table(report)
+        return
     root = Path(args.work)
     # the workers' numba cache (inherited through the environment), emptied before the first
     # stage run so that run is cold; bare SC2 caches nothing (its kernels have no cache=True)
