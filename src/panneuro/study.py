@@ -63,7 +63,8 @@ class Study:
     remote_storage : bool
         Snakemake runs with a default storage provider (S3): raw files are inputs as files.
     key_dir : str
-        Where DataLad key records of raw files are written (``panneuro.compendium.datalad_io.KEY_DIR``).
+        Where DataLad key records of raw files are written
+        (``panneuro.compendium.datalad_io.KEY_DIR``).
     size : mapping
         The size preset (sizes jobs before a simulated recording exists).
     sampling_frequency : float
