@@ -1,10 +1,10 @@
 """A lab's own recordings, end to end: the tiny study handed over as a lab would, and run so.
 
 The tiny study's raw dataset (from the shared ``tiny_run``) is exported as a plain folder (no
-git, no DataLad) with the prefrontal array as SpikeGLX (NI-DAQ stream) and the hippocampal
-array as plain binary, the microwires and ECoG as they are (NWB, BrainVision), and a sample
-sheet naming each format. The workflow runs on it with ``--config simulate=false`` (YAML's
-spelling), converts the two acquisition formats to iEEG-datatype NWB with NeuroConv and must
+git, no DataLad) with the prefrontal array as SpikeGLX (NI-DAQ stream), the hippocampal array
+as plain binary and the human microwires as Open Ephys binary, ECoG as it is (BrainVision), and
+a sample sheet naming each format. The workflow runs on it with ``--config simulate=false`` (YAML's
+spelling), converts the three acquisition formats to iEEG-datatype NWB with NeuroConv and must
 reach ``all``: every figure, the converted dataset valid BIDS, every NWB file clean under
 nwbinspector's DANDI configuration, and sorting as accurate as on the NWB originals. Two
 partial sheets (arrays only, ECoG only) then reuse that run's results: each reaches ``all``
@@ -28,7 +28,7 @@ from panneuro.simulate.lab_export import export_lab_folder
 
 pytestmark = pytest.mark.workflow
 
-FORMATS = {"PFC": "spikeglx", "HPC": "binary"}
+FORMATS = {"PFC": "spikeglx", "HPC": "binary", "MW": "openephys"}
 FIGURES = ["fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
            "fig5_human_units", "fig6_model"]
 
@@ -39,7 +39,7 @@ def _lab_config(sheet: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def lab_run(tiny_run, tmp_path_factory):
-    """The tiny study as a lab's plain folder with SpikeGLX and binary probes, run to ``all``."""
+    """The tiny study as a lab's plain folder, probes in acquisition formats, run to ``all``."""
     workdir = fresh_copy(tmp_path_factory.mktemp("lab"))
     samples = read_samples(tiny_run / "config/samples.tsv")
     sheet = export_lab_folder(tiny_run / "resources/raw", samples, workdir / "lab", FORMATS)
@@ -53,7 +53,7 @@ def test_lab_folder_holds_acquisition_formats_not_bids(lab_run):
     workdir, _ = lab_run
     sheet = read_samples(workdir / "config/lab_samples.tsv")
     formats = dict(zip(sheet["probe"], sheet["format"], strict=True))
-    assert formats["PFC"] == "spikeglx" and formats["HPC"] == "binary"
+    assert formats == {**FORMATS, "n/a": "tsv", "grid": "brainvision"}
     assert not (workdir / "lab" / ".git").exists()
     assert list((workdir / "lab").rglob("*.nidq.meta"))
 
@@ -72,7 +72,8 @@ def test_converted_dataset_is_valid_bids(lab_run):
     assert summary["n_errors"] == 0, summary["errors"][:5]
     converted = sorted((workdir / "results/bids").rglob("*_ieeg.nwb"))
     assert [p.name for p in converted] == [
-        "sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb", "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"]
+        "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb", "sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb",
+        "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"]
 
 
 def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
@@ -80,7 +81,7 @@ def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
 
     workdir, _ = lab_run
     files = [*(workdir / "results/bids").rglob("*.nwb"), *(workdir / "results/nwb").glob("*.nwb")]
-    assert len(files) == 4  # 2 converted recordings, 2 session units files
+    assert len(files) == 5  # 3 converted recordings, 2 session units files
     for path in files:
         messages = list(inspect_all(path=path, config=load_config("dandi")))
         serious = [(m.check_function_name, m.message) for m in messages
@@ -88,8 +89,8 @@ def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
         assert not serious, (path.name, serious)
 
 
-def _accuracy(workdir: Path, groundtruth: Path, probe: str, session: str = "ses-01",
-              subject: str = "sub-M1") -> float:
+def _accuracy(workdir: Path, groundtruth: Path, subject: str, probe: str,
+              session: str = "ses-01") -> float:
     gt_sorting, gt_units = read_probe_ground_truth(
         groundtruth / subject / session / f"{subject}_{session}_acq-{probe}")
     folder = workdir / "results/ephys" / subject / session / f"acq-{probe}"
@@ -100,11 +101,14 @@ def _accuracy(workdir: Path, groundtruth: Path, probe: str, session: str = "ses-
     return float(table["accuracy"].mean())
 
 
-@pytest.mark.parametrize("probe", ["PFC", "HPC"])
-def test_sorting_as_accurate_as_on_the_nwb_originals(lab_run, tiny_run, probe):
+@pytest.mark.parametrize(("subject", "probe"), [("sub-M1", "PFC"), ("sub-M1", "HPC"),
+                                                ("sub-H2", "MW")])
+def test_sorting_as_accurate_as_on_the_nwb_originals(lab_run, tiny_run, subject, probe):
     workdir, _ = lab_run
     groundtruth = tiny_run / "resources/groundtruth"
-    lab, original = _accuracy(workdir, groundtruth, probe), _accuracy(tiny_run, groundtruth, probe)
+    lab = _accuracy(workdir, groundtruth, subject, probe)
+    original = _accuracy(tiny_run, groundtruth, subject, probe)
+    print(f"{subject} {probe}: mean accuracy {lab:.3f} (lab formats) vs {original:.3f} (NWB)")
     assert abs(lab - original) <= 0.02, (probe, lab, original)
 
 
