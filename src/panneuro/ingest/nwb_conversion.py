@@ -6,9 +6,9 @@ NWB file, beside the iEEG sidecars BIDS requires (``_ieeg.json``, ``_channels.ts
 ``_electrodes.tsv``, ``_coordsystem.json``); the originals stay where they are and appear under
 ``sourcedata/`` of the converted dataset (:mod:`panneuro.ingest.bids_view`).
 
-The NWB writing is NeuroConv's (``neuroconv.tools.spikeinterface.add_recording_to_nwbfile``:
-device, electrode groups, the electrodes table with positions, the ElectricalSeries written
-chunk by chunk in int16 counts with their conversion). The reading is panneuro's
+The samples are written through NeuroConv's SpikeInterface chunk iterator; the electrodes table
+is written here (:func:`write_recording_nwb` says why NeuroConv's ``add_recording_to_nwbfile``
+is not used: its column order is not reproducible). The reading is panneuro's
 :func:`panneuro.ephys.preprocessing.read_recording`, not NeuroConv's per-format interfaces
 (``SpikeGLXRecordingInterface`` and the like): those wrap the same SpikeInterface/neo
 extractors but skip the checks the readers add (a file cut short, a geometry given in the
@@ -62,30 +62,35 @@ def write_recording_nwb(
     age: str | None,
     sex: str,
     device_description: str,
+    group_description: str,
     series_description: str,
     session_description: str,
     chunk_duration: float = 1.0,
 ) -> None:
-    """Write a broadband recording as iEEG-datatype NWB with NeuroConv, chunk by chunk.
+    """Write a broadband recording as iEEG-datatype NWB, chunk by chunk, with the same bytes.
 
     The one NWB writer of raw recordings: converted acquisition files
     (:func:`convert_recording_to_nwb`) and the simulated study's probes
-    (:func:`panneuro.simulate.ephys.write_probe_nwb`). NeuroConv writes the device, the
-    electrode group, the electrodes table (``location`` = region, ``rel_x``/``rel_y``, channel
-    names) and the ElectricalSeries :data:`SERIES_NAME` in int16 counts with their
-    conversion; object IDs and dates are fixed so the same recording gives the same bytes.
+    (:func:`panneuro.simulate.ephys.write_probe_nwb`). The samples go through NeuroConv's
+    SpikeInterface chunk iterator (int16 counts, bounded memory) into an ElectricalSeries
+    :data:`SERIES_NAME` with their conversion. The device, group and electrodes table
+    (``location`` = region, ``rel_x``/``rel_y``, ``channel_name``) are written here, not by
+    NeuroConv's ``add_recording_to_nwbfile``: NeuroConv 0.10.2 adds the electrode columns in
+    the order of a Python ``set`` (``properties_to_add_by_columns``), which changes with string
+    hashing from one process to the next, so the same recording gave different bytes in two
+    runs (found by the kill/resume and S3 byte-identity tests); it also drops the positions,
+    which SpikeInterface 0.105 no longer keeps in a ``location`` property.
 
     Parameters
     ----------
     recording : spikeinterface.core.BaseRecording
-        With its probe attached (channel locations); its ``group_name``, ``brain_area`` and
-        ``location`` properties are set (NeuroConv reads the electrodes table from them).
+        With its probe attached (channel locations); one gain for every channel.
     target : path-like
         The ``.nwb`` file (written atomically).
     subject, session : str
         BIDS labels.
     group : str
-        Electrode group (and device) name.
+        Electrode group name.
     region : str
         Brain region (electrodes' ``location``).
     species : str
@@ -96,43 +101,52 @@ def write_recording_nwb(
         ISO 8601 duration.
     sex : str
         ``M``, ``F``, ``O`` or ``U``.
-    device_description, series_description, session_description : str
-        Free text of the device, the series and the file.
+    device_description, group_description, series_description, session_description : str
+        Free text of the device, the group, the series and the file.
     chunk_duration : float
         Seconds per written chunk (bounded memory).
+
+    Raises
+    ------
+    ValueError
+        If the channels have different gains (one ElectricalSeries conversion factor).
     """
-    from neuroconv.tools.spikeinterface import add_recording_to_nwbfile
+    from neuroconv.tools.spikeinterface.spikeinterfacerecordingdatachunkiterator import (
+        SpikeInterfaceRecordingDataChunkIterator,
+    )
+    from pynwb.ecephys import ElectricalSeries
 
     target = Path(target)
     n_channels = recording.get_num_channels()
     fs = recording.get_sampling_frequency()
-    recording.set_property("group_name", [group] * n_channels)
-    recording.set_property("brain_area", [region] * n_channels)
-    # NeuroConv 0.10.2 writes rel_x/rel_y from a "location" property, which SpikeInterface
-    # 0.105 no longer sets (positions live in the probe's contact_vector): without this the
-    # electrodes table would have no positions and sorters no geometry.
-    recording.set_property("location", recording.get_channel_locations())
-    metadata = {
-        "Devices": {"probe": {"name": group, "description": device_description}},
-        "Ecephys": {
-            "ElectrodeGroups": {group: {"name": group, "location": region,
-                                        "description": f"{group} in {region}",
-                                        "device_metadata_key": "probe"}},
-            "ElectricalSeries": {SERIES_NAME: {"name": SERIES_NAME,
-                                               "description": series_description}},
-        },
-    }
+    gains = np.unique(recording.get_channel_gains())
+    if gains.size != 1:
+        raise ValueError(f"{target}: channels with different gains ({gains[:4]} µV) cannot "
+                         "share one ElectricalSeries conversion factor.")
     label = f"sub-{subject}_ses-{session}_{target.name}"
     with deterministic_object_ids(label):
         nwbfile = make_nwbfile(subject=subject, session=session, species=species,
                                session_start=session_start, age=age, sex=sex,
                                description=session_description, identifier=label)
-        add_recording_to_nwbfile(
-            recording, nwbfile, metadata, metadata_key=SERIES_NAME,
-            parent_container="acquisition", data_representation="digital_counts",
-            iterator_options={"buffer_shape": (int(fs * chunk_duration), n_channels),
-                              "chunk_shape": (int(fs * chunk_duration), n_channels),
-                              "display_progress": False})
+        device = nwbfile.create_device(name="probe", description=device_description)
+        electrode_group = nwbfile.create_electrode_group(
+            name=group, device=device, location=region, description=group_description)
+        nwbfile.add_electrode_column("rel_x", "x position on the probe (µm)")
+        nwbfile.add_electrode_column("rel_y", "y position on the probe (µm)")
+        nwbfile.add_electrode_column("channel_name", "channel id in the recording")
+        for ch, loc in zip(recording.channel_ids, recording.get_channel_locations(), strict=True):
+            nwbfile.add_electrode(group=electrode_group, location=region, rel_x=float(loc[0]),
+                                  rel_y=float(loc[1]), channel_name=str(ch))
+        data = SpikeInterfaceRecordingDataChunkIterator(
+            recording, return_in_uV=False, buffer_shape=(int(fs * chunk_duration), n_channels),
+            chunk_shape=(int(fs * chunk_duration), n_channels))
+        nwbfile.add_acquisition(ElectricalSeries(
+            name=SERIES_NAME, data=data,
+            electrodes=nwbfile.create_electrode_table_region(list(range(n_channels)),
+                                                             "all electrodes"),
+            rate=float(fs), starting_time=0.0, conversion=float(gains[0]) * 1e-6,
+            description=series_description,
+        ))
         write_nwbfile(nwbfile, target)
 
 
@@ -195,8 +209,9 @@ def convert_recording_to_nwb(
         recording, target, subject=subject, session=session, group=probe, region=region,
         species=species, session_start=session_start, age=age, sex=sex,
         device_description=f"{format} recording of probe {probe} ({n_channels} channels)",
-        series_description=f"Broadband voltage of probe {probe}, converted from {format} "
-                           f"({Path(source).name}) by panneuro with NeuroConv.",
+        group_description=f"probe {probe} in {region}",
+        series_description=f"Broadband voltage of probe {probe}, int16 counts, converted from "
+                           f"{format} ({Path(source).name}) by panneuro.",
         session_description=f"Broadband recording of probe {probe} in {region}.",
         chunk_duration=chunk_duration)
     write_nwb_ieeg_sidecars(

@@ -389,11 +389,12 @@ def write_probe_nwb(
     if gains.size != 1:
         raise ValueError("write_probe_nwb: channels with different gains cannot share one "
                          "ElectricalSeries conversion factor.")
-    # NeuroConv writes it, as it writes a lab's converted recordings (panneuro.ingest).
+    # the one writer of raw recordings, as for a lab's converted files (panneuro.ingest)
     write_recording_nwb(
         recording, path, subject=subject, session=session, group=f"probe-{region}",
         region=region, species=species, session_start=session_start, age=age, sex=sex,
         device_description=f"simulated {sim.geometry} probe, {n_channels} contacts",
+        group_description=f"{sim.geometry} probe in {region}",
         series_description=f"Broadband voltage, int16 counts ({gains[0]} µV per count).",
         session_description=f"Simulated broadband {sim.geometry} recording in {region} "
                             "(panneuro).",
