@@ -1,0 +1,347 @@
+"""Hierarchical bootstrap of a group effect across subjects, sessions and (optionally) trials.
+
+The study's units of replication are nested: trials in sessions, sessions in subjects. A
+group effect (the slope of a session score on learning stage, after minus before, inactivated
+minus control) is estimated **within** each subject and averaged over subjects, which weigh
+equally. Its 95 % interval resamples the hierarchy (Saravanan, Berman & Sober 2020): subjects
+with replacement, then sessions with replacement within each drawn subject, then (optionally)
+trials within each drawn session, and takes the percentile interval of the resampled effects.
+
+No library does this: ``scipy.stats.bootstrap`` resamples one level, and
+:mod:`panneuro.decoding.group` holds a two-level loop for decoding time courses only. It is
+written here vectorised over resamples: a resample is a matrix of *multiplicities* (how often
+each row was drawn), made with multinomial draws level by level (the sum of ``c`` independent
+multinomial draws of ``n`` out of ``n`` equally likely items is one multinomial draw of
+``c * n``), and each effect is a weighted statistic of its rows (:class:`MeanEffect`,
+:class:`SlopeEffect`, :class:`DifferenceEffect`), so 2000 resamples cost a few matrix
+products.
+
+A resample in which a subject's effect is undefined (e.g. every drawn session at the same
+learning stage, so no slope) leaves that subject out of that resample's average; the share of
+resamples where the whole effect is undefined is reported (``undefined``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+
+class SubjectEffect(Protocol):
+    """A within-subject effect computed from one subject's rows under resampling weights."""
+
+    columns: tuple[str, ...]
+
+    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+        """Return the effect per resample, shape (resamples,), from weights (resamples, rows)."""
+        ...
+
+
+def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    total = weights.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, weights @ values / np.where(total > 0, total, 1), np.nan)
+
+
+@dataclass(frozen=True)
+class MeanEffect:
+    """The subject's mean of ``value`` (e.g. a per-session difference score).
+
+    Parameters
+    ----------
+    value : str
+        Column averaged.
+    """
+
+    value: str
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns the effect reads."""
+        return (self.value,)
+
+    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+        """Weighted mean per resample."""
+        return _weighted_mean(rows[self.value].to_numpy(float), weights)
+
+
+@dataclass(frozen=True)
+class SlopeEffect:
+    """The subject's least-squares slope of ``value`` on ``predictor`` (e.g. learning stage).
+
+    Parameters
+    ----------
+    value : str
+        Response column (e.g. a session's CCGP).
+    predictor : str
+        Predictor column (e.g. the learning stage 0, 1, 2).
+    """
+
+    value: str
+    predictor: str
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns the effect reads."""
+        return (self.value, self.predictor)
+
+    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+        """Weighted slope per resample; NaN where the drawn predictor does not vary."""
+        x = rows[self.predictor].to_numpy(float)
+        y = rows[self.value].to_numpy(float)
+        mx = _weighted_mean(x, weights)[:, None]
+        my = _weighted_mean(y, weights)[:, None]
+        sxx = np.sum(weights * (x - mx) ** 2, axis=1)
+        sxy = np.sum(weights * (x - mx) * (y - my), axis=1)
+        scale = np.maximum(weights.sum(axis=1), 1) * max(float(np.var(x)), 1e-300)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(sxx > 1e-9 * scale, sxy / sxx, np.nan)
+
+
+@dataclass(frozen=True)
+class DifferenceEffect:
+    """The subject's mean of ``value`` where ``condition == treated`` minus where it is not.
+
+    After minus before, inactivated minus control.
+
+    Parameters
+    ----------
+    value : str
+        Column compared.
+    condition : str
+        Column naming the condition of each row.
+    treated : object
+        The condition value counted as treated (the others are the reference).
+    """
+
+    value: str
+    condition: str
+    treated: object = 1
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Columns the effect reads."""
+        return (self.value, self.condition)
+
+    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+        """Weighted difference of means per resample; NaN if a condition was not drawn."""
+        y = rows[self.value].to_numpy(float)
+        treated = (rows[self.condition] == self.treated).to_numpy()
+        return _weighted_mean(y[treated], weights[:, treated]) - _weighted_mean(
+            y[~treated], weights[:, ~treated]
+        )
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """A hierarchical bootstrap's estimate, interval and resampled distribution.
+
+    Attributes
+    ----------
+    estimate : float
+        The effect on the data: the mean over subjects of each subject's effect.
+    ci_low, ci_high : float
+        Percentile interval of the resampled effects.
+    p_value : float
+        Two-sided bootstrap p-value of "no effect": twice the smaller share of resamples on
+        either side of 0, at least ``1 / resamples`` (the interval excludes 0 at level
+        ``1 - confidence`` about when ``p_value`` is below it).
+    distribution : numpy.ndarray
+        The resampled effects (NaN where undefined).
+    undefined : float
+        Share of resamples where the effect was undefined.
+    n_subjects, n_sessions, n_rows : int
+        Size of the hierarchy.
+    """
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    p_value: float
+    distribution: np.ndarray
+    undefined: float
+    n_subjects: int
+    n_sessions: int
+    n_rows: int
+
+    def covers(self, value: float) -> bool:
+        """Whether the interval holds ``value``."""
+        return bool(self.ci_low <= value <= self.ci_high)
+
+
+def _multinomial_counts(rng: np.random.Generator, draws: np.ndarray, n_items: int) -> np.ndarray:
+    """Draw counts (resamples, n_items) of ``draws[r]`` equally likely picks of ``n_items``."""
+    return rng.multinomial(draws, np.full(n_items, 1.0 / n_items))
+
+
+def hierarchical_weights(
+    table: pd.DataFrame,
+    rng: np.random.Generator,
+    n_resamples: int,
+    *,
+    subject: str = "subject",
+    session: str | None = "session",
+    levels: int = 2,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Multiplicities of each row and subject under hierarchical resampling.
+
+    Subjects are drawn with replacement (``levels=1``: every row of a drawn subject is kept,
+    the cluster bootstrap); with ``levels >= 2`` each drawn subject draws as many of its
+    sessions with replacement as it has; with ``levels=3`` each drawn session draws as many of
+    its rows with replacement as it has. With ``session=None`` each row is its own session.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per lowest unit (a session, or a trial of a session).
+    rng : numpy.random.Generator
+        The generator (:func:`panneuro.seeding.rng_for`).
+    n_resamples : int
+        Number of resamples.
+    subject, session : str
+        Columns naming each row's subject and session (sessions are nested in subjects:
+        the same session label in two subjects is two sessions).
+    levels : {1, 2, 3}
+        How many levels are resampled: subjects; subjects and sessions; subjects, sessions
+        and the rows (trials) within sessions. Below the last resampled level every row of a
+        drawn unit is kept.
+
+    Returns
+    -------
+    subjects : numpy.ndarray
+        Subject labels, sorted.
+    subject_counts : numpy.ndarray
+        Shape (n_resamples, n_subjects): how often each subject was drawn.
+    row_weights : numpy.ndarray
+        Shape (n_resamples, rows): how often each row was drawn, in ``table``'s order.
+    """
+    if levels not in (1, 2, 3):
+        raise ValueError(f"levels must be 1, 2 or 3, not {levels}.")
+    subj = table[subject].astype(str).to_numpy()
+    subjects, subj_index = np.unique(subj, return_inverse=True)
+    n_rows = len(table)
+    counts = _multinomial_counts(rng, np.full(n_resamples, len(subjects)), len(subjects))
+    weights = np.zeros((n_resamples, n_rows))
+    sess = (
+        np.arange(n_rows).astype(str) if session is None else table[session].astype(str).to_numpy()
+    )
+    for s in range(len(subjects)):
+        rows_s = np.flatnonzero(subj_index == s)
+        if levels == 1:
+            weights[:, rows_s] = counts[:, s][:, None]
+            continue
+        names, sess_index = np.unique(sess[rows_s], return_inverse=True)
+        sess_counts = _multinomial_counts(rng, counts[:, s] * len(names), len(names))
+        for j in range(len(names)):
+            rows_j = rows_s[sess_index == j]
+            if levels == 3 and len(rows_j) > 1:
+                weights[:, rows_j] = _multinomial_counts(
+                    rng, sess_counts[:, j] * len(rows_j), len(rows_j)
+                )
+            else:
+                weights[:, rows_j] = sess_counts[:, j][:, None]
+    return subjects, counts, weights
+
+
+def _group_effect(
+    table: pd.DataFrame,
+    effect: SubjectEffect,
+    subj_index: np.ndarray,
+    n_subjects: int,
+    counts: np.ndarray,
+    weights: np.ndarray,
+) -> np.ndarray:
+    per_subject = np.full(counts.shape, np.nan)
+    for s in range(n_subjects):
+        rows_s = np.flatnonzero(subj_index == s)
+        per_subject[:, s] = effect(table.iloc[rows_s], weights[:, rows_s])
+    used = np.where(np.isfinite(per_subject), counts, 0.0)
+    total = used.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(
+            total > 0,
+            np.nansum(used * np.nan_to_num(per_subject), axis=1) / np.where(total > 0, total, 1),
+            np.nan,
+        )
+
+
+def hierarchical_bootstrap(
+    table: pd.DataFrame,
+    effect: SubjectEffect,
+    rng: np.random.Generator,
+    *,
+    subject: str = "subject",
+    session: str | None = "session",
+    levels: int = 2,
+    n_resamples: int = 2000,
+    confidence_level: float = 0.95,
+) -> BootstrapResult:
+    """Estimate a group effect and its hierarchical percentile bootstrap interval.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per session (or per trial), with the subject, session and the effect's
+        columns.
+    effect : SubjectEffect
+        The within-subject effect (:class:`MeanEffect`, :class:`SlopeEffect`,
+        :class:`DifferenceEffect`, or any callable of the same shape).
+    rng : numpy.random.Generator
+        The generator, e.g. ``rng_for(config["seed"], "stats", "inactivation")``.
+    subject, session : str
+        Columns of the hierarchy (``session=None``: rows directly within subjects).
+    levels : {1, 2, 3}
+        Levels resampled (:func:`hierarchical_weights`): 2, subjects then sessions, is the
+        default; 3 adds the trials of trial-level tables; 1 resamples subjects only.
+    n_resamples : int
+        Bootstrap resamples.
+    confidence_level : float
+        Coverage of the interval.
+
+    Returns
+    -------
+    BootstrapResult
+        Estimate, interval, p-value and the resampled distribution.
+    """
+    missing = sorted(
+        {subject, *([session] if session else []), *effect.columns} - set(table.columns)
+    )
+    if missing:
+        raise ValueError(f"the table lacks column(s) {missing} for the hierarchical bootstrap.")
+    if not 0 < confidence_level < 1:
+        raise ValueError(f"confidence_level must be in (0, 1), not {confidence_level}.")
+    table = table.reset_index(drop=True)
+    subjects, counts, weights = hierarchical_weights(
+        table, rng, n_resamples, subject=subject, session=session, levels=levels
+    )
+    subj_index = np.searchsorted(subjects, table[subject].astype(str).to_numpy())
+    ones_counts = np.ones((1, len(subjects)))
+    estimate = float(
+        _group_effect(
+            table, effect, subj_index, len(subjects), ones_counts, np.ones((1, len(table)))
+        )[0]
+    )
+    boot = _group_effect(table, effect, subj_index, len(subjects), counts, weights)
+    finite = boot[np.isfinite(boot)]
+    tail = (1 - confidence_level) / 2
+    if finite.size:
+        low, high = np.quantile(finite, [tail, 1 - tail])
+        p = 2 * min(np.mean(finite <= 0), np.mean(finite >= 0))
+        p = float(min(1.0, max(p, 1.0 / finite.size)))
+    else:
+        low = high = p = float("nan")
+    n_sessions = len(table.groupby([subject, session])) if session else len(table)
+    return BootstrapResult(
+        estimate=estimate,
+        ci_low=float(low),
+        ci_high=float(high),
+        p_value=p,
+        distribution=boot,
+        undefined=float(np.mean(~np.isfinite(boot))),
+        n_subjects=len(subjects),
+        n_sessions=n_sessions,
+        n_rows=len(table),
+    )
