@@ -1,0 +1,1 @@
+"""sleep stage of panneuro: LFP, sharp-wave ripples and reactivation of task patterns."""
