@@ -32,17 +32,25 @@ synthetic trial table from ``build_events``), writes it as NWB like the pipeline
     (the stage's first step: imports, HDF5 read, detection, save) over the floor is given too;
 (c) peak memory of the stage at ``--duration`` and at ``--long`` seconds and their ratio.
 
-``--drift UM [--channels N]`` runs :func:`drift_benchmark` instead (a drifting high-density
-probe, the stage with and without motion correction)::
+``--drift UM [--channels N]`` runs :func:`drift_benchmark` instead (issue 19): a drifting
+high-density probe, the stage against every peer sorter on the same recording, in one run::
 
-    .venv/bin/python bench/bench_sorting.py --drift 40 --channels 64 --duration 60 --units 24 \
-        --out bench/results/sorting_drift_64.json
+    nice -n 10 .venv/bin/python bench/bench_sorting.py --drift 40 --channels 64 --duration 60 \
+        --units 24 --peer-timeout 1200 --out bench/results/sorting_drift_64.json
+    nice -n 10 .venv/bin/python bench/bench_sorting.py --drift 40 --channels 384 --duration 60 \
+        --units 120 --drift-step 2 --skip-uncorrected --out bench/results/sorting_drift_384.json
 
-The stage runs twice at ``--duration``: first with an empty numba cache (``stage_cold``: the
-first job on a machine compiles SpikeInterface's kernels and writes them to disk,
-:mod:`panneuro.ephys.numba_cache`), then again (``stage``: every later job, the steady state
-of a pipeline sorting many probes). Both are compared with bare SC2, which compiles its
-kernels in every process.
+The stage (``stage``; first ``stage_no_correction``, the same with motion correction off, which
+also compiles the sorter's numba kernels into the stage's on-disk cache) runs in this
+interpreter; the peers (``--peers``: SpykingCircus2, Lupin, Tridesclous2, MountainSort5,
+Kilosort4, each with its SpikeInterface defaults) in ``--peer-python``, a venv with torch,
+mountainsort5 and kilosort over the project's (``bench/requirements-peers.txt``; torch is kept
+out of ``.venv`` because SC2's template matching switches to it when importable). A peer that
+is not installed, fails or exceeds ``--peer-timeout`` is reported with its reason. The table
+gives throughput (x real time), wall and CPU seconds and their ratios to the stage's, mean
+accuracy on all and on SNR > 5 units, units well detected, peak memory (total and per channel)
+and the motion error of every run that estimated motion (the stage; SC2 and Kilosort4 from
+their own output folders).
 
 Each measured step runs in its own child process (``--worker``), so its memory is its own: the
 parent samples the resident memory of the child and all its worker processes (psutil, every
@@ -308,28 +316,43 @@ def _median_ratio(trials: list[dict], numerator: tuple[str, ...],
                             for t in trials]))
 
 
-WORKERS = {"stage": worker_stage, "save_raw": worker_save_raw, "bare": worker_bare,
-           "floor": worker_floor}
 
 
 # --------------------------------------------------------------------------------------------
 # Parent: run a worker in a child process and watch its memory
 # --------------------------------------------------------------------------------------------
-def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3) -> dict:
-    """Run one worker in a child process; return its result plus peak memory."""
+def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3, *,
+               python: str | None = None, extra: tuple[str, ...] = (),
+               timeout: float | None = None, check: bool = True,
+               tag: str | None = None, log_dir: Path | None = None) -> dict:
+    """Run one worker in a child process; return its result plus peak memory.
+
+    ``python`` runs the child in another interpreter (the peers' environment); ``extra`` adds
+    worker arguments; ``tag`` names the result and log files (default ``name``). With
+    ``check=False`` a failure or a ``timeout`` (seconds; the child's process group is killed)
+    is returned as ``{"status": "failed" | "timed out", "reason": ...}`` instead of raised; the
+    child's output then goes to ``<log_dir or work>/<tag>.log``, whose last lines are the
+    reason.
+    """
     import psutil
 
-    result_file = work / f"{name}.json"
-    cmd = [sys.executable, __file__, "--worker", name, "--nwb", sim["nwb"], "--gt-prefix",
-           sim["gt_prefix"], "--work", str(work), "--jobs", str(jobs), "--trials", str(trials),
-           "--result", str(result_file)]
+    tag = tag or name
+    result_file = work / f"{tag}.json"
+    result_file.unlink(missing_ok=True)
+    cmd = [python or sys.executable, __file__, "--worker", name, "--nwb", sim.get("nwb", ""),
+           "--gt-prefix", sim["gt_prefix"], "--work", str(work), "--jobs", str(jobs),
+           "--trials", str(trials), "--result", str(result_file), *extra]
+    log_path = (log_dir or work) / f"{tag}.log"
+    log = None if check else open(log_path, "w")  # noqa: SIM115
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
-    child = subprocess.Popen(cmd)
+    child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT if log else None,
+                             start_new_session=not check)
     proc = psutil.Process(child.pid)
     peak_tree = 0
+    timed_out = False
     while child.poll() is None:
         try:
             procs = [proc, *proc.children(recursive=True)]
@@ -342,13 +365,34 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3) -> 
             peak_tree = max(peak_tree, total)
         except psutil.Error:
             pass
+        if timeout is not None and time.perf_counter() - start > timeout:
+            timed_out = True
+            os.killpg(child.pid, 9)  # the child's own session: only what this run started
+            child.wait()
+            break
         time.sleep(0.1)
     wall = time.perf_counter() - start
-    if child.returncode != 0:
-        raise RuntimeError(f"bench worker {name!r} failed (exit {child.returncode}); see above.")
+    if log is not None:
+        log.close()
+    if child.returncode != 0 or not result_file.exists():
+        if check:
+            raise RuntimeError(f"bench worker {name!r} failed (exit {child.returncode}); "
+                               "see above.")
+        lines = log_path.read_text(errors="replace").replace("\r", "\n").splitlines()
+        tail = [line.strip() for line in lines if line.strip()][-12:]
+        reasons = [line for line in tail if "Error" in line or "error" in line] or tail[-2:]
+        result = {"status": "timed out" if timed_out else "failed",
+                  "returncode": child.returncode, "process_wall_s": wall,
+                  "peak_rss_tree_mb": peak_tree / 1e6,
+                  "reason": (f"killed after {timeout:g} s; " if timed_out else "")
+                  + " | ".join(reasons[-3:]),
+                  "log": str(log_path)}
+        print(f"  {tag}: {result['status']}: {result['reason']}", flush=True)
+        return result
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     after = usage.ru_maxrss
     result = json.loads(result_file.read_text())
+    result["status"] = "ok"
     result["process_wall_s"] = wall
     # user + system seconds of the child and its (reaped) worker processes
     result["process_cpu_s"] = usage.ru_utime + usage.ru_stime - cpu_before
@@ -356,91 +400,294 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3) -> 
     result["peak_rss_tree_mb"] = peak_tree / 1e6
     # ru_maxrss (KiB on Linux) is the largest child so far: only meaningful if it grew.
     result["peak_rss_largest_process_mb"] = (after * 1024 / 1e6 if after > before else None)
-    shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()}
-    print(f"  {name}: {json.dumps(shown)}", flush=True)
+    shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()
+             if not isinstance(v, dict)}
+    print(f"  {tag}: {json.dumps(shown)}", flush=True)
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# --drift: a drifting high-density probe, the stage against every peer sorter (issue 19)
+# --------------------------------------------------------------------------------------------
+#: Peer sorters run bare (SpikeInterface's defaults) on the raw recording, in this order.
+PEERS = ("spykingcircus2", "lupin", "tridesclous2", "mountainsort5", "kilosort4")
+#: The peers' interpreter: a venv with torch (CPU), mountainsort5 and kilosort over the
+#: project's (bench/requirements-peers.txt); the stage always runs in the project's own.
+PEER_PYTHON = Path(__file__).resolve().parent / "results" / "venv-peers" / "bin" / "python"
+
+
+def _cpu_s() -> float:
+    """User + system seconds of this process and its reaped children (sorter workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _drift_gt(args, sorting, **kwargs) -> dict:
+    """Accuracy of a sorting of the drifting probe on all and on SNR > 5 units."""
+    from panneuro.ephys.ground_truth import compare_to_ground_truth
+    from panneuro.simulate.ephys import read_probe_ground_truth
+
+    gt_sorting, gt_units = read_probe_ground_truth(args.gt_prefix)
+    table = compare_to_ground_truth(gt_sorting, sorting, match_score=MATCH_SCORE,
+                                    well_detected_accuracy=WELL_DETECTED, gt_units=gt_units,
+                                    **kwargs)
+    high = table["snr"].to_numpy(float) > 5
+    summary = {**_gt_summary(table),
+               "mean_accuracy_snr_gt5": float(table["accuracy"][high].mean()),
+               "n_sorted_units": len(sorting.unit_ids)}
+    if "kept" in table:
+        summary["well_detected_and_kept"] = int((table["well_detected"] & table["kept"]).sum())
+    return summary
+
+
+def _motion_error_or_none(estimated, args) -> dict | None:
+    from panneuro.ephys.motion import motion_error
+    from panneuro.simulate.drift import read_planted_motion
+
+    if estimated is None:
+        return None
+    return motion_error(estimated, read_planted_motion(args.gt_prefix))
+
+
+def worker_drift_stage(args) -> dict:
+    """Run the stage on the drifting probe's raw binary: preprocess (+ motion), sort, curate."""
+    import spikeinterface.core as si
+
+    from panneuro.ephys.curation import compute_unit_metrics, curate
+    from panneuro.ephys.preprocessing import preprocess, preprocess_kwargs, save_recording
+    from panneuro.ephys.sorting import run_sorter_for_probe
+
+    work = Path(args.work)
+    out_dir = work / args.tag
+    shutil.rmtree(out_dir, ignore_errors=True)
+    raw = si.load(work / "raw")
+    settings = preprocess_kwargs(PREPROCESSING)  # motion correction: config's (auto)
+    if args.motion == "off":
+        settings["motion_correction"] = False
+    cpu0, t0 = _cpu_s(), time.perf_counter()
+    out, bad = preprocess(raw, **settings, n_jobs=args.jobs, seed=1)
+    t_estimate = time.perf_counter() - t0
+    saved = save_recording(out, out_dir / "preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK,
+                           bad_channels=bad)
+    t_pre = time.perf_counter() - t0
+    sorting = run_sorter_for_probe(saved, SORTER["sorter"], SORTER.get("params"),
+                                   out_dir / "sorting", n_jobs=args.jobs, label=args.tag, seed=1)
+    t_sort = time.perf_counter() - t0
+    cpu_sort = _cpu_s() - cpu0
+    metrics, _ = compute_unit_metrics(saved, sorting, n_jobs=args.jobs,
+                                      chunk_duration=ANALYZER_CHUNK, seed=5)
+    curated = curate(metrics, CURATION)
+    t_curate = time.perf_counter() - t0
+    cpu_curate = _cpu_s() - cpu0
+    motion = bad.attrs.get("motion")
+    result = {"timed_s": t_sort, "cpu_s": cpu_sort,
+              "bad_channels_and_motion_estimate_s": t_estimate, "preprocess_s": t_pre,
+              "sort_only_s": t_sort - t_pre, "with_curation_s": t_curate,
+              "with_curation_cpu_s": cpu_curate, "n_bad_channels": int(bad["bad"].sum()),
+              "motion_corrected": motion is not None,
+              "n_kept_units": int(curated["keep"].sum()),
+              **_drift_gt(args, sorting, curated=curated),
+              "motion_error": _motion_error_or_none(motion, args)}
+    if not args.keep_outputs:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return result
+
+
+def _peer_motion(sorter: str, output: Path):
+    """Read the motion a peer estimated itself, as a motion table (None if it saved none)."""
+    from panneuro.ephys.motion import motion_table
+
+    try:
+        if sorter == "spykingcircus2" and (output / "motion").exists():
+            from spikeinterface.preprocessing.motion import load_motion_info
+
+            return motion_table(load_motion_info(output / "motion")["motion"])
+        if sorter == "kilosort4" and (output / "ops.npy").exists():
+            from spikeinterface.sorters.external.kilosort4 import read_kilosort4_motion
+
+            return motion_table(read_kilosort4_motion(output))
+    except Exception as error:  # a peer's own files: reported, never fatal
+        print(f"{sorter}: its motion could not be read ({error})", flush=True)
+    return None
+
+
+def worker_drift_peer(args) -> dict:
+    """Run a peer sorter bare (its SpikeInterface defaults) on the raw binary recording."""
+    import spikeinterface
+    import spikeinterface.core as si
+    import spikeinterface.sorters as ss
+
+    work = Path(args.work)
+    recording = si.load(work / "raw")
+    folder = work / f"peer_{args.sorter}"
+    # the same worker count as the stage; the sorter's own parameters stay at their defaults
+    si.set_global_job_kwargs(n_jobs=args.jobs, progress_bar=False)
+    versions = {"spikeinterface": spikeinterface.__version__}
+    try:
+        import torch
+
+        versions["torch"] = torch.__version__
+        versions["torch_cuda_available"] = bool(torch.cuda.is_available())
+    except ImportError:
+        versions["torch"] = None
+    sorter_class = ss.sorter_dict[args.sorter]
+    if not sorter_class.is_installed():
+        raise RuntimeError(f"{args.sorter} is not installed in {sys.executable} "
+                           f"({sorter_class.installation_mesg.strip()})")
+    versions["sorter"] = str(sorter_class.get_sorter_version())
+    cpu0, t0 = _cpu_s(), time.perf_counter()
+    sorting = ss.run_sorter(args.sorter, recording, folder=folder, remove_existing_folder=True,
+                            verbose=False, raise_error=True)
+    elapsed = time.perf_counter() - t0
+    cpu = _cpu_s() - cpu0
+    result = {"timed_s": elapsed, "cpu_s": cpu, "versions": versions,
+              **_drift_gt(args, sorting),
+              "motion_error": _motion_error_or_none(
+                  _peer_motion(args.sorter, folder / "sorter_output"), args)}
+    if not args.keep_outputs:
+        shutil.rmtree(folder, ignore_errors=True)
     return result
 
 
 def drift_benchmark(args) -> dict:
-    """Sort a drifting high-density probe by the stage with and without motion correction.
-
-    ``--drift`` mode, a first slice of issue 19: one process, no peers, no memory sampling.
+    """Sort a drifting high-density probe by the stage and by every peer, in one run.
 
     Simulates ``simulate_drifting_probe`` (``--channels``, ``--units``, ``--duration``,
-    ``--drift`` µm peak to peak), saves it raw as a binary folder, then runs the stage's
-    preprocessing (config's settings; motion correction forced on, then off) and sorter,
-    and compares each with the ground truth, on all units and on SNR > 5 units.
+    ``--drift`` µm peak to peak, template bank every ``--drift-step`` µm), saves it raw as a
+    binary folder with its ground truth, then runs, each in its own child process (memory
+    sampled over the process tree, CPU of the process and its workers), on that same raw
+    recording:
+
+    - ``stage_no_correction``: the stage with motion correction off (first: it pays numba's
+      compilation of the sorter's kernels, which the stage caches on disk);
+    - ``stage``: the stage as the pipeline runs it (config's preprocessing, motion correction
+      ``auto``: on for this probe; the config's sorter and params), then curation;
+    - each of ``--peers`` run bare with its SpikeInterface defaults (its own filtering,
+      whitening and, where its defaults do, motion correction), in ``--peer-python`` (a venv
+      with torch for Lupin and Kilosort4); a peer that fails, is not installed or exceeds
+      ``--peer-timeout`` is reported with the reason.
+
+    Throughput is recording seconds per wall second of preprocessing + sorting (the stage) or
+    of ``run_sorter`` (a peer); the ratios stage/peer are peer time over stage time (wall and
+    CPU), measured in this run.
     """
-    import spikeinterface.core as si
+    from panneuro.simulate.drift import simulate_drifting_probe, write_drifting_ground_truth
 
-    from panneuro.ephys.ground_truth import compare_to_ground_truth
-    from panneuro.ephys.motion import motion_error
-    from panneuro.ephys.preprocessing import preprocess, preprocess_kwargs, save_recording
-    from panneuro.ephys.sorting import run_sorter_for_probe
-    from panneuro.simulate.drift import simulate_drifting_probe
-
-    work = Path(args.work) / f"drift_{args.channels}ch"
+    work = Path(args.work) / f"drift_{args.channels}ch_{int(args.duration)}s"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    # the stage's on-disk numba cache, empty at the start (inherited through the environment)
+    os.environ["NUMBA_CACHE_DIR"] = str((work / "numba_cache").resolve())
     start = time.perf_counter()
     sim = simulate_drifting_probe(n_channels=args.channels, n_units=args.units,
-                                  duration=args.duration, seed=SEED, drift_um=args.drift)
-    raw = sim.recording.save(format="binary", folder=work / "raw", n_jobs=args.jobs,
-                             chunk_duration="1s", progress_bar=False)
+                                  duration=args.duration, seed=SEED, drift_um=args.drift,
+                                  drift_step_um=args.drift_step)
+    sim.recording.save(format="binary", folder=work / "raw", n_jobs=args.jobs,
+                       chunk_duration="1s", progress_bar=False)
+    write_drifting_ground_truth(sim, work / "gt" / "probe")
+    n_strong = int((sim.units["snr"] > 5).sum())
+    del sim  # the template bank: the parent's memory is not the workers'
     simulate_s = time.perf_counter() - start
-    settings = preprocess_kwargs(PREPROCESSING)
-    rows = {}
-    for label, motion in (("stage_motion_corrected", True), ("stage_no_correction", False)):
-        cpu0, t0 = time.process_time(), time.perf_counter()
-        out, bad = preprocess(raw, **{**settings, "motion_correction": motion},
-                              n_jobs=args.jobs, seed=1)
-        saved = save_recording(out, work / label / "preprocessed", n_jobs=args.jobs,
-                               chunk_duration=CHUNK, bad_channels=bad)
-        t_pre = time.perf_counter() - t0
-        sorting = run_sorter_for_probe(saved, SORTER["sorter"], SORTER.get("params"),
-                                       work / label / "sorting", n_jobs=args.jobs, label=label,
-                                       seed=1)
-        total = time.perf_counter() - t0
-        table = compare_to_ground_truth(sim.sorting, sorting, match_score=MATCH_SCORE,
-                                        well_detected_accuracy=WELL_DETECTED,
-                                        gt_units=sim.units)
-        high = table["snr"] > 5
-        rows[label] = {"preprocess_s": t_pre, "total_s": total,
-                       "x_realtime": args.duration / total,
-                       "cpu_s": time.process_time() - cpu0,
-                       **_gt_summary(table),
-                       "mean_accuracy_snr_gt5": float(table["accuracy"][high].mean()),
-                       "n_sorted_units": len(sorting.unit_ids)}
-        if motion:
-            rows[label]["motion_error"] = motion_error(bad.attrs["motion"], sim.motion)
-    si.set_global_job_kwargs(n_jobs=1)
+    print(f"== {args.channels} ch x {args.duration:g} s, {args.units} units ({n_strong} with "
+          f"SNR > 5), {args.drift:g} um drift: simulated and saved in {simulate_s:.0f} s",
+          flush=True)
+    handle = {"gt_prefix": str(work / "gt" / "probe")}
+    logs = Path(args.work) / f"{work.name}_logs"  # kept: the peers' output, their reasons
+    logs.mkdir(parents=True, exist_ok=True)
+    keep = ("--keep-outputs",) if args.keep else ()
+    runs: dict[str, dict] = {}
+    stages = (("stage_no_correction", "off"), ("stage", "auto"))
+    for tag, motion in stages if not args.skip_uncorrected else stages[1:]:
+        runs[tag] = run_worker("drift_stage", handle, work, args.jobs, tag=tag,
+                               extra=("--motion", motion, "--tag", tag, *keep))
+        # the first stage run compiles the sorter's numba kernels into the (empty) cache
+        runs[tag]["numba_cache_cold"] = len(runs) == 1
+    peer_python = args.peer_python or (str(PEER_PYTHON) if PEER_PYTHON.exists()
+                                       else sys.executable)
+    for sorter in args.peers:
+        runs[sorter] = run_worker("drift_peer", handle, work, args.jobs, python=peer_python,
+                                  tag=f"peer_{sorter}", timeout=args.peer_timeout, check=False,
+                                  log_dir=logs,
+                                  extra=("--sorter", sorter, "--tag", sorter, *keep))
+    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                          "peer_python": peer_python},
+              "settings": {"n_channels": args.channels, "n_units": args.units,
+                           "duration_s": args.duration, "drift_um": args.drift,
+                           "drift_step_um": args.drift_step, "jobs": args.jobs, "seed": SEED,
+                           "preprocessing": PREPROCESSING, "sorter": SORTER,
+                           "curation": CURATION, "peer_timeout_s": args.peer_timeout,
+                           "raw_mb": args.duration * FS * args.channels * 2 / 1e6},
+              "simulate_and_save_raw_s": simulate_s, "n_units_snr_gt5": n_strong,
+              "runs": runs, "ratios": _drift_ratios(runs, args)}
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
-    return {"settings": {"n_channels": args.channels, "n_units": args.units,
-                         "duration_s": args.duration, "drift_um": args.drift,
-                         "jobs": args.jobs, "seed": SEED, "preprocessing": PREPROCESSING,
-                         "sorter": SORTER},
-            "simulate_and_save_raw_s": simulate_s,
-            "n_units_snr_gt5": int((sim.units["snr"] > 5).sum()), "runs": rows}
+    return report
+
+
+def _drift_ratios(runs: dict[str, dict], args) -> dict:
+    """Stage over each peer (and over the fastest peer that ran): throughput and CPU."""
+    stage = runs["stage"]
+    ok = {name: run for name, run in runs.items() if name in PEERS and run["status"] == "ok"}
+    ratios: dict = {"stage_x_realtime": args.duration / stage["timed_s"],
+                    "stage_with_curation_x_realtime": args.duration / stage["with_curation_s"],
+                    "stage_peak_rss_mb_per_channel": stage["peak_rss_tree_mb"] / args.channels}
+    for name, run in ok.items():
+        ratios[f"throughput_stage_over_{name}"] = run["timed_s"] / stage["timed_s"]
+        ratios[f"cpu_stage_over_{name}"] = run["cpu_s"] / stage["cpu_s"]
+    if ok:
+        fastest = min(ok, key=lambda name: ok[name]["timed_s"])
+        ratios["fastest_peer"] = fastest
+        ratios["throughput_stage_over_fastest_peer"] = (ok[fastest]["timed_s"]
+                                                        / stage["timed_s"])
+        ratios["throughput_stage_with_curation_over_fastest_peer"] = (
+            ok[fastest]["timed_s"] / stage["with_curation_s"])
+        best = max(ok, key=lambda name: ok[name]["mean_accuracy_snr_gt5"])
+        ratios["most_accurate_peer_snr_gt5"] = best
+    ratios["stage_well_detected_snr_gt5_fraction"] = (stage["well_detected_snr_gt5"]
+                                                      / max(stage["n_gt_units_snr_gt5"], 1))
+    ratios["failed_peers"] = {name: f"{run['status']}: {run['reason']}"
+                              for name, run in runs.items()
+                              if name in PEERS and run["status"] != "ok"}
+    return ratios
 
 
 def _print_drift_table(report: dict) -> None:
-    columns = ("x_realtime", "preprocess_s", "total_s", "mean_accuracy",
-               "mean_accuracy_snr_gt5", "well_detected", "well_detected_snr_gt5",
-               "n_sorted_units")
-    print(f"{'run':<24}" + "".join(f"{c:>23}" for c in columns))
-    for name, row in report["runs"].items():
-        cells = []
-        for c in columns:
-            value = row[c]
-            if c == "well_detected":
-                value = f"{value}/{row['n_gt_units']}"
-            elif c == "well_detected_snr_gt5":
-                value = f"{value}/{row['n_gt_units_snr_gt5']}"
-            cells.append(f"{value:>23.3f}" if isinstance(value, float) else f"{value!s:>23}")
-        print(f"{name:<24}" + "".join(cells))
-    error = report["runs"]["stage_motion_corrected"]["motion_error"]
-    print("motion error: " + ", ".join(f"{k} {v:.3f}" for k, v in error.items()))
+    """Print the runs side by side, the ratios measured in this run, and the failures."""
+    duration = report["settings"]["duration_s"]
+    channels = report["settings"]["n_channels"]
+    stage = report["runs"]["stage"]
+    header = ("run", "x_rt", "wall_s", "thr_ratio", "cpu_s", "cpu_ratio", "acc_all",
+              "acc_snr>5", "well_all", "well_snr>5", "units", "peak_MB", "MB/ch", "motion_rms")
+    widths = (20, 7, 8, 10, 8, 10, 8, 10, 9, 11, 6, 8, 6, 11)
+    print("".join(f"{h:>{w}}" if i else f"{h:<{w}}" for i, (h, w) in
+                  enumerate(zip(header, widths, strict=True))))
+    for name, run in report["runs"].items():
+        if run["status"] != "ok":
+            print(f"{name:<20}  {run['status']}: {run['reason']}")
+            continue
+        error = run.get("motion_error")
+        cells = (name, f"{duration / run['timed_s']:.2f}", f"{run['timed_s']:.1f}",
+                 f"{run['timed_s'] / stage['timed_s']:.3f}", f"{run['cpu_s']:.1f}",
+                 f"{run['cpu_s'] / stage['cpu_s']:.3f}", f"{run['mean_accuracy']:.3f}",
+                 f"{run['mean_accuracy_snr_gt5']:.3f}",
+                 f"{run['well_detected']}/{run['n_gt_units']}",
+                 f"{run['well_detected_snr_gt5']}/{run['n_gt_units_snr_gt5']}",
+                 str(run["n_sorted_units"]), f"{run['peak_rss_tree_mb']:.0f}",
+                 f"{run['peak_rss_tree_mb'] / channels:.1f}",
+                 f"{error['rms_um']:.2f}" if error else "-")
+        print("".join(f"{c:>{w}}" if i else f"{c:<{w}}" for i, (c, w) in
+                      enumerate(zip(cells, widths, strict=True))))
+    print("thr_ratio, cpu_ratio: the run's wall / CPU seconds over the stage's (> 1: the stage "
+          "is faster); stage times are preprocessing (with motion) + sorting, "
+          f"{stage['with_curation_s']:.1f} s with curation")
+    for key, value in report["ratios"].items():
+        print(f"  {key}: {value:.3f}" if isinstance(value, float) else f"  {key}: {value}")
+
+
+WORKERS = {"stage": worker_stage, "save_raw": worker_save_raw, "bare": worker_bare,
+           "floor": worker_floor, "drift_stage": worker_drift_stage,
+           "drift_peer": worker_drift_peer}
 
 
 def main() -> None:
@@ -458,11 +705,27 @@ def main() -> None:
                         help="drifting high-density mode: planted drift, µm peak to peak")
     parser.add_argument("--trials", type=int, default=3,
                         help="alternating floor / preprocessing rounds (medians reported)")
+    parser.add_argument("--drift-step", type=float, default=1.0,
+                        help="with --drift: spatial step of the template bank, µm")
+    parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=PEERS,
+                        help="with --drift: peer sorters run bare (default: all)")
+    parser.add_argument("--peer-python", default=None,
+                        help="with --drift: the peers' interpreter (default: "
+                             "bench/results/venv-peers/bin/python if it exists)")
+    parser.add_argument("--peer-timeout", type=float, default=None,
+                        help="with --drift: seconds after which a peer is stopped and "
+                             "reported as timed out")
+    parser.add_argument("--skip-uncorrected", action="store_true",
+                        help="with --drift: do not run the stage without motion correction")
     # internal: run one measured step in a child process
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--nwb", help=argparse.SUPPRESS)
     parser.add_argument("--gt-prefix", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
+    parser.add_argument("--motion", choices=("auto", "off"), help=argparse.SUPPRESS)
+    parser.add_argument("--tag", help=argparse.SUPPRESS)
+    parser.add_argument("--sorter", help=argparse.SUPPRESS)
+    parser.add_argument("--keep-outputs", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.worker:

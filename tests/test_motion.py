@@ -77,6 +77,24 @@ def test_drifting_probe_is_deterministic_and_its_truth_is_written(tmp_path):
     assert (tmp_path / "sub-X_ses-Y_acq-P_spikes.npz").exists()
 
 
+def test_coarser_template_bank_keeps_the_planted_motion_and_spikes():
+    """drift_step_um (the template bank's step) changes the waveforms' rounding only."""
+    # 2.5 s: the zigzag moves 9.6 µm per 0.2 s bin, off both template grids (2 s: 12 µm, on both)
+    kwargs = {"n_channels": 16, "n_units": 6, "duration": 2.5, "seed": 5, "n_similar_pairs": 1}
+    fine = simulate_drifting_probe(**kwargs)
+    coarse = simulate_drifting_probe(**kwargs, drift_step_um=2.0)
+    pd.testing.assert_frame_equal(fine.motion, coarse.motion)
+    pd.testing.assert_frame_equal(fine.units, coarse.units)
+    for unit in fine.sorting.unit_ids:
+        assert np.array_equal(fine.sorting.get_unit_spike_train(unit),
+                              coarse.sorting.get_unit_spike_train(unit))
+    a = fine.recording.get_traces().astype(float)
+    b = coarse.recording.get_traces().astype(float)
+    assert 0 < np.abs(a - b).max() < 0.5 * np.abs(a).max()
+    with pytest.raises(ValueError, match="drift_step_um"):
+        simulate_drifting_probe(**kwargs, drift_step_um=0.0)
+
+
 def test_motion_motion_error_removes_offset_and_sign():
     t = np.arange(0, 10, 0.2)
     planted = pd.DataFrame({"time_s": t, "displacement_um": 10 * np.sin(t)})
