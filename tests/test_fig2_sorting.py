@@ -4,7 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from panneuro.figures.fig2_sorting import ProbeSortingSummary, plot_sorting_figure, yield_table
+from panneuro.figures.fig2_sorting import (
+    ProbeSortingSummary,
+    motion_trace,
+    plot_sorting_figure,
+    yield_table,
+)
 from panneuro.figures.save import save_figure
 
 
@@ -61,3 +66,35 @@ def test_figure_is_drawn_and_saved(tmp_path, with_gt):
 def test_figure_needs_a_probe():
     with pytest.raises(ValueError, match="at least one probe"):
         plot_sorting_figure([])
+
+
+def _motion(sign=-1.0, offset=7.0):
+    t = np.arange(0, 60, 2.0)
+    planted = pd.DataFrame({"time_s": np.arange(0, 60, 0.2),
+                            "displacement_um": 20 * np.sin(np.arange(0, 60, 0.2) / 6)})
+    rows = [pd.DataFrame({"time_s": t, "depth_um": depth,
+                          "displacement_um": offset + sign * 20 * np.sin(t / 6)})
+            for depth in (100.0, 300.0)]
+    return pd.concat(rows, ignore_index=True), planted
+
+
+def test_motion_trace_matches_sign_and_offset_to_the_planted_drift():
+    motion, planted = _motion()
+    trace, rms = motion_trace(motion, planted)
+    assert rms < 0.5  # the 2 s bins interpolated onto the 0.2 s planted trace
+    assert np.allclose(trace["displacement_um"], 20 * np.sin(trace["time_s"] / 6), atol=0.5)
+    centred, none = motion_trace(motion)
+    assert none is None and abs(centred["displacement_um"].mean()) < 1e-9
+
+
+def test_motion_panel_only_when_a_probe_was_corrected(tmp_path):
+    motion, planted = _motion()
+    hd = _summary("M1 04 NP", 20, 25, 1)
+    hd.motion, hd.planted_motion = motion, planted
+    figure = plot_sorting_figure([hd, _summary("M1 04 HPC", 15, 25, 2)])
+    axes = figure.get_axes()
+    assert len(axes) == 7 and axes[6].get_title(loc="left").startswith("g")
+    assert len(axes[6].get_lines()) == 2  # estimate and planted of the one corrected probe
+    assert "M1 04 HPC" in " ".join(text.get_text() for text in axes[6].texts)
+    assert "RMS error" in axes[6].get_legend().get_texts()[0].get_text()
+    save_figure(figure, tmp_path / "fig2.pdf", tmp_path / "fig2.png")

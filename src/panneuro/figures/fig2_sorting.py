@@ -40,6 +40,11 @@ class ProbeSortingSummary:
         The probe's ``waveforms.npz`` arrays.
     gt : pandas.DataFrame or None
         The probe's ``gt_comparison.tsv`` (simulated data only).
+    motion : pandas.DataFrame or None
+        The motion estimated by preprocessing (``motion.tsv``: ``time_s, depth_um,
+        displacement_um``); None if the probe was not motion-corrected (arrays, bundles).
+    planted_motion : pandas.DataFrame or None
+        The planted drift (``time_s, displacement_um``; simulated drifting probes only).
     """
 
     label: str
@@ -47,6 +52,8 @@ class ProbeSortingSummary:
     metrics: pd.DataFrame
     waveforms: dict
     gt: pd.DataFrame | None = None
+    motion: pd.DataFrame | None = None
+    planted_motion: pd.DataFrame | None = None
 
 
 def yield_table(probes: Sequence[ProbeSortingSummary]) -> pd.DataFrame:
@@ -83,7 +90,11 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
 
     Panels: (a) units per probe (ground truth, sorted, curated, well detected); (b–d) quality
     metric distributions per probe, kept units filled and rejected ones open; (e) example mean
-    waveforms on the peak channel; (f) ground-truth accuracy against planted SNR.
+    waveforms on the peak channel; (f) ground-truth accuracy against planted SNR; and, only
+    when some probe was motion-corrected, (g) its estimated motion over time with the planted
+    drift and their error where there is ground truth (:func:`motion_trace`), naming the
+    probes that were not corrected. Without a corrected probe the figure is exactly the
+    six-panel one.
 
     Parameters
     ----------
@@ -101,8 +112,13 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
         raise ValueError("figure 2 needs at least one probe; the sample sheet has no "
                          "array or microwire rows.")
     colors = plt.get_cmap("tab10")(np.arange(len(probes)) % 10)
-    fig = plt.figure(figsize=(13, 7.5))
-    grid = fig.add_gridspec(2, 4, hspace=0.45, wspace=0.35)
+    with_motion = any(p.motion is not None for p in probes)
+    if with_motion:
+        fig = plt.figure(figsize=(13, 10.5))
+        grid = fig.add_gridspec(3, 4, hspace=0.5, wspace=0.35)
+    else:  # the six-panel figure, unchanged
+        fig = plt.figure(figsize=(13, 7.5))
+        grid = fig.add_gridspec(2, 4, hspace=0.45, wspace=0.35)
 
     ax = fig.add_subplot(grid[0, 0])
     counts = yield_table(probes)
@@ -179,5 +195,67 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
                 transform=ax.transAxes)
         ax.set_axis_off()
     ax.set_title("f  ground-truth accuracy", loc="left", fontsize=10)
+    if with_motion:
+        _plot_motion_panel(fig.add_subplot(grid[2, :]), probes, colors)
     return fig
+
+
+def motion_trace(motion: pd.DataFrame,
+                 planted: pd.DataFrame | None = None) -> tuple[pd.DataFrame, float | None]:
+    """One motion trace of a probe: the estimate averaged over depth windows.
+
+    A motion estimate is defined up to a constant and SpikeInterface's sign is the probe's
+    displacement relative to the tissue; with a planted drift the trace is given the sign and
+    offset that best match it (as :func:`panneuro.ephys.motion.motion_error`), and the RMS
+    difference at the planted trace's times is returned. Without one it is centred on zero.
+
+    Parameters
+    ----------
+    motion : pandas.DataFrame
+        ``time_s, depth_um, displacement_um`` (a probe's ``motion.tsv``).
+    planted : pandas.DataFrame, optional
+        ``time_s, displacement_um``.
+
+    Returns
+    -------
+    trace : pandas.DataFrame
+        ``time_s, displacement_um``.
+    rms_um : float or None
+        RMS error of the trace against the planted drift (None without one).
+    """
+    mean = motion.groupby("time_s", sort=True)["displacement_um"].mean()
+    t, est = mean.index.to_numpy(float), mean.to_numpy(float)
+    if planted is None or len(planted) == 0:
+        return pd.DataFrame({"time_s": t, "displacement_um": est - est.mean()}), None
+    truth_t = planted["time_s"].to_numpy(float)
+    inside = (truth_t >= t.min()) & (truth_t <= t.max())
+    ref = planted["displacement_um"].to_numpy(float)[inside]
+    at_truth = np.interp(truth_t[inside], t, est)
+    sign = 1.0 if np.dot(at_truth - at_truth.mean(), ref - ref.mean()) >= 0 else -1.0
+    offset = float(np.mean(sign * at_truth - ref))
+    error = sign * at_truth - offset - ref
+    trace = pd.DataFrame({"time_s": t, "displacement_um": sign * est - offset})
+    return trace, float(np.sqrt(np.mean(error**2)))
+
+
+def _plot_motion_panel(ax, probes: Sequence[ProbeSortingSummary], colors) -> None:
+    """Panel g: the estimated motion of every corrected probe; the others named."""
+    for i, p in enumerate(probes):
+        if p.motion is None or len(p.motion) == 0:
+            continue
+        trace, rms = motion_trace(p.motion, p.planted_motion)
+        label = p.label if rms is None else f"{p.label} (RMS error {rms:.1f} µm)"
+        ax.plot(trace["time_s"], trace["displacement_um"], color=colors[i], lw=1.4, label=label)
+        if p.planted_motion is not None:
+            ax.plot(p.planted_motion["time_s"], p.planted_motion["displacement_um"],
+                    color=colors[i], lw=0.8, ls="--",
+                    label=f"{p.label} planted")
+    uncorrected = [p.label for p in probes if p.motion is None]
+    if uncorrected:
+        ax.text(0.99, 0.03, "not motion-corrected (not high-density): " + ", ".join(uncorrected),
+                ha="right", va="bottom", fontsize=7, transform=ax.transAxes)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("displacement (µm)")
+    ax.legend(fontsize=7, frameon=False, ncols=2, loc="upper left")
+    ax.set_title("g  estimated motion (mean over depth windows)", loc="left", fontsize=10)
 
