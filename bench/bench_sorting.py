@@ -488,7 +488,8 @@ def worker_drift_stage(args) -> dict:
               "motion_corrected": motion is not None,
               "n_kept_units": int(curated["keep"].sum()),
               **_drift_gt(args, sorting, curated=curated),
-              "motion_error": _motion_error_or_none(motion, args)}
+              "motion_error": _motion_error_or_none(motion, args),
+              "motion_run_times_s": None if motion is None else motion.attrs.get("run_times")}
     if not args.keep_outputs:
         shutil.rmtree(out_dir, ignore_errors=True)
     return result

@@ -12,6 +12,7 @@ arrays (50 µm pitch) and 8-wire bundles are never corrected under ``auto``.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+logger = logging.getLogger(__name__)
 
 #: Name of the estimated-motion table written inside the preprocessed folder.
 MOTION_FILE = "motion.tsv"
@@ -160,7 +163,9 @@ def correct_motion(recording, *, preset: str, n_jobs: int, seed: int | None = No
     The estimation (peak detection, localisation, DREDge) runs now; the interpolation is
     lazy. SpikeInterface draws the detection threshold's noise estimate from unseeded random
     chunks; it is computed here first with ``seed`` (and cached on the recording), so the
-    estimate is reproducible.
+    estimate is reproducible. SpikeInterface's numba kernels (peak detection, localisation)
+    are kept compiled on disk across jobs (:mod:`panneuro.ephys.numba_cache`), as for sorting;
+    the steps' run times are logged and kept in the table's ``attrs["run_times"]``.
 
     Parameters
     ----------
@@ -183,12 +188,18 @@ def correct_motion(recording, *, preset: str, n_jobs: int, seed: int | None = No
     import spikeinterface.preprocessing as spre
     from spikeinterface.core import get_noise_levels
 
+    from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
+
+    cache_spikeinterface_kernels()  # compiled once per machine, not once per job
     get_noise_levels(recording, return_in_uV=False,
                      random_slices_kwargs={"seed": 0 if seed is None else int(seed)})
-    corrected, motion = spre.correct_motion(
-        recording, preset=preset, output_motion=True, n_jobs=int(n_jobs),
-        pool_engine="thread", progress_bar=False)
-    return corrected, motion_table(motion)
+    corrected, motion, info = spre.correct_motion(
+        recording, preset=preset, output_motion=True, output_motion_info=True,
+        n_jobs=int(n_jobs), pool_engine="thread", progress_bar=False)
+    table = motion_table(motion)
+    table.attrs["run_times"] = {k: round(float(v), 3) for k, v in info["run_times"].items()}
+    logger.info("motion (%s): %s s", preset, table.attrs["run_times"])
+    return corrected, table
 
 
 def write_motion(motion: pd.DataFrame, folder: str | os.PathLike) -> None:
