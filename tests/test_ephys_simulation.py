@@ -9,9 +9,11 @@ import pytest
 
 from panneuro.simulate.ephys import (
     GAIN_TO_UV,
+    LEARNING_TAU,
     NOISE_UV,
     REFRACTORY_MS,
     WINDOWS,
+    poisson_spike_samples,
     read_probe_ground_truth,
     simulate_probe,
     tuned_rates,
@@ -86,6 +88,55 @@ def test_stay_gain_grows_with_learning():
     late = modulation[(events["problem"] >= 35).to_numpy() & ~np.isnan(stay)]
     assert early.max() < 0.2 < 0.8 < late.min()
     np.testing.assert_allclose(modulation[np.isnan(stay)], 0, atol=1e-12)  # first trials
+
+
+def test_coding_table_of_factors_one_reproduces_the_fixed_curve():
+    events = _events(12, first_problem=3)
+    units = pd.DataFrame({"variable": ["stay", "choice", "none"], "gain": [0.8, 0.6, 0.0],
+                          "base_rate": [5.0, 7.0, 3.0]})
+    problem = events["problem"].to_numpy(float)
+    coding = pd.DataFrame({"problem": events["problem"], "trial": events["trial"],
+                           "learning_set_prior": 0.0,
+                           "stay_factor": 1.0 - np.exp(-problem / LEARNING_TAU),
+                           "coding_factor": 1.0, "rate_factor": 1.0})
+    fixed = tuned_rates(events, units, duration=_duration(events))
+    np.testing.assert_allclose(tuned_rates(events, units, duration=_duration(events),
+                                           coding=coding), fixed, rtol=1e-12)
+
+
+def test_stay_code_follows_the_agents_own_learning_set_prior():
+    """Two learners on the same problems: the faster one's stay code is stronger."""
+    from panneuro.behaviour.model import LearningSetParams
+    from panneuro.simulate.inactivation import Inactivation, probe_coding
+
+    none = Inactivation(region="hippocampus", prior_odds_factor=1.0, coding_factor=0.0,
+                        rate_factor=0.25)
+    events = _events(60, first_problem=21)
+    units = pd.DataFrame({"unit_id": np.arange(8), "variable": "stay", "gain": 0.8,
+                          "base_rate": 8.0})
+    stay = task_variables(events)["stay"].to_numpy()
+    fs, duration = 30000.0, _duration(events)
+    modulation = {}
+    for n_half in (10.0, 120.0):
+        agent = LearningSetParams(n_half=n_half, beta=0.65)
+        coding = probe_coding(events, agent=agent, condition="control", region="prefrontal",
+                              inactivation=none)
+        # the planted factor is the agent's prior p / (p + tau), not a curve of the problem
+        np.testing.assert_allclose(coding["stay_factor"], events["problem"]
+                                   / (events["problem"] + agent.tau), rtol=1e-8)
+        rates = tuned_rates(events, units, duration=duration, coding=coding)
+        trains = poisson_spike_samples(rates, dt=0.001, sampling_frequency=fs,
+                                       refractory_ms=REFRACTORY_MS, margin_samples=0,
+                                       n_samples=int(duration * fs),
+                                       rng=np.random.default_rng(int(n_half)))
+        ratios = []
+        for train in trains:
+            counts = _window_counts(events, train / fs, "stay")
+            ratios.append(np.log(counts[stay == 1].mean() / counts[stay == 0].mean()))
+        modulation[n_half] = float(np.mean(ratios))
+    # planted: 2 * 0.8 * prior, ~1.3 for the fast learner (prior ~0.85) and ~0.5 (~0.3)
+    assert modulation[10.0] > 1.0 and modulation[120.0] < 0.75
+    assert modulation[10.0] - modulation[120.0] > 0.5
 
 
 def test_refractory_period_and_rates(long_probe):

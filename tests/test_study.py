@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -122,3 +123,117 @@ def test_raw_dataset_files_list_exactly_what_the_simulation_writes(tiny_run):
     listed = raw_dataset_files(_samples(), "resources/raw")
     assert len(listed) == len(set(listed))
     assert set(listed) == written, (sorted(set(listed) - written), sorted(written - set(listed)))
+
+
+# --- the study design (a size preset's ``design``: the paper preset) ----------------------------
+@pytest.fixture(scope="module")
+def design_run(tmp_path_factory):
+    """A small instance of the paper design simulated through simulate_study (~10 s)."""
+    import copy
+
+    import yaml
+
+    from panneuro.simulate.design import design_samples, plan_design
+    from panneuro.simulate.study import simulate_study
+
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    size = copy.deepcopy(config["sizes"]["paper"])
+    size.update(recorded_problems=3, problems_per_session=5, n_units_array=6,
+                n_units_microwire=4)
+    size["design"].update(macaques=["M1"], ecog_patients=[], microwire_patients=["H2"],
+                          macaque_sessions=["early", "beh", "middle/inactivation"])
+    size["design"]["sleep"]["duration_s"] = 5.0
+    samples = design_samples(plan_design(size, config["simulation"]["agent"]))
+    root = tmp_path_factory.mktemp("design")
+    simulate_study(samples, seed=1949, size=size, simulation=config["simulation"],
+                   raw_root=root / "raw", gt_root=root / "gt")
+    return root, samples
+
+
+def test_design_run_writes_the_rules_outputs_and_every_listed_file(design_run):
+    from panneuro.simulate.study import raw_dataset_files
+
+    root, samples = design_run
+    out = expected_outputs(samples, str(root / "raw"), str(root / "gt"))
+    assert [p for p in out["raw"] + out["truth"] if not Path(p).exists()] == []
+    written = set()
+    for folder, subfolders, names in os.walk(root / "raw"):
+        subfolders[:] = [d for d in subfolders if d not in (".git", ".datalad")]
+        written |= {str(Path(folder) / n) for n in names if not n.startswith(".")}
+    listed = set(raw_dataset_files(samples, str(root / "raw")))
+    assert listed == written, (sorted(listed - written), sorted(written - listed))
+
+
+def test_design_bids_metadata_names_condition_stage_and_epochs(design_run):
+    import json
+
+    root, _ = design_run
+    raw = root / "raw"
+    sessions = pd.read_csv(raw / "sub-M1" / "sub-M1_sessions.tsv", sep="\t", dtype=str,
+                           keep_default_na=False)
+    assert sessions["condition"].tolist() == ["control", "control", "inactivation"]
+    assert sessions["inactivated_region"].tolist() == ["n/a", "n/a", "hippocampus"]
+    assert sessions["learning_stage"].tolist() == ["early", "n/a", "middle"]
+    assert sessions["acq_time"].is_monotonic_increasing
+    described = json.loads((raw / "sub-M1" / "sub-M1_sessions.json").read_text())
+    assert set(described["condition"]["Levels"]) == {"control", "inactivation"}
+    # the sleep runs before and after the task, in the scans' acquisition times
+    scans = pd.read_csv(raw / "sub-M1" / "ses-01" / "sub-M1_ses-01_scans.tsv", sep="\t")
+    order = scans.sort_values("acq_time")["filename"].str.extract(r"task-(\w+?)_.*?(run-\d)?_ieeg")
+    assert order[0].tolist() == ["sleep", "harlow", "harlow", "sleep"]
+    assert order[1].iloc[0] == "run-1" and order[1].iloc[-1] == "run-2"
+    sidecar = json.loads((raw / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg"
+                               ".json").read_text())
+    assert sidecar["TaskName"] == "sleep"
+    assert not (raw / "sub-M1/ses-03/ieeg/sub-M1_ses-03_task-sleep_acq-HPC_run-1_ieeg.nwb"
+                ).exists()  # no sleep in the inactivation session
+    assert (raw / "task-sleep_events.json").exists()
+
+
+def test_design_ground_truth_holds_each_planted_effect(design_run):
+    import json
+
+    root, _ = design_run
+    gt = root / "gt" / "sub-M1"
+    inactivated = json.loads((gt / "ses-03" / "sub-M1_ses-03_design.json").read_text())
+    assert inactivated["condition"] == "inactivation"
+    assert inactivated["behaviour"]["trial2_cost"] > 0.05
+    assert inactivated["probes"]["HPC"]["coding_factor"] == 0.0
+    assert inactivated["probes"]["PFC"]["mean_stay_factor"] < inactivated["behaviour"][
+        "mean_learning_set_prior"]
+    control = json.loads((gt / "ses-01" / "sub-M1_ses-01_design.json").read_text())
+    assert control["behaviour"]["trial2_cost"] == 0.0
+    runs = control["sleep_runs"]
+    assert runs["HPC_run-1"]["epoch"] == "pre" and runs["HPC_run-2"]["epoch"] == "post"
+    ripples = pd.read_csv(gt / "ses-01" / "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv",
+                          sep="\t")
+    assert len(ripples) == runs["HPC_run-2"]["n_ripples"] > 0
+    coding = pd.read_csv(gt / "ses-03" / "sub-M1_ses-03_acq-PFC_coding.tsv", sep="\t")
+    events = pd.read_csv(root / "raw/sub-M1/ses-03/beh/sub-M1_ses-03_task-harlow_events.tsv",
+                         sep="\t")
+    assert coding[["problem", "trial"]].equals(events[["problem", "trial"]])
+    assert np.load(gt / "ses-01" / "sub-M1_ses-01_acq-HPC_cofiring.npz")[
+        "task_rate_correlation"].shape == (6, 6)
+
+
+def test_design_dataset_passes_the_bids_validator(design_run):
+    from panneuro.compendium.bids_validation import run_bids_validator
+
+    report = run_bids_validator(design_run[0] / "raw")
+    assert report["n_errors"] == 0, report["errors"]
+
+
+def test_design_coding_truth_gives_the_planted_rates(design_run):
+    from panneuro.io.tables import read_events
+    from panneuro.simulate.ephys import read_probe_coding, read_probe_ground_truth, tuned_rates
+
+    root, _ = design_run
+    prefix = root / "gt" / "sub-M1" / "ses-03" / "sub-M1_ses-03_acq-HPC"
+    coding = read_probe_coding(prefix)
+    _, units = read_probe_ground_truth(prefix)
+    events = read_events(root / "raw/sub-M1/ses-03/beh/sub-M1_ses-03_task-harlow_events.tsv")
+    rates = tuned_rates(events, units, duration=30.0, coding=coding)
+    # the inactivated hippocampus: a quarter of the baseline rate and no tuning left
+    expected = np.broadcast_to(0.25 * units["base_rate"].to_numpy()[:, None], rates.shape)
+    np.testing.assert_allclose(rates, expected, rtol=1e-6)
+    assert read_probe_coding(root / "gt" / "nothing") is None

@@ -114,3 +114,11 @@ def test_fif_ecog_is_converted_to_brainvision():
     assert study.high_gamma_inputs(SimpleNamespace(subject="H1", session="01"))["ecog"] == vhdr
     assert vhdr in study.all_converted_files()
     assert study.bids_conversions()[-1]["format"] == "fif"
+
+
+def test_design_sheet_sleep_runs_are_left_to_the_simulation():
+    paper = read_samples(ROOT / "config/samples_paper.tsv")
+    study = _study(paper, size="paper")
+    assert len(study.samples) == (paper["task"] == "harlow").sum() < len(paper)
+    assert study.probe_row("M1", "01", "HPC")["path"].endswith("_task-harlow_acq-HPC_ieeg.nwb")
+    assert _study(SHEET).samples is SHEET or _study(SHEET).samples.equals(SHEET)

@@ -45,6 +45,29 @@ Key = tuple[str, str]
 ProbeKey = tuple[str, str, str]
 
 
+def task_rows(samples: pd.DataFrame, task: str = "harlow") -> pd.DataFrame:
+    """Return the sheet's rows of the Harlow task (all rows of a sheet without a ``task`` column).
+
+    The study design's sheet (``config/samples_paper.tsv``) also names sleep runs
+    (``task: sleep``); the simulation makes them, the rules do not analyse them yet.
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sheet.
+    task : str
+        The task analysed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``samples`` itself without a ``task`` column, else its rows of ``task``.
+    """
+    if "task" not in samples.columns:
+        return samples
+    return samples[samples["task"] == task].reset_index(drop=True)
+
+
 @dataclass(repr=False)
 class Study:
     """The sample sheet and the config keys the DAG depends on.
@@ -124,8 +147,11 @@ class Study:
         Returns
         -------
         Study
+            Of the sheet's task files: rows of other BIDS tasks (the study design's
+            ``task-sleep`` runs, sheet column ``task``) are not analysed yet
+            (:func:`task_rows`).
         """
-        return cls(samples=samples, raw_dir=config["raw_dir"],
+        return cls(samples=task_rows(samples), raw_dir=config["raw_dir"],
                    groundtruth_dir=config["groundtruth_dir"], simulated=bool(config["simulate"]),
                    raw_simulated=bool(config["simulate"]) and not config.get("raw_source"),
                    remote_storage=remote_storage, key_dir=key_dir,

@@ -10,6 +10,7 @@ mne-bids cannot write NWB recordings, hence the small writers here.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import numpy as np
@@ -103,6 +104,41 @@ TASK_METADATA: dict[str, object] = {
     "CogAtlasID": "https://www.cognitiveatlas.org/task/id/tsk_4a57abb949be9/",
     "CogPOID": "http://wiki.cogpo.org/index.php?title=Reward_Paradigm",
 }
+#: BIDS task keys of the sleep epochs of the study design (``task-sleep`` runs).
+SLEEP_TASK_METADATA: dict[str, object] = {
+    "TaskName": "sleep",
+    "TaskDescription": "Natural sleep (rest) in the recording chair or home cage before (run 1) "
+                       "and after (run 2) the session's Harlow task; the order is in the "
+                       "session's scans.tsv acquisition times.",
+    "Instructions": "Simulated study: no participant was instructed. Human version: 'Rest with "
+                    "your eyes closed; you may fall asleep.' Macaques: lights dimmed, no task.",
+}
+#: Column descriptions of the sleep runs' events files (one epoch per run).
+SLEEP_EVENTS_SIDECAR: dict[str, dict[str, object]] = {
+    "onset": {"Description": "Start of the epoch from the start of the recording",
+              "Units": "s"},
+    "duration": {"Description": "Length of the epoch", "Units": "s"},
+    "trial_type": {"Description": "The epoch", "Levels": {
+        "sleep": "sleep epoch (natural sleep, not staged)"}},
+}
+#: Descriptions of the study design's columns of ``sessions.tsv``.
+SESSIONS_SIDECAR: dict[str, dict[str, object]] = {
+    "acq_time": {"Description": "Start of the session's first recording (shifted date)"},
+    "condition": {"Description": "Experimental condition of the session", "Levels": {
+        "control": "no manipulation",
+        "inactivation": "reversible inactivation (muscimol-style) of inactivated_region"}},
+    "inactivated_region": {"Description": "Brain region inactivated in the session (n/a: "
+                                          "none)"},
+    "learning_stage": {"Description": "Stage of learning-set formation of a recorded session "
+                                      "in the subject's history of problems (n/a: behaviour "
+                                      "only, or a human session spanning all stages)",
+                       "Levels": {"early": "first problems", "middle": "learning set forming",
+                                  "late": "learning set formed"}},
+    "first_problem": {"Description": "First problem of the session, counted over the "
+                                     "subject's history"},
+    "last_problem": {"Description": "Last problem of the session"},
+}
+
 #: Where the simulated study was "recorded": nowhere (BIDS institution keys, stated as such).
 SITE_METADATA: dict[str, str] = {
     "InstitutionName": "none: simulated by the panneuro compendium",
@@ -204,6 +240,14 @@ def write_dataset_files(root: Path, participants: pd.DataFrame) -> None:
                root / f"task-{TASK}_events.json")
 
 
+def _probe_stem(stem: str) -> str:
+    """Drop the task and run entities of a recording's stem (the probe's sidecars' stem)."""
+    name = Path(stem).name.replace(f"_task-{TASK}_", "_")
+    name = re.sub(r"_task-[A-Za-z0-9]+_", "_", name)
+    name = re.sub(r"_run-[0-9]+$", "", name)
+    return str(Path(stem).with_name(name))
+
+
 def write_nwb_ieeg_sidecars(
     nwb_path: Path,
     *,
@@ -214,6 +258,7 @@ def write_nwb_ieeg_sidecars(
     region: str,
     probe_description: str,
     line_frequency: float,
+    task_metadata: dict[str, object] | None = None,
 ) -> None:
     """Write the iEEG sidecars of a microelectrode recording stored as NWB.
 
@@ -235,15 +280,18 @@ def write_nwb_ieeg_sidecars(
         What the probe is (model, geometry).
     line_frequency : float
         Mains frequency, Hz.
+    task_metadata : dict, optional
+        The task keys (``TaskName``...): :data:`TASK_METADATA` by default, the sleep runs'
+        :data:`SLEEP_TASK_METADATA`.
     """
     stem = str(nwb_path)[: -len("_ieeg.nwb")]
-    # electrodes and coordinate system belong to the probe, not the task: no task entity
-    probe_stem = str(Path(stem).with_name(Path(stem).name.replace(f"_task-{TASK}_", "_")))
+    # electrodes and coordinate system belong to the probe, not the task or run: no such entity
+    probe_stem = _probe_stem(stem)
     names = [str(c) for c in channel_ids]
-    acq = stem.rsplit("_acq-", 1)[-1] if "_acq-" in stem else "probe"
+    acq = stem.rsplit("_acq-", 1)[-1].split("_")[0] if "_acq-" in stem else "probe"
     write_json(
         {
-            **TASK_METADATA,
+            **(TASK_METADATA if task_metadata is None else task_metadata),
             **SITE_METADATA,
             **simulated_device("spikeinterface"),
             "SamplingFrequency": sampling_frequency,
@@ -338,6 +386,47 @@ def nwb_ieeg_sidecar_paths(nwb_path: str | Path) -> list[str]:
         and ``_coordsystem.json`` (named without the task entity).
     """
     stem = str(nwb_path)[: -len("_ieeg.nwb")]
-    probe_stem = str(Path(stem).with_name(Path(stem).name.replace(f"_task-{TASK}_", "_")))
+    probe_stem = _probe_stem(stem)
     return [f"{stem}_ieeg.json", f"{stem}_channels.tsv", f"{probe_stem}_electrodes.tsv",
             f"{probe_stem}_coordsystem.json"]
+
+
+def write_design_sessions_files(root: Path, subject: str, table: pd.DataFrame) -> None:
+    """Write a subject's ``sessions.tsv`` with the study design's columns and its sidecar.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The BIDS root.
+    subject : str
+        The subject label (without ``sub-``).
+    table : pandas.DataFrame
+        ``session_id``, ``acq_time`` and the columns of :data:`SESSIONS_SIDECAR`
+        (:func:`panneuro.simulate.design.sessions_table`).
+    """
+    folder = root / f"sub-{subject}"
+    write_tsv(table, folder / f"sub-{subject}_sessions.tsv")
+    write_json({k: v for k, v in SESSIONS_SIDECAR.items() if k in table.columns},
+               folder / f"sub-{subject}_sessions.json")
+
+
+def write_scans_file(path: Path, files: list[tuple[str, dt.datetime]]) -> None:
+    """Write a session's ``scans.tsv``: each recording (path from the session folder) and start.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        ``sub-X/ses-Y/sub-X_ses-Y_scans.tsv``.
+    files : list of (str, datetime.datetime)
+        The recordings (``ieeg/...``) and their (shifted) acquisition times.
+    """
+    write_tsv(pd.DataFrame({"filename": [f for f, _ in files],
+                            "acq_time": [t.strftime("%Y-%m-%dT%H:%M:%S") for _, t in files]}),
+              path)
+
+
+def write_sleep_dataset_files(root: Path) -> None:
+    """Write the dataset-level events sidecar of the sleep runs (``task-sleep_events.json``)."""
+    write_json({**SLEEP_TASK_METADATA, **SITE_METADATA,
+                "StimulusPresentation": stimulus_presentation(), **SLEEP_EVENTS_SIDECAR},
+               root / "task-sleep_events.json")

@@ -125,6 +125,7 @@ def tuned_rates(
     *,
     duration: float,
     dt: float = 0.001,
+    coding: pd.DataFrame | None = None,
 ) -> np.ndarray:
     """Compute the firing rate of each unit in bins of ``dt`` seconds from its planted tuning.
 
@@ -138,6 +139,13 @@ def tuned_rates(
         Recording length, s.
     dt : float
         Bin width, s.
+    coding : pandas.DataFrame, optional
+        The study design's per-trial coding of this probe (:data:`CODING_COLUMNS`, one row per
+        trial of ``events``, e.g. :func:`read_probe_coding`): ``stay_factor`` replaces the
+        fixed learning curve of the stay gain (the agent's own learning-set prior),
+        ``coding_factor`` multiplies every tuned gain (0 = task coding removed) and
+        ``rate_factor`` every rate (a silenced region). ``None``: the fixed curve
+        ``1 - exp(-problem / LEARNING_TAU)`` and factors 1 (the tiny and default presets).
 
     Returns
     -------
@@ -152,8 +160,16 @@ def tuned_rates(
         "response": onset + events["response_time"].to_numpy(float),
         "feedback": onset + events["feedback_time"].to_numpy(float),
     }
-    learning = 1.0 - np.exp(-events["problem"].to_numpy(float) / LEARNING_TAU)
-    log_rate = np.tile(np.log(units["base_rate"].to_numpy(float))[:, None], (1, n_bins))
+    base = units["base_rate"].to_numpy(float)
+    if coding is None:
+        learning = 1.0 - np.exp(-events["problem"].to_numpy(float) / LEARNING_TAU)
+        coding_factor = 1.0
+    else:
+        coding = _check_coding(coding, events)
+        learning = coding["stay_factor"].to_numpy(float)
+        coding_factor = coding["coding_factor"].to_numpy(float)
+        base = base * coding["rate_factor"].to_numpy(float)[0]
+    log_rate = np.tile(np.log(base)[:, None], (1, n_bins))
     for i, unit in enumerate(units.itertuples(index=False)):
         if unit.variable == "none":
             continue
@@ -162,12 +178,35 @@ def tuned_rates(
         stops = anchors["response"] if stop is None else anchors[anchor] + stop
         value = variables[unit.variable].to_numpy(float)
         gain = unit.gain * (learning if unit.variable == "stay" else 1.0)
+        if coding is not None:
+            gain = gain * coding_factor
         sign = np.where(np.isnan(value), 0.0, 2.0 * np.nan_to_num(value) - 1.0)
         first = np.clip(np.round(starts / dt).astype(int), 0, n_bins)
         last = np.clip(np.round(stops / dt).astype(int), 0, n_bins)
         for a, b, s, g in zip(first, last, sign, np.broadcast_to(gain, sign.shape), strict=True):
             log_rate[i, a:b] += s * g
     return np.exp(log_rate)
+
+
+#: Columns of a probe's per-trial coding table (:func:`tuned_rates`, ``coding``).
+CODING_COLUMNS: tuple[str, ...] = ("problem", "trial", "learning_set_prior", "stay_factor",
+                                   "coding_factor", "rate_factor")
+
+
+def _check_coding(coding: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in CODING_COLUMNS if c not in coding.columns]
+    if missing:
+        raise ValueError(f"coding table lacks column(s) {missing}; need {list(CODING_COLUMNS)} "
+                         "(panneuro.simulate.inactivation.probe_coding).")
+    if len(coding) != len(events) or not (
+            np.array_equal(coding["problem"].to_numpy(int), events["problem"].to_numpy(int))
+            and np.array_equal(coding["trial"].to_numpy(int), events["trial"].to_numpy(int))):
+        raise ValueError("coding table does not match the trial table (one row per trial, same "
+                         "problem and trial order).")
+    if np.unique(coding["rate_factor"].to_numpy(float)).size != 1:
+        raise ValueError("coding table: rate_factor must be the same on every trial (a "
+                         "session-wide silencing).")
+    return coding.reset_index(drop=True)
 
 
 def poisson_spike_samples(
@@ -227,53 +266,74 @@ def poisson_spike_samples(
     return trains
 
 
-def simulate_probe(
-    events: pd.DataFrame,
+@dataclass
+class ProbeNeurons:
+    """The neurons of a simulated probe: what stays the same across a session's recordings.
+
+    Attributes
+    ----------
+    probe : probeinterface.Probe
+        The contacts.
+    units : pandas.DataFrame
+        Planted tuning (the ``units`` of :class:`SimulatedProbe`).
+    templates : numpy.ndarray
+        Waveforms (units, samples, channels), µV, scaled to the planted SNRs.
+    nbefore : int
+        Template samples before the trough.
+    seeds : numpy.ndarray
+        The four seeds of the task recording: unit locations, templates, spikes, noise.
+    broadband_noise_uv : float
+        Broadband noise s.d. giving ``NOISE_UV`` in the spike band.
+    geometry : str
+        ``"linear"`` or ``"bundle"``.
+    """
+
+    probe: object
+    units: pd.DataFrame
+    templates: np.ndarray
+    nbefore: int
+    seeds: np.ndarray
+    broadband_noise_uv: float
+    geometry: str
+
+
+def probe_neurons(
     *,
     n_channels: int,
     n_units: int,
     sampling_frequency: float,
-    duration: float,
     region: str,
     seed: int,
     geometry: str | None = None,
-) -> SimulatedProbe:
-    """Simulate one probe's broadband recording whose units encode the task.
+) -> ProbeNeurons:
+    """Draw a probe's geometry and neurons (locations, templates, tuning) from its seed.
+
+    The same seed gives the same neurons, so every recording of a probe in a session (the task
+    and its sleep epochs, :mod:`panneuro.simulate.sleep`) holds the same units.
 
     Parameters
     ----------
-    events : pandas.DataFrame
-        The session's trial table (onsets on the recording's clock).
     n_channels, n_units : int
         Contacts and ground-truth units.
     sampling_frequency : float
-        Hz (30 kHz for the study).
-    duration : float
-        Seconds.
+        Hz.
     region : str
-        Brain region, stored with the units and on the recording (``brain_area``).
+        Brain region of the units.
     seed : int
-        Seeds every draw (templates, locations, tuning, spikes, noise).
+        The probe's seed (as :func:`simulate_probe`).
     geometry : {"linear", "bundle"}, optional
-        Probe geometry; by default a linear shank for 16 channels or more, else a bundle.
+        By default a linear shank for 16 channels or more, else a bundle.
 
     Returns
     -------
-    SimulatedProbe
-        The lazy int16 recording, the ground-truth sorting and the planted tuning.
+    ProbeNeurons
+        The probe, units, templates and the seeds of the task recording's draws.
     """
-    from spikeinterface.core import NumpySorting
-    from spikeinterface.core.generate import (
-        InjectTemplatesRecording,
-        generate_templates,
-        generate_unit_locations,
-    )
-    from spikeinterface.generation import NoiseGeneratorRecording
-    from spikeinterface.preprocessing import scale
+    from spikeinterface.core.generate import generate_templates, generate_unit_locations
 
-    if n_channels < 1 or n_units < 1 or duration <= 0:
-        raise ValueError(f"simulate_probe: need n_channels, n_units and duration > 0, got "
-                         f"{n_channels}, {n_units}, {duration}; fix the size preset.")
+    if n_channels < 1 or n_units < 1:
+        raise ValueError(f"simulate_probe: need n_channels and n_units > 0, got {n_channels}, "
+                         f"{n_units}; fix the size preset.")
     geometry = geometry or ("linear" if n_channels >= 16 else "bundle")
     rng = np.random.default_rng(seed)
     seeds = rng.integers(0, 2**31 - 1, size=4)
@@ -316,33 +376,151 @@ def simulate_probe(
         "peak_channel": peak_channel,
         "base_rate": np.round(base_rates, 6),
     })
-
-    n_samples = int(round(duration * sampling_frequency))
     nbefore = int(round(MS_BEFORE * sampling_frequency / 1000))
-    dt = 0.001
-    rates = tuned_rates(events, units, duration=n_samples / sampling_frequency, dt=dt)
-    trains = poisson_spike_samples(rates, dt=dt, sampling_frequency=sampling_frequency,
-                                   refractory_ms=REFRACTORY_MS, margin_samples=templates.shape[1],
-                                   n_samples=n_samples, rng=np.random.default_rng(seeds[2]))
+    return ProbeNeurons(probe=probe, units=units, templates=templates, nbefore=nbefore,
+                        seeds=seeds, broadband_noise_uv=float(broadband_noise_uv),
+                        geometry=geometry)
+
+
+def spike_sorting_from_trains(trains: list[np.ndarray], sampling_frequency: float):
+    """Return the ground-truth ``NumpySorting`` of spike trains (one per unit, in samples).
+
+    Parameters
+    ----------
+    trains : list of numpy.ndarray
+        Sorted sample indices of each unit (unit ids 0..n-1).
+    sampling_frequency : float
+        Hz.
+
+    Returns
+    -------
+    spikeinterface.core.NumpySorting
+        One segment.
+    """
+    from spikeinterface.core import NumpySorting
+
     samples = np.concatenate(trains)
     labels = np.concatenate([np.full(t.size, u) for u, t in enumerate(trains)])
     order = np.argsort(samples, kind="stable")
-    sorting = NumpySorting.from_samples_and_labels([samples[order]], [labels[order]],
-                                                   sampling_frequency,
-                                                   unit_ids=np.arange(n_units))
+    return NumpySorting.from_samples_and_labels([samples[order]], [labels[order]],
+                                                sampling_frequency,
+                                                unit_ids=np.arange(len(trains)))
 
+
+def broadband_recording(neurons: ProbeNeurons, sorting, *, sampling_frequency: float,
+                        n_samples: int, noise_seed: int, region: str,
+                        extra: tuple | None = None):
+    """Assemble the lazy int16 broadband recording: noise, the units' spikes, extra waveforms.
+
+    Parameters
+    ----------
+    neurons : ProbeNeurons
+        The probe and its templates.
+    sorting : spikeinterface.core.BaseSorting
+        The units' spike trains.
+    sampling_frequency : float
+        Hz.
+    n_samples : int
+        Recording length.
+    noise_seed : int
+        Seed of SpikeInterface's noise generator.
+    region : str
+        ``brain_area`` of the channels.
+    extra : tuple, optional
+        ``(sorting, templates, nbefore, amplitude_factor)`` of further waveforms injected
+        after the spikes (the sharp-wave ripples of :mod:`panneuro.simulate.sleep`), µV.
+
+    Returns
+    -------
+    spikeinterface.core.BaseRecording
+        int16 counts of ``GAIN_TO_UV`` µV, probe attached.
+    """
+    from spikeinterface.core.generate import InjectTemplatesRecording
+    from spikeinterface.generation import NoiseGeneratorRecording
+    from spikeinterface.preprocessing import scale
+
+    n_channels = neurons.probe.get_contact_count()
     noise = NoiseGeneratorRecording(num_channels=n_channels, sampling_frequency=sampling_frequency,
                                     durations=[n_samples / sampling_frequency],
-                                    noise_levels=broadband_noise_uv, dtype="float32",
-                                    seed=int(seeds[3]), strategy="on_the_fly")
-    traces_uv = InjectTemplatesRecording(sorting, templates, nbefore=nbefore,
+                                    noise_levels=neurons.broadband_noise_uv, dtype="float32",
+                                    seed=int(noise_seed), strategy="on_the_fly")
+    traces_uv = InjectTemplatesRecording(sorting, neurons.templates, nbefore=neurons.nbefore,
                                          parent_recording=noise, num_samples=[n_samples])
+    if extra is not None:
+        extra_sorting, extra_templates, extra_nbefore, amplitude_factor = extra
+        traces_uv = InjectTemplatesRecording(extra_sorting, extra_templates,
+                                             nbefore=extra_nbefore,
+                                             amplitude_factor=amplitude_factor,
+                                             parent_recording=traces_uv,
+                                             num_samples=[n_samples])
     recording = scale(traces_uv, gain=1.0 / GAIN_TO_UV, offset=0.0, dtype="int16")
     recording.set_channel_gains(GAIN_TO_UV)
     recording.set_channel_offsets(0.0)
-    recording.set_probe(probe)
+    recording.set_probe(neurons.probe)
     recording.set_property("brain_area", [region] * n_channels)
-    return SimulatedProbe(recording=recording, sorting=sorting, units=units, geometry=geometry)
+    return recording
+
+
+def simulate_probe(
+    events: pd.DataFrame,
+    *,
+    n_channels: int,
+    n_units: int,
+    sampling_frequency: float,
+    duration: float,
+    region: str,
+    seed: int,
+    geometry: str | None = None,
+    coding: pd.DataFrame | None = None,
+) -> SimulatedProbe:
+    """Simulate one probe's broadband recording whose units encode the task.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The session's trial table (onsets on the recording's clock).
+    n_channels, n_units : int
+        Contacts and ground-truth units.
+    sampling_frequency : float
+        Hz (30 kHz for the study).
+    duration : float
+        Seconds.
+    region : str
+        Brain region, stored with the units and on the recording (``brain_area``).
+    seed : int
+        Seeds every draw (templates, locations, tuning, spikes, noise).
+    geometry : {"linear", "bundle"}, optional
+        Probe geometry; by default a linear shank for 16 channels or more, else a bundle.
+    coding : pandas.DataFrame, optional
+        Per-trial coding of the study design (:func:`tuned_rates`); ``None`` = today's fixed
+        learning curve.
+
+    Returns
+    -------
+    SimulatedProbe
+        The lazy int16 recording, the ground-truth sorting and the planted tuning.
+    """
+    if n_channels < 1 or n_units < 1 or duration <= 0:
+        raise ValueError(f"simulate_probe: need n_channels, n_units and duration > 0, got "
+                         f"{n_channels}, {n_units}, {duration}; fix the size preset.")
+    neurons = probe_neurons(n_channels=n_channels, n_units=n_units,
+                            sampling_frequency=sampling_frequency, region=region, seed=seed,
+                            geometry=geometry)
+    n_samples = int(round(duration * sampling_frequency))
+    dt = 0.001
+    rates = tuned_rates(events, neurons.units, duration=n_samples / sampling_frequency, dt=dt,
+                        coding=coding)
+    trains = poisson_spike_samples(rates, dt=dt, sampling_frequency=sampling_frequency,
+                                   refractory_ms=REFRACTORY_MS,
+                                   margin_samples=neurons.templates.shape[1],
+                                   n_samples=n_samples,
+                                   rng=np.random.default_rng(neurons.seeds[2]))
+    sorting = spike_sorting_from_trains(trains, sampling_frequency)
+    recording = broadband_recording(neurons, sorting, sampling_frequency=sampling_frequency,
+                                    n_samples=n_samples, noise_seed=int(neurons.seeds[3]),
+                                    region=region)
+    return SimulatedProbe(recording=recording, sorting=sorting, units=neurons.units,
+                          geometry=neurons.geometry)
 
 
 def write_probe_nwb(
@@ -412,12 +590,26 @@ def write_probe_ground_truth(sim: SimulatedProbe, prefix: str | os.PathLike) -> 
         ``<gt>/sub-X/ses-Y/sub-X_ses-Y_acq-P``: writes ``<prefix>_spikes.npz`` (SpikeInterface
         ``NpzSortingExtractor`` format) and ``<prefix>_units.tsv``.
     """
-    from panneuro.io.arrays import write_npz
     from panneuro.io.tables import write_tsv
+
+    write_spike_trains(sim.sorting, Path(f"{prefix}_spikes.npz"))
+    write_tsv(sim.units, Path(f"{prefix}_units.tsv"))
+
+
+def write_spike_trains(sorting, path: str | os.PathLike) -> None:
+    """Write ground-truth spike trains in SpikeInterface's ``NpzSortingExtractor`` format.
+
+    Parameters
+    ----------
+    sorting : spikeinterface.core.BaseSorting
+        One segment.
+    path : path-like
+        The ``.npz`` file (written atomically, with fixed zip dates).
+    """
+    from panneuro.io.arrays import write_npz
 
     # The members of SpikeInterface's NpzSortingExtractor format, written with fixed zip dates
     # (numpy.savez, which NpzSortingExtractor.write_sorting uses, stamps the current time).
-    sorting = sim.sorting
     vector = sorting.to_spike_vector()  # sorted by sample, then unit
     unit_ids = np.asarray(sorting.unit_ids)
     write_npz({
@@ -426,8 +618,7 @@ def write_probe_ground_truth(sim: SimulatedProbe, prefix: str | os.PathLike) -> 
         "sampling_frequency": np.array([sorting.get_sampling_frequency()], dtype="float64"),
         "spike_indexes_seg0": vector["sample_index"].astype("int64"),
         "spike_labels_seg0": unit_ids[vector["unit_index"]],
-    }, Path(f"{prefix}_spikes.npz"))
-    write_tsv(sim.units, Path(f"{prefix}_units.tsv"))
+    }, Path(path))
 
 
 def read_probe_ground_truth(prefix: str | os.PathLike):
@@ -456,3 +647,23 @@ def read_probe_ground_truth(prefix: str | os.PathLike):
             raise FileNotFoundError(f"{p}: ground truth not found; it is written by the "
                                     "simulate_dataset rule (config simulate: true).")
     return NpzSortingExtractor(spikes), read_tsv(table)
+
+
+def read_probe_coding(prefix: str | os.PathLike) -> pd.DataFrame | None:
+    """Read a probe's per-trial coding (``<prefix>_coding.tsv``) if the study design wrote one.
+
+    Parameters
+    ----------
+    prefix : path-like
+        The ground-truth prefix of a probe (as :func:`read_probe_ground_truth`).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        :data:`CODING_COLUMNS` (pass it as ``coding`` to :func:`tuned_rates` for the planted
+        rates), or ``None`` for presets without a design: the fixed learning curve.
+    """
+    from panneuro.io.tables import read_tsv
+
+    path = Path(f"{prefix}_coding.tsv")
+    return read_tsv(path) if path.exists() else None

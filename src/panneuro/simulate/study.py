@@ -120,6 +120,8 @@ def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict
     raw += [f"{raw_root}/{row.path}" for row in samples.itertuples(index=False)
             if row.datatype == "beh"]
     truth = [f"{gt_root}/sub-{s}/sub-{s}_agent.json" for s in sorted(set(samples["subject"]))]
+    if is_design_sheet(samples):
+        return {"raw": raw, "truth": truth + _design_truth_files(samples, gt_root)}
     for row in samples.itertuples(index=False):
         prefix = ground_truth_prefix(gt_root, row.subject, row.session)
         if row.datatype in ("array", "microwire"):
@@ -127,6 +129,42 @@ def expected_outputs(samples: pd.DataFrame, raw_root: str, gt_root: str) -> dict
         elif row.datatype == "ecog":
             truth.append(f"{prefix}_ecog-truth.json")
     return {"raw": raw, "truth": truth}
+
+
+def is_design_sheet(samples: pd.DataFrame) -> bool:
+    """Tell whether a sheet is a study design's (it names each file's BIDS ``task`` and ``run``).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet.
+
+    Returns
+    -------
+    bool
+        ``True`` for a sheet of :func:`panneuro.simulate.design.design_samples`.
+    """
+    return {"task", "run"} <= set(samples.columns)
+
+
+def _design_truth_files(samples: pd.DataFrame, gt_root: str) -> list[str]:
+    """Ground-truth files of a design sheet's sessions (:func:`expected_outputs`)."""
+    truth = [f"{gt_root}/design.json"]
+    for (subject, session), rows in samples.groupby(["subject", "session"], sort=True):
+        prefix = ground_truth_prefix(gt_root, subject, session)
+        truth.append(f"{prefix}_design.json")
+        for row in rows.itertuples(index=False):
+            if row.datatype in ("array", "microwire") and row.task == "harlow":
+                truth += [f"{prefix}_acq-{row.probe}_{name}"
+                          for name in ("spikes.npz", "units.tsv", "coding.tsv")]
+            elif row.datatype in ("array", "microwire"):
+                run = f"{prefix}_task-{row.task}_acq-{row.probe}_run-{row.run}"
+                truth += [f"{run}_spikes.npz", f"{run}_ripples.tsv"]
+                if row.run == "1":
+                    truth.append(f"{prefix}_acq-{row.probe}_cofiring.npz")
+            elif row.datatype == "ecog":
+                truth.append(f"{prefix}_ecog-truth.json")
+    return sorted(set(truth))
 
 
 def raw_dataset_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
@@ -153,6 +191,8 @@ def raw_dataset_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
         "README.md", "dataset_description.json", "participants.json", "participants.tsv",
         "task-harlow_events.json")}
     files.update(sessions_files(samples, raw_root))
+    if is_design_sheet(samples):
+        return _design_raw_files(samples, raw_root, files)
     for row in samples.itertuples(index=False):
         files.add(f"{raw_root}/{row.path}")
         folder = f"{raw_root}/sub-{row.subject}/ses-{row.session}"
@@ -163,6 +203,32 @@ def raw_dataset_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
                                                            "ieeg.json"))
             files.update(f"{folder}/ieeg/{entities}_acq-{row.probe}_{suffix}"
                          for suffix in ("coordsystem.json", "electrodes.tsv"))
+        elif row.datatype == "ecog":
+            stem = f"{folder}/ieeg/{entities}"
+            files.update([f"{folder}/{entities}_scans.tsv", f"{stem}_coordsystem.json",
+                          f"{stem}_electrodes.json", f"{stem}_electrodes.tsv"])
+            files.update(f"{stem}_task-harlow_{suffix}" for suffix in (
+                "channels.tsv", "events.json", "events.tsv", "ieeg.eeg", "ieeg.json",
+                "ieeg.vmrk"))
+    return sorted(files)
+
+
+def _design_raw_files(samples: pd.DataFrame, raw_root: str, files: set[str]) -> list[str]:
+    """Every file of a design sheet's raw dataset (:func:`raw_dataset_files`)."""
+    from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
+
+    files.update(f"{raw_root}/sub-{s}/sub-{s}_sessions.json" for s in set(samples["subject"]))
+    if (samples["task"] == "sleep").any():
+        files.add(f"{raw_root}/task-sleep_events.json")
+    for row in samples.itertuples(index=False):
+        files.add(f"{raw_root}/{row.path}")
+        folder = f"{raw_root}/sub-{row.subject}/ses-{row.session}"
+        entities = f"sub-{row.subject}_ses-{row.session}"
+        if row.datatype in ("array", "microwire"):
+            nwb = f"{raw_root}/{row.path}"
+            files.update(nwb_ieeg_sidecar_paths(nwb))
+            files.add(f"{nwb[: -len('_ieeg.nwb')]}_events.tsv")
+            files.add(f"{folder}/{entities}_scans.tsv")
         elif row.datatype == "ecog":
             stem = f"{folder}/ieeg/{entities}"
             files.update([f"{folder}/{entities}_scans.tsv", f"{stem}_coordsystem.json",
@@ -207,6 +273,11 @@ def simulate_study(
     sim = simulation
     raw_tmp = _fresh_dir(raw_root.parent / f".{raw_root.name}.tmp")
     gt_tmp = _fresh_dir(gt_root.parent / f".{gt_root.name}.tmp")
+    if size.get("design"):
+        _simulate_design(samples, seed=seed, size=size, sim=sim, raw_tmp=raw_tmp,
+                         gt_tmp=gt_tmp)
+        _save_and_replace(samples, raw_tmp, gt_tmp, raw_root, gt_root)
+        return
 
     plans = plan_sessions(samples, size)
     participants = _participants(samples, seed)
@@ -252,6 +323,257 @@ def simulate_study(
                          annex=False)
     _replace_dir(raw_tmp, raw_root)
     _replace_dir(gt_tmp, gt_root)
+
+
+def _save_and_replace(samples: pd.DataFrame, raw_tmp: Path, gt_tmp: Path, raw_root: Path,
+                      gt_root: Path) -> None:
+    """Save the simulated datasets with DataLad and rename them into place."""
+    human = sorted({f"sub-{s}" for s, species in zip(samples["subject"], samples["species"],
+                                                      strict=True) if species == "human"})
+    save_datalad_dataset(raw_tmp, message="Simulated learning-set study (panneuro)",
+                         subdatasets=human)
+    save_datalad_dataset(gt_tmp, message="Ground truth of the simulated study (panneuro)",
+                         annex=False)
+    _replace_dir(raw_tmp, raw_root)
+    _replace_dir(gt_tmp, gt_root)
+
+
+def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any],
+                     sim: Mapping[str, Any], raw_tmp: Path, gt_tmp: Path) -> None:
+    """Simulate the sessions of a study design (a size preset's ``design``) into the tmp dirs.
+
+    Each session of the sheet is simulated as the design plans it
+    (:func:`panneuro.simulate.design.plan_design`): behaviour by the subject's agent as the
+    session expresses it (:func:`panneuro.simulate.inactivation.session_agent`), the task
+    recordings with each probe's per-trial coding, the sleep runs with ripples and replay
+    (:mod:`panneuro.simulate.sleep`), and the ground truth of every planted effect.
+    """
+    from panneuro.behaviour.model import simulate_agent
+    from panneuro.simulate.bids import write_design_sessions_files, write_sleep_dataset_files
+    from panneuro.simulate.design import check_design_samples, plan_design, sessions_table
+    from panneuro.simulate.inactivation import session_agent
+
+    design = plan_design(size, sim["agent"])
+    check_design_samples(samples, design)
+    participants = _participants(samples, seed)
+    demographics = participants.set_index("participant_id")
+    subjects = sorted(set(samples["subject"]))
+    for subject in subjects:
+        write_json(design.agents[subject].as_dict(),
+                   gt_tmp / f"sub-{subject}/sub-{subject}_agent.json")
+    write_json(_design_summary(design), gt_tmp / "design.json")
+
+    for plan in design.sessions:
+        rows = samples[(samples["subject"] == plan.subject)
+                       & (samples["session"] == plan.session)]
+        if rows.empty:
+            continue
+        agent = design.agents[plan.subject]
+        expressed = session_agent(agent, plan.condition, design.inactivation)
+        behaviour = simulate_agent(expressed, plan.problems,
+                                   rng_for(seed, "behaviour", plan.subject, plan.session),
+                                   trials_per_problem=TRIALS_PER_PROBLEM)
+        events = build_events(
+            behaviour["problem"].to_numpy(), behaviour["trial"].to_numpy(),
+            behaviour["correct"].to_numpy(),
+            rng_for(seed, "task", plan.subject, plan.session),
+            trial_duration=float(size["trial_duration_s"]))
+        person = demographics.loc[f"sub-{plan.subject}"]
+        _simulate_design_session(plan, design, rows, events, size=size, sim=sim, seed=seed,
+                                 raw_tmp=raw_tmp, gt_tmp=gt_tmp,
+                                 age=f"P{int(person['age'])}Y", sex=str(person["sex"]))
+
+    write_dataset_files(raw_tmp, participants)
+    for subject in subjects:
+        table = sessions_table(design, subject)
+        table = table[table["session_id"].isin([f"ses-{e}" for e in
+                                                samples.loc[samples["subject"] == subject,
+                                                            "session"]])]
+        days = {f"ses-{p.session}": p.day for p in design.sessions if p.subject == subject}
+        table.insert(1, "acq_time", [_session_day(days[e]).strftime("%Y-%m-%dT%H:%M:%S")
+                                     for e in table["session_id"]])
+        write_design_sessions_files(raw_tmp, subject, table.reset_index(drop=True))
+    if (samples["task"] == "sleep").any():
+        write_sleep_dataset_files(raw_tmp)
+
+
+def _session_day(day: int) -> dt.datetime:
+    """Start (shifted, as written) of the day-th session of a subject's history."""
+    return shift_date(SESSION_START + dt.timedelta(days=int(day)))
+
+
+def _design_summary(design: Any) -> dict[str, Any]:
+    """Return the design as planned (``<gt>/design.json``)."""
+    return {
+        "sessions": [{"subject": p.subject, "session": p.session, "species": p.species,
+                      "kind": p.kind, "stage": p.stage, "condition": p.condition,
+                      "sleep": p.sleep, "first_problem": int(p.problems[0]),
+                      "last_problem": int(p.problems[-1])} for p in design.sessions],
+        "agents": {s: a.as_dict() for s, a in sorted(design.agents.items())},
+        "arrays": design.arrays,
+        "inactivation": {"region": design.inactivation.region,
+                         "prior_odds_factor": design.inactivation.prior_odds_factor,
+                         "coding_factor": design.inactivation.coding_factor,
+                         "rate_factor": design.inactivation.rate_factor},
+        "sleep": design.sleep.as_dict(),
+        "stay_code": "gain x stay_factor: the learning-set prior the session's agent expresses, "
+                     "pi_p = k p / (k p + tau), k = prior_odds_factor under inactivation, else 1 "
+                     "(per trial in <session>_acq-<probe>_coding.tsv)",
+    }
+
+
+def _simulate_design_session(plan: Any, design: Any, rows: pd.DataFrame, events: pd.DataFrame,
+                             *, size: Mapping[str, Any], sim: Mapping[str, Any], seed: int,
+                             raw_tmp: Path, gt_tmp: Path, age: str, sex: str) -> None:
+    """Write one design session's behaviour, recordings, scans.tsv and ground truth."""
+    from panneuro.simulate.bids import SLEEP_TASK_METADATA, write_scans_file
+    from panneuro.simulate.ephys import write_probe_ground_truth
+    from panneuro.simulate.inactivation import behaviour_truth, probe_coding
+    from panneuro.simulate.sleep import EPOCH_RUNS, simulate_sleep_probe, write_sleep_truth
+
+    fs = float(sim["sampling_frequency_ephys"])
+    day_start = _session_day(plan.day)
+    task_duration = float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
+    sleep_span = design.sleep.duration_s + design.sleep.gap_s
+    task_start = day_start + dt.timedelta(seconds=sleep_span if plan.sleep else 0.0)
+    epoch_start = {"pre": day_start,
+                   "post": task_start + dt.timedelta(seconds=task_duration + design.sleep.gap_s)}
+    run_epoch = {str(run): epoch for epoch, run in EPOCH_RUNS.items()}
+    prefix = ground_truth_prefix(gt_tmp, plan.subject, plan.session)
+    Path(prefix).parent.mkdir(parents=True, exist_ok=True)
+    scans: list[tuple[str, dt.datetime]] = []
+    truth: dict[str, Any] = {
+        "subject": plan.subject, "session": plan.session, "kind": plan.kind,
+        "stage": plan.stage, "condition": plan.condition,
+        "inactivated_region": (design.inactivation.region if plan.condition == "inactivation"
+                               else None),
+        "first_problem": int(plan.problems[0]), "last_problem": int(plan.problems[-1]),
+        "behaviour": behaviour_truth(design.agents[plan.subject], plan.condition,
+                                     design.inactivation, plan.problems),
+        "probes": {}, "sleep_runs": {},
+    }
+    codings: dict[str, pd.DataFrame] = {}
+    for row in rows.itertuples(index=False):
+        target = raw_tmp / row.path
+        if row.datatype == "beh":
+            write_tsv(events, target)
+        elif row.datatype == "ecog":
+            _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp)
+        elif row.task == "harlow":
+            coding = probe_coding(events, agent=design.agents[plan.subject],
+                                  condition=plan.condition, region=row.region,
+                                  inactivation=design.inactivation)
+            codings[row.probe] = coding
+            probe = _simulate_design_probe(row, events, coding, size=size, fs=fs, seed=seed)
+            _write_design_recording(probe.recording, row, target, sim=sim, age=age, sex=sex,
+                                    start=task_start, task_metadata=None)
+            write_tsv(events, Path(str(target)[: -len("_ieeg.nwb")] + "_events.tsv"))
+            write_probe_ground_truth(probe, Path(f"{prefix}_acq-{row.probe}"))
+            write_tsv(coding, Path(f"{prefix}_acq-{row.probe}_coding.tsv"))
+            truth["probes"][row.probe] = {
+                "region": row.region,
+                "mean_stay_factor": round(float(coding["stay_factor"].mean()), 9),
+                "coding_factor": float(coding["coding_factor"].iloc[0]),
+                "rate_factor": float(coding["rate_factor"].iloc[0])}
+            scans.append((f"ieeg/{Path(row.path).name}", task_start))
+    for row in rows.itertuples(index=False):
+        if row.datatype == "beh" or row.task == "harlow":
+            continue
+        epoch = run_epoch[row.run]
+        kind = "array" if row.datatype == "array" else "microwire"
+        coding = codings.get(row.probe)
+        if coding is None:  # a sheet naming the sleep runs of a probe without its task run
+            coding = probe_coding(events, agent=design.agents[plan.subject],
+                                  condition=plan.condition, region=row.region,
+                                  inactivation=design.inactivation)
+        sleep = simulate_sleep_probe(
+            events, coding=coding, n_channels=int(size[f"n_channels_{kind}"]),
+            n_units=int(size[f"n_units_{kind}"]), sampling_frequency=fs, region=row.region,
+            seed=derived_seed(seed, "ephys", row.subject, row.session, row.probe),
+            sleep_seed=derived_seed(seed, "sleep", row.subject, row.session, row.probe,
+                                    row.run),
+            epoch=epoch, design=design.sleep)
+        target = raw_tmp / row.path
+        _write_design_recording(sleep.recording, row, target, sim=sim, age=age, sex=sex,
+                                start=epoch_start[epoch], task_metadata=SLEEP_TASK_METADATA)
+        write_tsv(pd.DataFrame({"onset": [0.0], "duration": [design.sleep.duration_s],
+                                "trial_type": ["sleep"]}),
+                  Path(str(target)[: -len("_ieeg.nwb")] + "_events.tsv"))
+        run_prefix = f"{prefix}_task-{row.task}_acq-{row.probe}_run-{row.run}"
+        write_sleep_truth(sleep, run_prefix)
+        if row.run == "1":
+            _write_cofiring(events, coding, sleep.units, fs,
+                            Path(f"{prefix}_acq-{row.probe}_cofiring.npz"))
+        truth["sleep_runs"][f"{row.probe}_run-{row.run}"] = {
+            "epoch": epoch, "probe": row.probe, "region": row.region,
+            "n_ripples": len(sleep.ripples), "n_replay": int(sleep.ripples["replay"].sum()),
+            "replay_fraction": design.sleep.replay_fraction[epoch],
+            "ripple_peak_channel": int(np.argmax(sleep.profile)),
+            "start_after_session_start_s": (epoch_start[epoch] - day_start).total_seconds()}
+        scans.append((f"ieeg/{Path(row.path).name}", epoch_start[epoch]))
+    if scans:
+        write_scans_file(raw_tmp / f"sub-{plan.subject}/ses-{plan.session}/"
+                         f"sub-{plan.subject}_ses-{plan.session}_scans.tsv",
+                         sorted(scans, key=lambda item: (item[1], item[0])))
+    write_json(truth, Path(f"{prefix}_design.json"))
+
+
+def _simulate_design_probe(row: Any, events: pd.DataFrame, coding: pd.DataFrame, *,
+                           size: Mapping[str, Any], fs: float, seed: int) -> Any:
+    from panneuro.simulate.ephys import simulate_probe
+
+    kind = "array" if row.datatype == "array" else "microwire"
+    return simulate_probe(
+        events, n_channels=int(size[f"n_channels_{kind}"]), n_units=int(size[f"n_units_{kind}"]),
+        sampling_frequency=fs,
+        duration=float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0),
+        region=row.region, seed=derived_seed(seed, "ephys", row.subject, row.session, row.probe),
+        coding=coding)
+
+
+def _write_design_recording(recording: Any, row: Any, target: Path, *, sim: Mapping[str, Any],
+                            age: str, sex: str, start: dt.datetime,
+                            task_metadata: dict[str, object] | None) -> None:
+    """Write a design recording (task or sleep run) as NWB with its iEEG sidecars."""
+    from panneuro.ingest.nwb_conversion import write_recording_nwb
+
+    kind = "array" if row.datatype == "array" else "microwire"
+    geometry = "linear" if recording.get_num_channels() >= 16 else "bundle"
+    epoch = "sleep" if task_metadata is not None else "task"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    gain = float(np.unique(recording.get_channel_gains())[0])
+    write_recording_nwb(
+        recording, target, subject=row.subject, session=row.session,
+        group=f"probe-{row.region}", region=row.region, species=row.species,
+        session_start=start, age=age, sex=sex,
+        device_description=f"simulated {geometry} probe, {recording.get_num_channels()} "
+                           "contacts",
+        group_description=f"{geometry} probe in {row.region}",
+        series_description=f"Broadband voltage, int16 counts ({gain} µV per count).",
+        session_description=f"Simulated broadband {geometry} recording in {row.region}, "
+                            f"{epoch} epoch (panneuro).")
+    write_nwb_ieeg_sidecars(
+        target, channel_ids=recording.channel_ids,
+        locations_um=recording.get_channel_locations(),
+        sampling_frequency=recording.sampling_frequency,
+        duration=recording.get_total_duration(), region=row.region,
+        probe_description=f"simulated {kind} ({recording.get_num_channels()} channels)",
+        line_frequency=float(sim["line_frequency"]), task_metadata=task_metadata)
+
+
+def _write_cofiring(events: pd.DataFrame, coding: pd.DataFrame | None, units: pd.DataFrame,
+                    fs: float, path: Path) -> None:
+    """Write the task's planted co-firing pattern of a probe (the reactivation's template)."""
+    from panneuro.io.arrays import write_npz
+    from panneuro.simulate.ephys import tuned_rates
+    from panneuro.simulate.sleep import RATE_DT, task_cofiring
+
+    duration = float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
+    rates = tuned_rates(events, units, duration=int(round(duration * fs)) / fs, dt=RATE_DT,
+                        coding=coding)
+    write_npz({"unit_ids": units["unit_id"].to_numpy(),
+               "bin_s": np.array([0.05]),
+               "task_rate_correlation": np.round(task_cofiring(rates, bin_s=0.05), 9)}, path)
 
 
 def _simulate_probe(row: Any, events: pd.DataFrame, size: Mapping[str, Any],
