@@ -10,6 +10,7 @@ from panneuro.ephys.ground_truth import compare_to_ground_truth
 from panneuro.ephys.motion import (
     MOTION_FILE,
     contact_pitch_um,
+    gc_frozen,
     is_high_density,
     motion_correction_applies,
     motion_error,
@@ -93,6 +94,16 @@ def test_coarser_template_bank_keeps_the_planted_motion_and_spikes():
     assert 0 < np.abs(a - b).max() < 0.5 * np.abs(a).max()
     with pytest.raises(ValueError, match="drift_step_um"):
         simulate_drifting_probe(**kwargs, drift_step_um=0.0)
+
+
+def test_gc_frozen_freezes_and_always_unfreezes():
+    import gc
+
+    before = gc.get_freeze_count()
+    with pytest.raises(RuntimeError), gc_frozen():
+        assert gc.get_freeze_count() > before
+        raise RuntimeError
+    assert gc.get_freeze_count() == before
 
 
 def test_motion_motion_error_removes_offset_and_sign():
