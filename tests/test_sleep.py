@@ -168,7 +168,7 @@ def test_truth_files(epochs, tmp_path):
     write_sleep_truth(epochs["post"], tmp_path / "x_task-sleep_acq-HPC_run-2")
     ripples = read_tsv(tmp_path / "x_task-sleep_acq-HPC_run-2_ripples.tsv")
     assert len(ripples) == len(epochs["post"].ripples)
-    assert (ripples["stop_time"] > ripples["start_time"]).all()
+    assert (ripples["end_time"] > ripples["start_time"]).all()
     assert ripples.loc[ripples["replay"] == 0, "replayed_task_time"].isna().all()
     sorting = NpzSortingExtractor(tmp_path / "x_task-sleep_acq-HPC_run-2_spikes.npz")
     assert sorting.count_total_num_spikes() == epochs["post"].sorting.count_total_num_spikes()

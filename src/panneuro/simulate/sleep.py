@@ -62,7 +62,7 @@ RIPPLE_COLUMNS: tuple[str, ...] = (
     "ripple_id",
     "peak_time",
     "start_time",
-    "stop_time",
+    "end_time",
     "duration",
     "frequency",
     "amplitude_uv",
@@ -358,7 +358,7 @@ def sleep_rates(
     units : pandas.DataFrame
         ``base_rate`` per unit.
     ripples : pandas.DataFrame
-        The epoch's ripples with ``start_time``, ``stop_time``, ``replay`` and
+        The epoch's ripples with ``start_time``, ``end_time``, ``replay`` and
         ``replayed_task_time``.
     duration : float
         Epoch length, s.
@@ -380,7 +380,7 @@ def sleep_rates(
     n_units, n_task = task_rates.shape
     for ripple in ripples.itertuples(index=False):
         first = int(round(ripple.start_time / dt))
-        last = int(round(ripple.stop_time / dt))
+        last = int(round(ripple.end_time / dt))
         if ripple.replay:
             moment = np.full(n_units, int(round(ripple.replayed_task_time / dt)))
         else:
@@ -466,7 +466,7 @@ def simulate_sleep_probe(
     ripples["frequency"] = shape["frequency"].to_numpy()
     ripples["duration"] = shape["duration"].to_numpy()
     ripples["start_time"] = np.round(ripples["peak_time"] - ripples["duration"] / 2, 6)
-    ripples["stop_time"] = np.round(ripples["peak_time"] + ripples["duration"] / 2, 6)
+    ripples["end_time"] = np.round(ripples["peak_time"] + ripples["duration"] / 2, 6)
     ripples = ripples[list(RIPPLE_COLUMNS)]
 
     n_samples = int(round(design.duration_s * sampling_frequency))
@@ -537,7 +537,7 @@ def ripple_counts(spike_times: list[np.ndarray], ripples: pd.DataFrame) -> np.nd
     spike_times : list of numpy.ndarray
         Spike times (s) of each unit on the sleep recording's clock.
     ripples : pandas.DataFrame
-        ``start_time`` and ``stop_time`` of each ripple.
+        ``start_time`` and ``end_time`` of each ripple.
 
     Returns
     -------
@@ -545,7 +545,7 @@ def ripple_counts(spike_times: list[np.ndarray], ripples: pd.DataFrame) -> np.nd
         (ripples, units) counts.
     """
     starts = ripples["start_time"].to_numpy(float)
-    stops = ripples["stop_time"].to_numpy(float)
+    stops = ripples["end_time"].to_numpy(float)
     return (
         np.column_stack(
             [np.searchsorted(t, stops) - np.searchsorted(t, starts) for t in spike_times]
