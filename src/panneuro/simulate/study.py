@@ -9,9 +9,11 @@ written beside it, outside the BIDS tree the pipeline reads.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import shutil
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -368,6 +370,7 @@ def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any
                        & (samples["session"] == plan.session)]
         if rows.empty:
             continue
+        started = time.perf_counter()
         agent = design.agents[plan.subject]
         expressed = session_agent(agent, plan.condition, design.inactivation)
         behaviour = simulate_agent(expressed, plan.problems,
@@ -382,6 +385,10 @@ def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any
         _simulate_design_session(plan, design, rows, events, size=size, sim=sim, seed=seed,
                                  raw_tmp=raw_tmp, gt_tmp=gt_tmp,
                                  age=f"P{int(person['age'])}Y", sex=str(person["sex"]))
+        logging.getLogger(__name__).info(
+            "simulated sub-%s ses-%s (%s, %s, %s%s): %d files in %.1f s", plan.subject,
+            plan.session, plan.kind, plan.stage, plan.condition,
+            ", sleep" if plan.sleep else "", len(rows), time.perf_counter() - started)
 
     write_dataset_files(raw_tmp, participants)
     for subject in subjects:
