@@ -237,3 +237,39 @@ def test_design_coding_truth_gives_the_planted_rates(design_run):
     expected = np.broadcast_to(0.25 * units["base_rate"].to_numpy()[:, None], rates.shape)
     np.testing.assert_allclose(rates, expected, rtol=1e-6)
     assert read_probe_coding(root / "gt" / "nothing") is None
+
+
+def test_design_raw_files_carry_the_planted_effects(design_run):
+    """Read back from the raw dataset: ripples in the sleep broadband, a silenced HPC."""
+    import json
+
+    import scipy.signal
+    from spikeinterface.core import NpzSortingExtractor
+
+    from panneuro.ephys.preprocessing import read_recording
+
+    root, _ = design_run
+    gt = root / "gt" / "sub-M1"
+    nwb = root / "raw/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.nwb"
+    recording = read_recording(nwb, "nwb")
+    truth = json.loads((gt / "ses-01" / "sub-M1_ses-01_design.json").read_text())
+    channel = truth["sleep_runs"]["HPC_run-2"]["ripple_peak_channel"]
+    fs = recording.get_sampling_frequency()
+    trace = recording.get_traces(return_in_uV=True)[:, channel].astype(float)
+    sos = scipy.signal.butter(4, [150.0, 250.0], btype="band", fs=fs, output="sos")
+    envelope = np.abs(scipy.signal.hilbert(scipy.signal.sosfiltfilt(sos, trace)))
+    ripples = pd.read_csv(gt / "ses-01" / "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv",
+                          sep="\t")
+    at_peaks = envelope[(ripples["peak_time"].to_numpy() * fs).astype(int)]
+    assert np.all(at_peaks > 0.4 * ripples["amplitude_uv"].to_numpy())
+    assert np.median(envelope) < 0.2 * ripples["amplitude_uv"].min()
+    # the inactivated hippocampus fires at about a quarter of its control rate
+    rates = []
+    for session in ("01", "03"):
+        prefix = gt / f"ses-{session}" / f"sub-M1_ses-{session}_acq-HPC"
+        sorting = NpzSortingExtractor(f"{prefix}_spikes.npz")
+        events = pd.read_csv(root / f"raw/sub-M1/ses-{session}/beh/"
+                             f"sub-M1_ses-{session}_task-harlow_events.tsv", sep="\t")
+        duration = float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
+        rates.append(sorting.count_total_num_spikes() / duration)
+    assert 0.1 < rates[1] / rates[0] < 0.4  # 0.25 x the baseline, the tuning gone
