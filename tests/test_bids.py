@@ -67,3 +67,35 @@ def test_simulated_raw_dataset_has_no_errors_and_at_most_5_warnings(tiny_run):
     summary = json.loads((tiny_run / "results/qc/bids_validation.json").read_text())
     assert summary["n_errors"] == 0, summary["errors"]
     assert summary["n_warnings"] <= 5, summary["warning_codes"]
+
+
+def test_sleep_runs_share_the_probe_sidecars_of_the_task_recording():
+    from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
+
+    task = nwb_ieeg_sidecar_paths("sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb")
+    sleep = nwb_ieeg_sidecar_paths(
+        "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.nwb")
+    assert task[2:] == sleep[2:] == ["sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-HPC_electrodes.tsv",
+                                     "sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-HPC_coordsystem.json"]
+    assert sleep[:2] == ["sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.json",
+                         "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_channels.tsv"]
+
+
+def test_design_sessions_and_scans_files(tmp_path):
+    import datetime as dt
+
+    from panneuro.simulate.bids import write_design_sessions_files, write_scans_file
+
+    table = pd.DataFrame({"session_id": ["ses-01", "ses-02"],
+                          "acq_time": ["1923-05-05T09:00:00", "1923-05-06T09:00:00"],
+                          "condition": ["control", "inactivation"],
+                          "inactivated_region": ["n/a", "hippocampus"]})
+    write_design_sessions_files(tmp_path, "M1", table)
+    sidecar = json.loads((tmp_path / "sub-M1" / "sub-M1_sessions.json").read_text())
+    assert set(sidecar) == {"acq_time", "condition", "inactivated_region"}
+    start = dt.datetime(1923, 5, 5, 9, 0, 0)
+    later = start + dt.timedelta(minutes=70)
+    write_scans_file(tmp_path / "scans.tsv", [("ieeg/a_ieeg.nwb", start),
+                                              ("ieeg/b_ieeg.nwb", later)])
+    scans = read_tsv(tmp_path / "scans.tsv")
+    assert scans["acq_time"].tolist() == ["1923-05-05T09:00:00", "1923-05-05T10:10:00"]
