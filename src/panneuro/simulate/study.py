@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,9 @@ from panneuro.simulate.bids import (
     write_sessions_files,
 )
 from panneuro.simulate.task import TRIALS_PER_PROBLEM, build_events
+
+if TYPE_CHECKING:
+    from panneuro.simulate.design import DesignSession, StudyDesign
 
 RECORDING_DATATYPES = ("array", "microwire", "ecog")
 #: Fixed acquisition date of every simulated session: the simulation has no real date, and a
@@ -409,7 +412,7 @@ def _session_day(day: int) -> dt.datetime:
     return shift_date(SESSION_START + dt.timedelta(days=int(day)))
 
 
-def _design_summary(design: Any) -> dict[str, Any]:
+def _design_summary(design: StudyDesign) -> dict[str, Any]:
     """Return the design as planned (``<gt>/design.json``)."""
     return {
         "sessions": [{"subject": p.subject, "session": p.session, "species": p.species,
@@ -429,9 +432,10 @@ def _design_summary(design: Any) -> dict[str, Any]:
     }
 
 
-def _simulate_design_session(plan: Any, design: Any, rows: pd.DataFrame, events: pd.DataFrame,
-                             *, size: Mapping[str, Any], sim: Mapping[str, Any], seed: int,
-                             raw_tmp: Path, gt_tmp: Path, age: str, sex: str) -> None:
+def _simulate_design_session(plan: DesignSession, design: StudyDesign, rows: pd.DataFrame,
+                             events: pd.DataFrame, *, size: Mapping[str, Any],
+                             sim: Mapping[str, Any], seed: int, raw_tmp: Path, gt_tmp: Path,
+                             age: str, sex: str) -> None:
     """Write one design session's behaviour, recordings, scans.tsv and ground truth."""
     from panneuro.simulate.bids import SLEEP_TASK_METADATA, write_scans_file
     from panneuro.simulate.ephys import write_probe_ground_truth
