@@ -8,6 +8,7 @@ from panneuro.stats.hierarchical import (
     SlopeEffect,
     hierarchical_bootstrap,
     hierarchical_weights,
+    subject_t_test,
 )
 
 
@@ -145,3 +146,19 @@ def test_subjects_weigh_equally_and_undefined_resamples_are_counted():
     assert 0.2 < slope.undefined < 0.4
     with pytest.raises(ValueError, match="lacks"):
         hierarchical_bootstrap(table, MeanEffect("nope"), np.random.default_rng(0))
+
+
+def test_subject_t_test_covers_the_planted_slope_and_holds_its_level():
+    rng = np.random.default_rng(10)
+    planted = [
+        subject_t_test(_sessions(rng, slope=0.10), SlopeEffect("score", "stage"))
+        for _ in range(100)
+    ]
+    assert 0.9 <= np.mean([r.covers(0.10) for r in planted]) <= 0.99
+    assert np.mean([r.ci_low > 0 for r in planted]) >= 0.95
+    assert planted[0].n_subjects == 6 and planted[0].subject_effects.shape == (6,)
+    p = [subject_t_test(_sessions(rng), SlopeEffect("score", "stage")).p_value for _ in range(200)]
+    assert 0.02 <= np.mean(np.array(p) < 0.05) <= 0.09
+    table = _sessions(rng)
+    one = subject_t_test(table[table["subject"] == "S0"], SlopeEffect("score", "stage"))
+    assert np.isnan(one.p_value) and one.n_subjects == 1
