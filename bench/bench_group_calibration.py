@@ -1,0 +1,292 @@
+"""Calibration of the group statistics and the reactivation test on null simulations (issue 18).
+
+Not a test: run by hand (niced, it shares the machine)::
+
+    nice -n 10 .venv/bin/python bench/bench_group_calibration.py [--nulls 400] \
+        [--resamples 1000] [--permutations 200] [--out bench/results/group_calibration.json]
+
+Every simulation has **no planted effect**; a positive is a false positive. The tests:
+
+1. ``bootstrap_slope``: :func:`panneuro.stats.hierarchical.hierarchical_bootstrap` of the slope
+   of a session score on learning stage (``SlopeEffect``, subjects then sessions resampled);
+   positive when the 95 % interval excludes 0.
+2. ``mixedlm_slope`` / ``mixedlm_random_slope_slope``:
+   :func:`panneuro.stats.mixed.session_mixed_model` (random intercept; random intercept and
+   slope with t on ``n_subjects - 1`` df); positive when p < 0.05.
+
+   Both on sessions of ``--subjects`` subjects x 3 stages x 2 sessions: a subject intercept
+   (sd 0.5), session noise (sd 0.05), and either no between-subject variation of the slope
+   (``homogeneous``: every subject's true slope is 0) or a subject slope of sd 0.03 around 0
+   (``heterogeneous``: the group mean slope is 0, individual subjects' are not).
+   Also at 3 subjects for the bootstrap (``few_subjects``).
+   ``subject_t_slope``: :func:`panneuro.stats.hierarchical.subject_t_test` (each subject's
+   slope, Student's t over subjects), the summary-statistics reference, on the same data.
+3. ``bootstrap_difference``: the hierarchical bootstrap (subjects, sessions, trials) of
+   inactivated minus control trial-2 accuracy (``DifferenceEffect``) on ``--subjects``
+   subjects x 6 interleaved sessions x 40 problems, accuracy logit 1.1 + subject (sd 0.5) +
+   session (sd 0.3), no inactivation effect; ``bootstrap_difference_sessions`` resamples
+   subjects and sessions only; ``subject_t_difference`` is the subject-level t test.
+4. ``logistic_gee`` / ``logistic_bayes`` / ``logistic_bayes_vb``:
+   :func:`panneuro.stats.mixed.trial_mixed_logistic` on the same trials; p < 0.05.
+5. ``reactivation_ev`` / ``reactivation_assembly``:
+   :func:`panneuro.sleep.reactivation.reactivation_test` (one-sided permutation of sleep
+   events between before and after, p < 0.05) on 30 units: three task assemblies and one
+   "innate" assembly active in every epoch, 600 task bins, 150 ripples before and after, the
+   task assemblies silent in both sleep epochs.
+6. ``reactivation_group``: the hierarchical bootstrap of the sessions' ``EV - REV``
+   (``MeanEffect``) over ``--subjects`` subjects x 3 sessions of null reactivation; positive
+   when the interval excludes 0 (``subject_t`` beside it: p < 0.05).
+
+Rates come with exact (Clopper–Pearson) binomial 95 % intervals; the target is 5 ± 1.5 %.
+Results go to ``bench/results/group_calibration.json`` (git-ignored) and are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from panneuro.io.tables import write_json
+from panneuro.seeding import rng_for
+from panneuro.sleep.reactivation import explained_variance, reactivation_test
+from panneuro.stats.hierarchical import (
+    DifferenceEffect,
+    MeanEffect,
+    SlopeEffect,
+    hierarchical_bootstrap,
+    subject_t_test,
+)
+from panneuro.stats.mixed import session_mixed_model, trial_mixed_logistic
+
+SEED = 1818
+TARGET = (0.035, 0.065)
+SLOPE_SD = {"homogeneous": 0.0, "heterogeneous": 0.03}
+
+
+def null_sessions(rng: np.random.Generator, n_subjects: int, slope_sd: float) -> pd.DataFrame:
+    rows = []
+    for s in range(n_subjects):
+        a, b = rng.normal(0, 0.5), rng.normal(0, slope_sd) if slope_sd else 0.0
+        for stage in range(3):
+            for r in range(2):
+                rows.append(
+                    {
+                        "subject": f"S{s}",
+                        "session": f"{stage}{r}",
+                        "stage": stage,
+                        "score": a + b * stage + rng.normal(0, 0.05),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def null_trials(rng: np.random.Generator, n_subjects: int) -> pd.DataFrame:
+    parts = []
+    for s in range(n_subjects):
+        a = rng.normal(0, 0.5)
+        for j in range(6):
+            p = 1 / (1 + np.exp(-(1.1 + a + rng.normal(0, 0.3))))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "subject": f"S{s}",
+                        "session": f"{j:02d}",
+                        "inactivated": j % 2,
+                        "correct": (rng.random(40) < p).astype(int),
+                    }
+                )
+            )
+    return pd.concat(parts, ignore_index=True)
+
+
+ASSEMBLIES = [np.arange(0, 6), np.arange(6, 12), np.arange(12, 18), np.arange(18, 24)]
+
+
+def _counts(rng: np.random.Generator, n: int, p_active: list[float]) -> np.ndarray:
+    rate = np.full((n, 30), 0.5)
+    for members, p in zip(ASSEMBLIES, p_active, strict=True):
+        rate[np.ix_(rng.random(n) < p, members)] += 3.0
+    return rng.poisson(rate).astype(float)
+
+
+def null_sleep(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    task = _counts(rng, 600, [0.15, 0.15, 0.15, 0.1])
+    pre = _counts(rng, 150, [0.0, 0.0, 0.0, 0.1])
+    post = _counts(rng, 150, [0.0, 0.0, 0.0, 0.1])
+    return task, pre, post
+
+
+def _rate(hits: list[bool], seconds: float) -> dict[str, float]:
+    k, n = int(np.sum(hits)), len(hits)
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
+    return {
+        "positives": k,
+        "n": n,
+        "rate": k / n,
+        "ci_low": float(ci.low),
+        "ci_high": float(ci.high),
+        "in_target": bool(TARGET[0] <= k / n <= TARGET[1]),
+        "seconds": seconds,
+    }
+
+
+def _run(name: str, n: int, positive: Callable[[int], bool]) -> dict[str, float]:
+    start = time.perf_counter()
+    hits = [positive(rep) for rep in range(n)]
+    r = _rate(hits, time.perf_counter() - start)
+    print(
+        f"  {name:44s} FPR {100 * r['rate']:5.2f}% [{100 * r['ci_low']:5.2f}, "
+        f"{100 * r['ci_high']:5.2f}]  ({r['positives']}/{r['n']}, {r['seconds']:.0f} s)",
+        flush=True,
+    )
+    return r
+
+
+def main() -> None:
+    """Run the null simulations and write the JSON summary."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nulls", type=int, default=400)
+    parser.add_argument("--subjects", type=int, default=6)
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--permutations", type=int, default=200)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--out", default="bench/results/group_calibration.json")
+    args = parser.parse_args()
+    n, alpha, n_subj = args.nulls, args.alpha, args.subjects
+
+    def rng(*keys: str | int) -> np.random.Generator:
+        return rng_for(SEED, "group_calibration", *keys)
+
+    def boot(table: pd.DataFrame, effect, key: tuple, **kw) -> bool:
+        res = hierarchical_bootstrap(
+            table, effect, rng(*key, "bootstrap"), n_resamples=args.resamples, **kw
+        )
+        return not res.covers(0.0)
+
+    out: dict = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": platform.platform(),
+        "settings": vars(args),
+        "target": TARGET,
+        "results": {},
+    }
+    results = out["results"]
+    print(f"false-positive rates over {n} null simulations each (target 5 ± 1.5 %):")
+    slope = SlopeEffect("score", "stage")
+    for scenario, sd in SLOPE_SD.items():
+
+        def data(rep: int, scenario: str = scenario, sd: float = sd, k: int = n_subj):
+            return null_sessions(rng("slope", scenario, k, rep), k, sd)
+
+        results[f"bootstrap_slope/{scenario}"] = _run(
+            f"bootstrap_slope/{scenario} ({n_subj} subj)",
+            n,
+            lambda rep, data=data, s=scenario: boot(data(rep), slope, ("slope", s, rep)),
+        )
+        results[f"bootstrap_slope/{scenario}/few_subjects"] = _run(
+            f"bootstrap_slope/{scenario} (3 subj)",
+            n,
+            lambda rep, data=data, s=scenario: boot(data(rep, k=3), slope, ("few", s, rep)),
+        )
+        for k in (n_subj, 3):
+            results[f"subject_t_slope/{scenario}/{k}_subjects"] = _run(
+                f"subject_t_slope/{scenario} ({k} subj)",
+                n,
+                lambda rep, data=data, k=k: subject_t_test(data(rep, k=k), slope).p_value < alpha,
+            )
+        results[f"mixedlm_slope/{scenario}"] = _run(
+            f"mixedlm_slope/{scenario} ({n_subj} subj)",
+            n,
+            lambda rep, data=data: session_mixed_model(data(rep), "score", "stage").p_value < alpha,
+        )
+        results[f"mixedlm_random_slope/{scenario}"] = _run(
+            f"mixedlm_random_slope/{scenario} ({n_subj} subj)",
+            n,
+            lambda rep, data=data: (
+                session_mixed_model(data(rep), "score", "stage", random_slope=True).p_value < alpha
+            ),
+        )
+
+    def trials(rep: int) -> pd.DataFrame:
+        return null_trials(rng("trials", rep), n_subj)
+
+    results["bootstrap_difference"] = _run(
+        f"bootstrap_difference (trials, {n_subj} subj)",
+        n,
+        lambda rep: boot(
+            trials(rep), DifferenceEffect("correct", "inactivated"), ("diff", rep), levels=3
+        ),
+    )
+    results["bootstrap_difference_sessions"] = _run(
+        f"bootstrap_difference_sessions ({n_subj} subj)",
+        n,
+        lambda rep: boot(
+            trials(rep), DifferenceEffect("correct", "inactivated"), ("diff", rep), levels=2
+        ),
+    )
+    results["subject_t_difference"] = _run(
+        f"subject_t_difference ({n_subj} subj)",
+        n,
+        lambda rep: (
+            subject_t_test(trials(rep), DifferenceEffect("correct", "inactivated")).p_value < alpha
+        ),
+    )
+    for method in ("gee", "bayes", "bayes-vb"):
+        results[f"logistic_{method}"] = _run(
+            f"logistic_{method} ({n_subj} subj)",
+            n,
+            lambda rep, m=method: (
+                trial_mixed_logistic(
+                    trials(rep), "correct", "inactivated", method=m, rng=rng("fit", rep)
+                ).p_value
+                < alpha
+            ),
+        )
+    for method in ("ev", "assembly"):
+        results[f"reactivation_{method}"] = _run(
+            f"reactivation_{method} (one session)",
+            n,
+            lambda rep, m=method: (
+                reactivation_test(
+                    *null_sleep(rng("sleep", rep)),
+                    rng("sleep", m, rep),
+                    method=m,
+                    n_permutations=args.permutations,
+                ).p_value
+                < alpha
+            ),
+        )
+
+    def sleep_group(rep: int) -> pd.DataFrame:
+        rows = []
+        for s in range(n_subj):
+            for j in range(3):
+                ev = explained_variance(*null_sleep(rng("sleep_group", rep, s, j)))
+                rows.append({"subject": f"S{s}", "session": f"{j}", "delta": ev.ev - ev.rev})
+        return pd.DataFrame(rows)
+
+    results["reactivation_group"] = _run(
+        f"reactivation_group (EV-REV, {n_subj} subj x 3)",
+        n,
+        lambda rep: boot(sleep_group(rep), MeanEffect("delta"), ("sleep_group", rep)),
+    )
+    results["reactivation_group_subject_t"] = _run(
+        f"reactivation_group_subject_t ({n_subj} subj x 3)",
+        n,
+        lambda rep: subject_t_test(sleep_group(rep), MeanEffect("delta")).p_value < alpha,
+    )
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    write_json(out, args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
