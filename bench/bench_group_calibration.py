@@ -3,7 +3,8 @@
 Not a test: run by hand (niced, it shares the machine)::
 
     nice -n 10 .venv/bin/python bench/bench_group_calibration.py [--nulls 400] \
-        [--resamples 1000] [--permutations 200] [--out bench/results/group_calibration.json]
+        [--resamples 1000] [--permutations 200] [--only PREFIX,...] \
+        [--out bench/results/group_calibration.json]
 
 Every simulation has **no planted effect**; a positive is a false positive. The tests:
 
@@ -68,6 +69,7 @@ from panneuro.stats.mixed import session_mixed_model, trial_mixed_logistic
 
 SEED = 1818
 TARGET = (0.035, 0.065)
+_ONLY: tuple[str, ...] = ()
 SLOPE_SD = {"homogeneous": 0.0, "heterogeneous": 0.03}
 
 
@@ -138,7 +140,9 @@ def _rate(hits: list[bool], seconds: float) -> dict[str, float]:
     }
 
 
-def _run(name: str, n: int, positive: Callable[[int], bool]) -> dict[str, float]:
+def _run(name: str, n: int, positive: Callable[[int], bool]) -> dict[str, float] | None:
+    if _ONLY and not name.startswith(_ONLY):
+        return None
     start = time.perf_counter()
     hits = [positive(rep) for rep in range(n)]
     r = _rate(hits, time.perf_counter() - start)
@@ -158,9 +162,15 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--permutations", type=int, default=200)
     parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument(
+        "--only", default="", help="comma-separated name prefixes of the tests to run (all)"
+    )
     parser.add_argument("--out", default="bench/results/group_calibration.json")
     args = parser.parse_args()
+    only = tuple(p for p in args.only.split(",") if p)
     n, alpha, n_subj = args.nulls, args.alpha, args.subjects
+    global _ONLY
+    _ONLY = only
 
     def rng(*keys: str | int) -> np.random.Generator:
         return rng_for(SEED, "group_calibration", *keys)
@@ -283,6 +293,7 @@ def main() -> None:
         n,
         lambda rep: subject_t_test(sleep_group(rep), MeanEffect("delta")).p_value < alpha,
     )
+    out["results"] = {k: v for k, v in results.items() if v is not None}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_json(out, args.out)
     print(f"wrote {args.out}")
