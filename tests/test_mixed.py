@@ -62,8 +62,10 @@ def test_random_slope_widens_the_interval_when_slopes_vary():
 # df has little power with 3); the Laplace fit's standard deviation is too small when
 # sessions vary (its null false-positive rate is measured in
 # bench/bench_group_calibration.py), hence its lower bound
-@pytest.mark.parametrize(("method", "min_coverage"), [("bayes", 0.7), ("gee", 0.85)])
-def test_mixed_logistic_recovers_the_inactivation_cost(method, min_coverage):
+@pytest.mark.parametrize(
+    ("method", "min_coverage", "n_fits"), [("bayes", 0.7, 12), ("gee", 0.85, 12)]
+)
+def test_mixed_logistic_recovers_the_inactivation_cost(method, min_coverage, n_fits):
     rng = np.random.default_rng(3)
     fits = [
         trial_mixed_logistic(
@@ -73,7 +75,7 @@ def test_mixed_logistic_recovers_the_inactivation_cost(method, min_coverage):
             method=method,
             rng=np.random.default_rng(k),
         )
-        for k in range(20)
+        for k in range(n_fits)
     ]
     assert np.mean([f.covers(-0.8) for f in fits]) >= min_coverage
     assert np.mean([f.ci_high < 0 for f in fits]) >= 0.9  # the cost is found

@@ -27,6 +27,10 @@
     With two subjects there is one degree of freedom and the interval is honest but wide.
 
 Which of them holds its level on null data is measured in ``bench/bench_group_calibration.py``.
+
+Every fit runs with one BLAS thread (``threadpoolctl``): the matrices are small (a subject's
+trials at most), and on a loaded two-core machine multithreaded BLAS made a GEE fit 20-60
+times slower (0.5-1.5 s instead of 0.025 s).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats
+from threadpoolctl import threadpool_limits
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,7 @@ def session_mixed_model(
         }
     ).dropna()
     model = smf.mixedlm("y ~ x", data, groups=data["g"], re_formula="~x" if random_slope else "1")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         # boundary fits (a variance component estimated at 0) are expected on null data
         warnings.simplefilter("ignore")
         fit = model.fit(reml=True, method=["lbfgs", "powell"])
@@ -223,7 +228,7 @@ def trial_mixed_logistic(
 
         vc = {"subject": "0 + C(subj)", "session": "0 + C(sess)"}
         model = BinomialBayesMixedGLM.from_formula("y ~ x", vc, data)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")
             if method == "bayes":
                 fit = model.fit_map(rng=rng)
@@ -251,7 +256,7 @@ def trial_mixed_logistic(
             family=sm.families.Binomial(),
             cov_struct=sm.cov_struct.Exchangeable(),
         )
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
             warnings.simplefilter("ignore")
             fit = model.fit(cov_type="bias_reduced")
         converged = bool(getattr(fit, "converged", True))
