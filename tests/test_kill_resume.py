@@ -2,7 +2,8 @@
 
 In a fresh copy of the compendium the tiny preset runs with snakemake in its own process group
 (its jobs inherit it); the whole group is SIGKILLed at 20 seeded random points spread over the
-reference run's measured duration, and after each kill the run is resumed as a user would:
+reference run's measured duration (at most one inside any job of its log), and after each
+kill the run is resumed as a user would:
 
     snakemake --unlock && snakemake --rerun-incomplete
 
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -53,6 +55,42 @@ def measured_duration(run: Path) -> float:
     """Seconds the reference run spent, from its snakemake log: name = start, mtime = end."""
     log, start = _reference_log(run)
     return log.stat().st_mtime - start
+
+
+def reference_jobs(run: Path) -> list[tuple[float, float]]:
+    """When (s after the reference run's start) each job of the reference run ran, from its
+    snakemake log (timestamps to the second: each interval is widened by one second)."""
+    log, start = _reference_log(run)
+    started, jobs, stamp, ruled = {}, [], start, False
+    for line in log.read_text().splitlines():
+        if match := re.match(r"^\[(\w{3} \w{3} +\d+ [\d:]+ \d{4})\]$", line):
+            stamp = dt.datetime.strptime(match.group(1), "%a %b %d %H:%M:%S %Y").timestamp()
+        elif re.match(r"^(local)?rule \w+:$", line):
+            ruled = True
+        elif ruled and (match := re.match(r"^\s+jobid: (\d+)$", line)):
+            started[match.group(1)], ruled = stamp - start, False
+        elif (match := re.match(r"^Finished jobid: (\d+)", line)) and match.group(1) in started:
+            jobs.append((started.pop(match.group(1)), stamp - start + 1.0))
+    return jobs
+
+
+def kill_points(jobs: list[tuple[float, float]], duration: float, n: int,
+                seed: int) -> np.ndarray:
+    """``n`` seeded uniform points over the run, at most one inside any job of the reference.
+
+    A second kill inside the same job would only redo it again (each resume restarts the
+    killed job from its beginning): it costs a job's length and tests nothing new.
+    """
+    rng, points, used = np.random.default_rng(seed), [], set()
+    for _ in range(1000 * n):
+        point = rng.uniform(0.0, duration)
+        running = {k for k, (begin, end) in enumerate(jobs) if begin <= point < end}
+        if not running & used:
+            used |= running
+            points.append(point)
+            if len(points) == n:
+                return np.sort(points)
+    raise AssertionError(f"the reference run has too few jobs for {n} kills in distinct jobs")
 
 
 def reference_timeline(run: Path) -> list[tuple[float, str]]:
@@ -189,10 +227,10 @@ def test_kill_and_resume_twenty_times(tiny_run, tmp_path):
     reference = compared_digests(tiny_run)
     duration = measured_duration(tiny_run)
     timeline = reference_timeline(tiny_run)
-    # Kill points on the reference run's timeline, spread over the whole run: each resumed run
-    # is killed when it should have reached the next point, counted from where the previous
-    # kill left it (its finished outputs) once it executes jobs.
-    points = np.sort(np.random.default_rng(KILL_SEED).uniform(0.0, duration, N_KILLS))
+    # Kill points on the reference run's timeline, spread over the whole run (at most one in
+    # any one job): each resumed run is killed when it should have reached the next point,
+    # counted from where the previous kill left it (its finished outputs) once it executes jobs.
+    points = kill_points(reference_jobs(tiny_run), duration, N_KILLS, KILL_SEED)
     workdir = fresh_copy(tmp_path / "compendium")
     kills, progress, cross_checked, pending_seen, at, in_job = 0, 0.0, False, 0, [], 0
     for point in points:

@@ -4,8 +4,22 @@
 ``/etc/slurm/slurm.conf`` and starts munged, slurmctld and slurmd with their state in a
 temporary directory; the fixture stops every one of them by PID (``tests/slurm/stop.sh``),
 also when the test fails. Without slurmdbd there is no ``sacct``: the plugin polls ``squeue``.
+
+Two runs share the cluster:
+
+- the whole tiny preset through SLURM with S3 as the default storage (a moto server on
+  127.0.0.1 stands in for S3; snakemake-storage-plugin-s3) and ``--max-threads 1``: every
+  result in the bucket equals the local reference run's (``tiny_run``, two threads per job)
+  byte for byte, but for how provenance sidecars identify raw inputs (annex keys locally,
+  SHA-256 in the bucket). One full run thus checks the cluster executor, remote storage and
+  that no result depends on the thread count (figures' fixed metadata, seeded NWB object ids,
+  fixed npz dates, seeded sorter noise chunks: ``panneuro.ephys.sorting``);
+- one probe's preprocessing (its DataLad raw input got on the node) through SLURM on the
+  shared file system, the profile as a site without object storage uses it.
 """
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -16,11 +30,22 @@ from pathlib import Path
 
 import pytest
 from compendium import ENV, ROOT, digests, fresh_copy, snakemake
+from s3server import S3_ENV, S3_KEYS, moto_s3, s3_client, upload_inputs
 
 pytestmark = pytest.mark.workflow
 
 SCRIPTS = ROOT / "tests" / "slurm"
 PID_FILES = ("slurmctld.pid", "slurmd.pid", "munge/munged.pid")
+#: The slurm profile as the tests run it: squeue for status (no slurmdbd), fast polling.
+SLURM_ARGS = ("--profile", "workflow/profiles/slurm", "--jobs", "4",
+              "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks",
+              "1", "--seconds-between-status-checks", "1", "--slurm-no-account",
+              "--latency-wait", "5")
+BUCKET = "panneuro-test"
+PREFIX = "tiny"
+RAW_PREFIXES = ("resources/raw/", "resources/raw-keys/")
+#: One probe's preprocessing on the shared file system: the smallest probe (microwires).
+PROBE_RESULT = "results/ephys/sub-H2/ses-01/acq-MW/preprocessed"
 
 
 def _alive(pid: int) -> bool:
@@ -31,7 +56,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def slurm_cluster() -> Iterator[Path]:
     """A running single-node SLURM cluster; yields its state directory."""
     if os.geteuid() != 0 and shutil.which("slurmctld") is None:
@@ -58,23 +83,111 @@ def slurm_cluster() -> Iterator[Path]:
         assert not Path("/etc/slurm/slurm.conf").exists(), "stop.sh left the test slurm.conf"
 
 
-def test_tiny_preset_through_slurm_equals_the_local_run(slurm_cluster, tiny_run, tmp_path):
-    workdir = fresh_copy(tmp_path / "compendium")
-    result = snakemake(
-        workdir, "--profile", "workflow/profiles/slurm", "--jobs", "4",
-        "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "1",
-        "--seconds-between-status-checks", "1", "--slurm-no-account", "--latency-wait", "5",
-    )
-    assert result.returncode == 0, result.stderr[-6000:]
-    first = digests(tiny_run / "results")
-    second = digests(workdir / "results")
-    assert first.keys() == second.keys()
-    differing = sorted(k for k in first if first[k] != second[k])
-    assert not differing, f"results differ between SLURM and the local run: {differing}"
-    done = re.search(r"(\d+) of \1 steps \(100%\) done", result.stderr)
-    assert done, result.stderr[-3000:]
-    submitted = result.stderr.count("has been submitted with SLURM jobid")
-    # Every job went to SLURM but the local rules (the target `all`, localrule: True).
-    local = len(re.findall(r"^localrule \w+:$", result.stderr, re.M))
-    assert local >= 1
+def _all_jobs_went_to_slurm(stderr: str) -> None:
+    """Every job of the run was an sbatch job but the local rules (``localrule: True``)."""
+    done = re.search(r"(\d+) of \1 steps \(100%\) done", stderr)
+    assert done, stderr[-3000:]
+    submitted = stderr.count("has been submitted with SLURM jobid")
+    local = len(re.findall(r"^localrule \w+:$", stderr, re.M))
     assert submitted == int(done.group(1)) - local, f"{submitted} SLURM jobs for {done.group(0)}"
+    assert submitted > 0
+
+
+def _s3_env(url: str) -> dict[str, str]:
+    """The bucket's endpoint and keys as the S3 plugin's environment variables.
+
+    Not its command-line options: Snakemake hands a storage plugin's environment-variable
+    settings to SLURM jobs through the environment, and does not forward the options' values
+    (``--storage-s3-endpoint-url`` alone leaves the jobs on AWS's endpoint).
+    """
+    return dict(S3_ENV, SNAKEMAKE_STORAGE_S3_ENDPOINT_URL=url,
+                SNAKEMAKE_STORAGE_S3_ACCESS_KEY=S3_KEYS["AWS_ACCESS_KEY_ID"],
+                SNAKEMAKE_STORAGE_S3_SECRET_KEY=S3_KEYS["AWS_SECRET_ACCESS_KEY"])
+
+
+STORAGE_ARGS = ("--default-storage-provider", "s3",
+                "--default-storage-prefix", f"s3://{BUCKET}/{PREFIX}")
+
+
+def _bucket_objects(client, prefix: str) -> dict[str, bytes]:
+    """Every object under ``prefix/``, keyed by the path after it."""
+    found = {}
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET,
+                                                                 Prefix=f"{prefix}/"):
+        for item in page.get("Contents", []):
+            body = client.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+            found[item["Key"][len(prefix) + 1:]] = body
+    return found
+
+
+def _first_difference(remote: bytes, local: bytes) -> str:
+    """The first differing line of two versions of a text result (for the failure message)."""
+    pairs = zip(remote.decode(errors="replace").splitlines(),
+                local.decode(errors="replace").splitlines(), strict=False)
+    return next((f"bucket: {a!r}\nlocal:  {b!r}" for a, b in pairs if a != b), "length differs")
+
+
+def _without_raw_inputs(sidecar: dict) -> dict:
+    """The sidecar without raw inputs, and without the digests of sidecars among its inputs.
+
+    Those sidecars (the de-identification check reads them) are compared themselves, with this
+    same allowance, as results in the bucket.
+    """
+    inputs = [{k: v for k, v in i.items() if not (i["path"].endswith(".prov.json")
+                                                   and k == "sha256")}
+              for i in sidecar["inputs"] if not i["path"].startswith(RAW_PREFIXES)]
+    return dict(sidecar, inputs=inputs)
+
+
+def _raw_input_paths(sidecar: dict) -> set[str]:
+    return {i["path"] for i in sidecar["inputs"] if i["path"].startswith(RAW_PREFIXES)}
+
+
+def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(slurm_cluster, tiny_run,
+                                                                      tmp_path):
+    workdir = fresh_copy(tmp_path / "compendium")
+    with moto_s3(tmp_path / "moto.log") as url:
+        client = s3_client(url)
+        client.create_bucket(Bucket=BUCKET)
+        upload_inputs(client, workdir, BUCKET, PREFIX)
+        # one thread per job (the reference used two): results must not depend on it
+        result = snakemake(workdir, *SLURM_ARGS, *STORAGE_ARGS, "--max-threads", "1",
+                           env=_s3_env(url))
+        assert result.returncode == 0, result.stderr[-6000:]
+        objects = _bucket_objects(client, f"{PREFIX}/results")
+        stored = {k: hashlib.sha256(v).hexdigest() for k, v in objects.items()}
+        rerun = snakemake(workdir, *STORAGE_ARGS, "--dry-run", env=_s3_env(url))
+    _all_jobs_went_to_slurm(result.stderr)
+    expected = digests(tiny_run / "results")
+    assert stored.keys() == expected.keys(), (
+        f"only in the bucket: {sorted(stored.keys() - expected.keys())}; "
+        f"only local: {sorted(expected.keys() - stored.keys())}")
+    differing = sorted(k for k in expected if stored[k] != expected[k])
+    # Provenance sidecars may differ only in how raw inputs are named and identified: in the
+    # local DataLad dataset by their annex keys (read through key records), in the bucket by
+    # their SHA-256; everything else in them must be equal.
+    sidecars = [k for k in differing if k.endswith(".prov.json")]
+    others = sorted(set(differing) - set(sidecars))
+    assert not others, f"bucket results differ from the local run: {others}\n" + "\n".join(
+        _first_difference(objects[k], (tiny_run / "results" / k).read_bytes()) for k in others)
+    for key in sidecars:
+        local = json.loads((tiny_run / "results" / key).read_text())
+        remote = json.loads(objects[key])
+        assert _without_raw_inputs(remote) == _without_raw_inputs(local), key
+        assert _raw_input_paths(remote) >= _raw_input_paths(local), key
+    assert not (workdir / "results").exists(), "outputs were written outside the storage"
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
+
+
+def test_probe_through_slurm_on_the_shared_file_system(slurm_cluster, tiny_run, tmp_path):
+    workdir = fresh_copy(tmp_path / "compendium")
+    result = snakemake(workdir, *SLURM_ARGS, PROBE_RESULT)
+    assert result.returncode == 0, result.stderr[-6000:]
+    _all_jobs_went_to_slurm(result.stderr)
+    assert re.search(r"^rule preprocess_probe:$", result.stderr, re.M)
+    reference = digests(tiny_run / "results")
+    made = digests(workdir / "results")
+    assert any(f"results/{name}".startswith(f"{PROBE_RESULT}/traces") for name in made), made
+    differing = sorted(name for name in made if made[name] != reference.get(name))
+    assert not differing, f"results differ between SLURM and the local run: {differing}"

@@ -46,7 +46,7 @@ def test_report_has_every_figure(tiny_run, tmp_path):
         assert figure in html, figure
 
 
-# Byte identity of every result in another directory and on one core is checked by the runs
-# the other end-to-end tests make anyway (no extra run here): tests/test_s3.py runs the tiny
-# preset on --cores 1 with every file in a bucket, tests/test_datalad_reproduce.py in a DataLad
-# clone, tests/test_slurm.py through SLURM; each compares every result with ``tiny_run``.
+# Byte identity of every result in another directory and on one thread per job is checked by
+# the runs the other end-to-end tests make anyway (no extra run here): tests/test_slurm.py runs
+# the tiny preset through SLURM with every file in a bucket, tests/test_datalad_reproduce.py in
+# a DataLad clone; each compares every result with ``tiny_run``.

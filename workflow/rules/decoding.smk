@@ -60,7 +60,9 @@ rule planted_effects:
         runtime=20,
     params:
         settings=config["decoding"],
-        n_replicates=config["decoding"]["oracle"]["n_replicates"],
+        n_replicates=STUDY.size.get(
+            "oracle_replicates", config["decoding"]["oracle"]["n_replicates"]
+        ),
         seed=config["seed"],
     script:
         "../scripts/planted_effects.py"
