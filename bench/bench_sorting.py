@@ -384,7 +384,9 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3, *,
         result = {"status": "timed out" if timed_out else "failed",
                   "returncode": child.returncode, "process_wall_s": wall,
                   "peak_rss_tree_mb": peak_tree / 1e6,
-                  "reason": (f"killed after {timeout:g} s; " if timed_out else "")
+                  "reason": (f"killed after {timeout:g} s; " if timed_out else
+                             f"killed by signal {-child.returncode}; "
+                             if child.returncode < 0 else "")
                   + " | ".join(reasons[-3:]),
                   "log": str(log_path)}
         print(f"  {tag}: {result['status']}: {result['reason']}", flush=True)
@@ -606,9 +608,12 @@ def drift_benchmark(args) -> dict:
         runs[tag]["numba_cache_cold"] = len(runs) == 1
     peer_python = args.peer_python or (str(PEER_PYTHON) if PEER_PYTHON.exists()
                                        else sys.executable)
+    timeouts = _peer_timeouts(args.peer_timeout)
     for sorter in args.peers:
         runs[sorter] = run_worker("drift_peer", handle, work, args.jobs, python=peer_python,
-                                  tag=f"peer_{sorter}", timeout=args.peer_timeout, check=False,
+                                  tag=f"peer_{sorter}", timeout=timeouts.get(sorter,
+                                                                             timeouts.get("")),
+                                  check=False,
                                   log_dir=logs,
                                   extra=("--sorter", sorter, "--tag", sorter, *keep))
     report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -617,13 +622,22 @@ def drift_benchmark(args) -> dict:
                            "duration_s": args.duration, "drift_um": args.drift,
                            "drift_step_um": args.drift_step, "jobs": args.jobs, "seed": SEED,
                            "preprocessing": PREPROCESSING, "sorter": SORTER,
-                           "curation": CURATION, "peer_timeout_s": args.peer_timeout,
+                           "curation": CURATION, "peer_timeout_s": timeouts,
                            "raw_mb": args.duration * FS * args.channels * 2 / 1e6},
               "simulate_and_save_raw_s": simulate_s, "n_units_snr_gt5": n_strong,
               "runs": runs, "ratios": _drift_ratios(runs, args)}
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def _peer_timeouts(values: list[str] | None) -> dict[str, float]:
+    """``--peer-timeout`` as {sorter: seconds}; the key ``""`` is every other peer's."""
+    timeouts: dict[str, float] = {}
+    for value in values or ():
+        name, _, seconds = value.rpartition("=")
+        timeouts[name] = float(seconds)
+    return timeouts
 
 
 def _drift_ratios(runs: dict[str, dict], args) -> dict:
@@ -713,9 +727,9 @@ def main() -> None:
     parser.add_argument("--peer-python", default=None,
                         help="with --drift: the peers' interpreter (default: "
                              "bench/results/venv-peers/bin/python if it exists)")
-    parser.add_argument("--peer-timeout", type=float, default=None,
+    parser.add_argument("--peer-timeout", nargs="+", default=None, metavar="[SORTER=]SECONDS",
                         help="with --drift: seconds after which a peer is stopped and "
-                             "reported as timed out")
+                             "reported as timed out (SORTER=SECONDS for one peer)")
     parser.add_argument("--skip-uncorrected", action="store_true",
                         help="with --drift: do not run the stage without motion correction")
     # internal: run one measured step in a child process
