@@ -219,8 +219,10 @@ def correct_motion(recording, *, preset: str, n_jobs: int, seed: int | None = No
     from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
 
     cache_spikeinterface_kernels()  # compiled once per machine, not once per job
+    # on the job's workers, silently (the chunks and so the levels are the same as serially)
     get_noise_levels(recording, return_in_uV=False,
-                     random_slices_kwargs={"seed": 0 if seed is None else int(seed)})
+                     random_slices_kwargs={"seed": 0 if seed is None else int(seed)},
+                     n_jobs=int(n_jobs), pool_engine="thread", progress_bar=False)
     with gc_frozen():
         corrected, motion, info = spre.correct_motion(
             recording, preset=preset, output_motion=True, output_motion_info=True,
