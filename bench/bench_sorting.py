@@ -115,20 +115,39 @@ def simulate(duration: float, n_units: int, work: Path) -> dict:
     trial = np.tile(np.arange(1, 7), n_problems)
     correct = (rng.random(problem.size) < 0.8).astype(int)
     events = build_events(problem, trial, correct, rng, trial_duration=TRIAL_DURATION)
-    sim = simulate_probe(events, n_channels=N_CHANNELS, n_units=n_units, sampling_frequency=FS,
-                         duration=duration, region="prefrontal", seed=SEED)
+    sim = simulate_probe(
+        events,
+        n_channels=N_CHANNELS,
+        n_units=n_units,
+        sampling_frequency=FS,
+        duration=duration,
+        region="prefrontal",
+        seed=SEED,
+    )
     work.mkdir(parents=True, exist_ok=True)
     nwb = work / "raw.nwb"
     start = time.perf_counter()
-    write_probe_nwb(sim, nwb, subject="B1", session="01", species="macaque", region="prefrontal",
-                    session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    write_probe_nwb(
+        sim,
+        nwb,
+        subject="B1",
+        session="01",
+        species="macaque",
+        region="prefrontal",
+        session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    )
     t_nwb = time.perf_counter() - start
     write_probe_ground_truth(sim, work / "gt")
     events.to_csv(work / "events.tsv", sep="\t", index=False, na_rep="n/a")
     snr = sim.units["snr"].to_numpy(float)
-    return {"nwb": str(nwb), "gt_prefix": str(work / "gt"), "write_nwb_s": t_nwb,
-            "n_units": n_units, "n_units_snr_gt5": int((snr > 5).sum()),
-            "raw_mb": duration * FS * N_CHANNELS * 2 / 1e6}
+    return {
+        "nwb": str(nwb),
+        "gt_prefix": str(work / "gt"),
+        "write_nwb_s": t_nwb,
+        "n_units": n_units,
+        "n_units_snr_gt5": int((snr > 5).sum()),
+        "raw_mb": duration * FS * N_CHANNELS * 2 / 1e6,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -137,11 +156,13 @@ def simulate(duration: float, n_units: int, work: Path) -> dict:
 def _gt_summary(table) -> dict:
     snr = table["snr"].to_numpy(float) if "snr" in table else np.full(len(table), np.nan)
     high = snr > 5
-    return {"mean_accuracy": float(table["accuracy"].mean()),
-            "well_detected": int(table["well_detected"].sum()),
-            "n_gt_units": len(table),
-            "well_detected_snr_gt5": int(table["well_detected"][high].sum()),
-            "n_gt_units_snr_gt5": int(high.sum())}
+    return {
+        "mean_accuracy": float(table["accuracy"].mean()),
+        "well_detected": int(table["well_detected"].sum()),
+        "n_gt_units": len(table),
+        "well_detected_snr_gt5": int(table["well_detected"][high].sum()),
+        "n_gt_units_snr_gt5": int(high.sum()),
+    }
 
 
 def worker_stage(args) -> dict:
@@ -164,47 +185,76 @@ def worker_stage(args) -> dict:
     times = {}
     t0 = time.perf_counter()
     recording = read_recording(args.nwb, "nwb")
-    out, bad = preprocess(recording, **preprocess_kwargs(PREPROCESSING), n_jobs=args.jobs,
-                          seed=1)
-    save_recording(out, work / "stage_preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK,
-                   bad_channels=bad)
+    out, bad = preprocess(recording, **preprocess_kwargs(PREPROCESSING), n_jobs=args.jobs, seed=1)
+    save_recording(
+        out, work / "stage_preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK, bad_channels=bad
+    )
     times["preprocess_s"] = time.perf_counter() - t0
     t = time.perf_counter()
-    sorting = run_sorter_for_probe(load_preprocessed(work / "stage_preprocessed"),
-                                   SORTER["sorter"], SORTER.get("params") or {},
-                                   work / "stage_sorting", n_jobs=args.jobs,
-                                   label="sub-B1 ses-01 acq-bench", seed=3)
+    sorting = run_sorter_for_probe(
+        load_preprocessed(work / "stage_preprocessed"),
+        SORTER["sorter"],
+        SORTER.get("params") or {},
+        work / "stage_sorting",
+        n_jobs=args.jobs,
+        label="sub-B1 ses-01 acq-bench",
+        seed=3,
+    )
     times["sort_s"] = time.perf_counter() - t
     t = time.perf_counter()
-    metrics, waveforms = compute_unit_metrics(load_preprocessed(work / "stage_preprocessed"),
-                                              sorting, n_jobs=args.jobs,
-                                              chunk_duration=ANALYZER_CHUNK,
-                                              seed=5)
+    metrics, waveforms = compute_unit_metrics(
+        load_preprocessed(work / "stage_preprocessed"),
+        sorting,
+        n_jobs=args.jobs,
+        chunk_duration=ANALYZER_CHUNK,
+        seed=5,
+    )
     curated = curate(metrics, CURATION)
     times["metrics_s"] = time.perf_counter() - t
     t = time.perf_counter()
     kept = curated[curated["keep"].astype(bool)].reset_index(drop=True)
     ids = {str(u): u for u in sorting.unit_ids}
-    spike_times = {u: sorting.get_unit_spike_train(ids[u], return_times=True)
-                   for u in kept["unit_id"]}
+    spike_times = {
+        u: sorting.get_unit_spike_train(ids[u], return_times=True) for u in kept["unit_id"]
+    }
     write_session_units_nwb(
         work / "stage_units.nwb",
-        [ProbeUnits(probe="bench", region="prefrontal", spike_times=spike_times, metrics=kept,
-                    waveforms=waveforms)],
-        read_events(Path(args.nwb).parent / "events.tsv"), subject="B1", session="01",
-        species="macaque", session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+        [
+            ProbeUnits(
+                probe="bench",
+                region="prefrontal",
+                spike_times=spike_times,
+                metrics=kept,
+                waveforms=waveforms,
+            )
+        ],
+        read_events(Path(args.nwb).parent / "events.tsv"),
+        subject="B1",
+        session="01",
+        species="macaque",
+        session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    )
     times["nwb_s"] = time.perf_counter() - t
     t = time.perf_counter()
     gt_sorting, gt_units = read_probe_ground_truth(args.gt_prefix)
-    table = compare_to_ground_truth(gt_sorting, sorting, match_score=MATCH_SCORE,
-                                    well_detected_accuracy=WELL_DETECTED, gt_units=gt_units,
-                                    curated=curated)
+    table = compare_to_ground_truth(
+        gt_sorting,
+        sorting,
+        match_score=MATCH_SCORE,
+        well_detected_accuracy=WELL_DETECTED,
+        gt_units=gt_units,
+        curated=curated,
+    )
     times["gt_s"] = time.perf_counter() - t
     times["total_s"] = time.perf_counter() - t0
-    return {**times, **_gt_summary(table), "n_sorted_units": len(sorting.unit_ids),
-            "n_kept_units": int(curated["keep"].sum()),
-            "n_bad_channels": int(bad["bad"].sum()),
-            "well_detected_and_kept": int((table["well_detected"] & table["kept"]).sum())}
+    return {
+        **times,
+        **_gt_summary(table),
+        "n_sorted_units": len(sorting.unit_ids),
+        "n_kept_units": int(curated["keep"].sum()),
+        "n_bad_channels": int(bad["bad"].sum()),
+        "well_detected_and_kept": int((table["well_detected"] & table["kept"]).sum()),
+    }
 
 
 def worker_save_raw(args) -> dict:
@@ -213,8 +263,15 @@ def worker_save_raw(args) -> dict:
 
     t0 = time.perf_counter()
     recording = read_recording(args.nwb, "nwb")
-    recording.save(format="binary", folder=Path(args.work) / "raw_binary", n_jobs=args.jobs,
-                   chunk_duration=CHUNK, progress_bar=False, verbose=False, overwrite=True)
+    recording.save(
+        format="binary",
+        folder=Path(args.work) / "raw_binary",
+        n_jobs=args.jobs,
+        chunk_duration=CHUNK,
+        progress_bar=False,
+        verbose=False,
+        overwrite=True,
+    )
     return {"save_raw_binary_s": time.perf_counter() - t0}
 
 
@@ -231,12 +288,23 @@ def worker_bare(args) -> dict:
     # Same worker count as the stage; SC2's own parameters stay at their defaults.
     si.set_global_job_kwargs(n_jobs=args.jobs, progress_bar=False)
     t0 = time.perf_counter()
-    sorting = ss.run_sorter("spykingcircus2", recording, folder=work / "bare_sc2",
-                            remove_existing_folder=True, verbose=False, raise_error=True)
+    sorting = ss.run_sorter(
+        "spykingcircus2",
+        recording,
+        folder=work / "bare_sc2",
+        remove_existing_folder=True,
+        verbose=False,
+        raise_error=True,
+    )
     elapsed = time.perf_counter() - t0
     gt_sorting, gt_units = read_probe_ground_truth(args.gt_prefix)
-    table = compare_to_ground_truth(gt_sorting, sorting, match_score=MATCH_SCORE,
-                                    well_detected_accuracy=WELL_DETECTED, gt_units=gt_units)
+    table = compare_to_ground_truth(
+        gt_sorting,
+        sorting,
+        match_score=MATCH_SCORE,
+        well_detected_accuracy=WELL_DETECTED,
+        gt_units=gt_units,
+    )
     return {"total_s": elapsed, **_gt_summary(table), "n_sorted_units": len(sorting.unit_ids)}
 
 
@@ -268,8 +336,12 @@ def worker_floor(args) -> dict:
     work = Path(args.work)
     raw = si.load(work / "raw_binary")
     n_samples, n_ch = raw.get_num_samples(), raw.get_num_channels()
-    source = np.memmap(next((work / "raw_binary").glob("traces_cached_seg0.raw")), dtype="int16",
-                       mode="r", shape=(n_samples, n_ch))
+    source = np.memmap(
+        next((work / "raw_binary").glob("traces_cached_seg0.raw")),
+        dtype="int16",
+        mode="r",
+        shape=(n_samples, n_ch),
+    )
     step = int(FS * 10)  # 10 s chunks
 
     def floor_copy(dtype) -> tuple[float, float]:
@@ -278,7 +350,7 @@ def worker_floor(args) -> dict:
         t0 = time.perf_counter()
         target = np.memmap(target_path, dtype=dtype, mode="w+", shape=(n_samples, n_ch))
         for a in range(0, n_samples, step):
-            target[a:a + step] = source[a:a + step]
+            target[a : a + step] = source[a : a + step]
         t1 = time.perf_counter()
         target.flush()  # msync: the bytes on disk
         t2 = time.perf_counter()
@@ -299,8 +371,12 @@ def worker_floor(args) -> dict:
         t2 = time.perf_counter()
         _fsync(next(folder.glob("traces_cached_seg0.raw")))
         t3 = time.perf_counter()
-        trial.update(bad_channel_detection_s=t1 - t0, preprocess_save_s=t2 - t1,
-                     preprocess_fsync_s=t3 - t2, preprocess_from_binary_s=t2 - t0)
+        trial.update(
+            bad_channel_detection_s=t1 - t0,
+            preprocess_save_s=t2 - t1,
+            preprocess_fsync_s=t3 - t2,
+            preprocess_from_binary_s=t2 - t0,
+        )
         trials.append(trial)
         shutil.rmtree(folder, ignore_errors=True)
     result = {key: float(np.median([t[key] for t in trials])) for key in trials[0]}
@@ -309,22 +385,32 @@ def worker_floor(args) -> dict:
     return result
 
 
-def _median_ratio(trials: list[dict], numerator: tuple[str, ...],
-                  denominator: tuple[str, ...]) -> float:
+def _median_ratio(
+    trials: list[dict], numerator: tuple[str, ...], denominator: tuple[str, ...]
+) -> float:
     """Median over rounds of sum(numerator times) / sum(denominator times)."""
-    return float(np.median([sum(t[k] for k in numerator) / sum(t[k] for k in denominator)
-                            for t in trials]))
-
-
+    return float(
+        np.median([sum(t[k] for k in numerator) / sum(t[k] for k in denominator) for t in trials])
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # Parent: run a worker in a child process and watch its memory
 # --------------------------------------------------------------------------------------------
-def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3, *,
-               python: str | None = None, extra: tuple[str, ...] = (),
-               timeout: float | None = None, check: bool = True,
-               tag: str | None = None, log_dir: Path | None = None) -> dict:
+def run_worker(
+    name: str,
+    sim: dict,
+    work: Path,
+    jobs: int,
+    trials: int = 3,
+    *,
+    python: str | None = None,
+    extra: tuple[str, ...] = (),
+    timeout: float | None = None,
+    check: bool = True,
+    tag: str | None = None,
+    log_dir: Path | None = None,
+) -> dict:
     """Run one worker in a child process; return its result plus peak memory.
 
     ``python`` runs the child in another interpreter (the peers' environment); ``extra`` adds
@@ -339,17 +425,34 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3, *,
     tag = tag or name
     result_file = work / f"{tag}.json"
     result_file.unlink(missing_ok=True)
-    cmd = [python or sys.executable, __file__, "--worker", name, "--nwb", sim.get("nwb", ""),
-           "--gt-prefix", sim["gt_prefix"], "--work", str(work), "--jobs", str(jobs),
-           "--trials", str(trials), "--result", str(result_file), *extra]
+    cmd = [
+        python or sys.executable,
+        __file__,
+        "--worker",
+        name,
+        "--nwb",
+        sim.get("nwb", ""),
+        "--gt-prefix",
+        sim["gt_prefix"],
+        "--work",
+        str(work),
+        "--jobs",
+        str(jobs),
+        "--trials",
+        str(trials),
+        "--result",
+        str(result_file),
+        *extra,
+    ]
     log_path = (log_dir or work) / f"{tag}.log"
     log = None if check else open(log_path, "w")  # noqa: SIM115
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     before, cpu_before = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
     load_before = os.getloadavg()[0]
     start = time.perf_counter()
-    child = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT if log else None,
-                             start_new_session=not check)
+    child = subprocess.Popen(
+        cmd, stdout=log, stderr=subprocess.STDOUT if log else None, start_new_session=not check
+    )
     proc = psutil.Process(child.pid)
     peak_tree = 0
     timed_out = False
@@ -376,19 +479,27 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3, *,
         log.close()
     if child.returncode != 0 or not result_file.exists():
         if check:
-            raise RuntimeError(f"bench worker {name!r} failed (exit {child.returncode}); "
-                               "see above.")
+            raise RuntimeError(
+                f"bench worker {name!r} failed (exit {child.returncode}); see above."
+            )
         lines = log_path.read_text(errors="replace").replace("\r", "\n").splitlines()
         tail = [line.strip() for line in lines if line.strip()][-12:]
         reasons = [line for line in tail if "Error" in line or "error" in line] or tail[-2:]
-        result = {"status": "timed out" if timed_out else "failed",
-                  "returncode": child.returncode, "process_wall_s": wall,
-                  "peak_rss_tree_mb": peak_tree / 1e6,
-                  "reason": (f"killed after {timeout:g} s; " if timed_out else
-                             f"killed by signal {-child.returncode}; "
-                             if child.returncode < 0 else "")
-                  + " | ".join(reasons[-3:]),
-                  "log": str(log_path)}
+        result = {
+            "status": "timed out" if timed_out else "failed",
+            "returncode": child.returncode,
+            "process_wall_s": wall,
+            "peak_rss_tree_mb": peak_tree / 1e6,
+            "reason": (
+                f"killed after {timeout:g} s; "
+                if timed_out
+                else f"killed by signal {-child.returncode}; "
+                if child.returncode < 0
+                else ""
+            )
+            + " | ".join(reasons[-3:]),
+            "log": str(log_path),
+        }
         print(f"  {tag}: {result['status']}: {result['reason']}", flush=True)
         return result
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -401,9 +512,12 @@ def run_worker(name: str, sim: dict, work: Path, jobs: int, trials: int = 3, *,
     result["load_average_1min"] = [load_before, os.getloadavg()[0]]
     result["peak_rss_tree_mb"] = peak_tree / 1e6
     # ru_maxrss (KiB on Linux) is the largest child so far: only meaningful if it grew.
-    result["peak_rss_largest_process_mb"] = (after * 1024 / 1e6 if after > before else None)
-    shown = {k: round(v, 3) if isinstance(v, float) else v for k, v in result.items()
-             if not isinstance(v, dict)}
+    result["peak_rss_largest_process_mb"] = after * 1024 / 1e6 if after > before else None
+    shown = {
+        k: round(v, 3) if isinstance(v, float) else v
+        for k, v in result.items()
+        if not isinstance(v, dict)
+    }
     print(f"  {tag}: {json.dumps(shown)}", flush=True)
     return result
 
@@ -431,13 +545,20 @@ def _drift_gt(args, sorting, **kwargs) -> dict:
     from panneuro.simulate.ephys import read_probe_ground_truth
 
     gt_sorting, gt_units = read_probe_ground_truth(args.gt_prefix)
-    table = compare_to_ground_truth(gt_sorting, sorting, match_score=MATCH_SCORE,
-                                    well_detected_accuracy=WELL_DETECTED, gt_units=gt_units,
-                                    **kwargs)
+    table = compare_to_ground_truth(
+        gt_sorting,
+        sorting,
+        match_score=MATCH_SCORE,
+        well_detected_accuracy=WELL_DETECTED,
+        gt_units=gt_units,
+        **kwargs,
+    )
     high = table["snr"].to_numpy(float) > 5
-    summary = {**_gt_summary(table),
-               "mean_accuracy_snr_gt5": float(table["accuracy"][high].mean()),
-               "n_sorted_units": len(sorting.unit_ids)}
+    summary = {
+        **_gt_summary(table),
+        "mean_accuracy_snr_gt5": float(table["accuracy"][high].mean()),
+        "n_sorted_units": len(sorting.unit_ids),
+    }
     if "kept" in table:
         summary["well_detected_and_kept"] = int((table["well_detected"] & table["kept"]).sum())
     return summary
@@ -470,28 +591,43 @@ def worker_drift_stage(args) -> dict:
     cpu0, t0 = _cpu_s(), time.perf_counter()
     out, bad = preprocess(raw, **settings, n_jobs=args.jobs, seed=1)
     t_estimate = time.perf_counter() - t0
-    saved = save_recording(out, out_dir / "preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK,
-                           bad_channels=bad)
+    saved = save_recording(
+        out, out_dir / "preprocessed", n_jobs=args.jobs, chunk_duration=CHUNK, bad_channels=bad
+    )
     t_pre = time.perf_counter() - t0
-    sorting = run_sorter_for_probe(saved, SORTER["sorter"], SORTER.get("params"),
-                                   out_dir / "sorting", n_jobs=args.jobs, label=args.tag, seed=1)
+    sorting = run_sorter_for_probe(
+        saved,
+        SORTER["sorter"],
+        SORTER.get("params"),
+        out_dir / "sorting",
+        n_jobs=args.jobs,
+        label=args.tag,
+        seed=1,
+    )
     t_sort = time.perf_counter() - t0
     cpu_sort = _cpu_s() - cpu0
-    metrics, _ = compute_unit_metrics(saved, sorting, n_jobs=args.jobs,
-                                      chunk_duration=ANALYZER_CHUNK, seed=5)
+    metrics, _ = compute_unit_metrics(
+        saved, sorting, n_jobs=args.jobs, chunk_duration=ANALYZER_CHUNK, seed=5
+    )
     curated = curate(metrics, CURATION)
     t_curate = time.perf_counter() - t0
     cpu_curate = _cpu_s() - cpu0
     motion = bad.attrs.get("motion")
-    result = {"timed_s": t_sort, "cpu_s": cpu_sort,
-              "bad_channels_and_motion_estimate_s": t_estimate, "preprocess_s": t_pre,
-              "sort_only_s": t_sort - t_pre, "with_curation_s": t_curate,
-              "with_curation_cpu_s": cpu_curate, "n_bad_channels": int(bad["bad"].sum()),
-              "motion_corrected": motion is not None,
-              "n_kept_units": int(curated["keep"].sum()),
-              **_drift_gt(args, sorting, curated=curated),
-              "motion_error": _motion_error_or_none(motion, args),
-              "motion_run_times_s": None if motion is None else motion.attrs.get("run_times")}
+    result = {
+        "timed_s": t_sort,
+        "cpu_s": cpu_sort,
+        "bad_channels_and_motion_estimate_s": t_estimate,
+        "preprocess_s": t_pre,
+        "sort_only_s": t_sort - t_pre,
+        "with_curation_s": t_curate,
+        "with_curation_cpu_s": cpu_curate,
+        "n_bad_channels": int(bad["bad"].sum()),
+        "motion_corrected": motion is not None,
+        "n_kept_units": int(curated["keep"].sum()),
+        **_drift_gt(args, sorting, curated=curated),
+        "motion_error": _motion_error_or_none(motion, args),
+        "motion_run_times_s": None if motion is None else motion.attrs.get("run_times"),
+    }
     if not args.keep_outputs:
         shutil.rmtree(out_dir, ignore_errors=True)
     return result
@@ -536,18 +672,31 @@ def worker_drift_peer(args) -> dict:
         versions["torch"] = None
     sorter_class = ss.sorter_dict[args.sorter]
     if not sorter_class.is_installed():
-        raise RuntimeError(f"{args.sorter} is not installed in {sys.executable} "
-                           f"({sorter_class.installation_mesg.strip()})")
+        raise RuntimeError(
+            f"{args.sorter} is not installed in {sys.executable} "
+            f"({sorter_class.installation_mesg.strip()})"
+        )
     versions["sorter"] = str(sorter_class.get_sorter_version())
     cpu0, t0 = _cpu_s(), time.perf_counter()
-    sorting = ss.run_sorter(args.sorter, recording, folder=folder, remove_existing_folder=True,
-                            verbose=False, raise_error=True)
+    sorting = ss.run_sorter(
+        args.sorter,
+        recording,
+        folder=folder,
+        remove_existing_folder=True,
+        verbose=False,
+        raise_error=True,
+    )
     elapsed = time.perf_counter() - t0
     cpu = _cpu_s() - cpu0
-    result = {"timed_s": elapsed, "cpu_s": cpu, "versions": versions,
-              **_drift_gt(args, sorting),
-              "motion_error": _motion_error_or_none(
-                  _peer_motion(args.sorter, folder / "sorter_output"), args)}
+    result = {
+        "timed_s": elapsed,
+        "cpu_s": cpu,
+        "versions": versions,
+        **_drift_gt(args, sorting),
+        "motion_error": _motion_error_or_none(
+            _peer_motion(args.sorter, folder / "sorter_output"), args
+        ),
+    }
     if not args.keep_outputs:
         shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -583,18 +732,30 @@ def drift_benchmark(args) -> dict:
     # the stage's on-disk numba cache, empty at the start (inherited through the environment)
     os.environ["NUMBA_CACHE_DIR"] = str((work / "numba_cache").resolve())
     start = time.perf_counter()
-    sim = simulate_drifting_probe(n_channels=args.channels, n_units=args.units,
-                                  duration=args.duration, seed=SEED, drift_um=args.drift,
-                                  drift_step_um=args.drift_step)
-    sim.recording.save(format="binary", folder=work / "raw", n_jobs=args.jobs,
-                       chunk_duration="1s", progress_bar=False)
+    sim = simulate_drifting_probe(
+        n_channels=args.channels,
+        n_units=args.units,
+        duration=args.duration,
+        seed=SEED,
+        drift_um=args.drift,
+        drift_step_um=args.drift_step,
+    )
+    sim.recording.save(
+        format="binary",
+        folder=work / "raw",
+        n_jobs=args.jobs,
+        chunk_duration="1s",
+        progress_bar=False,
+    )
     write_drifting_ground_truth(sim, work / "gt" / "probe")
     n_strong = int((sim.units["snr"] > 5).sum())
     del sim  # the template bank: the parent's memory is not the workers'
     simulate_s = time.perf_counter() - start
-    print(f"== {args.channels} ch x {args.duration:g} s, {args.units} units ({n_strong} with "
-          f"SNR > 5), {args.drift:g} um drift: simulated and saved in {simulate_s:.0f} s",
-          flush=True)
+    print(
+        f"== {args.channels} ch x {args.duration:g} s, {args.units} units ({n_strong} with "
+        f"SNR > 5), {args.drift:g} um drift: simulated and saved in {simulate_s:.0f} s",
+        flush=True,
+    )
     handle = {"gt_prefix": str(work / "gt" / "probe")}
     logs = Path(args.work) / f"{work.name}_logs"  # kept: the peers' output, their reasons
     logs.mkdir(parents=True, exist_ok=True)
@@ -602,30 +763,56 @@ def drift_benchmark(args) -> dict:
     runs: dict[str, dict] = {}
     stages = (("stage_no_correction", "off"), ("stage", "auto"))
     for tag, motion in stages if not args.skip_uncorrected else stages[1:]:
-        runs[tag] = run_worker("drift_stage", handle, work, args.jobs, tag=tag,
-                               extra=("--motion", motion, "--tag", tag, *keep))
+        runs[tag] = run_worker(
+            "drift_stage",
+            handle,
+            work,
+            args.jobs,
+            tag=tag,
+            extra=("--motion", motion, "--tag", tag, *keep),
+        )
         # the first stage run compiles the sorter's numba kernels into the (empty) cache
         runs[tag]["numba_cache_cold"] = len(runs) == 1
-    peer_python = args.peer_python or (str(PEER_PYTHON) if PEER_PYTHON.exists()
-                                       else sys.executable)
+    peer_python = args.peer_python or (str(PEER_PYTHON) if PEER_PYTHON.exists() else sys.executable)
     timeouts = _peer_timeouts(args.peer_timeout)
     for sorter in args.peers:
-        runs[sorter] = run_worker("drift_peer", handle, work, args.jobs, python=peer_python,
-                                  tag=f"peer_{sorter}", timeout=timeouts.get(sorter,
-                                                                             timeouts.get("")),
-                                  check=False,
-                                  log_dir=logs,
-                                  extra=("--sorter", sorter, "--tag", sorter, *keep))
-    report = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                          "peer_python": peer_python},
-              "settings": {"n_channels": args.channels, "n_units": args.units,
-                           "duration_s": args.duration, "drift_um": args.drift,
-                           "drift_step_um": args.drift_step, "jobs": args.jobs, "seed": SEED,
-                           "preprocessing": PREPROCESSING, "sorter": SORTER,
-                           "curation": CURATION, "peer_timeout_s": timeouts,
-                           "raw_mb": args.duration * FS * args.channels * 2 / 1e6},
-              "simulate_and_save_raw_s": simulate_s, "n_units_snr_gt5": n_strong,
-              "runs": runs, "ratios": _drift_ratios(runs, args)}
+        runs[sorter] = run_worker(
+            "drift_peer",
+            handle,
+            work,
+            args.jobs,
+            python=peer_python,
+            tag=f"peer_{sorter}",
+            timeout=timeouts.get(sorter, timeouts.get("")),
+            check=False,
+            log_dir=logs,
+            extra=("--sorter", sorter, "--tag", sorter, *keep),
+        )
+    report = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "peer_python": peer_python,
+        },
+        "settings": {
+            "n_channels": args.channels,
+            "n_units": args.units,
+            "duration_s": args.duration,
+            "drift_um": args.drift,
+            "drift_step_um": args.drift_step,
+            "jobs": args.jobs,
+            "seed": SEED,
+            "preprocessing": PREPROCESSING,
+            "sorter": SORTER,
+            "curation": CURATION,
+            "peer_timeout_s": timeouts,
+            "raw_mb": args.duration * FS * args.channels * 2 / 1e6,
+        },
+        "simulate_and_save_raw_s": simulate_s,
+        "n_units_snr_gt5": n_strong,
+        "runs": runs,
+        "ratios": _drift_ratios(runs, args),
+    }
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return report
@@ -644,26 +831,31 @@ def _drift_ratios(runs: dict[str, dict], args) -> dict:
     """Stage over each peer (and over the fastest peer that ran): throughput and CPU."""
     stage = runs["stage"]
     ok = {name: run for name, run in runs.items() if name in PEERS and run["status"] == "ok"}
-    ratios: dict = {"stage_x_realtime": args.duration / stage["timed_s"],
-                    "stage_with_curation_x_realtime": args.duration / stage["with_curation_s"],
-                    "stage_peak_rss_mb_per_channel": stage["peak_rss_tree_mb"] / args.channels}
+    ratios: dict = {
+        "stage_x_realtime": args.duration / stage["timed_s"],
+        "stage_with_curation_x_realtime": args.duration / stage["with_curation_s"],
+        "stage_peak_rss_mb_per_channel": stage["peak_rss_tree_mb"] / args.channels,
+    }
     for name, run in ok.items():
         ratios[f"throughput_stage_over_{name}"] = run["timed_s"] / stage["timed_s"]
         ratios[f"cpu_stage_over_{name}"] = run["cpu_s"] / stage["cpu_s"]
     if ok:
         fastest = min(ok, key=lambda name: ok[name]["timed_s"])
         ratios["fastest_peer"] = fastest
-        ratios["throughput_stage_over_fastest_peer"] = (ok[fastest]["timed_s"]
-                                                        / stage["timed_s"])
+        ratios["throughput_stage_over_fastest_peer"] = ok[fastest]["timed_s"] / stage["timed_s"]
         ratios["throughput_stage_with_curation_over_fastest_peer"] = (
-            ok[fastest]["timed_s"] / stage["with_curation_s"])
+            ok[fastest]["timed_s"] / stage["with_curation_s"]
+        )
         best = max(ok, key=lambda name: ok[name]["mean_accuracy_snr_gt5"])
         ratios["most_accurate_peer_snr_gt5"] = best
-    ratios["stage_well_detected_snr_gt5_fraction"] = (stage["well_detected_snr_gt5"]
-                                                      / max(stage["n_gt_units_snr_gt5"], 1))
-    ratios["failed_peers"] = {name: f"{run['status']}: {run['reason']}"
-                              for name, run in runs.items()
-                              if name in PEERS and run["status"] != "ok"}
+    ratios["stage_well_detected_snr_gt5_fraction"] = stage["well_detected_snr_gt5"] / max(
+        stage["n_gt_units_snr_gt5"], 1
+    )
+    ratios["failed_peers"] = {
+        name: f"{run['status']}: {run['reason']}"
+        for name, run in runs.items()
+        if name in PEERS and run["status"] != "ok"
+    }
     return ratios
 
 
@@ -672,37 +864,73 @@ def _print_drift_table(report: dict) -> None:
     duration = report["settings"]["duration_s"]
     channels = report["settings"]["n_channels"]
     stage = report["runs"]["stage"]
-    header = ("run", "x_rt", "wall_s", "thr_ratio", "cpu_s", "cpu_ratio", "acc_all",
-              "acc_snr>5", "well_all", "well_snr>5", "units", "peak_MB", "MB/ch", "motion_rms")
+    header = (
+        "run",
+        "x_rt",
+        "wall_s",
+        "thr_ratio",
+        "cpu_s",
+        "cpu_ratio",
+        "acc_all",
+        "acc_snr>5",
+        "well_all",
+        "well_snr>5",
+        "units",
+        "peak_MB",
+        "MB/ch",
+        "motion_rms",
+    )
     widths = (20, 7, 8, 10, 8, 10, 8, 10, 9, 11, 6, 8, 6, 11)
-    print("".join(f"{h:>{w}}" if i else f"{h:<{w}}" for i, (h, w) in
-                  enumerate(zip(header, widths, strict=True))))
+    print(
+        "".join(
+            f"{h:>{w}}" if i else f"{h:<{w}}"
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    )
     for name, run in report["runs"].items():
         if run["status"] != "ok":
             print(f"{name:<20}  {run['status']}: {run['reason']}")
             continue
         error = run.get("motion_error")
-        cells = (name, f"{duration / run['timed_s']:.2f}", f"{run['timed_s']:.1f}",
-                 f"{run['timed_s'] / stage['timed_s']:.3f}", f"{run['cpu_s']:.1f}",
-                 f"{run['cpu_s'] / stage['cpu_s']:.3f}", f"{run['mean_accuracy']:.3f}",
-                 f"{run['mean_accuracy_snr_gt5']:.3f}",
-                 f"{run['well_detected']}/{run['n_gt_units']}",
-                 f"{run['well_detected_snr_gt5']}/{run['n_gt_units_snr_gt5']}",
-                 str(run["n_sorted_units"]), f"{run['peak_rss_tree_mb']:.0f}",
-                 f"{run['peak_rss_tree_mb'] / channels:.1f}",
-                 f"{error['rms_um']:.2f}" if error else "-")
-        print("".join(f"{c:>{w}}" if i else f"{c:<{w}}" for i, (c, w) in
-                      enumerate(zip(cells, widths, strict=True))))
-    print("thr_ratio, cpu_ratio: the run's wall / CPU seconds over the stage's (> 1: the stage "
-          "is faster); stage times are preprocessing (with motion) + sorting, "
-          f"{stage['with_curation_s']:.1f} s with curation")
+        cells = (
+            name,
+            f"{duration / run['timed_s']:.2f}",
+            f"{run['timed_s']:.1f}",
+            f"{run['timed_s'] / stage['timed_s']:.3f}",
+            f"{run['cpu_s']:.1f}",
+            f"{run['cpu_s'] / stage['cpu_s']:.3f}",
+            f"{run['mean_accuracy']:.3f}",
+            f"{run['mean_accuracy_snr_gt5']:.3f}",
+            f"{run['well_detected']}/{run['n_gt_units']}",
+            f"{run['well_detected_snr_gt5']}/{run['n_gt_units_snr_gt5']}",
+            str(run["n_sorted_units"]),
+            f"{run['peak_rss_tree_mb']:.0f}",
+            f"{run['peak_rss_tree_mb'] / channels:.1f}",
+            f"{error['rms_um']:.2f}" if error else "-",
+        )
+        print(
+            "".join(
+                f"{c:>{w}}" if i else f"{c:<{w}}"
+                for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+        )
+    print(
+        "thr_ratio, cpu_ratio: the run's wall / CPU seconds over the stage's (> 1: the stage "
+        "is faster); stage times are preprocessing (with motion) + sorting, "
+        f"{stage['with_curation_s']:.1f} s with curation"
+    )
     for key, value in report["ratios"].items():
         print(f"  {key}: {value:.3f}" if isinstance(value, float) else f"  {key}: {value}")
 
 
-WORKERS = {"stage": worker_stage, "save_raw": worker_save_raw, "bare": worker_bare,
-           "floor": worker_floor, "drift_stage": worker_drift_stage,
-           "drift_peer": worker_drift_peer}
+WORKERS = {
+    "stage": worker_stage,
+    "save_raw": worker_save_raw,
+    "bare": worker_bare,
+    "floor": worker_floor,
+    "drift_stage": worker_drift_stage,
+    "drift_peer": worker_drift_peer,
+}
 
 
 def main() -> None:
@@ -714,24 +942,53 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/sorting.json")
     parser.add_argument("--work", default="bench/results/work")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
-    parser.add_argument("--channels", type=int, default=64,
-                        help="with --drift: channels of the high-density probe")
-    parser.add_argument("--drift", type=float, default=None,
-                        help="drifting high-density mode: planted drift, µm peak to peak")
-    parser.add_argument("--trials", type=int, default=3,
-                        help="alternating floor / preprocessing rounds (medians reported)")
-    parser.add_argument("--drift-step", type=float, default=1.0,
-                        help="with --drift: spatial step of the template bank, µm")
-    parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=PEERS,
-                        help="with --drift: peer sorters run bare (default: all)")
-    parser.add_argument("--peer-python", default=None,
-                        help="with --drift: the peers' interpreter (default: "
-                             "bench/results/venv-peers/bin/python if it exists)")
-    parser.add_argument("--peer-timeout", nargs="+", default=None, metavar="[SORTER=]SECONDS",
-                        help="with --drift: seconds after which a peer is stopped and "
-                             "reported as timed out (SORTER=SECONDS for one peer)")
-    parser.add_argument("--skip-uncorrected", action="store_true",
-                        help="with --drift: do not run the stage without motion correction")
+    parser.add_argument(
+        "--channels", type=int, default=64, help="with --drift: channels of the high-density probe"
+    )
+    parser.add_argument(
+        "--drift",
+        type=float,
+        default=None,
+        help="drifting high-density mode: planted drift, µm peak to peak",
+    )
+    parser.add_argument(
+        "--trials",
+        type=int,
+        default=3,
+        help="alternating floor / preprocessing rounds (medians reported)",
+    )
+    parser.add_argument(
+        "--drift-step",
+        type=float,
+        default=1.0,
+        help="with --drift: spatial step of the template bank, µm",
+    )
+    parser.add_argument(
+        "--peers",
+        nargs="*",
+        default=list(PEERS),
+        choices=PEERS,
+        help="with --drift: peer sorters run bare (default: all)",
+    )
+    parser.add_argument(
+        "--peer-python",
+        default=None,
+        help="with --drift: the peers' interpreter (default: "
+        "bench/results/venv-peers/bin/python if it exists)",
+    )
+    parser.add_argument(
+        "--peer-timeout",
+        nargs="+",
+        default=None,
+        metavar="[SORTER=]SECONDS",
+        help="with --drift: seconds after which a peer is stopped and "
+        "reported as timed out (SORTER=SECONDS for one peer)",
+    )
+    parser.add_argument(
+        "--skip-uncorrected",
+        action="store_true",
+        help="with --drift: do not run the stage without motion correction",
+    )
     # internal: run one measured step in a child process
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--nwb", help=argparse.SUPPRESS)
@@ -761,15 +1018,23 @@ def main() -> None:
     # stage run so that run is cold; bare SC2 caches nothing (its kernels have no cache=True)
     numba_cache = root / "numba_cache"
     os.environ["NUMBA_CACHE_DIR"] = str(numba_cache.resolve())
-    report: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-                    "settings": {"n_channels": N_CHANNELS, "n_units": args.units,
-                                 "sampling_frequency": FS, "jobs": args.jobs,
-                                 "chunk_duration": CHUNK, "analyzer_chunk_duration": ANALYZER_CHUNK,
-                                 "preprocessing": PREPROCESSING,
-                                 "sorter": SORTER, "curation": CURATION,
-                                 "floor": "numpy memmap copy of the raw int16 binary to an "
-                                          "int16 file in the same chunks (same bytes read "
-                                          "and written as preprocessing)"}}
+    report: dict = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "settings": {
+            "n_channels": N_CHANNELS,
+            "n_units": args.units,
+            "sampling_frequency": FS,
+            "jobs": args.jobs,
+            "chunk_duration": CHUNK,
+            "analyzer_chunk_duration": ANALYZER_CHUNK,
+            "preprocessing": PREPROCESSING,
+            "sorter": SORTER,
+            "curation": CURATION,
+            "floor": "numpy memmap copy of the raw int16 binary to an "
+            "int16 file in the same chunks (same bytes read "
+            "and written as preprocessing)",
+        },
+    }
     import spikeinterface
 
     report["machine"]["spikeinterface"] = spikeinterface.__version__
@@ -811,10 +1076,12 @@ def main() -> None:
         "accuracy_bare_mean": bare["mean_accuracy"],
         "well_detected_stage": f"{stage['well_detected']}/{stage['n_gt_units']}",
         "well_detected_bare": f"{bare['well_detected']}/{bare['n_gt_units']}",
-        "well_detected_snr_gt5_stage": (f"{stage['well_detected_snr_gt5']}/"
-                                        f"{stage['n_gt_units_snr_gt5']}"),
-        "well_detected_snr_gt5_bare": (f"{bare['well_detected_snr_gt5']}/"
-                                       f"{bare['n_gt_units_snr_gt5']}"),
+        "well_detected_snr_gt5_stage": (
+            f"{stage['well_detected_snr_gt5']}/{stage['n_gt_units_snr_gt5']}"
+        ),
+        "well_detected_snr_gt5_bare": (
+            f"{bare['well_detected_snr_gt5']}/{bare['n_gt_units_snr_gt5']}"
+        ),
         "preprocess_mb_s": mb / stage["preprocess_s"],
         "preprocess_stream_mb_s": mb / floor["preprocess_save_s"],
         "floor_int16_mb_s": mb / floor["floor_int16_s"],
@@ -823,25 +1090,30 @@ def main() -> None:
         # the issue's measure: the streaming pass (band-pass, bad channels removed, reference,
         # saved) against the memmap copy, both until their bytes are on disk
         "preprocess_over_floor_int16": _median_ratio(
-            floor["trials"], ("floor_int16_s", "floor_int16_flush_s"),
-            ("preprocess_save_s", "preprocess_fsync_s")),
+            floor["trials"],
+            ("floor_int16_s", "floor_int16_flush_s"),
+            ("preprocess_save_s", "preprocess_fsync_s"),
+        ),
         # both only to the page cache (no flush, no fsync)
         "preprocess_over_floor_int16_page_cache": _median_ratio(
-            floor["trials"], ("floor_int16_s",), ("preprocess_save_s",)),
+            floor["trials"], ("floor_int16_s",), ("preprocess_save_s",)
+        ),
         # with the bad-channel detection (30 random 0.3 s chunks: a cost per recording)
         "preprocess_with_detection_over_floor_int16": _median_ratio(
-            floor["trials"], ("floor_int16_s", "floor_int16_flush_s"),
-            ("bad_channel_detection_s", "preprocess_save_s", "preprocess_fsync_s")),
+            floor["trials"],
+            ("floor_int16_s", "floor_int16_flush_s"),
+            ("bad_channel_detection_s", "preprocess_save_s", "preprocess_fsync_s"),
+        ),
         "preprocess_with_detection_over_floor_int16_page_cache": _median_ratio(
-            floor["trials"], ("floor_int16_s",),
-            ("bad_channel_detection_s", "preprocess_save_s")),
+            floor["trials"], ("floor_int16_s",), ("bad_channel_detection_s", "preprocess_save_s")
+        ),
         # the stage's whole first step from NWB (imports, HDF5 read, detection; no fsync)
-        "preprocess_nwb_over_floor_int16_page_cache": floor["floor_int16_s"] / stage[
-            "preprocess_s"],
-        "preprocess_over_floor_float32": ((floor["floor_float32_s"]
-                                           + floor["floor_float32_flush_s"])
-                                          / (floor["preprocess_save_s"]
-                                             + floor["preprocess_fsync_s"])),
+        "preprocess_nwb_over_floor_int16_page_cache": floor["floor_int16_s"]
+        / stage["preprocess_s"],
+        "preprocess_over_floor_float32": (
+            (floor["floor_float32_s"] + floor["floor_float32_flush_s"])
+            / (floor["preprocess_save_s"] + floor["preprocess_fsync_s"])
+        ),
         "peak_rss_stage_mb": stage["peak_rss_tree_mb"],
         "peak_rss_stage_long_mb": long_stage["peak_rss_tree_mb"],
         "peak_rss_ratio_long_over_short": long_stage["peak_rss_tree_mb"]
@@ -855,8 +1127,11 @@ def main() -> None:
     print(f"\nwrote {out}")
     width = max(map(len, ratios))
     for key, value in ratios.items():
-        print(f"{key:<{width}}  {value:.3f}" if isinstance(value, float) else
-              f"{key:<{width}}  {value}")
+        print(
+            f"{key:<{width}}  {value:.3f}"
+            if isinstance(value, float)
+            else f"{key:<{width}}  {value}"
+        )
 
 
 if __name__ == "__main__":

@@ -15,22 +15,31 @@ from panneuro.figures.save import save_figure
 
 def _summary(label, n_units, n_gt, seed, with_gt=True):
     rng = np.random.default_rng(seed)
-    metrics = pd.DataFrame({
-        "unit_id": [str(u) for u in range(n_units)],
-        "snr": rng.uniform(2, 15, n_units),
-        "isi_violations_ratio": rng.uniform(0, 0.6, n_units),
-        "firing_rate": rng.uniform(0.05, 20, n_units),
-    })
+    metrics = pd.DataFrame(
+        {
+            "unit_id": [str(u) for u in range(n_units)],
+            "snr": rng.uniform(2, 15, n_units),
+            "isi_violations_ratio": rng.uniform(0, 0.6, n_units),
+            "firing_rate": rng.uniform(0.05, 20, n_units),
+        }
+    )
     metrics["keep"] = (metrics["snr"] > 3) & (metrics["isi_violations_ratio"] < 0.5)
-    waveforms = {"unit_ids": metrics["unit_id"].to_numpy(),
-                 "templates": rng.normal(0, 5, (n_units, 90, 4)),
-                 "sampling_frequency": np.float64(30000.0)}
+    waveforms = {
+        "unit_ids": metrics["unit_id"].to_numpy(),
+        "templates": rng.normal(0, 5, (n_units, 90, 4)),
+        "sampling_frequency": np.float64(30000.0),
+    }
     gt = None
     if with_gt:
         accuracy = rng.uniform(0, 1, n_gt)
-        gt = pd.DataFrame({"gt_unit_id": [str(u) for u in range(n_gt)],
-                           "accuracy": accuracy, "well_detected": accuracy >= 0.8,
-                           "snr": rng.uniform(4, 14, n_gt)})
+        gt = pd.DataFrame(
+            {
+                "gt_unit_id": [str(u) for u in range(n_gt)],
+                "accuracy": accuracy,
+                "well_detected": accuracy >= 0.8,
+                "snr": rng.uniform(4, 14, n_gt),
+            }
+        )
     return ProbeSortingSummary(label, "prefrontal", metrics, waveforms, gt)
 
 
@@ -46,8 +55,11 @@ def test_yield_counts():
 
 @pytest.mark.parametrize("with_gt", [True, False])
 def test_figure_is_drawn_and_saved(tmp_path, with_gt):
-    probes = [_summary("M1 04 PFC", 20, 25, 1, with_gt), _summary("M1 04 HPC", 15, 25, 2, with_gt),
-              _summary("H2 01 MW", 6, 8, 3, with_gt)]
+    probes = [
+        _summary("M1 04 PFC", 20, 25, 1, with_gt),
+        _summary("M1 04 HPC", 15, 25, 2, with_gt),
+        _summary("H2 01 MW", 6, 8, 3, with_gt),
+    ]
     figure = plot_sorting_figure(probes, well_detected_accuracy=0.8)
     axes = figure.get_axes()
     assert len(axes) == 6
@@ -70,11 +82,15 @@ def test_figure_needs_a_probe():
 
 def _motion(sign=-1.0, offset=7.0):
     t = np.arange(0, 60, 2.0)
-    planted = pd.DataFrame({"time_s": np.arange(0, 60, 0.2),
-                            "displacement_um": 20 * np.sin(np.arange(0, 60, 0.2) / 6)})
-    rows = [pd.DataFrame({"time_s": t, "depth_um": depth,
-                          "displacement_um": offset + sign * 20 * np.sin(t / 6)})
-            for depth in (100.0, 300.0)]
+    planted = pd.DataFrame(
+        {"time_s": np.arange(0, 60, 0.2), "displacement_um": 20 * np.sin(np.arange(0, 60, 0.2) / 6)}
+    )
+    rows = [
+        pd.DataFrame(
+            {"time_s": t, "depth_um": depth, "displacement_um": offset + sign * 20 * np.sin(t / 6)}
+        )
+        for depth in (100.0, 300.0)
+    ]
     return pd.concat(rows, ignore_index=True), planted
 
 

@@ -54,8 +54,14 @@ def test_auto_means_high_density_probes_only():
 
 def test_motion_settings_are_checked():
     assert motion_settings(None)["enabled"] == "auto"
-    kwargs = preprocess_kwargs({"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
-                                "bad_channel_detection": True})
+    kwargs = preprocess_kwargs(
+        {
+            "freq_min": 300.0,
+            "freq_max": 6000.0,
+            "reference": "median",
+            "bad_channel_detection": True,
+        }
+    )
     assert kwargs["motion_correction"] == "auto"
     with pytest.raises(ValueError, match="enabled"):
         motion_settings({"enabled": "sometimes"})
@@ -68,8 +74,9 @@ def test_motion_settings_are_checked():
 def test_drifting_probe_is_deterministic_and_its_truth_is_written(tmp_path):
     a = simulate_drifting_probe(n_channels=16, n_units=6, duration=2.0, seed=5, n_similar_pairs=1)
     b = simulate_drifting_probe(n_channels=16, n_units=6, duration=2.0, seed=5, n_similar_pairs=1)
-    assert np.array_equal(a.recording.get_traces(end_frame=3000),
-                          b.recording.get_traces(end_frame=3000))
+    assert np.array_equal(
+        a.recording.get_traces(end_frame=3000), b.recording.get_traces(end_frame=3000)
+    )
     pd.testing.assert_frame_equal(a.units, b.units)
     assert a.units["similar_to"].astype(bool).sum() == 2  # one pair, each names the other
     assert 30.0 < np.ptp(a.motion["displacement_um"]) <= 40.0  # a zigzag, 40 µm peak to peak
@@ -87,8 +94,9 @@ def test_coarser_template_bank_keeps_the_planted_motion_and_spikes():
     pd.testing.assert_frame_equal(fine.motion, coarse.motion)
     pd.testing.assert_frame_equal(fine.units, coarse.units)
     for unit in fine.sorting.unit_ids:
-        assert np.array_equal(fine.sorting.get_unit_spike_train(unit),
-                              coarse.sorting.get_unit_spike_train(unit))
+        assert np.array_equal(
+            fine.sorting.get_unit_spike_train(unit), coarse.sorting.get_unit_spike_train(unit)
+        )
     a = fine.recording.get_traces().astype(float)
     b = coarse.recording.get_traces().astype(float)
     assert 0 < np.abs(a - b).max() < 0.5 * np.abs(a).max()
@@ -115,15 +123,25 @@ def test_motion_motion_error_removes_offset_and_sign():
 
 
 def _recovery(sim, folder, motion_correction):
-    recording, bad = preprocess(sim.recording, freq_min=300.0, freq_max=6000.0,
-                                reference="median", detect_bad_channels=True, seed=1,
-                                motion_correction=motion_correction, n_jobs=2)
-    saved = save_recording(recording, folder / "preprocessed", n_jobs=2, chunk_duration="1s",
-                           bad_channels=bad)
-    sorting = run_sorter_for_probe(saved, "spykingcircus2", {}, folder / "sorting", n_jobs=2,
-                                   label="drifting probe", seed=1)
-    table = compare_to_ground_truth(sim.sorting, sorting, match_score=0.5,
-                                    well_detected_accuracy=0.8, gt_units=sim.units)
+    recording, bad = preprocess(
+        sim.recording,
+        freq_min=300.0,
+        freq_max=6000.0,
+        reference="median",
+        detect_bad_channels=True,
+        seed=1,
+        motion_correction=motion_correction,
+        n_jobs=2,
+    )
+    saved = save_recording(
+        recording, folder / "preprocessed", n_jobs=2, chunk_duration="1s", bad_channels=bad
+    )
+    sorting = run_sorter_for_probe(
+        saved, "spykingcircus2", {}, folder / "sorting", n_jobs=2, label="drifting probe", seed=1
+    )
+    table = compare_to_ground_truth(
+        sim.sorting, sorting, match_score=0.5, well_detected_accuracy=0.8, gt_units=sim.units
+    )
     return table, read_motion(folder / "preprocessed")
 
 
@@ -131,8 +149,9 @@ def _recovery(sim, folder, motion_correction):
 def test_motion_correction_recovers_units_of_a_drifting_probe(tmp_path):
     """With correction the stage's sorter finds the SNR > 5 units; without it, it does not."""
     start = time.perf_counter()
-    sim = simulate_drifting_probe(n_channels=N_CHANNELS, n_units=N_UNITS, duration=DURATION_S,
-                                  seed=SEED, drift_um=DRIFT_UM)
+    sim = simulate_drifting_probe(
+        n_channels=N_CHANNELS, n_units=N_UNITS, duration=DURATION_S, seed=SEED, drift_um=DRIFT_UM
+    )
     corrected, motion = _recovery(sim, tmp_path / "on", "auto")
     assert (tmp_path / "on" / "preprocessed" / MOTION_FILE).exists()
     error = motion_error(motion, sim.motion)
@@ -142,11 +161,13 @@ def test_motion_correction_recovers_units_of_a_drifting_probe(tmp_path):
     strong_on = corrected[corrected["snr"] > 5]
     strong_off = raw[raw["snr"] > 5]
     accuracy_on, accuracy_off = strong_on["accuracy"].mean(), strong_off["accuracy"].mean()
-    print(f"motion error {error}; SNR>5 units: mean accuracy {accuracy_on:.3f} with correction, "
-          f"{accuracy_off:.3f} without; well detected {strong_on['well_detected'].sum()} vs "
-          f"{strong_off['well_detected'].sum()} of {len(strong_on)}; all units "
-          f"{corrected['accuracy'].mean():.3f} vs {raw['accuracy'].mean():.3f}; "
-          f"{time.perf_counter() - start:.0f} s")
+    print(
+        f"motion error {error}; SNR>5 units: mean accuracy {accuracy_on:.3f} with correction, "
+        f"{accuracy_off:.3f} without; well detected {strong_on['well_detected'].sum()} vs "
+        f"{strong_off['well_detected'].sum()} of {len(strong_on)}; all units "
+        f"{corrected['accuracy'].mean():.3f} vs {raw['accuracy'].mean():.3f}; "
+        f"{time.perf_counter() - start:.0f} s"
+    )
     assert accuracy_on >= MIN_STRONG_ACCURACY
     assert accuracy_off < MIN_STRONG_ACCURACY  # the bound could fail: it does without
     assert strong_on["well_detected"].sum() > strong_off["well_detected"].sum()

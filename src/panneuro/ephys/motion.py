@@ -32,8 +32,15 @@ HIGH_DENSITY_MIN_CHANNELS = 64
 #: ... whose median nearest-neighbour contact distance is at most this (µm).
 HIGH_DENSITY_MAX_PITCH_UM = 40.0
 #: SpikeInterface's motion presets (``spikeinterface.preprocessing.correct_motion``).
-PRESETS = ("dredge", "dredge_fast", "medicine", "nonrigid_accurate",
-           "nonrigid_fast_and_accurate", "rigid_fast", "kilosort_like")
+PRESETS = (
+    "dredge",
+    "dredge_fast",
+    "medicine",
+    "nonrigid_accurate",
+    "nonrigid_fast_and_accurate",
+    "rigid_fast",
+    "kilosort_like",
+)
 #: ``ephys.preprocessing.motion_correction`` when config does not give it.
 #: ``nonrigid_fast_and_accurate`` (grid-convolution localisation, decentralized estimation in
 #: NumPy): the DREDge presets (``dredge``, ``dredge_fast``, ``rigid_fast``) need torch, which the
@@ -100,22 +107,30 @@ def motion_settings(settings: Mapping[str, Any] | None) -> dict[str, Any]:
     merged = {**MOTION_DEFAULTS, **dict(settings or {})}
     unknown = sorted(set(merged) - set(MOTION_DEFAULTS))
     if unknown:
-        raise ValueError(f"ephys.preprocessing.motion_correction: unknown key(s) {unknown}; use "
-                         f"{sorted(MOTION_DEFAULTS)} in config/config.yaml.")
+        raise ValueError(
+            f"ephys.preprocessing.motion_correction: unknown key(s) {unknown}; use "
+            f"{sorted(MOTION_DEFAULTS)} in config/config.yaml."
+        )
     if merged["enabled"] not in ("auto", True, False):
-        raise ValueError(f"ephys.preprocessing.motion_correction.enabled is "
-                         f"{merged['enabled']!r}; use auto, true or false in config/config.yaml.")
+        raise ValueError(
+            f"ephys.preprocessing.motion_correction.enabled is "
+            f"{merged['enabled']!r}; use auto, true or false in config/config.yaml."
+        )
     if merged["preset"] not in PRESETS:
-        raise ValueError(f"ephys.preprocessing.motion_correction.preset is {merged['preset']!r};"
-                         f" use one of {list(PRESETS)} in config/config.yaml.")
+        raise ValueError(
+            f"ephys.preprocessing.motion_correction.preset is {merged['preset']!r};"
+            f" use one of {list(PRESETS)} in config/config.yaml."
+        )
     if merged["preset"] in TORCH_PRESETS and merged["enabled"] is not False:
         import importlib.util
 
         if importlib.util.find_spec("torch") is None:
-            raise ValueError(f"ephys.preprocessing.motion_correction.preset {merged['preset']!r}"
-                             " (DREDge) needs torch, which is not installed: pip install "
-                             "torch==2.13.0 (the CPU wheel), or use nonrigid_fast_and_accurate "
-                             "in config/config.yaml.")
+            raise ValueError(
+                f"ephys.preprocessing.motion_correction.preset {merged['preset']!r}"
+                " (DREDge) needs torch, which is not installed: pip install "
+                "torch==2.13.0 (the CPU wheel), or use nonrigid_fast_and_accurate "
+                "in config/config.yaml."
+            )
     return merged
 
 
@@ -152,11 +167,13 @@ def motion_table(motion) -> pd.DataFrame:
     displacement = np.asarray(motion.displacement[0], dtype=float)  # (times, depths)
     times = np.asarray(motion.temporal_bins_s[0], dtype=float)
     depths = np.asarray(motion.spatial_bins_um, dtype=float)
-    return pd.DataFrame({
-        "time_s": np.repeat(np.round(times, 6), len(depths)),
-        "depth_um": np.tile(np.round(depths, 3), len(times)),
-        "displacement_um": np.round(displacement.ravel(), 4),
-    })
+    return pd.DataFrame(
+        {
+            "time_s": np.repeat(np.round(times, 6), len(depths)),
+            "depth_um": np.tile(np.round(depths, 3), len(times)),
+            "displacement_um": np.round(displacement.ravel(), 4),
+        }
+    )
 
 
 @contextlib.contextmanager
@@ -220,13 +237,24 @@ def correct_motion(recording, *, preset: str, n_jobs: int, seed: int | None = No
 
     cache_spikeinterface_kernels()  # compiled once per machine, not once per job
     # on the job's workers, silently (the chunks and so the levels are the same as serially)
-    get_noise_levels(recording, return_in_uV=False,
-                     random_slices_kwargs={"seed": 0 if seed is None else int(seed)},
-                     n_jobs=int(n_jobs), pool_engine="thread", progress_bar=False)
+    get_noise_levels(
+        recording,
+        return_in_uV=False,
+        random_slices_kwargs={"seed": 0 if seed is None else int(seed)},
+        n_jobs=int(n_jobs),
+        pool_engine="thread",
+        progress_bar=False,
+    )
     with gc_frozen():
         corrected, motion, info = spre.correct_motion(
-            recording, preset=preset, output_motion=True, output_motion_info=True,
-            n_jobs=int(n_jobs), pool_engine="thread", progress_bar=False)
+            recording,
+            preset=preset,
+            output_motion=True,
+            output_motion_info=True,
+            n_jobs=int(n_jobs),
+            pool_engine="thread",
+            progress_bar=False,
+        )
     table = motion_table(motion)
     table.attrs["run_times"] = {k: round(float(v), 3) for k, v in info["run_times"].items()}
     logger.info("motion (%s): %s s", preset, table.attrs["run_times"])
@@ -291,10 +319,15 @@ def motion_error(estimated: pd.DataFrame, planted: pd.DataFrame) -> dict[str, fl
         sign = 1.0 if np.dot(est - est.mean(), ref - ref.mean()) >= 0 else -1.0
         diff = sign * est - ref
         errors.append(diff - diff.mean())
-        correlations.append(float(np.corrcoef(sign * est, ref)[0, 1]) if ref.std() > 0
-                            else float("nan"))
+        correlations.append(
+            float(np.corrcoef(sign * est, ref)[0, 1]) if ref.std() > 0 else float("nan")
+        )
         signs.append(sign)
     error = np.concatenate(errors)
-    return {"rms_um": float(np.sqrt(np.mean(error**2))), "max_um": float(np.abs(error).max()),
-            "planted_range_um": float(np.ptp(truth)), "sign": float(np.median(signs)),
-            "correlation": float(np.nanmean(correlations))}
+    return {
+        "rms_um": float(np.sqrt(np.mean(error**2))),
+        "max_um": float(np.abs(error).max()),
+        "planted_range_um": float(np.ptp(truth)),
+        "sign": float(np.median(signs)),
+        "correlation": float(np.nanmean(correlations)),
+    }

@@ -72,20 +72,24 @@ def yield_table(probes: Sequence[ProbeSortingSummary]) -> pd.DataFrame:
     """
     rows = []
     for p in probes:
-        rows.append({
-            "probe": p.label,
-            "region": p.region,
-            "sorted": len(p.metrics),
-            "curated": int(p.metrics["keep"].astype(bool).sum()) if len(p.metrics) else 0,
-            "ground_truth": len(p.gt) if p.gt is not None else np.nan,
-            "well_detected": int(p.gt["well_detected"].astype(bool).sum())
-            if p.gt is not None else np.nan,
-        })
+        rows.append(
+            {
+                "probe": p.label,
+                "region": p.region,
+                "sorted": len(p.metrics),
+                "curated": int(p.metrics["keep"].astype(bool).sum()) if len(p.metrics) else 0,
+                "ground_truth": len(p.gt) if p.gt is not None else np.nan,
+                "well_detected": int(p.gt["well_detected"].astype(bool).sum())
+                if p.gt is not None
+                else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
-                        well_detected_accuracy: float | None = None) -> Figure:
+def plot_sorting_figure(
+    probes: Sequence[ProbeSortingSummary], *, well_detected_accuracy: float | None = None
+) -> Figure:
     """Draw figure 2.
 
     Panels: (a) units per probe (ground truth, sorted, curated, well detected); (b–d) quality
@@ -109,8 +113,9 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
         The figure.
     """
     if not probes:
-        raise ValueError("figure 2 needs at least one probe; the sample sheet has no "
-                         "array or microwire rows.")
+        raise ValueError(
+            "figure 2 needs at least one probe; the sample sheet has no array or microwire rows."
+        )
     colors = plt.get_cmap("tab10")(np.arange(len(probes)) % 10)
     with_motion = any(p.motion is not None for p in probes)
     if with_motion:
@@ -122,13 +127,22 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
 
     ax = fig.add_subplot(grid[0, 0])
     counts = yield_table(probes)
-    steps = [("ground_truth", "ground truth"), ("sorted", "sorted"), ("curated", "curated"),
-             ("well_detected", "well detected (GT)")]
+    steps = [
+        ("ground_truth", "ground truth"),
+        ("sorted", "sorted"),
+        ("curated", "curated"),
+        ("well_detected", "well detected (GT)"),
+    ]
     width = 0.8 / len(steps)
     x = np.arange(len(probes))
     for k, (column, name) in enumerate(steps):
-        ax.bar(x + (k - (len(steps) - 1) / 2) * width, counts[column].fillna(0), width,
-               label=name, color=plt.get_cmap("Greys")(0.3 + 0.2 * k))
+        ax.bar(
+            x + (k - (len(steps) - 1) / 2) * width,
+            counts[column].fillna(0),
+            width,
+            label=name,
+            color=plt.get_cmap("Greys")(0.3 + 0.2 * k),
+        )
     ax.set_xticks(x, counts["probe"], rotation=30, ha="right", fontsize=8)
     ax.set_ylabel("units")
     ax.set_ylim(0, 1.4 * max(1.0, float(np.nanmax(counts[[c for c, _ in steps]].to_numpy()))))
@@ -145,12 +159,12 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
             keep = p.metrics["keep"].astype(bool).to_numpy()
             jitter = i + rng.uniform(-0.2, 0.2, values.size)
             ax.scatter(jitter[keep], values[keep], s=12, color=colors[i])
-            ax.scatter(jitter[~keep], values[~keep], s=12, facecolors="none",
-                       edgecolors=colors[i])
+            ax.scatter(jitter[~keep], values[~keep], s=12, facecolors="none", edgecolors=colors[i])
         if log:
             ax.set_yscale("log")
-        ax.set_xticks(np.arange(len(probes)), [p.label for p in probes], rotation=30,
-                      ha="right", fontsize=8)
+        ax.set_xticks(
+            np.arange(len(probes)), [p.label for p in probes], rotation=30, ha="right", fontsize=8
+        )
         ax.set_ylabel(name)
         ax.set_title(f"{'bcd'[j]}  {name}", loc="left", fontsize=10)
 
@@ -166,8 +180,13 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
             peak = int(np.abs(templates[k]).max(axis=0).argmax())
             trace = templates[k, :, peak]
             t = np.arange(trace.size) / fs * 1000.0
-            ax.plot(offset + t, trace, color=colors[i], lw=1.2,
-                    label=p.label if k == chosen[0] else None)
+            ax.plot(
+                offset + t,
+                trace,
+                color=colors[i],
+                lw=1.2,
+                label=p.label if k == chosen[0] else None,
+            )
             offset += t[-1] + 0.5
         offset += 1.0
     ax.set_xticks([])
@@ -191,8 +210,14 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
         ax.set_ylim(-0.05, 1.05)
         ax.legend(fontsize=7, frameon=False)
     else:
-        ax.text(0.5, 0.5, "no ground truth (recorded data)", ha="center", va="center",
-                transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no ground truth (recorded data)",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+        )
         ax.set_axis_off()
     ax.set_title("f  ground-truth accuracy", loc="left", fontsize=10)
     if with_motion:
@@ -200,8 +225,9 @@ def plot_sorting_figure(probes: Sequence[ProbeSortingSummary], *,
     return fig
 
 
-def motion_trace(motion: pd.DataFrame,
-                 planted: pd.DataFrame | None = None) -> tuple[pd.DataFrame, float | None]:
+def motion_trace(
+    motion: pd.DataFrame, planted: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, float | None]:
     """One motion trace of a probe: the estimate averaged over depth windows.
 
     A motion estimate is defined up to a constant and SpikeInterface's sign is the probe's
@@ -247,15 +273,26 @@ def _plot_motion_panel(ax, probes: Sequence[ProbeSortingSummary], colors) -> Non
         label = p.label if rms is None else f"{p.label} (RMS error {rms:.1f} µm)"
         ax.plot(trace["time_s"], trace["displacement_um"], color=colors[i], lw=1.4, label=label)
         if p.planted_motion is not None:
-            ax.plot(p.planted_motion["time_s"], p.planted_motion["displacement_um"],
-                    color=colors[i], lw=0.8, ls="--",
-                    label=f"{p.label} planted")
+            ax.plot(
+                p.planted_motion["time_s"],
+                p.planted_motion["displacement_um"],
+                color=colors[i],
+                lw=0.8,
+                ls="--",
+                label=f"{p.label} planted",
+            )
     uncorrected = [p.label for p in probes if p.motion is None]
     if uncorrected:
-        ax.text(0.99, 0.03, "not motion-corrected (not high-density): " + ", ".join(uncorrected),
-                ha="right", va="bottom", fontsize=7, transform=ax.transAxes)
+        ax.text(
+            0.99,
+            0.03,
+            "not motion-corrected (not high-density): " + ", ".join(uncorrected),
+            ha="right",
+            va="bottom",
+            fontsize=7,
+            transform=ax.transAxes,
+        )
     ax.set_xlabel("time (s)")
     ax.set_ylabel("displacement (µm)")
     ax.legend(fontsize=7, frameon=False, ncols=2, loc="upper left")
     ax.set_title("g  estimated motion (mean over depth windows)", loc="left", fontsize=10)
-

@@ -72,12 +72,18 @@ def make_high_density_probe(n_channels: int):
     from probeinterface import generate_multi_columns_probe
 
     if n_channels < 8 or n_channels % 4:
-        raise ValueError(f"a high-density probe needs a multiple of 4 channels (>= 8), got "
-                         f"{n_channels}.")
+        raise ValueError(
+            f"a high-density probe needs a multiple of 4 channels (>= 8), got {n_channels}."
+        )
     probe = generate_multi_columns_probe(
-        num_columns=4, num_contact_per_column=n_channels // 4, xpitch=COLUMN_PITCH_UM,
-        ypitch=COLUMN_ROW_PITCH_UM, y_shift_per_column=[0.0, COLUMN_ROW_PITCH_UM / 2] * 2,
-        contact_shapes="square", contact_shape_params={"width": 12.0})
+        num_columns=4,
+        num_contact_per_column=n_channels // 4,
+        xpitch=COLUMN_PITCH_UM,
+        ypitch=COLUMN_ROW_PITCH_UM,
+        y_shift_per_column=[0.0, COLUMN_ROW_PITCH_UM / 2] * 2,
+        contact_shapes="square",
+        contact_shape_params={"width": 12.0},
+    )
     order = np.lexsort((probe.contact_positions[:, 0], probe.contact_positions[:, 1]))
     probe = probe.get_slice(order)  # channels ordered by depth, then column
     probe.set_device_channel_indices(np.arange(n_channels))
@@ -88,8 +94,10 @@ def _unit_params(n_units: int, rng: np.random.Generator) -> dict[str, np.ndarray
     """Waveform parameters of each unit, drawn over SpikeInterface's default ranges."""
     from spikeinterface.core.generate import default_unit_params_range
 
-    return {key: rng.uniform(low, high, n_units)
-            for key, (low, high) in default_unit_params_range.items()}
+    return {
+        key: rng.uniform(low, high, n_units)
+        for key, (low, high) in default_unit_params_range.items()
+    }
 
 
 def simulate_drifting_probe(
@@ -155,21 +163,35 @@ def simulate_drifting_probe(
     from spikeinterface.generation.drifting_generator import generate_displacement_vector
     from spikeinterface.preprocessing import scale
 
-    if (n_units < 2 * n_similar_pairs or n_units < 1 or duration <= 0 or drift_um < 0
-            or drift_step_um <= 0):
-        raise ValueError(f"simulate_drifting_probe: need n_units >= 2 x n_similar_pairs, "
-                         f"duration > 0, drift_um >= 0, drift_step_um > 0 (got {n_units}, "
-                         f"{n_similar_pairs}, {duration}, {drift_um}, {drift_step_um}).")
+    if (
+        n_units < 2 * n_similar_pairs
+        or n_units < 1
+        or duration <= 0
+        or drift_um < 0
+        or drift_step_um <= 0
+    ):
+        raise ValueError(
+            f"simulate_drifting_probe: need n_units >= 2 x n_similar_pairs, "
+            f"duration > 0, drift_um >= 0, drift_step_um > 0 (got {n_units}, "
+            f"{n_similar_pairs}, {duration}, {drift_um}, {drift_step_um})."
+        )
     rng = np.random.default_rng(seed)
     seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=5)]
     probe = make_high_density_probe(n_channels)
     channel_locations = probe.contact_positions
 
     n_base = n_units - n_similar_pairs
-    locations = generate_unit_locations(n_base, channel_locations, margin_um=20.0,
-                                        minimum_z=5.0, maximum_z=40.0, minimum_distance=18.0,
-                                        max_iteration=100, distance_strict=False,
-                                        seed=seeds[0])
+    locations = generate_unit_locations(
+        n_base,
+        channel_locations,
+        margin_um=20.0,
+        minimum_z=5.0,
+        maximum_z=40.0,
+        minimum_distance=18.0,
+        max_iteration=100,
+        distance_strict=False,
+        seed=seeds[0],
+    )
     params = _unit_params(n_base, rng)
     snrs = np.exp(rng.uniform(*np.log(SNR_RANGE), n_base))
     similar_to = np.full(n_units, -1)
@@ -189,22 +211,37 @@ def simulate_drifting_probe(
     if drift_um > 0:
         period = float(drift_period_s or duration / 1.5)
         displacement = generate_displacement_vector(
-            duration, locations[:, :2], displacement_sampling_frequency=DISPLACEMENT_FS,
-            drift_start_um=[0.0, drift_um / 2], drift_stop_um=[0.0, -drift_um / 2],
+            duration,
+            locations[:, :2],
+            displacement_sampling_frequency=DISPLACEMENT_FS,
+            drift_start_um=[0.0, drift_um / 2],
+            drift_stop_um=[0.0, -drift_um / 2],
             drift_step_um=float(drift_step_um),
-            motion_list=[{"drift_mode": "zigzag", "non_rigid_gradient": None,
-                          "t_start_drift": 0.0, "t_end_drift": None, "period_s": period}],
-            seed=seeds[1])
+            motion_list=[
+                {
+                    "drift_mode": "zigzag",
+                    "non_rigid_gradient": None,
+                    "t_start_drift": 0.0,
+                    "t_end_drift": None,
+                    "period_s": period,
+                }
+            ],
+            seed=seeds[1],
+        )
         _, vectors, unit_factor, displacement_fs, steps = displacement
     else:
         n_bins = int(np.ceil(duration * DISPLACEMENT_FS))
         vectors, unit_factor = np.zeros((n_bins, 2, 1)), np.ones((n_units, 1))
         displacement_fs, steps = DISPLACEMENT_FS, np.zeros((1, 2))
 
-    template_kwargs = {"ms_before": MS_BEFORE, "ms_after": MS_AFTER, "mode": "ellipsoid",
-                       "unit_params": params, "seed": seeds[2]}
-    static = generate_templates(channel_locations, locations, sampling_frequency,
-                                **template_kwargs)
+    template_kwargs = {
+        "ms_before": MS_BEFORE,
+        "ms_after": MS_AFTER,
+        "mode": "ellipsoid",
+        "unit_params": params,
+        "seed": seeds[2],
+    }
+    static = generate_templates(channel_locations, locations, sampling_frequency, **template_kwargs)
     # planted SNR: the template's peak over the band-limited noise s.d. (as simulate.ephys)
     factor = (snrs * NOISE_UV / np.abs(static).max(axis=(1, 2))).astype("float32")
     static = static * factor[:, None, None]
@@ -212,29 +249,51 @@ def simulate_drifting_probe(
     for i, offset in enumerate(steps):
         shifted = locations.copy()
         shifted[:, :2] += offset
-        moved[i] = generate_templates(channel_locations, shifted, sampling_frequency,
-                                      **template_kwargs) * factor[:, None, None]
+        moved[i] = (
+            generate_templates(channel_locations, shifted, sampling_frequency, **template_kwargs)
+            * factor[:, None, None]
+        )
     nbefore = int(round(MS_BEFORE * sampling_frequency / 1000))
-    templates = Templates(templates_array=static, sampling_frequency=sampling_frequency,
-                          nbefore=nbefore, probe=probe, is_in_uV=True)
+    templates = Templates(
+        templates_array=static,
+        sampling_frequency=sampling_frequency,
+        nbefore=nbefore,
+        probe=probe,
+        is_in_uV=True,
+    )
     drifting = DriftingTemplates.from_static_templates(templates)
     drifting.templates_array_moved = moved
     drifting.displacements = steps
 
-    sorting = generate_sorting(num_units=n_units, sampling_frequency=sampling_frequency,
-                               durations=[duration], firing_rates=FIRING_RATES,
-                               refractory_period_ms=REFRACTORY_MS, seed=seeds[3])
+    sorting = generate_sorting(
+        num_units=n_units,
+        sampling_frequency=sampling_frequency,
+        durations=[duration],
+        firing_rates=FIRING_RATES,
+        refractory_period_ms=REFRACTORY_MS,
+        seed=seeds[3],
+    )
     n_samples = int(round(duration * sampling_frequency))
     band_fraction = (NOISE_BAND[1] - NOISE_BAND[0]) / (sampling_frequency / 2)
-    noise = NoiseGeneratorRecording(num_channels=n_channels, sampling_frequency=sampling_frequency,
-                                    durations=[n_samples / sampling_frequency],
-                                    noise_levels=NOISE_UV / np.sqrt(band_fraction),
-                                    dtype="float32", seed=seeds[4], strategy="on_the_fly")
+    noise = NoiseGeneratorRecording(
+        num_channels=n_channels,
+        sampling_frequency=sampling_frequency,
+        durations=[n_samples / sampling_frequency],
+        noise_levels=NOISE_UV / np.sqrt(band_fraction),
+        dtype="float32",
+        seed=seeds[4],
+        strategy="on_the_fly",
+    )
     traces_uv = InjectDriftingTemplatesRecording(
-        sorting=sorting, parent_recording=noise, drifting_templates=drifting,
-        displacement_vectors=[vectors], displacement_sampling_frequency=displacement_fs,
-        displacement_unit_factor=unit_factor, num_samples=[n_samples],
-        amplitude_factor=None)
+        sorting=sorting,
+        parent_recording=noise,
+        drifting_templates=drifting,
+        displacement_vectors=[vectors],
+        displacement_sampling_frequency=displacement_fs,
+        displacement_unit_factor=unit_factor,
+        num_samples=[n_samples],
+        amplitude_factor=None,
+    )
     recording = scale(traces_uv, gain=1.0 / GAIN_TO_UV, offset=0.0, dtype="int16")
     recording.set_channel_gains(GAIN_TO_UV)
     recording.set_channel_offsets(0.0)
@@ -242,21 +301,28 @@ def simulate_drifting_probe(
     recording.set_property("brain_area", [region] * n_channels)
 
     counts = sorting.count_num_spikes_per_unit(outputs="array")
-    units = pd.DataFrame({
-        "unit_id": [str(u) for u in sorting.unit_ids],
-        "region": region,
-        "snr": np.round(snrs, 6),
-        "x_um": np.round(locations[:, 0], 3),
-        "y_um": np.round(locations[:, 1], 3),
-        "z_um": np.round(locations[:, 2], 3),
-        "peak_channel": np.abs(static).max(axis=1).argmax(axis=1),
-        "similar_to": [str(sorting.unit_ids[j]) if j >= 0 else "" for j in similar_to],
-        "firing_rate": np.round(counts / duration, 6),
-    })
-    motion = pd.DataFrame({"time_s": np.arange(len(vectors)) / displacement_fs,
-                           "displacement_um": np.round(vectors[:, 1, 0], 6)})
-    return SimulatedDriftingProbe(recording=recording, sorting=sorting, units=units,
-                                  geometry="high-density", motion=motion)
+    units = pd.DataFrame(
+        {
+            "unit_id": [str(u) for u in sorting.unit_ids],
+            "region": region,
+            "snr": np.round(snrs, 6),
+            "x_um": np.round(locations[:, 0], 3),
+            "y_um": np.round(locations[:, 1], 3),
+            "z_um": np.round(locations[:, 2], 3),
+            "peak_channel": np.abs(static).max(axis=1).argmax(axis=1),
+            "similar_to": [str(sorting.unit_ids[j]) if j >= 0 else "" for j in similar_to],
+            "firing_rate": np.round(counts / duration, 6),
+        }
+    )
+    motion = pd.DataFrame(
+        {
+            "time_s": np.arange(len(vectors)) / displacement_fs,
+            "displacement_um": np.round(vectors[:, 1, 0], 6),
+        }
+    )
+    return SimulatedDriftingProbe(
+        recording=recording, sorting=sorting, units=units, geometry="high-density", motion=motion
+    )
 
 
 def write_drifting_ground_truth(sim: SimulatedDriftingProbe, prefix: str | os.PathLike) -> None:
@@ -294,6 +360,8 @@ def read_planted_motion(prefix: str | os.PathLike) -> pd.DataFrame:
 
     path = Path(f"{prefix}_motion.tsv")
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no planted motion; simulate the probe with "
-                                "panneuro.simulate.drift.simulate_drifting_probe.")
+        raise FileNotFoundError(
+            f"{path}: no planted motion; simulate the probe with "
+            "panneuro.simulate.drift.simulate_drifting_probe."
+        )
     return read_tsv(path).astype({"time_s": float, "displacement_um": float})
