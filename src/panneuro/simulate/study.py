@@ -209,13 +209,18 @@ def raw_dataset_files(samples: pd.DataFrame, raw_root: str) -> list[str]:
             files.update(f"{folder}/ieeg/{entities}_acq-{row.probe}_{suffix}"
                          for suffix in ("coordsystem.json", "electrodes.tsv"))
         elif row.datatype == "ecog":
-            stem = f"{folder}/ieeg/{entities}"
-            files.update([f"{folder}/{entities}_scans.tsv", f"{stem}_coordsystem.json",
-                          f"{stem}_electrodes.json", f"{stem}_electrodes.tsv"])
-            files.update(f"{stem}_task-harlow_{suffix}" for suffix in (
-                "channels.tsv", "events.json", "events.tsv", "ieeg.eeg", "ieeg.json",
-                "ieeg.vmrk"))
+            files.update(_ecog_files(folder, entities))
     return sorted(files)
+
+
+def _ecog_files(folder: str, entities: str) -> list[str]:
+    """Return the files of one ECoG session (BrainVision and its BIDS sidecars)."""
+    stem = f"{folder}/ieeg/{entities}"
+    return [f"{folder}/{entities}_scans.tsv", f"{stem}_coordsystem.json",
+            f"{stem}_electrodes.json", f"{stem}_electrodes.tsv",
+            *(f"{stem}_task-harlow_{suffix}" for suffix in (
+                "channels.tsv", "events.json", "events.tsv", "ieeg.eeg", "ieeg.json",
+                "ieeg.vmrk"))]
 
 
 def _design_raw_files(samples: pd.DataFrame, raw_root: str, files: set[str]) -> list[str]:
@@ -235,12 +240,7 @@ def _design_raw_files(samples: pd.DataFrame, raw_root: str, files: set[str]) -> 
             files.add(f"{nwb[: -len('_ieeg.nwb')]}_events.tsv")
             files.add(f"{folder}/{entities}_scans.tsv")
         elif row.datatype == "ecog":
-            stem = f"{folder}/ieeg/{entities}"
-            files.update([f"{folder}/{entities}_scans.tsv", f"{stem}_coordsystem.json",
-                          f"{stem}_electrodes.json", f"{stem}_electrodes.tsv"])
-            files.update(f"{stem}_task-harlow_{suffix}" for suffix in (
-                "channels.tsv", "events.json", "events.tsv", "ieeg.eeg", "ieeg.json",
-                "ieeg.vmrk"))
+            files.update(_ecog_files(folder, entities))
     return sorted(files)
 
 
