@@ -1,9 +1,9 @@
 """Kill and resume: SIGKILL snakemake 20 times during a tiny-preset run; nothing partial is kept.
 
 In a fresh copy of the compendium the tiny preset runs with snakemake in its own process group
-(its jobs inherit it); the whole group is SIGKILLed at 20 seeded random points spread over the
-first 85% of the reference run's duration (at most one inside any job of its log), and after each
-kill the run is resumed as a user would:
+(its jobs inherit it); the whole group is SIGKILLed at 20 seeded random points, one in each
+twentieth of the first 85% of the reference run's duration (in distinct jobs of its log where
+the run allows), and after each kill the run is resumed as a user would:
 
     snakemake --unlock && snakemake --rerun-incomplete
 
@@ -42,6 +42,8 @@ COMPARED = ("results",)
 MIN_RUN_S = 1.0
 #: Share of the reference run's duration over which the kill points are drawn.
 KILLED_SHARE = 0.85
+#: Draws per kill point looking for a moment inside no job an earlier kill interrupted.
+DRAWS_PER_POINT = 50
 #: What a user types after a crash (README, docs/bad-input.md "Crashes").
 RESUME = ("--rerun-incomplete",)
 
@@ -78,23 +80,28 @@ def reference_jobs(run: Path) -> list[tuple[float, float]]:
 
 def kill_points(jobs: list[tuple[float, float]], duration: float, n: int,
                 seed: int) -> np.ndarray:
-    """``n`` seeded uniform points over the run, at most one inside any job of the reference.
+    """``n`` seeded points over the run, one in each of ``n`` equal strata of its first
+    :data:`KILLED_SHARE`, each inside no job an earlier point fell in where the stratum allows.
 
     A second kill inside the same job would only redo it again (each resume restarts the
-    killed job from its beginning): it costs a job's length and tests nothing new. The points
-    lie in the first :data:`KILLED_SHARE` of the run: a resumed run that goes faster than the
-    reference did (a quieter machine) must still be running at the last kill point.
+    killed job from its beginning): it costs a job's length and tests nothing new, so each
+    stratum draws up to :data:`DRAWS_PER_POINT` points and keeps the first that falls in no
+    job used before (else the last draw: a run whose long jobs cover a stratum, as on a slow
+    machine, still gets its ``n`` kills). The points lie in the first :data:`KILLED_SHARE`
+    of the run: a resumed run that goes faster than the reference did (a quieter machine) must
+    still be running at the last kill point.
     """
     rng, points, used = np.random.default_rng(seed), [], set()
-    for _ in range(1000 * n):
-        point = rng.uniform(0.0, KILLED_SHARE * duration)
-        running = {k for k, (begin, end) in enumerate(jobs) if begin <= point < end}
-        if not running & used:
-            used |= running
-            points.append(point)
-            if len(points) == n:
-                return np.sort(points)
-    raise AssertionError(f"the reference run has too few jobs for {n} kills in distinct jobs")
+    width = KILLED_SHARE * duration / n
+    for stratum in range(n):
+        for _ in range(DRAWS_PER_POINT):
+            point = (stratum + rng.uniform()) * width
+            running = {k for k, (begin, end) in enumerate(jobs) if begin <= point < end}
+            if not running & used:
+                break
+        used |= running
+        points.append(point)
+    return np.array(points)
 
 
 def reference_timeline(run: Path) -> list[tuple[float, str]]:
@@ -231,8 +238,8 @@ def test_kill_and_resume_twenty_times(tiny_run, tmp_path):
     reference = compared_digests(tiny_run)
     duration = measured_duration(tiny_run)
     timeline = reference_timeline(tiny_run)
-    # Kill points on the reference run's timeline, spread over the whole run (at most one in
-    # any one job): each resumed run is killed when it should have reached the next point,
+    # Kill points on the reference run's timeline, spread over the whole run (in distinct jobs
+    # where it allows): each resumed run is killed when it should have reached the next point,
     # counted from where the previous kill left it (its finished outputs) once it executes jobs.
     points = kill_points(reference_jobs(tiny_run), duration, N_KILLS, KILL_SEED)
     workdir = fresh_copy(tmp_path / "compendium")
