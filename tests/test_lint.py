@@ -1,6 +1,8 @@
 """Style gates that CI enforces: ruff, snakefmt and snakemake --lint."""
 
 import os
+import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -29,16 +31,70 @@ def test_snakemake_lint_clean():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_every_rule_declares_log_conda_threads_resources():
-    import re
+RULE = re.compile(r"^(\s*)rule (\w+):")
+#: Issue 17: rules read like the catalog's (input, output, log, params, threads, resources,
+#: script); the median rule is at most this many lines.
+MEDIAN_RULE_LINES = 15
 
-    rule = re.compile(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", re.S | re.M)
-    found = {}
-    for path in sorted((ROOT / "workflow" / "rules").glob("*.smk")):
-        for match in rule.finditer(path.read_text()):
-            body = match.group(2)
-            found[match.group(1)] = [k for k in ("log:", "conda:", "threads:", "resources:",
-                                                 "script:") if k not in body]
-    assert len(found) >= 20, sorted(found)
-    incomplete = {name: keys for name, keys in found.items() if keys}
-    assert not incomplete, f"rules lacking directives: {incomplete}"
+
+def rule_blocks() -> dict[str, list[str]]:
+    """Each rule of the Snakefile and ``workflow/rules/*.smk``: its lines, from ``rule x:`` to
+    its last non-blank indented line (the count of issue 17)."""
+    blocks = {}
+    for path in [ROOT / "Snakefile", *sorted((ROOT / "workflow" / "rules").glob("*.smk"))]:
+        lines = path.read_text().splitlines()
+        for i, line in enumerate(lines):
+            match = RULE.match(line)
+            if not match:
+                continue
+            indent, last = len(match.group(1)), i
+            for j in range(i + 1, len(lines)):
+                if lines[j].strip():
+                    if len(lines[j]) - len(lines[j].lstrip()) <= indent:
+                        break
+                    last = j
+            blocks[match.group(2)] = lines[i : last + 1]
+    return blocks
+
+
+def test_rule_blocks_counts_to_the_last_indented_line():
+    blocks = rule_blocks()
+    assert blocks["all"][0] == "rule all:" and blocks["all"][-1].strip() == "UNIT_NWB,"
+    # a rule nested in an `if` (simulate_dataset) ends with its own body
+    assert blocks["simulate_dataset"][-1].strip() == '"../scripts/simulate_dataset.py"'
+
+
+def test_rules_are_short():
+    lengths = {name: len(lines) for name, lines in rule_blocks().items()}
+    assert len(lengths) >= 28, sorted(lengths)
+    median = statistics.median(lengths.values())
+    assert median <= MEDIAN_RULE_LINES, (median, sorted(lengths.items(), key=lambda x: x[1]))
+
+
+def test_every_rule_has_the_shape_of_docs_architecture():
+    """log, conda and script everywhere; threads only when > 1; resources only when sized."""
+    from panneuro.study import HEAVY_STAGES
+
+    problems = {}
+    for name, lines in rule_blocks().items():
+        if name == "all":
+            continue
+        body = "\n".join(lines)
+        missing = [k for k in ("log:", "conda:", "script:") if k not in body]
+        extra = [k for k in ("threads: 1\n", "runtime=") if k in body + "\n"]
+        heavy = "**HEAVY_RESOURCES" in body
+        if heavy != (name in HEAVY_STAGES) or missing or extra:
+            problems[name] = {"missing": missing, "redundant": extra, "heavy": heavy}
+    assert not problems, f"rules off the shape of docs/architecture.md: {problems}"
+
+
+def test_config_params_are_asked_by_their_own_rule():
+    """``**STUDY.config_params("x")`` appears in rule x, and every RULE_CONFIG entry is used."""
+    from panneuro.study import RULE_CONFIG
+
+    asked = {}
+    for name, lines in rule_blocks().items():
+        for found in re.findall(r'STUDY\.config_params\("(\w+)"\)', "\n".join(lines)):
+            asked[found] = name
+    assert {k: v for k, v in asked.items() if k != v} == {}
+    assert sorted(asked) == sorted(RULE_CONFIG)

@@ -48,7 +48,8 @@ def test_profile_executor_and_retries(name):
     assert profile["retries"] >= 1, "retries raise the heavy jobs' memory and runtime"
     if name != "local":
         assert profile["jobs"] >= 1
-        assert {"mem_mb", "runtime"} <= set(profile["default-resources"])
+    # Light rules declare no resources (docs/architecture.md, "Rule conventions").
+    assert profile["default-resources"] == {"mem_mb": 2000, "runtime": 30}
 
 
 def test_kubernetes_profile_uses_s3_and_an_image():

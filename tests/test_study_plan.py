@@ -1,5 +1,6 @@
 """The study object: what the sheet's data can make, and each rule's inputs."""
 
+import copy
 from types import SimpleNamespace
 
 import pandas as pd
@@ -8,7 +9,7 @@ import yaml
 from compendium import ROOT
 
 from panneuro.io.validation import read_samples
-from panneuro.study import FIGURES, Study
+from panneuro.study import FIGURES, RULE_CONFIG, Study
 
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 SHEET = read_samples(ROOT / "config/samples.tsv")
@@ -122,3 +123,77 @@ def test_design_sheet_sleep_runs_are_left_to_the_simulation():
     assert len(study.samples) == (paper["task"] == "harlow").sum() < len(paper)
     assert study.probe_row("M1", "01", "HPC")["path"].endswith("_task-harlow_acq-HPC_ieeg.nwb")
     assert _study(SHEET).samples is SHEET or _study(SHEET).samples.equals(SHEET)
+
+
+def _change(config, dotted):
+    """A copy of ``config`` with the value at a dotted path changed (a section: a key added)."""
+    config = copy.deepcopy(config)
+    *parents, last = dotted.split(".")
+    node = config
+    for part in parents:
+        node = node[part]
+    node[last] = {**node[last], "changed": 1} if isinstance(node[last], dict) else "changed"
+    return config
+
+
+def test_config_params_are_the_values_the_rules_passed_by_hand():
+    study = _study(SHEET, size="tiny")
+    assert study.config_params("high_gamma_epochs")["band"] == CONFIG["ecog"]["high_gamma_band"]
+    assert study.config_params("ecog_statistics")["window"] == CONFIG["ecog"]["test_window"]
+    assert study.config_params("decode_session") == {"settings": CONFIG["decoding"],
+                                                      "seed": CONFIG["seed"]}
+    assert study.config_params("simulate_dataset")["size"] is study.size
+    # a size preset's override wins over the general value; without it the general value
+    assert study.config_params("planted_effects")["n_replicates"] == 100
+    assert "oracle_replicates" not in CONFIG["sizes"]["default"]
+    assert (_study(SHEET, size="default").config_params("planted_effects")["n_replicates"]
+            == CONFIG["decoding"]["oracle"]["n_replicates"])
+    chunk = study.config_params("curate_units")["chunk_duration"]
+    assert chunk == CONFIG["ephys"]["analyzer_chunk_duration"] != CONFIG["ephys"]["chunk_duration"]
+    ephys = {k: v for k, v in CONFIG["ephys"].items() if k != "analyzer_chunk_duration"}
+    assert (_study(SHEET, ephys=ephys).config_params("curate_units")["chunk_duration"]
+            == CONFIG["ephys"]["chunk_duration"])
+
+
+def _read(key):
+    """The key a RULE_CONFIG entry reads in the shipped config (a tuple: its first present)."""
+    for dotted in (key,) if isinstance(key, str) else key:
+        node = CONFIG["sizes"][CONFIG["size"]] if dotted.startswith("size") else CONFIG
+        parts = dotted.split(".")[1:] if dotted.startswith("size") else dotted.split(".")
+        for part in parts:
+            if part not in node:
+                break
+            node = node[part]
+        else:
+            return dotted
+    raise KeyError(key)
+
+
+def test_each_config_key_changes_only_the_rules_reading_it():
+    """Fine-grained invalidation: a key's change reaches exactly the rules listing it."""
+    base = {rule: _study(SHEET).config_params(rule) for rule in RULE_CONFIG}
+    keys = {k for params in RULE_CONFIG.values() for v in params.values()
+            for k in ((v,) if isinstance(v, str) else v)
+            if not k.startswith("size") and k != "simulation"}
+    for key in sorted(keys):
+        changed = _change(CONFIG, key)
+        study = Study.from_config(changed, SHEET)
+        differ = {rule for rule in RULE_CONFIG if study.config_params(rule) != base[rule]}
+        readers = {rule for rule, params in RULE_CONFIG.items() for v in params.values()
+                   if _read(v) == key or key.startswith(f"{_read(v)}.")}
+        assert differ == readers, key
+    assert {r for r in RULE_CONFIG if "behaviour.figure_blocks" in RULE_CONFIG[r].values()} == {
+        "figure_behaviour"}
+
+
+def test_a_missing_config_key_is_named():
+    config = copy.deepcopy(CONFIG)
+    del config["ecog"]["baseline"]
+    with pytest.raises(KeyError, match="config/config.yaml: no key ecog.baseline; add it"):
+        Study.from_config(config, SHEET).config_params("high_gamma_epochs")
+
+
+def test_bids_view_params_are_conversions_and_scope():
+    study = _study(SHEET, simulate=False)
+    assert study.bids_view_params() == {"conversions": study.bids_conversions(),
+                                        "scope": study.bids_scope()}

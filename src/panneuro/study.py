@@ -41,6 +41,48 @@ HEAVY_STAGES = {"convert_recording": "export", "convert_ecog": "high_gamma",
                 "preprocess_probe": "preprocess", "sort_probe": "sort", "curate_units": "curate",
                 "export_session_nwb": "export", "high_gamma_epochs": "high_gamma"}
 
+#: The config each rule's params read (:meth:`Study.config_params`), in the rule's param order:
+#: rule -> {param name: config key}. A key is a dotted path from the config's root (``seed``,
+#: ``ecog.alpha``); ``size`` is the size preset in use (``size.x`` its key ``x``); a tuple
+#: names keys tried in order, the first present wins (a size preset's override before the
+#: general value). A rule's params thus change exactly when one of the keys it lists changes
+#: (Snakemake's params rerun trigger), never when another rule's config does.
+RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
+    "simulate_dataset": {"seed": "seed", "size": "size", "simulation": "simulation"},
+    "learning_set_curves": {"block_size": "behaviour.block_size",
+                            "n_bootstrap": "behaviour.n_bootstrap", "seed": "seed"},
+    "fit_model": {"n_starts": "behaviour.fit_n_starts", "seed": "seed"},
+    "fit_harlow": {"trial_weights": "behaviour.harlow_trial_weights",
+                   "n_starts": "behaviour.harlow_n_starts", "seed": "seed"},
+    "figure_behaviour": {"n_blocks": "behaviour.figure_blocks"},
+    "preprocess_probe": {"preprocessing": "ephys.preprocessing",
+                         "chunk_duration": "ephys.chunk_duration"},
+    "curate_units": {"thresholds": "ephys.curation",
+                     "chunk_duration": ("ephys.analyzer_chunk_duration", "ephys.chunk_duration")},
+    "compare_ground_truth": {"ground_truth": "ephys.ground_truth"},
+    "figure_sorting": {"well_detected_accuracy": "ephys.ground_truth.well_detected_accuracy"},
+    "convert_ecog": {"line_frequency": "ecog.line_frequency"},
+    "high_gamma_epochs": {"line_frequency": "ecog.line_frequency", "reference": "ecog.reference",
+                          "bad_channel_detection": "ecog.bad_channel_detection",
+                          "band": "ecog.high_gamma_band", "n_subbands": "ecog.n_subbands",
+                          "envelope_sfreq": "ecog.envelope_sfreq", "window": "ecog.epoch_window",
+                          "baseline": "ecog.baseline"},
+    "ecog_statistics": {"seed": "seed", "window": "ecog.test_window", "alpha": "ecog.alpha",
+                        "n_permutations": "ecog.n_permutations",
+                        "decoding_bin": "ecog.decoding_bin",
+                        "decoding_n_folds": "ecog.decoding_n_folds",
+                        "decoding_n_permutations": "ecog.decoding_n_permutations"},
+    "decode_session": {"settings": "decoding", "seed": "seed"},
+    "planted_effects": {"settings": "decoding",
+                        "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
+                        "seed": "seed"},
+    "group_decoding": {"alpha": "decoding.alpha", "seed": "seed"},
+    "regress_latents": {"settings": "decoding", "seed": "seed"},
+    "figure_monkey_decoding": {"variables": "decoding.variables", "alpha": "decoding.alpha"},
+    "figure_human_units": {"variables": "decoding.variables", "alpha": "decoding.alpha"},
+    "figure_model": {"latents": "decoding.latents.variables"},
+}
+
 Key = tuple[str, str]
 ProbeKey = tuple[str, str, str]
 
@@ -96,6 +138,12 @@ class Study:
         BIDS task label of converted recordings.
     sheet : str
         The sheet's path (named in errors).
+    sorting : mapping
+        ``config.ephys.sorting``: the sorter and its params per probe datatype.
+    line_frequency : float
+        The simulated recordings' line frequency (Hz), for converted recordings.
+    config : mapping
+        The whole config, read by :meth:`config_params` (the keys of :data:`RULE_CONFIG`).
     """
 
     samples: pd.DataFrame
@@ -111,6 +159,7 @@ class Study:
     sheet: str = "config/samples.tsv"
     sorting: Mapping[str, Any] = field(default_factory=dict)
     line_frequency: float = 60.0
+    config: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_key: dict[tuple[str, str, str], list[dict]] = {}
@@ -158,7 +207,48 @@ class Study:
                    size=config["sizes"][config["size"]],
                    sampling_frequency=float(config["simulation"]["sampling_frequency_ephys"]),
                    sheet=str(config["samples"]), sorting=config["ephys"]["sorting"],
-                   line_frequency=float(config["simulation"]["line_frequency"]))
+                   line_frequency=float(config["simulation"]["line_frequency"]), config=config)
+
+    # --- config ----------------------------------------------------------------------------
+    def config_value(self, key: str | tuple[str, ...]) -> Any:
+        """Return a config value by its dotted key (a tuple: the first of its keys present).
+
+        ``size`` is the size preset in use, ``size.x`` its key ``x``.
+
+        Raises
+        ------
+        KeyError
+            One line naming the key and the config file to fix, when no key is present.
+        """
+        for dotted in (key,) if isinstance(key, str) else key:
+            parts = dotted.split(".")
+            value: Any = self.size if parts[0] == "size" else self.config
+            parts = parts[1:] if parts[0] == "size" else parts
+            for part in parts:
+                if not isinstance(value, Mapping) or part not in value:
+                    break
+                value = value[part]
+            else:
+                return value
+        names = " or ".join((key,) if isinstance(key, str) else key)
+        raise KeyError(f"config/config.yaml: no key {names}; add it (see config/README.md)")
+
+    def config_params(self, rule: str) -> dict[str, Any]:
+        """Return a rule's params read from the config (``params: **STUDY.config_params(rule)``).
+
+        Exactly the keys the rule lists in :data:`RULE_CONFIG`, under its param names.
+
+        Parameters
+        ----------
+        rule : str
+            The rule's name.
+
+        Returns
+        -------
+        dict
+            Param name -> config value, in the rule's param order.
+        """
+        return {name: self.config_value(key) for name, key in RULE_CONFIG[rule].items()}
 
     # --- rows ----------------------------------------------------------------------------
     def rows(self, datatype: str) -> pd.DataFrame:
@@ -382,6 +472,13 @@ class Study:
                           if not p.startswith("sourcedata/")})
         return {"subjects": sorted({f"sub-{s}" for s in rows["subject"]}),
                 "sessions": sessions, "folders": folders}
+
+    def bids_view_params(self) -> dict[str, Any]:
+        """Return the params of ``validate_bids``: the view of the dataset it validates.
+
+        ``conversions`` (:meth:`bids_conversions`) and ``scope`` (:meth:`bids_scope`).
+        """
+        return {"conversions": self.bids_conversions(), "scope": self.bids_scope()}
 
     def conversions(self) -> list[ProbeKey]:
         """Probes whose recordings are converted."""

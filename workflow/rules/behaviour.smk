@@ -17,16 +17,10 @@ rule learning_set_curves:
         f"{LOGS}/learning_set_curves/all.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=15,
     params:
+        **STUDY.config_params("learning_set_curves"),
         subjects=list(BEHAVIOUR_ROWS["subject"]),
         species=list(BEHAVIOUR_ROWS["species"]),
-        block_size=config["behaviour"]["block_size"],
-        n_bootstrap=config["behaviour"]["n_bootstrap"],
-        seed=config["seed"],
     script:
         "../scripts/learning_set_curves.py"
 
@@ -36,23 +30,16 @@ rule fit_model:
         events=BEHAVIOUR_FILES,
         truth=STUDY.agent_truths(),
     output:
-        **with_provenance(
-            parameters="results/model/parameters.tsv",
-        ),
+        **with_provenance(parameters="results/model/parameters.tsv"),
     log:
         f"{LOGS}/fit_model/all.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
     params:
+        **STUDY.config_params("fit_model"),
         subjects=list(BEHAVIOUR_ROWS["subject"]),
         species=list(BEHAVIOUR_ROWS["species"]),
         truth_subjects=STUDY.behaviour_subjects() if STUDY.simulated else [],
-        n_starts=config["behaviour"]["fit_n_starts"],
-        seed=config["seed"],
     script:
         "../scripts/fit_model.py"
 
@@ -61,21 +48,13 @@ rule fit_harlow:
     input:
         reference="resources/reference/learning_set_curves.csv",
     output:
-        **with_provenance(
-            fit="results/model/harlow_fit.json",
-        ),
+        **with_provenance(fit="results/model/harlow_fit.json"),
     log:
         f"{LOGS}/fit_harlow/all.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
     params:
-        trial_weights=config["behaviour"]["harlow_trial_weights"],
-        n_starts=config["behaviour"]["harlow_n_starts"],
-        seed=config["seed"],
+        **STUDY.config_params("fit_harlow"),
     script:
         "../scripts/fit_harlow.py"
 
@@ -86,16 +65,12 @@ rule model_latents:
         parameters="results/model/parameters.tsv",
     output:
         **with_provenance(
-            latents="results/model/sub-{subject}_ses-{session}_latents.tsv",
+            latents="results/model/sub-{subject}_ses-{session}_latents.tsv"
         ),
     log:
         f"{LOGS}/model_latents/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=5,
     script:
         "../scripts/model_latents.py"
 
@@ -108,23 +83,12 @@ rule figure_behaviour:
         harlow_fit="results/model/harlow_fit.json",
         reference="resources/reference/learning_set_curves.csv",
     output:
-        **with_provenance(
-            png=report(
-                "results/figures/fig1_behaviour.png",
-                caption="../report/fig1_behaviour.rst",
-                category="Figures",
-            ),
-            pdf="results/figures/fig1_behaviour.pdf",
-        ),
+        **with_provenance(**figure_files("results/figures/fig1_behaviour")),
     log:
         f"{LOGS}/figure_behaviour/all.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
-        n_blocks=config["behaviour"]["figure_blocks"],
+        **STUDY.config_params("figure_behaviour"),
     script:
         "../scripts/figure_behaviour.py"

@@ -50,9 +50,12 @@ STUDY = Study.from_config(
 )
 FIGURES = STUDY.figures()
 # The rules' one-line helpers: a results rule's outputs with their provenance sidecars, and
-# the memory/runtime of heavy jobs sized from their recordings (panneuro.study.Study).
+# the memory/runtime of heavy jobs sized from their recordings (panneuro.study.Study), as
+# `resources: **HEAVY_RESOURCES`. Light rules declare no resources: the profiles'
+# default-resources size them (workflow/profiles/*/config.yaml).
 with_provenance = with_sidecars
 heavy_mem_mb, heavy_runtime = STUDY.mem_mb, STUDY.runtime
+HEAVY_RESOURCES = {"mem_mb": heavy_mem_mb, "runtime": heavy_runtime}
 if STUDY.left_out_message():
     print(STUDY.left_out_message(), file=sys.stderr)
 
@@ -82,6 +85,7 @@ wildcard_constraints:
     subject="[A-Za-z0-9]+",
     session="[A-Za-z0-9]+",
     probe="[A-Za-z0-9]+",
+    species="macaque|human",
 
 
 def output_patterns(producer):
@@ -101,6 +105,13 @@ def outputs_over(producer, keys=((),), names=("subject", "session", "probe")):
         k if isinstance(k, tuple) else (k,) for k in keys
     ]
     return [p for key in keys for p in expand(patterns, **dict(zip(names, key)))]
+
+
+def figure_files(stem):
+    """A figure's outputs: ``png`` (in the report, captioned by ../report/<name>.rst) and ``pdf``."""
+    name = stem.rsplit("/", 1)[-1]
+    png = report(f"{stem}.png", caption=f"../report/{name}.rst", category="Figures")
+    return {"png": png, "pdf": f"{stem}.pdf"}
 
 
 def events_file(wildcards):

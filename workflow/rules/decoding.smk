@@ -9,6 +9,14 @@ MACAQUE_CCGP = STUDY.session_results("ccgp", MACAQUE_UNIT_SESSIONS)
 HUMAN_DECODING = STUDY.session_results("decoding", HUMAN_UNIT_SESSIONS)
 HUMAN_CCGP = STUDY.session_results("ccgp", HUMAN_UNIT_SESSIONS)
 LATENT_REGRESSIONS = STUDY.session_results("latents_regression", UNIT_SESSIONS)
+# The per-session tables the rules below write (Study.session_results lists them).
+DECODING = "results/decoding/sub-{subject}_ses-{session}_decoding.tsv"
+CCGP = "results/decoding/sub-{subject}_ses-{session}_ccgp.tsv"
+PLANTED = "results/decoding/sub-{subject}_ses-{session}_planted.tsv"
+ORACLE = "results/decoding/sub-{subject}_ses-{session}_oracle.tsv"
+LATENT_REGRESSION = (
+    "results/decoding/sub-{subject}_ses-{session}_latents_regression.tsv"
+)
 # Group-level decoding across the sessions of each species (figures 3 and 5).
 GROUP_SPECIES = STUDY.group_species()
 GROUP_DECODING = "results/decoding/group_{species}.tsv"
@@ -23,21 +31,14 @@ rule decode_session:
         units="results/nwb/sub-{subject}_ses-{session}_units.nwb",
         events=events_file,
     output:
-        **with_provenance(
-            decoding="results/decoding/sub-{subject}_ses-{session}_decoding.tsv",
-            ccgp="results/decoding/sub-{subject}_ses-{session}_ccgp.tsv",
-        ),
+        **with_provenance(decoding=DECODING, ccgp=CCGP),
     log:
         f"{LOGS}/decode_session/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
     threads: 2
-    resources:
-        mem_mb=2000,
-        runtime=30,
     params:
-        settings=config["decoding"],
-        seed=config["seed"],
+        **STUDY.config_params("decode_session"),
     script:
         "../scripts/decode_session.py"
 
@@ -46,24 +47,13 @@ rule planted_effects:
     input:
         unpack(STUDY.planted_inputs),
     output:
-        **with_provenance(
-            planted="results/decoding/sub-{subject}_ses-{session}_planted.tsv",
-            oracle="results/decoding/sub-{subject}_ses-{session}_oracle.tsv",
-        ),
+        **with_provenance(planted=PLANTED, oracle=ORACLE),
     log:
         f"{LOGS}/planted_effects/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
     params:
-        settings=config["decoding"],
-        n_replicates=STUDY.size.get(
-            "oracle_replicates", config["decoding"]["oracle"]["n_replicates"]
-        ),
-        seed=config["seed"],
+        **STUDY.config_params("planted_effects"),
     script:
         "../scripts/planted_effects.py"
 
@@ -75,18 +65,11 @@ rule group_decoding:
         *with_provenance(GROUP_DECODING),
     log:
         f"{LOGS}/group_decoding/{{species}}.log",
-    wildcard_constraints:
-        species="macaque|human",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
+        **STUDY.config_params("group_decoding"),
         sessions=STUDY.group_decoding_sessions,
-        alpha=config["decoding"]["alpha"],
-        seed=config["seed"],
     script:
         "../scripts/group_decoding.py"
 
@@ -97,20 +80,13 @@ rule regress_latents:
         events=events_file,
         latents="results/model/sub-{subject}_ses-{session}_latents.tsv",
     output:
-        *with_provenance(
-            "results/decoding/sub-{subject}_ses-{session}_latents_regression.tsv"
-        ),
+        *with_provenance(LATENT_REGRESSION),
     log:
         f"{LOGS}/regress_latents/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=20,
     params:
-        settings=config["decoding"],
-        seed=config["seed"],
+        **STUDY.config_params("regress_latents"),
     script:
         "../scripts/regress_latents.py"
 
@@ -121,26 +97,14 @@ rule figure_monkey_decoding:
         ccgp=MACAQUE_CCGP,
         group=GROUP_DECODING.format(species="macaque"),
     output:
-        **with_provenance(
-            png=report(
-                "results/figures/fig3_monkey_decoding.png",
-                caption="../report/fig3_monkey_decoding.rst",
-                category="Figures",
-            ),
-            pdf="results/figures/fig3_monkey_decoding.pdf",
-        ),
+        **with_provenance(**figure_files("results/figures/fig3_monkey_decoding")),
     log:
         f"{LOGS}/figure_monkey_decoding.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
+        **STUDY.config_params("figure_monkey_decoding"),
         sessions=MACAQUE_UNIT_SESSIONS,
-        variables=config["decoding"]["variables"],
-        alpha=config["decoding"]["alpha"],
     script:
         "../scripts/figure_monkey_decoding.py"
 
@@ -154,27 +118,15 @@ rule figure_human_units:
         human_group=GROUP_DECODING.format(species="human"),
         monkey_group=GROUP_DECODING.format(species="macaque"),
     output:
-        **with_provenance(
-            png=report(
-                "results/figures/fig5_human_units.png",
-                caption="../report/fig5_human_units.rst",
-                category="Figures",
-            ),
-            pdf="results/figures/fig5_human_units.pdf",
-        ),
+        **with_provenance(**figure_files("results/figures/fig5_human_units")),
     log:
         f"{LOGS}/figure_human_units.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
+        **STUDY.config_params("figure_human_units"),
         human_sessions=HUMAN_UNIT_SESSIONS,
         monkey_sessions=MACAQUE_UNIT_SESSIONS,
-        variables=config["decoding"]["variables"],
-        alpha=config["decoding"]["alpha"],
     script:
         "../scripts/figure_human_units.py"
 
@@ -183,25 +135,14 @@ rule figure_model:
     input:
         LATENT_REGRESSIONS,
     output:
-        **with_provenance(
-            png=report(
-                "results/figures/fig6_model.png",
-                caption="../report/fig6_model.rst",
-                category="Figures",
-            ),
-            pdf="results/figures/fig6_model.pdf",
-        ),
+        **with_provenance(**figure_files("results/figures/fig6_model")),
     log:
         f"{LOGS}/figure_model.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
+        **STUDY.config_params("figure_model"),
         sessions=UNIT_SESSIONS,
         species=STUDY.session_species(UNIT_SESSIONS),
-        latents=config["decoding"]["latents"]["variables"],
     script:
         "../scripts/figure_model.py"

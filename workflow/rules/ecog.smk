@@ -16,12 +16,10 @@ rule convert_ecog:
         f"{LOGS}/convert_ecog/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 1
     resources:
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
+        **HEAVY_RESOURCES,
     params:
-        line_frequency=config["ecog"]["line_frequency"],
+        **STUDY.config_params("convert_ecog"),
     script:
         "../scripts/convert_ecog.py"
 
@@ -35,19 +33,10 @@ rule high_gamma_epochs:
         f"{LOGS}/high_gamma_epochs/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 1
     resources:
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
+        **HEAVY_RESOURCES,
     params:
-        line_frequency=config["ecog"]["line_frequency"],
-        reference=config["ecog"]["reference"],
-        bad_channel_detection=config["ecog"]["bad_channel_detection"],
-        band=config["ecog"]["high_gamma_band"],
-        n_subbands=config["ecog"]["n_subbands"],
-        envelope_sfreq=config["ecog"]["envelope_sfreq"],
-        window=config["ecog"]["epoch_window"],
-        baseline=config["ecog"]["baseline"],
+        **STUDY.config_params("high_gamma_epochs"),
     script:
         "../scripts/high_gamma_epochs.py"
 
@@ -61,18 +50,8 @@ rule ecog_statistics:
         f"{LOGS}/ecog_statistics/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
     params:
-        seed=config["seed"],
-        window=config["ecog"]["test_window"],
-        alpha=config["ecog"]["alpha"],
-        n_permutations=config["ecog"]["n_permutations"],
-        decoding_bin=config["ecog"]["decoding_bin"],
-        decoding_n_folds=config["ecog"]["decoding_n_folds"],
-        decoding_n_permutations=config["ecog"]["decoding_n_permutations"],
+        **STUDY.config_params("ecog_statistics"),
     script:
         "../scripts/ecog_statistics.py"
 
@@ -84,22 +63,13 @@ rule figure_ecog:
         truth=STUDY.ecog_truths(),
     output:
         **with_provenance(
-            png=report(
-                "results/figures/fig4_ecog.png",
-                caption="../report/fig4_ecog.rst",
-                category="Figures",
-            ),
-            pdf="results/figures/fig4_ecog.pdf",
+            **figure_files("results/figures/fig4_ecog"),
             truth_table="results/ecog/ecog_groundtruth.tsv",
         ),
     log:
         f"{LOGS}/figure_ecog/all.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
         labels=STUDY.session_labels(ECOG_SESSIONS),
     script:

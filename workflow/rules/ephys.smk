@@ -18,10 +18,8 @@ rule convert_recording:
         f"{LOGS}/convert_recording/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
         CONDA_ENV
-    threads: 1
     resources:
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
+        **HEAVY_RESOURCES,
     params:
         recording=STUDY.convert_params,
     script:
@@ -39,12 +37,10 @@ rule preprocess_probe:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
+        **HEAVY_RESOURCES,
     params:
+        **STUDY.config_params("preprocess_probe"),
         format=STUDY.preprocess_format,
-        preprocessing=config["ephys"]["preprocessing"],
-        chunk_duration=config["ephys"]["chunk_duration"],
     script:
         "../scripts/preprocess_probe.py"
 
@@ -60,8 +56,7 @@ rule sort_probe:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
+        **HEAVY_RESOURCES,
     params:
         sorting=STUDY.sorting_params,
     script:
@@ -83,13 +78,9 @@ rule curate_units:
         CONDA_ENV
     threads: EPHYS_THREADS
     resources:
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
+        **HEAVY_RESOURCES,
     params:
-        thresholds=config["ephys"]["curation"],
-        chunk_duration=config["ephys"].get(
-            "analyzer_chunk_duration", config["ephys"]["chunk_duration"]
-        ),
+        **STUDY.config_params("curate_units"),
     script:
         "../scripts/curate_units.py"
 
@@ -106,12 +97,8 @@ rule compare_ground_truth:
         f"{LOGS}/compare_ground_truth/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
-        ground_truth=config["ephys"]["ground_truth"],
+        **STUDY.config_params("compare_ground_truth"),
     script:
         "../scripts/compare_ground_truth.py"
 
@@ -125,10 +112,8 @@ rule export_session_nwb:
         f"{LOGS}/export_session_nwb/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 1
     resources:
-        mem_mb=heavy_mem_mb,
-        runtime=heavy_runtime,
+        **HEAVY_RESOURCES,
     params:
         session=STUDY.session_nwb_params,
     script:
@@ -141,25 +126,14 @@ rule figure_sorting:
         waveforms=STUDY.probe_results("waveforms.npz"),
         gt=STUDY.probe_results("gt_comparison.tsv") if STUDY.simulated else [],
     output:
-        **with_provenance(
-            png=report(
-                "results/figures/fig2_sorting.png",
-                caption="../report/fig2_sorting.rst",
-                category="Figures",
-            ),
-            pdf="results/figures/fig2_sorting.pdf",
-        ),
+        **with_provenance(**figure_files("results/figures/fig2_sorting")),
     log:
         f"{LOGS}/figure_sorting/all.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
+        **STUDY.config_params("figure_sorting"),
         labels=STUDY.probe_labels(),
         regions=STUDY.probe_regions(),
-        well_detected_accuracy=config["ephys"]["ground_truth"]["well_detected_accuracy"],
     script:
         "../scripts/figure_sorting.py"

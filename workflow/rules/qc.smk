@@ -57,9 +57,5 @@ rule check_deidentification:
         f"{LOGS}/check_deidentification.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     script:
         "../scripts/check_deidentification.py"

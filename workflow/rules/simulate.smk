@@ -23,14 +23,10 @@ if STUDY.raw_simulated:
             f"{LOGS}/simulate_dataset.log",
         conda:
             CONDA_ENV
-        threads: 1
         resources:
             mem_mb=4000,
-            runtime=30,
         params:
-            seed=config["seed"],
-            size=STUDY.size,
-            simulation=config["simulation"],
+            **STUDY.config_params("simulate_dataset"),
         script:
             "../scripts/simulate_dataset.py"
 
@@ -42,15 +38,9 @@ rule raw_key:
         f"{datalad_io.KEY_DIR}/{{rawpath}}.json",
     log:
         f"{LOGS}/raw_key/{{rawpath}}.log",
-    wildcard_constraints:
-        rawpath=".+",
     localrule: True
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=200,
-        runtime=1,
     params:
         record=STUDY.raw_key_record,
     script:
@@ -68,12 +58,7 @@ rule validate_bids:
         f"{LOGS}/validate_bids.log",
     conda:
         CONDA_ENV
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
     params:
-        conversions=STUDY.bids_conversions(),
-        scope=STUDY.bids_scope(),
+        **STUDY.bids_view_params(),
     script:
         "../scripts/validate_bids.py"

@@ -22,7 +22,7 @@ import pandas as pd
 from panneuro.results.run import Run
 
 _RULE = re.compile(r"^rule (\w+):", re.MULTILINE)
-_FIGURE_OUTPUT = re.compile(r'"results/figures/(fig\d+_\w+)\.png"')
+_FIGURE_OUTPUT = re.compile(r'"results/figures/(fig\d+_\w+)(?:\.png)?"')
 _SCRIPT = re.compile(r'script:\s*\n\s*"([^"]+)"')
 _PLOT_IMPORT = re.compile(r"^from (panneuro\.figures\.\w+) import ([^\n]+)$", re.MULTILINE)
 
