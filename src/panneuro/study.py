@@ -43,7 +43,9 @@ GT_PROBE = "sub-{subject}/ses-{session}/sub-{subject}_ses-{session}_acq-{probe}"
 #: Rule name -> the stage whose cost sizes its memory and runtime (compendium.resources).
 HEAVY_STAGES = {"convert_recording": "export", "convert_ecog": "high_gamma",
                 "preprocess_probe": "preprocess", "sort_probe": "sort", "curate_units": "curate",
-                "export_session_nwb": "export", "high_gamma_epochs": "high_gamma"}
+                "export_session_nwb": "export", "high_gamma_epochs": "high_gamma",
+                "preprocess_sleep": "preprocess", "detect_ripples": "preprocess",
+                "match_sleep_units": "curate"}
 
 Key = tuple[str, str]
 ProbeKey = tuple[str, str, str]
@@ -513,9 +515,15 @@ class Study:
 
     # --- resources -------------------------------------------------------------------------
     def channel_seconds(self, rulename: str, subject: str, session: str,
-                        probe: str | None = None) -> float:
-        """Channels × seconds of the raw recording(s) a heavy job processes."""
-        if rulename in ("high_gamma_epochs", "convert_ecog"):
+                        probe: str | None = None, run: str | None = None) -> float:
+        """Channels × seconds of the raw recording(s) a heavy job processes.
+
+        A sleep run (``run`` given) before it is simulated is sized like its probe's task
+        recording from the preset (longer than the design's sleep runs: an upper bound).
+        """
+        if run is not None and probe is not None:
+            rows = [self.sleep_row(subject, session, probe, run)]
+        elif rulename in ("high_gamma_epochs", "convert_ecog"):
             rows = [self.row(subject, session, "ecog")]
         elif rulename == "export_session_nwb":
             rows = [self.probe_row(subject, session, p)
@@ -664,7 +672,8 @@ class Study:
     def heavy_size(self, wildcards: Any, rulename: str) -> float:
         """Channels × seconds of a heavy job, from its wildcards."""
         return self.channel_seconds(rulename, wildcards.subject, wildcards.session,
-                                    getattr(wildcards, "probe", None))
+                                    getattr(wildcards, "probe", None),
+                                    getattr(wildcards, "run", None))
 
     # --- sleep runs (sheet columns task and run: task-sleep_run-1 before, run-2 after) -------
     def sleep_runs(self) -> list[SleepRun]:
@@ -760,3 +769,12 @@ class Study:
         """Return the species and region of a sleep probe (``sleep_reactivation``)."""
         key = (wildcards.subject, wildcards.session, wildcards.probe)
         return {"species": self.species(key[0], key[1]), "region": self.region(*key)}
+
+    def sleep_run_labels(self) -> list[str]:
+        """Return ``"sub-X ses-Y P run-N"`` of every sleep run (figure 9's runs)."""
+        return self.sleep_run_files("sub-{subject} ses-{session} {probe} run-{run}")
+
+    def sleep_example_run(self) -> int:
+        """Index in :meth:`sleep_runs` of figure 9's example: the first run after a task."""
+        runs = self.sleep_runs()
+        return next((i for i, key in enumerate(runs) if key[3] == SLEEP_RUNS[1]), 0)
