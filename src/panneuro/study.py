@@ -190,7 +190,8 @@ class Study:
             (:func:`sleep_rows`) apart: ``samples`` holds the task rows only, so every task
             rule plans what it planned before sleep runs existed.
         """
-        return cls(samples=task_rows(samples), sleep_samples=sleep_rows(samples), raw_dir=config["raw_dir"],
+        return cls(samples=task_rows(samples), sleep_samples=sleep_rows(samples),
+                   raw_dir=config["raw_dir"],
                    groundtruth_dir=config["groundtruth_dir"], simulated=bool(config["simulate"]),
                    raw_simulated=bool(config["simulate"]) and not config.get("raw_source"),
                    remote_storage=remote_storage, key_dir=key_dir,

@@ -14,8 +14,10 @@ SLEEP_SCORES = (
     else []
 )
 SLEEP_PLANTED = (
-    STUDY.sleep_run_files(f"{GT}/sub-{{subject}}/ses-{{session}}/sub-{{subject}}_ses-"
-                          "{session}_task-sleep_acq-{probe}_run-{run}_ripples.tsv")
+    STUDY.sleep_run_files(
+        f"{GT}/sub-{{subject}}/ses-{{session}}/sub-{{subject}}_ses-"
+        "{session}_task-sleep_acq-{probe}_run-{run}_ripples.tsv"
+    )
     if STUDY.simulated
     else []
 )

@@ -8,7 +8,7 @@ from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.preprocessing import read_recording
 from panneuro.io.arrays import write_npz
 from panneuro.io.tables import write_tsv
-from panneuro.sleep.runs import run_ripples
+from panneuro.sleep.sleep_runs import run_ripples
 
 smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
@@ -18,6 +18,7 @@ recording = read_recording(smk.input.recording, smk.params.format)
 ripples, lfp = run_ripples(recording, smk.params.settings)
 write_tsv(ripples, smk.output.ripples)
 write_npz(lfp, smk.output.lfp)
-logging.info("%s: %d ripples on channels %s", smk.input.recording, len(ripples),
-             list(lfp["channel_ids"]))
+logging.info(
+    "%s: %d ripples on channels %s", smk.input.recording, len(ripples), list(lfp["channel_ids"])
+)
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -19,9 +19,14 @@ planted = [read_tsv(p) for p in inp.planted] if inp.planted else None
 scores = pd.concat([read_tsv(p) for p in inp.scores], ignore_index=True) if inp.scores else None
 durations = [float(np.asarray(x["time"])[-1] - np.asarray(x["time"])[0]) for x in lfps]
 i = smk.params.example  # the first run after a task
-fig = plot_sleep(lfps[i], ripples[i], planted[i] if planted else None, labels[i],
-                 run_table(ripples, durations, labels, planted, scores),
-                 pd.concat([read_tsv(p) for p in inp.reactivation], ignore_index=True),
-                 read_tsv(inp.effects))
+fig = plot_sleep(
+    lfps[i],
+    ripples[i],
+    planted[i] if planted else None,
+    labels[i],
+    run_table(ripples, durations, labels, planted, scores),
+    pd.concat([read_tsv(p) for p in inp.reactivation], ignore_index=True),
+    read_tsv(inp.effects),
+)
 save_figure(fig, smk.output.pdf, smk.output.png)
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -7,8 +7,8 @@ from panneuro.ephys.preprocessing import load_preprocessed
 from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import read_tsv, write_tsv
 from panneuro.seeding import derived_seed
-from panneuro.sleep.runs import session_reactivation
-from panneuro.sleep.units import spike_times
+from panneuro.sleep.matching import spike_times
+from panneuro.sleep.sleep_runs import session_reactivation
 
 smk = snakemake  # noqa: F821
 wc, inp = smk.wildcards, smk.input
@@ -19,12 +19,17 @@ task = spike_times(sorting.select_units([u for u in sorting.unit_ids if str(u) i
 pre, post = (spike_times(NpzSortingExtractor(path)) for path in inp.units)
 truth = None
 if "gt_spikes" in inp.keys():
-    truth = {"task": spike_times(NpzSortingExtractor(inp.gt_task_spikes[0])),
-             "pre": spike_times(NpzSortingExtractor(inp.gt_spikes[0])),
-             "post": spike_times(NpzSortingExtractor(inp.gt_spikes[1])),
-             "ripples": [read_tsv(path) for path in inp.gt_ripples]}
+    truth = {
+        "task": spike_times(NpzSortingExtractor(inp.gt_task_spikes[0])),
+        "pre": spike_times(NpzSortingExtractor(inp.gt_spikes[0])),
+        "post": spike_times(NpzSortingExtractor(inp.gt_spikes[1])),
+        "ripples": [read_tsv(path) for path in inp.gt_ripples],
+    }
 table = session_reactivation(
-    task, pre, post, [read_tsv(path) for path in inp.ripples],
+    task,
+    pre,
+    post,
+    [read_tsv(path) for path in inp.ripples],
     task_duration=load_preprocessed(inp.task_recording).get_total_duration(),
     key={"subject": wc.subject, "session": wc.session, "probe": wc.probe, **smk.params.probe},
     seed=derived_seed(smk.config["seed"], "reactivation", wc.subject, wc.session, wc.probe),

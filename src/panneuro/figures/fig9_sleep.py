@@ -43,14 +43,21 @@ def _panel_lfp(ax, lfp, ripples, planted, label) -> None:
     ax.plot(time[sel] - t0, np.asarray(lfp["lfp"])[sel], color="0.2", lw=0.4)
     for _, r in ripples.iterrows():
         if r["end_time"] >= t0 and r["start_time"] <= t1:
-            ax.axvspan(r["start_time"] - t0, r["end_time"] - t0, color=ESTIMATE_COLOR,
-                       alpha=0.3, lw=0)
+            ax.axvspan(
+                r["start_time"] - t0, r["end_time"] - t0, color=ESTIMATE_COLOR, alpha=0.3, lw=0
+            )
     if planted is not None:
         peaks = planted["peak_time"].to_numpy(float)
         peaks = peaks[(peaks >= t0) & (peaks <= t1)] - t0
         top = float(np.nanmax(np.asarray(lfp["lfp"])[sel])) if sel.any() else 1.0
-        ax.plot(peaks, np.full(len(peaks), top * 1.15), "v", color=TRUTH_COLOR, ms=5,
-                label="planted ripple")
+        ax.plot(
+            peaks,
+            np.full(len(peaks), top * 1.15),
+            "v",
+            color=TRUTH_COLOR,
+            ms=5,
+            label="planted ripple",
+        )
     ax.axvspan(0, 0, color=ESTIMATE_COLOR, alpha=0.3, label="detected ripple")
     ax.set_xlim(0, t1 - t0)
     ax.set_xlabel(f"time (s) from {t0:.1f} s")
@@ -63,8 +70,7 @@ def _panel_rates(ax, runs: pd.DataFrame) -> None:
     x = np.arange(len(runs))
     ax.bar(x - 0.2, runs["rate_detected"], 0.4, color=ESTIMATE_COLOR, label="detected")
     if runs["rate_planted"].notna().any():
-        ax.bar(x + 0.2, runs["rate_planted"], 0.4, color=TRUTH_COLOR, alpha=0.6,
-               label="planted")
+        ax.bar(x + 0.2, runs["rate_planted"], 0.4, color=TRUTH_COLOR, alpha=0.6, label="planted")
     ax.set_xticks(x, runs["label"], rotation=90, fontsize=6)
     ax.set_ylabel("ripples / min")
     ax.set_title("b  ripple rate per run", loc="left", fontsize=9)
@@ -81,11 +87,27 @@ def _panel_rates(ax, runs: pd.DataFrame) -> None:
 def _panel_sessions(ax, reactivation: pd.DataFrame) -> None:
     ev = reactivation[reactivation["method"] == "ev"].reset_index(drop=True)
     for i, r in ev.iterrows():
-        ax.plot([0, 1], [r["pre"], r["post"]], "-o", color=ESTIMATE_COLOR, ms=3, lw=0.8,
-                alpha=0.8, label="estimate" if i == 0 else None)
+        ax.plot(
+            [0, 1],
+            [r["pre"], r["post"]],
+            "-o",
+            color=ESTIMATE_COLOR,
+            ms=3,
+            lw=0.8,
+            alpha=0.8,
+            label="estimate" if i == 0 else None,
+        )
         if np.isfinite(r["truth_pre"]):
-            ax.plot([0.08, 1.08], [r["truth_pre"], r["truth_post"]], "--^", color=TRUTH_COLOR,
-                    ms=3, lw=0.6, alpha=0.8, label="truth" if i == 0 else None)
+            ax.plot(
+                [0.08, 1.08],
+                [r["truth_pre"], r["truth_post"]],
+                "--^",
+                color=TRUTH_COLOR,
+                ms=3,
+                lw=0.6,
+                alpha=0.8,
+                label="truth" if i == 0 else None,
+            )
     ax.set_xticks([0, 1], ["before task\n(REV)", "after task\n(EV)"])
     ax.set_xlim(-0.3, 1.4)
     ax.set_ylabel("explained variance")
@@ -94,20 +116,40 @@ def _panel_sessions(ax, reactivation: pd.DataFrame) -> None:
 
 
 def _panel_group(ax, effects: pd.DataFrame) -> None:
-    rows = effects[(effects["method"] == "hierarchical_bootstrap")
-                   & effects["effect"].str.startswith("reactivation")].reset_index(drop=True)
-    names = {"reactivation_ev_minus_rev": "EV − REV",
-             "reactivation_assembly_post_minus_pre": "assembly\nafter − before"}
+    rows = effects[
+        (effects["method"] == "hierarchical_bootstrap")
+        & effects["effect"].str.startswith("reactivation")
+    ].reset_index(drop=True)
+    names = {
+        "reactivation_ev_minus_rev": "EV − REV",
+        "reactivation_assembly_post_minus_pre": "assembly\nafter − before",
+    }
     y = np.arange(len(rows))[::-1]
     for yi, (_, r) in zip(y, rows.iterrows(), strict=True):
         ax.plot([r["ci_low"], r["ci_high"]], [yi, yi], color=ESTIMATE_COLOR, lw=2)
-        ax.plot(r["estimate"], yi, "o", color=ESTIMATE_COLOR, ms=5,
-                label="estimate, 95 % CI" if yi == y[0] else None)
+        ax.plot(
+            r["estimate"],
+            yi,
+            "o",
+            color=ESTIMATE_COLOR,
+            ms=5,
+            label="estimate, 95 % CI" if yi == y[0] else None,
+        )
         if np.isfinite(r["truth"]):
-            ax.plot(r["truth"], yi, "x", color=TRUTH_COLOR, ms=7, mew=2,
-                    label="truth" if yi == y[0] else None)
-    labels = [f"{r['species']} {names.get(r['effect'], r['effect'])}\n"
-              f"({r['n_subjects']} subj, {r['n_sessions']} ses)" for _, r in rows.iterrows()]
+            ax.plot(
+                r["truth"],
+                yi,
+                "x",
+                color=TRUTH_COLOR,
+                ms=7,
+                mew=2,
+                label="truth" if yi == y[0] else None,
+            )
+    labels = [
+        f"{r['species']} {names.get(r['effect'], r['effect'])}\n"
+        f"({r['n_subjects']} subj, {r['n_sessions']} ses)"
+        for _, r in rows.iterrows()
+    ]
     ax.set_yticks(y, labels, fontsize=7)
     ax.axvline(0, color="0.5", lw=0.6)
     ax.set_xlabel("after − before")
@@ -116,9 +158,13 @@ def _panel_group(ax, effects: pd.DataFrame) -> None:
         ax.legend(fontsize=7, frameon=False, loc="lower right")
 
 
-def run_table(ripples: Sequence[pd.DataFrame], durations: Sequence[float],
-              labels: Sequence[str], planted: Sequence[pd.DataFrame] | None = None,
-              scores: pd.DataFrame | None = None) -> pd.DataFrame:
+def run_table(
+    ripples: Sequence[pd.DataFrame],
+    durations: Sequence[float],
+    labels: Sequence[str],
+    planted: Sequence[pd.DataFrame] | None = None,
+    scores: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per run: label, detected (and planted) ripple rate per minute, recall, precision.
 
     Parameters
@@ -140,26 +186,36 @@ def run_table(ripples: Sequence[pd.DataFrame], durations: Sequence[float],
         ``label, rate_detected, rate_planted, recall, precision``.
     """
     nan = np.full(len(labels), np.nan)
-    return pd.DataFrame({
-        "label": list(labels),
-        "rate_detected": [60.0 * len(r) / d for r, d in zip(ripples, durations, strict=True)],
-        "rate_planted": ([60.0 * len(p) / d for p, d in zip(planted, durations, strict=True)]
-                         if planted is not None else nan),
-        "recall": scores["recall"].to_numpy(float) if scores is not None else nan,
-        "precision": scores["precision"].to_numpy(float) if scores is not None else nan,
-    })
+    return pd.DataFrame(
+        {
+            "label": list(labels),
+            "rate_detected": [60.0 * len(r) / d for r, d in zip(ripples, durations, strict=True)],
+            "rate_planted": (
+                [60.0 * len(p) / d for p, d in zip(planted, durations, strict=True)]
+                if planted is not None
+                else nan
+            ),
+            "recall": scores["recall"].to_numpy(float) if scores is not None else nan,
+            "precision": scores["precision"].to_numpy(float) if scores is not None else nan,
+        }
+    )
 
 
-def plot_sleep(example: Mapping[str, np.ndarray], example_ripples: pd.DataFrame,
-               example_planted: pd.DataFrame | None, example_label: str,
-               runs: pd.DataFrame, reactivation: pd.DataFrame,
-               effects: pd.DataFrame) -> Figure:
+def plot_sleep(
+    example: Mapping[str, np.ndarray],
+    example_ripples: pd.DataFrame,
+    example_planted: pd.DataFrame | None,
+    example_label: str,
+    runs: pd.DataFrame,
+    reactivation: pd.DataFrame,
+    effects: pd.DataFrame,
+) -> Figure:
     """Figure 9: ripples in sleep and reactivation of the task's co-firing.
 
     Parameters
     ----------
     example : mapping
-        A run's LFP (``time``, ``lfp``: :func:`panneuro.sleep.runs.run_ripples`).
+        A run's LFP (``time``, ``lfp``: :func:`panneuro.sleep.sleep_runs.run_ripples`).
     example_ripples, example_planted : pandas.DataFrame
         Its detected ripples and (simulated study) planted ones, or None.
     example_label : str
@@ -167,7 +223,7 @@ def plot_sleep(example: Mapping[str, np.ndarray], example_ripples: pd.DataFrame,
     runs : pandas.DataFrame
         :func:`run_table`.
     reactivation : pandas.DataFrame
-        The sessions' reactivation tables (:data:`panneuro.sleep.runs.REACTIVATION_COLUMNS`).
+        The sessions' reactivation tables (:data:`panneuro.sleep.sleep_runs.REACTIVATION_COLUMNS`).
     effects : pandas.DataFrame
         ``results/group/sleep_effects.tsv``.
 
@@ -178,8 +234,9 @@ def plot_sleep(example: Mapping[str, np.ndarray], example_ripples: pd.DataFrame,
     """
     fig = plt.figure(figsize=(11, 7), layout="constrained")
     grid = fig.add_gridspec(2, 2)
-    _panel_lfp(fig.add_subplot(grid[0, 0]), example, example_ripples, example_planted,
-               example_label)
+    _panel_lfp(
+        fig.add_subplot(grid[0, 0]), example, example_ripples, example_planted, example_label
+    )
     _panel_rates(fig.add_subplot(grid[0, 1]), runs)
     _panel_sessions(fig.add_subplot(grid[1, 0]), reactivation)
     _panel_group(fig.add_subplot(grid[1, 1]), effects)

@@ -1,7 +1,7 @@
 """Group effects of the sleep stage: reactivation after vs before the task, ripple detection.
 
 Each session's reactivation statistic (``EV - REV``, or the mean assembly strength after
-minus before: :func:`panneuro.sleep.runs.session_reactivation`) is averaged within subjects
+minus before: :func:`panneuro.sleep.sleep_runs.session_reactivation`) is averaged within subjects
 and over subjects (each subject weighs the same), with the hierarchical bootstrap's 95 %
 interval (subjects, then sessions within subjects: :mod:`panneuro.stats.hierarchical`) and,
 beside it, the subject-level test (Student's t over the subjects' means). The truth of the
@@ -20,8 +20,18 @@ from panneuro.stats.hierarchical import MeanEffect, hierarchical_bootstrap, subj
 
 #: Columns of ``results/group/sleep_effects.tsv`` (shared with the other group tables).
 EFFECT_COLUMNS: tuple[str, ...] = (
-    "effect", "species", "region", "estimate", "ci_low", "ci_high", "p_value", "method",
-    "n_subjects", "n_sessions", "truth", "truth_in_ci",
+    "effect",
+    "species",
+    "region",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "method",
+    "n_subjects",
+    "n_sessions",
+    "truth",
+    "truth_in_ci",
 )
 #: Effect names of the reactivation methods.
 REACTIVATION_EFFECTS = {
@@ -36,8 +46,13 @@ def _subject_mean(table: pd.DataFrame, column: str) -> float:
 
 
 def _rows(
-    table: pd.DataFrame, value: str, effect: str, species: str, rng: np.random.Generator,
-    n_resamples: int, truth: str | None,
+    table: pd.DataFrame,
+    value: str,
+    effect: str,
+    species: str,
+    rng: np.random.Generator,
+    n_resamples: int,
+    truth: str | None,
 ) -> list[dict]:
     table = table.dropna(subset=[value])
     region = ",".join(sorted(set(table["region"]))) if "region" in table else "n/a"
@@ -50,20 +65,35 @@ def _rows(
     boot = hierarchical_bootstrap(table, MeanEffect(value), rng, n_resamples=n_resamples)
     ttest = subject_t_test(table, MeanEffect(value))
     for method, res in (("hierarchical_bootstrap", boot), ("subject_t_test", ttest)):
-        rows.append({
-            "effect": effect, "species": species, "region": region, "estimate": res.estimate,
-            "ci_low": res.ci_low, "ci_high": res.ci_high, "p_value": res.p_value,
-            "method": method, "n_subjects": n_subjects, "n_sessions": n_sessions,
-            "truth": true,
-            "truth_in_ci": (bool(res.ci_low <= true <= res.ci_high)
-                            if np.isfinite(true) and np.isfinite(res.ci_low) else pd.NA),
-        })
+        rows.append(
+            {
+                "effect": effect,
+                "species": species,
+                "region": region,
+                "estimate": res.estimate,
+                "ci_low": res.ci_low,
+                "ci_high": res.ci_high,
+                "p_value": res.p_value,
+                "method": method,
+                "n_subjects": n_subjects,
+                "n_sessions": n_sessions,
+                "truth": true,
+                "truth_in_ci": (
+                    bool(res.ci_low <= true <= res.ci_high)
+                    if np.isfinite(true) and np.isfinite(res.ci_low)
+                    else pd.NA
+                ),
+            }
+        )
     return rows
 
 
 def sleep_effects(
-    reactivation: pd.DataFrame, ripple_scores: pd.DataFrame | None, seed: int,
-    *, n_resamples: int = 2000,
+    reactivation: pd.DataFrame,
+    ripple_scores: pd.DataFrame | None,
+    seed: int,
+    *,
+    n_resamples: int = 2000,
 ) -> pd.DataFrame:
     """Group effects per species: reactivation after vs before, ripple recall and precision.
 
@@ -71,9 +101,9 @@ def sleep_effects(
     ----------
     reactivation : pandas.DataFrame
         The sessions' reactivation tables concatenated
-        (:data:`panneuro.sleep.runs.REACTIVATION_COLUMNS`).
+        (:data:`panneuro.sleep.sleep_runs.REACTIVATION_COLUMNS`).
     ripple_scores : pandas.DataFrame or None
-        The runs' ripple scores concatenated (:func:`panneuro.sleep.runs.ripple_score`) with
+        The runs' ripple scores concatenated (:func:`panneuro.sleep.sleep_runs.ripple_score`) with
         a ``species`` column; None without ground truth.
     seed : int
         Seeds the bootstrap (one stream per effect and species).

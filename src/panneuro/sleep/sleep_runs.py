@@ -27,9 +27,24 @@ if TYPE_CHECKING:
 REACTIVATION_METHODS: tuple[str, ...] = ("ev", "assembly")
 #: Columns of a session's reactivation table.
 REACTIVATION_COLUMNS: tuple[str, ...] = (
-    "subject", "session", "probe", "species", "region", "method", "statistic", "p_value",
-    "pre", "post", "n_units", "n_ripples_pre", "n_ripples_post", "truth", "truth_p_value",
-    "truth_pre", "truth_post", "truth_n_units",
+    "subject",
+    "session",
+    "probe",
+    "species",
+    "region",
+    "method",
+    "statistic",
+    "p_value",
+    "pre",
+    "post",
+    "n_units",
+    "n_ripples_pre",
+    "n_ripples_post",
+    "truth",
+    "truth_p_value",
+    "truth_pre",
+    "truth_post",
+    "truth_n_units",
 )
 
 
@@ -122,8 +137,10 @@ def ripple_score(
         precision`` (:func:`panneuro.sleep.ripples.match_events`).
     """
     score = match_events(detected, planted)
-    row = {**dict(key), **{k: score[k] for k in ("n_planted", "n_detected", "n_matched",
-                                                   "recall", "precision")}}
+    row = {
+        **dict(key),
+        **{k: score[k] for k in ("n_planted", "n_detected", "n_matched", "recall", "precision")},
+    }
     return pd.DataFrame([row])
 
 
@@ -231,20 +248,22 @@ def session_reactivation(
         test, true = tests[method], truth_tests[method]
         pre_v, post_v = _pre_post(test)
         true_pre, true_post = _pre_post(true)
-        rows.append({
-            **dict(key),
-            "method": method,
-            "statistic": test.statistic if test else nan,
-            "p_value": test.p_value if test else nan,
-            "pre": pre_v,
-            "post": post_v,
-            "n_units": counts[0].shape[1],
-            "n_ripples_pre": len(ripples[0]),
-            "n_ripples_post": len(ripples[1]),
-            "truth": true.statistic if true else nan,
-            "truth_p_value": true.p_value if true else nan,
-            "truth_pre": true_pre,
-            "truth_post": true_post,
-            "truth_n_units": truth_units if truth is not None else nan,
-        })
+        rows.append(
+            {
+                **dict(key),
+                "method": method,
+                "statistic": test.statistic if test else nan,
+                "p_value": test.p_value if test else nan,
+                "pre": pre_v,
+                "post": post_v,
+                "n_units": counts[0].shape[1],
+                "n_ripples_pre": len(ripples[0]),
+                "n_ripples_post": len(ripples[1]),
+                "truth": true.statistic if true else nan,
+                "truth_p_value": true.p_value if true else nan,
+                "truth_pre": true_pre,
+                "truth_post": true_post,
+                "truth_n_units": truth_units if truth is not None else nan,
+            }
+        )
     return pd.DataFrame(rows, columns=list(REACTIVATION_COLUMNS))

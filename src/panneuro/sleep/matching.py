@@ -69,7 +69,12 @@ def task_templates(
 
     kept = sorting.select_units(list(unit_ids))
     analyzer = create_sorting_analyzer(
-        kept, recording, format="memory", sparse=False, return_in_uV=False, n_jobs=n_jobs
+        kept,
+        recording,
+        format="memory",
+        sparse=False,
+        return_in_uV=False,
+        job_kwargs={"n_jobs": n_jobs},
     )
     analyzer.compute("random_spikes", max_spikes_per_unit=max_spikes_per_unit, seed=seed)
     analyzer.compute("templates", ms_before=ms_before, ms_after=ms_after, n_jobs=n_jobs)
@@ -129,8 +134,10 @@ def match_units(
     unit_ids = np.asarray(templates.unit_ids)
     if len(unit_ids) == 0:
         return NumpySorting.from_samples_and_labels(
-            [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=unit_ids.dtype)],
-            recording.get_sampling_frequency(), unit_ids=unit_ids,
+            [np.zeros(0, dtype=np.int64)],
+            [np.zeros(0, dtype=unit_ids.dtype)],
+            recording.get_sampling_frequency(),
+            unit_ids=unit_ids,
         )
     spikes = find_spikes_from_templates(
         traces,
