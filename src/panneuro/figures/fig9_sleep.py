@@ -25,7 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 ESTIMATE_COLOR = "#1f77b4"
 TRUTH_COLOR = "#d62728"
 #: Seconds of LFP drawn in panel (a).
-EXAMPLE_SECONDS = 6.0
+EXAMPLE_SECONDS = 3.0
 
 
 def _example_window(lfp: Mapping[str, np.ndarray], ripples: pd.DataFrame) -> tuple[float, float]:
@@ -37,22 +37,30 @@ def _example_window(lfp: Mapping[str, np.ndarray], ripples: pd.DataFrame) -> tup
 
 
 def _panel_lfp(ax, lfp, ripples, planted, label) -> None:
+    """LFP (top) and its ripple band (150–250 Hz, below), ripples shaded and planted marked."""
+    from panneuro.sleep.ripples import ripple_band
+
     t0, t1 = _example_window(lfp, ripples)
     time = np.asarray(lfp["time"])
     sel = (time >= t0) & (time <= t1)
-    ax.plot(time[sel] - t0, np.asarray(lfp["lfp"])[sel], color="0.2", lw=0.4)
+    trace = np.asarray(lfp["lfp"], dtype=float)[sel]
+    fs = float(lfp.get("sampling_frequency", 1.0 / np.median(np.diff(time))))
+    band = ripple_band(trace[:, None], fs)[:, 0] if len(trace) > 400 else np.zeros_like(trace)
+    offset = float(np.nanmin(trace)) - float(np.nanmax(np.abs(band))) - 10.0
+    ax.plot(time[sel] - t0, trace, color="0.2", lw=0.4, label="LFP 1–400 Hz")
+    ax.plot(time[sel] - t0, offset + band, color="0.45", lw=0.4, label="ripple band 150–250 Hz")
     for _, r in ripples.iterrows():
         if r["end_time"] >= t0 and r["start_time"] <= t1:
             ax.axvspan(
                 r["start_time"] - t0, r["end_time"] - t0, color=ESTIMATE_COLOR, alpha=0.3, lw=0
             )
+    top = float(np.nanmax(trace)) if len(trace) else 1.0
     if planted is not None:
         peaks = planted["peak_time"].to_numpy(float)
         peaks = peaks[(peaks >= t0) & (peaks <= t1)] - t0
-        top = float(np.nanmax(np.asarray(lfp["lfp"])[sel])) if sel.any() else 1.0
         ax.plot(
             peaks,
-            np.full(len(peaks), top * 1.15),
+            np.full(len(peaks), top + 15.0),
             "v",
             color=TRUTH_COLOR,
             ms=5,
@@ -60,14 +68,18 @@ def _panel_lfp(ax, lfp, ripples, planted, label) -> None:
         )
     ax.axvspan(0, 0, color=ESTIMATE_COLOR, alpha=0.3, label="detected ripple")
     ax.set_xlim(0, t1 - t0)
-    ax.set_xlabel(f"time (s) from {t0:.1f} s")
-    ax.set_ylabel("LFP (µV)")
+    span = top - offset + 2 * float(np.nanmax(np.abs(band)))
+    ax.set_ylim(offset - float(np.nanmax(np.abs(band))) - 0.3 * span, top + 0.12 * span)
+    ax.set_xlabel(f"time (s) from {t0:.1f} s of the run")
+    ax.set_ylabel("µV")
     ax.set_title(f"a  LFP, {label}", loc="left", fontsize=9)
-    ax.legend(loc="lower right", fontsize=7, frameon=False, ncol=2)
+    ax.legend(loc="lower left", fontsize=6, frameon=False, ncol=2)
 
 
 def _panel_rates(ax, runs: pd.DataFrame) -> None:
     x = np.arange(len(runs))
+    highest = float(np.nanmax([runs["rate_detected"].max(), runs["rate_planted"].max(), 1.0]))
+    ax.set_ylim(0, 1.6 * highest)  # room above the bars for the scores and legends
     ax.bar(x - 0.2, runs["rate_detected"], 0.4, color=ESTIMATE_COLOR, label="detected")
     if runs["rate_planted"].notna().any():
         ax.bar(x + 0.2, runs["rate_planted"], 0.4, color=TRUTH_COLOR, alpha=0.6, label="planted")
@@ -78,10 +90,11 @@ def _panel_rates(ax, runs: pd.DataFrame) -> None:
         twin = ax.twinx()
         twin.plot(x, runs["recall"], "o", color="k", ms=3, label="recall")
         twin.plot(x, runs["precision"], "s", mfc="none", color="k", ms=3, label="precision")
-        twin.set_ylim(0, 1.05)
-        twin.set_ylabel("recall, precision")
-        twin.legend(loc="lower right", fontsize=6, frameon=False)
-    ax.legend(loc="upper left", fontsize=6, frameon=False)
+        twin.set_ylim(0, 1.3)
+        twin.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+        twin.set_ylabel("recall, precision (vs planted)")
+        twin.legend(loc="upper right", fontsize=6, frameon=False, ncol=2)
+    ax.legend(loc="upper left", fontsize=6, frameon=False, ncol=2)
 
 
 def _panel_sessions(ax, reactivation: pd.DataFrame) -> None:
@@ -111,7 +124,7 @@ def _panel_sessions(ax, reactivation: pd.DataFrame) -> None:
     ax.set_xticks([0, 1], ["before task\n(REV)", "after task\n(EV)"])
     ax.set_xlim(-0.3, 1.4)
     ax.set_ylabel("explained variance")
-    ax.set_title(f"c  reactivation per session (n = {len(ev)})", loc="left", fontsize=9)
+    ax.set_title(f"c  reactivation per session ({len(ev)} sessions)", loc="left", fontsize=9)
     ax.legend(fontsize=7, frameon=False, loc="upper left")
 
 
