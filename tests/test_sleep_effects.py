@@ -55,6 +55,7 @@ def test_planted_reactivation_is_found_with_its_truth_in_the_interval():
         (effects["effect"] == "ripple_recall") & (effects["method"] == "hierarchical_bootstrap")
     ].iloc[0]
     assert recall["estimate"] == np.mean([0.95, 0.9]) and pd.isna(recall["truth_in_ci"])
+    assert pd.isna(recall["p_value"])  # a score has no test of "= 0"
     again = sleep_effects(table, scores, seed=1, n_resamples=500)
     pd.testing.assert_frame_equal(effects, again)  # seeded
 

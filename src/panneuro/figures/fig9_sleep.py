@@ -158,17 +158,23 @@ def _panel_group(ax, effects: pd.DataFrame) -> None:
                 mew=2,
                 label="truth" if yi == y[0] else None,
             )
+    few = rows["n_subjects"] < 3
     labels = [
         f"{r['species']} {names.get(r['effect'], r['effect'])}\n"
-        f"({r['n_subjects']} subj, {r['n_sessions']} ses)"
-        for _, r in rows.iterrows()
+        f"({r['n_subjects']} subj, {r['n_sessions']} ses){' †' if f else ''}"
+        for (_, r), f in zip(rows.iterrows(), few, strict=True)
     ]
     ax.set_yticks(y, labels, fontsize=7)
     ax.axvline(0, color="0.5", lw=0.6)
     ax.set_xlabel("after − before")
     ax.set_title("d  group: reactivation after vs before", loc="left", fontsize=9)
     if len(rows):
-        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        ax.legend(fontsize=7, frameon=False, loc="upper right")
+    if few.any():
+        ax.set_xlabel(
+            "after − before\n† fewer than 3 subjects: the bootstrap interval is not informative",
+            fontsize=8,
+        )
 
 
 def run_table(
