@@ -11,6 +11,7 @@ include: "workflow/rules/behaviour.smk"
 include: "workflow/rules/ephys.smk"
 include: "workflow/rules/ecog.smk"
 include: "workflow/rules/decoding.smk"
+include: "workflow/rules/sleep.smk"
 include: "workflow/rules/qc.smk"
 
 
@@ -25,3 +26,4 @@ rule all:
         "results/qc/deidentification.json",
         PLANTED_EFFECTS,
         UNIT_NWB,
+        SLEEP_TARGETS,

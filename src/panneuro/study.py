@@ -25,7 +25,7 @@ from panneuro.ingest.session_metadata import metadata_files
 PROBE_DATATYPES = ("array", "microwire")
 #: The paper's figures, in order.
 FIGURES = ("fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
-           "fig5_human_units", "fig6_model")
+           "fig5_human_units", "fig6_model", "fig9_sleep")
 #: Per-probe results of the ephys stage.
 EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
 #: Recordings converted to iEEG-datatype NWB (the converted BIDS dataset's recordings).
@@ -34,12 +34,18 @@ CONVERTED = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
 #: ECoG recordings converted to BrainVision (FIF is not a BIDS iEEG format).
 CONVERTED_ECOG = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
                   "sub-{subject}_ses-{session}_task-{task}_ieeg.vhdr")
+#: Per-run and per-session results of the sleep stage.
+SLEEP = "results/sleep/sub-{subject}_ses-{session}_acq-{probe}"
+#: Sleep-run results of the ephys stage (the run's preprocessed recording and matched units).
+SLEEP_EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}/sleep/run-{run}"
 #: Ground truth of a probe (written by the simulation beside the raw dataset).
 GT_PROBE = "sub-{subject}/ses-{session}/sub-{subject}_ses-{session}_acq-{probe}"
 #: Rule name -> the stage whose cost sizes its memory and runtime (compendium.resources).
 HEAVY_STAGES = {"convert_recording": "export", "convert_ecog": "high_gamma",
                 "preprocess_probe": "preprocess", "sort_probe": "sort", "curate_units": "curate",
-                "export_session_nwb": "export", "high_gamma_epochs": "high_gamma"}
+                "export_session_nwb": "export", "high_gamma_epochs": "high_gamma",
+                "preprocess_sleep": "preprocess", "detect_ripples": "preprocess",
+                "match_sleep_units": "curate"}
 
 #: The config each rule's params read (:meth:`Study.config_params`), in the rule's param order:
 #: rule -> {param name: config key}. A key is a dotted path from the config's root (``seed``,
@@ -81,17 +87,27 @@ RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
     "figure_monkey_decoding": {"variables": "decoding.variables", "alpha": "decoding.alpha"},
     "figure_human_units": {"variables": "decoding.variables", "alpha": "decoding.alpha"},
     "figure_model": {"latents": "decoding.latents.variables"},
+    "preprocess_sleep": {"preprocessing": "ephys.preprocessing",
+                         "chunk_duration": "ephys.chunk_duration"},
+    "match_sleep_units": {"method": "sleep.matching_method"},
+    "detect_ripples": {"settings": "sleep"},
+    "sleep_reactivation": {"settings": "sleep"},
+    "sleep_group": {"settings": "sleep"},
 }
 
 Key = tuple[str, str]
 ProbeKey = tuple[str, str, str]
+SleepRun = tuple[str, str, str, str]
+#: BIDS task of the sleep epochs and the runs before (1) and after (2) the task session.
+SLEEP_TASK = "sleep"
+SLEEP_RUNS = ("1", "2")
 
 
 def task_rows(samples: pd.DataFrame, task: str = "harlow") -> pd.DataFrame:
     """Return the sheet's rows of the Harlow task (all rows of a sheet without a ``task`` column).
 
     The study design's sheet (``config/samples_paper.tsv``) also names sleep runs
-    (``task: sleep``); the simulation makes them, the rules do not analyse them yet.
+    (``task: sleep``); the sleep stage reads them (:func:`sleep_rows`, ``Study.sleep_runs``).
 
     Parameters
     ----------
@@ -108,6 +124,26 @@ def task_rows(samples: pd.DataFrame, task: str = "harlow") -> pd.DataFrame:
     if "task" not in samples.columns:
         return samples
     return samples[samples["task"] == task].reset_index(drop=True)
+
+
+def sleep_rows(samples: pd.DataFrame) -> pd.DataFrame:
+    """Return the sheet's array/microwire rows of sleep runs (none without ``task``/``run``).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sheet.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows with ``task == "sleep"`` and a probe datatype, in sheet order (empty, with the
+        sheet's columns, when the sheet has no ``task`` and ``run`` columns).
+    """
+    if not {"task", "run"} <= set(samples.columns):
+        return samples.iloc[0:0]
+    keep = (samples["task"] == SLEEP_TASK) & samples["datatype"].isin(list(PROBE_DATATYPES))
+    return samples[keep].reset_index(drop=True)
 
 
 @dataclass(repr=False)
@@ -160,8 +196,17 @@ class Study:
     sorting: Mapping[str, Any] = field(default_factory=dict)
     line_frequency: float = 60.0
     config: Mapping[str, Any] = field(default_factory=dict)
+    sleep_samples: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
+        self._sleep: dict[SleepRun, dict] = {}
+        if self.sleep_samples is not None:
+            for row in self.sleep_samples.to_dict("records"):
+                key = (row["subject"], row["session"], row["probe"], str(row["run"]))
+                if key in self._sleep:
+                    raise ValueError(f"{self.sheet}: two sleep rows for sub-{key[0]} "
+                                     f"ses-{key[1]} probe {key[2]} run {key[3]}; keep one.")
+                self._sleep[key] = row
         self._by_key: dict[tuple[str, str, str], list[dict]] = {}
         self._by_probe: dict[ProbeKey, list[dict]] = {}
         self._session_probes: dict[Key, list[str]] = {}
@@ -196,11 +241,12 @@ class Study:
         Returns
         -------
         Study
-            Of the sheet's task files: rows of other BIDS tasks (the study design's
-            ``task-sleep`` runs, sheet column ``task``) are not analysed yet
-            (:func:`task_rows`).
+            Of the sheet's task files (:func:`task_rows`), with the sleep runs
+            (:func:`sleep_rows`) apart: ``samples`` holds the task rows only, so every task
+            rule plans what it planned before sleep runs existed.
         """
-        return cls(samples=task_rows(samples), raw_dir=config["raw_dir"],
+        return cls(samples=task_rows(samples), sleep_samples=sleep_rows(samples),
+                   raw_dir=config["raw_dir"],
                    groundtruth_dir=config["groundtruth_dir"], simulated=bool(config["simulate"]),
                    raw_simulated=bool(config["simulate"]) and not config.get("raw_source"),
                    remote_storage=remote_storage, key_dir=key_dir,
@@ -348,6 +394,7 @@ class Study:
             "units": bool(self.unit_sessions()),
         }
         has["human and macaque units"] = has["human units"] and has["macaque units"]
+        has["sleep"] = bool(self.sleep_probes())
         needs = {
             "fig1_behaviour": ("behaviour", "no behaviour (beh) row"),
             "fig2_sorting": ("probes", "no array or microwire row"),
@@ -358,6 +405,8 @@ class Study:
                                  "needs human microwire and macaque array sessions with "
                                  "behaviour, drawn side by side"),
             "fig6_model": ("units", "no probe session with behaviour"),
+            "fig9_sleep": ("sleep", "no probe with sleep runs 1 and 2 (sheet columns task, "
+                                    "run) around its task recording"),
         }
         return {figure: None if has[need] else reason
                 for figure, (need, reason) in needs.items()}
@@ -398,8 +447,9 @@ class Study:
             from panneuro.compendium.storage import declared_sheet_files
 
             return declared_sheet_files(self.samples, self.raw_dir)
-        return [self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
-                for r in self.samples.to_dict("records")]
+        return [*(self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
+                  for r in self.samples.to_dict("records")),
+                *(self.sleep_recording(*key) for key in self.sleep_runs())]
 
     def raw_key_record(self, wildcards: Any) -> str:
         """Return the key record of ``{rawpath}`` (annex keys unless still to be simulated)."""
@@ -569,9 +619,15 @@ class Study:
 
     # --- resources -------------------------------------------------------------------------
     def channel_seconds(self, rulename: str, subject: str, session: str,
-                        probe: str | None = None) -> float:
-        """Channels × seconds of the raw recording(s) a heavy job processes."""
-        if rulename in ("high_gamma_epochs", "convert_ecog"):
+                        probe: str | None = None, run: str | None = None) -> float:
+        """Channels × seconds of the raw recording(s) a heavy job processes.
+
+        A sleep run (``run`` given) before it is simulated is sized like its probe's task
+        recording from the preset (longer than the design's sleep runs: an upper bound).
+        """
+        if run is not None and probe is not None:
+            rows = [self.sleep_row(subject, session, probe, run)]
+        elif rulename in ("high_gamma_epochs", "convert_ecog"):
             rows = [self.row(subject, session, "ecog")]
         elif rulename == "export_session_nwb":
             rows = [self.probe_row(subject, session, p)
@@ -720,4 +776,109 @@ class Study:
     def heavy_size(self, wildcards: Any, rulename: str) -> float:
         """Channels × seconds of a heavy job, from its wildcards."""
         return self.channel_seconds(rulename, wildcards.subject, wildcards.session,
-                                    getattr(wildcards, "probe", None))
+                                    getattr(wildcards, "probe", None),
+                                    getattr(wildcards, "run", None))
+
+    # --- sleep runs (sheet columns task and run: task-sleep_run-1 before, run-2 after) -------
+    def sleep_runs(self) -> list[SleepRun]:
+        """(subject, session, probe, run) of every sleep run whose probe the task recorded.
+
+        The sleep runs' units are the task session's (matched to its curated templates), so a
+        sleep run counts only where the same session has the probe's task recording.
+        """
+        return [key for key in self._sleep if key[2] in self.session_probes(key[0], key[1])]
+
+    def sleep_probes(self) -> list[ProbeKey]:
+        """Probes of a session with both sleep runs (before and after): reactivation is tested."""
+        runs = self.sleep_runs()
+        return [(s, ses, p) for s, ses, p, run in runs if run == SLEEP_RUNS[0]
+                and (s, ses, p, SLEEP_RUNS[1]) in runs]
+
+    def sleep_row(self, subject: str, session: str, probe: str, run: str) -> dict:
+        """Return the sheet row of a sleep run (error naming the sheet when absent)."""
+        key = (subject, session, probe, str(run))
+        if key not in self._sleep:
+            raise ValueError(f"{self.sheet}: no sleep row for sub-{subject} ses-{session} "
+                             f"probe {probe} run {run}; add it (task sleep, run {run}).")
+        return self._sleep[key]
+
+    def sleep_recording(self, subject: str, session: str, probe: str, run: str) -> str:
+        """Return a sleep run's raw recording as a job input (DataLad key record, or file).
+
+        A lab's sleep runs in an acquisition format are read in that format by the ephys
+        readers (:func:`panneuro.ephys.preprocessing.read_recording`); they are not converted
+        to BIDS NWB (the conversion's probe-level sidecars are the task recording's).
+        """
+        return self.raw_input(self.raw_path(self.sleep_row(subject, session, probe, run)))
+
+    def sleep_format(self, wildcards: Any) -> str:
+        """Return the reader format of a sleep run's raw recording (sheet column)."""
+        return str(self.sleep_row(wildcards.subject, wildcards.session, wildcards.probe,
+                                  wildcards.run)["format"])
+
+    def sleep_companions(self, subject: str, session: str, probe: str, run: str) -> list[str]:
+        """Under remote storage, the files a sleep run's reader reads beside it."""
+        if not self.remote_storage:
+            return []
+        from panneuro.compendium.storage import declared_companions
+
+        row = self.sleep_row(subject, session, probe, run)
+        return declared_companions(self.raw_path(row), row["format"])
+
+    def sleep_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return a sleep run's recording and its companions (``preprocess_sleep``, ripples)."""
+        key = (wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)
+        return {"recording": self.sleep_recording(*key),
+                "companions": self.sleep_companions(*key)}
+
+    def sleep_run_files(self, pattern: str, runs: Sequence[SleepRun] | None = None) -> list[str]:
+        """Return ``pattern`` (``{subject} {session} {probe} {run}``) filled for each run."""
+        return [pattern.format(subject=s, session=ses, probe=p, run=r)
+                for s, ses, p, r in (self.sleep_runs() if runs is None else runs)]
+
+    def sleep_probe_files(self, pattern: str, probes: Sequence[ProbeKey] | None = None
+                          ) -> list[str]:
+        """Return ``pattern`` (``{subject} {session} {probe}``) filled for each sleep probe."""
+        return [pattern.format(subject=s, session=ses, probe=p)
+                for s, ses, p in (self.sleep_probes() if probes is None else probes)]
+
+    def sleep_truth(self, subject: str, session: str, probe: str, run: str, suffix: str) -> str:
+        """Return a sleep run's ground-truth file (``_ripples.tsv`` or ``_spikes.npz``)."""
+        return (f"{self.groundtruth_dir}/sub-{subject}/ses-{session}/sub-{subject}_ses-"
+                f"{session}_task-{SLEEP_TASK}_acq-{probe}_run-{run}_{suffix}")
+
+    def reactivation_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``sleep_reactivation``: task units, both runs' units, ripples.
+
+        On the simulated study also the ground truth (task and sleep spike trains, planted
+        ripples) the realised truth is computed from.
+        """
+        s, ses, p = wildcards.subject, wildcards.session, wildcards.probe
+        runs = [(s, ses, p, r) for r in SLEEP_RUNS]
+        probe = EPHYS.format(subject=s, session=ses, probe=p)
+        inputs: dict[str, Any] = {
+            "task_recording": f"{probe}/preprocessed",
+            "task_sorting": f"{probe}/sorting",
+            "task_metrics": f"{probe}/metrics.tsv",
+            "units": self.sleep_run_files(f"{SLEEP_EPHYS}/units.npz", runs),
+            "ripples": self.sleep_run_files(f"{SLEEP}_run-{{run}}_ripples.tsv", runs),
+        }
+        if self.simulated:
+            inputs["gt_task_spikes"] = self.ground_truth("spikes.npz", [(s, ses, p)])
+            inputs["gt_spikes"] = [self.sleep_truth(*k, "spikes.npz") for k in runs]
+            inputs["gt_ripples"] = [self.sleep_truth(*k, "ripples.tsv") for k in runs]
+        return inputs
+
+    def reactivation_params(self, wildcards: Any) -> dict[str, str]:
+        """Return the species and region of a sleep probe (``sleep_reactivation``)."""
+        key = (wildcards.subject, wildcards.session, wildcards.probe)
+        return {"species": self.species(key[0], key[1]), "region": self.region(*key)}
+
+    def sleep_run_labels(self) -> list[str]:
+        """Return ``"sub-X ses-Y P run-N"`` of every sleep run (figure 9's runs)."""
+        return self.sleep_run_files("sub-{subject} ses-{session} {probe} run-{run}")
+
+    def sleep_example_run(self) -> int:
+        """Index in :meth:`sleep_runs` of figure 9's example: the first run after a task."""
+        runs = self.sleep_runs()
+        return next((i for i, key in enumerate(runs) if key[3] == SLEEP_RUNS[1]), 0)

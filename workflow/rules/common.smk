@@ -86,6 +86,7 @@ wildcard_constraints:
     session="[A-Za-z0-9]+",
     probe="[A-Za-z0-9]+",
     species="macaque|human",
+    run="[0-9]+",
 
 
 def output_patterns(producer):

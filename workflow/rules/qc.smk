@@ -12,6 +12,7 @@ FIGURE_OUTPUTS = figure_outputs(
         "fig4_ecog": rules.figure_ecog,
         "fig5_human_units": rules.figure_human_units,
         "fig6_model": rules.figure_model,
+        "fig9_sleep": rules.figure_sleep,
     }
 )
 
@@ -41,6 +42,16 @@ CHECKED_RESULTS = [
     *outputs_over(rules.high_gamma_epochs, ECOG_SESSIONS),
     *outputs_over(rules.ecog_statistics, ECOG_SESSIONS),
     *outputs_over(rules.validate_bids),
+    *outputs_over(rules.preprocess_sleep, STUDY.sleep_runs(), SLEEP_RUN_NAMES),
+    *outputs_over(rules.match_sleep_units, STUDY.sleep_runs(), SLEEP_RUN_NAMES),
+    *outputs_over(rules.detect_ripples, STUDY.sleep_runs(), SLEEP_RUN_NAMES),
+    *(
+        outputs_over(rules.score_ripples, STUDY.sleep_runs(), SLEEP_RUN_NAMES)
+        if STUDY.simulated
+        else []
+    ),
+    *outputs_over(rules.sleep_reactivation, STUDY.sleep_probes()),
+    *(outputs_over(rules.sleep_group) if STUDY.sleep_probes() else []),
     *FIGURE_OUTPUTS,
 ]
 
