@@ -41,6 +41,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from panneuro.decoding.cross_condition import cross_condition_table, session_conditions
+from panneuro.decoding.populations import population_counts
 from panneuro.decoding.spike_counts import align_times, bin_starts, binned_spike_counts
 from panneuro.decoding.time_resolved import decode_time_resolved
 from panneuro.seeding import rng_for
@@ -211,3 +213,115 @@ def oracle_decoding(
             "estimate_gt_units": gt_estimate,
         }))
     return pd.concat(parts, ignore_index=True)[list(ORACLE_COLUMNS)]
+
+
+#: Columns of :func:`oracle_cross_condition`'s table (one row per region × epoch × analysis).
+CCGP_ORACLE_COLUMNS: tuple[str, ...] = (
+    "region", "n_units", "variable", "epoch", "condition", "analysis", "n_replicates", "truth",
+    "truth_sd", "planted_rate",
+)
+
+
+def oracle_cross_condition(
+    events: pd.DataFrame,
+    probes: Sequence[tuple[pd.DataFrame, pd.DataFrame | None]],
+    settings: Mapping,
+    *,
+    seed: int,
+    keys: Sequence[str | int],
+    n_replicates: int,
+    sampling_frequency: float,
+) -> pd.DataFrame:
+    """Monte Carlo truth of a session's cross-condition table (the stay CCGP and CV accuracy).
+
+    The same idea as :func:`oracle_decoding` for
+    :func:`panneuro.decoding.cross_condition.session_cross_condition`: each replicate draws
+    spike trains of the region's ground-truth units from the planted rates (with the study
+    design's per-trial coding of each probe: the stay gain following the learning-set prior
+    the session expresses, the inactivated region silenced and its coding removed), counts
+    them in the CCGP window and computes the CCGP of every condition split and the
+    within-epoch CV accuracy per epoch, without a permutation null. The mean over replicates
+    is the truth, in the estimate's units. The CV folds are drawn from the same named stream
+    as the session's but after no permutations, so they differ from the session's folds; the
+    truth is the expectation over folds as well (folds move the expectation of a CV accuracy
+    by far less than its sampling s.d.). Cost: with 16 units per region, 120 trials and 100
+    replicates, a few seconds per region.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The session's trial table.
+    probes : sequence of (units, coding)
+        Per probe: its ground-truth units (``region``, ``variable``, ``gain``, ``base_rate``)
+        and its per-trial coding (:func:`panneuro.simulate.ephys.read_probe_coding`; None for
+        presets without a design).
+    settings : mapping
+        ``config["decoding"]`` (``cross_condition``, ``align``, ``n_folds``, ``shrinkage``).
+    seed : int
+        The project seed; replicate ``r`` of a region draws from ``rng_for(seed,
+        "ccgp_oracle", *keys, region, r)``.
+    keys : sequence
+        Subject and session labels.
+    n_replicates : int
+        Monte Carlo replicates (≥ 2).
+    sampling_frequency : float
+        Hz of the recordings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`CCGP_ORACLE_COLUMNS`; ``planted_rate`` is the mean planted firing rate of the
+        region's ground-truth units over the recording (Hz; the truth of the mean rate).
+    """
+    if n_replicates < 2:
+        raise ValueError(f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte "
+                         "Carlo replicates.")
+    cc = settings.get("cross_condition", {})
+    variable = cc.get("variable", "stay")
+    window = [float(w) for w in cc.get("window", [-0.3, 0.0])]
+    event = settings.get("align", {}).get(variable, "response")
+    conditions, epochs = session_conditions(events)
+    wanted = cc.get("conditions", list(conditions))
+    y = task_variables(events)[variable].to_numpy(dtype=float)
+    keep = ~np.isnan(y)
+    groups = events["problem"].to_numpy()
+    duration = _session_duration(events)
+    units = []
+    rates = []
+    for probe_units, coding in probes:
+        need = [c for c in ("region", "variable", "gain", "base_rate") if c not in probe_units]
+        if need:
+            raise ValueError(f"ground-truth units lack column(s) {need}; pass the probes' "
+                             "*_units.tsv written by the simulation.")
+        units.append(probe_units.reset_index(drop=True))
+        rates.append(tuned_rates(events, probe_units, duration=duration, dt=RATE_DT,
+                                 coding=coding))
+    all_units = pd.concat(units, ignore_index=True)
+    all_rates = np.concatenate(rates, axis=0)
+    width = window[1] - window[0]
+    parts = []
+    for region in sorted(set(all_units["region"].astype(str))):
+        members = np.flatnonzero(all_units["region"].astype(str) == region)
+        region_units = all_units.iloc[members].reset_index(drop=True)
+        tables = []
+        for replicate in range(n_replicates):
+            trains = planted_spike_times(
+                all_rates[members], rng_for(seed, "ccgp_oracle", *keys, region, replicate),
+                sampling_frequency=sampling_frequency)
+            for pop in population_counts(region_units, trains, events, {variable: event},
+                                         window=window, bin_size=width, step=width):
+                tables.append(cross_condition_table(
+                    pop.counts[keep, :, 0], y[keep].astype(int),
+                    {c: conditions[c][keep] for c in wanted}, epochs[keep], groups[keep],
+                    rng=rng_for(seed, "ccgp", *keys, region), n_permutations=0,
+                    n_folds=int(settings["n_folds"]), shrinkage=settings.get("shrinkage", 0.1)))
+        stacked = pd.concat(tables, ignore_index=True)
+        summary = (stacked.groupby(["epoch", "condition", "analysis"], sort=False)["score"]
+                   .agg(truth="mean", truth_sd="std").reset_index())
+        summary.insert(0, "region", region)
+        summary.insert(1, "n_units", len(members))
+        summary.insert(2, "variable", variable)
+        summary["n_replicates"] = n_replicates
+        summary["planted_rate"] = float(all_rates[members].mean())
+        parts.append(summary)
+    return pd.concat(parts, ignore_index=True)[list(CCGP_ORACLE_COLUMNS)]
