@@ -276,3 +276,38 @@ def test_no_inactivation_gives_empty_tables(tmp_path):
         {},
         np.random.default_rng(0),
     ).empty
+
+
+def test_inactivation_scores_table(tmp_path):
+    from panneuro.stats.design_effects import inactivation_scores
+
+    design = _design(tmp_path, ("M1", "M2"))
+    ccgp = {(r.subject, r.session): _ccgp({"prefrontal": (0.6, 0.7)}) for r in design.itertuples()}
+    truth = {(r.subject, r.session): _ccgp({"prefrontal": (0.6, 0.6)}) for r in design.itertuples()}
+    rng = np.random.default_rng(0)
+    events = {(r.subject, r.session): _events(0.8, rng) for r in design.itertuples()}
+    expected = {(r.subject, r.session): 0.8 for r in design.itertuples()}
+    metrics = {
+        (r.subject, r.session, "prefrontal"): pd.DataFrame(
+            {"firing_rate": [4.0, 6.0], "keep": True}
+        )
+        for r in design.itertuples()
+    }
+    table = inactivation_scores(
+        session_stay_scores(ccgp),
+        session_rates(metrics),
+        trial2_table(events, design, expected),
+        design,
+        {"M1": "macaque", "M2": "macaque"},
+        truth=session_stay_scores(truth, value="truth"),
+    )
+    assert set(zip(table["subject"], table["session"], strict=True)) == {
+        (s, ses) for s in ("M1", "M2") for ses in ("03", "04", "05")
+    }
+    pfc = table[table["region"] == "prefrontal"]
+    assert np.allclose(pfc["ccgp"], 0.65) and np.allclose(pfc["ccgp_truth"], 0.6)
+    assert np.allclose(pfc["log_rate"], np.log(5.0)) and (pfc["n_units_kept"] == 2).all()
+    beh = table[table["region"] == "behaviour"]
+    assert len(beh) == 6 and np.allclose(beh["trial2_accuracy_truth"], 0.8)
+    assert beh["trial2_accuracy"].between(0.6, 0.95).all()
+    assert list(beh["inactivated"]) == [0, 1, 0, 0, 1, 0]

@@ -104,36 +104,56 @@ def read_session_design(paths: list[str | Path]) -> pd.DataFrame:
         if match is None:
             raise ValueError(f"{path}: not a BIDS sessions file; name it sub-<label>_sessions.tsv.")
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-        missing = [c for c in ("session_id", *DESIGN_COLUMNS) if c not in table.columns]
-        if missing:
-            raise ValueError(
-                f"{path}: lacks the design column(s) {missing}; add them (see the raw "
-                "dataset's sub-X_sessions.json) or run without the group analyses."
-            )
-        stages = table["learning_stage"].where(table["learning_stage"].isin(STAGES))
-        unknown = set(table["condition"]) - {"control", "inactivation"}
-        if unknown:
-            raise ValueError(
-                f"{path}: condition {sorted(unknown)} unknown; use control or inactivation."
-            )
-        parts.append(
-            pd.DataFrame(
-                {
-                    "subject": match.group(1),
-                    "session": table["session_id"].str.removeprefix("ses-"),
-                    **{c: table[c] for c in DESIGN_COLUMNS[:3]},
-                    "first_problem": pd.to_numeric(table["first_problem"], errors="coerce"),
-                    "last_problem": pd.to_numeric(table["last_problem"], errors="coerce"),
-                    "stage_index": stages.map({s: i for i, s in enumerate(STAGES)}).astype(float),
-                    "inactivated": (table["condition"] == "inactivation").astype(int),
-                }
-            )
-        )
+        parts.append(design_table(table, match.group(1), source=str(path)))
     if not parts:
-        return pd.DataFrame(
-            columns=["subject", "session", *DESIGN_COLUMNS, "stage_index", "inactivated"]
-        )
+        return design_table(pd.DataFrame(columns=["session_id", *DESIGN_COLUMNS]), "")
     return pd.concat(parts, ignore_index=True)
+
+
+def design_table(
+    table: pd.DataFrame, subject: str, *, source: str = "sessions.tsv"
+) -> pd.DataFrame:
+    """Parse one subject's design columns (a ``sessions.tsv`` read as strings).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``session_id`` and :data:`DESIGN_COLUMNS` (e.g.
+        :func:`panneuro.simulate.design.sessions_table`, the planned design).
+    subject : str
+        The subject label.
+    source : str
+        Named in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_session_design`.
+    """
+    missing = [c for c in ("session_id", *DESIGN_COLUMNS) if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{source}: lacks the design column(s) {missing}; add them (see the raw "
+            "dataset's sub-X_sessions.json) or run without the group analyses."
+        )
+    table = table.astype({c: str for c in ("session_id", *DESIGN_COLUMNS[:3])})
+    unknown = set(table["condition"]) - {"control", "inactivation"}
+    if unknown:
+        raise ValueError(
+            f"{source}: condition {sorted(unknown)} unknown; use control or inactivation."
+        )
+    stages = table["learning_stage"].where(table["learning_stage"].isin(STAGES))
+    return pd.DataFrame(
+        {
+            "subject": subject,
+            "session": table["session_id"].str.removeprefix("ses-"),
+            **{c: table[c] for c in DESIGN_COLUMNS[:3]},
+            "first_problem": pd.to_numeric(table["first_problem"], errors="coerce"),
+            "last_problem": pd.to_numeric(table["last_problem"], errors="coerce"),
+            "stage_index": stages.map({s: i for i, s in enumerate(STAGES)}).astype(float),
+            "inactivated": (table["condition"] == "inactivation").astype(int),
+        }
+    )
 
 
 def sessions_file_has_design(path: str | Path) -> bool:
@@ -162,10 +182,14 @@ def comparison_sessions(design: pd.DataFrame) -> pd.DataFrame:
     """
     inact = design[design["inactivated"] == 1]
     keys = set(zip(inact["subject"], inact["learning_stage"], strict=True))
-    keep = [
-        (s, st) in keys for s, st in zip(design["subject"], design["learning_stage"], strict=True)
-    ]
-    return design[keep].reset_index(drop=True)
+    keep = np.array(
+        [
+            (s, st) in keys
+            for s, st in zip(design["subject"], design["learning_stage"], strict=True)
+        ],
+        dtype=bool,
+    )
+    return design.loc[keep].reset_index(drop=True)
 
 
 # --- session scores ---------------------------------------------------------------------------
@@ -246,6 +270,71 @@ def session_rates(metrics: Mapping[tuple[str, str, str], pd.DataFrame]) -> pd.Da
             }
         )
     return pd.DataFrame(rows, columns=["subject", "session", "region", "n_units", "log_rate"])
+
+
+def oracle_rates(oracle: Mapping[Key, pd.DataFrame]) -> pd.DataFrame:
+    """Each session's planted mean firing rate per region, from its CCGP oracle table.
+
+    Parameters
+    ----------
+    oracle : mapping
+        (subject, session) -> :func:`panneuro.decoding.oracle.oracle_cross_condition`'s table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``region``, ``log_rate`` (log of ``planted_rate``): the
+        truth of :func:`session_rates`' ``log_rate``.
+    """
+    rows = [
+        {
+            "subject": subject,
+            "session": session,
+            "region": str(region),
+            "log_rate": float(np.log(part["planted_rate"].iloc[0])),
+        }
+        for (subject, session), table in oracle.items()
+        for region, part in table.groupby("region", sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["subject", "session", "region", "log_rate"])
+
+
+def annotate(
+    scores: pd.DataFrame,
+    design: pd.DataFrame,
+    species: Mapping[str, str],
+    truth: pd.DataFrame | None = None,
+    on: tuple[str, ...] = ("subject", "session", "region", "epoch"),
+) -> pd.DataFrame:
+    """Session scores with their truth (``<score>_truth``), design and species.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        :func:`session_stay_scores` or :func:`session_rates`.
+    design : pandas.DataFrame
+        :func:`read_session_design`.
+    species : mapping
+        Subject -> species.
+    truth : pandas.DataFrame, optional
+        The same table from the planted truth.
+    on : tuple of str
+        The columns identifying a row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scores`` with ``species``, ``condition``, ``learning_stage``, ``stage_index``,
+        ``inactivated`` and the truth columns (NaN without truth).
+    """
+    table = _with_truth(scores, truth, [c for c in on if c in scores.columns])
+    table = table.merge(
+        design[["subject", "session", "condition", "learning_stage", "stage_index", "inactivated"]],
+        on=["subject", "session"],
+        how="left",
+    )
+    table.insert(2, "species", table["subject"].map(dict(species)))
+    return table
 
 
 # --- effects ----------------------------------------------------------------------------------
@@ -359,7 +448,9 @@ def _with_truth(scores: pd.DataFrame, truth: pd.DataFrame | None, on: list[str])
     """Scores with the truth's value columns suffixed ``_truth`` (NaN where absent)."""
     values = [c for c in (*SCORE_COLUMNS, "log_rate") if c in scores.columns]
     if truth is None or truth.empty:
-        return scores.assign(**{f"{c}_truth": np.nan for c in values})
+        return scores.assign(
+            **{f"{c}_truth": np.nan for c in values if f"{c}_truth" not in scores.columns}
+        )
     keep = [c for c in values if c in truth.columns]
     merged = scores.merge(
         truth[on + keep].rename(columns={c: f"{c}_truth" for c in keep}), on=on, how="left"
@@ -412,13 +503,7 @@ def stage_effects(
         epochs) per macaque region; ``stay_ccgp_late_minus_early``/``stay_cv_late_minus_early``
         per region of the species whose subjects have one session with no stage.
     """
-    table = _with_truth(scores, truth, ["subject", "session", "region", "epoch"])
-    table = table.merge(
-        design[["subject", "session", "condition", "stage_index"]],
-        on=["subject", "session"],
-        how="left",
-    )
-    table["species"] = table["subject"].map(dict(species))
+    table = annotate(scores, design, species, truth)
     rows: list[dict] = []
     staged = table[
         (table["epoch"] == "all") & (table["condition"] == "control") & table["stage_index"].notna()
@@ -670,3 +755,51 @@ def inactivation_neural(
             n_resamples=n_resamples,
         )
     return _frame(rows)
+
+
+def inactivation_scores(
+    scores: pd.DataFrame,
+    rates: pd.DataFrame,
+    trials: pd.DataFrame,
+    design: pd.DataFrame,
+    species: Mapping[str, str],
+    *,
+    truth: pd.DataFrame | None = None,
+    truth_rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per session of the inactivation contrast: stay code, rate, yield and trial-2 accuracy.
+
+    Parameters
+    ----------
+    scores, rates, trials, design : pandas.DataFrame
+        :func:`session_stay_scores`, :func:`session_rates`, :func:`trial2_table`,
+        :func:`read_session_design`.
+    species : mapping
+        Subject -> species.
+    truth, truth_rates : pandas.DataFrame, optional
+        Their planted truth (:func:`inactivation_neural`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session and region (``ccgp``, ``cv``, ``n_units``, ``log_rate`` and
+        their ``_truth``), and per session a ``region = "behaviour"`` row with
+        ``trial2_accuracy`` (and its truth), with the design columns; the sessions of
+        :func:`comparison_sessions` only.
+    """
+    keys = ["subject", "session"]
+    compare = comparison_sessions(design)[keys]
+    neural = _with_truth(scores[scores["epoch"] == "all"], truth, [*keys, "region", "epoch"])
+    rate = _with_truth(rates, truth_rates, [*keys, "region"]).rename(
+        columns={"n_units": "n_units_kept"}
+    )
+    table = neural.drop(columns=["epoch"]).merge(rate, on=[*keys, "region"], how="outer")
+    behaviour = (
+        trials.groupby(keys, sort=True)
+        .agg(trial2_accuracy=("correct", "mean"), trial2_accuracy_truth=("correct_truth", "mean"))
+        .reset_index()
+        .assign(region="behaviour")
+    )
+    table = pd.concat([table, behaviour], ignore_index=True).merge(compare, on=keys, how="inner")
+    table = table.sort_values([*keys, "region"]).reset_index(drop=True)
+    return annotate(table, design, species, on=(*keys, "region"))
