@@ -11,15 +11,6 @@ GROUP_TARGETS = [
 ]
 
 
-def group_outputs(rules_by_analysis):
-    """Every output (sidecars included) of the planned group analyses' rules."""
-    return [
-        p
-        for name in STUDY.group_analyses()
-        for p in outputs_over(rules_by_analysis[name])
-    ]
-
-
 rule ccgp_oracle:
     input:
         unpack(STUDY.ccgp_oracle_inputs),
