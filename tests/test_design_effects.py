@@ -311,3 +311,59 @@ def test_inactivation_scores_table(tmp_path):
     assert len(beh) == 6 and np.allclose(beh["trial2_accuracy_truth"], 0.8)
     assert beh["trial2_accuracy"].between(0.6, 0.95).all()
     assert list(beh["inactivated"]) == [0, 1, 0, 0, 1, 0]
+
+
+def _decoding(scores: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """A decoding table: (region, variable) -> score at every bin (0.5 elsewhere but t=0/0.2)."""
+    times = np.round(np.arange(-0.4, 1.0, 0.1), 3)
+    rows = []
+    for (region, variable), score in scores.items():
+        peak = 0.0 if variable == "choice" else 0.2
+        for analysis in ("time_resolved", "cross_temporal"):
+            for t in times:
+                value = score if (abs(t - peak) < 1e-9 and analysis == "time_resolved") else 0.5
+                rows.append(
+                    {
+                        "region": region,
+                        "variable": variable,
+                        "analysis": analysis,
+                        "time": t,
+                        "score": value,
+                        "truth": value,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_decoding_strength_at_the_declared_bin_and_its_inactivation_effect(tmp_path):
+    from panneuro.stats.design_effects import session_decoding_scores
+
+    design = _design(tmp_path, ("M1", "M2", "M3"))
+    rng = np.random.default_rng(9)
+    tables, truths = {}, {}
+    for row in design.itertuples():
+        hpc = 0.55 if row.inactivated else 0.9
+        values = {("hippocampus", "choice"): hpc, ("prefrontal", "correct"): 0.8}
+        truths[(row.subject, row.session)] = _decoding(values)
+        tables[(row.subject, row.session)] = _decoding(
+            {k: v + rng.normal(0, 0.01) for k, v in values.items()}
+        )
+    scores = session_decoding_scores(tables, 0.2)
+    assert set(scores["time"]) == {0.0, 0.2}  # the declared primary bins of the windows
+    truth = session_decoding_scores(truths, 0.2, value="truth")
+    empty = pd.DataFrame(columns=["subject", "session", "region", "epoch", "ccgp", "cv", "n_units"])
+    table = inactivation_neural(
+        empty,
+        session_rates({}),
+        design,
+        dict.fromkeys(design["subject"], "macaque"),
+        np.random.default_rng(3),
+        decoding=scores,
+        truth_decoding=truth,
+        n_resamples=300,
+    )
+    boot = table[table["method"] == "hierarchical_bootstrap"].set_index(["effect", "region"])
+    hpc = boot.loc[("decoding_choice_inactivation", "hippocampus")]
+    assert hpc["truth"] == pytest.approx(-0.35) and hpc["truth_in_ci"] and hpc["ci_high"] < 0
+    pfc = boot.loc[("decoding_correct_inactivation", "prefrontal")]
+    assert pfc["truth"] == pytest.approx(0.0) and pfc["truth_in_ci"]

@@ -780,9 +780,16 @@ class Study:
                 for p in self.session_probes(s, ses)]
 
     def inactivation_effects_inputs(self, wildcards: Any) -> dict[str, list[str]]:
-        """Return the inputs of ``inactivation_effects``: CCGP, metrics, events, truths."""
+        """Return the inputs of ``inactivation_effects``: CCGP, decoding, metrics, events, truths.
+
+        Truths (simulated study): the CCGP oracle, the decoding oracle (``planted_effects``),
+        each session's ``_design.json`` (expected trial-2 accuracy).
+        """
         sessions = self.inactivation_sessions()
         return {**self._ccgp_inputs(sessions),
+                "decoding": self.session_results("decoding", sessions),
+                "decoding_oracle": (self.session_results("oracle", sessions) if self.simulated
+                                    else []),
                 "metrics": self.probe_results("metrics.tsv", self.inactivation_probes()),
                 "events": [self.events_file(*k) for k in sessions],
                 "truth": ([self.design_truth(*k, "design.json") for k in sessions]

@@ -76,6 +76,7 @@ rule inactivation_effects:
         runtime=10,
     params:
         group=STUDY.inactivation_effects_params,
+        bin_size=config["decoding"]["bin_size"],
         seed=config["seed"],
     script:
         "../scripts/inactivation_effects.py"

@@ -15,6 +15,7 @@ from panneuro.stats.design_effects import (
     inactivation_scores,
     oracle_rates,
     read_session_design,
+    session_decoding_scores,
     session_rates,
     session_stay_scores,
     trial2_table,
@@ -36,7 +37,17 @@ rates = session_rates(
     }
 )
 events = {k: read_events(p) for k, p in zip(sessions, smk.input.events, strict=True)}
-truth = truth_rates = expected = None
+bin_size = float(smk.params.bin_size)
+decoding = session_decoding_scores(
+    {k: read_tsv(p) for k, p in zip(sessions, smk.input.decoding, strict=True)}, bin_size
+)
+truth = truth_rates = expected = truth_decoding = None
+if smk.input.decoding_oracle:
+    truth_decoding = session_decoding_scores(
+        {k: read_tsv(p) for k, p in zip(sessions, smk.input.decoding_oracle, strict=True)},
+        bin_size,
+        value="truth",
+    )
 if smk.input.oracle:
     oracle = {k: read_tsv(p) for k, p in zip(sessions, smk.input.oracle, strict=True)}
     truth, truth_rates = session_stay_scores(oracle, value="truth"), oracle_rates(oracle)

@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from panneuro.decoding.planted import declared_bins
+from panneuro.simulate.ephys import WINDOWS
 from panneuro.stats.hierarchical import (
     DifferenceEffect,
     SlopeEffect,
@@ -272,6 +274,59 @@ def session_rates(metrics: Mapping[tuple[str, str, str], pd.DataFrame]) -> pd.Da
     return pd.DataFrame(rows, columns=["subject", "session", "region", "n_units", "log_rate"])
 
 
+def session_decoding_scores(
+    decoding: Mapping[Key, pd.DataFrame], bin_size: float, value: str = "score"
+) -> pd.DataFrame:
+    """Each session's decoding strength per region and variable, at a declared bin.
+
+    The strength is the time-resolved balanced accuracy at the primary declared bin of the
+    variable's coding window (:func:`panneuro.decoding.planted.declared_bins` over
+    :data:`panneuro.simulate.ephys.WINDOWS`: ``choice`` around the response, ``correct`` and
+    ``rewarded_object`` after feedback), the bin where the planted-effect check compares the
+    estimate with the oracle; declared before looking (the peak over bins is biased upward).
+
+    Parameters
+    ----------
+    decoding : mapping
+        (subject, session) -> the session's decoding table
+        (:data:`panneuro.decoding.time_resolved.DECODING_COLUMNS`), or its oracle table
+        (:data:`panneuro.decoding.oracle.ORACLE_COLUMNS`, ``value="truth"``).
+    bin_size : float
+        The decoding bins' width, s (``config["decoding"]["bin_size"]``).
+    value : str
+        The column read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``region``, ``variable``, ``time`` (the bin), ``decoding``.
+    """
+    rows = []
+    for (subject, session), table in decoding.items():
+        if "analysis" in table:
+            table = table[table["analysis"] == "time_resolved"]
+        for (region, variable), part in table.groupby(["region", "variable"], sort=True):
+            if variable not in WINDOWS or WINDOWS[variable][2] is None:
+                continue
+            part = part.sort_values("time")
+            _, start, stop = WINDOWS[variable]
+            centres = part["time"].to_numpy(float)
+            _, primary = declared_bins(centres, bin_size / 2, start, float(stop))
+            rows.append(
+                {
+                    "subject": subject,
+                    "session": session,
+                    "region": str(region),
+                    "variable": str(variable),
+                    "time": float(centres[primary]),
+                    "decoding": float(part[value].iloc[primary]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["subject", "session", "region", "variable", "time", "decoding"]
+    )
+
+
 def oracle_rates(oracle: Mapping[Key, pd.DataFrame]) -> pd.DataFrame:
     """Each session's planted mean firing rate per region, from its CCGP oracle table.
 
@@ -446,7 +501,7 @@ def _frame(rows: list[dict]) -> pd.DataFrame:
 
 def _with_truth(scores: pd.DataFrame, truth: pd.DataFrame | None, on: list[str]) -> pd.DataFrame:
     """Scores with the truth's value columns suffixed ``_truth`` (NaN where absent)."""
-    values = [c for c in (*SCORE_COLUMNS, "log_rate") if c in scores.columns]
+    values = [c for c in (*SCORE_COLUMNS, "log_rate", "decoding") if c in scores.columns]
     if truth is None or truth.empty:
         return scores.assign(
             **{f"{c}_truth": np.nan for c in values if f"{c}_truth" not in scores.columns}
@@ -678,6 +733,8 @@ def inactivation_neural(
     *,
     truth: pd.DataFrame | None = None,
     truth_rates: pd.DataFrame | None = None,
+    decoding: pd.DataFrame | None = None,
+    truth_decoding: pd.DataFrame | None = None,
     n_resamples: int = 2000,
 ) -> pd.DataFrame:
     """Each region's stay code and the inactivated region's rate, inactivation minus control.
@@ -697,6 +754,9 @@ def inactivation_neural(
     truth, truth_rates : pandas.DataFrame, optional
         The same tables from the planted truth (the oracle's stay scores; ``log_rate`` of
         the planted mean rates). The unit yield has no planted truth (NaN).
+    decoding, truth_decoding : pandas.DataFrame, optional
+        :func:`session_decoding_scores` of the sessions' decoding tables and of their oracle
+        tables: adds ``decoding_<variable>_inactivation`` per region and variable.
     n_resamples : int
         Bootstrap resamples.
 
@@ -704,7 +764,8 @@ def inactivation_neural(
     -------
     pandas.DataFrame
         :data:`EFFECT_COLUMNS`: per region ``stay_ccgp_inactivation`` and
-        ``stay_cv_inactivation`` (score difference); per inactivated region
+        ``stay_cv_inactivation`` (score difference), with ``decoding`` also
+        ``decoding_<variable>_inactivation``; per inactivated region
         ``log_rate_inactivation`` (log of the rate ratio) and ``n_units_inactivation``.
     """
     compare = comparison_sessions(design)
@@ -726,6 +787,23 @@ def inactivation_neural(
                 region=str(region),
                 rng=rng,
                 truth_table=_truth_view(part, value),
+                n_resamples=n_resamples,
+            )
+    if decoding is not None and not decoding.empty:
+        dec = _with_truth(decoding, truth_decoding, [*keys, "region", "variable"])
+        dec = dec.merge(compare[cols], on=keys, how="inner")
+        dec["species"] = dec["subject"].map(dict(species))
+        for (sp, region, variable), part in dec.groupby(
+            ["species", "region", "variable"], sort=True
+        ):
+            rows += effect_rows(
+                part,
+                DifferenceEffect("decoding", "inactivated", 1),
+                name=f"decoding_{variable}_inactivation",
+                species=str(sp),
+                region=str(region),
+                rng=rng,
+                truth_table=_truth_view(part, "decoding"),
                 n_resamples=n_resamples,
             )
     silenced = set(design.loc[design["inactivated"] == 1, "inactivated_region"])
