@@ -212,3 +212,23 @@ def test_ccgp_oracle_is_the_mean_of_the_session_estimate_under_the_model(ccgp_de
     row = truth[(truth["analysis"] == "ccgp") & (truth["epoch"] == "late")
                 & (truth["condition"] == "choice")].iloc[0]
     assert abs(np.mean(scores) - row["truth"]) < 4 * row["truth_sd"] / np.sqrt(15) + 0.01
+
+
+def test_oracle_with_codings_silences_an_inactivated_probe(design):
+    events, units = design
+    units = units.assign(probe=["A"] * 4 + ["B"] * 4)
+    plain = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
+                            sampling_frequency=FS)
+    none = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
+                           sampling_frequency=FS, codings={"A": None, "B": None})
+    pd.testing.assert_frame_equal(plain, none)  # presets without a design: unchanged
+    silenced = oracle_decoding(
+        events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
+        sampling_frequency=FS,
+        codings={"A": _coding(events, 1.0, coding_factor=0.0, rate_factor=0.25), "B": None})
+    a_plain = _rows(plain, "a", "choice")["truth"].max()
+    a_silenced = _rows(silenced, "a", "choice")["truth"].max()
+    assert a_plain > 0.75 and a_silenced < 0.65
+    with pytest.raises(ValueError, match="no coding given for probe"):
+        oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=2,
+                        sampling_frequency=FS, codings={"A": _coding(events, 1.0), "C": None})

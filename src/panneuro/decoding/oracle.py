@@ -96,6 +96,27 @@ def _session_duration(events: pd.DataFrame) -> float:
     return float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
 
 
+def _planted_rates(events: pd.DataFrame, truth_units: pd.DataFrame,
+                   codings: Mapping[str, pd.DataFrame | None] | None) -> np.ndarray:
+    """Planted rates of all units, each probe's with its coding (one call without codings)."""
+    duration = _session_duration(events)
+    if not codings or all(c is None for c in codings.values()):
+        return tuned_rates(events, truth_units, duration=duration, dt=RATE_DT)
+    if "probe" not in truth_units:
+        raise ValueError("ground-truth units lack a 'probe' column to match the probes' codings.")
+    probes = truth_units["probe"].astype(str).to_numpy()
+    missing = sorted(set(probes) - set(codings))
+    if missing:
+        raise ValueError(f"no coding given for probe(s) {missing}; pass each probe's "
+                         "<prefix>_coding.tsv (read_probe_coding).")
+    rates = np.zeros((len(truth_units), int(np.ceil(duration / RATE_DT))))
+    for probe in pd.unique(probes):
+        members = np.flatnonzero(probes == probe)
+        rates[members] = tuned_rates(events, truth_units.iloc[members], duration=duration,
+                                     dt=RATE_DT, coding=codings[probe])
+    return rates
+
+
 def oracle_decoding(
     events: pd.DataFrame,
     truth_units: pd.DataFrame,
@@ -106,6 +127,7 @@ def oracle_decoding(
     n_replicates: int,
     sampling_frequency: float,
     ground_truth_trains: Sequence[np.ndarray] | None = None,
+    codings: Mapping[str, pd.DataFrame | None] | None = None,
 ) -> pd.DataFrame:
     """Monte Carlo truth of the time-resolved decoding of every region × variable × bin.
 
@@ -132,6 +154,12 @@ def oracle_decoding(
     ground_truth_trains : sequence of numpy.ndarray, optional
         The simulation's actual spike times (s) of ``truth_units``, same order; decoded once
         into ``estimate_gt_units`` (NaN when not given).
+    codings : mapping, optional
+        The study design's per-trial coding of each probe (probe label ->
+        :func:`panneuro.simulate.ephys.read_probe_coding`, None for presets without a
+        design), matched to the units by a ``probe`` column of ``truth_units``: in an
+        inactivation session the silenced region's planted rates and codes are those the
+        simulation used. Without it every unit follows the fixed learning curve.
 
     Returns
     -------
@@ -156,7 +184,7 @@ def oracle_decoding(
     variables = task_variables(events)
     regions = {r: np.flatnonzero(truth_units["region"].astype(str) == r)
                for r in sorted(set(truth_units["region"].astype(str)))}
-    rates = tuned_rates(events, truth_units, duration=_session_duration(events), dt=RATE_DT)
+    rates = _planted_rates(events, truth_units, codings)
     count_args = {"window": settings["window"], "bin_size": float(settings["bin_size"]),
                   "step": float(settings["step"])}
     anchors = {event: align_times(events, event) for event in set(align.values())}
