@@ -68,6 +68,8 @@ effects = pd.concat(
             rng_for(smk.params.seed, "group", "inact_neural"),
             truth=truth,
             truth_rates=truth_rates,
+            decoding=decoding,
+            truth_decoding=truth_decoding,
         ),
     ],
     ignore_index=True,
