@@ -41,6 +41,38 @@ EFFECT_LABELS = {
 }
 
 
+def effect_label(effect: str) -> str | None:
+    """Return what an effect measures (``decoding_<variable>_inactivation`` included)."""
+    if effect in EFFECT_LABELS:
+        return EFFECT_LABELS[effect]
+    if effect.startswith("decoding_") and effect.endswith("_inactivation"):
+        variable = effect.removeprefix("decoding_").removesuffix("_inactivation")
+        return f"decoding of {variable} (balanced accuracy), inactivation minus control"
+    return None
+
+
+def _limits(rows: pd.DataFrame) -> tuple[float, float]:
+    """Return the x limits of a panel: estimates, truths, 0 and the informative intervals.
+
+    The t intervals over two subjects (one degree of freedom) are an order of magnitude
+    wider than the others; they are cut at the panel's edges (a triangle marks the cut).
+    """
+    narrow = rows["method"] != "subject_t_test"
+    values = np.concatenate(
+        [
+            rows["estimate"].to_numpy(float),
+            rows["truth"].to_numpy(float),
+            [0.0],
+            rows.loc[narrow, "ci_low"].to_numpy(float),
+            rows.loc[narrow, "ci_high"].to_numpy(float),
+        ]
+    )
+    values = values[np.isfinite(values)]
+    low, high = float(values.min()), float(values.max())
+    pad = 0.08 * (high - low) if high > low else 0.05
+    return low - pad, high + pad
+
+
 def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
     """Figure 10: forest plot of every group effect with its interval and truth.
 
@@ -66,12 +98,19 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
         len(effects),
         1,
         squeeze=False,
-        figsize=(7.5, 0.9 + 0.28 * sum(sizes) + 0.5 * len(effects)),
+        figsize=(10.0, 0.9 + 0.28 * sum(sizes) + 0.5 * len(effects)),
         gridspec_kw={"height_ratios": [s + 1.2 for s in sizes]},
     )
     for ax, effect in zip(axes[:, 0], effects, strict=True):
         rows = table[table["effect"] == effect].reset_index(drop=True)
         y = np.arange(len(rows))[::-1]
+        low, high = _limits(rows)
+        cut_low = rows["ci_low"].to_numpy(float) < low
+        cut_high = rows["ci_high"].to_numpy(float) > high
+        clipped = cut_low | cut_high
+        rows = rows.assign(
+            ci_low=rows["ci_low"].clip(lower=low), ci_high=rows["ci_high"].clip(upper=high)
+        )
         finite = rows["estimate"].notna()
         ax.errorbar(
             rows.loc[finite, "estimate"],
@@ -97,14 +136,18 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
             label="planted truth",
         )
         ax.axvline(0, color="0.6", lw=0.8, ls=":")
+        ax.plot(np.full(cut_low.sum(), low), y[cut_low], "<", color="0.15", ms=5)
+        ax.plot(np.full(cut_high.sum(), high), y[cut_high], ">", color="0.15", ms=5)
+        ax.set_xlim(low, high)
         labels = [
             f"{r.species} {r.region}, {METHOD_LABELS.get(r.method, r.method)}"
             + ("" if np.isfinite(r.estimate) else " (no fit)")
-            for r in rows.itertuples()
+            + (" (interval clipped)" if clipped[k] else "")
+            for k, r in enumerate(rows.itertuples())
         ]
         ax.set_yticks(y, labels, fontsize=7)
         ax.set_ylim(-0.7, len(rows) - 0.3)
-        label = EFFECT_LABELS.get(effect)
+        label = effect_label(effect)
         ax.set_title(f"{effect}: {label}" if label else effect, fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
