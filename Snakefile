@@ -11,6 +11,7 @@ include: "workflow/rules/behaviour.smk"
 include: "workflow/rules/ephys.smk"
 include: "workflow/rules/ecog.smk"
 include: "workflow/rules/decoding.smk"
+include: "workflow/rules/group.smk"
 include: "workflow/rules/sleep.smk"
 include: "workflow/rules/qc.smk"
 
@@ -25,5 +26,6 @@ rule all:
         "results/qc/bids_validation.json",
         "results/qc/deidentification.json",
         PLANTED_EFFECTS,
+        GROUP_TARGETS,
         UNIT_NWB,
         SLEEP_TARGETS,

@@ -63,9 +63,7 @@ def test_every_figure_from_the_lab_folder(lab_run):
     for figure in FIGURES:
         path = workdir / "results" / "figures" / f"{figure}.png"
         assert path.exists() and path.stat().st_size > 5000, path
-    # this sheet supports every figure but the sleep figure (no sleep runs)
-    line = next(x for x in result.stderr.splitlines() if "left out:" in x)
-    assert "supports 6 of 7 figures; left out: fig9_sleep (" in line
+    assert "left out" not in result.stderr  # this sheet supports every figure
 
 
 def test_converted_dataset_is_valid_bids(lab_run):
@@ -130,7 +128,7 @@ def test_arrays_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
     workdir, stderr = _partial(lab_run, tmp_path, ["beh", "array"], ["M1", "M2"])
     assert stderr.count("left out:") == 1
     line = next(x for x in stderr.splitlines() if "left out:" in x)
-    assert "supports 4 of 7 figures" in line
+    assert "supports 4 of 6 figures" in line
     assert "fig4_ecog (no ECoG session with behaviour)" in line and "fig5_human_units" in line
     for figure in ("fig4_ecog", "fig5_human_units"):
         (workdir / "results/figures" / f"{figure}.png").unlink()
@@ -141,7 +139,7 @@ def test_arrays_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
 def test_ecog_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
     workdir, stderr = _partial(lab_run, tmp_path, ["beh", "ecog"], ["H1"])
     line = next(x for x in stderr.splitlines() if "left out:" in x)
-    assert "supports 2 of 7 figures" in line and "fig2_sorting (no array or microwire row)" in line
+    assert "supports 2 of 6 figures" in line and "fig2_sorting (no array or microwire row)" in line
     summary = json.loads((workdir / "results/qc/bids_validation.json").read_text())
     assert summary["n_errors"] == 0
     figure = workdir / "results/figures/fig1_behaviour.png"

@@ -141,3 +141,94 @@ def test_oracle_rejects_bad_input(design):
     with pytest.raises(ValueError, match="spike trains"):
         oracle_decoding(events, units, SETTINGS, seed=7, keys=(), n_replicates=2,
                         sampling_frequency=FS, ground_truth_trains=[np.zeros(1)])
+
+
+CCGP_SETTINGS = {"align": {"stay": "response"}, "n_folds": 5, "n_permutations": 2,
+                 "shrinkage": 0.1, "min_units": 1,
+                 "cross_condition": {"variable": "stay", "window": [-0.3, 0.0],
+                                     "conditions": ["choice", "object_pair"]}}
+
+
+def _coding(events, stay_factor, coding_factor=1.0, rate_factor=1.0):
+    return pd.DataFrame({"problem": events["problem"], "trial": events["trial"],
+                         "learning_set_prior": stay_factor, "stay_factor": stay_factor,
+                         "coding_factor": coding_factor, "rate_factor": rate_factor})
+
+
+@pytest.fixture(scope="module")
+def ccgp_design():
+    """Region ``a``: three strong stay units coding fully; ``b``: the same, silenced."""
+    events, _ = build_events_stay()
+    units = pd.DataFrame({"unit_id": np.arange(4), "region": "a",
+                          "variable": ["stay"] * 3 + ["none"], "gain": [1.2] * 3 + [0.0],
+                          "base_rate": [10.0] * 4})
+    silenced = units.assign(region="b")
+    probes = [(units, _coding(events, 1.0)),
+              (silenced, _coding(events, 1.0, coding_factor=0.0, rate_factor=0.25))]
+    return events, probes
+
+
+def build_events_stay():
+    rng = np.random.default_rng(11)
+    problem = np.repeat(np.arange(1, 31), 6)
+    trial = np.tile(np.arange(1, 7), 30)
+    events = build_events(problem, trial, (rng.random(len(problem)) < 0.6).astype(int), rng,
+                          trial_duration=1.5)
+    return events, None
+
+
+def test_ccgp_oracle_truth_of_planted_and_silenced_codes(ccgp_design):
+    from panneuro.decoding.oracle import CCGP_ORACLE_COLUMNS, oracle_cross_condition
+
+    events, probes = ccgp_design
+    table = oracle_cross_condition(events, probes, CCGP_SETTINGS, seed=3, keys=("S", "01"),
+                                   n_replicates=20, sampling_frequency=FS)
+    assert list(table.columns) == list(CCGP_ORACLE_COLUMNS)
+    a = table[table["region"] == "a"]
+    b = table[table["region"] == "b"]
+    assert set(a["analysis"]) == {"ccgp", "cv"} and set(a["epoch"]) == {"early", "late"}
+    assert (a["truth"] > 0.75).all()          # planted stay code generalises
+    assert (b["truth"].between(0.4, 0.6)).all()  # coding removed: chance
+    assert a["planted_rate"].iloc[0] == pytest.approx(10.0, rel=0.15)
+    assert b["planted_rate"].iloc[0] == pytest.approx(2.5, rel=0.15)
+
+
+def test_ccgp_oracle_is_the_mean_of_the_session_estimate_under_the_model(ccgp_design):
+    from panneuro.decoding.cross_condition import session_cross_condition
+    from panneuro.decoding.oracle import oracle_cross_condition, planted_spike_times
+
+    events, probes = ccgp_design
+    units, coding = probes[0]
+    truth = oracle_cross_condition(events, [probes[0]], CCGP_SETTINGS, seed=3,
+                                   keys=("S", "01"), n_replicates=30, sampling_frequency=FS)
+    rates = tuned_rates(events, units, duration=float(events["onset"].iloc[-1] + 2.5),
+                        coding=coding)
+    scores = []
+    for k in range(15):
+        trains = planted_spike_times(rates, np.random.default_rng(100 + k), sampling_frequency=FS)
+        est = session_cross_condition(units, trains, events, CCGP_SETTINGS, seed=k, keys=("S",))
+        scores.append(est[(est["analysis"] == "ccgp") & (est["epoch"] == "late")
+                          & (est["condition"] == "choice")]["score"].iloc[0])
+    row = truth[(truth["analysis"] == "ccgp") & (truth["epoch"] == "late")
+                & (truth["condition"] == "choice")].iloc[0]
+    assert abs(np.mean(scores) - row["truth"]) < 4 * row["truth_sd"] / np.sqrt(15) + 0.01
+
+
+def test_oracle_with_codings_silences_an_inactivated_probe(design):
+    events, units = design
+    units = units.assign(probe=["A"] * 4 + ["B"] * 4)
+    plain = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
+                            sampling_frequency=FS)
+    none = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
+                           sampling_frequency=FS, codings={"A": None, "B": None})
+    pd.testing.assert_frame_equal(plain, none)  # presets without a design: unchanged
+    silenced = oracle_decoding(
+        events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
+        sampling_frequency=FS,
+        codings={"A": _coding(events, 1.0, coding_factor=0.0, rate_factor=0.25), "B": None})
+    a_plain = _rows(plain, "a", "choice")["truth"].max()
+    a_silenced = _rows(silenced, "a", "choice")["truth"].max()
+    assert a_plain > 0.75 and a_silenced < 0.65
+    with pytest.raises(ValueError, match="no coding given for probe"):
+        oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=2,
+                        sampling_frequency=FS, codings={"A": _coding(events, 1.0), "C": None})

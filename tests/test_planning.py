@@ -26,10 +26,12 @@ def test_plan_workflow_gives_the_rule_graph_without_touching_the_compendium():
     before = sorted(p.name for p in ROOT.iterdir())
     graph = parse_dot(plan_workflow(run, "--rulegraph"))
     assert sorted(p.name for p in ROOT.iterdir()) == before
-    # the rules of the figures the shipped sheet supports (fig9_sleep needs sleep runs)
+    # the rules of the figures the shipped sheet supports; the study design's figures (7-10:
+    # group effects, sleep) are planned only with a design (size: paper)
     planned = Study.from_config(run.config, run.samples).figures()
     sources = figure_sources(run)
     assert set(sources.loc[sources["figure"].isin(planned), "rule"]) <= set(graph.rules)
+    assert not set(sources.loc[~sources["figure"].isin(planned), "rule"]) & set(graph.rules)
     assert "figure_sleep" not in graph.rules and "fig9_sleep" not in planned
     assert "all" in graph.rules
     with pytest.raises(RuntimeError, match="--no-such-option"):

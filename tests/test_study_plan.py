@@ -24,12 +24,11 @@ def _only(*datatypes):
     return SHEET[SHEET["datatype"].isin(datatypes)]
 
 
-def test_shipped_sheet_makes_every_figure_but_sleep():
+def test_shipped_sheet_makes_every_figure():
     study = _study(SHEET)
-    assert study.figures() == [f for f in FIGURES if f != "fig9_sleep"]
-    assert study.left_out_message() == (
-        "panneuro: config/samples.tsv supports 6 of 7 figures; left out: fig9_sleep (no probe "
-        "with sleep runs 1 and 2 (sheet columns task, run) around its task recording).")
+    # the study design's figures (7-10) are not mentioned without a design or sleep runs
+    assert study.figures() == list(FIGURES)
+    assert study.left_out_message() is None
     assert study.sleep_runs() == [] and study.sleep_probes() == []
     assert study.unit_sessions() == [("H2", "01"), ("M1", "01")]
     assert study.ecog_sessions() == [("H1", "01")]
@@ -247,3 +246,76 @@ def test_sleep_runs_need_the_task_recording_and_both_runs():
     without = _study(paper[paper["task"] == "harlow"], size="paper")
     assert without.raw_inputs() == [r for r in _study(paper, size="paper").raw_inputs()
                                     if "task-sleep" not in r]
+
+
+# --- the study design's group analyses ---------------------------------------------------------
+PAPER_SHEET = read_samples(ROOT / "config/samples_paper.tsv")
+
+
+def _paper_study(sheet=PAPER_SHEET, **changes):
+    config = {**CONFIG, "size": "paper", "samples": "config/samples_paper.tsv", **changes}
+    return Study.from_config(config, sheet.reset_index(drop=True))
+
+
+def test_paper_design_plans_the_group_analyses():
+    from panneuro.study import DESIGN_FIGURES
+
+    study = _paper_study()
+    assert study.figures() == [*FIGURES, *DESIGN_FIGURES]
+    assert study.left_out_message() is None
+    assert study.group_analyses() == ["stage_effects", "inactivation_effects"]
+    stage = study.stage_sessions()
+    assert ("M1", "01") in stage and ("M1", "04") not in stage  # inactivation: not a stage
+    assert ("H2", "01") in stage and ("H1", "01") not in stage  # ECoG has no units
+    assert study.inactivation_sessions() == [
+        (m, s) for m in ("M1", "M2") for s in ("03", "04", "05", "07", "08", "09")]
+    inputs = study.inactivation_effects_inputs(None)
+    assert len(inputs["ccgp"]) == len(inputs["oracle"]) == len(inputs["truth"]) == 12
+    assert len(inputs["metrics"]) == 24 and inputs["design"] == [
+        "resources/raw/sub-M1/sub-M1_sessions.tsv", "resources/raw/sub-M2/sub-M2_sessions.tsv"]
+    params = study.inactivation_effects_params(None)
+    assert params["probes"][:2] == [["M1", "03", "prefrontal"], ["M1", "03", "hippocampus"]]
+    oracle = study.ccgp_oracle_inputs(SimpleNamespace(subject="M1", session="04"))
+    assert oracle["coding"][0].endswith("sub-M1/ses-04/sub-M1_ses-04_acq-PFC_coding.tsv")
+    assert study.group_tables()[0] == "results/group/stage_effects.tsv"
+
+
+def test_design_subset_without_inactivation_leaves_out_figure_8():
+    keep = ~PAPER_SHEET["session"].isin(["04", "08"])
+    study = _paper_study(PAPER_SHEET[keep])
+    assert study.group_plan()["inactivation_effects"] is not None
+    assert "fig8_inactivation" not in study.figures()
+    assert "fig7_learning_stages" in study.figures()
+    message = study.left_out_message()
+    assert "fig8_inactivation (needs two subjects with an inactivation session" in message
+    assert study.group_effect_tables() == ["results/group/stage_effects.tsv"]
+
+
+def _lab_sessions(raw, subject, design_columns: bool):
+    folder = raw / f"sub-{subject}"
+    folder.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame({"session_id": ["ses-01"], "acq_time": ["2020-01-01T10:00:00"]})
+    if design_columns:
+        table = table.assign(condition="control", inactivated_region="n/a",
+                             learning_stage="early", first_problem=1, last_problem=40)
+    table.to_csv(folder / f"sub-{subject}_sessions.tsv", sep="\t", index=False)
+
+
+def test_lab_without_design_columns_gets_the_six_figures(tmp_path):
+    for subject in set(SHEET["subject"]):
+        _lab_sessions(tmp_path, subject, design_columns=False)
+    study = _study(SHEET, simulate=False, raw_dir=str(tmp_path))
+    assert study.design is None
+    assert study.figures() == list(FIGURES)
+    assert study.left_out_message() is None  # the design figures are not mentioned
+    assert "no study design" in study.figure_plan()["fig7_learning_stages"]
+    assert study.group_tables() == [] and study.ccgp_oracle_sessions() == []
+
+
+def test_lab_with_design_columns_but_too_few_sessions(tmp_path):
+    for subject in set(SHEET["subject"]):
+        _lab_sessions(tmp_path, subject, design_columns=True)
+    study = _study(SHEET, simulate=False, raw_dir=str(tmp_path))
+    assert study.design is not None and set(study.design["learning_stage"]) == {"early"}
+    assert study.group_tables() == []
+    assert "fig7_learning_stages (needs two subjects" in study.left_out_message()

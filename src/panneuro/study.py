@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from panneuro.compendium.resources import estimate, recording_channel_seconds
@@ -25,7 +26,22 @@ from panneuro.ingest.session_metadata import metadata_files
 PROBE_DATATYPES = ("array", "microwire")
 #: The paper's figures, in order.
 FIGURES = ("fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
-           "fig5_human_units", "fig6_model", "fig9_sleep")
+           "fig5_human_units", "fig6_model")
+#: The study design's figures: group effects across learning stages and inactivation (made
+#: when the design's group analyses are planned) and sleep (made when the sheet has sleep runs).
+DESIGN_FIGURES = ("fig7_learning_stages", "fig8_inactivation", "fig9_sleep",
+                  "fig10_group_summary")
+#: Group effects across the design's sessions (``results/group/``): analysis -> its tables.
+GROUP_ANALYSES = {
+    "stage_effects": ("results/group/stage_effects.tsv", "results/group/stage_scores.tsv"),
+    "inactivation_effects": ("results/group/inactivation_effects.tsv",
+                             "results/group/inactivation_scores.tsv"),
+}
+#: Why the group analyses are left out when the raw dataset states no design.
+NO_DESIGN = ("no study design (the raw dataset's sub-X_sessions.tsv lack the columns "
+             "condition, inactivated_region, learning_stage, first_problem, last_problem)")
+#: The sleep stage's group effects (reactivation after vs before the task, ripple scores).
+SLEEP_EFFECTS = "results/group/sleep_effects.tsv"
 #: Per-probe results of the ephys stage.
 EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
 #: Recordings converted to iEEG-datatype NWB (the converted BIDS dataset's recordings).
@@ -93,6 +109,11 @@ RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
     "detect_ripples": {"settings": "sleep"},
     "sleep_reactivation": {"settings": "sleep"},
     "sleep_group": {"settings": "sleep"},
+    "ccgp_oracle": {"settings": "decoding",
+                    "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
+                    "seed": "seed"},
+    "stage_effects": {"seed": "seed"},
+    "inactivation_effects": {"bin_size": "decoding.bin_size", "seed": "seed"},
 }
 
 Key = tuple[str, str]
@@ -180,6 +201,10 @@ class Study:
         The simulated recordings' line frequency (Hz), for converted recordings.
     config : mapping
         The whole config, read by :meth:`config_params` (the keys of :data:`RULE_CONFIG`).
+    design : pandas.DataFrame, optional
+        The study design of the sheet's sessions
+        (:func:`panneuro.stats.design_effects.read_session_design`: condition, learning stage,
+        inactivated region), None when the raw dataset states none (:func:`planned_design`).
     """
 
     samples: pd.DataFrame
@@ -197,6 +222,7 @@ class Study:
     line_frequency: float = 60.0
     config: Mapping[str, Any] = field(default_factory=dict)
     sleep_samples: pd.DataFrame | None = None
+    design: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self._sleep: dict[SleepRun, dict] = {}
@@ -253,7 +279,8 @@ class Study:
                    size=config["sizes"][config["size"]],
                    sampling_frequency=float(config["simulation"]["sampling_frequency_ephys"]),
                    sheet=str(config["samples"]), sorting=config["ephys"]["sorting"],
-                   line_frequency=float(config["simulation"]["line_frequency"]), config=config)
+                   line_frequency=float(config["simulation"]["line_frequency"]), config=config,
+                   design=planned_design(config, task_rows(samples)))
 
     # --- config ----------------------------------------------------------------------------
     def config_value(self, key: str | tuple[str, ...]) -> Any:
@@ -383,7 +410,8 @@ class Study:
         Returns
         -------
         dict
-            In figure order.
+            In figure order: the paper's six (:data:`FIGURES`), then the study design's
+            (:data:`DESIGN_FIGURES`, planned with the group analyses, :meth:`group_plan`).
         """
         has = {
             "behaviour": not self.rows("beh").empty,
@@ -408,8 +436,14 @@ class Study:
             "fig9_sleep": ("sleep", "no probe with sleep runs 1 and 2 (sheet columns task, "
                                     "run) around its task recording"),
         }
-        return {figure: None if has[need] else reason
-                for figure, (need, reason) in needs.items()}
+        plan: dict[str, str | None] = {figure: None if has[need] else reason
+                                       for figure, (need, reason) in needs.items()}
+        group = self.group_plan()
+        plan["fig7_learning_stages"] = group["stage_effects"]
+        plan["fig8_inactivation"] = group["inactivation_effects"]
+        plan["fig10_group_summary"] = (None if self.group_effect_tables()
+                                       else "no group effect of the study design is planned")
+        return {figure: plan[figure] for figure in (*FIGURES, *DESIGN_FIGURES)}
 
     def figures(self) -> list[str]:
         """Return the figures the sheet's data can make, in order."""
@@ -417,12 +451,15 @@ class Study:
 
     def left_out_message(self) -> str | None:
         """One line naming the figures left out and why (None when every figure is made)."""
-        left = {f: r for f, r in self.figure_plan().items() if r is not None}
+        plan = self.figure_plan()
+        if self.design is None:  # no design stated: the paper's six figures (and any made)
+            plan = {f: r for f, r in plan.items() if f in FIGURES or r is None}
+        left = {f: r for f, r in plan.items() if r is not None}
         if not left:
             return None
         parts = "; ".join(f"{f} ({r})" for f, r in left.items())
-        return (f"panneuro: {self.sheet} supports {len(FIGURES) - len(left)} of "
-                f"{len(FIGURES)} figures; left out: {parts}.")
+        return (f"panneuro: {self.sheet} supports {len(plan) - len(left)} of "
+                f"{len(plan)} figures; left out: {parts}.")
 
     # --- raw inputs ------------------------------------------------------------------------
     def raw_input(self, path: str) -> str:
@@ -882,3 +919,198 @@ class Study:
         """Index in :meth:`sleep_runs` of figure 9's example: the first run after a task."""
         runs = self.sleep_runs()
         return next((i for i, key in enumerate(runs) if key[3] == SLEEP_RUNS[1]), 0)
+
+    # --- the study design: group effects across sessions (results/group/) -------------------
+    def design_rows(self) -> pd.DataFrame:
+        """Return the design rows of the sheet's sessions with units and behaviour."""
+        if self.design is None:
+            return pd.DataFrame(columns=["subject", "session", "condition", "learning_stage",
+                                         "stage_index", "inactivated", "species"])
+        keys = pd.DataFrame(self.unit_sessions(), columns=["subject", "session"])
+        rows = self.design.merge(keys, on=["subject", "session"], how="inner")
+        rows["species"] = self.session_species(list(zip(rows["subject"], rows["session"],
+                                                        strict=True)))
+        return rows.sort_values(["subject", "session"]).reset_index(drop=True)
+
+    def stage_sessions(self) -> list[Key]:
+        """Sessions of the learning-stage effects (sorted).
+
+        The macaque control sessions with a learning stage, and the human microwire
+        sessions (one per patient: their own early vs late epochs).
+        """
+        rows = self.design_rows()
+        microwire = set(self.unit_sessions(("microwire",), species="human"))
+        staged = rows[(rows["condition"] == "control") & rows["stage_index"].notna()]
+        keys = set(zip(staged["subject"], staged["session"], strict=True))
+        keys |= {k for k in zip(rows["subject"], rows["session"], strict=True)
+                 if k in microwire}
+        return sorted(keys)
+
+    def inactivation_sessions(self) -> list[Key]:
+        """Sessions of the inactivation contrast: each inactivation and its stage's controls."""
+        from panneuro.stats.design_effects import comparison_sessions
+
+        rows = comparison_sessions(self.design_rows())
+        return sorted(zip(rows["subject"], rows["session"], strict=True))
+
+    def group_plan(self) -> dict[str, str | None]:
+        """Each group analysis -> None if planned, else why it is left out.
+
+        The learning-stage effects need two subjects with control sessions at two learning
+        stages (or two human microwire patients); the inactivation effects two subjects with
+        an inactivation session and a control session at its stage, all with units and
+        behaviour.
+        """
+        if self.design is None:
+            return dict.fromkeys(GROUP_ANALYSES, NO_DESIGN)
+        rows = self.design_rows()
+        stage = set(self.stage_sessions())
+        staged = rows.loc[np.array([k in stage for k in zip(rows["subject"], rows["session"],
+                                                             strict=True)], dtype=bool)]
+        macaques = staged[staged["stage_index"].notna()].groupby("subject")["stage_index"]
+        humans = staged[staged["stage_index"].isna()]["subject"].nunique()
+        inactivation = set(self.inactivation_sessions())
+        compare = rows.loc[np.array([k in inactivation for k in zip(rows["subject"],
+                                                                     rows["session"],
+                                                                     strict=True)], dtype=bool)]
+        both = compare.groupby("subject")["inactivated"].nunique()
+        return {
+            "stage_effects": None if (int((macaques.nunique() >= 2).sum()) >= 2 or humans >= 2)
+            else "needs two subjects with control sessions at two learning stages, or two "
+                 "human microwire patients, with units and behaviour",
+            "inactivation_effects": None if int((both == 2).sum()) >= 2
+            else "needs two subjects with an inactivation session and a control session at "
+                 "its learning stage, with units and behaviour",
+        }
+
+    def group_analyses(self) -> list[str]:
+        """Return the planned group analyses (keys of :data:`GROUP_ANALYSES`)."""
+        return [name for name, reason in self.group_plan().items() if reason is None]
+
+    def group_tables(self) -> list[str]:
+        """Return the tables of the planned group analyses (``results/group/``)."""
+        return [t for name, reason in self.group_plan().items() if reason is None
+                for t in GROUP_ANALYSES[name]]
+
+    def group_effect_tables(self) -> list[str]:
+        """Return the planned ``results/group/*_effects.tsv`` (figure 10's inputs).
+
+        Those of the group analyses and, with sleep runs, the sleep stage's.
+        """
+        sleep = [SLEEP_EFFECTS] if self.sleep_probes() else []
+        return [t for t in self.group_tables() if t.endswith("_effects.tsv")] + sleep
+
+    def sessions_files(self, sessions: Sequence[Key]) -> list[str]:
+        """Return the raw dataset's ``sub-X_sessions.tsv`` of the sessions' subjects."""
+        return [f"{self.raw_dir}/sub-{s}/sub-{s}_sessions.tsv"
+                for s in sorted({s for s, _ in sessions})]
+
+    def ccgp_oracle_sessions(self) -> list[Key]:
+        """Sessions whose stay-code truth is computed (simulated study, planned analyses)."""
+        if not self.simulated:
+            return []
+        plan = self.group_plan()
+        keys = set(self.stage_sessions()) if plan["stage_effects"] is None else set()
+        if plan["inactivation_effects"] is None:
+            keys |= set(self.inactivation_sessions())
+        return sorted(keys)
+
+    def design_truth(self, subject: str, session: str, suffix: str) -> str:
+        """Return a session's ground-truth file ``<gt>/sub-X/ses-Y/sub-X_ses-Y_<suffix>``."""
+        return (f"{self.groundtruth_dir}/sub-{subject}/ses-{session}/"
+                f"sub-{subject}_ses-{session}_{suffix}")
+
+    def ccgp_oracle_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``ccgp_oracle``: events, each probe's truth units and coding."""
+        probes = self._session_probe_keys(wildcards)
+        return {"events": self.events_file(wildcards.subject, wildcards.session),
+                "gt_units": self.ground_truth("units.tsv", probes),
+                "coding": self.ground_truth("coding.tsv", probes)}
+
+    def _ccgp_inputs(self, sessions: Sequence[Key]) -> dict[str, list[str]]:
+        return {"ccgp": self.session_results("ccgp", sessions),
+                "oracle": (self.session_results("ccgp_oracle", sessions) if self.simulated
+                           else []),
+                "design": self.sessions_files(sessions)}
+
+    def stage_effects_inputs(self, wildcards: Any) -> dict[str, list[str]]:
+        """Return the inputs of ``stage_effects``: CCGP tables, their truth, the design."""
+        return self._ccgp_inputs(self.stage_sessions())
+
+    def _group_params(self, sessions: Sequence[Key]) -> dict[str, Any]:
+        return {"sessions": [list(k) for k in sessions],
+                "species": {s: self.species(s, ses) for s, ses in sessions}}
+
+    def stage_effects_params(self, wildcards: Any) -> dict[str, Any]:
+        """Return the params of ``stage_effects``: its sessions (input order), species."""
+        return self._group_params(self.stage_sessions())
+
+    def inactivation_probes(self) -> list[ProbeKey]:
+        """Return the probes of the inactivation contrast's sessions."""
+        return [(s, ses, p) for s, ses in self.inactivation_sessions()
+                for p in self.session_probes(s, ses)]
+
+    def inactivation_effects_inputs(self, wildcards: Any) -> dict[str, list[str]]:
+        """Return the inputs of ``inactivation_effects``: CCGP, decoding, metrics, events, truths.
+
+        Truths (simulated study): the CCGP oracle, the decoding oracle (``planted_effects``),
+        each session's ``_design.json`` (expected trial-2 accuracy).
+        """
+        sessions = self.inactivation_sessions()
+        return {**self._ccgp_inputs(sessions),
+                "decoding": self.session_results("decoding", sessions),
+                "decoding_oracle": (self.session_results("oracle", sessions) if self.simulated
+                                    else []),
+                "metrics": self.probe_results("metrics.tsv", self.inactivation_probes()),
+                "events": [self.events_file(*k) for k in sessions],
+                "truth": ([self.design_truth(*k, "design.json") for k in sessions]
+                          if self.simulated else [])}
+
+    def inactivation_effects_params(self, wildcards: Any) -> dict[str, Any]:
+        """Return the params of ``inactivation_effects``: sessions, probe regions, species."""
+        probes = self.inactivation_probes()
+        return {**self._group_params(self.inactivation_sessions()),
+                "probes": [[s, ses, self.region(s, ses, p)] for s, ses, p in probes]}
+
+
+def planned_design(config: Mapping[str, Any], samples: pd.DataFrame) -> pd.DataFrame | None:
+    """Return the study design of the sheet's subjects, as the raw dataset states it.
+
+    A simulated raw dataset not written yet states the design its size preset plans
+    (:func:`panneuro.simulate.design.plan_design`, the same columns the simulation writes to
+    ``sub-X_sessions.tsv``); otherwise each subject's ``sub-X_sessions.tsv`` is read, and the
+    design is None unless every subject's file has the design columns.
+
+    Parameters
+    ----------
+    config : mapping
+        The workflow config.
+    samples : pandas.DataFrame
+        The sheet.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        :func:`panneuro.stats.design_effects.read_session_design`.
+    """
+    from panneuro.stats.design_effects import (
+        design_table,
+        read_session_design,
+        sessions_file_has_design,
+    )
+
+    subjects = sorted(set(samples["subject"]))
+    size = config["sizes"][config["size"]]
+    if config["simulate"] and not config.get("raw_source"):
+        if "design" not in size:
+            return None
+        from panneuro.simulate.design import plan_design, sessions_table
+
+        design = plan_design(size, config["simulation"]["agent"])
+        planned = {p.subject for p in design.sessions}
+        parts = [design_table(sessions_table(design, s), s) for s in subjects if s in planned]
+        return pd.concat(parts, ignore_index=True) if parts else None
+    files = [f"{config['raw_dir']}/sub-{s}/sub-{s}_sessions.tsv" for s in subjects]
+    if not files or not all(sessions_file_has_design(f) for f in files):
+        return None
+    return read_session_design(files)

@@ -120,6 +120,15 @@ def events_file(wildcards):
     return STUDY.events_file(wildcards.subject, wildcards.session)
 
 
+def group_outputs(rules_by_analysis):
+    """Every output of the group analyses' rules the study plans (Study.group_analyses)."""
+    return [
+        p
+        for name in STUDY.group_analyses()
+        for p in outputs_over(rules_by_analysis[name])
+    ]
+
+
 def figure_outputs(rules_by_figure):
     """Every output of the figure rules of the figures the sheet supports."""
     return [p for figure in FIGURES for p in outputs_over(rules_by_figure[figure])]

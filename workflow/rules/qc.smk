@@ -12,7 +12,10 @@ FIGURE_OUTPUTS = figure_outputs(
         "fig4_ecog": rules.figure_ecog,
         "fig5_human_units": rules.figure_human_units,
         "fig6_model": rules.figure_model,
+        "fig7_learning_stages": rules.figure_learning_stages,
+        "fig8_inactivation": rules.figure_inactivation,
         "fig9_sleep": rules.figure_sleep,
+        "fig10_group_summary": rules.figure_group_summary,
     }
 )
 
@@ -38,6 +41,13 @@ CHECKED_RESULTS = [
     *outputs_over(rules.regress_latents, UNIT_SESSIONS),
     *(outputs_over(rules.planted_effects, UNIT_SESSIONS) if STUDY.simulated else []),
     *outputs_over(rules.group_decoding, GROUP_SPECIES, ("species",)),
+    *outputs_over(rules.ccgp_oracle, CCGP_ORACLE_SESSIONS),
+    *group_outputs(
+        {
+            "stage_effects": rules.stage_effects,
+            "inactivation_effects": rules.inactivation_effects,
+        }
+    ),
     *outputs_over(rules.convert_ecog, STUDY.ecog_conversions()),
     *outputs_over(rules.high_gamma_epochs, ECOG_SESSIONS),
     *outputs_over(rules.ecog_statistics, ECOG_SESSIONS),

@@ -10,16 +10,20 @@ from panneuro.compendium.provenance import write_provenance
 from panneuro.decoding.oracle import oracle_decoding
 from panneuro.decoding.planted import planted_effect_recovery
 from panneuro.io.tables import read_events, read_tsv, write_tsv
-from panneuro.simulate.ephys import read_probe_ground_truth
+from panneuro.simulate.ephys import read_probe_coding, read_probe_ground_truth
 
 smk = snakemake  # noqa: F821
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 start = time.perf_counter()
 events = read_events(smk.input.events)
-units, trains, rates = [], [], set()
+units, trains, rates, codings = [], [], set(), {}
 for path in smk.input.gt_spikes:
-    sorting, probe_units = read_probe_ground_truth(path[: -len("_spikes.npz")])
+    prefix = path[: -len("_spikes.npz")]
+    sorting, probe_units = read_probe_ground_truth(prefix)
+    probe = prefix.rsplit("_acq-", 1)[1]
+    codings[probe] = read_probe_coding(prefix)  # the study design's (None otherwise)
+    probe_units = probe_units.assign(probe=probe)
     fs = sorting.get_sampling_frequency()
     rates.add(fs)
     units.append(probe_units)
@@ -32,7 +36,8 @@ settings = smk.params.settings
 oracle = oracle_decoding(events, units, settings, seed=smk.params.seed,
                          keys=(smk.wildcards.subject, smk.wildcards.session),
                          n_replicates=int(smk.params.n_replicates),
-                         sampling_frequency=rates.pop(), ground_truth_trains=trains)
+                         sampling_frequency=rates.pop(), ground_truth_trains=trains,
+                         codings=codings)
 logging.info("oracle: %d replicates in %.1f s", smk.params.n_replicates,
              time.perf_counter() - start)
 planted = planted_effect_recovery(read_tsv(smk.input.decoding), units,

@@ -41,6 +41,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from panneuro.decoding.cross_condition import cross_condition_table, session_conditions
+from panneuro.decoding.populations import population_counts
 from panneuro.decoding.spike_counts import align_times, bin_starts, binned_spike_counts
 from panneuro.decoding.time_resolved import decode_time_resolved
 from panneuro.seeding import rng_for
@@ -94,6 +96,27 @@ def _session_duration(events: pd.DataFrame) -> float:
     return float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
 
 
+def _planted_rates(events: pd.DataFrame, truth_units: pd.DataFrame,
+                   codings: Mapping[str, pd.DataFrame | None] | None) -> np.ndarray:
+    """Planted rates of all units, each probe's with its coding (one call without codings)."""
+    duration = _session_duration(events)
+    if not codings or all(c is None for c in codings.values()):
+        return tuned_rates(events, truth_units, duration=duration, dt=RATE_DT)
+    if "probe" not in truth_units:
+        raise ValueError("ground-truth units lack a 'probe' column to match the probes' codings.")
+    probes = truth_units["probe"].astype(str).to_numpy()
+    missing = sorted(set(probes) - set(codings))
+    if missing:
+        raise ValueError(f"no coding given for probe(s) {missing}; pass each probe's "
+                         "<prefix>_coding.tsv (read_probe_coding).")
+    rates = np.zeros((len(truth_units), int(np.ceil(duration / RATE_DT))))
+    for probe in pd.unique(probes):
+        members = np.flatnonzero(probes == probe)
+        rates[members] = tuned_rates(events, truth_units.iloc[members], duration=duration,
+                                     dt=RATE_DT, coding=codings[probe])
+    return rates
+
+
 def oracle_decoding(
     events: pd.DataFrame,
     truth_units: pd.DataFrame,
@@ -104,6 +127,7 @@ def oracle_decoding(
     n_replicates: int,
     sampling_frequency: float,
     ground_truth_trains: Sequence[np.ndarray] | None = None,
+    codings: Mapping[str, pd.DataFrame | None] | None = None,
 ) -> pd.DataFrame:
     """Monte Carlo truth of the time-resolved decoding of every region × variable × bin.
 
@@ -130,6 +154,12 @@ def oracle_decoding(
     ground_truth_trains : sequence of numpy.ndarray, optional
         The simulation's actual spike times (s) of ``truth_units``, same order; decoded once
         into ``estimate_gt_units`` (NaN when not given).
+    codings : mapping, optional
+        The study design's per-trial coding of each probe (probe label ->
+        :func:`panneuro.simulate.ephys.read_probe_coding`, None for presets without a
+        design), matched to the units by a ``probe`` column of ``truth_units``: in an
+        inactivation session the silenced region's planted rates and codes are those the
+        simulation used. Without it every unit follows the fixed learning curve.
 
     Returns
     -------
@@ -154,7 +184,7 @@ def oracle_decoding(
     variables = task_variables(events)
     regions = {r: np.flatnonzero(truth_units["region"].astype(str) == r)
                for r in sorted(set(truth_units["region"].astype(str)))}
-    rates = tuned_rates(events, truth_units, duration=_session_duration(events), dt=RATE_DT)
+    rates = _planted_rates(events, truth_units, codings)
     count_args = {"window": settings["window"], "bin_size": float(settings["bin_size"]),
                   "step": float(settings["step"])}
     anchors = {event: align_times(events, event) for event in set(align.values())}
@@ -211,3 +241,115 @@ def oracle_decoding(
             "estimate_gt_units": gt_estimate,
         }))
     return pd.concat(parts, ignore_index=True)[list(ORACLE_COLUMNS)]
+
+
+#: Columns of :func:`oracle_cross_condition`'s table (one row per region × epoch × analysis).
+CCGP_ORACLE_COLUMNS: tuple[str, ...] = (
+    "region", "n_units", "variable", "epoch", "condition", "analysis", "n_replicates", "truth",
+    "truth_sd", "planted_rate",
+)
+
+
+def oracle_cross_condition(
+    events: pd.DataFrame,
+    probes: Sequence[tuple[pd.DataFrame, pd.DataFrame | None]],
+    settings: Mapping,
+    *,
+    seed: int,
+    keys: Sequence[str | int],
+    n_replicates: int,
+    sampling_frequency: float,
+) -> pd.DataFrame:
+    """Monte Carlo truth of a session's cross-condition table (the stay CCGP and CV accuracy).
+
+    The same idea as :func:`oracle_decoding` for
+    :func:`panneuro.decoding.cross_condition.session_cross_condition`: each replicate draws
+    spike trains of the region's ground-truth units from the planted rates (with the study
+    design's per-trial coding of each probe: the stay gain following the learning-set prior
+    the session expresses, the inactivated region silenced and its coding removed), counts
+    them in the CCGP window and computes the CCGP of every condition split and the
+    within-epoch CV accuracy per epoch, without a permutation null. The mean over replicates
+    is the truth, in the estimate's units. The CV folds are drawn from the same named stream
+    as the session's but after no permutations, so they differ from the session's folds; the
+    truth is the expectation over folds as well (folds move the expectation of a CV accuracy
+    by far less than its sampling s.d.). Cost: with 16 units per region, 120 trials and 100
+    replicates, a few seconds per region.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The session's trial table.
+    probes : sequence of (units, coding)
+        Per probe: its ground-truth units (``region``, ``variable``, ``gain``, ``base_rate``)
+        and its per-trial coding (:func:`panneuro.simulate.ephys.read_probe_coding`; None for
+        presets without a design).
+    settings : mapping
+        ``config["decoding"]`` (``cross_condition``, ``align``, ``n_folds``, ``shrinkage``).
+    seed : int
+        The project seed; replicate ``r`` of a region draws from ``rng_for(seed,
+        "ccgp_oracle", *keys, region, r)``.
+    keys : sequence
+        Subject and session labels.
+    n_replicates : int
+        Monte Carlo replicates (≥ 2).
+    sampling_frequency : float
+        Hz of the recordings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`CCGP_ORACLE_COLUMNS`; ``planted_rate`` is the mean planted firing rate of the
+        region's ground-truth units over the recording (Hz; the truth of the mean rate).
+    """
+    if n_replicates < 2:
+        raise ValueError(f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte "
+                         "Carlo replicates.")
+    cc = settings.get("cross_condition", {})
+    variable = cc.get("variable", "stay")
+    window = [float(w) for w in cc.get("window", [-0.3, 0.0])]
+    event = settings.get("align", {}).get(variable, "response")
+    conditions, epochs = session_conditions(events)
+    wanted = cc.get("conditions", list(conditions))
+    y = task_variables(events)[variable].to_numpy(dtype=float)
+    keep = ~np.isnan(y)
+    groups = events["problem"].to_numpy()
+    duration = _session_duration(events)
+    units = []
+    rates = []
+    for probe_units, coding in probes:
+        need = [c for c in ("region", "variable", "gain", "base_rate") if c not in probe_units]
+        if need:
+            raise ValueError(f"ground-truth units lack column(s) {need}; pass the probes' "
+                             "*_units.tsv written by the simulation.")
+        units.append(probe_units.reset_index(drop=True))
+        rates.append(tuned_rates(events, probe_units, duration=duration, dt=RATE_DT,
+                                 coding=coding))
+    all_units = pd.concat(units, ignore_index=True)
+    all_rates = np.concatenate(rates, axis=0)
+    width = window[1] - window[0]
+    parts = []
+    for region in sorted(set(all_units["region"].astype(str))):
+        members = np.flatnonzero(all_units["region"].astype(str) == region)
+        region_units = all_units.iloc[members].reset_index(drop=True)
+        tables = []
+        for replicate in range(n_replicates):
+            trains = planted_spike_times(
+                all_rates[members], rng_for(seed, "ccgp_oracle", *keys, region, replicate),
+                sampling_frequency=sampling_frequency)
+            for pop in population_counts(region_units, trains, events, {variable: event},
+                                         window=window, bin_size=width, step=width):
+                tables.append(cross_condition_table(
+                    pop.counts[keep, :, 0], y[keep].astype(int),
+                    {c: conditions[c][keep] for c in wanted}, epochs[keep], groups[keep],
+                    rng=rng_for(seed, "ccgp", *keys, region), n_permutations=0,
+                    n_folds=int(settings["n_folds"]), shrinkage=settings.get("shrinkage", 0.1)))
+        stacked = pd.concat(tables, ignore_index=True)
+        summary = (stacked.groupby(["epoch", "condition", "analysis"], sort=False)["score"]
+                   .agg(truth="mean", truth_sd="std").reset_index())
+        summary.insert(0, "region", region)
+        summary.insert(1, "n_units", len(members))
+        summary.insert(2, "variable", variable)
+        summary["n_replicates"] = n_replicates
+        summary["planted_rate"] = float(all_rates[members].mean())
+        parts.append(summary)
+    return pd.concat(parts, ignore_index=True)[list(CCGP_ORACLE_COLUMNS)]

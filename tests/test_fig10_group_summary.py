@@ -1,0 +1,57 @@
+"""Figure 10 from synthetic group tables."""
+
+import sys
+from pathlib import Path
+
+from panneuro.figures.fig10_group_summary import plot_group_summary
+from panneuro.figures.save import save_figure
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_fig7_learning_stages import stage_tables  # noqa: E402
+from test_fig8_inactivation import inactivation_tables  # noqa: E402
+
+
+def test_fig10_smoke(tmp_path):
+    """One panel per effect, one labelled row per species, region and method."""
+    (tmp_path / "stage").mkdir()
+    _, stage = stage_tables(tmp_path / "stage")
+    _, inact = inactivation_tables(tmp_path)
+    fig = plot_group_summary([stage, inact])
+    effects = list(dict.fromkeys([*stage["effect"], *inact["effect"]]))
+    assert [ax.get_title(loc="left").split(":")[0] for ax in fig.axes] == effects
+    # every row of a panel is labelled; truth crosses where the truth is known
+    first = fig.axes[0]
+    assert len(first.get_yticklabels()) == int((stage["effect"] == effects[0]).sum())
+    save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_fig10_without_tables(tmp_path):
+    fig = plot_group_summary([])
+    save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert (tmp_path / "f.png").exists()
+
+
+def test_fig10_clips_the_one_degree_of_freedom_t_intervals(tmp_path):
+    import pandas as pd
+
+    from panneuro.figures.fig10_group_summary import effect_label
+
+    rows = pd.DataFrame(
+        {
+            "effect": "x",
+            "species": "macaque",
+            "region": "prefrontal",
+            "estimate": [0.1, 0.1],
+            "ci_low": [0.05, -3.0],
+            "ci_high": [0.15, 3.0],
+            "method": ["hierarchical_bootstrap", "subject_t_test"],
+            "truth": [0.12, 0.12],
+        }
+    )
+    fig = plot_group_summary([rows])
+    low, high = fig.axes[0].get_xlim()
+    assert -0.1 < low < 0 and 0.15 < high < 0.3
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[1].endswith("(interval clipped)") and "clipped" not in labels[0]
+    assert "decoding of choice" in effect_label("decoding_choice_inactivation")

@@ -1,0 +1,61 @@
+"""Figure 8 from synthetic group tables."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from panneuro.figures.fig8_inactivation import plot_inactivation
+from panneuro.figures.save import save_figure
+from panneuro.stats.design_effects import (
+    inactivation_behaviour,
+    inactivation_neural,
+    inactivation_scores,
+    session_rates,
+    session_stay_scores,
+    trial2_table,
+)
+
+sys.path.insert(0, str(Path(__file__).parent))
+from test_design_effects import _ccgp, _design, _events  # noqa: E402
+
+
+def inactivation_tables(tmp_path):
+    design = _design(tmp_path, ("M1", "M2"))
+    rng = np.random.default_rng(0)
+    ccgp, metrics, events, expected = {}, {}, {}, {}
+    for row in design.itertuples():
+        key = (row.subject, row.session)
+        pfc = 0.65 - 0.1 * row.inactivated
+        ccgp[key] = _ccgp({"prefrontal": (pfc, pfc + 0.01), "hippocampus": (0.6, 0.62)})
+        metrics[(*key, "hippocampus")] = pd.DataFrame(
+            {"firing_rate": rng.uniform(2, 6, 10) * (0.25 if row.inactivated else 1), "keep": True}
+        )
+        expected[key] = 0.8 - 0.2 * row.inactivated
+        events[key] = _events(expected[key], rng)
+    species = {"M1": "macaque", "M2": "macaque"}
+    scores, rates = session_stay_scores(ccgp), session_rates(metrics)
+    trials = trial2_table(events, design, expected)
+    effects = pd.concat(
+        [
+            inactivation_behaviour(trials, species, np.random.default_rng(1), n_resamples=200),
+            inactivation_neural(
+                scores, rates, design, species, np.random.default_rng(2), n_resamples=200
+            ),
+        ],
+        ignore_index=True,
+    )
+    return inactivation_scores(scores, rates, trials, design, species), effects
+
+
+def test_fig8_smoke(tmp_path):
+    scores, effects = inactivation_tables(tmp_path)
+    fig = plot_inactivation(scores, effects)
+    # behaviour, hippocampus and prefrontal stay code, hippocampus rate
+    assert len(fig.axes) == 4
+    assert "trial 2" in fig.axes[0].get_title()
+    assert "firing rate" in fig.axes[3].get_title()
+    assert fig.axes[3].get_yscale() == "log"
+    save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
+    assert (tmp_path / "f.png").stat().st_size > 10_000

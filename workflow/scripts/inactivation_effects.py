@@ -1,0 +1,85 @@
+"""Group effects of inactivation on behaviour and codes (results/group/inactivation_effects.tsv)."""
+
+import json
+import logging
+import sys
+
+import pandas as pd
+
+from panneuro.compendium.provenance import write_provenance
+from panneuro.io.tables import read_events, read_tsv, write_tsv
+from panneuro.seeding import rng_for
+from panneuro.stats.design_effects import (
+    inactivation_behaviour,
+    inactivation_neural,
+    inactivation_scores,
+    oracle_rates,
+    read_session_design,
+    session_decoding_scores,
+    session_rates,
+    session_stay_scores,
+    trial2_table,
+)
+
+smk = snakemake  # noqa: F821
+sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
+logging.basicConfig(stream=sys.stderr, level=logging.INFO)
+sessions = [tuple(k) for k in smk.params.group["sessions"]]
+species = dict(smk.params.group["species"])
+design = read_session_design(smk.input.design)
+scores = session_stay_scores(
+    {k: read_tsv(p) for k, p in zip(sessions, smk.input.ccgp, strict=True)}
+)
+rates = session_rates(
+    {
+        tuple(k): read_tsv(p)
+        for k, p in zip(smk.params.group["probes"], smk.input.metrics, strict=True)
+    }
+)
+events = {k: read_events(p) for k, p in zip(sessions, smk.input.events, strict=True)}
+bin_size = float(smk.params.bin_size)
+decoding = session_decoding_scores(
+    {k: read_tsv(p) for k, p in zip(sessions, smk.input.decoding, strict=True)}, bin_size
+)
+truth = truth_rates = expected = truth_decoding = None
+if smk.input.decoding_oracle:
+    truth_decoding = session_decoding_scores(
+        {k: read_tsv(p) for k, p in zip(sessions, smk.input.decoding_oracle, strict=True)},
+        bin_size,
+        value="truth",
+    )
+if smk.input.oracle:
+    oracle = {k: read_tsv(p) for k, p in zip(sessions, smk.input.oracle, strict=True)}
+    truth, truth_rates = session_stay_scores(oracle, value="truth"), oracle_rates(oracle)
+if smk.input.truth:
+    expected = {}
+    for key, path in zip(sessions, smk.input.truth, strict=True):
+        with open(path) as handle:
+            expected[key] = json.load(handle)["behaviour"]["expected_trial2_accuracy"]
+trials = trial2_table(events, design, expected)
+effects = pd.concat(
+    [
+        inactivation_behaviour(trials, species, rng_for(smk.params.seed, "group", "inact_beh")),
+        inactivation_neural(
+            scores,
+            rates,
+            design,
+            species,
+            rng_for(smk.params.seed, "group", "inact_neural"),
+            truth=truth,
+            truth_rates=truth_rates,
+            decoding=decoding,
+            truth_decoding=truth_decoding,
+        ),
+    ],
+    ignore_index=True,
+)
+logging.info("inactivation effects over %d sessions:\n%s", len(sessions), effects.to_string())
+write_tsv(effects, smk.output.effects)
+write_tsv(
+    inactivation_scores(
+        scores, rates, trials, design, species, truth=truth, truth_rates=truth_rates
+    ),
+    smk.output.scores,
+)
+write_provenance(smk)  # results/…/<output>.prov.json
