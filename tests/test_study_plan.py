@@ -288,7 +288,9 @@ def test_design_subset_without_inactivation_leaves_out_figure_8():
     assert "fig7_learning_stages" in study.figures()
     message = study.left_out_message()
     assert "fig8_inactivation (needs two subjects with an inactivation session" in message
-    assert study.group_effect_tables() == ["results/group/stage_effects.tsv"]
+    # figure 10 reads the planned group effects and, with sleep runs, the sleep stage's
+    assert study.group_effect_tables() == ["results/group/stage_effects.tsv",
+                                           "results/group/sleep_effects.tsv"]
 
 
 def _lab_sessions(raw, subject, design_columns: bool):
