@@ -104,6 +104,23 @@ def test_plain_folder_without_description_is_told_so(tmp_path):
     assert "add one" in message and "BIDSVersion" in message and "\n" not in message
 
 
+def test_study_datasets_need_the_simulated_studys_truth(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the workflow's paths are relative to the compendium
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "dataset_description.json").write_text("{}")
+    config = {"raw_dir": "raw", "raw_source": "", "groundtruth_dir": "truth",
+              "groundtruth_source": "", "simulate": True}
+    # simulated here: nothing to install (the simulation writes both)
+    datalad_io.install_study_datasets(config, raw_simulated=True)
+    # a simulated study's raw dataset from elsewhere needs its ground truth installed
+    with pytest.raises(datalad_io.RawDataError,
+                       match=r"^truth: the simulated study's ground truth is not installed; "
+                             r"fix: set groundtruth_source .* datalad clone <source URL> truth$"):
+        datalad_io.install_study_datasets(config, raw_simulated=False)
+    # a lab's own data (simulate: false) needs no ground truth
+    datalad_io.install_study_datasets({**config, "simulate": False}, raw_simulated=False)
+
+
 def test_plain_bids_folder_is_used_as_it_is(tmp_path):
     raw = tmp_path / "raw"
     (raw / "sub-1").mkdir(parents=True)

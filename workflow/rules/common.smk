@@ -14,7 +14,7 @@ from panneuro.io.validation import (
     validate_config,
     validate_samples,
 )
-from panneuro.compendium.provenance import with_sidecars
+from panneuro.compendium.provenance import with_sidecars as with_provenance
 from panneuro.study import EPHYS, GT_PROBE, Study
 
 min_version("9.0")
@@ -49,27 +49,16 @@ STUDY = Study.from_config(
     config, SAMPLES, remote_storage=REMOTE_STORAGE, key_dir=datalad_io.KEY_DIR
 )
 FIGURES = STUDY.figures()
-# The rules' one-line helpers: a results rule's outputs with their provenance sidecars, and
-# the memory/runtime of heavy jobs sized from their recordings (panneuro.study.Study), as
+# The memory/runtime of heavy jobs sized from their recordings (panneuro.study.Study), as
 # `resources: **HEAVY_RESOURCES`. Light rules declare no resources: the profiles'
 # default-resources size them (workflow/profiles/*/config.yaml).
-with_provenance = with_sidecars
-heavy_mem_mb, heavy_runtime = STUDY.mem_mb, STUDY.runtime
-HEAVY_RESOURCES = {"mem_mb": heavy_mem_mb, "runtime": heavy_runtime}
+HEAVY_RESOURCES = {"mem_mb": STUDY.mem_mb, "runtime": STUDY.runtime}
 if STUDY.left_out_message():
     print(STUDY.left_out_message(), file=sys.stderr)
 
 # DataLad raw inputs (docs/architecture.md, "DataLad layout"): the raw dataset is simulated
 # here or installed from its source on first use, without content (each job gets its own).
-if not STUDY.raw_simulated:
-    datalad_io.ensure_installed(RAW, config.get("raw_source") or None)
-if config.get("groundtruth_source"):
-    datalad_io.ensure_installed(GT, config["groundtruth_source"])
-elif config["simulate"] and not STUDY.raw_simulated and not datalad_io.is_installed(GT):
-    raise datalad_io.RawDataError(
-        f"{GT}: the simulated study's ground truth is not installed; fix: set "
-        f"groundtruth_source (where it was published) or datalad clone <source URL> {GT}"
-    )
+datalad_io.install_study_datasets(config, raw_simulated=STUDY.raw_simulated)
 if not config["simulate"]:
     check_sample_files(SAMPLES, RAW, sheet=config["samples"])
 
@@ -120,15 +109,6 @@ def events_file(wildcards):
     return STUDY.events_file(wildcards.subject, wildcards.session)
 
 
-def group_outputs(rules_by_analysis):
-    """Every output of the group analyses' rules the study plans (Study.group_analyses)."""
-    return [
-        p
-        for name in STUDY.group_analyses()
-        for p in outputs_over(rules_by_analysis[name])
-    ]
-
-
-def figure_outputs(rules_by_figure):
-    """Every output of the figure rules of the figures the sheet supports."""
-    return [p for figure in FIGURES for p in outputs_over(rules_by_figure[figure])]
+def outputs_of(names, rules_by_name):
+    """Every output of the named rules (figures: Study.figures, analyses: group_analyses)."""
+    return [p for name in names for p in outputs_over(rules_by_name[name])]

@@ -4,7 +4,8 @@
 
 
 # The figure rules of the figures the sheet supports (Study.figures).
-FIGURE_OUTPUTS = figure_outputs(
+FIGURE_OUTPUTS = outputs_of(
+    FIGURES,
     {
         "fig1_behaviour": rules.figure_behaviour,
         "fig2_sorting": rules.figure_sorting,
@@ -16,7 +17,7 @@ FIGURE_OUTPUTS = figure_outputs(
         "fig8_inactivation": rules.figure_inactivation,
         "fig9_sleep": rules.figure_sleep,
         "fig10_group_summary": rules.figure_group_summary,
-    }
+    },
 )
 
 
@@ -42,11 +43,12 @@ CHECKED_RESULTS = [
     *(outputs_over(rules.planted_effects, UNIT_SESSIONS) if STUDY.simulated else []),
     *outputs_over(rules.group_decoding, GROUP_SPECIES, ("species",)),
     *outputs_over(rules.ccgp_oracle, CCGP_ORACLE_SESSIONS),
-    *group_outputs(
+    *outputs_of(
+        STUDY.group_analyses(),
         {
             "stage_effects": rules.stage_effects,
             "inactivation_effects": rules.inactivation_effects,
-        }
+        },
     ),
     *outputs_over(rules.convert_ecog, STUDY.ecog_conversions()),
     *outputs_over(rules.high_gamma_epochs, ECOG_SESSIONS),

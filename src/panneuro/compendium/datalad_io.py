@@ -30,7 +30,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +258,39 @@ def ensure_installed(dataset: str | os.PathLike, source: str | None = None, *,
     if source:
         verify_special_remotes(target, source)
     return True
+
+
+def install_study_datasets(config: Mapping[str, Any], *, raw_simulated: bool) -> None:
+    """Install the raw dataset and the simulated study's ground truth on first use.
+
+    Both without content (each job gets its own files): the raw dataset (``raw_dir``) from
+    ``raw_source`` unless the workflow simulates it, the ground truth (``groundtruth_dir``)
+    from ``groundtruth_source`` when one is configured. A simulated study whose raw dataset
+    comes from elsewhere needs its ground truth too.
+
+    Parameters
+    ----------
+    config : mapping
+        The workflow's config (``raw_dir``, ``raw_source``, ``groundtruth_dir``,
+        ``groundtruth_source``, ``simulate``).
+    raw_simulated : bool
+        Whether the workflow simulates the raw dataset itself (nothing to install then).
+
+    Raises
+    ------
+    RawDataError
+        If a dataset cannot be installed, or the simulated study's ground truth is neither
+        installed nor given a source; the message gives the fix.
+    """
+    raw, truth = config["raw_dir"], config["groundtruth_dir"]
+    if not raw_simulated:
+        ensure_installed(raw, config.get("raw_source") or None)
+    if config.get("groundtruth_source"):
+        ensure_installed(truth, config["groundtruth_source"])
+    elif config["simulate"] and not raw_simulated and not is_installed(truth):
+        raise RawDataError(
+            f"{truth}: the simulated study's ground truth is not installed; fix: set "
+            f"groundtruth_source (where it was published) or datalad clone <source URL> {truth}")
 
 
 def _is_plain_dataset(folder: Path) -> bool:
