@@ -19,23 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from panneuro.stats.design_effects import EFFECT_COLUMNS
 from panneuro.stats.hierarchical import MeanEffect, hierarchical_bootstrap, subject_t_test
 
-#: Columns of ``results/group/sleep_effects.tsv`` (shared with the other group tables).
-EFFECT_COLUMNS: tuple[str, ...] = (
-    "effect",
-    "species",
-    "region",
-    "estimate",
-    "ci_low",
-    "ci_high",
-    "p_value",
-    "method",
-    "n_subjects",
-    "n_sessions",
-    "truth",
-    "truth_in_ci",
-)
 #: Effect names of the reactivation methods.
 REACTIVATION_EFFECTS = {
     "ev": "reactivation_ev_minus_rev",
