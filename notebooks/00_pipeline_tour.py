@@ -67,7 +67,9 @@ print(rulegraph_text[:400], "...")
 
 # %%
 graph = parse_dot(rulegraph_text)
+# the figures this run's sheet makes (a study design adds figures 7-10, sleep runs figure 9)
 sources = figure_sources(run)
+sources = sources[sources["rule"].isin(graph.rules)].reset_index(drop=True)
 show(plot_rulegraph(graph, title="panneuro: rules (snakemake --rulegraph)",
                     highlight=list(sources["rule"])), "pipeline_rulegraph", folder=out)
 

@@ -36,7 +36,7 @@ def figure_sources(run: Run) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``figure``, ``rule``, ``rule_file``, ``script``, ``function`` (``module.name``), one
-        row per figure, sorted by figure.
+        row per figure, in figure order (fig2 before fig10).
     """
     rows = []
     for rule_file in sorted(run.path("workflow", "rules").glob("*.smk")):
@@ -57,7 +57,9 @@ def figure_sources(run: Run) -> pd.DataFrame:
                          "script": str(script_path.relative_to(run.root)),
                          "function": ", ".join(functions)})
     columns = ["figure", "rule", "rule_file", "script", "function"]
-    return pd.DataFrame(rows, columns=columns).sort_values("figure", ignore_index=True)
+    return pd.DataFrame(rows, columns=columns).sort_values(
+        "figure", key=lambda names: names.str.extract(r"^fig(\d+)")[0].astype(float),
+        ignore_index=True)
 
 
 def plan_workflow(run: Run, *args: str, samples: pd.DataFrame | None = None,
