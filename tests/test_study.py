@@ -126,9 +126,8 @@ def test_raw_dataset_files_list_exactly_what_the_simulation_writes(tiny_run):
 
 
 # --- the study design (a size preset's ``design``: the paper preset) ----------------------------
-@pytest.fixture(scope="module")
-def design_run(tmp_path_factory):
-    """A small instance of the paper design simulated through simulate_study (~10 s)."""
+def _simulate_small_design(root: Path, *, ecog: list[str], n_jobs: int = 1):
+    """Simulate a small instance of the paper design into root/raw and root/gt."""
     import copy
 
     import yaml
@@ -140,14 +139,39 @@ def design_run(tmp_path_factory):
     size = copy.deepcopy(config["sizes"]["paper"])
     size.update(recorded_problems=3, problems_per_session=5, n_units_array=6,
                 n_units_microwire=4)
-    size["design"].update(macaques=["M1"], ecog_patients=[], microwire_patients=["H2"],
+    size["design"].update(macaques=["M1"], ecog_patients=ecog, microwire_patients=["H2"],
                           macaque_sessions=["early", "beh", "middle/inactivation"])
     size["design"]["sleep"]["duration_s"] = 5.0
     samples = design_samples(plan_design(size, config["simulation"]["agent"]))
-    root = tmp_path_factory.mktemp("design")
     simulate_study(samples, seed=1949, size=size, simulation=config["simulation"],
-                   raw_root=root / "raw", gt_root=root / "gt")
-    return root, samples
+                   raw_root=root / "raw", gt_root=root / "gt", n_jobs=n_jobs)
+    return samples
+
+
+@pytest.fixture(scope="module")
+def design_run(tmp_path_factory):
+    """A small instance of the paper design simulated through simulate_study (~10 s)."""
+    root = tmp_path_factory.mktemp("design")
+    return root, _simulate_small_design(root, ecog=[])
+
+
+def _dataset_bytes(root: Path) -> dict[str, bytes]:
+    """Every file below root but git's and DataLad's own (their dataset ids are random)."""
+    own = {".git", ".datalad", ".gitmodules"}
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and not own & set(p.relative_to(root).parts)}
+
+
+def test_sessions_simulated_in_parallel_give_the_same_bytes(design_run, tmp_path):
+    """n_jobs=2 (sessions in spawned processes, the ECoG one inline) = one process."""
+    serial, parallel = tmp_path / "serial", tmp_path / "parallel"
+    _simulate_small_design(serial, ecog=["H1"])
+    _simulate_small_design(parallel, ecog=["H1"], n_jobs=2)
+    for part in ("raw", "gt"):
+        one, two = _dataset_bytes(serial / part), _dataset_bytes(parallel / part)
+        assert sorted(one) == sorted(two)
+        assert [name for name in one if one[name] != two[name]] == []
+    assert any(name.endswith(".vhdr") for name in _dataset_bytes(serial / "raw"))
 
 
 def test_design_run_writes_the_rules_outputs_and_every_listed_file(design_run):

@@ -4,6 +4,8 @@
 from panneuro.simulate.study import expected_outputs, raw_dataset_files
 
 SIMULATED = expected_outputs(SAMPLES, RAW, GT)
+# Sessions simulated at once, one process each (the dataset does not depend on it).
+SIMULATE_THREADS = 2
 # Recordings converted to NWB for BIDS (rule convert_recording), with their sidecars.
 CONVERTED_FILES = STUDY.all_converted_files()
 if REMOTE_STORAGE:
@@ -23,6 +25,7 @@ if STUDY.raw_simulated:
             f"{LOGS}/simulate_dataset.log",
         conda:
             CONDA_ENV
+        threads: SIMULATE_THREADS
         resources:
             mem_mb=4000,
         params:

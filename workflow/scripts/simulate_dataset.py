@@ -7,16 +7,20 @@ import pandas as pd
 
 from panneuro.simulate.study import simulate_study
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)  # noqa: F821
-smk = snakemake  # noqa: F821
-samples = pd.read_csv(smk.input.samples, sep="\t", dtype=str, keep_default_na=False)
-simulate_study(
-    samples,
-    seed=smk.params.seed,
-    size=smk.params.size,
-    simulation=smk.params.simulation,
-    # the dataset description sits at the raw root; agent files at <gt>/sub-X/sub-X_agent.json
-    raw_root=Path(smk.output.raw[0]).parent,
-    gt_root=Path(smk.output.truth[0]).parents[1],
-)
-logging.info("simulated %d sample-sheet rows", len(samples))
+# The sessions are simulated in spawned processes, which import this file again as
+# "__mp_main__": the guard keeps them from running the rule a second time.
+if __name__ == "__main__":
+    smk = snakemake  # noqa: F821
+    logging.basicConfig(filename=smk.log[0], level=logging.INFO)
+    samples = pd.read_csv(smk.input.samples, sep="\t", dtype=str, keep_default_na=False)
+    simulate_study(
+        samples,
+        seed=smk.params.seed,
+        size=smk.params.size,
+        simulation=smk.params.simulation,
+        # the dataset description sits at the raw root; agent files at <gt>/sub-X/sub-X_agent.json
+        raw_root=Path(smk.output.raw[0]).parent,
+        gt_root=Path(smk.output.truth[0]).parents[1],
+        n_jobs=smk.threads,
+    )
+    logging.info("simulated %d sample-sheet rows", len(samples))

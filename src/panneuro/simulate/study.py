@@ -252,6 +252,7 @@ def simulate_study(
     simulation: Mapping[str, Any],
     raw_root: Path,
     gt_root: Path,
+    n_jobs: int = 1,
 ) -> None:
     """Simulate every session of the sample sheet and write the raw dataset and ground truth.
 
@@ -271,16 +272,16 @@ def simulate_study(
         The ``simulation`` block of the config (agents, sampling rates, planted effects).
     raw_root, gt_root : pathlib.Path
         Where the raw BIDS dataset and the ground truth go.
+    n_jobs : int
+        Sessions simulated at once, each in its own process (the result does not depend on it).
     """
-    from panneuro.behaviour.model import LearningSetParams, simulate_agent
-
     seed = int(seed)
     sim = simulation
     raw_tmp = _fresh_dir(raw_root.parent / f".{raw_root.name}.tmp")
     gt_tmp = _fresh_dir(gt_root.parent / f".{gt_root.name}.tmp")
     if size.get("design"):
         _simulate_design(samples, seed=seed, size=size, sim=sim, raw_tmp=raw_tmp,
-                         gt_tmp=gt_tmp)
+                         gt_tmp=gt_tmp, n_jobs=n_jobs)
         _save_and_replace(samples, raw_tmp, gt_tmp, raw_root, gt_root)
         return
 
@@ -291,32 +292,14 @@ def simulate_study(
         species = next(p.species for p in plans if p.subject == subject)
         write_json(dict(sim["agent"][species]), gt_tmp / f"sub-{subject}/sub-{subject}_agent.json")
 
+    jobs = []
     for plan in plans:
-        params = LearningSetParams(**sim["agent"][plan.species])
-        agent = simulate_agent(params, plan.problems,
-                               rng_for(seed, "behaviour", plan.subject, plan.session),
-                               trials_per_problem=TRIALS_PER_PROBLEM)
-        events = build_events(
-            agent["problem"].to_numpy(), agent["trial"].to_numpy(), agent["correct"].to_numpy(),
-            rng_for(seed, "task", plan.subject, plan.session),
-            trial_duration=float(size["trial_duration_s"]),
-        )
         rows = samples[(samples["subject"] == plan.subject) & (samples["session"] == plan.session)]
-        for row in rows.itertuples(index=False):
-            target = raw_tmp / row.path
-            if row.datatype == "beh":
-                write_tsv(events, target)
-            elif row.datatype in ("array", "microwire"):
-                person = demographics.loc[f"sub-{row.subject}"]
-                _simulate_probe(row, events, size, sim, seed, target, gt_tmp,
-                                age=f"P{int(person['age'])}Y", sex=str(person["sex"]))
-                # iEEG-BIDS expects the task events beside each recording too.
-                write_tsv(events, Path(str(target)[: -len("_ieeg.nwb")] + "_events.tsv"))
-            elif row.datatype == "ecog":
-                _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp)
-            else:
-                raise ValueError(f"sample sheet: unknown datatype {row.datatype!r} for "
-                                 f"{row.path}; use beh, array, microwire or ecog.")
+        person = demographics.loc[f"sub-{plan.subject}"]
+        jobs.append((_session_job, bool((rows["datatype"] == "ecog").any()),
+                     (plan, rows, seed, size, sim, raw_tmp, gt_tmp,
+                      f"P{int(person['age'])}Y", str(person["sex"]))))
+    _run_session_jobs(jobs, n_jobs)
 
     write_dataset_files(raw_tmp, participants)
     write_sessions_files(raw_tmp, _subject_sessions(samples), shift_date(SESSION_START))
@@ -328,6 +311,38 @@ def simulate_study(
                          annex=False)
     _replace_dir(raw_tmp, raw_root)
     _replace_dir(gt_tmp, gt_root)
+
+
+def _session_job(plan: SessionPlan, rows: pd.DataFrame, seed: int, size: Mapping[str, Any],
+                 sim: Mapping[str, Any], raw_tmp: Path, gt_tmp: Path, age: str, sex: str) -> str:
+    """Simulate one session of the tiny/default presets; return its log line."""
+    from panneuro.behaviour.model import LearningSetParams, simulate_agent
+
+    started = time.perf_counter()
+    params = LearningSetParams(**sim["agent"][plan.species])
+    agent = simulate_agent(params, plan.problems,
+                           rng_for(seed, "behaviour", plan.subject, plan.session),
+                           trials_per_problem=TRIALS_PER_PROBLEM)
+    events = build_events(
+        agent["problem"].to_numpy(), agent["trial"].to_numpy(), agent["correct"].to_numpy(),
+        rng_for(seed, "task", plan.subject, plan.session),
+        trial_duration=float(size["trial_duration_s"]),
+    )
+    for row in rows.itertuples(index=False):
+        target = raw_tmp / row.path
+        if row.datatype == "beh":
+            write_tsv(events, target)
+        elif row.datatype in ("array", "microwire"):
+            _simulate_probe(row, events, size, sim, seed, target, gt_tmp, age=age, sex=sex)
+            # iEEG-BIDS expects the task events beside each recording too.
+            write_tsv(events, Path(str(target)[: -len("_ieeg.nwb")] + "_events.tsv"))
+        elif row.datatype == "ecog":
+            _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp)
+        else:
+            raise ValueError(f"sample sheet: unknown datatype {row.datatype!r} for "
+                             f"{row.path}; use beh, array, microwire or ecog.")
+    return (f"simulated sub-{plan.subject} ses-{plan.session}: {len(rows)} files in "
+            f"{time.perf_counter() - started:.1f} s")
 
 
 def _save_and_replace(samples: pd.DataFrame, raw_tmp: Path, gt_tmp: Path, raw_root: Path,
@@ -344,7 +359,8 @@ def _save_and_replace(samples: pd.DataFrame, raw_tmp: Path, gt_tmp: Path, raw_ro
 
 
 def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any],
-                     sim: Mapping[str, Any], raw_tmp: Path, gt_tmp: Path) -> None:
+                     sim: Mapping[str, Any], raw_tmp: Path, gt_tmp: Path,
+                     n_jobs: int = 1) -> None:
     """Simulate the sessions of a study design (a size preset's ``design``) into the tmp dirs.
 
     Each session of the sheet is simulated as the design plans it
@@ -353,10 +369,8 @@ def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any
     recordings with each probe's per-trial coding, the sleep runs with ripples and replay
     (:mod:`panneuro.simulate.sleep`), and the ground truth of every planted effect.
     """
-    from panneuro.behaviour.model import simulate_agent
     from panneuro.simulate.bids import write_design_sessions_files, write_sleep_dataset_files
     from panneuro.simulate.design import check_design_samples, plan_design, sessions_table
-    from panneuro.simulate.inactivation import session_agent
 
     design = plan_design(size, sim["agent"])
     check_design_samples(samples, design)
@@ -368,30 +382,17 @@ def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any
                    gt_tmp / f"sub-{subject}/sub-{subject}_agent.json")
     write_json(_design_summary(design), gt_tmp / "design.json")
 
+    jobs = []
     for plan in design.sessions:
         rows = samples[(samples["subject"] == plan.subject)
                        & (samples["session"] == plan.session)]
         if rows.empty:
             continue
-        started = time.perf_counter()
-        agent = design.agents[plan.subject]
-        expressed = session_agent(agent, plan.condition, design.inactivation)
-        behaviour = simulate_agent(expressed, plan.problems,
-                                   rng_for(seed, "behaviour", plan.subject, plan.session),
-                                   trials_per_problem=TRIALS_PER_PROBLEM)
-        events = build_events(
-            behaviour["problem"].to_numpy(), behaviour["trial"].to_numpy(),
-            behaviour["correct"].to_numpy(),
-            rng_for(seed, "task", plan.subject, plan.session),
-            trial_duration=float(size["trial_duration_s"]))
         person = demographics.loc[f"sub-{plan.subject}"]
-        _simulate_design_session(plan, design, rows, events, size=size, sim=sim, seed=seed,
-                                 raw_tmp=raw_tmp, gt_tmp=gt_tmp,
-                                 age=f"P{int(person['age'])}Y", sex=str(person["sex"]))
-        logging.getLogger(__name__).info(
-            "simulated sub-%s ses-%s (%s, %s, %s%s): %d files in %.1f s", plan.subject,
-            plan.session, plan.kind, plan.stage, plan.condition,
-            ", sleep" if plan.sleep else "", len(rows), time.perf_counter() - started)
+        jobs.append((_design_session_job, plan.kind == "ecog",
+                     (plan, design, rows, seed, size, sim, raw_tmp, gt_tmp,
+                      f"P{int(person['age'])}Y", str(person["sex"]))))
+    _run_session_jobs(jobs, n_jobs)
 
     write_dataset_files(raw_tmp, participants)
     for subject in subjects:
@@ -405,6 +406,58 @@ def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any
         write_design_sessions_files(raw_tmp, subject, table.reset_index(drop=True))
     if (samples["task"] == "sleep").any():
         write_sleep_dataset_files(raw_tmp)
+
+
+def _design_session_job(plan: DesignSession, design: StudyDesign, rows: pd.DataFrame, seed: int,
+                        size: Mapping[str, Any], sim: Mapping[str, Any], raw_tmp: Path,
+                        gt_tmp: Path, age: str, sex: str) -> str:
+    """Simulate one design session (behaviour, recordings, truth); return its log line."""
+    from panneuro.behaviour.model import simulate_agent
+    from panneuro.simulate.inactivation import session_agent
+
+    started = time.perf_counter()
+    expressed = session_agent(design.agents[plan.subject], plan.condition, design.inactivation)
+    behaviour = simulate_agent(expressed, plan.problems,
+                               rng_for(seed, "behaviour", plan.subject, plan.session),
+                               trials_per_problem=TRIALS_PER_PROBLEM)
+    events = build_events(
+        behaviour["problem"].to_numpy(), behaviour["trial"].to_numpy(),
+        behaviour["correct"].to_numpy(),
+        rng_for(seed, "task", plan.subject, plan.session),
+        trial_duration=float(size["trial_duration_s"]))
+    _simulate_design_session(plan, design, rows, events, size=size, sim=sim, seed=seed,
+                             raw_tmp=raw_tmp, gt_tmp=gt_tmp, age=age, sex=sex)
+    return (f"simulated sub-{plan.subject} ses-{plan.session} ({plan.kind}, {plan.stage}, "
+            f"{plan.condition}{', sleep' if plan.sleep else ''}): {len(rows)} files in "
+            f"{time.perf_counter() - started:.1f} s")
+
+
+def _run_session_jobs(jobs: Sequence[tuple[Any, bool, tuple]], n_jobs: int) -> None:
+    """Run the sessions' simulations, ``n_jobs`` processes at a time; log each one's line.
+
+    Every session draws from its own named seeds and writes its own files, so the result is
+    byte-identical whatever ``n_jobs`` is (tested). Sessions marked ``inline`` run in this
+    process, after the others: mne-bids also rewrites the dataset's participants files when it
+    writes an ECoG session, which two processes must not do at once. Processes are spawned
+    (not forked) so no thread pool of this process is copied half-held into a worker.
+    """
+    import concurrent.futures
+    import multiprocessing
+
+    log = logging.getLogger(__name__)
+    pooled = [(func, args) for func, inline, args in jobs if not inline]
+    inline = [(func, args) for func, is_inline, args in jobs if is_inline]
+    if n_jobs > 1 and len(pooled) > 1:
+        context = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(min(n_jobs, len(pooled)),
+                                                    mp_context=context) as pool:
+            futures = [pool.submit(func, *args) for func, args in pooled]
+            for future in futures:  # in the sheet's order; the first error is raised
+                log.info(future.result())
+    else:
+        inline = pooled + inline
+    for func, args in inline:
+        log.info(func(*args))
 
 
 def _session_day(day: int) -> dt.datetime:
