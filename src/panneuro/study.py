@@ -203,7 +203,7 @@ class Study:
         The whole config, read by :meth:`config_params` (the keys of :data:`RULE_CONFIG`).
     design : pandas.DataFrame, optional
         The study design of the sheet's sessions
-        (:func:`panneuro.stats.design_effects.read_session_design`: condition, learning stage,
+        (:func:`panneuro.stats.session_scores.read_session_design`: condition, learning stage,
         inactivated region), None when the raw dataset states none (:func:`planned_design`).
     """
 
@@ -948,7 +948,7 @@ class Study:
 
     def inactivation_sessions(self) -> list[Key]:
         """Sessions of the inactivation contrast: each inactivation and its stage's controls."""
-        from panneuro.stats.design_effects import comparison_sessions
+        from panneuro.stats.session_scores import comparison_sessions
 
         rows = comparison_sessions(self.design_rows())
         return sorted(zip(rows["subject"], rows["session"], strict=True))
@@ -1091,9 +1091,9 @@ def planned_design(config: Mapping[str, Any], samples: pd.DataFrame) -> pd.DataF
     Returns
     -------
     pandas.DataFrame or None
-        :func:`panneuro.stats.design_effects.read_session_design`.
+        :func:`panneuro.stats.session_scores.read_session_design`.
     """
-    from panneuro.stats.design_effects import (
+    from panneuro.stats.session_scores import (
         design_table,
         read_session_design,
         sessions_file_has_design,
