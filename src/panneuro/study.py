@@ -52,6 +52,10 @@ CONVERTED_ECOG = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
                   "sub-{subject}_ses-{session}_task-{task}_ieeg.vhdr")
 #: Per-run and per-session results of the sleep stage.
 SLEEP = "results/sleep/sub-{subject}_ses-{session}_acq-{probe}"
+#: A sleep run's detected ripples scored against the planted ones (simulated study).
+SLEEP_RIPPLE_SCORES = f"{SLEEP}_run-{{run}}_ripple_scores.tsv"
+#: A sleep probe's reactivation of the task's co-firing, after vs before the task.
+SLEEP_PROBE_REACTIVATION = f"{SLEEP}_reactivation.tsv"
 #: Sleep-run results of the ephys stage (the run's preprocessed recording and matched units).
 SLEEP_EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}/sleep/run-{run}"
 #: Ground truth of a probe (written by the simulation beside the raw dataset).
