@@ -52,6 +52,10 @@ CONVERTED_ECOG = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
                   "sub-{subject}_ses-{session}_task-{task}_ieeg.vhdr")
 #: Per-run and per-session results of the sleep stage.
 SLEEP = "results/sleep/sub-{subject}_ses-{session}_acq-{probe}"
+#: A sleep run's detected ripples scored against the planted ones (simulated study).
+SLEEP_RIPPLE_SCORES = f"{SLEEP}_run-{{run}}_ripple_scores.tsv"
+#: A sleep probe's reactivation of the task's co-firing, after vs before the task.
+SLEEP_PROBE_REACTIVATION = f"{SLEEP}_reactivation.tsv"
 #: Sleep-run results of the ephys stage (the run's preprocessed recording and matched units).
 SLEEP_EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}/sleep/run-{run}"
 #: Ground truth of a probe (written by the simulation beside the raw dataset).
@@ -203,7 +207,7 @@ class Study:
         The whole config, read by :meth:`config_params` (the keys of :data:`RULE_CONFIG`).
     design : pandas.DataFrame, optional
         The study design of the sheet's sessions
-        (:func:`panneuro.stats.design_effects.read_session_design`: condition, learning stage,
+        (:func:`panneuro.stats.session_scores.read_session_design`: condition, learning stage,
         inactivated region), None when the raw dataset states none (:func:`planned_design`).
     """
 
@@ -948,7 +952,7 @@ class Study:
 
     def inactivation_sessions(self) -> list[Key]:
         """Sessions of the inactivation contrast: each inactivation and its stage's controls."""
-        from panneuro.stats.design_effects import comparison_sessions
+        from panneuro.stats.session_scores import comparison_sessions
 
         rows = comparison_sessions(self.design_rows())
         return sorted(zip(rows["subject"], rows["session"], strict=True))
@@ -1091,9 +1095,9 @@ def planned_design(config: Mapping[str, Any], samples: pd.DataFrame) -> pd.DataF
     Returns
     -------
     pandas.DataFrame or None
-        :func:`panneuro.stats.design_effects.read_session_design`.
+        :func:`panneuro.stats.session_scores.read_session_design`.
     """
-    from panneuro.stats.design_effects import (
+    from panneuro.stats.session_scores import (
         design_table,
         read_session_design,
         sessions_file_has_design,

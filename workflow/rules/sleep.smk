@@ -4,7 +4,12 @@
 # preprocessed recording; per probe session the reactivation of the task's co-firing in the
 # ripples after vs before the task (beside its realised truth); the group effect; figure 9.
 # A sheet without sleep runs plans none of these jobs (panneuro.study.Study.sleep_runs).
-from panneuro.study import SLEEP, SLEEP_EPHYS
+from panneuro.study import (
+    SLEEP,
+    SLEEP_EPHYS,
+    SLEEP_PROBE_REACTIVATION,
+    SLEEP_RIPPLE_SCORES,
+)
 
 # One sleep run's ripples and LFP, and its planted ripples (simulated study).
 SLEEP_RUN_RIPPLES = f"{SLEEP}_run-{{run}}_ripples.tsv"
@@ -15,13 +20,9 @@ PLANTED_RIPPLES = (
 )
 SLEEP_RIPPLES = STUDY.sleep_run_files(SLEEP_RUN_RIPPLES)
 SLEEP_LFP = STUDY.sleep_run_files(SLEEP_RUN_LFP)
-SLEEP_SCORES = (
-    STUDY.sleep_run_files(f"{SLEEP}_run-{{run}}_ripple_scores.tsv")
-    if STUDY.simulated
-    else []
-)
+SLEEP_SCORES = STUDY.sleep_run_files(SLEEP_RIPPLE_SCORES) if STUDY.simulated else []
 SLEEP_PLANTED = STUDY.sleep_run_files(PLANTED_RIPPLES) if STUDY.simulated else []
-SLEEP_REACTIVATION = STUDY.sleep_probe_files(f"{SLEEP}_reactivation.tsv")
+SLEEP_REACTIVATION = STUDY.sleep_probe_files(SLEEP_PROBE_REACTIVATION)
 SLEEP_EFFECTS = ["results/group/sleep_effects.tsv"] if STUDY.sleep_probes() else []
 # Wildcards of a sleep run's outputs (outputs_over).
 SLEEP_RUN_NAMES = ("subject", "session", "probe", "run")
@@ -92,7 +93,7 @@ rule score_ripples:
         ripples=SLEEP_RUN_RIPPLES,
         planted=PLANTED_RIPPLES,
     output:
-        *with_provenance(f"{SLEEP}_run-{{run}}_ripple_scores.tsv"),
+        *with_provenance(SLEEP_RIPPLE_SCORES),
     log:
         f"{LOGS}/score_ripples/sub-{{subject}}_ses-{{session}}_acq-{{probe}}_run-{{run}}.log",
     conda:
@@ -107,7 +108,7 @@ rule sleep_reactivation:
     input:
         unpack(STUDY.reactivation_inputs),
     output:
-        *with_provenance(f"{SLEEP}_reactivation.tsv"),
+        *with_provenance(SLEEP_PROBE_REACTIVATION),
     log:
         f"{LOGS}/sleep_reactivation/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:

@@ -9,27 +9,21 @@ import pandas as pd
 from panneuro.compendium.provenance import write_provenance
 from panneuro.io.tables import read_events, read_tsv, write_tsv
 from panneuro.seeding import rng_for
-from panneuro.stats.design_effects import (
-    inactivation_behaviour,
-    inactivation_neural,
+from panneuro.stats.design_effects import inactivation_behaviour, inactivation_neural
+from panneuro.stats.session_scores import (
     inactivation_scores,
     oracle_rates,
-    read_session_design,
+    read_group_inputs,
     session_decoding_scores,
     session_rates,
-    session_stay_scores,
     trial2_table,
 )
 
 smk = snakemake  # noqa: F821
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-sessions = [tuple(k) for k in smk.params.group["sessions"]]
-species = dict(smk.params.group["species"])
-design = read_session_design(smk.input.design)
-scores = session_stay_scores(
-    {k: read_tsv(p) for k, p in zip(sessions, smk.input.ccgp, strict=True)}
-)
+group = read_group_inputs(smk.params.group, smk.input.design, smk.input.ccgp, smk.input.oracle)
+sessions, species, design, scores = group.sessions, group.species, group.design, group.scores
 rates = session_rates(
     {
         tuple(k): read_tsv(p)
@@ -41,16 +35,14 @@ bin_size = float(smk.params.bin_size)
 decoding = session_decoding_scores(
     {k: read_tsv(p) for k, p in zip(sessions, smk.input.decoding, strict=True)}, bin_size
 )
-truth = truth_rates = expected = truth_decoding = None
+truth, expected, truth_decoding = group.truth, None, None
+truth_rates = oracle_rates(group.oracle) if group.oracle else None
 if smk.input.decoding_oracle:
     truth_decoding = session_decoding_scores(
         {k: read_tsv(p) for k, p in zip(sessions, smk.input.decoding_oracle, strict=True)},
         bin_size,
         value="truth",
     )
-if smk.input.oracle:
-    oracle = {k: read_tsv(p) for k, p in zip(sessions, smk.input.oracle, strict=True)}
-    truth, truth_rates = session_stay_scores(oracle, value="truth"), oracle_rates(oracle)
 if smk.input.truth:
     expected = {}
     for key, path in zip(sessions, smk.input.truth, strict=True):

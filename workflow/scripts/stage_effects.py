@@ -4,35 +4,25 @@ import logging
 import sys
 
 from panneuro.compendium.provenance import write_provenance
-from panneuro.io.tables import read_tsv, write_tsv
+from panneuro.io.tables import write_tsv
 from panneuro.seeding import rng_for
-from panneuro.stats.design_effects import (
-    annotate,
-    read_session_design,
-    session_stay_scores,
-    stage_effects,
-)
+from panneuro.stats.design_effects import stage_effects
+from panneuro.stats.session_scores import annotate, read_group_inputs
 
 smk = snakemake  # noqa: F821
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-sessions = [tuple(k) for k in smk.params.group["sessions"]]
-species = dict(smk.params.group["species"])
-design = read_session_design(smk.input.design)
-scores = session_stay_scores(
-    {k: read_tsv(p) for k, p in zip(sessions, smk.input.ccgp, strict=True)}
-)
-truth = (
-    session_stay_scores(
-        {k: read_tsv(p) for k, p in zip(sessions, smk.input.oracle, strict=True)}, value="truth"
-    )
-    if smk.input.oracle
-    else None
-)
+group = read_group_inputs(smk.params.group, smk.input.design, smk.input.ccgp, smk.input.oracle)
 effects = stage_effects(
-    scores, design, species, rng_for(smk.params.seed, "group", "stage"), truth=truth
+    group.scores,
+    group.design,
+    group.species,
+    rng_for(smk.params.seed, "group", "stage"),
+    truth=group.truth,
 )
-logging.info("learning-stage effects over %d sessions:\n%s", len(sessions), effects.to_string())
+logging.info(
+    "learning-stage effects over %d sessions:\n%s", len(group.sessions), effects.to_string()
+)
 write_tsv(effects, smk.output.effects)
-write_tsv(annotate(scores, design, species, truth), smk.output.scores)
+write_tsv(annotate(group.scores, group.design, group.species, group.truth), smk.output.scores)
 write_provenance(smk)  # results/…/<output>.prov.json

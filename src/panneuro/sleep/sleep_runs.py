@@ -46,6 +46,21 @@ REACTIVATION_COLUMNS: tuple[str, ...] = (
     "truth_post",
     "truth_n_units",
 )
+#: Columns of a sleep run's ripple-score table (rule ``score_ripples``: the run, its probe's
+#: species and region, then :func:`ripple_score`'s counts and rates).
+RIPPLE_SCORE_COLUMNS: tuple[str, ...] = (
+    "subject",
+    "session",
+    "probe",
+    "run",
+    "species",
+    "region",
+    "n_planted",
+    "n_detected",
+    "n_matched",
+    "recall",
+    "precision",
+)
 
 
 def select_ripple_channels(traces: np.ndarray, sampling_frequency: float, n: int) -> np.ndarray:

@@ -1,0 +1,544 @@
+"""The study design and each session's scores: the tables the group effects combine.
+
+The design (``size: paper``; :mod:`panneuro.simulate.design`) as the raw dataset states it,
+never from the simulation's ground truth (:func:`read_session_design`: ``sub-X_sessions.tsv``
+columns ``condition``, ``inactivated_region``, ``learning_stage``, ``first_problem``,
+``last_problem``), and per session, pure functions on its tables:
+
+* :func:`session_stay_scores`: the stay code per region and epoch (cross-condition
+  generalisation and within-epoch cross-validated accuracy, ``_ccgp.tsv``), or its planted
+  truth from the oracle's table of the same shape;
+* :func:`session_rates`, :func:`oracle_rates`: the curated units' yield and log mean firing
+  rate (``metrics.tsv``), and the planted rate;
+* :func:`session_decoding_scores`: decoding strength at each variable's declared bin;
+* :func:`trial2_table`: the trial-2 outcomes of the inactivation contrast's sessions;
+* :func:`annotate`, :func:`inactivation_scores`: the per-session tables the group rules write
+  beside their effects (``results/group/stage_scores.tsv``, ``inactivation_scores.tsv``).
+
+:func:`read_group_inputs` reads what both group rules read of their sessions (design, stay
+scores, oracle truth). The effects across sessions and subjects are
+:mod:`panneuro.stats.design_effects`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from panneuro.decoding.planted import declared_bins
+from panneuro.io.tables import read_tsv
+from panneuro.simulate.ephys import WINDOWS
+
+#: Columns of ``sub-X_sessions.tsv`` that state the design.
+DESIGN_COLUMNS: tuple[str, ...] = (
+    "condition",
+    "inactivated_region",
+    "learning_stage",
+    "first_problem",
+    "last_problem",
+)
+#: Learning stages in order (the stage predictor is the index).
+STAGES: tuple[str, ...] = ("early", "middle", "late")
+#: Session score columns (:func:`session_stay_scores`, :func:`session_rates`).
+SCORE_COLUMNS: tuple[str, ...] = ("ccgp", "cv")
+
+Key = tuple[str, str]
+
+
+# --- the design as the raw dataset states it ---------------------------------------------------
+def read_session_design(paths: list[str | Path]) -> pd.DataFrame:
+    """Read the design columns of the subjects' ``sub-X_sessions.tsv``.
+
+    Parameters
+    ----------
+    paths : list of path-like
+        BIDS ``sub-<label>/sub-<label>_sessions.tsv`` files (the subject is read from the name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session`` (label without ``ses-``), the :data:`DESIGN_COLUMNS`
+        (``n/a`` kept as the string ``"n/a"`` in the text columns), ``stage_index`` (0, 1, 2
+        for early, middle, late; NaN otherwise) and ``inactivated`` (1 in an inactivation
+        session).
+    """
+    parts = []
+    for path in paths:
+        path = Path(path)
+        match = re.fullmatch(r"sub-([A-Za-z0-9]+)_sessions\.tsv", path.name)
+        if match is None:
+            raise ValueError(f"{path}: not a BIDS sessions file; name it sub-<label>_sessions.tsv.")
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+        parts.append(design_table(table, match.group(1), source=str(path)))
+    if not parts:
+        return design_table(pd.DataFrame(columns=["session_id", *DESIGN_COLUMNS]), "")
+    return pd.concat(parts, ignore_index=True)
+
+
+def design_table(
+    table: pd.DataFrame, subject: str, *, source: str = "sessions.tsv"
+) -> pd.DataFrame:
+    """Parse one subject's design columns (a ``sessions.tsv`` read as strings).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        ``session_id`` and :data:`DESIGN_COLUMNS` (e.g.
+        :func:`panneuro.simulate.design.sessions_table`, the planned design).
+    subject : str
+        The subject label.
+    source : str
+        Named in errors.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_session_design`.
+    """
+    missing = [c for c in ("session_id", *DESIGN_COLUMNS) if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{source}: lacks the design column(s) {missing}; add them (see the raw "
+            "dataset's sub-X_sessions.json) or run without the group analyses."
+        )
+    table = table.astype({c: str for c in ("session_id", *DESIGN_COLUMNS[:3])})
+    unknown = set(table["condition"]) - {"control", "inactivation"}
+    if unknown:
+        raise ValueError(
+            f"{source}: condition {sorted(unknown)} unknown; use control or inactivation."
+        )
+    stages = table["learning_stage"].where(table["learning_stage"].isin(STAGES))
+    return pd.DataFrame(
+        {
+            "subject": subject,
+            "session": table["session_id"].str.removeprefix("ses-"),
+            **{c: table[c] for c in DESIGN_COLUMNS[:3]},
+            "first_problem": pd.to_numeric(table["first_problem"], errors="coerce"),
+            "last_problem": pd.to_numeric(table["last_problem"], errors="coerce"),
+            "stage_index": stages.map({s: i for i, s in enumerate(STAGES)}).astype(float),
+            "inactivated": (table["condition"] == "inactivation").astype(int),
+        }
+    )
+
+
+def sessions_file_has_design(path: str | Path) -> bool:
+    """Tell whether a ``sub-X_sessions.tsv`` exists and has every design column."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    header = pd.read_csv(path, sep="\t", nrows=0).columns
+    return all(c in header for c in ("session_id", *DESIGN_COLUMNS))
+
+
+def comparison_sessions(design: pd.DataFrame) -> pd.DataFrame:
+    """Select the inactivation contrast's sessions: each inactivation and its stage's controls.
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        :func:`read_session_design` (possibly restricted to the analysed sessions).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows of ``design`` in a subject with an inactivation session: the inactivation
+        sessions and the control sessions at the same learning stage (the neighbouring
+        controls), with ``inactivated`` 0/1.
+    """
+    inact = design[design["inactivated"] == 1]
+    keys = set(zip(inact["subject"], inact["learning_stage"], strict=True))
+    keep = np.array(
+        [
+            (s, st) in keys
+            for s, st in zip(design["subject"], design["learning_stage"], strict=True)
+        ],
+        dtype=bool,
+    )
+    return design.loc[keep].reset_index(drop=True)
+
+
+# --- session scores ----------------------------------------------------------------------------
+def session_stay_scores(ccgp: Mapping[Key, pd.DataFrame], value: str = "score") -> pd.DataFrame:
+    """Each session's stay code per region and epoch, from its cross-condition table.
+
+    Parameters
+    ----------
+    ccgp : mapping
+        (subject, session) -> the session's CCGP table
+        (:data:`panneuro.decoding.cross_condition.CCGP_COLUMNS`), or the oracle's table of the
+        same shape.
+    value : str
+        The column read (``score``; ``truth`` for the oracle's table).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``region``, ``epoch`` (``early``, ``late`` and ``all``: the
+        mean of the two), ``ccgp`` (mean over the condition splits), ``cv`` (within-epoch
+        cross-validated accuracy of stay), ``n_units``.
+    """
+    rows = []
+    for (subject, session), table in ccgp.items():
+        for region, part in table.groupby("region", sort=True):
+            epochs = {}
+            for epoch, sub in part.groupby("epoch", sort=True):
+                epochs[str(epoch)] = {
+                    "ccgp": float(sub.loc[sub["analysis"] == "ccgp", value].mean()),
+                    "cv": float(sub.loc[sub["analysis"] == "cv", value].mean()),
+                }
+            if epochs:
+                epochs["all"] = {
+                    k: float(np.nanmean([e[k] for e in epochs.values()])) for k in SCORE_COLUMNS
+                }
+            n_units = int(part["n_units"].iloc[0]) if "n_units" in part else -1
+            for epoch, scores in epochs.items():
+                rows.append(
+                    {
+                        "subject": subject,
+                        "session": session,
+                        "region": str(region),
+                        "epoch": epoch,
+                        **scores,
+                        "n_units": n_units,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["subject", "session", "region", "epoch", *SCORE_COLUMNS, "n_units"]
+    )
+
+
+def session_rates(metrics: Mapping[tuple[str, str, str], pd.DataFrame]) -> pd.DataFrame:
+    """Each probe session's curated yield and log mean firing rate.
+
+    Parameters
+    ----------
+    metrics : mapping
+        (subject, session, region) -> the probe's ``metrics.tsv`` (``firing_rate``, ``keep``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``region``, ``n_units`` (kept units), ``log_rate``
+        (natural log of their mean firing rate, Hz; NaN without units).
+    """
+    rows = []
+    for (subject, session, region), table in metrics.items():
+        kept = table[table["keep"].astype(bool)] if "keep" in table else table
+        rate = float(kept["firing_rate"].mean()) if len(kept) else float("nan")
+        rows.append(
+            {
+                "subject": subject,
+                "session": session,
+                "region": region,
+                "n_units": int(len(kept)),
+                "log_rate": float(np.log(rate)) if rate > 0 else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows, columns=["subject", "session", "region", "n_units", "log_rate"])
+
+
+def session_decoding_scores(
+    decoding: Mapping[Key, pd.DataFrame], bin_size: float, value: str = "score"
+) -> pd.DataFrame:
+    """Each session's decoding strength per region and variable, at a declared bin.
+
+    The strength is the time-resolved balanced accuracy at the primary declared bin of the
+    variable's coding window (:func:`panneuro.decoding.planted.declared_bins` over
+    :data:`panneuro.simulate.ephys.WINDOWS`: ``choice`` around the response, ``correct`` and
+    ``rewarded_object`` after feedback), the bin where the planted-effect check compares the
+    estimate with the oracle; declared before looking (the peak over bins is biased upward).
+
+    Parameters
+    ----------
+    decoding : mapping
+        (subject, session) -> the session's decoding table
+        (:data:`panneuro.decoding.time_resolved.DECODING_COLUMNS`), or its oracle table
+        (:data:`panneuro.decoding.oracle.ORACLE_COLUMNS`, ``value="truth"``).
+    bin_size : float
+        The decoding bins' width, s (``config["decoding"]["bin_size"]``).
+    value : str
+        The column read.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``region``, ``variable``, ``time`` (the bin), ``decoding``.
+    """
+    rows = []
+    for (subject, session), table in decoding.items():
+        if "analysis" in table:
+            table = table[table["analysis"] == "time_resolved"]
+        for (region, variable), part in table.groupby(["region", "variable"], sort=True):
+            if variable not in WINDOWS or WINDOWS[variable][2] is None:
+                continue
+            part = part.sort_values("time")
+            _, start, stop = WINDOWS[variable]
+            centres = part["time"].to_numpy(float)
+            _, primary = declared_bins(centres, bin_size / 2, start, float(stop))
+            rows.append(
+                {
+                    "subject": subject,
+                    "session": session,
+                    "region": str(region),
+                    "variable": str(variable),
+                    "time": float(centres[primary]),
+                    "decoding": float(part[value].iloc[primary]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["subject", "session", "region", "variable", "time", "decoding"]
+    )
+
+
+def oracle_rates(oracle: Mapping[Key, pd.DataFrame]) -> pd.DataFrame:
+    """Each session's planted mean firing rate per region, from its CCGP oracle table.
+
+    Parameters
+    ----------
+    oracle : mapping
+        (subject, session) -> :func:`panneuro.decoding.oracle.oracle_cross_condition`'s table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``region``, ``log_rate`` (log of ``planted_rate``): the
+        truth of :func:`session_rates`' ``log_rate``.
+    """
+    rows = [
+        {
+            "subject": subject,
+            "session": session,
+            "region": str(region),
+            "log_rate": float(np.log(part["planted_rate"].iloc[0])),
+        }
+        for (subject, session), table in oracle.items()
+        for region, part in table.groupby("region", sort=True)
+    ]
+    return pd.DataFrame(rows, columns=["subject", "session", "region", "log_rate"])
+
+
+# --- tables of the group rules -----------------------------------------------------------------
+def with_truth(scores: pd.DataFrame, truth: pd.DataFrame | None, on: list[str]) -> pd.DataFrame:
+    """Scores with the truth's value columns suffixed ``_truth`` (NaN where absent)."""
+    values = [c for c in (*SCORE_COLUMNS, "log_rate", "decoding") if c in scores.columns]
+    if truth is None or truth.empty:
+        return scores.assign(
+            **{f"{c}_truth": np.nan for c in values if f"{c}_truth" not in scores.columns}
+        )
+    keep = [c for c in values if c in truth.columns]
+    merged = scores.merge(
+        truth[on + keep].rename(columns={c: f"{c}_truth" for c in keep}), on=on, how="left"
+    )
+    for c in values:
+        if f"{c}_truth" not in merged:
+            merged[f"{c}_truth"] = np.nan
+    return merged
+
+
+def annotate(
+    scores: pd.DataFrame,
+    design: pd.DataFrame,
+    species: Mapping[str, str],
+    truth: pd.DataFrame | None = None,
+    on: tuple[str, ...] = ("subject", "session", "region", "epoch"),
+) -> pd.DataFrame:
+    """Session scores with their truth (``<score>_truth``), design and species.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        :func:`session_stay_scores` or :func:`session_rates`.
+    design : pandas.DataFrame
+        :func:`read_session_design`.
+    species : mapping
+        Subject -> species.
+    truth : pandas.DataFrame, optional
+        The same table from the planted truth.
+    on : tuple of str
+        The columns identifying a row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``scores`` with ``species``, ``condition``, ``learning_stage``, ``stage_index``,
+        ``inactivated`` and the truth columns (NaN without truth).
+    """
+    table = with_truth(scores, truth, [c for c in on if c in scores.columns])
+    table = table.merge(
+        design[["subject", "session", "condition", "learning_stage", "stage_index", "inactivated"]],
+        on=["subject", "session"],
+        how="left",
+    )
+    table.insert(2, "species", table["subject"].map(dict(species)))
+    return table
+
+
+def trial2_table(
+    events: Mapping[Key, pd.DataFrame],
+    design: pd.DataFrame,
+    expected: Mapping[Key, float] | None = None,
+) -> pd.DataFrame:
+    """Trial-2 outcomes of the inactivation contrast's sessions.
+
+    Parameters
+    ----------
+    events : mapping
+        (subject, session) -> trial table; sessions outside :func:`comparison_sessions` are
+        ignored.
+    design : pandas.DataFrame
+        :func:`read_session_design`.
+    expected : mapping, optional
+        (subject, session) -> the planted expected trial-2 accuracy of the session (its
+        ``<s>_design.json`` ``behaviour.expected_trial2_accuracy``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial 2: ``subject``, ``session``, ``learning_stage``, ``inactivated``,
+        ``correct``, ``correct_truth`` (the expectation; NaN without ``expected``).
+    """
+    compare = comparison_sessions(design)
+    parts = []
+    for row in compare.itertuples(index=False):
+        table = events.get((row.subject, row.session))
+        if table is None:
+            continue
+        second = table[table["trial"] == 2]
+        truth = (expected or {}).get((row.subject, row.session), float("nan"))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "subject": row.subject,
+                    "session": row.session,
+                    "learning_stage": row.learning_stage,
+                    "inactivated": int(row.inactivated),
+                    "correct": second["correct"].to_numpy(float),
+                    "correct_truth": float(truth),
+                }
+            )
+        )
+    columns = ["subject", "session", "learning_stage", "inactivated", "correct", "correct_truth"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def inactivation_scores(
+    scores: pd.DataFrame,
+    rates: pd.DataFrame,
+    trials: pd.DataFrame,
+    design: pd.DataFrame,
+    species: Mapping[str, str],
+    *,
+    truth: pd.DataFrame | None = None,
+    truth_rates: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Per session of the inactivation contrast: stay code, rate, yield and trial-2 accuracy.
+
+    Parameters
+    ----------
+    scores, rates, trials, design : pandas.DataFrame
+        :func:`session_stay_scores`, :func:`session_rates`, :func:`trial2_table`,
+        :func:`read_session_design`.
+    species : mapping
+        Subject -> species.
+    truth, truth_rates : pandas.DataFrame, optional
+        Their planted truth (:func:`inactivation_neural`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per session and region (``ccgp``, ``cv``, ``n_units``, ``log_rate`` and
+        their ``_truth``), and per session a ``region = "behaviour"`` row with
+        ``trial2_accuracy`` (and its truth), with the design columns; the sessions of
+        :func:`comparison_sessions` only.
+    """
+    keys = ["subject", "session"]
+    compare = comparison_sessions(design)[keys]
+    neural = with_truth(scores[scores["epoch"] == "all"], truth, [*keys, "region", "epoch"])
+    rate = with_truth(rates, truth_rates, [*keys, "region"]).rename(
+        columns={"n_units": "n_units_kept"}
+    )
+    table = neural.drop(columns=["epoch"]).merge(rate, on=[*keys, "region"], how="outer")
+    behaviour = (
+        trials.groupby(keys, sort=True)
+        .agg(trial2_accuracy=("correct", "mean"), trial2_accuracy_truth=("correct_truth", "mean"))
+        .reset_index()
+        .assign(region="behaviour")
+    )
+    table = pd.concat([table, behaviour], ignore_index=True).merge(compare, on=keys, how="inner")
+    table = table.sort_values([*keys, "region"]).reset_index(drop=True)
+    return annotate(table, design, species, on=(*keys, "region"))
+
+
+# --- what the group rules read -----------------------------------------------------------------
+@dataclass(frozen=True)
+class GroupInputs:
+    """What both group analyses read of their sessions (:func:`read_group_inputs`).
+
+    Attributes
+    ----------
+    sessions : list of (subject, session)
+        The analysed sessions, in the rule's input order.
+    species : dict
+        Subject -> species.
+    design : pandas.DataFrame
+        :func:`read_session_design` of the sessions' subjects.
+    scores : pandas.DataFrame
+        :func:`session_stay_scores` of the sessions' cross-condition tables.
+    oracle : dict
+        (subject, session) -> the session's CCGP oracle table (empty without ground truth).
+    truth : pandas.DataFrame or None
+        :func:`session_stay_scores` of the oracle's tables (``value="truth"``); None without.
+    """
+
+    sessions: list[Key]
+    species: dict[str, str]
+    design: pd.DataFrame
+    scores: pd.DataFrame
+    oracle: dict[Key, pd.DataFrame]
+    truth: pd.DataFrame | None
+
+
+def read_group_inputs(
+    group: Mapping[str, Any],
+    design: Sequence[str | os.PathLike],
+    ccgp: Sequence[str | os.PathLike],
+    oracle: Sequence[str | os.PathLike] = (),
+) -> GroupInputs:
+    """Read a group analysis' sessions, design, stay scores and their planted truth.
+
+    Parameters
+    ----------
+    group : mapping
+        The rule's ``params.group`` (:meth:`panneuro.study.Study.stage_effects_params`):
+        ``sessions`` ([subject, session] pairs, the order of ``ccgp`` and ``oracle``) and
+        ``species`` (subject -> species).
+    design : sequence of path-like
+        The subjects' ``sub-X_sessions.tsv`` (:func:`read_session_design`).
+    ccgp : sequence of path-like
+        Each session's ``results/decoding/sub-X_ses-Y_ccgp.tsv``.
+    oracle : sequence of path-like
+        Each session's ``_ccgp_oracle.tsv`` (simulated study); empty without ground truth.
+
+    Returns
+    -------
+    GroupInputs
+        The sessions as tuples, the species, design, stay scores and, with ``oracle``, the
+        oracle's tables and their stay scores.
+    """
+    sessions = [tuple(k) for k in group["sessions"]]
+    tables = {k: read_tsv(p) for k, p in zip(sessions, oracle, strict=True)} if oracle else {}
+    return GroupInputs(
+        sessions=sessions,
+        species=dict(group["species"]),
+        design=read_session_design(list(design)),
+        scores=session_stay_scores({k: read_tsv(p) for k, p in zip(sessions, ccgp, strict=True)}),
+        oracle=tables,
+        truth=session_stay_scores(tables, value="truth") if tables else None,
+    )
