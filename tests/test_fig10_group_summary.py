@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-from panneuro.figures.fig10_group_summary import plot_group_summary
+from panneuro.figures.fig10_group_summary import balanced_split, plot_group_summary
 from panneuro.figures.save import save_figure
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -55,3 +55,20 @@ def test_fig10_clips_the_one_degree_of_freedom_t_intervals(tmp_path):
     labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert labels[1].endswith("(interval clipped)") and "clipped" not in labels[0]
     assert "decoding of choice" in effect_label("decoding_choice_inactivation")
+
+
+def test_panels_run_down_two_columns_of_about_equal_height(tmp_path):
+    """The split keeps the panels' order and the taller column as short as it can be."""
+    assert balanced_split([5, 1, 1, 1, 1, 1]) == 1
+    assert balanced_split([2, 2, 2, 2]) == 2
+    assert balanced_split([3]) == 1
+    (tmp_path / "stage").mkdir()
+    _, stage = stage_tables(tmp_path / "stage")
+    _, inact = inactivation_tables(tmp_path)
+    fig = plot_group_summary([stage, inact])
+    fig.canvas.draw()
+    width_px = fig.get_size_inches()[0] * fig.dpi
+    lefts = {ax.get_window_extent().x0 > width_px / 2 for ax in fig.axes}
+    assert lefts == {False, True}  # panels in both halves: two columns
+    width, height = fig.get_size_inches()
+    assert height < width

@@ -3,6 +3,8 @@
 A forest plot of the ``results/group/*_effects.tsv`` tables (learning stages, inactivation,
 sleep): one panel per effect (each in its own units), one row per species × region × method,
 the estimate with its 95 % interval, the planted truth (red cross) where known, and 0 (dotted).
+The panels run down two columns of about equal height (one column was 3888 px tall on the
+design's 17 effects).
 """
 
 from __future__ import annotations
@@ -93,15 +95,25 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
         ax.set_axis_off()
         return fig
     effects = list(dict.fromkeys(table["effect"]))
-    sizes = [int((table["effect"] == e).sum()) for e in effects]
-    fig, axes = plt.subplots(
-        len(effects),
-        1,
-        squeeze=False,
-        figsize=(10.0, 0.9 + 0.28 * sum(sizes) + 0.5 * len(effects)),
-        gridspec_kw={"height_ratios": [s + 1.2 for s in sizes]},
+    sizes = [int((table["effect"] == e).sum()) + 1.2 for e in effects]
+    split = balanced_split(sizes)
+    columns = [c for c in (effects[:split], effects[split:]) if c]
+    tallest = max(sum(sizes[: len(columns[0])]), sum(sizes[len(columns[0]) :]))
+    fig = plt.figure(
+        figsize=(9.0 * len(columns), 1.2 + 0.28 * tallest + 0.2 * len(effects) / len(columns)),
+        layout="constrained",
     )
-    for ax, effect in zip(axes[:, 0], effects, strict=True):
+    axes = []
+    for subfig, column in zip(fig.subfigures(1, len(columns), squeeze=False)[0], columns,
+                              strict=True):
+        column_sizes = sizes[effects.index(column[0]) :][: len(column)]
+        # each column as tall as the taller one: the rows keep one height across the figure
+        ratios = [*column_sizes, max(tallest - sum(column_sizes), 1e-3)]
+        grid = subfig.subplots(len(ratios), 1, squeeze=False,
+                               gridspec_kw={"height_ratios": ratios})[:, 0]
+        grid[-1].remove()  # the slot stays empty
+        axes += list(grid[:-1])
+    for ax, effect in zip(axes, effects, strict=True):
         rows = table[table["effect"] == effect].reset_index(drop=True)
         y = np.arange(len(rows))[::-1]
         low, high = _limits(rows)
@@ -163,5 +175,13 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
         frameon=False,
     )
     fig.suptitle("Group effects of the study design", fontsize=11, x=0.02, ha="left")
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
     return fig
+
+
+def balanced_split(sizes: Sequence[float]) -> int:
+    """Return where to cut the panels (in order) into two columns of the closest heights."""
+    totals = np.cumsum(sizes)
+    if len(sizes) < 2:
+        return len(sizes)
+    gaps = [max(totals[k - 1], totals[-1] - totals[k - 1]) for k in range(1, len(sizes))]
+    return int(np.argmin(gaps)) + 1
