@@ -6,9 +6,12 @@ as plain binary and the human microwires as Open Ephys binary, ECoG as it is (Br
 a sample sheet naming each format. The workflow runs on it with ``--config simulate=false`` (YAML's
 spelling), converts the three acquisition formats to iEEG-datatype NWB with NeuroConv and must
 reach ``all``: every figure, the converted dataset valid BIDS, every NWB file clean under
-nwbinspector's DANDI configuration, and sorting as accurate as on the NWB originals. Two
-partial sheets (arrays only, ECoG only) then reuse that run's results: each reaches ``all``
-with the figures its data support and says, once at planning, which it leaves out.
+nwbinspector's DANDI configuration, and sorting as accurate as on the NWB originals. The lab
+also hands over a recording the simulated study does not make: a drifting 64-channel
+high-density probe (``panneuro.simulate.drift``, 20 s, in a session of its own without
+behaviour), whose motion the workflow must estimate and correct and figure 2 draw (panel g).
+Two partial sheets (arrays only, ECoG only) then reuse that run's results: each reaches
+``all`` with the figures its data support and says, once at planning, which it leaves out.
 """
 
 import json
@@ -20,17 +23,29 @@ import pytest
 from compendium import fresh_copy, snakemake
 
 from panneuro.ephys.ground_truth import compare_to_ground_truth
+from panneuro.ephys.motion import motion_error, read_motion
 from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import read_tsv, write_tsv
 from panneuro.io.validation import read_samples
+from panneuro.simulate.drift import (
+    read_planted_motion,
+    simulate_drifting_probe,
+    write_drifting_ground_truth,
+)
 from panneuro.simulate.ephys import read_probe_ground_truth
-from panneuro.simulate.lab_export import export_lab_folder
+from panneuro.simulate.lab_export import add_lab_recording, export_lab_folder
 
 pytestmark = pytest.mark.workflow
 
 FORMATS = {"PFC": "spikeglx", "HPC": "binary", "MW": "openephys"}
 FIGURES = ["fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
            "fig5_human_units", "fig6_model"]
+#: The lab's drifting probe: a Neuropixels-like shank (high-density, so corrected under
+#: ``auto``), 40 µm of zigzag drift in 20 s, as a plain binary file in a session of its own.
+DRIFT = {"n_channels": 64, "n_units": 12, "duration": 20.0, "seed": 3, "drift_um": 40.0}
+DRIFTING = {"subject": "M1", "session": "05", "probe": "NP", "region": "prefrontal"}
+#: The estimate against the planted drift (sign and offset removed): 2.5 µm RMS measured.
+MAX_MOTION_RMS_UM, MIN_MOTION_CORRELATION = 5.0, 0.95
 
 
 def _lab_config(sheet: str) -> list[str]:
@@ -43,6 +58,10 @@ def lab_run(tiny_run, tmp_path_factory):
     workdir = fresh_copy(tmp_path_factory.mktemp("lab"))
     samples = read_samples(tiny_run / "config/samples.tsv")
     sheet = export_lab_folder(tiny_run / "resources/raw", samples, workdir / "lab", FORMATS)
+    drifting = simulate_drifting_probe(**DRIFT)
+    sheet = add_lab_recording(drifting.recording, workdir / "lab", sheet,
+                              acq_time="1923-05-06T09:00:00", **DRIFTING)
+    write_drifting_ground_truth(drifting, workdir / "drift-truth" / "NP")  # not the lab's
     write_tsv(sheet, workdir / "config/lab_samples.tsv")
     result = snakemake(workdir, *_lab_config("config/lab_samples.tsv"))
     assert result.returncode == 0, result.stderr[-6000:]
@@ -53,7 +72,7 @@ def test_lab_folder_holds_acquisition_formats_not_bids(lab_run):
     workdir, _ = lab_run
     sheet = read_samples(workdir / "config/lab_samples.tsv")
     formats = dict(zip(sheet["probe"], sheet["format"], strict=True))
-    assert formats == {**FORMATS, "n/a": "tsv", "grid": "brainvision"}
+    assert formats == {**FORMATS, "NP": "binary", "n/a": "tsv", "grid": "brainvision"}
     assert not (workdir / "lab" / ".git").exists()
     assert list((workdir / "lab").rglob("*.nidq.meta"))
 
@@ -73,7 +92,7 @@ def test_converted_dataset_is_valid_bids(lab_run):
     converted = sorted((workdir / "results/bids").rglob("*_ieeg.nwb"))
     assert [p.name for p in converted] == [
         "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb", "sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb",
-        "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"]
+        "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb", "sub-M1_ses-05_task-harlow_acq-NP_ieeg.nwb"]
 
 
 def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
@@ -81,12 +100,44 @@ def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
 
     workdir, _ = lab_run
     files = [*(workdir / "results/bids").rglob("*.nwb"), *(workdir / "results/nwb").glob("*.nwb")]
-    assert len(files) == 5  # 3 converted recordings, 2 session units files
+    assert len(files) == 7  # 4 converted recordings, 3 session units files
     for path in files:
         messages = list(inspect_all(path=path, config=load_config("dandi")))
         serious = [(m.check_function_name, m.message) for m in messages
                    if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")]
         assert not serious, (path.name, serious)
+
+
+def test_drifting_probe_is_motion_corrected_and_drawn(lab_run):
+    """The lab's drifting high-density probe is corrected, its estimate near the planted drift;
+    the 32-contact arrays and the bundle are not; figure 2 draws the estimate (panel g)."""
+    from PIL import Image
+
+    from panneuro.figures.fig2_sorting import plot_sorting_figure
+    from panneuro.results import open_run, read_sorting_summaries
+
+    workdir, _ = lab_run
+    ephys = workdir / "results/ephys"
+    estimate = read_motion(ephys / "sub-M1/ses-05/acq-NP/motion.tsv")
+    assert estimate is not None and len(estimate) > 0
+    error = motion_error(estimate, read_planted_motion(workdir / "drift-truth" / "NP"))
+    print(f"lab's drifting probe: motion {error}")
+    assert error["rms_um"] < MAX_MOTION_RMS_UM, error
+    assert error["correlation"] > MIN_MOTION_CORRELATION, error
+    for probe in ("sub-M1/ses-01/acq-PFC", "sub-M1/ses-01/acq-HPC", "sub-H2/ses-01/acq-MW"):
+        assert read_motion(ephys / probe / "motion.tsv") is None  # a table of no rows
+    # the pipeline's figure has the seventh panel (13 x 10.5 in, the six-panel one 13 x 7.5)
+    with Image.open(workdir / "results/figures/fig2_sorting.png") as png:
+        width, height = png.size
+    assert height / width > 0.7, (width, height)
+    # drawn from the declared files as the rule's script reads them: panel g, the NP probe
+    run = open_run(workdir, overrides={"simulate": False, "raw_dir": "lab",
+                                       "samples": "config/lab_samples.tsv", "size": "tiny"})
+    summaries = read_sorting_summaries(run)
+    assert [s.label for s in summaries if s.motion is not None] == ["M1 05 NP"]
+    axes = plot_sorting_figure(summaries).get_axes()
+    assert len(axes) == 7 and axes[6].get_title(loc="left").startswith("g")
+    assert "M1 05 NP" in axes[6].get_legend().get_texts()[0].get_text()
 
 
 def _accuracy(workdir: Path, groundtruth: Path, subject: str, probe: str,

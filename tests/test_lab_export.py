@@ -11,7 +11,7 @@ import pytest
 
 from panneuro.ephys.preprocessing import read_recording
 from panneuro.simulate.ephys import simulate_probe, write_probe_nwb
-from panneuro.simulate.lab_export import FORMATS, export_lab_folder
+from panneuro.simulate.lab_export import FORMATS, add_lab_recording, export_lab_folder
 from panneuro.simulate.task import build_events
 
 FS = 30000.0
@@ -210,6 +210,37 @@ def test_plain_folder_copied_and_byte_identical(raw_dir, tmp_path):
     assert "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-MW_ieeg.nwb" in _files(tmp_path / "c")
     assert not (tmp_path / "c" / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-MW_ieeg.nwb"
                 ).is_symlink()
+
+
+def test_added_recording_is_a_new_session_of_plain_binary(raw_dir, tmp_path):
+    """A recording the study does not make (a drifting high-density probe) joins the lab folder."""
+    from panneuro.ingest.session_metadata import session_metadata
+    from panneuro.simulate.drift import simulate_drifting_probe
+
+    root, sheet = raw_dir
+    dest = tmp_path / "lab"
+    lab = export_lab_folder(root, sheet, dest, {})
+    sim = simulate_drifting_probe(n_channels=16, n_units=4, duration=1.5, seed=2,
+                                  n_similar_pairs=1)
+    added = add_lab_recording(sim.recording, dest, lab, subject="M1", session="02", probe="NP",
+                              region="prefrontal", acq_time="2000-01-02T09:00:00")
+    assert added.iloc[:-1].equals(lab)
+    assert added.iloc[-1].to_dict() == {
+        "subject": "M1", "session": "02", "species": "macaque", "datatype": "array",
+        "probe": "NP", "region": "prefrontal",
+        "path": "sub-M1/ses-02/ephys/sub-M1_ses-02_acq-NP_raw.bin", "format": "binary"}
+    _assert_same_recording(read_recording(dest / added.iloc[-1]["path"], "binary"),
+                           sim.recording)
+    assert (dest / "sub-M1/sub-M1_sessions.tsv").read_text().splitlines() == [
+        "session_id\tacq_time", "ses-01\tn/a", "ses-02\t2000-01-02T09:00:00"]
+    start = session_metadata(dest, "M1", "02")["session_start"]
+    assert start == dt.datetime(2000, 1, 2, 9, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="ses-02 is already in the sample sheet"):
+        add_lab_recording(sim.recording, dest, added, subject="M1", session="02", probe="X",
+                          region="prefrontal", acq_time="2000-01-02T09:00:00")
+    with pytest.raises(ValueError, match="sub-Z has no row in the sample sheet"):
+        add_lab_recording(sim.recording, dest, added, subject="Z", session="01", probe="X",
+                          region="prefrontal", acq_time="2000-01-02T09:00:00")
 
 
 def test_errors_name_the_problem_and_the_fix(raw_dir, tmp_path):

@@ -16,6 +16,7 @@ from panneuro.ephys.motion import (
     motion_error,
     motion_settings,
     read_motion,
+    write_motion,
 )
 from panneuro.ephys.preprocessing import preprocess, preprocess_kwargs, save_recording
 from panneuro.ephys.sorting import run_sorter_for_probe
@@ -122,6 +123,24 @@ def test_motion_motion_error_removes_offset_and_sign():
     assert error["rms_um"] < 1e-9 and error["sign"] == -1.0
 
 
+def test_motion_table_has_rows_only_when_corrected(tmp_path):
+    """Every recording gets a motion.tsv (a declared output): no rows means not corrected."""
+    estimate = pd.DataFrame(
+        {
+            "time_s": [0.0, 0.0, 2.0, 2.0],
+            "depth_um": [100.0, 300.0] * 2,
+            "displacement_um": [1.5, 1.25, -3.0, -2.5],
+        }
+    )
+    write_motion(estimate, tmp_path / "corrected" / MOTION_FILE)
+    pd.testing.assert_frame_equal(read_motion(tmp_path / "corrected" / MOTION_FILE), estimate)
+    write_motion(None, tmp_path / "still" / MOTION_FILE)
+    assert (tmp_path / "still" / MOTION_FILE).read_text() == "time_s\tdepth_um\tdisplacement_um\n"
+    assert read_motion(tmp_path / "still" / MOTION_FILE) is None
+    with pytest.raises(FileNotFoundError, match="no motion table; rerun the rule"):
+        read_motion(tmp_path / "missing" / MOTION_FILE)
+
+
 def _recovery(sim, folder, motion_correction):
     recording, bad = preprocess(
         sim.recording,
@@ -136,13 +155,14 @@ def _recovery(sim, folder, motion_correction):
     saved = save_recording(
         recording, folder / "preprocessed", n_jobs=2, chunk_duration="1s", bad_channels=bad
     )
+    write_motion(bad.attrs.get("motion"), folder / MOTION_FILE)  # as preprocess_probe does
     sorting = run_sorter_for_probe(
         saved, "spykingcircus2", {}, folder / "sorting", n_jobs=2, label="drifting probe", seed=1
     )
     table = compare_to_ground_truth(
         sim.sorting, sorting, match_score=0.5, well_detected_accuracy=0.8, gt_units=sim.units
     )
-    return table, read_motion(folder / "preprocessed")
+    return table, read_motion(folder / MOTION_FILE)
 
 
 @pytest.mark.slow
@@ -153,7 +173,7 @@ def test_motion_correction_recovers_units_of_a_drifting_probe(tmp_path):
         n_channels=N_CHANNELS, n_units=N_UNITS, duration=DURATION_S, seed=SEED, drift_um=DRIFT_UM
     )
     corrected, motion = _recovery(sim, tmp_path / "on", "auto")
-    assert (tmp_path / "on" / "preprocessed" / MOTION_FILE).exists()
+    assert not (tmp_path / "on" / "preprocessed" / MOTION_FILE).exists()  # beside it, declared
     error = motion_error(motion, sim.motion)
     assert error["rms_um"] < 4.0 and error["correlation"] > 0.95, error
     raw, no_motion = _recovery(sim, tmp_path / "off", False)

@@ -34,6 +34,33 @@ def test_read_probe_sorting_reads_unit_ids_as_strings(tmp_path):
     assert probe.gt is None
 
 
+def test_read_probe_sorting_reads_the_motion_tables(tmp_path):
+    """Figure 2's panel g from the declared files: motion.tsv with rows, and a planted drift."""
+    from panneuro.ephys.motion import write_motion
+    from panneuro.figures.fig2_sorting import plot_sorting_figure
+
+    write_tsv(pd.DataFrame({"unit_id": [1, 2], "snr": [5.0, 2.0], "keep": [1, 0]}),
+              tmp_path / "metrics.tsv")
+    write_waveforms({"unit_ids": np.array(["1", "2"]), "templates": np.zeros((2, 90, 4))},
+                    tmp_path / "waveforms.npz")
+    t = np.arange(0.0, 20.0, 2.0)
+    write_motion(pd.DataFrame({"time_s": t, "depth_um": 100.0, "displacement_um": np.sin(t)}),
+                 tmp_path / "drifting.tsv")
+    write_motion(None, tmp_path / "still.tsv")
+    write_tsv(pd.DataFrame({"time_s": t, "displacement_um": np.sin(t)}), tmp_path / "planted.tsv")
+    files = (tmp_path / "metrics.tsv", tmp_path / "waveforms.npz")
+    still = read_probe_sorting("M1 01 PFC", "prefrontal", *files, motion=tmp_path / "still.tsv")
+    assert still.motion is None and still.planted_motion is None
+    assert len(plot_sorting_figure([still]).get_axes()) == 6  # the six-panel figure
+    drifting = read_probe_sorting("M1 05 NP", "prefrontal", *files,
+                                  motion=tmp_path / "drifting.tsv",
+                                  planted_motion=tmp_path / "planted.tsv")
+    assert len(drifting.motion) == len(t) and len(drifting.planted_motion) == len(t)
+    axes = plot_sorting_figure([still, drifting]).get_axes()
+    assert len(axes) == 7 and axes[6].get_title(loc="left").startswith("g")
+    assert "RMS error" in axes[6].get_legend().get_texts()[0].get_text()
+
+
 @pytest.mark.workflow
 def test_readers_open_the_tiny_run(tiny_run):
     run = open_run(tiny_run)
@@ -42,6 +69,7 @@ def test_readers_open_the_tiny_run(tiny_run):
     summaries = read_sorting_summaries(run)
     assert [s.label for s in summaries] == [f"{s} {ses} {p}" for s, ses, p in run.probes()]
     assert all(s.gt is not None and len(s.metrics) for s in summaries)
+    assert all(s.motion is None for s in summaries)  # no high-density probe: none corrected
     decoding, ccgp = read_decoding(run, "macaque")
     assert set(zip(decoding["subject"], decoding["session"], strict=True)) \
         == set(run.probe_sessions(species="macaque"))

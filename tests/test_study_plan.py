@@ -49,6 +49,39 @@ def test_arrays_without_behaviour_get_sorting_only():
     assert len(inputs["sortings"]) == 2
 
 
+def test_figure_2_reads_every_probes_motion_table():
+    """figure_sorting's inputs: each probe's motion.tsv (a preprocess_probe output) in probe
+    order; the planted drift only of probes whose simulation planted one (none today)."""
+    study = _study(SHEET)
+    inputs = study.sorting_figure_inputs()
+    probes = study.probes()
+    assert inputs["motion"] == [f"results/ephys/sub-{s}/ses-{ses}/acq-{p}/motion.tsv"
+                                for s, ses, p in probes]
+    assert [len(inputs[k]) for k in ("metrics", "waveforms", "gt")] == [len(probes)] * 3
+    assert study.drifting_probes() == [] and inputs["planted_motion"] == []
+    lab = _study(_only("array"), simulate=False)
+    assert lab.sorting_figure_inputs()["gt"] == [] and lab.drifting_probes() == []
+    assert len(lab.sorting_figure_inputs()["motion"]) == 2
+
+
+def test_a_planted_drift_in_the_simulations_truth_reaches_figure_2(monkeypatch):
+    import panneuro.simulate.study as simulate_study
+
+    study = _study(SHEET)
+    drifting = ("M1", "01", "HPC")
+    truth = study.ground_truth("motion.tsv", [drifting])
+    original = simulate_study.expected_outputs
+
+    def with_drift(samples, raw_root, gt_root):
+        outputs = original(samples, raw_root, gt_root)
+        return {**outputs, "truth": outputs["truth"] + truth}
+
+    monkeypatch.setattr(simulate_study, "expected_outputs", with_drift)
+    assert study.drifting_probes() == [drifting]
+    assert study.sorting_figure_inputs()["planted_motion"] == truth
+    assert study.probe_labels(study.drifting_probes()) == ["M1 01 HPC"]
+
+
 def test_ecog_and_behaviour_only():
     study = _study(_only("beh", "ecog"), simulate=False)
     assert study.figures() == ["fig1_behaviour", "fig4_ecog"]

@@ -685,9 +685,38 @@ class Study:
         return [f"{EPHYS.format(subject=s, session=ses, probe=p)}/{name}"
                 for s, ses, p in (self.probes() if probes is None else probes)]
 
-    def probe_labels(self) -> list[str]:
-        """Return ``"<subject> <session> <probe>"`` of every probe (figure 2's panels)."""
-        return [f"{s} {ses} {p}" for s, ses, p in self.probes()]
+    def probe_labels(self, probes: Sequence[ProbeKey] | None = None) -> list[str]:
+        """Return ``"<subject> <session> <probe>"`` of every probe, or of those given (figure 2)."""
+        return [f"{s} {ses} {p}" for s, ses, p in (self.probes() if probes is None else probes)]
+
+    def drifting_probes(self) -> list[ProbeKey]:
+        """Probes whose simulation planted a drift: those with ``<gt>/…_acq-P_motion.tsv``.
+
+        The simulation's own list of its ground truth decides
+        (:func:`panneuro.simulate.study.expected_outputs`). The study simulator plants no drift
+        today (its arrays and bundles stay still; drifting high-density probes,
+        :mod:`panneuro.simulate.drift`, are made by tests and benchmarks), so this is empty
+        for the shipped sheets; a lab's data (``simulate: false``) have no ground truth.
+        """
+        if not self.simulated:
+            return []
+        from panneuro.simulate.study import expected_outputs
+
+        truth = set(expected_outputs(self.samples, self.raw_dir, self.groundtruth_dir)["truth"])
+        return [k for k in self.probes() if self.ground_truth("motion.tsv", [k])[0] in truth]
+
+    def sorting_figure_inputs(self, wildcards: Any = None) -> dict[str, list[str]]:
+        """Return the inputs of ``figure_sorting`` (figure 2), each in :meth:`probes` order.
+
+        ``metrics``, ``waveforms`` and ``motion`` (the estimated motion, no rows when not
+        corrected) of every probe; ``gt``, their ground-truth comparison (simulated study,
+        else empty); ``planted_motion``, the planted drift of :meth:`drifting_probes`.
+        """
+        return {"metrics": self.probe_results("metrics.tsv"),
+                "waveforms": self.probe_results("waveforms.npz"),
+                "motion": self.probe_results("motion.tsv"),
+                "gt": self.probe_results("gt_comparison.tsv") if self.simulated else [],
+                "planted_motion": self.ground_truth("motion.tsv", self.drifting_probes())}
 
     def probe_regions(self) -> list[str]:
         """Return the region of every probe, in :meth:`probes` order."""

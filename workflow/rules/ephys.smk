@@ -1,6 +1,7 @@
-# ephys stage: per probe (conversion of an acquisition format to NWB ->) preprocessing ->
-# spike sorting -> curation (-> ground-truth comparison on simulated data); per session the
-# NWB file of curated units; figure 2.
+# ephys stage: per probe (conversion of an acquisition format to NWB ->) preprocessing (its
+# estimated motion beside it: motion.tsv, no rows when not corrected) -> spike sorting ->
+# curation (-> ground-truth comparison on simulated data); per session the NWB file of curated
+# units; figure 2.
 EPHYS_THREADS = 2
 EPHYS_PROBES = STUDY.probes()
 # Every probe session gets its units NWB, with or without behaviour (a sorting-only lab).
@@ -30,7 +31,9 @@ rule preprocess_probe:
     input:
         unpack(STUDY.preprocess_inputs),
     output:
-        **with_provenance(folder=directory(f"{EPHYS}/preprocessed")),
+        **with_provenance(
+            folder=directory(f"{EPHYS}/preprocessed"), motion=f"{EPHYS}/motion.tsv"
+        ),
     log:
         f"{LOGS}/preprocess_probe/sub-{{subject}}_ses-{{session}}_acq-{{probe}}.log",
     conda:
@@ -122,9 +125,7 @@ rule export_session_nwb:
 
 rule figure_sorting:
     input:
-        metrics=STUDY.probe_results("metrics.tsv"),
-        waveforms=STUDY.probe_results("waveforms.npz"),
-        gt=STUDY.probe_results("gt_comparison.tsv") if STUDY.simulated else [],
+        unpack(STUDY.sorting_figure_inputs),
     output:
         **with_provenance(**figure_files("results/figures/fig2_sorting")),
     log:
@@ -135,5 +136,6 @@ rule figure_sorting:
         **STUDY.config_params("figure_sorting"),
         labels=STUDY.probe_labels(),
         regions=STUDY.probe_regions(),
+        drifting=STUDY.probe_labels(STUDY.drifting_probes()),
     script:
         "../scripts/figure_sorting.py"

@@ -34,7 +34,10 @@ rule preprocess_sleep:
     input:
         unpack(STUDY.sleep_inputs),
     output:
-        **with_provenance(folder=directory(f"{SLEEP_EPHYS}/preprocessed")),
+        **with_provenance(
+            folder=directory(f"{SLEEP_EPHYS}/preprocessed"),
+            motion=f"{SLEEP_EPHYS}/motion.tsv",
+        ),
     log:
         f"{LOGS}/preprocess_sleep/sub-{{subject}}_ses-{{session}}_acq-{{probe}}_run-{{run}}.log",
     conda:

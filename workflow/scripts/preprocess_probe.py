@@ -1,10 +1,15 @@
-"""Band-pass, bad-channel removal and common reference of one probe, saved as a binary folder."""
+"""Band-pass, bad-channel removal and common reference of one probe, saved as a binary folder.
+
+High-density probes are also motion-corrected; the estimated motion is written beside the
+folder (``motion.tsv``, no rows when the recording was not corrected).
+"""
 
 import logging
 import sys
 
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
+from panneuro.ephys.motion import write_motion
 from panneuro.ephys.preprocessing import (
     preprocess,
     preprocess_kwargs,
@@ -33,4 +38,5 @@ logging.info("bad channels:\n%s", bad_channels[bad_channels["bad"]].to_string())
 save_recording(preprocessed, smk.output.folder, n_jobs=smk.threads,
                chunk_duration=smk.params.chunk_duration, bad_channels=bad_channels)
 logging.info("saved %s", smk.output.folder)
+write_motion(bad_channels.attrs.get("motion"), smk.output.motion)  # no rows: not corrected
 write_provenance(smk)  # results/…/<output>.prov.json

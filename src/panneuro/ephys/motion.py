@@ -7,7 +7,10 @@ localises them, estimates the displacement over time and depth (by default the p
 interpolates the traces back to a still probe (kriging). It pays off only where contacts are
 dense enough to follow a unit: :func:`is_high_density` (>= 64 channels whose median
 nearest-neighbour distance is <= 40 µm, e.g. Neuropixels); the study's 32-contact V-probe-like
-arrays (50 µm pitch) and 8-wire bundles are never corrected under ``auto``.
+arrays (50 µm pitch) and 8-wire bundles are never corrected under ``auto``. Every
+preprocessed recording's estimate is a small table beside its folder (:func:`write_motion`:
+``results/ephys/sub-X/ses-Y/acq-P/motion.tsv``, no rows when not corrected), which figure 2
+draws (panel g).
 """
 
 from __future__ import annotations
@@ -25,8 +28,11 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-#: Name of the estimated-motion table written inside the preprocessed folder.
+#: Name of the estimated-motion table, beside the preprocessed folder (``results/ephys/sub-X/
+#: ses-Y/acq-P/motion.tsv``, a declared output of ``preprocess_probe``): :func:`write_motion`.
 MOTION_FILE = "motion.tsv"
+#: Its columns: one row per temporal bin and spatial window of the estimate.
+MOTION_COLUMNS = ("time_s", "depth_um", "displacement_um")
 #: A probe is high-density from this many channels ...
 HIGH_DENSITY_MIN_CHANNELS = 64
 #: ... whose median nearest-neighbour contact distance is at most this (µm).
@@ -261,30 +267,58 @@ def correct_motion(recording, *, preset: str, n_jobs: int, seed: int | None = No
     return corrected, table
 
 
-def write_motion(motion: pd.DataFrame, folder: str | os.PathLike) -> None:
-    """Write the estimated motion table into a preprocessed folder (``motion.tsv``)."""
-    from panneuro.io.tables import write_tsv
+def write_motion(motion: pd.DataFrame | None, path: str | os.PathLike) -> None:
+    """Write a recording's estimated motion (``motion.tsv`` beside its preprocessed folder).
 
-    write_tsv(motion, Path(folder) / MOTION_FILE)
-
-
-def read_motion(folder: str | os.PathLike) -> pd.DataFrame | None:
-    """Read a preprocessed folder's estimated motion; None if it was not corrected.
+    Every preprocessed recording has one, so that the workflow can declare it: the estimate
+    (:func:`motion_table`) when :func:`panneuro.ephys.preprocessing.preprocess` corrected the
+    motion, else the same columns and no rows. Written atomically (write to a temporary name,
+    then rename: :func:`panneuro.io.tables.write_tsv`).
 
     Parameters
     ----------
-    folder : path-like
-        A preprocessed folder.
+    motion : pandas.DataFrame or None
+        The estimate (``time_s, depth_um, displacement_um``); None for an uncorrected recording.
+    path : path-like
+        The table (``results/ephys/sub-X/ses-Y/acq-P/motion.tsv``).
+    """
+    from panneuro.io.tables import write_tsv
+
+    if motion is None:
+        motion = pd.DataFrame({column: pd.Series(dtype=float) for column in MOTION_COLUMNS})
+    write_tsv(motion[list(MOTION_COLUMNS)], path)
+
+
+def read_motion(path: str | os.PathLike) -> pd.DataFrame | None:
+    """Read a recording's estimated motion; None if it was not corrected (a table of no rows).
+
+    Parameters
+    ----------
+    path : path-like
+        A ``motion.tsv`` written by :func:`write_motion`.
 
     Returns
     -------
     pandas.DataFrame or None
-        ``time_s, depth_um, displacement_um``.
+        ``time_s, depth_um, displacement_um`` (floats).
+
+    Raises
+    ------
+    FileNotFoundError
+        If the table is missing (naming the rule that makes it).
     """
     from panneuro.io.tables import read_tsv
 
-    path = Path(folder) / MOTION_FILE
-    return read_tsv(path) if path.exists() else None
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: no motion table; rerun the rule that preprocessed "
+            "the recording (preprocess_probe or preprocess_sleep)."
+        )
+    table = read_tsv(path)
+    if table.empty:
+        return None
+    return table.astype({column: float for column in MOTION_COLUMNS})
 
 
 def motion_error(estimated: pd.DataFrame, planted: pd.DataFrame) -> dict[str, float]:

@@ -507,8 +507,8 @@ def preprocess(
     bad_channels : pandas.DataFrame
         One row per input channel: ``channel_id``, ``label`` (good/dead/noise/out), ``bad``,
         ``method``. When motion was corrected, ``bad_channels.attrs["motion"]`` holds the
-        estimate (:func:`panneuro.ephys.motion.motion_table`), which :func:`save_recording`
-        writes as ``motion.tsv``.
+        estimate (:func:`panneuro.ephys.motion.motion_table`), which the preprocessing rules
+        write beside the saved folder (:func:`panneuro.ephys.motion.write_motion`).
     """
     import spikeinterface.preprocessing as spre
 
@@ -658,8 +658,9 @@ def save_recording(
     chunk_duration : str
         Chunk length, e.g. ``"1s"`` (bounds memory per worker).
     bad_channels : pandas.DataFrame, optional
-        Written as ``bad_channels.tsv`` inside the folder; its ``attrs["motion"]`` (the
-        estimated motion, when :func:`preprocess` corrected it) as ``motion.tsv``.
+        Written as ``bad_channels.tsv`` inside the folder. (Its ``attrs["motion"]``, the
+        estimated motion, is not: it is a declared output of its own beside the folder,
+        :func:`panneuro.ephys.motion.write_motion`.)
 
     Returns
     -------
@@ -679,10 +680,6 @@ def save_recording(
                        pool_engine=POOL_ENGINE, progress_bar=False, verbose=False)
         if bad_channels is not None:
             write_tsv(bad_channels, tmp / BAD_CHANNELS_FILE)
-            if bad_channels.attrs.get("motion") is not None:  # set by preprocess
-                from panneuro.ephys.motion import write_motion
-
-                write_motion(bad_channels.attrs["motion"], tmp)
     return si.load(folder)
 
 

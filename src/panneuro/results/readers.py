@@ -64,8 +64,9 @@ def read_latents(run: Run, subject: str, session: str) -> pd.DataFrame:
 # Figure 2 -----------------------------------------------------------------------------------
 
 def read_probe_sorting(label: str, region: str, metrics: str | os.PathLike,
-                       waveforms: str | os.PathLike,
-                       gt: str | os.PathLike | None = None) -> ProbeSortingSummary:
+                       waveforms: str | os.PathLike, gt: str | os.PathLike | None = None,
+                       motion: str | os.PathLike | None = None,
+                       planted_motion: str | os.PathLike | None = None) -> ProbeSortingSummary:
     """Read what figure 2 shows of one probe from its files.
 
     Parameters
@@ -76,29 +77,48 @@ def read_probe_sorting(label: str, region: str, metrics: str | os.PathLike,
         The probe's ``metrics.tsv`` and ``waveforms.npz``.
     gt : path-like, optional
         Its ``gt_comparison.tsv`` (simulated data only).
+    motion : path-like, optional
+        Its ``motion.tsv`` (:func:`panneuro.ephys.motion.read_motion`: no rows, or not given,
+        when it was not motion-corrected).
+    planted_motion : path-like, optional
+        The drift its simulation planted (``<gt>/…_acq-P_motion.tsv``: ``time_s,
+        displacement_um``).
 
     Returns
     -------
     ProbeSortingSummary
         The probe (``unit_id`` as strings).
     """
+    from panneuro.ephys.motion import read_motion
+
     return ProbeSortingSummary(
         label=label, region=region,
         metrics=read_tsv(metrics).astype({"unit_id": str}),
         waveforms=read_waveforms(waveforms),
         gt=read_tsv(gt) if gt else None,
+        motion=read_motion(motion) if motion else None,
+        planted_motion=(read_tsv(planted_motion).astype({"time_s": float,
+                                                         "displacement_um": float})
+                        if planted_motion else None),
     )
 
 
 def read_sorting_summaries(run: Run) -> list[ProbeSortingSummary]:
     """Figure 2's probes, in sample-sheet order, labelled as the workflow labels them."""
+    from panneuro.study import Study
+
+    study = Study.from_config(run.config, run.samples)
+    drifting = study.drifting_probes()
+    planted_files = dict(zip(drifting, study.ground_truth("motion.tsv", drifting), strict=True))
     summaries = []
     for subject, session, probe in run.probes():
         folder = run.ephys_dir(subject, session, probe)
+        planted = planted_files.get((subject, session, probe))
         summaries.append(read_probe_sorting(
             f"{subject} {session} {probe}", run.region(subject, session, probe),
             run.result(folder / "metrics.tsv"), run.result(folder / "waveforms.npz"),
-            run.result(folder / "gt_comparison.tsv") if run.simulated else None))
+            run.result(folder / "gt_comparison.tsv") if run.simulated else None,
+            run.result(folder / "motion.tsv"), run.result(planted) if planted else None))
     return summaries
 
 

@@ -46,6 +46,9 @@ same int16 samples, rate, channel ids and order, gain and geometry, so that
 ``nwb``
     The NWB file copied with its BIDS sidecars (the default for probes not named).
 
+A recording the simulated study does not make (e.g. a drifting high-density probe) is added to
+such a folder as a new session's ``binary`` file by :func:`add_lab_recording`.
+
 Recording folders are written whole into a temporary name and renamed into place, single files
 through :func:`panneuro.io.atomic.atomic_path`; every output is byte-identical between runs.
 """
@@ -491,3 +494,67 @@ def export_lab_folder(raw_dir: Path, samples: pd.DataFrame, dest: Path,
         kinds[index] = fmt
     sheet["path"], sheet["format"] = paths, kinds
     return sheet
+
+
+def add_lab_recording(recording, dest: Path, sheet: pd.DataFrame, *, subject: str,
+                      session: str, probe: str, region: str, acq_time: str,
+                      datatype: str = "array") -> pd.DataFrame:
+    """Add a recording to a lab folder as a new session's plain binary file.
+
+    For recordings the simulated study does not make (e.g. a drifting high-density probe,
+    :func:`panneuro.simulate.drift.simulate_drifting_probe`), handed over as a lab would: the
+    int16 samples and reader sidecar of the ``binary`` layout (module docstring) at
+    ``sub-X/ses-Y/ephys/sub-X_ses-Y_acq-P_raw.bin``, and the session's start as a row of the
+    subject's ``sub-X_sessions.tsv`` (where :mod:`panneuro.ingest.session_metadata` reads it).
+    The session has no behaviour: the workflow sorts it and writes its units NWB only.
+
+    Parameters
+    ----------
+    recording : spikeinterface.core.BaseRecording
+        One segment, int16, one gain, with channel locations.
+    dest : pathlib.Path
+        A lab folder written by :func:`export_lab_folder`.
+    sheet : pandas.DataFrame
+        Its sample sheet; ``subject`` must have rows in it (so ``participants.tsv`` has it).
+    subject, session, probe, region : str
+        Labels of the new row (``session`` new for the subject).
+    acq_time : str
+        The session's start, BIDS ``YYYY-MM-DDThh:mm:ss``.
+    datatype : str
+        ``array`` or ``microwire``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sheet`` with the new row appended. Not written: the caller writes it.
+
+    Raises
+    ------
+    ValueError
+        For a subject the sheet does not have, a session it already has, or a recording the
+        binary layout cannot hold.
+    """
+    dest = Path(dest)
+    rows = sheet[sheet["subject"].astype(str) == str(subject)]
+    if rows.empty:
+        raise ValueError(f"sub-{subject} has no row in the sample sheet; add the recording to a "
+                         "subject of the lab folder (participants.tsv lists it).")
+    if (rows["session"].astype(str) == str(session)).any():
+        raise ValueError(f"sub-{subject} ses-{session} is already in the sample sheet; add the "
+                         "recording as a new session.")
+    stem = f"sub-{subject}_ses-{session}_acq-{probe}"
+    ephys = PurePosixPath(f"sub-{subject}", f"ses-{session}", "ephys")
+    facts = _probe_facts(recording, dest / ephys / stem, "binary")
+    (dest / ephys).mkdir(parents=True, exist_ok=True)
+    path = ephys / _write_binary(recording, facts, dest / ephys, stem)
+    sessions = dest / f"sub-{subject}" / f"sub-{subject}_sessions.tsv"
+    table = (pd.read_csv(sessions, sep="\t", dtype=str, keep_default_na=False)
+             if sessions.is_file() else pd.DataFrame(columns=["session_id", "acq_time"]))
+    new = {column: "n/a" for column in table.columns}
+    new.update({"session_id": f"ses-{session}", "acq_time": acq_time})
+    with atomic_path(sessions) as tmp:
+        pd.concat([table, pd.DataFrame([new])], ignore_index=True).to_csv(
+            tmp, sep="\t", index=False, lineterminator="\n")
+    row = {**rows.iloc[0].to_dict(), "session": str(session), "datatype": datatype,
+           "probe": str(probe), "region": region, "path": str(path), "format": "binary"}
+    return pd.concat([sheet, pd.DataFrame([row])[sheet.columns]], ignore_index=True)
