@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from panneuro.ephys.motion import read_motion
 from panneuro.ephys.preprocessing import (
     BAD_CHANNELS_FILE,
     READER_NAMES,
@@ -389,7 +390,8 @@ def test_preprocess_script_passes_the_reader_sidecar(tmp_path, monkeypatch):
     settings = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
                 "bad_channel_detection": False, "direction": "forward", "filter_method": "sos"}
     fields = {"input": {"recording": str(path)},
-              "output": {"folder": str(tmp_path / "preprocessed")},
+              "output": {"folder": str(tmp_path / "preprocessed"),
+                         "motion": str(tmp_path / "motion.tsv")},
               "log": str(tmp_path / "preprocess.log"),
               "params": {"format": "binary", "preprocessing": settings, "chunk_duration": "1s"},
               "wildcards": {"subject": "M1", "session": "01", "probe": "PFC"},
@@ -405,9 +407,10 @@ def test_preprocess_script_passes_the_reader_sidecar(tmp_path, monkeypatch):
     provenance = json.loads((tmp_path / "preprocessed.prov.json").read_text())
     assert provenance["params"]["preprocessing"]["direction"] == "forward"
     assert provenance["params"]["preprocessing"]["filter_method"] == "sos"
+    assert read_motion(tmp_path / "motion.tsv") is None  # 8 contacts: never corrected
     # without the sidecar the job fails with the reader's one-line message naming the file
     (tmp_path / "probe.dat.json").unlink()
-    fields["output"] = {"folder": str(tmp_path / "again")}
+    fields["output"] = {"folder": str(tmp_path / "again"), "motion": str(tmp_path / "m2.tsv")}
     with pytest.raises(ValueError, match=r"probe\.dat: plain binary needs"):
         _run_script("preprocess_probe", monkeypatch, **fields)
     assert not (tmp_path / "again").exists()
