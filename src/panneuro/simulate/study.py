@@ -437,8 +437,9 @@ def _run_session_jobs(jobs: Sequence[tuple[Any, bool, tuple]], n_jobs: int) -> N
 
     Every session draws from its own named seeds and writes its own files, so the result is
     byte-identical whatever ``n_jobs`` is (tested). Sessions marked ``inline`` run in this
-    process, after the others: mne-bids also rewrites the dataset's participants files when it
-    writes an ECoG session, which two processes must not do at once. Processes are spawned
+    process, one after the other while the workers run the rest: mne-bids also rewrites the
+    dataset's participants files when it writes an ECoG session, which two processes must not do
+    at once (the workers' sessions write no dataset-level file). Processes are spawned
     (not forked) so no thread pool of this process is copied half-held into a worker.
     """
     import concurrent.futures
@@ -452,11 +453,12 @@ def _run_session_jobs(jobs: Sequence[tuple[Any, bool, tuple]], n_jobs: int) -> N
         with concurrent.futures.ProcessPoolExecutor(min(n_jobs, len(pooled)),
                                                     mp_context=context) as pool:
             futures = [pool.submit(func, *args) for func, args in pooled]
+            for func, args in inline:  # while the workers run
+                log.info(func(*args))
             for future in futures:  # in the sheet's order; the first error is raised
                 log.info(future.result())
-    else:
-        inline = pooled + inline
-    for func, args in inline:
+        return
+    for func, args in [*pooled, *inline]:
         log.info(func(*args))
 
 
