@@ -446,7 +446,7 @@ def _run_session_jobs(jobs: Sequence[tuple[Any, bool, tuple]], n_jobs: int) -> N
     import multiprocessing
 
     log = logging.getLogger(__name__)
-    pooled = [(func, args) for func, inline, args in jobs if not inline]
+    pooled = [(func, args) for func, is_inline, args in jobs if not is_inline]
     inline = [(func, args) for func, is_inline, args in jobs if is_inline]
     if n_jobs > 1 and len(pooled) > 1:
         context = multiprocessing.get_context("spawn")
