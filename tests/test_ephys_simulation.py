@@ -15,6 +15,7 @@ from panneuro.simulate.ephys import (
     WINDOWS,
     poisson_spike_samples,
     read_probe_ground_truth,
+    refractory_keep,
     simulate_probe,
     tuned_rates,
     write_probe_ground_truth,
@@ -228,3 +229,25 @@ def test_nwb_round_trip_and_ground_truth(tmp_path):
                                       sim.sorting.get_unit_spike_train(unit))
     with pytest.raises(FileNotFoundError, match="ground truth not found"):
         read_probe_ground_truth(tmp_path / "nothing")
+
+
+def _refractory_keep_by_loop(samples: np.ndarray, refractory: int) -> np.ndarray:
+    """The sequential rule over every spike (what the simulator ran before, the reference)."""
+    keep = np.ones(samples.size, dtype=bool)
+    last = -refractory - 1
+    for k, s in enumerate(samples):
+        if s - last <= refractory:
+            keep[k] = False
+        else:
+            last = s
+    return keep
+
+
+@pytest.mark.parametrize("rate_hz", [5.0, 200.0, 900.0])
+def test_refractory_mask_is_the_sequential_rule(rate_hz):
+    """Same mask as the loop over every spike, also where runs of close spikes chain (900 Hz)."""
+    rng = np.random.default_rng(int(rate_hz))
+    samples = np.sort(rng.integers(0, 30000 * 20, size=int(rate_hz * 20)))
+    expected = _refractory_keep_by_loop(samples, 45)
+    np.testing.assert_array_equal(refractory_keep(samples, 45), expected)
+    assert rate_hz < 100 or (~expected).sum() > 10  # the fast rates do drop spikes

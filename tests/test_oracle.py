@@ -232,3 +232,11 @@ def test_oracle_with_codings_silences_an_inactivated_probe(design):
     with pytest.raises(ValueError, match="no coding given for probe"):
         oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=2,
                         sampling_frequency=FS, codings={"A": _coding(events, 1.0), "C": None})
+
+
+def test_oracle_in_worker_processes_gives_the_same_table(design, oracle):
+    """Replicates shared among 2 processes: the single-process table, bit for bit."""
+    events, units = design
+    parallel = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"),
+                               n_replicates=N_REPLICATES, sampling_frequency=FS, n_jobs=2)
+    pd.testing.assert_frame_equal(parallel, oracle, check_exact=True)

@@ -52,6 +52,8 @@ rule planted_effects:
         f"{LOGS}/planted_effects/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
+    # the oracle's replicates shared among this many processes (same table whatever the count)
+    threads: 2
     params:
         **STUDY.config_params("planted_effects"),
     script:

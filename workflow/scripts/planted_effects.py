@@ -37,9 +37,9 @@ oracle = oracle_decoding(events, units, settings, seed=smk.params.seed,
                          keys=(smk.wildcards.subject, smk.wildcards.session),
                          n_replicates=int(smk.params.n_replicates),
                          sampling_frequency=rates.pop(), ground_truth_trains=trains,
-                         codings=codings)
-logging.info("oracle: %d replicates in %.1f s", smk.params.n_replicates,
-             time.perf_counter() - start)
+                         codings=codings, n_jobs=smk.threads)
+logging.info("oracle: %d replicates in %.1f s (%d processes)", smk.params.n_replicates,
+             time.perf_counter() - start, smk.threads)
 planted = planted_effect_recovery(read_tsv(smk.input.decoding), units,
                                   bin_size=float(settings["bin_size"]), oracle=oracle)
 for row in planted.itertuples(index=False):

@@ -37,6 +37,8 @@ separates that loss from the interval's own calibration.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,6 +93,67 @@ def planted_spike_times(
     return [t / sampling_frequency for t in trains]
 
 
+@dataclass(frozen=True)
+class _DecodingDesign:
+    """What a replicate's decoding needs of the session: a picklable job for the workers."""
+
+    anchors: dict[str, np.ndarray]
+    align: dict[str, str]
+    count_args: dict[str, Any]
+    groups: np.ndarray
+    seed: int
+    keys: tuple
+    settings: dict[str, Any]
+    labels: dict[str, np.ndarray]
+    sampling_frequency: float
+
+    def decode(self, trains: Sequence[np.ndarray], region: str,
+               variable: str) -> tuple[np.ndarray, np.ndarray]:
+        """Time-resolved scores and their null's variance (NaN without a null)."""
+        counts, _ = binned_spike_counts(trains, self.anchors[self.align[variable]],
+                                        **self.count_args)
+        y = self.labels[variable]
+        keep = ~np.isnan(y)
+        result = decode_time_resolved(
+            counts[keep], y[keep].astype(int), groups=self.groups[keep],
+            rng=rng_for(self.seed, "decoding", *self.keys, region, variable),
+            n_folds=int(self.settings["n_folds"]),
+            n_permutations=int(self.settings.get("n_permutations", 0)),
+            shrinkage=self.settings.get("shrinkage", 0.1), cross_temporal=False)
+        null = result.null_time_resolved
+        null_var = (null.var(axis=0, ddof=1) if len(null) >= 2
+                    else np.full(null.shape[1], np.nan))
+        return result.time_resolved, null_var
+
+
+def _replicate_scores(design: _DecodingDesign, rates: np.ndarray, region: str,
+                      replicates: np.ndarray) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Draw and decode some replicates of one region (one worker's share), in order."""
+    out = []
+    for replicate in replicates:
+        trains = planted_spike_times(
+            rates, rng_for(design.seed, "decoding_oracle", *design.keys, region,
+                           int(replicate)),
+            sampling_frequency=design.sampling_frequency)
+        out.append({variable: design.decode(trains, region, variable)
+                    for variable in design.align})
+    return out
+
+
+def _run_tasks(tasks: list[tuple], n_jobs: int) -> list:
+    """Run :func:`_replicate_scores` on each task, in worker processes when ``n_jobs > 1``.
+
+    joblib's loky workers start fresh interpreters (no fork of a threaded parent, no
+    ``__main__`` guard) and memory-map the large rate arrays instead of copying them.
+    """
+    if n_jobs <= 1 or len(tasks) <= 1:
+        return [_replicate_scores(*task) for task in tasks]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, backend="loky")(
+        delayed(_replicate_scores)(*task) for task in tasks)
+
+
 def _session_duration(events: pd.DataFrame) -> float:
     """Return the recording length the simulator gives a session (``_simulate_probe``), s."""
     return float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
@@ -128,6 +191,7 @@ def oracle_decoding(
     sampling_frequency: float,
     ground_truth_trains: Sequence[np.ndarray] | None = None,
     codings: Mapping[str, pd.DataFrame | None] | None = None,
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """Monte Carlo truth of the time-resolved decoding of every region × variable × bin.
 
@@ -160,6 +224,10 @@ def oracle_decoding(
         design), matched to the units by a ``probe`` column of ``truth_units``: in an
         inactivation session the silenced region's planted rates and codes are those the
         simulation used. Without it every unit follows the fixed learning curve.
+    n_jobs : int
+        Worker processes (joblib's loky: no ``__main__`` guard needed in the caller) sharing
+        the replicates; each replicate's draws and folds come from its own named stream, so the
+        table is the same, byte for byte, whatever ``n_jobs``.
 
     Returns
     -------
@@ -190,34 +258,22 @@ def oracle_decoding(
     anchors = {event: align_times(events, event) for event in set(align.values())}
     groups = events["problem"].to_numpy()
 
-    n_permutations = int(settings.get("n_permutations", 0))
-
-    def decode(trains: Sequence[np.ndarray], region: str,
-               variable: str) -> tuple[np.ndarray, np.ndarray]:
-        """Time-resolved scores and their null's variance (NaN without a null)."""
-        counts, _ = binned_spike_counts(trains, anchors[align[variable]], **count_args)
-        y = variables[variable].to_numpy(float)
-        keep = ~np.isnan(y)
-        result = decode_time_resolved(
-            counts[keep], y[keep].astype(int), groups=groups[keep],
-            rng=rng_for(seed, "decoding", *keys, region, variable),
-            n_folds=int(settings["n_folds"]), n_permutations=n_permutations,
-            shrinkage=settings.get("shrinkage", 0.1), cross_temporal=False)
-        null = result.null_time_resolved
-        null_var = (null.var(axis=0, ddof=1) if len(null) >= 2
-                    else np.full(null.shape[1], np.nan))
-        return result.time_resolved, null_var
-
+    design = _DecodingDesign(
+        anchors=anchors, align=align, count_args=count_args, groups=groups, seed=seed,
+        keys=tuple(keys), settings=dict(settings),
+        labels={v: variables[v].to_numpy(float) for v in align},
+        sampling_frequency=sampling_frequency)
+    tasks = [(region, block) for region in regions
+             for block in np.array_split(np.arange(n_replicates), max(1, min(n_jobs,
+                                                                              n_replicates)))]
+    results = _run_tasks([(design, rates[regions[region]], region, block)
+                          for region, block in tasks], n_jobs)
     pairs = [(r, v) for r in regions for v in align]
     scores = {pair: [] for pair in pairs}
     null_vars = {pair: [] for pair in pairs}
-    for region, members in regions.items():
-        for replicate in range(n_replicates):
-            trains = planted_spike_times(
-                rates[members], rng_for(seed, "decoding_oracle", *keys, region, replicate),
-                sampling_frequency=sampling_frequency)
-            for variable in align:
-                score, null_var = decode(trains, region, variable)
+    for (region, _), block_results in zip(tasks, results, strict=True):
+        for replicate in block_results:
+            for variable, (score, null_var) in replicate.items():
                 scores[(region, variable)].append(score)
                 null_vars[(region, variable)].append(null_var)
     centers = np.round(bin_starts(settings["window"], count_args["bin_size"], count_args["step"])
@@ -230,8 +286,8 @@ def oracle_decoding(
         n_0, n_1 = int((y == 0).sum()), int((y == 1).sum())
         low, high = balanced_accuracy_ci(replicates, n_0, n_1,
                                          null_var=np.array(null_vars[(region, variable)]))
-        gt_estimate = (decode([ground_truth_trains[i] for i in regions[region]], region,
-                              variable)[0] if ground_truth_trains is not None
+        gt_estimate = (design.decode([ground_truth_trains[i] for i in regions[region]], region,
+                                     variable)[0] if ground_truth_trains is not None
                        else np.full(len(centers), np.nan))
         parts.append(pd.DataFrame({
             "region": region, "variable": variable, "align": align[variable],

@@ -24,9 +24,16 @@ from panneuro.io.atomic import atomic_path
 #: as float32, twice the int16 input, and was slower here). The workers are threads
 #: (SpikeInterface job kwarg ``pool_engine``): numba compiles each kernel once instead of once
 #: per forked worker process and pipeline; measured on the 300 s benchmark recording with 2
-#: workers, 11% less CPU time (62 vs 70 s) and the same spikes, bit for bit.
+#: workers, 11% less CPU time (62 vs 70 s) and the same spikes, bit for bit. Template matching
+#: is SpikeInterface's "wobble" (the matching step of YASS / Kilosort's peeler) rather than SC2's
+#: default "circus-omp": on the default preset's three probes (2026-12-06, 2 threads, 362 s,
+#: warm numba cache), sorting took 38-42 / 55 / 15 s instead of 58-69 / 65 / 38 s (hippocampus
+#: and prefrontal arrays, 32 channels and 25 units; microwire bundle, 8 channels and 8 units), at
+#: mean accuracy 0.984 / 0.999 / 0.998 against 0.957 / 0.998 / 0.996; circus-omp's
+#: matching was 75 % of its run time ("tdc-peeler" needs noise levels SC2 does not pass it).
 SORTER_DEFAULTS: dict[str, dict[str, Any]] = {
     "spykingcircus2": {
+        "matching": {"method": "wobble", "matching_kwargs": {}, "pipeline_kwargs": {}},
         "apply_preprocessing": False,
         "apply_motion_correction": False,
         "cache_preprocessing": {"mode": "no-cache"},

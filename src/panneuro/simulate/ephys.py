@@ -255,15 +255,38 @@ def poisson_spike_samples(
         times = (bins + rng.random(bins.size)) * dt
         samples = np.floor(times * sampling_frequency).astype(np.int64)
         samples = samples[(samples >= margin_samples) & (samples < n_samples - margin_samples)]
-        keep = np.ones(samples.size, dtype=bool)
-        last = -refractory - 1
-        for k, s in enumerate(samples):  # sequential: a dropped spike does not count
-            if s - last <= refractory:
-                keep[k] = False
-            else:
-                last = s
-        trains.append(samples[keep])
+        trains.append(samples[refractory_keep(samples, refractory)])
     return trains
+
+
+def refractory_keep(samples: np.ndarray, refractory: int) -> np.ndarray:
+    """Mask of the spikes kept by an absolute refractory period, applied in time order.
+
+    A spike is dropped when it falls within ``refractory`` samples of the last *kept* spike (a
+    dropped spike does not count). Only a spike within ``refractory`` of the spike just before
+    it can be dropped, so the sequential rule runs over those few candidates only (about 1 % of
+    the spikes at 10 Hz and 1.5 ms), not over every spike: the same mask as a loop over all.
+
+    Parameters
+    ----------
+    samples : numpy.ndarray
+        Sorted spike sample indices (≥ 0).
+    refractory : int
+        Samples.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask, True where the spike is kept.
+    """
+    keep = np.ones(samples.size, dtype=bool)
+    for k in np.flatnonzero(np.diff(samples) <= refractory) + 1:
+        last = k - 1
+        while not keep[last]:  # the first spike is always kept: the walk stops at 0
+            last -= 1
+        if samples[k] - samples[last] <= refractory:
+            keep[k] = False
+    return keep
 
 
 @dataclass
