@@ -25,7 +25,9 @@ interval under the model.
 Cost (measured 2026-11-25, one thread, 200 replicates, 50 permutations each): default preset
 62 s for M1 (50 ground-truth units in two regions, 240 trials) and 8 s for H2 (8 units); tiny
 preset 12 s (M1, 24 units) and 5 s (H2, 6 units). Up to ~4× that when the rule shares the
-machine's two cores with other jobs (246 s for the default M1 in a concurrent run).
+machine's two cores with other jobs (246 s for the default M1 in a concurrent run). On
+2026-12-06 the default M1's 200 replicates took 92 s in one process and 55 s in two
+(``n_jobs``; the same table, byte for byte); the default preset now runs 100.
 
 The truth is that of the ground-truth population; the session's estimate is made from the
 sorted units. Where the two differ (a unit lost, merged or split by sorting) the estimate is
