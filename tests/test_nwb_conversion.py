@@ -101,3 +101,17 @@ def test_recording_events_are_the_sessions_trials_or_none(tmp_path):
     assert (tmp_path / "a_events.tsv").read_bytes() == trials.read_bytes()
     write_recording_events(None, tmp_path / "b_events.tsv")
     assert (tmp_path / "b_events.tsv").read_text() == EMPTY_EVENTS_HEADER
+
+
+def test_read_buffer_does_not_change_the_file(binary_recording, tmp_path, monkeypatch):
+    """One HDF5 chunk per read or ten (the default): the same NWB bytes; buffers stay bounded."""
+    from panneuro.ingest import nwb_conversion
+
+    assert nwb_conversion.buffer_chunks(30000, 32) == nwb_conversion.MAX_BUFFER_CHUNKS
+    assert nwb_conversion.buffer_chunks(30000, 384) == 1  # 46 MB a chunk: one at a time
+    source, _, _ = binary_recording
+    name = "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
+    _convert(source, tmp_path / "ten" / name)
+    monkeypatch.setattr(nwb_conversion, "MAX_BUFFER_CHUNKS", 1)
+    _convert(source, tmp_path / "one" / name)
+    assert (tmp_path / "ten" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()

@@ -169,7 +169,9 @@ def write_recording_nwb(
         chunk_samples = int(fs * chunk_duration)
         data = SpikeInterfaceRecordingDataChunkIterator(
             recording, return_in_uV=False,
-            buffer_shape=(chunk_samples * buffer_chunks(chunk_samples, n_channels), n_channels),
+            buffer_shape=(chunk_samples * max(1, min(buffer_chunks(chunk_samples, n_channels),
+                                                     recording.get_num_samples() // chunk_samples)),
+                          n_channels),
             chunk_shape=(chunk_samples, n_channels))
         nwbfile.add_acquisition(ElectricalSeries(
             name=SERIES_NAME, data=data,
