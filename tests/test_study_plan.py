@@ -179,11 +179,11 @@ def test_config_params_are_the_values_the_rules_passed_by_hand():
                                                       "seed": CONFIG["seed"]}
     assert study.config_params("simulate_dataset")["size"] is study.size
     # a size preset's override wins over the general value; without it the general value
-    assert study.config_params("planted_effects")["n_replicates"] == 100
+    assert study.config_params("decoding_oracle")["n_replicates"] == 100
     no_override = {k: v for k, v in CONFIG["sizes"]["default"].items()
                    if k != "oracle_replicates"}
     assert (_study(SHEET, sizes={**CONFIG["sizes"], "default": no_override}, size="default")
-            .config_params("planted_effects")["n_replicates"]
+            .config_params("decoding_oracle")["n_replicates"]
             == CONFIG["decoding"]["oracle"]["n_replicates"] != 100)
     chunk = study.config_params("curate_units")["chunk_duration"]
     assert chunk == CONFIG["ephys"]["analyzer_chunk_duration"] != CONFIG["ephys"]["chunk_duration"]

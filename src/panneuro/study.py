@@ -99,9 +99,10 @@ RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
                         "decoding_n_folds": "ecog.decoding_n_folds",
                         "decoding_n_permutations": "ecog.decoding_n_permutations"},
     "decode_session": {"settings": "decoding", "seed": "seed"},
-    "planted_effects": {"settings": "decoding",
+    "decoding_oracle": {"settings": "decoding",
                         "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
                         "seed": "seed"},
+    "planted_effects": {"bin_size": "decoding.bin_size"},
     "group_decoding": {"alpha": "decoding.alpha", "seed": "seed"},
     "regress_latents": {"settings": "decoding", "seed": "seed"},
     "figure_monkey_decoding": {"variables": "decoding.variables", "alpha": "decoding.alpha"},
@@ -806,14 +807,19 @@ class Study:
                 "regions": [self.region(*k) for k in probes],
                 "species": self.species(wildcards.subject, wildcards.session)}
 
-    def planted_inputs(self, wildcards: Any) -> dict[str, Any]:
-        """Return the inputs of ``planted_effects``: decoding, events, the probes' ground truth."""
+    def oracle_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``decoding_oracle``: events and the probes' ground truth."""
         probes = self._session_probe_keys(wildcards)
-        subject, session = wildcards.subject, wildcards.session
-        return {"decoding": self.session_results("decoding", [(subject, session)])[0],
-                "events": self.events_file(subject, session),
+        return {"events": self.events_file(wildcards.subject, wildcards.session),
                 "gt_units": self.ground_truth("units.tsv", probes),
                 "gt_spikes": self.ground_truth("spikes.npz", probes)}
+
+    def planted_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``planted_effects``: decoding, oracle, the probes' GT units."""
+        key = [(wildcards.subject, wildcards.session)]
+        return {"decoding": self.session_results("decoding", key)[0],
+                "oracle": self.session_results("oracle", key)[0],
+                "gt_units": self.ground_truth("units.tsv", self._session_probe_keys(wildcards))}
 
     def group_sessions(self, species: str) -> list[Key]:
         """Sessions of a species' group decoding (macaque arrays, human microwires)."""

@@ -20,7 +20,8 @@ LATENT_REGRESSION = (
 # Group-level decoding across the sessions of each species (figures 3 and 5).
 GROUP_SPECIES = STUDY.group_species()
 GROUP_DECODING = "results/decoding/group_{species}.tsv"
-# Planted effects vs their ground truth, per session (simulated study only).
+# Planted effects vs their ground truth, per session (simulated study only): the truth
+# (the oracle) needs only the simulation, so it runs beside the sorting, not after it.
 PLANTED_EFFECTS = (
     STUDY.session_results("planted", UNIT_SESSIONS) if STUDY.simulated else []
 )
@@ -43,17 +44,32 @@ rule decode_session:
         "../scripts/decode_session.py"
 
 
+rule decoding_oracle:
+    input:
+        unpack(STUDY.oracle_inputs),
+    output:
+        **with_provenance(oracle=ORACLE),
+    log:
+        f"{LOGS}/decoding_oracle/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    # the replicates shared among this many processes (same table whatever the count)
+    threads: 2
+    params:
+        **STUDY.config_params("decoding_oracle"),
+    script:
+        "../scripts/decoding_oracle.py"
+
+
 rule planted_effects:
     input:
         unpack(STUDY.planted_inputs),
     output:
-        **with_provenance(planted=PLANTED, oracle=ORACLE),
+        **with_provenance(planted=PLANTED),
     log:
         f"{LOGS}/planted_effects/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    # the oracle's replicates shared among this many processes (same table whatever the count)
-    threads: 2
     params:
         **STUDY.config_params("planted_effects"),
     script:

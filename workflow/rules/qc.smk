@@ -40,6 +40,7 @@ CHECKED_RESULTS = [
     *outputs_over(rules.export_session_nwb, STUDY.probe_sessions()),
     *outputs_over(rules.decode_session, UNIT_SESSIONS),
     *outputs_over(rules.regress_latents, UNIT_SESSIONS),
+    *(outputs_over(rules.decoding_oracle, UNIT_SESSIONS) if STUDY.simulated else []),
     *(outputs_over(rules.planted_effects, UNIT_SESSIONS) if STUDY.simulated else []),
     *outputs_over(rules.group_decoding, GROUP_SPECIES, ("species",)),
     *outputs_over(rules.ccgp_oracle, CCGP_ORACLE_SESSIONS),

@@ -2,51 +2,25 @@
 
 import logging
 import sys
-import time
 
 import pandas as pd
 
 from panneuro.compendium.provenance import write_provenance
-from panneuro.decoding.oracle import oracle_decoding
 from panneuro.decoding.planted import planted_effect_recovery
-from panneuro.io.tables import read_events, read_tsv, write_tsv
-from panneuro.simulate.ephys import read_probe_coding, read_probe_ground_truth
+from panneuro.io.tables import read_tsv, write_tsv
 
 smk = snakemake  # noqa: F821
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-start = time.perf_counter()
-events = read_events(smk.input.events)
-units, trains, rates, codings = [], [], set(), {}
-for path in smk.input.gt_spikes:
-    prefix = path[: -len("_spikes.npz")]
-    sorting, probe_units = read_probe_ground_truth(prefix)
-    probe = prefix.rsplit("_acq-", 1)[1]
-    codings[probe] = read_probe_coding(prefix)  # the study design's (None otherwise)
-    probe_units = probe_units.assign(probe=probe)
-    fs = sorting.get_sampling_frequency()
-    rates.add(fs)
-    units.append(probe_units)
-    trains += [sorting.get_unit_spike_train(u) / fs for u in probe_units["unit_id"]]
-if len(rates) != 1:
-    raise ValueError(f"{smk.input.gt_spikes}: probes sampled at {sorted(rates)} Hz; the oracle "
-                     "needs one sampling frequency per session.")
-units = pd.concat(units, ignore_index=True)
-settings = smk.params.settings
-oracle = oracle_decoding(events, units, settings, seed=smk.params.seed,
-                         keys=(smk.wildcards.subject, smk.wildcards.session),
-                         n_replicates=int(smk.params.n_replicates),
-                         sampling_frequency=rates.pop(), ground_truth_trains=trains,
-                         codings=codings, n_jobs=smk.threads)
-logging.info("oracle: %d replicates in %.1f s (%d processes)", smk.params.n_replicates,
-             time.perf_counter() - start, smk.threads)
+units = pd.concat([read_tsv(path).assign(probe=path[: -len("_units.tsv")].rsplit("_acq-", 1)[1])
+                   for path in smk.input.gt_units], ignore_index=True)
 planted = planted_effect_recovery(read_tsv(smk.input.decoding), units,
-                                  bin_size=float(settings["bin_size"]), oracle=oracle)
+                                  bin_size=float(smk.params.bin_size),
+                                  oracle=read_tsv(smk.input.oracle))
 for row in planted.itertuples(index=False):
     logging.info("%s %s: estimate %.3f [%.3f, %.3f] at %.2f s, truth %.3f (sd %.3f), in CI %s",
                  row.region, row.variable, row.estimate, row.estimate_ci_low,
                  row.estimate_ci_high, row.oracle_time, row.truth, row.truth_sd,
                  row.truth_in_ci)
-write_tsv(oracle, smk.output.oracle)
 write_tsv(planted, smk.output.planted)
 write_provenance(smk)  # results/…/<output>.prov.json
