@@ -296,9 +296,17 @@ def simulate_study(
     for plan in plans:
         rows = samples[(samples["subject"] == plan.subject) & (samples["session"] == plan.session)]
         person = demographics.loc[f"sub-{plan.subject}"]
-        jobs.append((_session_job, bool((rows["datatype"] == "ecog").any()),
-                     (plan, rows, seed, size, sim, raw_tmp, gt_tmp,
-                      f"P{int(person['age'])}Y", str(person["sex"]))))
+        inline = bool((rows["datatype"] == "ecog").any())
+        # A session's files are independent given its events (drawn again by each part from
+        # the session's own seeds): each recording is its own job, so a session with two
+        # arrays takes two workers, not one.
+        parts = [rows] if inline else [rows.iloc[[i]] for i in range(len(rows))]
+        jobs += [(_session_job, inline, (plan, part, seed, size, sim, raw_tmp, gt_tmp,
+                                         f"P{int(person['age'])}Y", str(person["sex"])))
+                 for part in parts]
+    # the longest jobs first (arrays, then microwire bundles, then behaviour-only files)
+    cost_rank = {"array": 0, "microwire": 1}
+    jobs.sort(key=lambda job: min(cost_rank.get(d, 2) for d in job[2][1]["datatype"]))
     _run_session_jobs(jobs, n_jobs)
 
     write_dataset_files(raw_tmp, participants)
