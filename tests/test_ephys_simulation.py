@@ -15,6 +15,7 @@ from panneuro.simulate.ephys import (
     WINDOWS,
     poisson_spike_samples,
     read_probe_ground_truth,
+    read_session_ground_truth,
     refractory_keep,
     simulate_probe,
     tuned_rates,
@@ -251,3 +252,24 @@ def test_refractory_mask_is_the_sequential_rule(rate_hz):
     expected = _refractory_keep_by_loop(samples, 45)
     np.testing.assert_array_equal(refractory_keep(samples, 45), expected)
     assert rate_hz < 100 or (~expected).sum() > 10  # the fast rates do drop spikes
+
+
+def test_session_ground_truth_stacks_the_probes(tmp_path):
+    """Two probes' truth: units with their probe, trains in s in the units' order, one rate."""
+    events = _events(1)
+    prefixes = []
+    for probe, fs in (("PFC", 30000.0), ("HPC", 30000.0), ("SLOW", 20000.0)):
+        sim = simulate_probe(events, n_channels=4, n_units=2, sampling_frequency=fs,
+                             duration=_duration(events), region="prefrontal", seed=len(probe))
+        prefix = tmp_path / f"sub-M1_ses-01_acq-{probe}"
+        write_probe_ground_truth(sim, prefix)
+        prefixes.append((prefix, sim))
+    truth = read_session_ground_truth([p for p, _ in prefixes[:2]])
+    assert truth.units["probe"].tolist() == ["PFC", "PFC", "HPC", "HPC"]
+    assert truth.sampling_frequency == 30000.0 and truth.codings == {"PFC": None, "HPC": None}
+    expected = [s.sorting.get_unit_spike_train(u) / 30000.0
+                for _, s in prefixes[:2] for u in s.units["unit_id"]]
+    for got, want in zip(truth.trains, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
+    with pytest.raises(ValueError, match="one sampling frequency"):
+        read_session_ground_truth([prefixes[0][0], prefixes[2][0]])

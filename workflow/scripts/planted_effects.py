@@ -12,8 +12,7 @@ from panneuro.io.tables import read_tsv, write_tsv
 smk = snakemake  # noqa: F821
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-units = pd.concat([read_tsv(path).assign(probe=path[: -len("_units.tsv")].rsplit("_acq-", 1)[1])
-                   for path in smk.input.gt_units], ignore_index=True)
+units = pd.concat([read_tsv(path) for path in smk.input.gt_units], ignore_index=True)
 planted = planted_effect_recovery(read_tsv(smk.input.decoding), units,
                                   bin_size=float(smk.params.bin_size),
                                   oracle=read_tsv(smk.input.oracle))

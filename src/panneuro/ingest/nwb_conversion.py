@@ -55,7 +55,7 @@ WRITE_BUFFER_BYTES = 64 * 2**20
 MAX_BUFFER_CHUNKS = 10
 
 
-def buffer_chunks(chunk_samples: int, n_channels: int) -> int:
+def buffer_chunks(chunk_samples: int, n_channels: int, n_samples: int | None = None) -> int:
     """HDF5 chunks the NWB writer reads from the recording at once (≥ 1).
 
     The file's chunks stay ``chunk_duration`` long (the same bytes whatever the buffer); reading
@@ -68,6 +68,9 @@ def buffer_chunks(chunk_samples: int, n_channels: int) -> int:
     ----------
     chunk_samples, n_channels : int
         Shape of one HDF5 chunk.
+    n_samples : int, optional
+        Length of the recording: a read is never longer (hdmf refuses a buffer longer than the
+        data).
 
     Returns
     -------
@@ -75,7 +78,10 @@ def buffer_chunks(chunk_samples: int, n_channels: int) -> int:
         Chunks per read, within :data:`WRITE_BUFFER_BYTES` and :data:`MAX_BUFFER_CHUNKS`.
     """
     per_chunk = max(1, chunk_samples * n_channels * 4)
-    return int(max(1, min(MAX_BUFFER_CHUNKS, WRITE_BUFFER_BYTES // per_chunk)))
+    chunks = min(MAX_BUFFER_CHUNKS, WRITE_BUFFER_BYTES // per_chunk)
+    if n_samples is not None:
+        chunks = min(chunks, n_samples // chunk_samples)
+    return int(max(1, chunks))
 
 
 def write_recording_nwb(
@@ -169,9 +175,8 @@ def write_recording_nwb(
         chunk_samples = int(fs * chunk_duration)
         data = SpikeInterfaceRecordingDataChunkIterator(
             recording, return_in_uV=False,
-            buffer_shape=(chunk_samples * max(1, min(buffer_chunks(chunk_samples, n_channels),
-                                                     recording.get_num_samples() // chunk_samples)),
-                          n_channels),
+            buffer_shape=(chunk_samples * buffer_chunks(chunk_samples, n_channels,
+                                                        recording.get_num_samples()), n_channels),
             chunk_shape=(chunk_samples, n_channels))
         nwbfile.add_acquisition(ElectricalSeries(
             name=SERIES_NAME, data=data,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -670,6 +671,61 @@ def read_probe_ground_truth(prefix: str | os.PathLike):
             raise FileNotFoundError(f"{p}: ground truth not found; it is written by the "
                                     "simulate_dataset rule (config simulate: true).")
     return NpzSortingExtractor(spikes), read_tsv(table)
+
+
+@dataclass
+class SessionGroundTruth:
+    """The ground truth of a session's probes, stacked (:func:`read_session_ground_truth`).
+
+    Attributes
+    ----------
+    units : pandas.DataFrame
+        Every probe's planted tuning, with a ``probe`` column (the ``acq-`` label).
+    trains : list of numpy.ndarray
+        Spike times (s) of each unit, in the order of ``units``.
+    sampling_frequency : float
+        Hz, the same for every probe.
+    codings : dict
+        Probe label -> its per-trial coding (:func:`read_probe_coding`; None without a design).
+    """
+
+    units: pd.DataFrame
+    trains: list[np.ndarray]
+    sampling_frequency: float
+    codings: dict[str, pd.DataFrame | None]
+
+
+def read_session_ground_truth(prefixes: Sequence[str | os.PathLike]) -> SessionGroundTruth:
+    """Read the ground truth of a session's probes (``<gt>/…/sub-X_ses-Y_acq-P`` prefixes).
+
+    Parameters
+    ----------
+    prefixes : sequence of path-like
+        One ground-truth prefix per probe (as :func:`read_probe_ground_truth`).
+
+    Returns
+    -------
+    SessionGroundTruth
+
+    Raises
+    ------
+    ValueError
+        If the probes were sampled at different rates.
+    """
+    units, trains, rates, codings = [], [], set(), {}
+    for prefix in prefixes:
+        sorting, probe_units = read_probe_ground_truth(prefix)
+        probe = Path(prefix).name.rsplit("_acq-", 1)[1]
+        codings[probe] = read_probe_coding(prefix)
+        fs = sorting.get_sampling_frequency()
+        rates.add(fs)
+        units.append(probe_units.assign(probe=probe))
+        trains += [sorting.get_unit_spike_train(u) / fs for u in probe_units["unit_id"]]
+    if len(rates) != 1:
+        raise ValueError(f"{[str(p) for p in prefixes]}: probes sampled at {sorted(rates)} Hz; "
+                         "the session's ground truth needs one sampling frequency.")
+    return SessionGroundTruth(pd.concat(units, ignore_index=True), trains, rates.pop(),
+                              codings)
 
 
 def read_probe_coding(prefix: str | os.PathLike) -> pd.DataFrame | None:

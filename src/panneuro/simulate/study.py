@@ -305,8 +305,7 @@ def simulate_study(
                                          f"P{int(person['age'])}Y", str(person["sex"])))
                  for part in parts]
     # the longest jobs first (arrays, then microwire bundles, then behaviour-only files)
-    cost_rank = {"array": 0, "microwire": 1}
-    jobs.sort(key=lambda job: min(cost_rank.get(d, 2) for d in job[2][1]["datatype"]))
+    jobs.sort(key=lambda job: _cost_rank(job[2][1]))
     _run_session_jobs(jobs, n_jobs)
 
     write_dataset_files(raw_tmp, participants)
@@ -319,6 +318,11 @@ def simulate_study(
                          annex=False)
     _replace_dir(raw_tmp, raw_root)
     _replace_dir(gt_tmp, gt_root)
+
+
+def _cost_rank(rows: pd.DataFrame) -> int:
+    """Order of a simulation job by cost: 0 with an array, 1 a microwire bundle, 2 otherwise."""
+    return min({"array": 0, "microwire": 1}.get(d, 2) for d in rows["datatype"])
 
 
 def _session_job(plan: SessionPlan, rows: pd.DataFrame, seed: int, size: Mapping[str, Any],
@@ -463,7 +467,7 @@ def _run_session_jobs(jobs: Sequence[tuple[Any, bool, tuple]], n_jobs: int) -> N
             futures = [pool.submit(func, *args) for func, args in pooled]
             for func, args in inline:  # while the workers run
                 log.info(func(*args))
-            for future in futures:  # in the sheet's order; the first error is raised
+            for future in futures:  # in submission order; the first error is raised
                 log.info(future.result())
         return
     for func, args in [*pooled, *inline]:
