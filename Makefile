@@ -35,6 +35,8 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# numba compiles SpikeInterface's kernels once per machine (20-30 s): here, not in the first sort
+	$(BIN)/panneuro compile-kernels
 	touch $@
 
 lint: $(STAMP)

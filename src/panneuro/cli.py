@@ -1,4 +1,8 @@
-"""The ``panneuro`` command: ``provenance <file>`` (a result's chain to raw files), ``publish``."""
+"""The ``panneuro`` command.
+
+``provenance <file>`` (a result's chain to raw files), ``publish``, ``forget-dropped-results``
+and ``compile-kernels`` (run by ``make install``).
+"""
 
 from __future__ import annotations
 
@@ -45,7 +49,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     publish.add_argument("--out", default=None,
                          help="the layout's folder (default: config publish.folder, then "
                               "dandi/<identifier> or openneuro)")
+    compile_kernels = commands.add_parser(
+        "compile-kernels",
+        help="compile and cache the sorter's numba kernels by sorting a small synthetic probe "
+             "(make install runs it, so the first sorting job does not)")
+    compile_kernels.add_argument("--jobs", type=int, default=2,
+                                 help="worker threads, as a sorting job uses (default: 2)")
     args = parser.parse_args(argv)
+    if args.command == "compile-kernels":
+        from panneuro.ephys.kernel_warm_up import compile_sorting_kernels
+
+        units = compile_sorting_kernels(n_jobs=args.jobs)
+        print(f"panneuro: sorter kernels compiled and cached (synthetic probe: {units} units)")
+        return 0
     if args.command == "forget-dropped-results":
         return _forget_dropped_results(Path(args.folder))
     if args.command == "publish":
