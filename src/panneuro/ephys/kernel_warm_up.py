@@ -48,13 +48,14 @@ def compile_sorting_kernels(*, n_jobs: int = 2, sorter: str = "spykingcircus2") 
     from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
     from panneuro.ephys.sorting import run_sorter_for_probe
 
-    cache_spikeinterface_kernels()
-    recording, _ = si.generate_ground_truth_recording(
-        durations=[DURATION_S], num_channels=N_CHANNELS, num_units=N_UNITS, seed=SEED)
     with (tempfile.TemporaryDirectory(prefix="panneuro-kernels-") as scratch,
           warnings.catch_warnings()):
-        # a 5 s probe has too few spikes for some metrics: their warnings say nothing here
+        # importing every SpikeInterface module warns of deprecated ones, and a 5 s probe has
+        # too few spikes for some metrics: those warnings say nothing here
         warnings.simplefilter("ignore")
+        cache_spikeinterface_kernels()
+        recording, _ = si.generate_ground_truth_recording(
+            durations=[DURATION_S], num_channels=N_CHANNELS, num_units=N_UNITS, seed=SEED)
         saved = recording.save(format="binary", folder=Path(scratch) / "recording",
                                progress_bar=False, verbose=False)
         sorting = run_sorter_for_probe(saved, sorter, None, Path(scratch) / "sorting",
