@@ -9,6 +9,12 @@ per session and seeds: the estimate, its 95 % interval, the truth (the same stat
 session's planted expected trial-2 accuracy) and how often the interval holds it:
 
     .venv/bin/python bench/bench_behaviour_inactivation.py <n seeds> <problems,...> [macaques]
+
+``paper`` instead prints the paper preset's behavioural effect (config seed, the trials
+``make reproduce`` would simulate with ``size=paper``): with every inactivation session, and
+with the recorded ones only (the design before behaviour-only inactivations):
+
+    .venv/bin/python bench/bench_behaviour_inactivation.py paper
 """
 
 from __future__ import annotations
@@ -50,12 +56,20 @@ def behaviour_only_size(problems: int, macaques: int = 3) -> dict:
     return size
 
 
-def behaviour_effect(size: dict, seed: int, n_resamples: int = 2000) -> pd.DataFrame:
-    """Simulate the design's behaviour and estimate the inactivation's trial-2 effects."""
+def behaviour_effect(
+    size: dict, seed: int, n_resamples: int = 2000, recorded_only: bool = False
+) -> pd.DataFrame:
+    """Simulate the design's behaviour and estimate the inactivation's trial-2 effects.
+
+    ``recorded_only``: the recorded sessions only (behaviour-only sessions left out).
+    """
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     design = plan_design(size, config["simulation"]["agent"])
     events = simulate_design_behaviour(design, seed=seed, size=size)
-    subjects = sorted({p.subject for p in design.sessions})
+    if recorded_only:
+        recorded = {(p.subject, p.session) for p in design.sessions if p.recorded}
+        events = {k: v for k, v in events.items() if k in recorded}
+    subjects = sorted({p.subject for p in design.sessions if p.species == "macaque"})
     table = pd.concat(
         [design_table(sessions_table(design, s).astype(str), s) for s in subjects],
         ignore_index=True,
@@ -65,6 +79,7 @@ def behaviour_effect(size: dict, seed: int, n_resamples: int = 2000) -> pd.DataF
             design.agents[p.subject], p.condition, design.inactivation, p.problems
         )["expected_trial2_accuracy"]
         for p in design.sessions
+        if p.species == "macaque"
     }
     trials = trial2_table(events, table, expected)
     return inactivation_behaviour(
@@ -105,7 +120,21 @@ def main(n_seeds: int, problems: list[int], macaques: int) -> None:
     np.seterr(all="ignore")
 
 
-if __name__ == "__main__":
+def paper() -> None:
+    """Print the paper preset's behavioural effect, with and without behaviour-only sessions."""
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
+    for recorded_only in (False, True):
+        effects = behaviour_effect(
+            config["sizes"]["paper"], int(config["seed"]), recorded_only=recorded_only
+        )
+        print("recorded sessions only" if recorded_only else "every inactivation session")
+        with pd.option_context("display.width", 200, "display.max_columns", None):
+            print(effects.drop(columns=["species", "region", "truth_in_ci"]).round(3))
+
+
+if __name__ == "__main__" and sys.argv[1] == "paper":
+    paper()
+elif __name__ == "__main__":
     main(
         int(sys.argv[1]),
         [int(n) for n in sys.argv[2].split(",")],

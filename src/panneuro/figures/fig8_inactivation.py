@@ -1,10 +1,12 @@
 """Figure 8: reversible inactivation, behaviour and neural codes.
 
 Panels: trial-2 accuracy, each region's stay code (CCGP) and the inactivated region's mean
-firing rate, in the control sessions at the inactivation's learning stage and in the
-inactivation session. One line per subject and stage (filled markers: the estimate per
-session; open markers, dashed: the planted truth where known); the title gives the group
-effect (inactivation minus control, hierarchical bootstrap, 95 % interval) and its truth.
+firing rate, in the inactivation sessions and their neighbouring control sessions (recorded
+at the inactivation's learning stage, or behaviour-only: the trial-2 panel only). One line per
+subject and stage (``behaviour only`` for the behaviour-only sessions; filled markers: the
+estimate per session; open markers, dashed: the planted truth where known); the title gives
+the group effect (inactivation minus control, hierarchical bootstrap, 95 % interval) and its
+truth. A design whose inactivation sessions are all behaviour-only has the trial-2 panel only.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _panel(ax, part: pd.DataFrame, value: str, colors: dict, transform=None) -> 
             transform(means.to_numpy()),
             "o-",
             color=colors[subject],
-            label=f"{subject} ({stage})",
+            label=f"{subject} ({'behaviour only' if stage == 'n/a' else stage})",
         )
         truth = f"{value}_truth"
         if truth in rows and rows[truth].notna().any():
