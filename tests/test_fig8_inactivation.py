@@ -8,6 +8,7 @@ import pandas as pd
 
 from panneuro.figures.fig8_inactivation import plot_inactivation
 from panneuro.figures.save import save_figure
+from panneuro.io.tables import read_tsv, write_tsv
 from panneuro.stats.design_effects import (
     inactivation_behaviour,
     inactivation_neural,
@@ -81,10 +82,13 @@ def test_fig8_of_a_behaviour_only_design(tmp_path):
         ignore_index=True,
     )
     assert set(effects["region"]) == {"behaviour"}
-    fig = plot_inactivation(
-        inactivation_scores(empty, session_rates({}), trials, design, species), effects
+    # as the figure rule reads it: "n/a" stages come back missing
+    write_tsv(
+        inactivation_scores(empty, session_rates({}), trials, design, species), tmp_path / "s.tsv"
     )
+    fig = plot_inactivation(read_tsv(tmp_path / "s.tsv"), effects)
     assert len(fig.axes) == 1 and "trial 2" in fig.axes[0].get_title()
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert labels == ["M1 (behaviour only)", "M2 (behaviour only)"]
+    assert len(fig.axes[0].lines) == 2 * 2 + 1  # estimate and truth per subject, chance
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")

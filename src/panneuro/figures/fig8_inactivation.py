@@ -71,12 +71,14 @@ def plot_inactivation(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
     """
     scores = scores.copy()
     scores["subject"] = scores["subject"].astype(str)
+    # behaviour-only sessions have no stage (``n/a``, read back from the table as missing)
+    scores["learning_stage"] = scores["learning_stage"].fillna("n/a").astype(str)
     colors = label_colors(scores["subject"])
     regions = sorted(set(scores["region"]) - {"behaviour"})
     rate_effects = effects[effects["effect"] == "log_rate_inactivation"]
     silenced = sorted(set(rate_effects["region"]))
     n = 1 + len(regions) + len(silenced)
-    fig, axes = plt.subplots(1, n, figsize=(3.1 * n, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(max(3.1 * n, 4.4), 4.2), squeeze=False)
     axes = axes[0]
     species = str(scores["species"].iloc[0]) if len(scores) else ""
     beh = scores[scores["region"] == "behaviour"]
@@ -114,7 +116,12 @@ def plot_inactivation(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
     handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
     labels.append("planted truth")
     fig.legend(
-        handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False
+        handles,
+        labels,
+        loc="lower center",
+        ncol=min(len(labels), 6, 2 * n),
+        fontsize=8,
+        frameon=False,
     )
     fig.suptitle(f"Reversible inactivation ({species})", fontsize=11)
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))
