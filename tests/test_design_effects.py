@@ -402,25 +402,6 @@ def _mixed_design(subject: str = "M1") -> pd.DataFrame:
     return design_table(table, subject)
 
 
-def test_neighbouring_controls_are_the_nearest_of_the_same_kind():
-    design = _mixed_design()
-    compare = comparison_sessions(design)
-    # recorded 04: the middle controls 03 and 06 (the behaviour-only 05 between is skipped);
-    # behaviour-only 08: 07 and 09; behaviour-only 10: 09 (shared, listed once) and 12; the
-    # behaviour-only 02 and 05 and the recorded early 01 and late 11 are no one's neighbours
-    assert list(compare["session"]) == ["03", "04", "06", "07", "08", "09", "10", "12"]
-    assert list(compare["inactivated"]) == [0, 1, 0, 0, 1, 0, 1, 0]
-    # the session order is the subject's history, not the row order
-    shuffled = design.sample(frac=1.0, random_state=0)
-    assert sorted(comparison_sessions(shuffled)["session"]) == list(compare["session"])
-    # the neural contrast: the recorded sessions only (those with scores)
-    from panneuro.stats.design_effects import neural_comparison_sessions
-
-    recorded = design[design["learning_stage"] != "n/a"][["subject", "session"]]
-    neural = neural_comparison_sessions(design, recorded.assign(region="prefrontal"), None)
-    assert list(neural["session"]) == ["03", "04", "06"]
-
-
 def _behaviour_only_effect(problems: int, seed: int) -> pd.DataFrame:
     """Trial-2 effects of a simulated behaviour-only design: 3 macaques, (beh, beh/inact, beh) x2.
 
@@ -501,12 +482,3 @@ def test_behaviour_only_design_has_no_neural_rows_and_says_so(caplog):
         )
     assert table.empty and list(table.columns) == list(EFFECT_COLUMNS)
     assert "neural inactivation effects" in caplog.text and "absent" in caplog.text
-    from panneuro.stats.design_effects import inactivation_scores
-
-    rng = np.random.default_rng(1)
-    events = {("M1", s): _events(0.8, rng) for s in behaviour_only["session"]}
-    trials = trial2_table(events, design, None)
-    assert sorted(set(trials["session"])) == ["07", "08", "09", "10", "12"]
-    scores = inactivation_scores(empty, session_rates({}), trials, design, {"M1": "macaque"})
-    assert set(scores["region"]) == {"behaviour"} and len(scores) == 5
-    assert list(scores["inactivated"]) == [0, 1, 0, 1, 0]
