@@ -99,11 +99,64 @@ def test_sessions_table_names_condition_and_stage(design):
     )
 
 
-def test_bad_session_entries_are_refused():
+def test_behaviour_only_inactivation_sessions_lie_between_behaviour_only_controls(design):
+    for subject in {p.subject for p in design.sessions if p.species == "macaque"}:
+        mine = [p for p in design.sessions if p.subject == subject]
+        behaviour = [
+            i for i, p in enumerate(mine) if p.condition == "inactivation" and not p.recorded
+        ]
+        assert len(behaviour) >= 2, f"sub-{subject}: no behaviour-only inactivation sessions"
+        for i in behaviour:
+            plan = mine[i]
+            assert plan.kind == "beh" and plan.stage == "n/a" and not plan.sleep
+            assert len(plan.problems) == PAPER["problems_per_session"]
+            before, after = mine[i - 1], mine[i + 1]
+            assert (
+                (before.kind, before.condition)
+                == (after.kind, after.condition)
+                == ("beh", "control")
+            )
+        table = sessions_table(design, subject).set_index("session_id")
+        rows = table.loc[[f"ses-{mine[i].session}" for i in behaviour]]
+        assert set(rows["condition"]) == {"inactivation"}
+        assert set(rows["inactivated_region"]) == {"hippocampus"}
+        assert set(rows["learning_stage"]) == {"n/a"}
+
+
+def test_behaviour_only_inactivation_is_accepted_and_nonsense_refused():
     size = copy.deepcopy(PAPER)
-    size["design"]["macaque_sessions"] = ["early", "beh/inactivation"]
-    with pytest.raises(ValueError, match="only a recorded stage"):
-        plan_design(size, AGENTS)
-    size["design"]["macaque_sessions"] = ["early", "midlle"]
-    with pytest.raises(ValueError, match="'midlle' unknown"):
-        plan_design(size, AGENTS)
+    size["design"]["macaque_sessions"] = ["beh", "beh/inactivation", "middle/inactivation"]
+    plans = [p for p in plan_design(size, AGENTS).sessions if p.subject == "M1"]
+    assert [(p.kind, p.stage, p.condition) for p in plans] == [
+        ("beh", "n/a", "control"),
+        ("beh", "n/a", "inactivation"),
+        ("arrays", "middle", "inactivation"),
+    ]
+    assert [len(p.problems) for p in plans] == [
+        PAPER["problems_per_session"],
+        PAPER["problems_per_session"],
+        PAPER["recorded_problems"],
+    ]
+    for entry, message in (
+        ("midlle", r"'midlle' unknown; use beh or a stage of"),
+        ("beh/muscimol", r"'beh/muscimol': condition 'muscimol' unknown; use beh or a stage"),
+        ("middle/", r"'middle/': condition '' unknown; .*'beh/inactivation'"),
+        ("/inactivation", r"'/inactivation' unknown"),
+        ("inactivation", r"'inactivation' unknown"),
+    ):
+        size["design"]["macaque_sessions"] = ["early", entry]
+        with pytest.raises(ValueError, match=message):
+            plan_design(size, AGENTS)
+
+
+def test_config_schema_accepts_the_entries_plan_design_accepts():
+    import re
+
+    schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    pattern = re.compile(
+        schema["$defs"]["design"]["properties"]["macaque_sessions"]["items"]["pattern"]
+    )
+    for entry in ("beh", "beh/inactivation", "early", "late/inactivation"):
+        assert pattern.search(entry), entry
+    for entry in ("midlle", "beh/muscimol", "middle/", "inactivation"):
+        assert not pattern.search(entry), entry

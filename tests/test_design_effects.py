@@ -367,3 +367,118 @@ def test_decoding_strength_at_the_declared_bin_and_its_inactivation_effect(tmp_p
     assert hpc["truth"] == pytest.approx(-0.35) and hpc["truth_in_ci"] and hpc["ci_high"] < 0
     pfc = boot.loc[("decoding_correct_inactivation", "prefrontal")]
     assert pfc["truth"] == pytest.approx(0.0) and pfc["truth_in_ci"]
+
+
+def _mixed_design(subject: str = "M1") -> pd.DataFrame:
+    """Recorded and behaviour-only sessions of one subject, as the paper design interleaves them."""
+    from panneuro.stats.session_scores import design_table
+
+    entries = [  # stage ("n/a": behaviour only), condition
+        ("early", "control"),
+        ("n/a", "control"),
+        ("middle", "control"),
+        ("middle", "inactivation"),
+        ("n/a", "control"),
+        ("middle", "control"),
+        ("n/a", "control"),
+        ("n/a", "inactivation"),
+        ("n/a", "control"),
+        ("n/a", "inactivation"),
+        ("late", "control"),
+        ("n/a", "control"),
+    ]
+    table = pd.DataFrame(
+        {
+            "session_id": [f"ses-{i + 1:02d}" for i in range(len(entries))],
+            "condition": [c for _, c in entries],
+            "inactivated_region": [
+                "hippocampus" if c == "inactivation" else "n/a" for _, c in entries
+            ],
+            "learning_stage": [st for st, _ in entries],
+            "first_problem": [str(1 + 100 * i) for i in range(len(entries))],
+            "last_problem": [str(100 + 100 * i) for i in range(len(entries))],
+        }
+    )
+    return design_table(table, subject)
+
+
+def _behaviour_only_effect(problems: int, seed: int) -> pd.DataFrame:
+    """Trial-2 effects of a simulated behaviour-only design: 3 macaques, (beh, beh/inact, beh) x2.
+
+    Simulated by the project's simulator without recordings, analysed as the
+    ``inactivation_effects`` rule does (``bench/bench_behaviour_inactivation.py`` measures it
+    over seeds and session lengths).
+    """
+    import copy
+    from pathlib import Path
+
+    import yaml
+
+    from panneuro.seeding import rng_for
+    from panneuro.simulate.design import plan_design, sessions_table
+    from panneuro.simulate.inactivation import behaviour_truth
+    from panneuro.simulate.study import simulate_design_behaviour
+    from panneuro.stats.session_scores import design_table
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config" / "config.yaml").read_text())
+    size = copy.deepcopy(config["sizes"]["paper"])
+    size["problems_per_session"] = problems
+    agents = {"M1": 30.0, "M2": 45.0, "M3": 60.0}
+    size["design"].update(
+        macaques=list(agents),
+        agents={m: {"n_half": n, "beta": 0.65} for m, n in agents.items()},
+        ecog_patients=[],
+        microwire_patients=[],
+        macaque_sessions=["beh", "beh/inactivation", "beh"] * 2,
+    )
+    design = plan_design(size, config["simulation"]["agent"])
+    assert not any(p.recorded for p in design.sessions)
+    events = simulate_design_behaviour(design, seed=seed, size=size)
+    table = pd.concat(
+        [design_table(sessions_table(design, m).astype(str), m) for m in agents],
+        ignore_index=True,
+    )
+    expected = {
+        (p.subject, p.session): behaviour_truth(
+            design.agents[p.subject], p.condition, design.inactivation, p.problems
+        )["expected_trial2_accuracy"]
+        for p in design.sessions
+    }
+    # in expectation, each inactivation session is below both its neighbours
+    for m in agents:
+        assert expected[(m, "02")] < min(expected[(m, "01")], expected[(m, "03")])
+        assert expected[(m, "05")] < min(expected[(m, "04")], expected[(m, "06")])
+    trials = trial2_table(events, table, expected)
+    assert len(trials) == 3 * 6 * problems
+    return inactivation_behaviour(
+        trials, dict.fromkeys(agents, "macaque"), rng_for(seed, "group", "inact_beh")
+    )
+
+
+def test_behavioural_cost_of_behaviour_only_inactivation_is_recovered():
+    """3 macaques, beh, beh/inactivation, beh twice each, 100 problems per session."""
+    table = _behaviour_only_effect(100, seed=0)
+    assert list(table.columns) == list(EFFECT_COLUMNS)
+    diff = table[table["effect"] == "trial2_accuracy_difference"].set_index("method")
+    boot = diff.loc["hierarchical_bootstrap"]
+    # the planted cost: the same statistic on each session's expected trial-2 accuracy
+    assert -0.2 < boot["truth"] < -0.14
+    assert boot["truth_in_ci"] and boot["ci_high"] < 0
+    assert abs(boot["estimate"] - boot["truth"]) < 0.05
+    assert boot["n_subjects"] == 3 and boot["n_sessions"] == 18
+    assert diff.loc["subject_t_test", "truth_in_ci"] and diff.loc["subject_t_test", "ci_high"] < 0
+    gee = table[table["method"] == "gee"].iloc[0]
+    assert gee["effect"] == "trial2_log_odds_ratio" and gee["truth"] < -0.8
+    assert gee["truth_in_ci"] and gee["ci_high"] < 0
+
+
+def test_behaviour_only_design_has_no_neural_rows_and_says_so(caplog):
+    design = _mixed_design()
+    behaviour_only = design[design["learning_stage"] == "n/a"]
+    empty = pd.DataFrame(columns=["subject", "session", "region", "epoch", "ccgp", "cv", "n_units"])
+    with caplog.at_level("WARNING", logger="panneuro.stats.design_effects"):
+        table = inactivation_neural(
+            empty, session_rates({}), behaviour_only, {"M1": "macaque"}, np.random.default_rng(0)
+        )
+    assert table.empty and list(table.columns) == list(EFFECT_COLUMNS)
+    assert "neural inactivation effects" in caplog.text and "absent" in caplog.text

@@ -8,6 +8,7 @@ import pandas as pd
 
 from panneuro.figures.fig8_inactivation import plot_inactivation
 from panneuro.figures.save import save_figure
+from panneuro.io.tables import read_tsv, write_tsv
 from panneuro.stats.design_effects import (
     inactivation_behaviour,
     inactivation_neural,
@@ -59,3 +60,35 @@ def test_fig8_smoke(tmp_path):
     assert fig.axes[3].get_yscale() == "log"
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_fig8_of_a_behaviour_only_design(tmp_path):
+    """Behaviour-only inactivation sessions only: the trial-2 panel alone, labelled as such."""
+    design = _design(tmp_path, ("M1", "M2"))
+    design = design.assign(learning_stage="n/a", stage_index=np.nan)
+    rng = np.random.default_rng(0)
+    expected = {(r.subject, r.session): 0.8 - 0.2 * r.inactivated for r in design.itertuples()}
+    events = {key: _events(p, rng) for key, p in expected.items()}
+    species = {"M1": "macaque", "M2": "macaque"}
+    trials = trial2_table(events, design, expected)
+    empty = session_stay_scores({})
+    effects = pd.concat(
+        [
+            inactivation_behaviour(trials, species, np.random.default_rng(1), n_resamples=200),
+            inactivation_neural(
+                empty, session_rates({}), design, species, np.random.default_rng(2)
+            ),
+        ],
+        ignore_index=True,
+    )
+    assert set(effects["region"]) == {"behaviour"}
+    # as the figure rule reads it: "n/a" stages come back missing
+    write_tsv(
+        inactivation_scores(empty, session_rates({}), trials, design, species), tmp_path / "s.tsv"
+    )
+    fig = plot_inactivation(read_tsv(tmp_path / "s.tsv"), effects)
+    assert len(fig.axes) == 1 and "trial 2" in fig.axes[0].get_title()
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["M1 (behaviour only)", "M2 (behaviour only)"]
+    assert len(fig.axes[0].lines) == 2 * 2 + 1  # estimate and truth per subject, chance
+    save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")

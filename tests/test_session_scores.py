@@ -3,6 +3,7 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,7 +17,7 @@ from panneuro.stats.session_scores import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_design_effects import _ccgp, _write_sessions  # noqa: E402
+from test_design_effects import _ccgp, _events, _mixed_design, _write_sessions  # noqa: E402
 
 SESSIONS = [("M1", "01"), ("M1", "03"), ("M2", "01"), ("M2", "03")]
 GROUP = {"sessions": [list(k) for k in SESSIONS], "species": {"M1": "macaque", "M2": "macaque"}}
@@ -71,7 +72,45 @@ def test_design_effects_still_exports_the_moved_names():
         "trial2_table",
         "inactivation_scores",
         "comparison_sessions",
+        "neural_comparison_sessions",
         "DESIGN_COLUMNS",
         "STAGES",
     ):
         assert getattr(design_effects, name) is getattr(session_scores, name)
+
+
+def test_neighbouring_controls_are_the_nearest_of_the_same_kind():
+    design = _mixed_design()
+    compare = session_scores.comparison_sessions(design)
+    # recorded 04: the middle controls 03 and 06 (the behaviour-only 05 between is skipped);
+    # behaviour-only 08: 07 and 09; behaviour-only 10: 09 (shared, listed once) and 12; the
+    # behaviour-only 02 and 05 and the recorded early 01 and late 11 are no one's neighbours
+    assert list(compare["session"]) == ["03", "04", "06", "07", "08", "09", "10", "12"]
+    assert list(compare["inactivated"]) == [0, 1, 0, 0, 1, 0, 1, 0]
+    # the session order is the subject's history, not the row order
+    shuffled = design.sample(frac=1.0, random_state=0)
+    assert sorted(session_scores.comparison_sessions(shuffled)["session"]) == list(
+        compare["session"]
+    )
+    # the neural contrast: the recorded sessions only (those with scores)
+    recorded = design[design["learning_stage"] != "n/a"][["subject", "session"]]
+    neural = session_scores.neural_comparison_sessions(
+        design, recorded.assign(region="prefrontal"), None
+    )
+    assert list(neural["session"]) == ["03", "04", "06"]
+
+
+def test_behaviour_only_sessions_enter_the_trial2_table_and_the_scores():
+    """Behaviour-only sessions: trial 2 of the inactivations and their beh neighbours only."""
+    design = _mixed_design()
+    behaviour_only = design[design["learning_stage"] == "n/a"]
+    empty = pd.DataFrame(columns=["subject", "session", "region", "epoch", "ccgp", "cv", "n_units"])
+    rng = np.random.default_rng(1)
+    events = {("M1", s): _events(0.8, rng) for s in behaviour_only["session"]}
+    trials = session_scores.trial2_table(events, design, None)
+    assert sorted(set(trials["session"])) == ["07", "08", "09", "10", "12"]
+    scores = session_scores.inactivation_scores(
+        empty, session_scores.session_rates({}), trials, design, {"M1": "macaque"}
+    )
+    assert set(scores["region"]) == {"behaviour"} and len(scores) == 5
+    assert list(scores["inactivated"]) == [0, 1, 0, 1, 0]

@@ -140,7 +140,8 @@ def _simulate_small_design(root: Path, *, ecog: list[str], n_jobs: int = 1):
     size.update(recorded_problems=3, problems_per_session=5, n_units_array=6,
                 n_units_microwire=4)
     size["design"].update(macaques=["M1"], ecog_patients=ecog, microwire_patients=["H2"],
-                          macaque_sessions=["early", "beh", "middle/inactivation"])
+                          macaque_sessions=["early", "beh", "middle/inactivation",
+                                            "beh/inactivation", "beh"])
     size["design"]["sleep"]["duration_s"] = 5.0
     samples = design_samples(plan_design(size, config["simulation"]["agent"]))
     simulate_study(samples, seed=1949, size=size, simulation=config["simulation"],
@@ -195,9 +196,11 @@ def test_design_bids_metadata_names_condition_stage_and_epochs(design_run):
     raw = root / "raw"
     sessions = pd.read_csv(raw / "sub-M1" / "sub-M1_sessions.tsv", sep="\t", dtype=str,
                            keep_default_na=False)
-    assert sessions["condition"].tolist() == ["control", "control", "inactivation"]
-    assert sessions["inactivated_region"].tolist() == ["n/a", "n/a", "hippocampus"]
-    assert sessions["learning_stage"].tolist() == ["early", "n/a", "middle"]
+    assert sessions["condition"].tolist() == ["control", "control", "inactivation",
+                                              "inactivation", "control"]
+    assert sessions["inactivated_region"].tolist() == ["n/a", "n/a", "hippocampus",
+                                                       "hippocampus", "n/a"]
+    assert sessions["learning_stage"].tolist() == ["early", "n/a", "middle", "n/a", "n/a"]
     assert sessions["acq_time"].is_monotonic_increasing
     described = json.loads((raw / "sub-M1" / "sub-M1_sessions.json").read_text())
     assert set(described["condition"]["Levels"]) == {"control", "inactivation"}
@@ -238,6 +241,41 @@ def test_design_ground_truth_holds_each_planted_effect(design_run):
     assert coding[["problem", "trial"]].equals(events[["problem", "trial"]])
     assert np.load(gt / "ses-01" / "sub-M1_ses-01_acq-HPC_cofiring.npz")[
         "task_rate_correlation"].shape == (6, 6)
+
+
+def test_behaviour_only_inactivation_session_is_simulated_and_its_cost_saved(design_run):
+    """ses-04 (beh/inactivation): trials only, its agent's prior odds x prior_odds_factor."""
+    import json
+
+    from panneuro.behaviour.model import LearningSetParams, expected_accuracy
+
+    root, samples = design_run
+    assert samples.loc[samples["session"] == "04", "datatype"].tolist() == ["beh"]
+    assert not (root / "raw" / "sub-M1" / "ses-04" / "ieeg").exists()
+    gt = root / "gt" / "sub-M1"
+    truth = {s: json.loads((gt / f"ses-{s}" / f"sub-M1_ses-{s}_design.json").read_text())
+             for s in ("02", "04", "05")}
+    session = truth["04"]
+    assert (session["kind"], session["stage"], session["condition"]) == ("beh", "n/a",
+                                                                         "inactivation")
+    assert session["inactivated_region"] == "hippocampus" and session["probes"] == {}
+    # in expectation, trial 2 below both neighbouring behaviour-only controls and below the
+    # subject's own agent on the same problems (the planted cost)
+    expected = {s: t["behaviour"]["expected_trial2_accuracy"] for s, t in truth.items()}
+    assert expected["04"] < min(expected["02"], expected["05"]) - 0.05
+    assert session["behaviour"]["trial2_cost"] > 0.1
+    assert truth["02"]["behaviour"]["trial2_cost"] == truth["05"]["behaviour"]["trial2_cost"] == 0
+    # the expectation is the inactivated agent's (n_half / prior_odds_factor) on its problems
+    agent = json.loads((gt / "sub-M1_agent.json").read_text())
+    factor = json.loads((root / "gt" / "design.json").read_text())["inactivation"][
+        "prior_odds_factor"]
+    problems = np.arange(session["first_problem"], session["last_problem"] + 1)
+    inactivated = LearningSetParams(n_half=agent["n_half"] / factor, beta=agent["beta"])
+    assert expected["04"] == pytest.approx(
+        expected_accuracy(inactivated, problems)[:, 1].mean(), abs=1e-8)
+    events = pd.read_csv(root / "raw/sub-M1/ses-04/beh/sub-M1_ses-04_task-harlow_events.tsv",
+                         sep="\t")
+    assert sorted(set(events["problem"])) == problems.tolist()
 
 
 def test_design_dataset_passes_the_bids_validator(design_run):

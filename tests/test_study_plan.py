@@ -302,21 +302,30 @@ def test_paper_design_plans_the_group_analyses():
     stage = study.stage_sessions()
     assert ("M1", "01") in stage and ("M1", "04") not in stage  # inactivation: not a stage
     assert ("H2", "01") in stage and ("H1", "01") not in stage  # ECoG has no units
+    # behaviour: every inactivation session, recorded (04, 10) or behaviour-only (07, 13),
+    # with its neighbouring controls of its kind; codes: the recorded ones only
     assert study.inactivation_sessions() == [
-        (m, s) for m in ("M1", "M2") for s in ("03", "04", "05", "07", "08", "09")]
+        (m, f"{s:02d}") for m in ("M1", "M2") for s in range(3, 15)]
+    assert study.inactivation_unit_sessions() == [
+        (m, s) for m in ("M1", "M2") for s in ("03", "04", "05", "09", "10", "11")]
     inputs = study.inactivation_effects_inputs(None)
-    assert len(inputs["ccgp"]) == len(inputs["oracle"]) == len(inputs["truth"]) == 12
+    assert len(inputs["ccgp"]) == len(inputs["oracle"]) == len(inputs["decoding"]) == 12
+    assert len(inputs["events"]) == len(inputs["truth"]) == 24
+    assert inputs["truth"][3].endswith("sub-M1/ses-06/sub-M1_ses-06_design.json")
     assert len(inputs["metrics"]) == 24 and inputs["design"] == [
         "resources/raw/sub-M1/sub-M1_sessions.tsv", "resources/raw/sub-M2/sub-M2_sessions.tsv"]
     params = study.inactivation_effects_params(None)
     assert params["probes"][:2] == [["M1", "03", "prefrontal"], ["M1", "03", "hippocampus"]]
+    assert params["sessions"] == [list(k) for k in study.inactivation_unit_sessions()]
+    assert params["behaviour_sessions"] == [list(k) for k in study.inactivation_sessions()]
+    assert ("M1", "07") not in study.ccgp_oracle_sessions()  # no units: no CCGP truth
     oracle = study.ccgp_oracle_inputs(SimpleNamespace(subject="M1", session="04"))
     assert oracle["coding"][0].endswith("sub-M1/ses-04/sub-M1_ses-04_acq-PFC_coding.tsv")
     assert study.group_tables()[0] == "results/group/stage_effects.tsv"
 
 
 def test_design_subset_without_inactivation_leaves_out_figure_8():
-    keep = ~PAPER_SHEET["session"].isin(["04", "08"])
+    keep = ~PAPER_SHEET["session"].isin(["04", "07", "10", "13"])
     study = _paper_study(PAPER_SHEET[keep])
     assert study.group_plan()["inactivation_effects"] is not None
     assert "fig8_inactivation" not in study.figures()
@@ -326,6 +335,55 @@ def test_design_subset_without_inactivation_leaves_out_figure_8():
     # figure 10 reads the planned group effects and, with sleep runs, the sleep stage's
     assert study.group_effect_tables() == ["results/group/stage_effects.tsv",
                                            "results/group/sleep_effects.tsv"]
+
+
+def _behaviour_only_design(macaques=("M1", "M2")):
+    """A paper config whose macaques have behaviour-only sessions, and its sheet (macaques)."""
+    from panneuro.simulate.design import design_samples, plan_design
+
+    config = copy.deepcopy(CONFIG)
+    design = config["sizes"]["paper"]["design"]
+    design.update(macaques=list(macaques),
+                  macaque_sessions=["beh", "beh/inactivation", "beh", "beh", "beh/inactivation",
+                                    "beh"])
+    sheet = design_samples(plan_design(config["sizes"]["paper"], CONFIG["simulation"]["agent"]))
+    return config, sheet[sheet["species"] == "macaque"]
+
+
+def test_behaviour_only_inactivation_design_plans_the_behavioural_effects():
+    config, sheet = _behaviour_only_design()
+    study = _paper_study(sheet, sizes=config["sizes"])
+    assert study.group_plan()["inactivation_effects"] is None
+    assert study.group_analyses() == ["inactivation_effects"]  # no recorded stage
+    assert "fig8_inactivation" in study.figures()
+    assert study.inactivation_sessions() == [
+        (m, f"{s:02d}") for m in ("M1", "M2") for s in range(1, 7)]
+    # no recorded session: no code, decoding, unit or truth table of the neural contrast
+    assert study.inactivation_unit_sessions() == [] and study.ccgp_oracle_sessions() == []
+    inputs = study.inactivation_effects_inputs(None)
+    assert inputs["ccgp"] == inputs["oracle"] == inputs["decoding"] == inputs["metrics"] == []
+    assert inputs["events"][1] == ("resources/raw/sub-M1/ses-02/beh/"
+                                   "sub-M1_ses-02_task-harlow_events.tsv")
+    assert len(inputs["truth"]) == 12 and inputs["design"] == [
+        "resources/raw/sub-M1/sub-M1_sessions.tsv", "resources/raw/sub-M2/sub-M2_sessions.tsv"]
+    params = study.inactivation_effects_params(None)
+    assert params["sessions"] == [] and params["probes"] == []
+    assert params["species"] == {"M1": "macaque", "M2": "macaque"}
+    assert len(params["behaviour_sessions"]) == 12
+
+
+def test_behaviour_only_inactivation_needs_two_subjects():
+    config, sheet = _behaviour_only_design()
+    one = _paper_study(sheet[sheet["subject"] == "M1"], sizes=config["sizes"])
+    reason = one.group_plan()["inactivation_effects"]
+    assert reason.startswith("needs two subjects with an inactivation session and a "
+                             "neighbouring control session of its kind")
+    assert "fig8_inactivation (needs two subjects" in one.left_out_message()
+    assert one.group_tables() == []
+    # two subjects, but one without a control beside its inactivation sessions
+    alone = ~((sheet["subject"] == "M2") & ~sheet["session"].isin(["02", "05"]))
+    study = _paper_study(sheet[alone], sizes=config["sizes"])
+    assert study.group_plan()["inactivation_effects"] == reason
 
 
 def _lab_sessions(raw, subject, design_columns: bool):

@@ -960,12 +960,21 @@ class Study:
         return next((i for i, key in enumerate(runs) if key[3] == SLEEP_RUNS[1]), 0)
 
     # --- the study design: group effects across sessions (results/group/) -------------------
-    def design_rows(self) -> pd.DataFrame:
-        """Return the design rows of the sheet's sessions with units and behaviour."""
+    def design_rows(self, units: bool = True) -> pd.DataFrame:
+        """Return the design rows of the sheet's sessions with units and behaviour.
+
+        Parameters
+        ----------
+        units : bool
+            ``False``: of every session with behaviour (recorded or behaviour-only).
+        """
         if self.design is None:
             return pd.DataFrame(columns=["subject", "session", "condition", "learning_stage",
                                          "stage_index", "inactivated", "species"])
-        keys = pd.DataFrame(self.unit_sessions(), columns=["subject", "session"])
+        sessions = (self.unit_sessions() if units else
+                    sorted(set(zip(self.rows("beh")["subject"], self.rows("beh")["session"],
+                                   strict=True))))
+        keys = pd.DataFrame(sessions, columns=["subject", "session"])
         rows = self.design.merge(keys, on=["subject", "session"], how="inner")
         rows["species"] = self.session_species(list(zip(rows["subject"], rows["session"],
                                                         strict=True)))
@@ -986,7 +995,25 @@ class Study:
         return sorted(keys)
 
     def inactivation_sessions(self) -> list[Key]:
-        """Sessions of the inactivation contrast: each inactivation and its stage's controls."""
+        """Sessions of the behavioural inactivation contrast (sorted).
+
+        Every inactivation session with behaviour, recorded or behaviour-only, and its
+        neighbouring controls: the nearest control of the same subject and kind before and
+        after it (:func:`panneuro.stats.session_scores.comparison_sessions` of the sessions
+        with behaviour). Their trial tables and truth feed the trial-2 effects.
+        """
+        from panneuro.stats.session_scores import comparison_sessions
+
+        rows = comparison_sessions(self.design_rows(units=False))
+        return sorted(zip(rows["subject"], rows["session"], strict=True))
+
+    def inactivation_unit_sessions(self) -> list[Key]:
+        """Sessions of the neural inactivation contrast (sorted): recorded ones only.
+
+        Each inactivation session with units and its neighbouring controls with units
+        (:func:`panneuro.stats.session_scores.comparison_sessions` of the unit sessions);
+        empty for a design whose inactivation sessions are all behaviour-only.
+        """
         from panneuro.stats.session_scores import comparison_sessions
 
         rows = comparison_sessions(self.design_rows())
@@ -996,9 +1023,11 @@ class Study:
         """Each group analysis -> None if planned, else why it is left out.
 
         The learning-stage effects need two subjects with control sessions at two learning
-        stages (or two human microwire patients); the inactivation effects two subjects with
-        an inactivation session and a control session at its stage, all with units and
-        behaviour.
+        stages (or two human microwire patients), with units and behaviour; the inactivation
+        effects two subjects with an inactivation session (recorded or behaviour-only) and a
+        neighbouring control of its kind, with behaviour (:meth:`inactivation_sessions`).
+        Without recorded inactivation sessions the effects are behavioural only (the neural
+        rows are absent, :meth:`inactivation_unit_sessions`).
         """
         if self.design is None:
             return dict.fromkeys(GROUP_ANALYSES, NO_DESIGN)
@@ -1008,18 +1037,21 @@ class Study:
                                                              strict=True)], dtype=bool)]
         macaques = staged[staged["stage_index"].notna()].groupby("subject")["stage_index"]
         humans = staged[staged["stage_index"].isna()]["subject"].nunique()
+        beh_rows = self.design_rows(units=False)
         inactivation = set(self.inactivation_sessions())
-        compare = rows.loc[np.array([k in inactivation for k in zip(rows["subject"],
-                                                                     rows["session"],
-                                                                     strict=True)], dtype=bool)]
+        compare = beh_rows.loc[np.array([k in inactivation for k in zip(beh_rows["subject"],
+                                                                         beh_rows["session"],
+                                                                         strict=True)],
+                                        dtype=bool)]
         both = compare.groupby("subject")["inactivated"].nunique()
         return {
             "stage_effects": None if (int((macaques.nunique() >= 2).sum()) >= 2 or humans >= 2)
             else "needs two subjects with control sessions at two learning stages, or two "
                  "human microwire patients, with units and behaviour",
             "inactivation_effects": None if int((both == 2).sum()) >= 2
-            else "needs two subjects with an inactivation session and a control session at "
-                 "its learning stage, with units and behaviour",
+            else "needs two subjects with an inactivation session and a neighbouring control "
+                 "session of its kind (recorded at its learning stage, or behaviour-only), "
+                 "with behaviour",
         }
 
     def group_analyses(self) -> list[str]:
@@ -1051,7 +1083,7 @@ class Study:
         plan = self.group_plan()
         keys = set(self.stage_sessions()) if plan["stage_effects"] is None else set()
         if plan["inactivation_effects"] is None:
-            keys |= set(self.inactivation_sessions())
+            keys |= set(self.inactivation_unit_sessions())
         return sorted(keys)
 
     def design_truth(self, subject: str, session: str, suffix: str) -> str:
@@ -1076,39 +1108,52 @@ class Study:
         """Return the inputs of ``stage_effects``: CCGP tables, their truth, the design."""
         return self._ccgp_inputs(self.stage_sessions())
 
-    def _group_params(self, sessions: Sequence[Key]) -> dict[str, Any]:
+    def _group_params(self, sessions: Sequence[Key],
+                      others: Sequence[Key] = ()) -> dict[str, Any]:
         return {"sessions": [list(k) for k in sessions],
-                "species": {s: self.species(s, ses) for s, ses in sessions}}
+                "species": {s: self.species(s, ses) for s, ses in [*sessions, *others]}}
 
     def stage_effects_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``stage_effects``: its sessions (input order), species."""
         return self._group_params(self.stage_sessions())
 
     def inactivation_probes(self) -> list[ProbeKey]:
-        """Return the probes of the inactivation contrast's sessions."""
-        return [(s, ses, p) for s, ses in self.inactivation_sessions()
+        """Return the probes of the neural inactivation contrast's sessions."""
+        return [(s, ses, p) for s, ses in self.inactivation_unit_sessions()
                 for p in self.session_probes(s, ses)]
 
     def inactivation_effects_inputs(self, wildcards: Any) -> dict[str, list[str]]:
         """Return the inputs of ``inactivation_effects``: CCGP, decoding, metrics, events, truths.
 
-        Truths (simulated study): the CCGP oracle, the decoding oracle (``planted_effects``),
-        each session's ``_design.json`` (expected trial-2 accuracy).
+        CCGP, decoding, metrics and their truths of the neural contrast's sessions
+        (:meth:`inactivation_unit_sessions`, none for a behaviour-only design); the trial
+        tables and ``_design.json`` (expected trial-2 accuracy, simulated study) of the
+        behavioural contrast's (:meth:`inactivation_sessions`); the ``sessions.tsv`` of both.
+        Truths (simulated study): the CCGP oracle, the decoding oracle (``planted_effects``).
         """
-        sessions = self.inactivation_sessions()
-        return {**self._ccgp_inputs(sessions),
-                "decoding": self.session_results("decoding", sessions),
-                "decoding_oracle": (self.session_results("oracle", sessions) if self.simulated
+        units = self.inactivation_unit_sessions()
+        behaviour = self.inactivation_sessions()
+        return {**self._ccgp_inputs(units),
+                "design": self.sessions_files([*units, *behaviour]),
+                "decoding": self.session_results("decoding", units),
+                "decoding_oracle": (self.session_results("oracle", units) if self.simulated
                                     else []),
                 "metrics": self.probe_results("metrics.tsv", self.inactivation_probes()),
-                "events": [self.events_file(*k) for k in sessions],
-                "truth": ([self.design_truth(*k, "design.json") for k in sessions]
+                "events": [self.events_file(*k) for k in behaviour],
+                "truth": ([self.design_truth(*k, "design.json") for k in behaviour]
                           if self.simulated else [])}
 
     def inactivation_effects_params(self, wildcards: Any) -> dict[str, Any]:
-        """Return the params of ``inactivation_effects``: sessions, probe regions, species."""
+        """Return the params of ``inactivation_effects``.
+
+        ``sessions`` (the neural contrast's, the order of the CCGP and decoding inputs),
+        ``behaviour_sessions`` (the behavioural contrast's, the order of the trial tables and
+        truths), ``probes`` (with their regions, the order of the metrics) and ``species``.
+        """
         probes = self.inactivation_probes()
-        return {**self._group_params(self.inactivation_sessions()),
+        behaviour = self.inactivation_sessions()
+        return {**self._group_params(self.inactivation_unit_sessions(), behaviour),
+                "behaviour_sessions": [list(k) for k in behaviour],
                 "probes": [[s, ses, self.region(s, ses, p)] for s, ses, p in probes]}
 
 

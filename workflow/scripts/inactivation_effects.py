@@ -30,7 +30,9 @@ rates = session_rates(
         for k, p in zip(smk.params.group["probes"], smk.input.metrics, strict=True)
     }
 )
-events = {k: read_events(p) for k, p in zip(sessions, smk.input.events, strict=True)}
+# the behavioural contrast's sessions (recorded and behaviour-only) are not the neural one's
+behaviour_sessions = [tuple(k) for k in smk.params.group["behaviour_sessions"]]
+events = {k: read_events(p) for k, p in zip(behaviour_sessions, smk.input.events, strict=True)}
 bin_size = float(smk.params.bin_size)
 decoding = session_decoding_scores(
     {k: read_tsv(p) for k, p in zip(sessions, smk.input.decoding, strict=True)}, bin_size
@@ -45,7 +47,7 @@ if smk.input.decoding_oracle:
     )
 if smk.input.truth:
     expected = {}
-    for key, path in zip(sessions, smk.input.truth, strict=True):
+    for key, path in zip(behaviour_sessions, smk.input.truth, strict=True):
         with open(path) as handle:
             expected[key] = json.load(handle)["behaviour"]["expected_trial2_accuracy"]
 trials = trial2_table(events, design, expected)
@@ -66,7 +68,12 @@ effects = pd.concat(
     ],
     ignore_index=True,
 )
-logging.info("inactivation effects over %d sessions:\n%s", len(sessions), effects.to_string())
+logging.info(
+    "inactivation effects: behaviour over %d sessions, codes over %d recorded sessions:\n%s",
+    len(behaviour_sessions),
+    len(sessions),
+    effects.to_string(),
+)
 write_tsv(effects, smk.output.effects)
 write_tsv(
     inactivation_scores(

@@ -1,10 +1,12 @@
 """Figure 8: reversible inactivation, behaviour and neural codes.
 
 Panels: trial-2 accuracy, each region's stay code (CCGP) and the inactivated region's mean
-firing rate, in the control sessions at the inactivation's learning stage and in the
-inactivation session. One line per subject and stage (filled markers: the estimate per
-session; open markers, dashed: the planted truth where known); the title gives the group
-effect (inactivation minus control, hierarchical bootstrap, 95 % interval) and its truth.
+firing rate, in the inactivation sessions and their neighbouring control sessions (recorded
+at the inactivation's learning stage, or behaviour-only: the trial-2 panel only). One line per
+subject and stage (``behaviour only`` for the behaviour-only sessions; filled markers: the
+estimate per session; open markers, dashed: the planted truth where known); the title gives
+the group effect (inactivation minus control, hierarchical bootstrap, 95 % interval) and its
+truth. A design whose inactivation sessions are all behaviour-only has the trial-2 panel only.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ def _panel(ax, part: pd.DataFrame, value: str, colors: dict, transform=None) -> 
             transform(means.to_numpy()),
             "o-",
             color=colors[subject],
-            label=f"{subject} ({stage})",
+            label=f"{subject} ({'behaviour only' if stage == 'n/a' else stage})",
         )
         truth = f"{value}_truth"
         if truth in rows and rows[truth].notna().any():
@@ -69,12 +71,14 @@ def plot_inactivation(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
     """
     scores = scores.copy()
     scores["subject"] = scores["subject"].astype(str)
+    # behaviour-only sessions have no stage (``n/a``, read back from the table as missing)
+    scores["learning_stage"] = scores["learning_stage"].fillna("n/a").astype(str)
     colors = label_colors(scores["subject"])
     regions = sorted(set(scores["region"]) - {"behaviour"})
     rate_effects = effects[effects["effect"] == "log_rate_inactivation"]
     silenced = sorted(set(rate_effects["region"]))
     n = 1 + len(regions) + len(silenced)
-    fig, axes = plt.subplots(1, n, figsize=(3.1 * n, 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(max(3.1 * n, 4.4), 4.2), squeeze=False)
     axes = axes[0]
     species = str(scores["species"].iloc[0]) if len(scores) else ""
     beh = scores[scores["region"] == "behaviour"]
@@ -112,7 +116,12 @@ def plot_inactivation(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
     handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
     labels.append("planted truth")
     fig.legend(
-        handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False
+        handles,
+        labels,
+        loc="lower center",
+        ncol=min(len(labels), 6, 2 * n),
+        fontsize=8,
+        frameon=False,
     )
     fig.suptitle(f"Reversible inactivation ({species})", fontsize=11)
     fig.tight_layout(rect=(0, 0.08, 1, 0.95))

@@ -7,7 +7,11 @@ consortium's study instead of today's one recorded session per subject:
   hippocampal) in task sessions at stages of learning-set formation (``early``, ``middle``,
   ``late`` problems of their history), with behaviour-only sessions (``beh``) between them;
 * sessions ``<stage>/inactivation`` with one region inactivated
-  (:mod:`panneuro.simulate.inactivation`), interleaved between control sessions;
+  (:mod:`panneuro.simulate.inactivation`), interleaved between control sessions, and
+  behaviour-only inactivation sessions ``beh/inactivation`` (the same agent under the
+  inactivation's ``prior_odds_factor``, ``problems_per_session`` problems, no recording)
+  between behaviour-only controls: recorded sessions are expensive to sort, behaviour-only
+  ones are cheap, so the behavioural cost is measured on many problems;
 * sleep epochs before and after the task sessions (:mod:`panneuro.simulate.sleep`), recorded
   by the probes of the sleep regions (BIDS ``task-sleep_run-1``/``run-2``);
 * human ECoG patients and human microwire patients, one task session each (humans form a
@@ -68,7 +72,7 @@ class DesignSession:
     stage : str
         ``early``/``middle``/``late`` for recorded macaque sessions, else ``n/a``.
     condition : {"control", "inactivation"}
-        Whether a region is inactivated.
+        Whether a region is inactivated (in a recorded or a behaviour-only session).
     sleep : bool
         Whether the session has sleep epochs before and after the task.
     day : int
@@ -126,6 +130,53 @@ class StudyDesign:
         raise KeyError(f"sub-{subject} ses-{session} is not a session of the study design")
 
 
+def parse_session_entry(entry: object, recorded_n: int, beh_n: int) -> tuple[str, int, str, str]:
+    """Parse one ``macaque_sessions`` entry of a design.
+
+    Parameters
+    ----------
+    entry : object
+        ``beh`` or a stage of :data:`STAGES`, optionally followed by ``/inactivation``
+        (``middle/inactivation``, ``beh/inactivation``).
+    recorded_n, beh_n : int
+        Problems of a recorded task session and of a behaviour-only session.
+
+    Returns
+    -------
+    kind : {"arrays", "beh"}
+        A recorded task session (the design's arrays) or behaviour only.
+    n_problems : int
+        ``recorded_n`` or ``beh_n``.
+    stage : str
+        The learning stage of a recorded session, ``n/a`` for a behaviour-only one.
+    condition : {"control", "inactivation"}
+        ``inactivation`` with the ``/inactivation`` suffix: the agent's prior odds are
+        multiplied by the inactivation's ``prior_odds_factor`` (recorded or behaviour-only
+        alike), and in a recorded session the inactivated region's units are silenced too.
+
+    Raises
+    ------
+    ValueError
+        Naming the entry and the entries allowed.
+    """
+    text = str(entry)
+    stage, slash, condition = text.partition("/")
+    allowed = (
+        f"use beh or a stage of {STAGES}, each optionally followed by '/inactivation' "
+        "(e.g. 'middle/inactivation', 'beh/inactivation')"
+    )
+    if stage not in ("beh", *STAGES):
+        raise ValueError(f"design macaque_sessions: {text!r} unknown; {allowed}.")
+    if slash and condition != "inactivation":
+        raise ValueError(
+            f"design macaque_sessions: {text!r}: condition {condition!r} unknown; {allowed}."
+        )
+    condition = condition or "control"
+    if stage == "beh":
+        return "beh", int(beh_n), "n/a", condition
+    return "arrays", int(recorded_n), stage, condition
+
+
 def plan_design(size: Mapping[str, Any], agents: Mapping[str, Mapping[str, float]]) -> StudyDesign:
     """Plan every session of a size preset's design.
 
@@ -162,25 +213,8 @@ def plan_design(size: Mapping[str, Any], agents: Mapping[str, Mapping[str, float
         subject_agents[subject] = own.get(subject, LearningSetParams(**agents["macaque"]))
         next_problem = 1
         for day, entry in enumerate(design["macaque_sessions"]):
-            stage, _, condition = str(entry).partition("/")
-            condition = condition or "control"
-            if stage == "beh":
-                kind, n, stage_label, sleeps = "beh", beh_n, "n/a", False
-            elif stage in STAGES:
-                kind, n, stage_label = "arrays", recorded_n, stage
-                sleeps = has_sleep(condition, array_regions)
-            else:
-                raise ValueError(
-                    f"design macaque_sessions: {entry!r} unknown; use beh or a "
-                    f"stage of {STAGES}, optionally '/inactivation'."
-                )
-            if condition not in ("control", "inactivation") or (
-                kind == "beh" and condition != "control"
-            ):
-                raise ValueError(
-                    f"design macaque_sessions: {entry!r}: only a recorded stage "
-                    "may be '/inactivation'."
-                )
+            kind, n, stage_label, condition = parse_session_entry(entry, recorded_n, beh_n)
+            sleeps = kind == "arrays" and has_sleep(condition, array_regions)
             sessions.append(
                 DesignSession(
                     subject=str(subject),

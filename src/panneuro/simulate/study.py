@@ -420,23 +420,78 @@ def _simulate_design(samples: pd.DataFrame, *, seed: int, size: Mapping[str, Any
         write_sleep_dataset_files(raw_tmp)
 
 
-def _design_session_job(plan: DesignSession, design: StudyDesign, rows: pd.DataFrame, seed: int,
-                        size: Mapping[str, Any], sim: Mapping[str, Any], raw_tmp: Path,
-                        gt_tmp: Path, age: str, sex: str) -> str:
-    """Simulate one design session (behaviour, recordings, truth); return its log line."""
+def design_session_events(plan: DesignSession, design: StudyDesign, *, seed: int,
+                          size: Mapping[str, Any]) -> pd.DataFrame:
+    """Simulate the trial table of one design session (its behaviour, no recording).
+
+    The subject's agent as the session expresses it
+    (:func:`panneuro.simulate.inactivation.session_agent`: under inactivation, recorded or
+    behaviour-only alike, its prior odds times ``prior_odds_factor``) plays the session's
+    problems; the draws come from the session's own seeds, so a session's trials do not depend
+    on which other sessions are simulated, nor on its recordings.
+
+    Parameters
+    ----------
+    plan : DesignSession
+        The session.
+    design : StudyDesign
+        The planned design (agents, inactivation).
+    seed : int
+        The project seed.
+    size : mapping
+        The size preset (``trial_duration_s``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The session's trial table (``events.tsv``).
+    """
     from panneuro.behaviour.model import simulate_agent
     from panneuro.simulate.inactivation import session_agent
 
-    started = time.perf_counter()
     expressed = session_agent(design.agents[plan.subject], plan.condition, design.inactivation)
     behaviour = simulate_agent(expressed, plan.problems,
                                rng_for(seed, "behaviour", plan.subject, plan.session),
                                trials_per_problem=TRIALS_PER_PROBLEM)
-    events = build_events(
+    return build_events(
         behaviour["problem"].to_numpy(), behaviour["trial"].to_numpy(),
         behaviour["correct"].to_numpy(),
         rng_for(seed, "task", plan.subject, plan.session),
         trial_duration=float(size["trial_duration_s"]))
+
+
+def simulate_design_behaviour(design: StudyDesign, *, seed: int, size: Mapping[str, Any]
+                              ) -> dict[tuple[str, str], pd.DataFrame]:
+    """Simulate the trial tables of every session of a design, without any recording.
+
+    The same trials :func:`simulate_study` writes to each session's ``events.tsv``
+    (:func:`design_session_events`), for the behavioural analyses of a design without its
+    ephys (e.g. the trial-2 cost of inactivation on a behaviour-only design).
+
+    Parameters
+    ----------
+    design : StudyDesign
+        The planned design.
+    seed : int
+        The project seed.
+    size : mapping
+        The size preset.
+
+    Returns
+    -------
+    dict
+        (subject, session) -> trial table, in the design's session order.
+    """
+    return {(p.subject, p.session): design_session_events(p, design, seed=seed, size=size)
+            for p in design.sessions}
+
+
+def _design_session_job(plan: DesignSession, design: StudyDesign, rows: pd.DataFrame, seed: int,
+                        size: Mapping[str, Any], sim: Mapping[str, Any], raw_tmp: Path,
+                        gt_tmp: Path, age: str, sex: str) -> str:
+    """Simulate one design session (behaviour, recordings, truth); return its log line."""
+    started = time.perf_counter()
+    events = design_session_events(plan, design, seed=seed, size=size)
     _simulate_design_session(plan, design, rows, events, size=size, sim=sim, seed=seed,
                              raw_tmp=raw_tmp, gt_tmp=gt_tmp, age=age, sex=sex)
     return (f"simulated sub-{plan.subject} ses-{plan.session} ({plan.kind}, {plan.stage}, "

@@ -13,11 +13,16 @@ sessions and subjects, pure functions on tables:
 * :func:`stage_effects`: per region, the slope of the session's stay code (CCGP and CV
   accuracy) on the learning stage (control sessions; 0 = early, 1 = middle, 2 = late), and for
   the human sessions (one each) the within-session late minus early epoch;
-* :func:`inactivation_behaviour`: trial-2 accuracy in inactivation sessions minus the control
-  sessions at the same learning stage (raw difference, and the log-odds ratio of a GEE
-  logistic model over trials, :func:`panneuro.stats.mixed.trial_mixed_logistic`);
-* :func:`inactivation_neural`: the same contrast of each region's stay code, and of the
-  inactivated region's log mean firing rate and unit yield.
+* :func:`inactivation_behaviour`: trial-2 accuracy in every inactivation session, recorded or
+  behaviour-only, minus its neighbouring control sessions (the nearest control of the same
+  kind before and after it: recorded at its learning stage, or behaviour-only;
+  :func:`~panneuro.stats.session_scores.comparison_sessions`), as a raw difference and as the
+  log-odds ratio of a GEE logistic model over trials
+  (:func:`panneuro.stats.mixed.trial_mixed_logistic`);
+* :func:`inactivation_neural`: the same contrast, on the recorded sessions only, of each
+  region's stay code and decoding, and of the inactivated region's log mean firing rate and
+  unit yield (absent, and said so in the log, when no recorded inactivation session has a
+  recorded control: a lab with behaviour only gets the behavioural effect).
 
 Each effect is estimated by the hierarchical bootstrap (:mod:`panneuro.stats.hierarchical`,
 subjects then sessions), by Student's t over subjects (:func:`subject_t_test`), and for the
@@ -32,6 +37,7 @@ accuracies, the population-averaged effect GEE estimates, to first order).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -56,6 +62,7 @@ from panneuro.stats.session_scores import (
     comparison_sessions,
     design_table,
     inactivation_scores,
+    neural_comparison_sessions,
     oracle_rates,
     read_session_design,
     session_decoding_scores,
@@ -79,6 +86,7 @@ __all__ = [
     "inactivation_behaviour",
     "inactivation_neural",
     "inactivation_scores",
+    "neural_comparison_sessions",
     "oracle_rates",
     "read_session_design",
     "session_decoding_scores",
@@ -88,6 +96,8 @@ __all__ = [
     "stage_effects",
     "trial2_table",
 ]
+
+log = logging.getLogger(__name__)
 
 #: Columns of every group-effect table (``results/group/*_effects.tsv``).
 EFFECT_COLUMNS: tuple[str, ...] = (
@@ -309,12 +319,20 @@ def inactivation_behaviour(
     *,
     n_resamples: int = 2000,
 ) -> pd.DataFrame:
-    """Trial-2 accuracy, inactivation minus the same stage's control sessions.
+    """Trial-2 accuracy, inactivation minus the neighbouring control sessions.
+
+    Every inactivation session of ``trials``, recorded or behaviour-only, against its
+    neighbouring controls: the control session of the same subject and kind nearest before
+    it and the one nearest after it (recorded controls at its learning stage for a recorded
+    inactivation, behaviour-only controls for a behaviour-only one;
+    :func:`~panneuro.stats.session_scores.comparison_sessions`). Within a subject the
+    trial-2 outcomes of its inactivation sessions are pooled, and those of its selected
+    controls; the subjects weigh equally.
 
     Parameters
     ----------
     trials : pandas.DataFrame
-        :func:`trial2_table`.
+        :func:`trial2_table` (it selects the sessions).
     species : mapping
         Subject -> species.
     rng : numpy.random.Generator
@@ -388,6 +406,12 @@ def inactivation_neural(
 ) -> pd.DataFrame:
     """Each region's stay code and the inactivated region's rate, inactivation minus control.
 
+    On the recorded sessions only (:func:`neural_comparison_sessions`: a session with a row
+    in ``scores``, ``rates`` or ``decoding``): each recorded inactivation against its
+    neighbouring recorded controls at its learning stage. With no recorded inactivation
+    session and control in the tables (a behaviour-only design) the table is empty and a
+    warning says the neural effects are absent.
+
     Parameters
     ----------
     scores : pandas.DataFrame
@@ -417,8 +441,13 @@ def inactivation_neural(
         ``decoding_<variable>_inactivation``; per inactivated region
         ``log_rate_inactivation`` (log of the rate ratio) and ``n_units_inactivation``.
     """
-    compare = comparison_sessions(design)
+    compare = neural_comparison_sessions(design, scores, rates, decoding)
     if compare.empty or compare["inactivated"].nunique() < 2:
+        log.warning(
+            "no recorded inactivation session with a recorded control: the neural "
+            "inactivation effects (stay code, decoding, firing rate, unit yield) are absent "
+            "from the table; only the behavioural ones are estimated."
+        )
         return _frame([])
     keys = ["subject", "session"]
     cols = [*keys, "inactivated"]

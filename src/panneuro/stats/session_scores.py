@@ -138,30 +138,87 @@ def sessions_file_has_design(path: str | Path) -> bool:
 
 
 def comparison_sessions(design: pd.DataFrame) -> pd.DataFrame:
-    """Select the inactivation contrast's sessions: each inactivation and its stage's controls.
+    """Select the inactivation contrast's sessions: each inactivation and its neighbouring controls.
+
+    A session's *kind* is its ``learning_stage``: a recorded macaque session has its stage
+    (``early``, ``middle``, ``late``), a behaviour-only session ``n/a`` (as the raw dataset's
+    ``sub-X_sessions.json`` describes the column). The neighbouring controls of an
+    inactivation session are, in the subject's session order (``first_problem``, the
+    subject's history; the session label where it is missing), the control session of the
+    same kind nearest before it and the one nearest after it, at most one on each side;
+    sessions of another kind or inactivation sessions between them are skipped. So a recorded
+    inactivation is compared with the recorded controls at its stage on either side
+    (``middle, middle/inactivation, middle`` in the design), a behaviour-only inactivation
+    with the behaviour-only controls on either side (``beh, beh/inactivation, beh``). A control
+    neighbouring two inactivation sessions is selected once.
 
     Parameters
     ----------
     design : pandas.DataFrame
-        :func:`read_session_design` (possibly restricted to the analysed sessions).
+        :func:`read_session_design`, restricted to the sessions the contrast may use (those
+        with behaviour for the behavioural contrast, with units for the neural one: the
+        neighbours are looked for among them).
 
     Returns
     -------
     pandas.DataFrame
-        Rows of ``design`` in a subject with an inactivation session: the inactivation
-        sessions and the control sessions at the same learning stage (the neighbouring
-        controls), with ``inactivated`` 0/1.
+        Rows of ``design`` (in its order) in a subject with an inactivation session: the
+        inactivation sessions and their neighbouring controls, with ``inactivated`` 0/1.
     """
-    inact = design[design["inactivated"] == 1]
-    keys = set(zip(inact["subject"], inact["learning_stage"], strict=True))
-    keep = np.array(
-        [
-            (s, st) in keys
-            for s, st in zip(design["subject"], design["learning_stage"], strict=True)
-        ],
-        dtype=bool,
+    keep = np.zeros(len(design), dtype=bool)
+    when = (
+        pd.to_numeric(design["first_problem"], errors="coerce")
+        if "first_problem" in design
+        else np.nan
     )
+    order = design.assign(_row=np.arange(len(design)), _when=when).sort_values(
+        ["subject", "_when", "session"], na_position="last", kind="stable"
+    )
+    for _, rows in order.groupby("subject", sort=False):
+        stages = rows["learning_stage"].astype(str).to_numpy()
+        inactivated = rows["inactivated"].to_numpy(int) == 1
+        index = rows["_row"].to_numpy()
+        for i in np.flatnonzero(inactivated):
+            keep[index[i]] = True
+            same = (stages == stages[i]) & ~inactivated
+            before = np.flatnonzero(same[:i])
+            after = np.flatnonzero(same[i + 1 :])
+            if len(before):
+                keep[index[before[-1]]] = True
+            if len(after):
+                keep[index[i + 1 + after[0]]] = True
     return design.loc[keep].reset_index(drop=True)
+
+
+def _with_keys(design: pd.DataFrame, keys: set[Key]) -> pd.DataFrame:
+    """Return the design rows of the sessions ``keys`` ((subject, session) pairs)."""
+    mask = [(s, e) in keys for s, e in zip(design["subject"], design["session"], strict=True)]
+    return design.loc[np.array(mask, dtype=bool)]
+
+
+def neural_comparison_sessions(design: pd.DataFrame, *tables: pd.DataFrame | None) -> pd.DataFrame:
+    """Select the neural inactivation contrast's sessions: those of the recorded sessions.
+
+    Parameters
+    ----------
+    design : pandas.DataFrame
+        :func:`read_session_design`.
+    *tables : pandas.DataFrame or None
+        Per-session tables of recorded sessions (stay scores, rates, decoding scores) with
+        ``subject`` and ``session``: a session with a row in one of them is recorded.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`comparison_sessions` of the design restricted to the recorded sessions: each
+        recorded inactivation and its neighbouring recorded controls (behaviour-only
+        sessions, with no units, never enter the neural effects).
+    """
+    keys: set[Key] = set()
+    for table in tables:
+        if table is not None and len(table):
+            keys |= set(zip(table["subject"], table["session"], strict=True))
+    return comparison_sessions(_with_keys(design, keys))
 
 
 # --- session scores ----------------------------------------------------------------------------
@@ -385,13 +442,16 @@ def trial2_table(
     design: pd.DataFrame,
     expected: Mapping[Key, float] | None = None,
 ) -> pd.DataFrame:
-    """Trial-2 outcomes of the inactivation contrast's sessions.
+    """Trial-2 outcomes of the behavioural inactivation contrast's sessions.
+
+    Every inactivation session with a trial table, recorded or behaviour-only, and its
+    neighbouring controls (:func:`comparison_sessions` of the sessions in ``events``: the
+    nearest control of the same kind before and after it).
 
     Parameters
     ----------
     events : mapping
-        (subject, session) -> trial table; sessions outside :func:`comparison_sessions` are
-        ignored.
+        (subject, session) -> trial table; sessions outside the contrast are ignored.
     design : pandas.DataFrame
         :func:`read_session_design`.
     expected : mapping, optional
@@ -404,7 +464,7 @@ def trial2_table(
         One row per trial 2: ``subject``, ``session``, ``learning_stage``, ``inactivated``,
         ``correct``, ``correct_truth`` (the expectation; NaN without ``expected``).
     """
-    compare = comparison_sessions(design)
+    compare = comparison_sessions(_with_keys(design, set(events)))
     parts = []
     for row in compare.itertuples(index=False):
         table = events.get((row.subject, row.session))
@@ -455,11 +515,16 @@ def inactivation_scores(
     pandas.DataFrame
         One row per session and region (``ccgp``, ``cv``, ``n_units``, ``log_rate`` and
         their ``_truth``), and per session a ``region = "behaviour"`` row with
-        ``trial2_accuracy`` (and its truth), with the design columns; the sessions of
-        :func:`comparison_sessions` only.
+        ``trial2_accuracy`` (and its truth), with the design columns; the sessions of the
+        behavioural contrast (those of ``trials``) and of the neural one
+        (:func:`neural_comparison_sessions`) only.
     """
     keys = ["subject", "session"]
-    compare = comparison_sessions(design)[keys]
+    compare = (
+        pd.concat([trials[keys], neural_comparison_sessions(design, scores, rates)[keys]])
+        .astype(str)
+        .drop_duplicates()
+    )
     neural = with_truth(scores[scores["epoch"] == "all"], truth, [*keys, "region", "epoch"])
     rate = with_truth(rates, truth_rates, [*keys, "region"]).rename(
         columns={"n_units": "n_units_kept"}
