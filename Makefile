@@ -41,6 +41,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests workflow bench
+	$(BIN)/ruff format --check src tests workflow bench
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 	$(BIN)/snakemake --lint
 

@@ -52,16 +52,38 @@ BANDS = (0.0, 0.6, 0.8, 1.0)
 DECAYS = (1, 2, 4, 8)
 
 
-def session_replicates(run: Path, subject: str, session: str, config: dict,
-                       n_replicates: int) -> list[dict]:
+def session_replicates(
+    run: Path, subject: str, session: str, config: dict, n_replicates: int
+) -> list[dict]:
     """Replicate scores and null variances of every region × variable of one session."""
     settings, seed = config["decoding"], int(config["seed"])
-    events = read_events(glob.glob(str(run / "resources" / "raw" / f"sub-{subject}"
-                                       / f"ses-{session}" / "beh" / "*_events.tsv"))[0])
+    events = read_events(
+        glob.glob(
+            str(
+                run
+                / "resources"
+                / "raw"
+                / f"sub-{subject}"
+                / f"ses-{session}"
+                / "beh"
+                / "*_events.tsv"
+            )
+        )[0]
+    )
     units, fs = [], None
-    for path in sorted(glob.glob(str(run / "resources" / "groundtruth" / f"sub-{subject}"
-                                     / f"ses-{session}" / "*_units.tsv"))):
-        sorting, table = read_probe_ground_truth(path[:-len("_units.tsv")])
+    for path in sorted(
+        glob.glob(
+            str(
+                run
+                / "resources"
+                / "groundtruth"
+                / f"sub-{subject}"
+                / f"ses-{session}"
+                / "*_units.tsv"
+            )
+        )
+    ):
+        sorting, table = read_probe_ground_truth(path[: -len("_units.tsv")])
         fs = sorting.get_sampling_frequency()
         units.append(table)
     units = pd.concat(units, ignore_index=True)
@@ -76,41 +98,62 @@ def session_replicates(run: Path, subject: str, session: str, config: dict,
         found = {v: {"score": [], "null_var": []} for v in align}
         for r in range(n_replicates):
             trains = planted_spike_times(
-                rates[members], rng_for(seed, "decoding_oracle", subject, session, region, r),
-                sampling_frequency=fs)
+                rates[members],
+                rng_for(seed, "decoding_oracle", subject, session, region, r),
+                sampling_frequency=fs,
+            )
             for variable in align:
-                counts, _ = binned_spike_counts(trains, anchors[align[variable]],
-                                                window=settings["window"],
-                                                bin_size=float(settings["bin_size"]),
-                                                step=float(settings["step"]))
+                counts, _ = binned_spike_counts(
+                    trains,
+                    anchors[align[variable]],
+                    window=settings["window"],
+                    bin_size=float(settings["bin_size"]),
+                    step=float(settings["step"]),
+                )
                 y = variables[variable].to_numpy(float)
                 keep = ~np.isnan(y)
                 result = decode_time_resolved(
-                    counts[keep], y[keep].astype(int), groups=groups[keep],
+                    counts[keep],
+                    y[keep].astype(int),
+                    groups=groups[keep],
                     rng=rng_for(seed, "decoding", subject, session, region, variable),
                     n_folds=int(settings["n_folds"]),
                     n_permutations=int(settings["n_permutations"]),
-                    shrinkage=settings.get("shrinkage", 0.1), cross_temporal=False)
+                    shrinkage=settings.get("shrinkage", 0.1),
+                    cross_temporal=False,
+                )
                 found[variable]["score"].append(result.time_resolved)
                 found[variable]["null_var"].append(result.null_time_resolved.var(axis=0, ddof=1))
                 found[variable]["n"] = result.class_counts
-        out += [{"subject": subject, "region": region, "variable": v,
-                 "score": np.array(d["score"]), "null_var": np.array(d["null_var"]),
-                 "n": d["n"]} for v, d in found.items()]
+        out += [
+            {
+                "subject": subject,
+                "region": region,
+                "variable": v,
+                "score": np.array(d["score"]),
+                "null_var": np.array(d["null_var"]),
+                "n": d["n"],
+            }
+            for v, d in found.items()
+        ]
     return out
 
 
-def intervals(score: np.ndarray, null_var: np.ndarray, n_0: int,
-              n_1: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def intervals(
+    score: np.ndarray, null_var: np.ndarray, n_0: int, n_1: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each method's interval of every replicate and bin."""
     n_eff = 4 / (1 / n_0 + 1 / n_1)
     half = stats.norm.ppf(0.975) * np.sqrt(score * (1 - score) / n_eff)
-    out = {"wald": (score - half, score + half),
-           "wilson": proportion_confint(score * n_eff, n_eff, method="wilson"),
-           "clopper_pearson": proportion_confint(score * n_eff, n_eff, method="beta")}
+    out = {
+        "wald": (score - half, score + half),
+        "wilson": proportion_confint(score * n_eff, n_eff, method="wilson"),
+        "clopper_pearson": proportion_confint(score * n_eff, n_eff, method="beta"),
+    }
     for decay in DECAYS:
-        out[f"score_null_decay{decay}"] = balanced_accuracy_ci(score, n_0, n_1,
-                                                               null_var=null_var, decay=decay)
+        out[f"score_null_decay{decay}"] = balanced_accuracy_ci(
+            score, n_0, n_1, null_var=null_var, decay=decay
+        )
     return out
 
 
@@ -124,39 +167,62 @@ def main() -> None:
     start = time.perf_counter()
     rows = []
     # the sessions the run decoded
-    for path in sorted(glob.glob(str(args.run / "results" / "decoding"
-                                     / "sub-*_ses-*_decoding.tsv"))):
+    for path in sorted(
+        glob.glob(str(args.run / "results" / "decoding" / "sub-*_ses-*_decoding.tsv"))
+    ):
         subject, session = Path(path).name.split("_")[0][4:], Path(path).name.split("_")[1][4:]
         for item in session_replicates(args.run, subject, session, config, args.replicates):
             truth = item["score"].mean(axis=0)
-            for method, (low, high) in intervals(item["score"], item["null_var"],
-                                                 *item["n"]).items():
+            for method, (low, high) in intervals(
+                item["score"], item["null_var"], *item["n"]
+            ).items():
                 covered = ((low <= truth) & (truth <= high)).mean(axis=0)
-                rows += [{"subject": subject, "region": item["region"],
-                          "variable": item["variable"], "bin": j, "truth": truth[j],
-                          "method": method, "coverage": covered[j],
-                          "width": float(np.mean(high[:, j] - low[:, j]))}
-                         for j in range(len(truth))]
+                rows += [
+                    {
+                        "subject": subject,
+                        "region": item["region"],
+                        "variable": item["variable"],
+                        "bin": j,
+                        "truth": truth[j],
+                        "method": method,
+                        "coverage": covered[j],
+                        "width": float(np.mean(high[:, j] - low[:, j])),
+                    }
+                    for j in range(len(truth))
+                ]
     table = pd.DataFrame(rows)
     table["band"] = pd.cut(table["truth"], BANDS, labels=["<0.6", "0.6-0.8", ">0.8"])
-    coverage = table.pivot_table(index="method", columns="band", values="coverage",
-                                 aggfunc="mean", observed=True)
+    coverage = table.pivot_table(
+        index="method", columns="band", values="coverage", aggfunc="mean", observed=True
+    )
     coverage["all"] = table.groupby("method")["coverage"].mean()
     bins = table[table["method"] == "wald"].groupby("band", observed=True).size()
     print(coverage.round(3).to_string())
-    print("bins per band:", bins.to_dict(), f"({args.replicates} replicates per session, "
-          f"{time.perf_counter() - start:.0f} s)")
-    write_json({
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": platform.platform(), "run": str(args.run), "replicates": args.replicates,
-        "n_permutations": int(config["decoding"]["n_permutations"]),
-        "bins_per_band": {str(k): int(v) for k, v in bins.items()},
-        "coverage": {m: {str(k): float(v) for k, v in r.items()}
-                     for m, r in coverage.iterrows()},
-        "mean_width": {m: {str(k): float(v) for k, v in r.items()} for m, r in table.pivot_table(
-            index="method", columns="band", values="width", aggfunc="mean",
-            observed=True).iterrows()},
-    }, args.out)
+    print(
+        "bins per band:",
+        bins.to_dict(),
+        f"({args.replicates} replicates per session, {time.perf_counter() - start:.0f} s)",
+    )
+    write_json(
+        {
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "machine": platform.platform(),
+            "run": str(args.run),
+            "replicates": args.replicates,
+            "n_permutations": int(config["decoding"]["n_permutations"]),
+            "bins_per_band": {str(k): int(v) for k, v in bins.items()},
+            "coverage": {
+                m: {str(k): float(v) for k, v in r.items()} for m, r in coverage.iterrows()
+            },
+            "mean_width": {
+                m: {str(k): float(v) for k, v in r.items()}
+                for m, r in table.pivot_table(
+                    index="method", columns="band", values="width", aggfunc="mean", observed=True
+                ).iterrows()
+            },
+        },
+        args.out,
+    )
 
 
 if __name__ == "__main__":

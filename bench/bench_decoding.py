@@ -57,8 +57,9 @@ from panneuro.seeding import rng_for
 SEED = 20240605
 
 
-def synthetic_session(n_units: int, n_trials: int, n_bins: int,
-                      rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def synthetic_session(
+    n_units: int, n_trials: int, n_bins: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Spike counts with a planted choice code, balanced labels and problem blocks."""
     labels = np.repeat([0, 1], [n_trials // 2, n_trials - n_trials // 2])
     rng.shuffle(labels)
@@ -93,34 +94,57 @@ def main() -> None:
     # permutation_test_score passes groups to the CV splitter too; StratifiedKFold ignores them
     warnings.filterwarnings("ignore", message="The groups parameter is ignored")
 
-    counts, labels, groups = synthetic_session(args.units, args.trials, args.bins,
-                                               rng_for(SEED, "bench", "decoding", "data"))
+    counts, labels, groups = synthetic_session(
+        args.units, args.trials, args.bins, rng_for(SEED, "bench", "decoding", "data")
+    )
     n_bins, n_perm = args.bins, args.permutations
-    out: dict = {"sizes": {"units": args.units, "trials": args.trials, "bins": n_bins,
-                           "permutations": n_perm, "folds": args.folds},
-                 "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                             "numpy": np.__version__, "sklearn": sklearn.__version__},
-                 "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    out: dict = {
+        "sizes": {
+            "units": args.units,
+            "trials": args.trials,
+            "bins": n_bins,
+            "permutations": n_perm,
+            "folds": args.folds,
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "sklearn": sklearn.__version__,
+        },
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
 
     # (a) panneuro, closed form
     def ours(n_jobs: int, cross_temporal: bool):
-        return decode_time_resolved(counts, labels, groups=groups,
-                                    rng=rng_for(SEED, "bench", "decoding", "decoder"),
-                                    n_folds=args.folds, n_permutations=n_perm, shrinkage=0.1,
-                                    n_jobs=n_jobs, cross_temporal=cross_temporal)
+        return decode_time_resolved(
+            counts,
+            labels,
+            groups=groups,
+            rng=rng_for(SEED, "bench", "decoding", "decoder"),
+            n_folds=args.folds,
+            n_permutations=n_perm,
+            shrinkage=0.1,
+            n_jobs=n_jobs,
+            cross_temporal=cross_temporal,
+        )
 
     result, t_ours_1 = timed(ours, 1, False)
     result_2, t_ours_2 = timed(ours, 2, False)
     assert np.array_equal(result.null_time_resolved, result_2.null_time_resolved)
     out["panneuro_time_resolved_s"] = {"n_jobs_1": t_ours_1, "n_jobs_2": t_ours_2}
-    print(f"panneuro, {n_perm} permutations, time-resolved: {t_ours_1:.1f} s (1 process), "
-          f"{t_ours_2:.1f} s (2 processes)")
+    print(
+        f"panneuro, {n_perm} permutations, time-resolved: {t_ours_1:.1f} s (1 process), "
+        f"{t_ours_2:.1f} s (2 processes)"
+    )
     if not args.skip_cross_temporal:
         full, t_ct = timed(ours, 2, True)
         assert np.array_equal(np.diagonal(full.scores), result.time_resolved)
         out["panneuro_cross_temporal_s"] = {"n_jobs_2": t_ct}
-        print(f"panneuro, {n_perm} permutations, cross-temporal {n_bins}x{n_bins}: "
-              f"{t_ct:.1f} s (2 processes)")
+        print(
+            f"panneuro, {n_perm} permutations, cross-temporal {n_bins}x{n_bins}: "
+            f"{t_ct:.1f} s (2 processes)"
+        )
 
     # (b) plain scikit-learn on a subset of bins, extrapolated
     fold_seed = int(rng_for(SEED, "bench", "decoding", "decoder").integers(2**31 - 1))
@@ -129,12 +153,21 @@ def main() -> None:
     t_cvs, t_pts, pts_null_means = 0.0, 0.0, []
     for b in sk_bins:
         x = counts[:, :, b].astype(float)
-        _, t = timed(cross_val_score, make_decoder(0.1), x, labels, cv=cv,
-                     scoring="balanced_accuracy")
+        _, t = timed(
+            cross_val_score, make_decoder(0.1), x, labels, cv=cv, scoring="balanced_accuracy"
+        )
         t_cvs += t
-        (_, null, _), t = timed(permutation_test_score, make_decoder(0.1), x, labels,
-                                groups=groups, cv=cv, n_permutations=args.sklearn_permutations,
-                                scoring="balanced_accuracy", random_state=0)
+        (_, null, _), t = timed(
+            permutation_test_score,
+            make_decoder(0.1),
+            x,
+            labels,
+            groups=groups,
+            cv=cv,
+            n_permutations=args.sklearn_permutations,
+            scoring="balanced_accuracy",
+            random_state=0,
+        )
         t_pts += t
         pts_null_means.append(float(null.mean()))
     # permutation_test_score runs permutations + 1 cross-validations per bin
@@ -143,24 +176,42 @@ def main() -> None:
     t_sklearn = n_bins * (per_bin_cvs + (n_perm + 1) * per_cv)
     ratio_1 = t_sklearn / t_ours_1
     ratio_2 = t_sklearn / t_ours_2
-    out["sklearn"] = {"measured_bins": sk_bins.tolist(),
-                      "measured_permutations": args.sklearn_permutations,
-                      "measured_s": t_cvs + t_pts, "seconds_per_cross_validation": per_cv,
-                      "extrapolated_s": t_sklearn, "extrapolated": True,
-                      "permutation_test_score_null_mean": float(np.mean(pts_null_means))}
-    out["ratio"] = {"sklearn_1_process_vs_panneuro_1_process": ratio_1,
-                    "sklearn_1_process_vs_panneuro_2_processes": ratio_2}
-    print(f"scikit-learn loop, timed on {len(sk_bins)} bins x {args.sklearn_permutations} "
-          f"permutations ({t_cvs + t_pts:.1f} s), EXTRAPOLATED to {n_bins} bins x {n_perm} "
-          f"permutations: {t_sklearn:.0f} s ({t_sklearn / 3600:.2f} h)")
-    print(f"ratio scikit-learn / panneuro: {ratio_1:.0f}x (1 process each), "
-          f"{ratio_2:.0f}x (panneuro on 2 processes)")
+    out["sklearn"] = {
+        "measured_bins": sk_bins.tolist(),
+        "measured_permutations": args.sklearn_permutations,
+        "measured_s": t_cvs + t_pts,
+        "seconds_per_cross_validation": per_cv,
+        "extrapolated_s": t_sklearn,
+        "extrapolated": True,
+        "permutation_test_score_null_mean": float(np.mean(pts_null_means)),
+    }
+    out["ratio"] = {
+        "sklearn_1_process_vs_panneuro_1_process": ratio_1,
+        "sklearn_1_process_vs_panneuro_2_processes": ratio_2,
+    }
+    print(
+        f"scikit-learn loop, timed on {len(sk_bins)} bins x {args.sklearn_permutations} "
+        f"permutations ({t_cvs + t_pts:.1f} s), EXTRAPOLATED to {n_bins} bins x {n_perm} "
+        f"permutations: {t_sklearn:.0f} s ({t_sklearn / 3600:.2f} h)"
+    )
+    print(
+        f"ratio scikit-learn / panneuro: {ratio_1:.0f}x (1 process each), "
+        f"{ratio_2:.0f}x (panneuro on 2 processes)"
+    )
 
     # (c) agreement where the methods are the same
-    observed_sk = np.array([
-        cross_val_score(make_decoder(0.1), counts[:, :, b].astype(float), labels, cv=cv,
-                        scoring="balanced_accuracy").mean()
-        for b in range(n_bins)])
+    observed_sk = np.array(
+        [
+            cross_val_score(
+                make_decoder(0.1),
+                counts[:, :, b].astype(float),
+                labels,
+                cv=cv,
+                scoring="balanced_accuracy",
+            ).mean()
+            for b in range(n_bins)
+        ]
+    )
     diff_observed = float(np.max(np.abs(observed_sk - result.time_resolved)))
     splits = _fold_splits(labels, args.folds, fold_seed)
     k = args.sklearn_permutations
@@ -171,17 +222,26 @@ def main() -> None:
     out["max_abs_accuracy_difference"] = {
         "observed_vs_cross_val_score_all_bins": diff_observed,
         "null_vs_sklearn_lda_same_folds_and_permutations": diff_null,
-        "null_checked": {"bins": sk_bins.tolist(), "permutations": k}}
-    out["scores"] = {"observed_max": float(result.time_resolved.max()),
-                     "observed_outside_effect_mean": float(np.r_[
-                         result.time_resolved[:int(0.4 * n_bins)],
-                         result.time_resolved[int(0.6 * n_bins):]].mean()),
-                     "null_mean": float(result.null_time_resolved.mean())}
-    print(f"max |accuracy difference|: observed vs cross_val_score (all {n_bins} bins) "
-          f"{diff_observed:.2e}; null vs scikit-learn LDA on the same permutations/folds "
-          f"({k} permutations x {len(sk_bins)} bins) {diff_null:.2e}")
-    print(f"null mean: panneuro {out['scores']['null_mean']:.4f}, permutation_test_score "
-          f"{out['sklearn']['permutation_test_score_null_mean']:.4f}")
+        "null_checked": {"bins": sk_bins.tolist(), "permutations": k},
+    }
+    out["scores"] = {
+        "observed_max": float(result.time_resolved.max()),
+        "observed_outside_effect_mean": float(
+            np.r_[
+                result.time_resolved[: int(0.4 * n_bins)], result.time_resolved[int(0.6 * n_bins) :]
+            ].mean()
+        ),
+        "null_mean": float(result.null_time_resolved.mean()),
+    }
+    print(
+        f"max |accuracy difference|: observed vs cross_val_score (all {n_bins} bins) "
+        f"{diff_observed:.2e}; null vs scikit-learn LDA on the same permutations/folds "
+        f"({k} permutations x {len(sk_bins)} bins) {diff_null:.2e}"
+    )
+    print(
+        f"null mean: panneuro {out['scores']['null_mean']:.4f}, permutation_test_score "
+        f"{out['sklearn']['permutation_test_score_null_mean']:.4f}"
+    )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_json(out, args.out)
     print(f"wrote {args.out}")

@@ -61,16 +61,18 @@ TRIALS_PER_PROBLEM = 6
 VARIABLES = ("choice", "rewarded_object")
 
 
-def null_session(rng: np.random.Generator, n_units: int, n_problems: int,
-                 n_bins: int) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+def null_session(
+    rng: np.random.Generator, n_units: int, n_problems: int, n_bins: int
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """Simulate one null session: counts (trials, units, bins), labels per variable, problems."""
     n_trials = n_problems * TRIALS_PER_PROBLEM
     problems = np.repeat(np.arange(1, n_problems + 1), TRIALS_PER_PROBLEM)
-    base = rng.gamma(2.0, 2.0, size=n_units)                        # counts per bin
-    profile = 1 + 0.5 * np.sin(np.linspace(0, np.pi, n_bins)[None, :] + rng.uniform(
-        0, 2 * np.pi, size=(n_units, 1)))                           # time course per unit
+    base = rng.gamma(2.0, 2.0, size=n_units)  # counts per bin
+    profile = 1 + 0.5 * np.sin(
+        np.linspace(0, np.pi, n_bins)[None, :] + rng.uniform(0, 2 * np.pi, size=(n_units, 1))
+    )  # time course per unit
     drift = 1 + 0.3 * np.outer(np.linspace(-1, 1, n_trials), rng.standard_normal(n_units))
-    gain = rng.gamma(10.0, 0.1, size=(n_trials, 1, 1))              # trial gain (all units)
+    gain = rng.gamma(10.0, 0.1, size=(n_trials, 1, 1))  # trial gain (all units)
     rate = base[None, :, None] * profile[None] * np.clip(drift, 0.1, None)[:, :, None] * gain
     counts = rng.poisson(rate)
     labels = {
@@ -80,9 +82,15 @@ def null_session(rng: np.random.Generator, n_units: int, n_problems: int,
     return counts, labels, problems
 
 
-def _resplit_result(counts: np.ndarray, labels: np.ndarray, groups: np.ndarray,
-                    rng: np.random.Generator, n_folds: int, n_permutations: int,
-                    shrinkage: float) -> DecodingResult:
+def _resplit_result(
+    counts: np.ndarray,
+    labels: np.ndarray,
+    groups: np.ndarray,
+    rng: np.random.Generator,
+    n_folds: int,
+    n_permutations: int,
+    shrinkage: float,
+) -> DecodingResult:
     """Time-resolved decoding with the folds re-split (stratified) for every label vector."""
     fold_seed = int(rng.integers(2**31 - 1))
     permuted = permuted_labels(labels, groups, n_permutations, rng)
@@ -90,8 +98,16 @@ def _resplit_result(counts: np.ndarray, labels: np.ndarray, groups: np.ndarray,
     rows = []
     for k, y in enumerate(np.vstack([labels[None], permuted])):
         folds = int(min(n_folds, np.bincount(y, minlength=2).min()))
-        rows.append(_closed_form_scores(counts, y[None], _fold_splits(y, folds, fold_seed + k),
-                                        shrinkage, bins, cross_temporal=False)[0])
+        rows.append(
+            _closed_form_scores(
+                counts,
+                y[None],
+                _fold_splits(y, folds, fold_seed + k),
+                shrinkage,
+                bins,
+                cross_temporal=False,
+            )[0]
+        )
     scores = np.array(rows)
     full = np.full((len(scores), len(bins), len(bins)), np.nan)
     full[:, bins, bins] = scores
@@ -99,8 +115,12 @@ def _resplit_result(counts: np.ndarray, labels: np.ndarray, groups: np.ndarray,
 
 
 def _positives(result: DecodingResult, quantile: float, alpha: float) -> tuple[bool, bool]:
-    table = decoding_table(result, np.arange(result.scores.shape[0], dtype=float),
-                           threshold_quantile=quantile, alpha=alpha)
+    table = decoding_table(
+        result,
+        np.arange(result.scores.shape[0], dtype=float),
+        threshold_quantile=quantile,
+        alpha=alpha,
+    )
     tr = table[table["analysis"] == "time_resolved"]
     middle = tr.iloc[len(tr) // 2]
     return bool(tr["significant"].any()), bool(middle["p_value"] < alpha)
@@ -109,8 +129,13 @@ def _positives(result: DecodingResult, quantile: float, alpha: float) -> tuple[b
 def _rate(hits: list[bool]) -> dict[str, float]:
     k, n = int(np.sum(hits)), len(hits)
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
-    return {"positives": k, "n": n, "rate": k / n, "ci_low": float(ci.low),
-            "ci_high": float(ci.high)}
+    return {
+        "positives": k,
+        "n": n,
+        "rate": k / n,
+        "ci_low": float(ci.low),
+        "ci_high": float(ci.high),
+    }
 
 
 def main() -> None:
@@ -129,29 +154,50 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/decoding_calibration.json")
     args = parser.parse_args()
 
-    out: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                 "machine": platform.platform(), "settings": vars(args), "results": {}}
-    for scheme, n_rep in (("fixed_folds", args.repetitions),
-                          ("resplit_folds", args.resplit_repetitions)):
+    out: dict = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": platform.platform(),
+        "settings": vars(args),
+        "results": {},
+    }
+    for scheme, n_rep in (
+        ("fixed_folds", args.repetitions),
+        ("resplit_folds", args.resplit_repetitions),
+    ):
         if n_rep == 0:
             continue
         start = time.perf_counter()
         hits: dict[str, dict[str, list[bool]]] = {
-            v: {"cluster": [], "window": []} for v in (*VARIABLES, "any_variable")}
+            v: {"cluster": [], "window": []} for v in (*VARIABLES, "any_variable")
+        }
         for rep in range(n_rep):
-            counts, labels, groups = null_session(rng_for(SEED, "calibration", "data", rep),
-                                                  args.units, args.problems, args.bins)
+            counts, labels, groups = null_session(
+                rng_for(SEED, "calibration", "data", rep), args.units, args.problems, args.bins
+            )
             any_cluster = any_window = False
             for variable in VARIABLES:
                 rng = rng_for(SEED, "calibration", scheme, rep, variable)
                 if scheme == "fixed_folds":
                     result = decode_time_resolved(
-                        counts, labels[variable], groups=groups, rng=rng, n_folds=args.folds,
-                        n_permutations=args.permutations, shrinkage=args.shrinkage,
-                        cross_temporal=False)
+                        counts,
+                        labels[variable],
+                        groups=groups,
+                        rng=rng,
+                        n_folds=args.folds,
+                        n_permutations=args.permutations,
+                        shrinkage=args.shrinkage,
+                        cross_temporal=False,
+                    )
                 else:
-                    result = _resplit_result(counts, labels[variable], groups, rng, args.folds,
-                                             args.permutations, args.shrinkage)
+                    result = _resplit_result(
+                        counts,
+                        labels[variable],
+                        groups,
+                        rng,
+                        args.folds,
+                        args.permutations,
+                        args.shrinkage,
+                    )
                 cluster, window = _positives(result, args.threshold_quantile, args.alpha)
                 hits[variable]["cluster"].append(cluster)
                 hits[variable]["window"].append(window)
@@ -162,14 +208,18 @@ def main() -> None:
         summary = {v: {test: _rate(h) for test, h in tests.items()} for v, tests in hits.items()}
         summary["seconds"] = time.perf_counter() - start
         out["results"][scheme] = summary
-        print(f"{scheme} ({n_rep} null sessions, {args.permutations} permutations, "
-              f"{summary['seconds']:.0f} s):")
+        print(
+            f"{scheme} ({n_rep} null sessions, {args.permutations} permutations, "
+            f"{summary['seconds']:.0f} s):"
+        )
         for variable in VARIABLES:
             for test in ("cluster", "window"):
                 r = summary[variable][test]
-                print(f"  {variable:16s} {test:8s} FPR {100 * r['rate']:5.2f}% "
-                      f"[{100 * r['ci_low']:.2f}, {100 * r['ci_high']:.2f}] "
-                      f"({r['positives']}/{r['n']})")
+                print(
+                    f"  {variable:16s} {test:8s} FPR {100 * r['rate']:5.2f}% "
+                    f"[{100 * r['ci_low']:.2f}, {100 * r['ci_high']:.2f}] "
+                    f"({r['positives']}/{r['n']})"
+                )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_json(out, args.out)
     print(f"wrote {args.out}")

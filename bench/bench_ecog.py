@@ -66,15 +66,22 @@ def generate(folder: Path, minutes: float, n_electrodes: int, sfreq: float) -> N
     trial = np.tile(np.arange(1, 7), n_trials // 6)
     correct = (rng.random(n_trials) < 0.6).astype(int)
     events = build_events(problem, trial, correct, rng, trial_duration=1.5)
-    sim = simulate_ecog(events, n_electrodes=n_electrodes, sfreq=sfreq, n_planted=6, gain=1.0,
-                        line_frequency=60.0, seed=SEED)
-    vhdr = write_ecog_bids(sim, folder / "bids", subject="B1", session="01",
-                           line_frequency=60.0)
+    sim = simulate_ecog(
+        events,
+        n_electrodes=n_electrodes,
+        sfreq=sfreq,
+        n_planted=6,
+        gain=1.0,
+        line_frequency=60.0,
+        seed=SEED,
+    )
+    vhdr = write_ecog_bids(sim, folder / "bids", subject="B1", session="01", line_frequency=60.0)
     planted = sim.truth["planted_electrodes"]
     del sim
     write_tsv(events, folder / "trials.tsv")
-    (folder / "session.json").write_text(json.dumps({"vhdr": str(vhdr), "n_trials": n_trials,
-                                                     "planted": planted}))
+    (folder / "session.json").write_text(
+        json.dumps({"vhdr": str(vhdr), "n_trials": n_trials, "planted": planted})
+    )
 
 
 def stage(folder: Path, marks: Path) -> None:
@@ -95,35 +102,65 @@ def stage(folder: Path, marks: Path) -> None:
     events = read_events(folder / "trials.tsv")
     mark("read")
     envelope, bad_channels = high_gamma_in_chunks(
-        raw, line_frequency=float(cfg["line_frequency"]), reference=cfg["reference"],
-        detect_bads=bool(cfg["bad_channel_detection"]), band=tuple(cfg["high_gamma_band"]),
-        n_subbands=int(cfg["n_subbands"]), sfreq_out=float(cfg["envelope_sfreq"]))
+        raw,
+        line_frequency=float(cfg["line_frequency"]),
+        reference=cfg["reference"],
+        detect_bads=bool(cfg["bad_channel_detection"]),
+        band=tuple(cfg["high_gamma_band"]),
+        n_subbands=int(cfg["n_subbands"]),
+        sfreq_out=float(cfg["envelope_sfreq"]),
+    )
     mark("notch_reference_high_gamma")
-    epochs = epoch_high_gamma(envelope, events, window=tuple(cfg["epoch_window"]),
-                              baseline=tuple(cfg["baseline"]), bad_channels=bad_channels)
+    epochs = epoch_high_gamma(
+        envelope,
+        events,
+        window=tuple(cfg["epoch_window"]),
+        baseline=tuple(cfg["baseline"]),
+        bad_channels=bad_channels,
+    )
     del envelope
     write_high_gamma(epochs, folder / "high_gamma.npz")
     mark("epochs_and_write")
     correct = epochs.trials["correct"].to_numpy()
-    responsive = responsive_electrodes(epochs.data, correct, epochs.times, epochs.channels,
-                                       window=tuple(cfg["test_window"]),
-                                       n_permutations=int(cfg["n_permutations"]), seed=1,
-                                       alpha=float(cfg["alpha"]))
+    responsive = responsive_electrodes(
+        epochs.data,
+        correct,
+        epochs.times,
+        epochs.channels,
+        window=tuple(cfg["test_window"]),
+        n_permutations=int(cfg["n_permutations"]),
+        seed=1,
+        alpha=float(cfg["alpha"]),
+    )
     mark("cluster_test")
-    decoding = decode_outcome(epochs.data, correct, epochs.times,
-                              groups=epochs.trials["problem"].to_numpy(),
-                              n_folds=int(cfg["decoding_n_folds"]),
-                              n_permutations=int(cfg["decoding_n_permutations"]), seed=2,
-                              bin_width=float(cfg["decoding_bin"]), alpha=float(cfg["alpha"]))
+    decoding = decode_outcome(
+        epochs.data,
+        correct,
+        epochs.times,
+        groups=epochs.trials["problem"].to_numpy(),
+        n_folds=int(cfg["decoding_n_folds"]),
+        n_permutations=int(cfg["decoding_n_permutations"]),
+        seed=2,
+        bin_width=float(cfg["decoding_bin"]),
+        alpha=float(cfg["alpha"]),
+    )
     mark("decoding")
-    marks.write_text(json.dumps({
-        "steps": steps, "epochs_shape": list(epochs.data.shape),
-        "responsive": responsive["electrodes"].loc[responsive["electrodes"]["responsive"],
-                                                   "channel"].tolist(),
-        "planted": session.get("planted"),
-        "decoding_significant_clusters": int((decoding["clusters"]["p_value"]
-                                              < float(cfg["alpha"])).sum()),
-        "bad_channels": bad_channels.loc[bad_channels["bad"], "channel"].tolist()}))
+    marks.write_text(
+        json.dumps(
+            {
+                "steps": steps,
+                "epochs_shape": list(epochs.data.shape),
+                "responsive": responsive["electrodes"]
+                .loc[responsive["electrodes"]["responsive"], "channel"]
+                .tolist(),
+                "planted": session.get("planted"),
+                "decoding_significant_clusters": int(
+                    (decoding["clusters"]["p_value"] < float(cfg["alpha"])).sum()
+                ),
+                "bad_channels": bad_channels.loc[bad_channels["bad"], "channel"].tolist(),
+            }
+        )
+    )
 
 
 def decoding_speed(folder: Path, out: Path, sklearn_permutations: int) -> None:
@@ -142,9 +179,16 @@ def decoding_speed(folder: Path, out: Path, sklearn_permutations: int) -> None:
     y = epochs.trials["correct"].to_numpy()
     n_perm = int(cfg["decoding_n_permutations"])
     start = time.perf_counter()
-    decode_outcome(epochs.data, y, epochs.times, groups=epochs.trials["problem"].to_numpy(),
-                   n_folds=int(cfg["decoding_n_folds"]), n_permutations=n_perm, seed=2,
-                   bin_width=float(cfg["decoding_bin"]))
+    decode_outcome(
+        epochs.data,
+        y,
+        epochs.times,
+        groups=epochs.trials["problem"].to_numpy(),
+        n_folds=int(cfg["decoding_n_folds"]),
+        n_permutations=n_perm,
+        seed=2,
+        bin_width=float(cfg["decoding_bin"]),
+    )
     closed = time.perf_counter() - start
     binned, _ = _bin_times(epochs.data, epochs.times, float(cfg["decoding_bin"]))
     rng = np.random.default_rng(3)
@@ -152,23 +196,38 @@ def decoding_speed(folder: Path, out: Path, sklearn_permutations: int) -> None:
     for k in range(sklearn_permutations + 1):
         labels = y if k == 0 else rng.permutation(y)
         estimator = SlidingEstimator(
-            make_pipeline(StandardScaler(),
-                          LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")),
-            scoring="roc_auc", n_jobs=1, verbose=False)
-        cross_val_multiscore(estimator, binned, labels,
-                             cv=StratifiedKFold(int(cfg["decoding_n_folds"]), shuffle=True,
-                                                random_state=0), verbose=False)
+            make_pipeline(
+                StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+            ),
+            scoring="roc_auc",
+            n_jobs=1,
+            verbose=False,
+        )
+        cross_val_multiscore(
+            estimator,
+            binned,
+            labels,
+            cv=StratifiedKFold(int(cfg["decoding_n_folds"]), shuffle=True, random_state=0),
+            verbose=False,
+        )
     per_run = (time.perf_counter() - start) / (sklearn_permutations + 1)
-    out.write_text(json.dumps({
-        "epochs_shape": list(epochs.data.shape), "bins": int(binned.shape[-1]),
-        "n_permutations": n_perm, "closed_form_seconds": closed,
-        "sklearn_seconds_per_cv_run": per_run, "sklearn_runs_timed": sklearn_permutations + 1,
-        "sklearn_seconds_extrapolated": per_run * (n_perm + 1),
-        "speedup": per_run * (n_perm + 1) / closed}))
+    out.write_text(
+        json.dumps(
+            {
+                "epochs_shape": list(epochs.data.shape),
+                "bins": int(binned.shape[-1]),
+                "n_permutations": n_perm,
+                "closed_form_seconds": closed,
+                "sklearn_seconds_per_cv_run": per_run,
+                "sklearn_runs_timed": sklearn_permutations + 1,
+                "sklearn_seconds_extrapolated": per_run * (n_perm + 1),
+                "speedup": per_run * (n_perm + 1) / closed,
+            }
+        )
+    )
 
 
-def _run_measured(args: list[str], interval: float = 0.05
-                  ) -> tuple[float, float, list[tuple]]:
+def _run_measured(args: list[str], interval: float = 0.05) -> tuple[float, float, list[tuple]]:
     """Run a child process; return its wall time, CPU time and RSS samples.
 
     CPU time is user + system of its process tree as last sampled; samples are (time, RSS of
@@ -205,8 +264,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, nargs="+", default=[30.0, 60.0])
     parser.add_argument("--electrodes", type=int, default=64)
     parser.add_argument("--sfreq", type=float, default=1000.0)
-    parser.add_argument("--quick", action="store_true",
-                        help="16 electrodes, 2 and 4 min (a quick check)")
+    parser.add_argument(
+        "--quick", action="store_true", help="16 electrodes, 2 and 4 min (a quick check)"
+    )
     parser.add_argument("--sklearn-permutations", type=int, default=3)
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "ecog.json"))
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -229,44 +289,68 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="bench_ecog_") as tmp:
             folder = Path(tmp)
             gen_wall, _, gen_samples = _run_measured(
-                ["--child", "generate", tmp, str(minutes), str(args.electrodes),
-                 str(args.sfreq)])
+                ["--child", "generate", tmp, str(minutes), str(args.electrodes), str(args.sfreq)]
+            )
             marks_path = folder / "marks.json"
             wall, cpu, samples = _run_measured(["--child", "stage", tmp, str(marks_path)])
             marks = json.loads(marks_path.read_text())
             steps = marks.pop("steps")
-            table = {name: {"seconds": round(t1 - t0, 2),
-                            "peak_rss_mb": round(_peak(samples, t0, t1), 1)}
-                     for (_, t0), (name, t1) in zip(steps[:-1], steps[1:], strict=True)}
+            table = {
+                name: {
+                    "seconds": round(t1 - t0, 2),
+                    "peak_rss_mb": round(_peak(samples, t0, t1), 1),
+                }
+                for (_, t0), (name, t1) in zip(steps[:-1], steps[1:], strict=True)
+            }
             recording_mb = args.electrodes * minutes * 60 * args.sfreq * 8 / 2**20
-            sessions.append({
-                "minutes": minutes, "electrodes": args.electrodes, "sfreq": args.sfreq,
-                "float64_session_mb": round(recording_mb, 1),
-                "stage_wall_seconds": round(wall, 2),
-                "stage_cpu_seconds": round(cpu, 2),
-                "stage_peak_rss_mb": round(max(r for _, r in samples) / 2**20, 1),
-                "steps": table, **marks,
-                "generate_wall_seconds": round(gen_wall, 2),
-                "generate_peak_rss_mb": round(max(r for _, r in gen_samples) / 2**20, 1),
-            })
-            print(f"{minutes:g} min, {args.electrodes} electrodes, {args.sfreq:g} Hz "
-                  f"(float64 session {recording_mb:.0f} MB): stage {wall:.1f} s wall, "
-                  f"{cpu:.1f} s CPU, peak RSS "
-                  f"{sessions[-1]['stage_peak_rss_mb']:.0f} MB")
+            sessions.append(
+                {
+                    "minutes": minutes,
+                    "electrodes": args.electrodes,
+                    "sfreq": args.sfreq,
+                    "float64_session_mb": round(recording_mb, 1),
+                    "stage_wall_seconds": round(wall, 2),
+                    "stage_cpu_seconds": round(cpu, 2),
+                    "stage_peak_rss_mb": round(max(r for _, r in samples) / 2**20, 1),
+                    "steps": table,
+                    **marks,
+                    "generate_wall_seconds": round(gen_wall, 2),
+                    "generate_peak_rss_mb": round(max(r for _, r in gen_samples) / 2**20, 1),
+                }
+            )
+            print(
+                f"{minutes:g} min, {args.electrodes} electrodes, {args.sfreq:g} Hz "
+                f"(float64 session {recording_mb:.0f} MB): stage {wall:.1f} s wall, "
+                f"{cpu:.1f} s CPU, peak RSS "
+                f"{sessions[-1]['stage_peak_rss_mb']:.0f} MB"
+            )
             for name, row in table.items():
                 print(f"  {name:28s} {row['seconds']:8.1f} s  peak {row['peak_rss_mb']:7.0f} MB")
             if decoding is None:
                 speed_path = folder / "speed.json"
-                subprocess.run([sys.executable, __file__, "--child", "speed", tmp,
-                                str(speed_path), str(args.sklearn_permutations)],
-                               cwd=ROOT, check=True)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--child",
+                        "speed",
+                        tmp,
+                        str(speed_path),
+                        str(args.sklearn_permutations),
+                    ],
+                    cwd=ROOT,
+                    check=True,
+                )
                 decoding = json.loads(speed_path.read_text())
     ratio = sessions[-1]["stage_peak_rss_mb"] / sessions[0]["stage_peak_rss_mb"]
     result = {
         "benchmark": "ecog_stage",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                    "load_average_at_end": list(os.getloadavg())},
+        "machine": {
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_at_end": list(os.getloadavg()),
+        },
         "sessions": sessions,
         "peak_rss_ratio_longest_to_shortest": round(ratio, 3),
         "length_ratio": sessions[-1]["minutes"] / sessions[0]["minutes"],
@@ -276,13 +360,17 @@ def main() -> None:
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_json(result, args.out)
-    print(f"peak RSS {sessions[-1]['minutes']:g} min / {sessions[0]['minutes']:g} min = "
-          f"{ratio:.2f} (length ratio {result['length_ratio']:g})")
-    print(f"decoding ({decoding['n_permutations']} permutations, epochs "
-          f"{decoding['epochs_shape']}): closed form {decoding['closed_form_seconds']:.1f} s vs "
-          f"scikit-learn loop {decoding['sklearn_seconds_extrapolated']:.0f} s (extrapolated "
-          f"from {decoding['sklearn_runs_timed']} runs of "
-          f"{decoding['sklearn_seconds_per_cv_run']:.2f} s): {decoding['speedup']:.0f}x")
+    print(
+        f"peak RSS {sessions[-1]['minutes']:g} min / {sessions[0]['minutes']:g} min = "
+        f"{ratio:.2f} (length ratio {result['length_ratio']:g})"
+    )
+    print(
+        f"decoding ({decoding['n_permutations']} permutations, epochs "
+        f"{decoding['epochs_shape']}): closed form {decoding['closed_form_seconds']:.1f} s vs "
+        f"scikit-learn loop {decoding['sklearn_seconds_extrapolated']:.0f} s (extrapolated "
+        f"from {decoding['sklearn_runs_timed']} runs of "
+        f"{decoding['sklearn_seconds_per_cv_run']:.2f} s): {decoding['speedup']:.0f}x"
+    )
     print(f"wrote {args.out}")
 
 

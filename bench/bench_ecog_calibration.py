@@ -72,14 +72,31 @@ def _pipeline_epochs(seed: int, args: argparse.Namespace):
 
     rng = np.random.default_rng(seed)
     events = _trial_table(args.trials, rng)
-    sim = simulate_ecog(events, n_electrodes=args.electrodes, sfreq=args.sfreq, n_planted=0,
-                        gain=0.0, line_frequency=60.0, seed=seed)
-    envelope, bads = high_gamma_in_chunks(sim.raw, line_frequency=60.0, reference=args.reference,
-                                          band=(70.0, 150.0), n_subbands=args.subbands,
-                                          sfreq_out=100.0)
+    sim = simulate_ecog(
+        events,
+        n_electrodes=args.electrodes,
+        sfreq=args.sfreq,
+        n_planted=0,
+        gain=0.0,
+        line_frequency=60.0,
+        seed=seed,
+    )
+    envelope, bads = high_gamma_in_chunks(
+        sim.raw,
+        line_frequency=60.0,
+        reference=args.reference,
+        band=(70.0, 150.0),
+        n_subbands=args.subbands,
+        sfreq_out=100.0,
+    )
     epochs = epoch_high_gamma(envelope, events, bad_channels=bads)
-    return (epochs.data, epochs.trials["correct"].to_numpy(), epochs.times,
-            epochs.channels, epochs.trials["problem"].to_numpy())
+    return (
+        epochs.data,
+        epochs.trials["correct"].to_numpy(),
+        epochs.times,
+        epochs.channels,
+        epochs.trials["problem"].to_numpy(),
+    )
 
 
 def _direct_epochs(seed: int, args: argparse.Namespace):
@@ -99,8 +116,13 @@ def _direct_epochs(seed: int, args: argparse.Namespace):
     envelope = 1.0 + 0.3 * (ar[:, :n_el] + 0.5 * ar[:, n_el:])
     data = rescale(envelope, times, (-0.5, -0.1), mode="percent", copy=False, verbose=False)
     correct = (rng.random(n_trials) < 0.6).astype(int)
-    return (data, correct, times, [f"E{i:02d}" for i in range(n_el)],
-            np.repeat(np.arange(n_trials // 6), 6))
+    return (
+        data,
+        correct,
+        times,
+        [f"E{i:02d}" for i in range(n_el)],
+        np.repeat(np.arange(n_trials // 6), 6),
+    )
 
 
 def one_null(index: int, args: argparse.Namespace) -> dict:
@@ -110,30 +132,53 @@ def one_null(index: int, args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     data, correct, times, channels, problems = make(seed, args)
     simulated = time.perf_counter() - start
-    responsive = responsive_electrodes(data, correct, times, channels, window=(0.0, 1.0),
-                                       n_permutations=args.permutations,
-                                       seed=derived_seed(seed, "clusters"), alpha=args.alpha)
+    responsive = responsive_electrodes(
+        data,
+        correct,
+        times,
+        channels,
+        window=(0.0, 1.0),
+        n_permutations=args.permutations,
+        seed=derived_seed(seed, "clusters"),
+        alpha=args.alpha,
+    )
     tested = time.perf_counter() - start - simulated
-    decoding = decode_outcome(data, correct, times, groups=problems, n_folds=5,
-                              n_permutations=args.decoding_permutations,
-                              seed=derived_seed(seed, "decoding"), bin_width=0.05,
-                              alpha=args.alpha)
+    decoding = decode_outcome(
+        data,
+        correct,
+        times,
+        groups=problems,
+        n_folds=5,
+        n_permutations=args.decoding_permutations,
+        seed=derived_seed(seed, "decoding"),
+        bin_width=0.05,
+        alpha=args.alpha,
+    )
     decoded = time.perf_counter() - start - simulated - tested
     table = responsive["electrodes"]
-    return {"n_responsive": int(table["responsive"].sum()), "n_electrodes": len(table),
-            "min_p": float(table["p_value"].min()),
-            "decoding_significant": bool(decoding["scores"]["significant"].any()),
-            "decoding_min_cluster_p": float(decoding["clusters"]["p_value"].min())
-            if len(decoding["clusters"]) else 1.0,
-            "seconds": [simulated, tested, decoded]}
+    return {
+        "n_responsive": int(table["responsive"].sum()),
+        "n_electrodes": len(table),
+        "min_p": float(table["p_value"].min()),
+        "decoding_significant": bool(decoding["scores"]["significant"].any()),
+        "decoding_min_cluster_p": float(decoding["clusters"]["p_value"].min())
+        if len(decoding["clusters"])
+        else 1.0,
+        "seconds": [simulated, tested, decoded],
+    }
 
 
 def rate(k: int, n: int) -> dict:
     """Rate with its exact (Clopper–Pearson) 95% CI and whether it lies in the target."""
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
     value = k / n
-    return {"count": k, "n": n, "rate": value, "ci95": [ci.low, ci.high],
-            "within_target": bool(TARGET[0] <= value <= TARGET[1])}
+    return {
+        "count": k,
+        "n": n,
+        "rate": value,
+        "ci95": [ci.low, ci.high],
+        "within_target": bool(TARGET[0] <= value <= TARGET[1]),
+    }
 
 
 def main() -> None:
@@ -154,13 +199,11 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    runs = Parallel(n_jobs=args.jobs)(delayed(one_null)(i, args)
-                                      for i in range(args.simulations))
+    runs = Parallel(n_jobs=args.jobs)(delayed(one_null)(i, args) for i in range(args.simulations))
     wall = time.perf_counter() - start
     n = len(runs)
     fw = rate(sum(r["n_responsive"] > 0 for r in runs), n)
-    per_electrode = rate(sum(r["n_responsive"] for r in runs),
-                         sum(r["n_electrodes"] for r in runs))
+    per_electrode = rate(sum(r["n_responsive"] for r in runs), sum(r["n_electrodes"] for r in runs))
     dec = rate(sum(r["decoding_significant"] for r in runs), n)
     seconds = np.array([r["seconds"] for r in runs]).mean(axis=0)
     result = {
@@ -169,30 +212,40 @@ def main() -> None:
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
         "parameters": {k: v for k, v in vars(args).items() if k != "out"},
         "definition": "family-wise false positive = a null simulation (no planted effect) "
-                      "with >= 1 electrode called responsive by responsive_electrodes "
-                      "(cluster-mass permutation test over time, max-statistic null over all "
-                      "electrodes and times, one test per session); decoding false positive = "
-                      ">= 1 significant decoding cluster over time",
+        "with >= 1 electrode called responsive by responsive_electrodes "
+        "(cluster-mass permutation test over time, max-statistic null over all "
+        "electrodes and times, one test per session); decoding false positive = "
+        ">= 1 significant decoding cluster over time",
         "target": list(TARGET),
         "cluster_test_familywise": fw,
         "cluster_test_per_electrode": per_electrode,
         "decoding_familywise": dec,
-        "mean_seconds_per_simulation": {"simulate_and_preprocess": seconds[0],
-                                        "cluster_test": seconds[1], "decoding": seconds[2]},
+        "mean_seconds_per_simulation": {
+            "simulate_and_preprocess": seconds[0],
+            "cluster_test": seconds[1],
+            "decoding": seconds[2],
+        },
         "wall_seconds": wall,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     write_json(result, args.out)
 
     def show(name: str, r: dict) -> None:
-        print(f"{name}: {r['count']}/{r['n']} = {100 * r['rate']:.2f}% "
-              f"(95% CI {100 * r['ci95'][0]:.2f}–{100 * r['ci95'][1]:.2f}%)"
-              + ("" if name.startswith("per") else
-                 f"; target 5 ± 1.5%: {'yes' if r['within_target'] else 'NO'}"))
+        print(
+            f"{name}: {r['count']}/{r['n']} = {100 * r['rate']:.2f}% "
+            f"(95% CI {100 * r['ci95'][0]:.2f}–{100 * r['ci95'][1]:.2f}%)"
+            + (
+                ""
+                if name.startswith("per")
+                else f"; target 5 ± 1.5%: {'yes' if r['within_target'] else 'NO'}"
+            )
+        )
 
-    print(f"{n} null simulations ({args.generator}; {args.electrodes} electrodes, "
-          f"{args.trials} trials, {args.permutations}/{args.decoding_permutations} "
-          f"permutations) in {wall:.0f} s on {args.jobs} job(s)")
+    print(
+        f"{n} null simulations ({args.generator}; {args.electrodes} electrodes, "
+        f"{args.trials} trials, {args.permutations}/{args.decoding_permutations} "
+        f"permutations) in {wall:.0f} s on {args.jobs} job(s)"
+    )
     show("cluster test, family-wise over electrodes", fw)
     show("per-electrode", per_electrode)
     show("decoding, family-wise over time", dec)

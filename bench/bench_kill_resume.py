@@ -57,8 +57,9 @@ def one_run(work: Path, kill_at: float, reference: dict[str, str]) -> dict:
         record["marked_incomplete"] = sorted(incomplete_outputs(workdir))
         try:
             identical, pending = _check_after_kill(workdir, reference)
-            record.update(after_kill_identical=identical, after_kill_pending=pending,
-                          partial_accepted=False)
+            record.update(
+                after_kill_identical=identical, after_kill_pending=pending, partial_accepted=False
+            )
         except AssertionError as error:
             record.update(partial_accepted=True, error=str(error))
     snakemake(workdir, "--unlock")
@@ -66,10 +67,14 @@ def one_run(work: Path, kill_at: float, reference: dict[str, str]) -> dict:
     record["resume_returncode"] = resumed.returncode
     final = compared_digests(workdir)
     differing = sorted(k for k in set(final) | set(reference) if final.get(k) != reference.get(k))
-    record.update(n_files=len(final), differing=differing,
-                  leftovers=temporary_leftovers(workdir),
-                  identical=resumed.returncode == 0 and not differing
-                  and not record.get("partial_accepted", False))
+    record.update(
+        n_files=len(final),
+        differing=differing,
+        leftovers=temporary_leftovers(workdir),
+        identical=resumed.returncode == 0
+        and not differing
+        and not record.get("partial_accepted", False),
+    )
     return record
 
 
@@ -95,21 +100,30 @@ def main() -> None:
     for index, kill_at in enumerate(points):
         record = one_run(args.work / f"run{index:02d}", float(kill_at), reference)
         runs.append(record)
-        print(f"run {index + 1:2d}: killed at {kill_at:6.1f} s, "
-              f"{'identical' if record['identical'] else 'DIFFERENT'}", flush=True)
+        print(
+            f"run {index + 1:2d}: killed at {kill_at:6.1f} s, "
+            f"{'identical' if record['identical'] else 'DIFFERENT'}",
+            flush=True,
+        )
     n_identical = sum(r["identical"] for r in runs)
     summary = {
         "benchmark": "kill_resume",
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": platform.platform(), "python": platform.python_version(),
-        "reference_duration_s": round(duration, 1), "n_reference_files": len(reference),
-        "runs": runs, "n_identical": n_identical, "n_runs": args.runs,
+        "machine": platform.platform(),
+        "python": platform.python_version(),
+        "reference_duration_s": round(duration, 1),
+        "n_reference_files": len(reference),
+        "runs": runs,
+        "n_identical": n_identical,
+        "n_runs": args.runs,
         "wall_s": round(time.perf_counter() - start, 1),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(f"{n_identical} identical / {args.runs}  (reference run {duration:.0f} s; "
-          f"details in {args.out})")
+    print(
+        f"{n_identical} identical / {args.runs}  (reference run {duration:.0f} s; "
+        f"details in {args.out})"
+    )
 
 
 if __name__ == "__main__":

@@ -46,19 +46,67 @@ def _session_rows(kind: str, subject: str, session: str) -> list[list[str]]:
     base = f"sub-{subject}/ses-{session}"
     stem = f"{base}/ieeg/sub-{subject}_ses-{session}_task-harlow"
     species = "human" if kind in ("ecog", "microwire") else "macaque"
-    rows = [[subject, session, species, "beh", "n/a", "n/a",
-             f"{base}/beh/sub-{subject}_ses-{session}_task-harlow_events.tsv", "tsv"]]
+    rows = [
+        [
+            subject,
+            session,
+            species,
+            "beh",
+            "n/a",
+            "n/a",
+            f"{base}/beh/sub-{subject}_ses-{session}_task-harlow_events.tsv",
+            "tsv",
+        ]
+    ]
     if kind == "array":
-        rows += [[subject, session, species, "array", "PFC", "prefrontal",
-                  f"{stem}_acq-PFC_ieeg.nwb", "nwb"],
-                 [subject, session, species, "array", "HPC", "hippocampus",
-                  f"{stem}_acq-HPC_ieeg.nwb", "nwb"]]
+        rows += [
+            [
+                subject,
+                session,
+                species,
+                "array",
+                "PFC",
+                "prefrontal",
+                f"{stem}_acq-PFC_ieeg.nwb",
+                "nwb",
+            ],
+            [
+                subject,
+                session,
+                species,
+                "array",
+                "HPC",
+                "hippocampus",
+                f"{stem}_acq-HPC_ieeg.nwb",
+                "nwb",
+            ],
+        ]
     elif kind == "ecog":
-        rows.append([subject, session, species, "ecog", "grid", "temporal",
-                     f"{stem}_ieeg.vhdr", "brainvision"])
+        rows.append(
+            [
+                subject,
+                session,
+                species,
+                "ecog",
+                "grid",
+                "temporal",
+                f"{stem}_ieeg.vhdr",
+                "brainvision",
+            ]
+        )
     elif kind == "microwire":
-        rows.append([subject, session, species, "microwire", "MW", "hippocampus",
-                     f"{stem}_acq-MW_ieeg.nwb", "nwb"])
+        rows.append(
+            [
+                subject,
+                session,
+                species,
+                "microwire",
+                "MW",
+                "hippocampus",
+                f"{stem}_acq-MW_ieeg.nwb",
+                "nwb",
+            ]
+        )
     return rows
 
 
@@ -94,30 +142,47 @@ def own_data(workdir: Path, rows: list[list[str]], n: int) -> list[str]:
 
 def plan(workdir: Path, sheet: Path, extra: list[str], profile: Path | None = None) -> dict:
     """Time one ``snakemake -n`` in ``workdir``; return wall and CPU seconds and the job count."""
-    command = [str(BIN / "snakemake"), "-n", "--quiet", "rules", "--cores", "2",
-               "--config", f"samples={sheet}", "size=tiny", *extra]
+    command = [
+        str(BIN / "snakemake"),
+        "-n",
+        "--quiet",
+        "rules",
+        "--cores",
+        "2",
+        "--config",
+        f"samples={sheet}",
+        "size=tiny",
+        *extra,
+    ]
     if profile is not None:
         command = [sys.executable, "-m", "cProfile", "-o", str(profile), *command]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, env=ENV,
-                            check=False)
+    result = subprocess.run(
+        command, cwd=workdir, capture_output=True, text=True, env=ENV, check=False
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         raise RuntimeError(f"snakemake -n failed on {sheet}:\n{result.stderr[-3000:]}")
     total = re.search(r"^total\s+(\d+)$", result.stdout + result.stderr, re.M)
-    return {"wall_s": wall,
-            "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-            "jobs": int(total.group(1)) if total else None}
+    return {
+        "wall_s": wall,
+        "cpu_s": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "jobs": int(total.group(1)) if total else None,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "planning.json")
-    parser.add_argument("--profile-at", type=int, default=None,
-                        help="also profile planning at this many sessions (cProfile)")
+    parser.add_argument(
+        "--profile-at",
+        type=int,
+        default=None,
+        help="also profile planning at this many sessions (cProfile)",
+    )
     args = parser.parse_args()
 
     results = []
@@ -132,9 +197,11 @@ def main() -> None:
                 timing = plan(workdir, sheet, extra)
                 timing.update(mode=mode, sessions=n, rows=len(rows))
                 results.append(timing)
-                print(f"{mode:>9}: {n:>5} sessions {len(rows):>5} rows {timing['jobs']!s:>5} "
-                      f"jobs: {timing['wall_s']:6.1f} s wall, {timing['cpu_s']:6.1f} s CPU",
-                      flush=True)
+                print(
+                    f"{mode:>9}: {n:>5} sessions {len(rows):>5} rows {timing['jobs']!s:>5} "
+                    f"jobs: {timing['wall_s']:6.1f} s wall, {timing['cpu_s']:6.1f} s CPU",
+                    flush=True,
+                )
         if args.profile_at:
             import pstats
 
@@ -146,19 +213,40 @@ def main() -> None:
             print(f"own data, {args.profile_at} sessions, under cProfile:")
             pstats.Stats(str(profile)).sort_stats("tottime").print_stats(20)
 
-    growth = [{"mode": a["mode"], "from": a["sessions"], "to": b["sessions"],
-               "sessions_ratio": b["sessions"] / a["sessions"],
-               "wall_ratio": b["wall_s"] / a["wall_s"], "cpu_ratio": b["cpu_s"] / a["cpu_s"]}
-              for a, b in zip(results, results[1:], strict=False) if a["mode"] == b["mode"]]
+    growth = [
+        {
+            "mode": a["mode"],
+            "from": a["sessions"],
+            "to": b["sessions"],
+            "sessions_ratio": b["sessions"] / a["sessions"],
+            "wall_ratio": b["wall_s"] / a["wall_s"],
+            "cpu_ratio": b["cpu_s"] / a["cpu_s"],
+        }
+        for a, b in zip(results, results[1:], strict=False)
+        if a["mode"] == b["mode"]
+    ]
     for g in growth:
-        print(f"{g['mode']:>9}: {g['from']} -> {g['to']} sessions (x{g['sessions_ratio']:.0f}): "
-              f"wall x{g['wall_ratio']:.2f}, CPU x{g['cpu_ratio']:.2f}")
+        print(
+            f"{g['mode']:>9}: {g['from']} -> {g['to']} sessions (x{g['sessions_ratio']:.0f}): "
+            f"wall x{g['wall_ratio']:.2f}, CPU x{g['cpu_ratio']:.2f}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                    "load_average": os.getloadavg()},
-        "results": results, "growth": growth}, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
+                    "load_average": os.getloadavg(),
+                },
+                "results": results,
+                "growth": growth,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {args.out}")
 
 

@@ -39,25 +39,49 @@ def main() -> None:
     parser.add_argument("--out", default="bench/results/recovery.json")
     args = parser.parse_args()
 
-    out: dict = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                 "machine": platform.platform(), "subjects": args.subjects,
-                 "problems": args.problems, "repeats": []}
+    out: dict = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": platform.platform(),
+        "subjects": args.subjects,
+        "problems": args.problems,
+        "repeats": [],
+    }
     for rep in range(args.repeats):
         start = time.perf_counter()
         table = parameter_recovery(args.subjects, args.problems, SEED + rep)
         r = recovery_correlations(table)
-        r_tau = float(np.corrcoef(np.log(2 * table["true_n_half"]
-                                         / np.expm1(np.log(3) / table["true_beta"])),
-                                  np.log(table["tau"]))[0, 1])
-        coverage = {n: float(((table[f"{n}_ci_low"] <= table[f"true_{n}"])
-                              & (table[f"true_{n}"] <= table[f"{n}_ci_high"])).mean())
-                    for n in PARAM_NAMES}
+        r_tau = float(
+            np.corrcoef(
+                np.log(2 * table["true_n_half"] / np.expm1(np.log(3) / table["true_beta"])),
+                np.log(table["tau"]),
+            )[0, 1]
+        )
+        coverage = {
+            n: float(
+                (
+                    (table[f"{n}_ci_low"] <= table[f"true_{n}"])
+                    & (table[f"true_{n}"] <= table[f"{n}_ci_high"])
+                ).mean()
+            )
+            for n in PARAM_NAMES
+        }
         elapsed = time.perf_counter() - start
-        out["repeats"].append({"seed": SEED + rep, "r": r, "r_tau_derived": r_tau,
-                               "ci95_coverage": coverage, "seconds": elapsed})
-        print(f"repeat {rep}: r " + ", ".join(f"{n} {v:.3f}" for n, v in r.items())
-              + f" (derived tau {r_tau:.3f}); 95% CI coverage "
-              + ", ".join(f"{n} {v:.2f}" for n, v in coverage.items()) + f"; {elapsed:.0f} s")
+        out["repeats"].append(
+            {
+                "seed": SEED + rep,
+                "r": r,
+                "r_tau_derived": r_tau,
+                "ci95_coverage": coverage,
+                "seconds": elapsed,
+            }
+        )
+        print(
+            f"repeat {rep}: r "
+            + ", ".join(f"{n} {v:.3f}" for n, v in r.items())
+            + f" (derived tau {r_tau:.3f}); 95% CI coverage "
+            + ", ".join(f"{n} {v:.2f}" for n, v in coverage.items())
+            + f"; {elapsed:.0f} s"
+        )
     out["min_r"] = {n: min(rep["r"][n] for rep in out["repeats"]) for n in PARAM_NAMES}
     print("minimum r over repeats: " + ", ".join(f"{n} {v:.3f}" for n, v in out["min_r"].items()))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -18,12 +18,17 @@ BIN = Path(sys.executable).parent
 ENV = dict(os.environ, PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
 
 
-def snakemake(workdir: Path, *args: str, cores: int = 2,
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def snakemake(
+    workdir: Path, *args: str, cores: int = 2, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     """Run ``snakemake --config size=tiny`` in ``workdir``; return the completed process."""
     return subprocess.run(
         [str(BIN / "snakemake"), "--cores", str(cores), "--config", "size=tiny", *args],
-        cwd=workdir, capture_output=True, text=True, env=env or ENV, check=False,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env or ENV,
+        check=False,
     )
 
 
@@ -32,12 +37,16 @@ def fresh_copy(workdir: Path) -> Path:
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "Snakefile", workdir)
     for folder in ["workflow", "config", "resources/reference"]:
-        shutil.copytree(ROOT / folder, workdir / folder,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            ROOT / folder, workdir / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
     return workdir
 
 
 def digests(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under ``folder``, keyed by its relative path."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }

@@ -11,8 +11,9 @@ from compendium import fresh_copy, snakemake
 from panneuro.decoding.time_resolved import DecodingResult, decoding_table
 
 
-def _fake_decoding(rng, regions, sessions=(("M1", "04"),), variables=("choice", "correct",
-                                                                        "rewarded_object")):
+def _fake_decoding(
+    rng, regions, sessions=(("M1", "04"),), variables=("choice", "correct", "rewarded_object")
+):
     """Stacked decoding tables (``read_session_tables`` shape) with a planted effect."""
     parts = []
     times = np.round(np.arange(-0.4, 1.0, 0.1), 3)
@@ -39,16 +40,32 @@ def _fake_ccgp(rng, regions, sessions=(("M1", "04"),)):
     for subject, session in sessions:
         for region in regions:
             for epoch in ("early", "late"):
-                for condition, analysis in (("choice", "ccgp"), ("object_pair", "ccgp"),
-                                            ("none", "cv")):
+                for condition, analysis in (
+                    ("choice", "ccgp"),
+                    ("object_pair", "ccgp"),
+                    ("none", "cv"),
+                ):
                     score = 0.55 if epoch == "early" else 0.8
-                    rows.append({"subject": subject, "session": session, "region": region,
-                                 "n_units": 25, "variable": "stay", "epoch": epoch,
-                                 "condition": condition, "analysis": analysis,
-                                 "align": "response", "window_start": -0.4, "window_stop": 0.0,
-                                 "n_trials": 100, "score": score + rng.normal(0, 0.01),
-                                 "null_mean": 0.5, "null_q95": 0.6,
-                                 "p_value": 0.3 if epoch == "early" else 0.02})
+                    rows.append(
+                        {
+                            "subject": subject,
+                            "session": session,
+                            "region": region,
+                            "n_units": 25,
+                            "variable": "stay",
+                            "epoch": epoch,
+                            "condition": condition,
+                            "analysis": analysis,
+                            "align": "response",
+                            "window_start": -0.4,
+                            "window_stop": 0.0,
+                            "n_trials": 100,
+                            "score": score + rng.normal(0, 0.01),
+                            "null_mean": 0.5,
+                            "null_q95": 0.6,
+                            "p_value": 0.3 if epoch == "early" else 0.02,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 

@@ -13,8 +13,11 @@ from pathlib import Path
 from compendium import BIN, ENV
 
 #: Dummy credentials: moto accepts any; the S3 plugin and boto3 need some.
-S3_KEYS = {"AWS_ACCESS_KEY_ID": "panneuro-test", "AWS_SECRET_ACCESS_KEY": "panneuro-test",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+S3_KEYS = {
+    "AWS_ACCESS_KEY_ID": "panneuro-test",
+    "AWS_SECRET_ACCESS_KEY": "panneuro-test",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
 S3_ENV = dict(ENV, **S3_KEYS)
 
 
@@ -39,9 +42,13 @@ def moto_s3(log: Path, timeout: float = 30.0) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with open(log, "wb") as out:
-        server = subprocess.Popen([str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                                  stdout=out, stderr=subprocess.STDOUT, env=S3_ENV,
-                                  start_new_session=True)
+        server = subprocess.Popen(
+            [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=S3_ENV,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -86,13 +93,18 @@ def s3_client(url: str):
     """A boto3 S3 client of the server at ``url`` with the dummy credentials."""
     import boto3
 
-    return boto3.client("s3", endpoint_url=url, aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
-                        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
-                        region_name=S3_KEYS["AWS_DEFAULT_REGION"])
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+        region_name=S3_KEYS["AWS_DEFAULT_REGION"],
+    )
 
 
-def upload_files(client, workdir: Path, bucket: str, prefix: str,
-                 patterns: tuple[str, ...]) -> list[str]:
+def upload_files(
+    client, workdir: Path, bucket: str, prefix: str, patterns: tuple[str, ...]
+) -> list[str]:
     """Upload the files of ``workdir`` matching glob ``patterns`` (relative) under ``prefix``.
 
     Returns

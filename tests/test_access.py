@@ -41,13 +41,23 @@ GPG = "/usr/bin/gpg"
 SUBJECT = "sub-H1"
 EEG = f"{SUBJECT}/ses-01/ieeg/{SUBJECT}_ses-01_task-harlow_ieeg.eeg"
 TARGET = "results/ecog/sub-H1_ses-01_high_gamma.npz"
-GIT_ENV = {"GIT_AUTHOR_NAME": "steward", "GIT_AUTHOR_EMAIL": "steward@panneuro.test",
-           "GIT_COMMITTER_NAME": "steward", "GIT_COMMITTER_EMAIL": "steward@panneuro.test"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "steward",
+    "GIT_AUTHOR_EMAIL": "steward@panneuro.test",
+    "GIT_COMMITTER_NAME": "steward",
+    "GIT_COMMITTER_EMAIL": "steward@panneuro.test",
+}
 
 
 def _run(*args, cwd=None, env=None):
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                            env=env or os.environ, check=False)
+    result = subprocess.run(
+        [str(a) for a in args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env or os.environ,
+        check=False,
+    )
     assert result.returncode == 0, f"{args}: {result.stderr[-3000:]}"
     return result.stdout
 
@@ -71,8 +81,17 @@ def _new_key(name):
     home = Path(tempfile.mkdtemp(prefix=f"gpg-{name}-", dir="/tmp"))
     home.chmod(0o700)
     with _gnupg(home):
-        _run(GPG, "--batch", "--passphrase", "", "--quick-gen-key",
-             f"panneuro {name} <{name}@panneuro.test>", "future-default", "default", "never")
+        _run(
+            GPG,
+            "--batch",
+            "--passphrase",
+            "",
+            "--quick-gen-key",
+            f"panneuro {name} <{name}@panneuro.test>",
+            "future-default",
+            "default",
+            "never",
+        )
         keyid = secret_key_ids()[0]
     return home, keyid
 
@@ -90,8 +109,7 @@ def _publish(dataset, bare):
 
 def _subdatasets(dataset):
     """Paths of the subdatasets registered in a dataset's .gitmodules."""
-    listing = _run("git", "config", "-f", ".gitmodules", "--get-regexp", r"\.path$",
-                   cwd=dataset)
+    listing = _run("git", "config", "-f", ".gitmodules", "--get-regexp", r"\.path$", cwd=dataset)
     return [line.split()[1] for line in listing.splitlines()]
 
 
@@ -108,12 +126,20 @@ def _steward_copy(tiny_raw, steward):
         _run(BIN / "datalad", "get", "-d", raw / SUBJECT, raw / SUBJECT)
         return raw, "the simulated dataset's subdataset"
     _run(BIN / "datalad", "create", "-c", "text2git", raw)
-    for name in ("dataset_description.json", "participants.tsv", "participants.json",
-                 "task-harlow_events.json"):
+    for name in (
+        "dataset_description.json",
+        "participants.tsv",
+        "participants.json",
+        "task-harlow_events.json",
+    ):
         shutil.copy(tiny_raw / name, raw / name)
     _run(BIN / "datalad", "create", "-c", "text2git", "-d", raw, raw / SUBJECT)
-    shutil.copytree(tiny_raw / SUBJECT, raw / SUBJECT, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(".git", ".datalad", ".gitattributes"))
+    shutil.copytree(
+        tiny_raw / SUBJECT,
+        raw / SUBJECT,
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".git", ".datalad", ".gitattributes"),
+    )
     _run(BIN / "datalad", "save", "-r", "-d", raw, "-m", "raw data, human subject apart")
     return raw, "a subdataset made by the test"
 
@@ -127,11 +153,13 @@ def protected(tiny_run, tmp_path_factory):
     for name in ("analyst", "collaborator"):
         home, keyid = keys[name]
         with _gnupg(home):
-            public = subprocess.run([GPG, "--batch", "--export", keyid], capture_output=True,
-                                    check=True).stdout
+            public = subprocess.run(
+                [GPG, "--batch", "--export", keyid], capture_output=True, check=True
+            ).stdout
         with _gnupg(steward_home):
-            subprocess.run([GPG, "--batch", "--import"], input=public, capture_output=True,
-                           check=True)
+            subprocess.run(
+                [GPG, "--batch", "--import"], input=public, capture_output=True, check=True
+            )
     saved = {k: os.environ.get(k) for k in (*GIT_ENV, "PATH")}
     os.environ.update(GIT_ENV, PATH=ENV["PATH"])
     store, hub = base / "store", base / "hub"
@@ -145,16 +173,36 @@ def protected(tiny_run, tmp_path_factory):
             for name in _subdatasets(raw):
                 _run(BIN / "datalad", "get", "-n", "-d", raw, raw / name)
                 _publish(raw / name, hub / f"{name}.git")
-                _run(BIN / "datalad", "subdatasets", "-d", raw, "--set-property", "url",
-                     hub / f"{name}.git", raw / name)
+                _run(
+                    BIN / "datalad",
+                    "subdatasets",
+                    "-d",
+                    raw,
+                    "--set-property",
+                    "url",
+                    hub / f"{name}.git",
+                    raw / name,
+                )
             _run(BIN / "datalad", "save", "-d", raw, "-m", "subjects published on the hub")
             _publish(raw, hub / "raw.git")
-        yield {"base": base, "keys": keys, "store": store, "hub": hub, "raw": raw,
-               "remote": remote, "origin": origin, "tiny_run": tiny_run}
+        yield {
+            "base": base,
+            "keys": keys,
+            "store": store,
+            "hub": hub,
+            "raw": raw,
+            "remote": remote,
+            "origin": origin,
+            "tiny_run": tiny_run,
+        }
     finally:
         for home, _ in keys.values():
-            subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=dict(os.environ,
-                           GNUPGHOME=str(home)), capture_output=True, check=False)
+            subprocess.run(
+                ["gpgconf", "--kill", "gpg-agent"],
+                env=dict(os.environ, GNUPGHOME=str(home)),
+                capture_output=True,
+                check=False,
+            )
             shutil.rmtree(home, ignore_errors=True)
         for key, value in saved.items():
             if value is None:
@@ -176,8 +224,9 @@ def _user_clone(protected, name):
 def test_store_holds_only_ciphertext(protected):
     store = protected["store"]
     files = [p for p in store.rglob("*") if p.is_file()]
-    annexed = _run("git", "annex", "find", "--in", protected["remote"].name,
-                   cwd=protected["raw"] / SUBJECT).split()
+    annexed = _run(
+        "git", "annex", "find", "--in", protected["remote"].name, cwd=protected["raw"] / SUBJECT
+    ).split()
     assert EEG.split("/", 1)[1] in annexed and len(files) == len(annexed)
     assert plaintext_files(store) == []
     for path in files:
@@ -203,8 +252,10 @@ def test_clone_without_key_sees_names_but_not_recordings(protected, capsys):
             get([eeg])
         message = str(err.value)
         assert message.startswith(f"content of {eeg} is encrypted")
-        assert (f"ask the data steward to add your gpg key: git annex enableremote "
-                f"{protected['remote'].name} directory=<store> keyid+={keyid}") in message
+        assert (
+            f"ask the data steward to add your gpg key: git annex enableremote "
+            f"{protected['remote'].name} directory=<store> keyid+={keyid}"
+        ) in message
         assert main(["get", str(eeg)]) == 1
         assert "is encrypted; ask the data steward" in capsys.readouterr().err
         assert not eeg.exists()
@@ -218,9 +269,23 @@ def _h1_pipeline(protected, name, raw):
     sheet = pd.read_csv(ROOT / "config/samples.tsv", sep="\t", dtype=str, keep_default_na=False)
     sheet[sheet["subject"] == "H1"].to_csv(work / "config/samples_h1.tsv", sep="\t", index=False)
     result = subprocess.run(
-        [str(BIN / "snakemake"), TARGET, "--cores", "2", "--config", "size=tiny",
-         "simulate=False", f"raw_dir={raw}", "samples=config/samples_h1.tsv"],
-        cwd=work, capture_output=True, text=True, env=dict(os.environ), check=False)
+        [
+            str(BIN / "snakemake"),
+            TARGET,
+            "--cores",
+            "2",
+            "--config",
+            "size=tiny",
+            "simulate=False",
+            f"raw_dir={raw}",
+            "samples=config/samples_h1.tsv",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        check=False,
+    )
     return work, result
 
 
@@ -258,8 +323,10 @@ def test_granted_key_gets_content_and_the_pipeline_runs(protected):
         _run(BIN / "datalad", "update", "-d", clone / SUBJECT, "--how", "merge")
         assert get([clone / EEG]) == [str(clone / EEG)]
         original = protected["tiny_run"] / "resources/raw" / EEG
-        assert (hashlib.sha256((clone / EEG).read_bytes()).digest()
-                == hashlib.sha256(original.read_bytes()).digest())
+        assert (
+            hashlib.sha256((clone / EEG).read_bytes()).digest()
+            == hashlib.sha256(original.read_bytes()).digest()
+        )
         # The ECoG part of the pipeline on the clone, simulate=False: H1's sample-sheet rows.
         work, result = _h1_pipeline(protected, "work", clone)
         assert result.returncode == 0, result.stderr[-4000:]
@@ -290,15 +357,18 @@ def test_revoking_a_key_stops_new_clones_but_not_its_old_cipher(protected):
         # and it opens every file of the store: revoking cannot take back access.
         history = _run("git", "log", "-p", "git-annex", "--", "remote.log", cwd=clone / SUBJECT)
         assert old_cipher in history
-        decrypted = subprocess.run([GPG, "--batch", "--quiet", "--decrypt"],
-                                   input=base64.b64decode(old_cipher), capture_output=True,
-                                   check=False)
+        decrypted = subprocess.run(
+            [GPG, "--batch", "--quiet", "--decrypt"],
+            input=base64.b64decode(old_cipher),
+            capture_output=True,
+            check=False,
+        )
         assert decrypted.returncode == 0 and len(decrypted.stdout) > 256
 
 
 def _cipher(remote_log):
     [line] = [entry for entry in remote_log.splitlines() if "cipher=" in entry]
-    return next(f for f in line.split() if f.startswith("cipher="))[len("cipher="):]
+    return next(f for f in line.split() if f.startswith("cipher="))[len("cipher=") :]
 
 
 @pytest.mark.workflow
@@ -314,8 +384,11 @@ def test_plaintext_files_finds_unencrypted_content(tmp_path):
     (tmp_path / "a" / "recording.nwb").write_bytes(PLAINTEXT_MAGIC["HDF5/NWB"] + b"\0" * 100)
     (tmp_path / "header").write_bytes(b"Brain Vision Data Exchange Header File Version 1.0\n")
     (tmp_path / "empty").write_bytes(b"")
-    assert plaintext_files(tmp_path) == [tmp_path / "a" / "recording.nwb", tmp_path / "empty",
-                                         tmp_path / "header"]
+    assert plaintext_files(tmp_path) == [
+        tmp_path / "a" / "recording.nwb",
+        tmp_path / "empty",
+        tmp_path / "header",
+    ]
 
 
 def test_no_message_for_files_that_are_not_missing_annexed_content(tmp_path):
@@ -336,5 +409,6 @@ def test_remote_log_writes_return_after_their_second(monkeypatch):
     for _ in range(3):
         access._log_remote("dataset", "enableremote", "human-encrypted", "keyid+=ABC")
         assert int(time.time()) > int(stamps[-1][1])
-    assert [args for args, _ in stamps] == [("dataset", "enableremote", "human-encrypted",
-                                              "keyid+=ABC")] * 3
+    assert [args for args, _ in stamps] == [
+        ("dataset", "enableremote", "human-encrypted", "keyid+=ABC")
+    ] * 3

@@ -17,8 +17,9 @@ def test_the_venv_bin_comes_first_once(monkeypatch):
 
 def test_commands_see_the_environment_of_the_call_and_do_not_raise(tmp_path, monkeypatch):
     monkeypatch.setenv("GNUPGHOME", str(tmp_path / "gnupg"))
-    shown = run_command([sys.executable, "-c", "import os; print(os.environ['GNUPGHOME'])"],
-                        cwd=tmp_path)
+    shown = run_command(
+        [sys.executable, "-c", "import os; print(os.environ['GNUPGHOME'])"], cwd=tmp_path
+    )
     assert shown.returncode == 0 and shown.stdout.strip() == str(tmp_path / "gnupg")
     failed = run_command([sys.executable, "-c", "import sys; sys.exit('no such key')"])
     assert failed.returncode == 1 and "no such key" in failed.stderr

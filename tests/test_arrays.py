@@ -5,8 +5,13 @@ from panneuro.io.arrays import write_npz
 
 
 def test_npz_round_trip_and_identical_bytes(tmp_path):
-    arrays = {"a": np.arange(10.0), "names": np.array(["x", "yy"]), "m": np.eye(3, dtype=int),
-              "scalar": np.float64(30000.0), "view": np.eye(4)[:, ::2]}
+    arrays = {
+        "a": np.arange(10.0),
+        "names": np.array(["x", "yy"]),
+        "m": np.eye(3, dtype=int),
+        "scalar": np.float64(30000.0),
+        "view": np.eye(4)[:, ::2],
+    }
     write_npz(arrays, tmp_path / "one.npz")
     write_npz(arrays, tmp_path / "two.npz")
     assert (tmp_path / "one.npz").read_bytes() == (tmp_path / "two.npz").read_bytes()

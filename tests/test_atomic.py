@@ -45,6 +45,5 @@ def test_a_killed_writers_temporaries_are_removed_on_the_next_write(tmp_path):
     (tmp_path / ".other.tsv.abc.tmp.tsv").write_text("another target's")
     write_text_atomic(target, "whole\n")
     assert target.read_text() == "whole\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tsv.abc.tmp.tsv",
-                                                          "table.tsv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.tsv.abc.tmp.tsv", "table.tsv"]
     assert remove_stale_temporaries(target) == []

@@ -32,21 +32,30 @@ IEEG = {
 H1_EVENTS = "sub-H1/ses-01/beh/sub-H1_ses-01_task-harlow_events.tsv"
 # One target per recording (the first step that reads it) and its log.
 TARGETS = {
-    "HPC": ("results/ephys/sub-M1/ses-01/acq-HPC/preprocessed",
-            "logs/preprocess_probe/sub-M1_ses-01_acq-HPC.log"),
-    "PFC": ("results/ephys/sub-M1/ses-01/acq-PFC/preprocessed",
-            "logs/preprocess_probe/sub-M1_ses-01_acq-PFC.log"),
-    "MW": ("results/ephys/sub-H2/ses-01/acq-MW/preprocessed",
-           "logs/preprocess_probe/sub-H2_ses-01_acq-MW.log"),
-    "H1": ("results/ecog/sub-H1_ses-01_high_gamma.npz",
-           "logs/high_gamma_epochs/sub-H1_ses-01.log"),
+    "HPC": (
+        "results/ephys/sub-M1/ses-01/acq-HPC/preprocessed",
+        "logs/preprocess_probe/sub-M1_ses-01_acq-HPC.log",
+    ),
+    "PFC": (
+        "results/ephys/sub-M1/ses-01/acq-PFC/preprocessed",
+        "logs/preprocess_probe/sub-M1_ses-01_acq-PFC.log",
+    ),
+    "MW": (
+        "results/ephys/sub-H2/ses-01/acq-MW/preprocessed",
+        "logs/preprocess_probe/sub-H2_ses-01_acq-MW.log",
+    ),
+    "H1": ("results/ecog/sub-H1_ses-01_high_gamma.npz", "logs/high_gamma_epochs/sub-H1_ses-01.log"),
 }
 
 
 def _copy_files(source: Path, target: Path) -> Path:
     """Copy a folder of a DataLad dataset as plain writable files (annexed content read)."""
-    shutil.copytree(source, target, symlinks=False,
-                    ignore=shutil.ignore_patterns(".git", ".datalad", ".gitattributes"))
+    shutil.copytree(
+        source,
+        target,
+        symlinks=False,
+        ignore=shutil.ignore_patterns(".git", ".datalad", ".gitattributes"),
+    )
     for folder, _, files in os.walk(target):
         for name in files:
             os.chmod(Path(folder) / name, 0o644)
@@ -66,12 +75,15 @@ def _to_binary(raw: Path, stem: str) -> dict:
     traces = recording.get_traces(return_in_uV=False)
     assert traces.dtype == np.int16
     traces.tofile(raw / f"{stem}_ieeg.bin")
-    sidecar = {"sampling_frequency": recording.get_sampling_frequency(),
-               "num_channels": recording.get_num_channels(), "dtype": "int16",
-               "gain_to_uV": float(recording.get_channel_gains()[0]),
-               "offset_to_uV": float(recording.get_channel_offsets()[0]),
-               "channel_ids": [str(c) for c in recording.channel_ids],
-               "channel_locations": recording.get_channel_locations().tolist()}
+    sidecar = {
+        "sampling_frequency": recording.get_sampling_frequency(),
+        "num_channels": recording.get_num_channels(),
+        "dtype": "int16",
+        "gain_to_uV": float(recording.get_channel_gains()[0]),
+        "offset_to_uV": float(recording.get_channel_offsets()[0]),
+        "channel_ids": [str(c) for c in recording.channel_ids],
+        "channel_locations": recording.get_channel_locations().tolist(),
+    }
     (raw / f"{stem}_ieeg.bin.json").write_text(json.dumps(sidecar))
     (raw / f"{stem}_ieeg.nwb").unlink()
     return sidecar
@@ -85,14 +97,18 @@ def lab(tiny_run, tmp_path_factory) -> dict:
     raw = Path(shutil.copytree(tiny_run / "resources/raw", base / "raw", symlinks=True))
     sidecars = {probe: _to_binary(raw, IEEG[probe]) for probe in ("HPC", "PFC")}
     workdir = fresh_copy(base / "compendium")
-    sheet = pd.read_csv(workdir / "config/samples.tsv", sep="\t", dtype=str,
-                        keep_default_na=False)
+    sheet = pd.read_csv(workdir / "config/samples.tsv", sep="\t", dtype=str, keep_default_na=False)
     arrays = sheet["datatype"] == "array"
     sheet.loc[arrays, "path"] = sheet.loc[arrays, "path"].str.replace(".nwb", ".bin")
     sheet.loc[arrays, "format"] = "binary"
     sheet.to_csv(workdir / "config/samples_lab.tsv", sep="\t", index=False)
-    return {"raw": raw, "workdir": workdir, "sidecars": sidecars, "sheet": sheet,
-            "config": ["simulate=False", f"raw_dir={raw}", "samples=config/samples_lab.tsv"]}
+    return {
+        "raw": raw,
+        "workdir": workdir,
+        "sidecars": sidecars,
+        "sheet": sheet,
+        "config": ["simulate=False", f"raw_dir={raw}", "samples=config/samples_lab.tsv"],
+    }
 
 
 def _run(lab: dict, *args: str, workdir: Path | None = None):
@@ -100,8 +116,9 @@ def _run(lab: dict, *args: str, workdir: Path | None = None):
 
 
 # The binary arrays are first read by their conversion to NWB (panneuro.ingest), then sorted.
-CONVERSION_LOGS = {probe: f"logs/convert_recording/sub-M1_ses-01_acq-{probe}.log"
-                   for probe in ("HPC", "PFC")}
+CONVERSION_LOGS = {
+    probe: f"logs/convert_recording/sub-M1_ses-01_acq-{probe}.log" for probe in ("HPC", "PFC")
+}
 
 
 def _error_text(workdir: Path, result, probe: str) -> str:
@@ -120,6 +137,7 @@ def _assert_message(text: str, *parts: str) -> None:
 
 # --- Configuration: caught before any job starts ------------------------------------------
 
+
 def _config_case(lab: dict, tmp_path: Path, case: str) -> tuple[list[str], list[str]]:
     """Arguments that plant one configuration error, and the parts of its expected message."""
     if case == "unknown key":
@@ -129,25 +147,42 @@ def _config_case(lab: dict, tmp_path: Path, case: str) -> tuple[list[str], list[
     if case == "unknown sorter":
         override = tmp_path / "sorter.yaml"
         override.write_text("ephys:\n  sorting:\n    array: {sorter: kilosort9, params: {}}\n")
-        return (["--configfile", str(override)],
-                ["ephys.sorting.array.sorter = 'kilosort9'", "'spykingcircus2'"])
+        return (
+            ["--configfile", str(override)],
+            ["ephys.sorting.array.sorter = 'kilosort9'", "'spykingcircus2'"],
+        )
     sheet = lab["sheet"].copy()
     if case == "bad sheet value":
         sheet.loc[3, "datatype"] = "behaviour"
         sheet.to_csv(tmp_path / "sheet.tsv", sep="\t", index=False)
-        return (["--config", f"samples={tmp_path / 'sheet.tsv'}"],
-                ["sheet.tsv line 5: datatype = 'behaviour'", "'beh'"])
+        return (
+            ["--config", f"samples={tmp_path / 'sheet.tsv'}"],
+            ["sheet.tsv line 5: datatype = 'behaviour'", "'beh'"],
+        )
     assert case == "sheet row to a missing file (missing events.tsv)"
     sheet.loc[3, "path"] = sheet.loc[3, "path"].replace("ses-02", "ses-12")
     sheet.to_csv(tmp_path / "sheet.tsv", sep="\t", index=False)
-    return (["--config", *lab["config"], f"samples={tmp_path / 'sheet.tsv'}"],
-            ["1 row(s) point at files that do not exist", "line 5 (sub-M1 ses-02 beh)",
-             "ses-12", "Fix the path column"])
+    return (
+        ["--config", *lab["config"], f"samples={tmp_path / 'sheet.tsv'}"],
+        [
+            "1 row(s) point at files that do not exist",
+            "line 5 (sub-M1 ses-02 beh)",
+            "ses-12",
+            "Fix the path column",
+        ],
+    )
 
 
-@pytest.mark.parametrize("case", ["unknown key", "malformed value", "unknown sorter",
-                                  "bad sheet value",
-                                  "sheet row to a missing file (missing events.tsv)"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unknown key",
+        "malformed value",
+        "unknown sorter",
+        "bad sheet value",
+        "sheet row to a missing file (missing events.tsv)",
+    ],
+)
 def test_config_errors_stop_before_any_job(lab, tmp_path, case):
     workdir = fresh_copy(tmp_path / "compendium")
     args, parts = _config_case(lab, tmp_path, case)
@@ -160,6 +195,7 @@ def test_config_errors_stop_before_any_job(lab, tmp_path, case):
 
 
 # --- Damaged data files: one target per recording, --keep-going -----------------------------
+
 
 def _stamp(workdir: Path, probe: str) -> dict:
     target = workdir / TARGETS[probe][0]
@@ -186,12 +222,20 @@ def test_damaged_files_fail_alone_and_nothing_computed_is_lost(lab):
     h1_channels.unlink()
     result = _run_round(lab)
     assert result.returncode != 0
-    _assert_message(_error_text(workdir, result, "HPC"), str(hpc_bin),
-                    "not a whole number of frames", "truncated")
-    _assert_message(_error_text(workdir, result, "PFC"), f"{IEEG['PFC']}_ieeg.json",
-                    "SamplingFrequency 30000 Hz", "reads at 15000 Hz", "Fix")
-    _assert_message(_error_text(workdir, result, "H1"), str(h1_channels), "missing",
-                    "datalad get")
+    _assert_message(
+        _error_text(workdir, result, "HPC"),
+        str(hpc_bin),
+        "not a whole number of frames",
+        "truncated",
+    )
+    _assert_message(
+        _error_text(workdir, result, "PFC"),
+        f"{IEEG['PFC']}_ieeg.json",
+        "SamplingFrequency 30000 Hz",
+        "reads at 15000 Hz",
+        "Fix",
+    )
+    _assert_message(_error_text(workdir, result, "H1"), str(h1_channels), "missing", "datalad get")
     assert (workdir / TARGETS["MW"][0] / "bad_channels.tsv").exists()  # the others finish
     for probe in ("HPC", "PFC", "H1"):
         assert not (workdir / TARGETS[probe][0]).exists()
@@ -208,11 +252,20 @@ def test_damaged_files_fail_alone_and_nothing_computed_is_lost(lab):
     _write(h1_eeg, eeg.tobytes())
     result = _run_round(lab)
     assert result.returncode != 0
-    _assert_message(_error_text(workdir, result, "HPC"), str(hpc_bin),
-                    "num_channels is 16 but channel_ids lists 32", "fix", str(hpc_sidecar))
-    _assert_message(_error_text(workdir, result, "H1"), str(h1_eeg.with_suffix(".vhdr")),
-                    "NaN or infinite samples in 1 channel(s)", "G06",
-                    "mark the channel bad")
+    _assert_message(
+        _error_text(workdir, result, "HPC"),
+        str(hpc_bin),
+        "num_channels is 16 but channel_ids lists 32",
+        "fix",
+        str(hpc_sidecar),
+    )
+    _assert_message(
+        _error_text(workdir, result, "H1"),
+        str(h1_eeg.with_suffix(".vhdr")),
+        "NaN or infinite samples in 1 channel(s)",
+        "G06",
+        "mark the channel bad",
+    )
     assert _stamp(workdir, "MW") == done["MW"]
     done["PFC"] = _stamp(workdir, "PFC")
 
@@ -226,8 +279,12 @@ def test_damaged_files_fail_alone_and_nothing_computed_is_lost(lab):
     _write(events, (events.read_text().splitlines()[0] + "\n").encode())
     result = _run_round(lab)
     assert result.returncode != 0
-    _assert_message(_error_text(workdir, result, "H1"), str(events), "no trials",
-                    "remove the session from the sample sheet")
+    _assert_message(
+        _error_text(workdir, result, "H1"),
+        str(events),
+        "no trials",
+        "remove the session from the sample sheet",
+    )
     bad = pd.read_csv(workdir / TARGETS["HPC"][0] / "bad_channels.tsv", sep="\t")
     flat_id = lab["sidecars"]["HPC"]["channel_ids"][7]
     assert bad.loc[bad["channel_id"].astype(str) == flat_id, "bad"].item()
@@ -248,8 +305,9 @@ def test_flat_ecog_channel_is_excluded_with_its_reason(tiny_run, tmp_path):
     eeg = np.fromfile(eeg_path, dtype="<f4").reshape(-1, len(channels))
     eeg[:, 2] = 0.0
     eeg.tofile(eeg_path)
-    clean, bad_channels = preprocess_ecog(read_ecog(raw / f"{IEEG['H1']}_ieeg.vhdr"),
-                                          line_frequency=60.0)
+    clean, bad_channels = preprocess_ecog(
+        read_ecog(raw / f"{IEEG['H1']}_ieeg.vhdr"), line_frequency=60.0
+    )
     flat = channels["name"][2]
     assert bad_channels.set_index("channel").loc[flat, "reason"] == "flat"
     assert bad_channels["bad"].sum() == 1

@@ -40,27 +40,44 @@ def test_original_files_of_file_and_folder_formats(lab):
     raw, _ = lab
     assert original_files(raw, "sub-M1/ses-01/ephys/sub-M1_ses-01_acq-HPC_raw.bin", "binary") == [
         "sub-M1/ses-01/ephys/sub-M1_ses-01_acq-HPC_raw.bin",
-        "sub-M1/ses-01/ephys/sub-M1_ses-01_acq-HPC_raw.bin.json"]
-    glx = original_files(raw, "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.bin",
-                         "spikeglx")
+        "sub-M1/ses-01/ephys/sub-M1_ses-01_acq-HPC_raw.bin.json",
+    ]
+    glx = original_files(
+        raw, "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.bin", "spikeglx"
+    )
     assert [f.rsplit(".", 1)[-1] for f in glx] == ["bin", "meta"]
 
 
 def test_view_moves_originals_places_conversions_and_keeps_the_sheets_part(lab, tmp_path):
     raw, nwb = lab
     conversions = [
-        {"path": "sub-M1/ses-01/ephys/sub-M1_ses-01_acq-HPC_raw.bin", "format": "binary",
-         "converted": [str(nwb)]},
-        {"path": "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.bin",
-         "format": "spikeglx", "converted": []},
+        {
+            "path": "sub-M1/ses-01/ephys/sub-M1_ses-01_acq-HPC_raw.bin",
+            "format": "binary",
+            "converted": [str(nwb)],
+        },
+        {
+            "path": "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.bin",
+            "format": "spikeglx",
+            "converted": [],
+        },
     ]
-    scope = {"subjects": ["sub-M1"], "sessions": ["sub-M1/ses-01"],
-             "folders": ["sub-M1/ses-01/beh", "sub-M1/ses-01/ephys"]}
-    view = converted_view(raw, tmp_path / "view", conversions, scope=scope,
-                          converted_root=str(tmp_path / "results/bids"))
+    scope = {
+        "subjects": ["sub-M1"],
+        "sessions": ["sub-M1/ses-01"],
+        "folders": ["sub-M1/ses-01/beh", "sub-M1/ses-01/ephys"],
+    }
+    view = converted_view(
+        raw,
+        tmp_path / "view",
+        conversions,
+        scope=scope,
+        converted_root=str(tmp_path / "results/bids"),
+    )
     rel = sorted(str(p.relative_to(view)) for p in view.rglob("*") if p.is_symlink())
     assert rel == [
-        "dataset_description.json", "participants.tsv",
+        "dataset_description.json",
+        "participants.tsv",
         "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.bin",
         "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.meta",
         "sourcedata/sub-M1/ses-01/ephys/sub-M1_ses-01_acq-HPC_raw.bin",

@@ -17,9 +17,13 @@ def _grid_raw(n=8, seed=0):
     data = np.random.default_rng(seed).standard_normal((n, 1000)) * 1e-5
     raw = mne.io.RawArray(data, info, verbose=False)
     xy = grid_positions(n) / 1000.0
-    raw.set_montage(mne.channels.make_dig_montage(
-        ch_pos={c: np.array([x, y, 0.0]) for c, (x, y) in zip(names, xy, strict=True)},
-        coord_frame="head"), verbose=False)
+    raw.set_montage(
+        mne.channels.make_dig_montage(
+            ch_pos={c: np.array([x, y, 0.0]) for c, (x, y) in zip(names, xy, strict=True)},
+            coord_frame="head",
+        ),
+        verbose=False,
+    )
     return raw
 
 

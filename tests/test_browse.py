@@ -15,8 +15,14 @@ from panneuro.figures.browse import (
 
 
 def _trials(n=6):
-    return pd.DataFrame({"start_time": 10.0 * np.arange(n), "response_time": 0.4,
-                         "feedback_time": 0.6, "correct": [(k + 1) % 2 for k in range(n)]})
+    return pd.DataFrame(
+        {
+            "start_time": 10.0 * np.arange(n),
+            "response_time": 0.4,
+            "feedback_time": 0.6,
+            "correct": [(k + 1) % 2 for k in range(n)],
+        }
+    )
 
 
 def test_align_spikes_cuts_trials_relative_to_the_event():
@@ -35,17 +41,23 @@ def test_align_spikes_cuts_trials_relative_to_the_event():
 
 def test_plot_unit_draws_a_raster_line_per_trial_and_a_rate_per_outcome():
     trials = _trials(6)
-    spikes = np.concatenate([t + 0.6 + np.linspace(0, 0.3, 5 if c else 1)
-                             for t, c in zip(trials["start_time"], trials["correct"],
-                                             strict=True)])
+    spikes = np.concatenate(
+        [
+            t + 0.6 + np.linspace(0, 0.3, 5 if c else 1)
+            for t, c in zip(trials["start_time"], trials["correct"], strict=True)
+        ]
+    )
     waveform = np.zeros((90, 4))
     waveform[30, 2] = -50.0
     fig = plot_unit(spikes, trials, waveform=waveform, title="u")
     wave_ax, raster_ax, rate_ax = fig.axes
     assert wave_ax.get_ylabel() == "µV (channel 2)"
     assert len(raster_ax.collections) == len(trials)
-    lines = {line.get_label(): line.get_ydata() for line in rate_ax.get_lines()
-             if not line.get_label().startswith("_")}
+    lines = {
+        line.get_label(): line.get_ydata()
+        for line in rate_ax.get_lines()
+        if not line.get_label().startswith("_")
+    }
     assert set(lines) == {"rewarded (3)", "unrewarded (3)"}
     assert lines["rewarded (3)"].sum() == pytest.approx(5 * lines["unrewarded (3)"].sum())
 
@@ -60,8 +72,9 @@ def _epochs(n_trials=8, channels=("G01", "G02", "G03")):
     data = np.zeros((n_trials, len(channels), times.size))
     correct = np.array([1, 0] * (n_trials // 2))
     data[correct == 1, 1, 15:] = 0.5
-    trials = pd.DataFrame({"trial_index": np.arange(n_trials), "problem": 1, "trial": 1,
-                           "correct": correct})
+    trials = pd.DataFrame(
+        {"trial_index": np.arange(n_trials), "problem": 1, "trial": 1, "correct": correct}
+    )
     positions = np.column_stack([np.arange(len(channels)) * 10.0, np.zeros((len(channels), 2))])
     bad = pd.DataFrame({"channel": list(channels), "bad": False, "reason": ""})
     return HighGammaEpochs(data, times, list(channels), positions, trials, bad)
@@ -71,8 +84,11 @@ def test_plot_electrode_shows_the_outcome_difference_of_that_electrode():
     fig = plot_electrode(_epochs(), "G02", responsive=["G02"])
     image_ax, mean_ax = fig.axes[0], fig.axes[1]
     assert image_ax.images[0].get_array().shape == (8, 31)
-    means = {line.get_label(): line.get_ydata() for line in mean_ax.get_lines()
-             if not line.get_label().startswith("_")}
+    means = {
+        line.get_label(): line.get_ydata()
+        for line in mean_ax.get_lines()
+        if not line.get_label().startswith("_")
+    }
     assert means["rewarded (4)"].max() == pytest.approx(50.0)
     assert means["unrewarded (4)"].max() == pytest.approx(0.0)
     with pytest.raises(KeyError, match="G09"):
@@ -84,8 +100,9 @@ def test_plot_cross_temporal_draws_the_train_by_test_matrix():
     times = np.round(np.arange(-0.4, 0.5, 0.1), 3)
     scores = np.full((times.size, times.size), 0.5)
     scores[4:7, 4:7] = 0.9
-    table = decoding_table(DecodingResult(scores, rng.normal(0.5, 0.02, (40,) + scores.shape), 5),
-                           times)
+    table = decoding_table(
+        DecodingResult(scores, rng.normal(0.5, 0.02, (40,) + scores.shape), 5), times
+    )
     table["align"] = "feedback"
     fig = plot_cross_temporal(table[table["analysis"] == "cross_temporal"], title="x")
     ax = fig.axes[0]

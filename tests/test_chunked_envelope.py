@@ -11,8 +11,7 @@ from panneuro.ecog.high_gamma import (
 from panneuro.simulate.ecog import simulate_ecog, write_ecog_bids
 from panneuro.simulate.task import build_events
 
-SETTINGS = {"line_frequency": 60.0, "band": (70.0, 150.0), "n_subbands": 4,
-            "sfreq_out": 200.0}
+SETTINGS = {"line_frequency": 60.0, "band": (70.0, 150.0), "n_subbands": 4, "sfreq_out": 200.0}
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +22,17 @@ def sim():
     trial = np.tile(np.arange(1, 7), n_trials // 6)
     correct = (rng.random(n_trials) < 0.6).astype(int)
     events = build_events(problem, trial, correct, rng, trial_duration=1.5)
-    return simulate_ecog(events, n_electrodes=12, sfreq=1000.0, n_planted=3, gain=1.5,
-                         line_frequency=60.0, seed=5)
+    return simulate_ecog(
+        events, n_electrodes=12, sfreq=1000.0, n_planted=3, gain=1.5, line_frequency=60.0, seed=5
+    )
 
 
 @pytest.fixture(scope="module")
 def in_memory(sim):
     clean, bads = preprocess_ecog(sim.raw, line_frequency=60.0)
-    return high_gamma_envelope(clean, SETTINGS["band"], SETTINGS["n_subbands"],
-                               sfreq_out=SETTINGS["sfreq_out"]), bads
+    return high_gamma_envelope(
+        clean, SETTINGS["band"], SETTINGS["n_subbands"], sfreq_out=SETTINGS["sfreq_out"]
+    ), bads
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +66,7 @@ def test_result_does_not_depend_on_the_chunk_length(sim, chunked):
 
 
 def test_long_session_scale_from_a_sample_of_chunks(sim, chunked):
-    sampled, _ = high_gamma_in_chunks(sim.raw, chunk_duration=10.0, max_scale_chunks=3,
-                                      **SETTINGS)
+    sampled, _ = high_gamma_in_chunks(sim.raw, chunk_duration=10.0, max_scale_chunks=3, **SETTINGS)
     ratio = sampled.get_data().mean(axis=1) / chunked[0].get_data().mean(axis=1)
     assert np.all(np.abs(ratio - 1) < 0.05)
     assert not np.allclose(ratio, 1.0, atol=1e-9)  # an estimate, not the session mean
@@ -76,10 +76,10 @@ def test_bad_channels_and_bipolar_in_chunks(sim):
     raw = sim.raw.copy()
     raw._data[2] = 0.0
     raw._data[5] *= 30.0
-    envelope, bads = high_gamma_in_chunks(raw, chunk_duration=20.0, reference="bipolar",
-                                          **SETTINGS)
-    expected = detect_bad_channels(preprocess_ecog(raw, line_frequency=60.0,
-                                                   detect_bads=False, reference="none")[0])
+    envelope, bads = high_gamma_in_chunks(raw, chunk_duration=20.0, reference="bipolar", **SETTINGS)
+    expected = detect_bad_channels(
+        preprocess_ecog(raw, line_frequency=60.0, detect_bads=False, reference="none")[0]
+    )
     assert bads["bad"].tolist() == expected["bad"].tolist()
     assert bads.set_index("channel").loc["G03", "reason"] == "flat"
     assert not any("G03" in c or "G06" in c for c in envelope.ch_names)
@@ -103,5 +103,4 @@ def test_errors(sim):
     with pytest.raises(ValueError, match="high_gamma_band"):
         high_gamma_in_chunks(sim.raw, line_frequency=60.0, band=(70.0, 600.0))
     with pytest.raises(ValueError, match="envelope_sfreq"):
-        high_gamma_in_chunks(sim.raw, line_frequency=60.0, sfreq_out=300.0,
-                             chunk_duration=20.001)
+        high_gamma_in_chunks(sim.raw, line_frequency=60.0, sfreq_out=300.0, chunk_duration=20.001)

@@ -22,8 +22,9 @@ def _keys(node, prefix=()):
 def test_every_config_key_is_documented():
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     readme = (ROOT / "config" / "README.md").read_text()
-    undocumented = [".".join(k) for k in _keys(config)
-                    if not re.search(rf"[`.]{re.escape(k[-1])}\b", readme)]
+    undocumented = [
+        ".".join(k) for k in _keys(config) if not re.search(rf"[`.]{re.escape(k[-1])}\b", readme)
+    ]
     assert not undocumented, f"document these keys in config/README.md: {undocumented}"
 
 
@@ -31,10 +32,10 @@ def test_config_and_sample_sheet_match_their_schemas():
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "config.schema.yaml").read_text())
     jsonschema.Draft202012Validator(schema).validate(config)
-    samples = pd.read_csv(ROOT / "config" / "samples.tsv", sep="\t", dtype=str,
-                          keep_default_na=False)
-    row_schema = yaml.safe_load(
-        (ROOT / "workflow" / "schemas" / "samples.schema.yaml").read_text())
+    samples = pd.read_csv(
+        ROOT / "config" / "samples.tsv", sep="\t", dtype=str, keep_default_na=False
+    )
+    row_schema = yaml.safe_load((ROOT / "workflow" / "schemas" / "samples.schema.yaml").read_text())
     for row in samples.to_dict("records"):
         jsonschema.Draft202012Validator(row_schema).validate(row)
 

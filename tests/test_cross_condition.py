@@ -46,11 +46,26 @@ def test_table_has_null_and_separates_the_two_codes():
     for code in ("abstract", "specific"):
         counts, stay, side = _population(rng, code=code)
         tables[code] = cross_condition_table(
-            counts, stay, {"choice": side}, epochs, groups, rng=np.random.default_rng(2),
-            n_permutations=29, n_folds=3)
+            counts,
+            stay,
+            {"choice": side},
+            epochs,
+            groups,
+            rng=np.random.default_rng(2),
+            n_permutations=29,
+            n_folds=3,
+        )
     abstract, specific = tables["abstract"], tables["specific"]
-    assert list(abstract.columns) == ["epoch", "condition", "analysis", "n_trials", "score",
-                                      "null_mean", "null_q95", "p_value"]
+    assert list(abstract.columns) == [
+        "epoch",
+        "condition",
+        "analysis",
+        "n_trials",
+        "score",
+        "null_mean",
+        "null_q95",
+        "p_value",
+    ]
     assert len(abstract) == 4  # 2 epochs x (ccgp choice, cv)
     ccgp_a = abstract[abstract["analysis"] == "ccgp"]
     ccgp_s = specific[specific["analysis"] == "ccgp"]
@@ -94,10 +109,18 @@ def test_session_conditions():
 def test_session_ccgp_grows_when_the_code_appears_late():
     rng = np.random.default_rng(4)
     units, trains, events = _session(rng)
-    settings = {"n_folds": 3, "n_permutations": 19, "shrinkage": 0.1, "min_units": 3,
-                "align": {"stay": "response"},
-                "cross_condition": {"variable": "stay", "window": [-0.4, 0.0],
-                                    "conditions": ["choice", "object_pair"]}}
+    settings = {
+        "n_folds": 3,
+        "n_permutations": 19,
+        "shrinkage": 0.1,
+        "min_units": 3,
+        "align": {"stay": "response"},
+        "cross_condition": {
+            "variable": "stay",
+            "window": [-0.4, 0.0],
+            "conditions": ["choice", "object_pair"],
+        },
+    }
     table = session_cross_condition(units, trains, events, settings, seed=5, keys=("S", "1"))
     assert list(table.columns) == list(CCGP_COLUMNS)
     assert len(table) == 6

@@ -15,8 +15,13 @@ from panneuro.compendium import datalad_io
 from panneuro.simulate.study import save_datalad_dataset
 
 # datalad commits (create, save, clone -d): a git identity even where none is configured
-ENV = dict(BASE_ENV, GIT_AUTHOR_NAME="panneuro", GIT_AUTHOR_EMAIL="panneuro@localhost",
-           GIT_COMMITTER_NAME="panneuro", GIT_COMMITTER_EMAIL="panneuro@localhost")
+ENV = dict(
+    BASE_ENV,
+    GIT_AUTHOR_NAME="panneuro",
+    GIT_AUTHOR_EMAIL="panneuro@localhost",
+    GIT_COMMITTER_NAME="panneuro",
+    GIT_COMMITTER_EMAIL="panneuro@localhost",
+)
 
 N_SESSIONS = 6
 
@@ -36,8 +41,10 @@ def origin(tmp_path_factory) -> Path:
     (root / "sub-M0" / "events.tsv").write_text("onset\tduration\n0.0\t1.5\n")
     human = root / "sub-H1" / "ieeg"
     human.mkdir(parents=True)
-    (human / "rec.vhdr").write_text("Brain Vision Data Exchange Header File Version 1.0\n"
-                                    "[Common Infos]\nDataFile=rec.eeg\nMarkerFile=rec.vmrk\n")
+    (human / "rec.vhdr").write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n"
+        "[Common Infos]\nDataFile=rec.eeg\nMarkerFile=rec.vmrk\n"
+    )
     (human / "rec.eeg").write_bytes(bytes(range(256)) * 100)
     (human / "rec.vmrk").write_text("Brain Vision Data Exchange Marker File, Version 1.0\n")
     (root / "dataset_description.json").write_text('{"Name": "test", "BIDSVersion": "1.9.0"}')
@@ -46,8 +53,13 @@ def origin(tmp_path_factory) -> Path:
 
 
 def _clone(origin: Path, target: Path) -> Path:
-    result = subprocess.run([str(BIN / "datalad"), "clone", str(origin), str(target)],
-                            capture_output=True, text=True, env=ENV, check=False)
+    result = subprocess.run(
+        [str(BIN / "datalad"), "clone", str(origin), str(target)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     return target
 
@@ -84,8 +96,10 @@ def test_key_record_identifies_file_and_companions(origin):
     assert record["companions"][eeg].startswith("MD5E-s25600--")
     pending = json.loads(datalad_io.key_record(header, identify=False))
     assert pending == {"path": str(header), "key": None, "companions": {}}
-    assert (datalad_io.key_record_path("raw/sub-M1/a.nwb", "raw")
-            == f"{datalad_io.KEY_DIR}/sub-M1/a.nwb.json")
+    assert (
+        datalad_io.key_record_path("raw/sub-M1/a.nwb", "raw")
+        == f"{datalad_io.KEY_DIR}/sub-M1/a.nwb.json"
+    )
 
 
 def test_missing_dataset_without_source_names_the_fix(tmp_path):
@@ -108,14 +122,21 @@ def test_study_datasets_need_the_simulated_studys_truth(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the workflow's paths are relative to the compendium
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / "dataset_description.json").write_text("{}")
-    config = {"raw_dir": "raw", "raw_source": "", "groundtruth_dir": "truth",
-              "groundtruth_source": "", "simulate": True}
+    config = {
+        "raw_dir": "raw",
+        "raw_source": "",
+        "groundtruth_dir": "truth",
+        "groundtruth_source": "",
+        "simulate": True,
+    }
     # simulated here: nothing to install (the simulation writes both)
     datalad_io.install_study_datasets(config, raw_simulated=True)
     # a simulated study's raw dataset from elsewhere needs its ground truth installed
-    with pytest.raises(datalad_io.RawDataError,
-                       match=r"^truth: the simulated study's ground truth is not installed; "
-                             r"fix: set groundtruth_source .* datalad clone <source URL> truth$"):
+    with pytest.raises(
+        datalad_io.RawDataError,
+        match=r"^truth: the simulated study's ground truth is not installed; "
+        r"fix: set groundtruth_source .* datalad clone <source URL> truth$",
+    ):
         datalad_io.install_study_datasets(config, raw_simulated=False)
     # a lab's own data (simulate: false) needs no ground truth
     datalad_io.install_study_datasets({**config, "simulate": False}, raw_simulated=False)
@@ -182,8 +203,13 @@ def test_fetch_replaces_key_records_and_gets_companions(origin, tmp_path, monkey
 
     monkeypatch.chdir(tmp_path)
     _clone(origin, tmp_path / "raw")
-    subprocess.run([str(BIN / "datalad"), "get", "-n", "-r", "."], cwd="raw", env=ENV,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "datalad"), "get", "-n", "-r", "."],
+        cwd="raw",
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
     header = "raw/sub-H1/ieeg/rec.vhdr"
     record = Path(datalad_io.key_record_path(header, "raw"))
     record.parent.mkdir(parents=True)
@@ -194,8 +220,9 @@ def test_fetch_replaces_key_records_and_gets_companions(origin, tmp_path, monkey
     smk = SimpleNamespace(input=inputs, threads=2, config={"raw_drop": False})
     fetched = datalad_io.fetch_raw_inputs(smk)
     assert smk.input.ecog == header and smk.input[0] == header
-    assert sorted(fetched) == sorted([header, "raw/sub-H1/ieeg/rec.eeg",
-                                      "raw/sub-H1/ieeg/rec.vmrk"])
+    assert sorted(fetched) == sorted(
+        [header, "raw/sub-H1/ieeg/rec.eeg", "raw/sub-H1/ieeg/rec.vmrk"]
+    )
     assert Path("raw/sub-H1/ieeg/rec.eeg").read_bytes() == bytes(range(256)) * 100
     datalad_io.release(fetched, registry=Path(datalad_io.KEY_DIR) / ".in-use", drop=True)
     assert not Path("raw/sub-H1/ieeg/rec.eeg").exists()
@@ -274,8 +301,9 @@ def test_disk_holds_at_most_the_jobs_in_flight(origin, tmp_path):
     run = [str(BIN / "snakemake"), "--cores", str(k), "--config", "raw_drop=True"]
     files = [_session_file(clone, index) for index in range(N_SESSIONS)]
     sampled = []  # sessions with content present, polled from outside while the jobs run
-    with subprocess.Popen(run, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, env=ENV) as process:
+    with subprocess.Popen(
+        run, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV
+    ) as process:
         while process.poll() is None:
             sampled.append(sum(path.exists() for path in files))
             time.sleep(0.02)
@@ -289,8 +317,9 @@ def test_disk_holds_at_most_the_jobs_in_flight(origin, tmp_path):
         peaks.append(len(out["present"]))
     assert 1 <= max(peaks) <= k, peaks
     assert not [p for p in clone.glob("sub-M*/*.nwb") if p.exists()]
-    dry = subprocess.run([*run, "--dry-run"], cwd=work, capture_output=True, text=True, env=ENV,
-                         check=False)
+    dry = subprocess.run(
+        [*run, "--dry-run"], cwd=work, capture_output=True, text=True, env=ENV, check=False
+    )
     assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout
 
 
@@ -300,15 +329,22 @@ def test_special_remote_of_the_source_is_verified_in_a_clone(origin, tmp_path):
     subprocess.run(["cp", "-a", str(origin), str(published)], check=True)
     store = f"ria+file://{tmp_path / 'store'}"
     datalad = str(BIN / "datalad")
-    for args in (["create-sibling-ria", "-s", "store", "--new-store-ok", "-r", "--alias", "raw",
-                  store], ["push", "-r", "--to", "store"]):
-        result = subprocess.run([datalad, *args], cwd=published, capture_output=True, text=True,
-                                env=ENV, check=False)
+    for args in (
+        ["create-sibling-ria", "-s", "store", "--new-store-ok", "-r", "--alias", "raw", store],
+        ["push", "-r", "--to", "store"],
+    ):
+        result = subprocess.run(
+            [datalad, *args], cwd=published, capture_output=True, text=True, env=ENV, check=False
+        )
         assert result.returncode == 0, result.stderr
     assert datalad_io.ensure_installed("raw", f"{store}#~raw", superdataset=tmp_path)
     clone = tmp_path / "raw"
-    subprocess.run(["git", "config", "--unset", "remote.store-storage.annex-verified"],
-                   cwd=clone, env=ENV, check=False)
+    subprocess.run(
+        ["git", "config", "--unset", "remote.store-storage.annex-verified"],
+        cwd=clone,
+        env=ENV,
+        check=False,
+    )
     recording = _session_file(clone, 4)
     with pytest.raises(datalad_io.RawDataError, match="annexed content not available"):
         datalad_io.get_content([recording])
@@ -342,9 +378,14 @@ def test_get_waits_for_another_jobs_transfer_of_the_same_file(tmp_path, monkeypa
     def fake_run(args, cwd=None):
         calls.append(args)
         if len(calls) == 1:  # the other job holds the transfer lock
-            return SimpleNamespace(returncode=1, stdout="", stderr=(
-                "get(error): rec.eeg (file) [transfer already in progress, or unable to take "
-                "transfer lock]"))
+            return SimpleNamespace(
+                returncode=1,
+                stdout="",
+                stderr=(
+                    "get(error): rec.eeg (file) [transfer already in progress, or unable to take "
+                    "transfer lock]"
+                ),
+            )
         target.write_bytes(b"data")  # the other job's transfer has finished
         return SimpleNamespace(returncode=0, stdout="", stderr="")
 

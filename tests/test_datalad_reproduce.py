@@ -23,23 +23,39 @@ from compendium import ENV as BASE_ENV
 from panneuro.compendium.provenance import SUFFIX
 
 # datalad commits (create, save, clone -d): a git identity even where none is configured
-ENV = dict(BASE_ENV, GIT_AUTHOR_NAME="panneuro", GIT_AUTHOR_EMAIL="panneuro@localhost",
-           GIT_COMMITTER_NAME="panneuro", GIT_COMMITTER_EMAIL="panneuro@localhost")
+ENV = dict(
+    BASE_ENV,
+    GIT_AUTHOR_NAME="panneuro",
+    GIT_AUTHOR_EMAIL="panneuro@localhost",
+    GIT_COMMITTER_NAME="panneuro",
+    GIT_COMMITTER_EMAIL="panneuro@localhost",
+)
 
 pytestmark = pytest.mark.workflow
 
 
 def _run(*args: str, cwd: Path) -> str:
-    result = subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, env=ENV,
-                            check=False)
+    result = subprocess.run(
+        list(args), cwd=cwd, capture_output=True, text=True, env=ENV, check=False
+    )
     assert result.returncode == 0, f"{args}: {result.stderr[-2000:]}"
     return result.stdout
 
 
 def _publish(dataset: Path, store: str, alias: str) -> None:
     datalad = str(BIN / "datalad")
-    _run(datalad, "create-sibling-ria", "-s", "store", "--new-store-ok", "-r", "--alias", alias,
-         store, cwd=dataset)
+    _run(
+        datalad,
+        "create-sibling-ria",
+        "-s",
+        "store",
+        "--new-store-ok",
+        "-r",
+        "--alias",
+        alias,
+        store,
+        cwd=dataset,
+    )
     _run(datalad, "push", "-r", "--to", "store", cwd=dataset)
 
 
@@ -51,9 +67,10 @@ def _without_commit(path: Path) -> dict:
     """
     data = json.loads(path.read_text())
     data.pop("compendium_commit")
-    data["inputs"] = [{k: v for k, v in item.items()
-                       if not (item["path"].endswith(SUFFIX) and k == "sha256")}
-                      for item in data["inputs"]]
+    data["inputs"] = [
+        {k: v for k, v in item.items() if not (item["path"].endswith(SUFFIX) and k == "sha256")}
+        for item in data["inputs"]
+    ]
     return data
 
 
@@ -78,8 +95,7 @@ def test_clone_from_ria_store_reproduces_byte_identical_results(tiny_run, tmp_pa
     config.write_text(text.replace("\nsize: default\n", "\nsize: tiny\n"))
     _run(datalad, "create", "--force", "--fake-dates", "-c", "text2git", ".", cwd=compendium)
     for name in ("raw", "groundtruth"):
-        _run(datalad, "clone", "-d", ".", f"{store}#~{name}", f"resources/{name}",
-             cwd=compendium)
+        _run(datalad, "clone", "-d", ".", f"{store}#~{name}", f"resources/{name}", cwd=compendium)
     _run(datalad, "save", "-m", "compendium with its raw data from the store", cwd=compendium)
     head = _run("git", "rev-parse", "HEAD", cwd=compendium).strip()
 
@@ -89,23 +105,30 @@ def test_clone_from_ria_store_reproduces_byte_identical_results(tiny_run, tmp_pa
     (clone / ".venv").mkdir()
     (clone / ".venv" / "bin").symlink_to(BIN)  # this venv, no install
     (clone / ".venv" / ".installed").touch()
-    result = subprocess.run(["make", "--no-print-directory", "reproduce"], cwd=clone,
-                            capture_output=True, text=True, env=dict(ENV, CORES="2"),
-                            check=False)
+    result = subprocess.run(
+        ["make", "--no-print-directory", "reproduce"],
+        cwd=clone,
+        capture_output=True,
+        text=True,
+        env=dict(ENV, CORES="2"),
+        check=False,
+    )
     assert result.returncode == 0, result.stderr[-6000:]
     assert (clone / "results" / "report.html").stat().st_size > 0
 
     reference = digests(tiny_run / "results")
     reproduced = {k: v for k, v in digests(clone / "results").items() if k != "report.html"}
     assert reference.keys() == reproduced.keys()
-    differing = sorted(k for k in reference if reference[k] != reproduced[k]
-                       and not k.endswith(SUFFIX))
+    differing = sorted(
+        k for k in reference if reference[k] != reproduced[k] and not k.endswith(SUFFIX)
+    )
     assert not differing, f"results differ from the reference run: {differing}"
     sidecars = [k for k in reference if k.endswith(SUFFIX)]
     assert len(sidecars) > 30
     for name in sidecars:
-        assert (_without_commit(tiny_run / "results" / name)
-                == _without_commit(clone / "results" / name)), name
+        assert _without_commit(tiny_run / "results" / name) == _without_commit(
+            clone / "results" / name
+        ), name
         assert json.loads((clone / "results" / name).read_text())["compendium_commit"] == head
 
     raw = clone / "resources" / "raw"

@@ -22,9 +22,14 @@ from compendium import ENV as BASE_ENV
 from panneuro.compendium.provenance import SUFFIX, sidecar_path
 
 # datalad and git commit: a git identity even where none is configured; 2 cores for make
-ENV = dict(BASE_ENV, CORES="2", GIT_AUTHOR_NAME="panneuro",
-           GIT_AUTHOR_EMAIL="panneuro@localhost", GIT_COMMITTER_NAME="panneuro",
-           GIT_COMMITTER_EMAIL="panneuro@localhost")
+ENV = dict(
+    BASE_ENV,
+    CORES="2",
+    GIT_AUTHOR_NAME="panneuro",
+    GIT_AUTHOR_EMAIL="panneuro@localhost",
+    GIT_COMMITTER_NAME="panneuro",
+    GIT_COMMITTER_EMAIL="panneuro@localhost",
+)
 COMMAND = "make reproduce && git annex add --no-check-gitignore results >/dev/null"
 INTERMEDIATE = "results/ecog/sub-H1_ses-01_high_gamma.npz"  # read by fig4_ecog
 FIGURE = "results/figures/fig4_ecog.png"
@@ -35,8 +40,9 @@ pytestmark = pytest.mark.workflow
 
 
 def _run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True,
-                            env=ENV, check=False)
+    result = subprocess.run(
+        [str(a) for a in args], cwd=cwd, capture_output=True, text=True, env=ENV, check=False
+    )
     if check:
         assert result.returncode == 0, f"{args}: {(result.stderr + result.stdout)[-4000:]}"
     return result
@@ -56,8 +62,9 @@ def _run_record(commit: str, cwd: Path) -> dict:
 
 def _files(folder: Path, root: Path) -> set[str]:
     """Files (annexed symlinks included) under ``folder``, relative to ``root``."""
-    return {p.relative_to(root).as_posix() for p in folder.rglob("*")
-            if p.is_file() or p.is_symlink()}
+    return {
+        p.relative_to(root).as_posix() for p in folder.rglob("*") if p.is_file() or p.is_symlink()
+    }
 
 
 def _without_commit(text: str) -> dict:
@@ -71,11 +78,21 @@ def saved(tiny_run, tmp_path_factory):
     """A clone-like compendium after ``make datalad-reproduce``; its run commit."""
     compendium = tmp_path_factory.mktemp("datalad-run") / "compendium"
     # the workflow as the reference ran it (its metadata records the scripts' code)
-    shutil.copytree(tiny_run, compendium, ignore=shutil.ignore_patterns(
-        "results", "resources", "logs", ".snakemake", "__pycache__"))
+    shutil.copytree(
+        tiny_run,
+        compendium,
+        ignore=shutil.ignore_patterns("results", "resources", "logs", ".snakemake", "__pycache__"),
+    )
     shutil.copytree(tiny_run / "resources/reference", compendium / "resources/reference")
-    for name in ("Makefile", ".gitignore", ".gitattributes", "requirements.lock",
-                 "pyproject.toml", ".datalad/config", "results/README.md"):
+    for name in (
+        "Makefile",
+        ".gitignore",
+        ".gitattributes",
+        "requirements.lock",
+        "pyproject.toml",
+        ".datalad/config",
+        "results/README.md",
+    ):
         (compendium / name).parent.mkdir(exist_ok=True)
         shutil.copy2(ROOT / name, compendium / name)  # copy2: make's install stamp stays newer
     (compendium / ".venv").mkdir()
@@ -91,8 +108,13 @@ def saved(tiny_run, tmp_path_factory):
     # a clone has results/README.md (keeps results/ known to git: datalad run --input results)
     assert _git("ls-files", "results", cwd=compendium) == "results/README.md\n"
     # the tiny reference run's state: make's Snakemake has nothing left to compute
-    for name in ("results", "resources/raw", "resources/groundtruth", "resources/raw-keys",
-                 ".snakemake/metadata"):
+    for name in (
+        "results",
+        "resources/raw",
+        "resources/groundtruth",
+        "resources/raw-keys",
+        ".snakemake/metadata",
+    ):
         shutil.copytree(tiny_run / name, compendium / name, symlinks=True, dirs_exist_ok=True)
     _run("make", "--no-print-directory", "datalad-reproduce", cwd=compendium)
     return compendium, _git("rev-parse", "HEAD", cwd=compendium).strip()
@@ -104,8 +126,9 @@ def test_datalad_reproduce_saves_results_with_a_run_record(saved, tiny_run):
     assert record["cmd"] == COMMAND and record["exit"] == 0
     assert record["inputs"] == ["results"] and record["outputs"] == ["results"]
     # every result is in the commit, with the reference run's content
-    tracked = set(_git("ls-tree", "-r", "--name-only", commit, "--", "results",
-                       cwd=compendium).split())
+    tracked = set(
+        _git("ls-tree", "-r", "--name-only", commit, "--", "results", cwd=compendium).split()
+    )
     assert tracked == _files(compendium / "results", compendium)
     assert _git("status", "--porcelain", "--ignored", "--", "results", cwd=compendium) == ""
     ours = digests(compendium / "results")
@@ -116,8 +139,7 @@ def test_datalad_reproduce_saves_results_with_a_run_record(saved, tiny_run):
     traces = "results/ephys/sub-M1/ses-01/acq-PFC/preprocessed/traces_cached_seg0.raw"
     for name in (traces, INTERMEDIATE, FIGURE, REPORT):
         assert name in annexed and (compendium / name).is_symlink(), name
-    for name in ("results/decoding/sub-M1_ses-01_decoding.tsv",
-                 str(sidecar_path(FIGURE))):
+    for name in ("results/decoding/sub-M1_ses-01_decoding.tsv", str(sidecar_path(FIGURE))):
         assert name in tracked and name not in annexed, name
         assert not (compendium / name).is_symlink(), name
 
@@ -127,8 +149,15 @@ def test_rerun_gets_dropped_results_and_saves_nothing_new(saved):
     # a second copy (a directory special remote), so DataLad may drop content
     backup = compendium.parent / "backup"
     backup.mkdir()
-    _git("annex", "initremote", "backup", "type=directory", f"directory={backup}",
-         "encryption=none", cwd=compendium)
+    _git(
+        "annex",
+        "initremote",
+        "backup",
+        "type=directory",
+        f"directory={backup}",
+        "encryption=none",
+        cwd=compendium,
+    )
     # an intermediate result and a final figure: at a dropped figure (a dangling symlink)
     # Snakemake 9.27 stops ("Unable to obtain modification time"); datalad run gets it first
     dropped = [INTERMEDIATE, FIGURE]
@@ -156,8 +185,9 @@ def test_rerun_recomputes_deleted_figures_byte_identically(saved):
     # the report (Snakemake's report embeds the jobs' run times) and provenance sidecars: the
     # rerun jobs' sidecars record the new compendium commit; the de-identification check
     # (whose inputs include the figures' sidecars) reran too and records their new digests.
-    changed = set(_git("diff", "--name-only", commit, head, "--", "results",
-                       cwd=compendium).split())
+    changed = set(
+        _git("diff", "--name-only", commit, head, "--", "results", cwd=compendium).split()
+    )
     assert {n for n in changed if not n.endswith(SUFFIX)} <= {REPORT}, changed
     for name in changed - {REPORT, DEID_SIDECAR}:
         before = _git("show", f"{commit}:{name}", cwd=compendium)

@@ -23,9 +23,16 @@ SHIFTED_START = shift_date(TRUE_START)
 
 
 def _nwb(path, start=SHIFTED_START, **subject_extra):
-    nwbfile = make_nwbfile(subject="H2", session="01", species="human", session_start=start,
-                           description="test recording", identifier="sub-H2_ses-01", age="P53Y",
-                           sex="M")
+    nwbfile = make_nwbfile(
+        subject="H2",
+        session="01",
+        species="human",
+        session_start=start,
+        description="test recording",
+        identifier="sub-H2_ses-01",
+        age="P53Y",
+        sex="M",
+    )
     for name, value in subject_extra.items():
         setattr(nwbfile.subject, name, value)
     write_nwbfile(nwbfile, path)
@@ -35,35 +42,62 @@ def _nwb(path, start=SHIFTED_START, **subject_extra):
 def dataset(tmp_path):
     """A small compliant raw dataset and results folder (the shapes the pipeline writes)."""
     raw, results = tmp_path / "raw", tmp_path / "results"
-    write_tsv(pd.DataFrame({"participant_id": ["sub-H1", "sub-H2"],
-                            "species": ["Homo sapiens"] * 2, "sex": ["F", "M"],
-                            "age": [26, 53]}), raw / "participants.tsv")
-    write_json({"age": {"Description": "Age at the first session", "Units": "year"}},
-               raw / "participants.json")
-    write_json({"Name": "study", "BIDSVersion": "1.10.1", "Authors": ["A. Author"]},
-               raw / "dataset_description.json")
+    write_tsv(
+        pd.DataFrame(
+            {
+                "participant_id": ["sub-H1", "sub-H2"],
+                "species": ["Homo sapiens"] * 2,
+                "sex": ["F", "M"],
+                "age": [26, 53],
+            }
+        ),
+        raw / "participants.tsv",
+    )
+    write_json(
+        {"age": {"Description": "Age at the first session", "Units": "year"}},
+        raw / "participants.json",
+    )
+    write_json(
+        {"Name": "study", "BIDSVersion": "1.10.1", "Authors": ["A. Author"]},
+        raw / "dataset_description.json",
+    )
     session = raw / "sub-H1" / "ses-01"
-    write_tsv(pd.DataFrame({"filename": ["ieeg/sub-H1_ses-01_task-harlow_ieeg.vhdr"],
-                            "acq_time": [SHIFTED_START.strftime("%Y-%m-%dT%H:%M:%S")]}),
-              session / "sub-H1_ses-01_scans.tsv")
-    write_tsv(pd.DataFrame({"name": ["G01", "G02"], "type": "ECOG", "units": "V"}),
-              session / "ieeg" / "sub-H1_ses-01_task-harlow_channels.tsv")
-    write_json({"TaskName": "harlow", "SamplingFrequency": 1000.0},
-               session / "ieeg" / "sub-H1_ses-01_task-harlow_ieeg.json")
+    write_tsv(
+        pd.DataFrame(
+            {
+                "filename": ["ieeg/sub-H1_ses-01_task-harlow_ieeg.vhdr"],
+                "acq_time": [SHIFTED_START.strftime("%Y-%m-%dT%H:%M:%S")],
+            }
+        ),
+        session / "sub-H1_ses-01_scans.tsv",
+    )
+    write_tsv(
+        pd.DataFrame({"name": ["G01", "G02"], "type": "ECOG", "units": "V"}),
+        session / "ieeg" / "sub-H1_ses-01_task-harlow_channels.tsv",
+    )
+    write_json(
+        {"TaskName": "harlow", "SamplingFrequency": 1000.0},
+        session / "ieeg" / "sub-H1_ses-01_task-harlow_ieeg.json",
+    )
     (session / "ieeg" / "sub-H1_ses-01_task-harlow_ieeg.vmrk").write_text(
         "Brain Vision Data Exchange Marker File, Version 1.0\n[Marker Infos]\n"
         ";             <Date (YYYYMMDDhhmmssuuuuuu)>\n"
         f"Mk1=New Segment,,1,1,0,{SHIFTED_START.strftime('%Y%m%d%H%M%S')}000000\n"
-        "Mk2=Stimulus,S  1,1001,1,0\n")
+        "Mk2=Stimulus,S  1,1001,1,0\n"
+    )
     (raw / "sub-H2" / "ses-01" / "ieeg").mkdir(parents=True)
     _nwb(raw / "sub-H2" / "ses-01" / "ieeg" / "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb")
     (results / "nwb").mkdir(parents=True)
     _nwb(results / "nwb" / "sub-H2_ses-01_units.nwb")
-    write_tsv(pd.DataFrame({"subject": ["H1"], "region": ["temporal"], "score": [0.7]}),
-              results / "decoding" / "sub-H1_ses-01_decoding.tsv")
+    write_tsv(
+        pd.DataFrame({"subject": ["H1"], "region": ["temporal"], "score": [0.7]}),
+        results / "decoding" / "sub-H1_ses-01_decoding.tsv",
+    )
     # A tool's own timestamp (when it ran) is not a person's date.
-    write_json({"sorter_name": "spykingcircus2", "datetime": "2026-11-25 12:00:00",
-                "run_time": 3.2}, results / "ephys" / "spikeinterface_log.json")
+    write_json(
+        {"sorter_name": "spykingcircus2", "datetime": "2026-11-25 12:00:00", "run_time": 3.2},
+        results / "ephys" / "spikeinterface_log.json",
+    )
     return raw, results
 
 
@@ -111,14 +145,20 @@ def test_planted_unshifted_date_fails_naming_file_and_field(dataset):
     assert acq.field == "column 'acq_time', row 1"
     assert acq.problem == "unshifted date 1999-03-04" and "1925" in acq.fix
     nwb = _findings(report, "_units.nwb")
-    assert {f.field for f in nwb} == {"session_start_time", "timestamps_reference_time",
-                                      "file_create_date"}
+    assert {f.field for f in nwb} == {
+        "session_start_time",
+        "timestamps_reference_time",
+        "file_create_date",
+    }
     assert not _findings(report, "_ieeg.nwb")  # the raw NWB is still shifted
 
 
-@pytest.mark.parametrize(("content", "field"), [
-    ("Mk1=New Segment,,1,1,0,20190304103000000000\n", "Mk1 (New Segment date)"),
-])
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ("Mk1=New Segment,,1,1,0,20190304103000000000\n", "Mk1 (New Segment date)"),
+    ],
+)
 def test_brainvision_marker_date(tmp_path, content, field):
     path = tmp_path / "x_ieeg.vmrk"
     path.write_text("[Marker Infos]\n" + content)
@@ -129,8 +169,11 @@ def test_brainvision_marker_date(tmp_path, content, field):
 def test_nwb_subject_holds_only_dandi_fields(tmp_path):
     _nwb(tmp_path / "a.nwb")
     assert scan_file(tmp_path / "a.nwb") == []
-    _nwb(tmp_path / "b.nwb", date_of_birth=dt.datetime(1966, 5, 2, tzinfo=dt.UTC),
-         description="Jane Doe, epilepsy surgery at St Elsewhere")
+    _nwb(
+        tmp_path / "b.nwb",
+        date_of_birth=dt.datetime(1966, 5, 2, tzinfo=dt.UTC),
+        description="Jane Doe, epilepsy surgery at St Elsewhere",
+    )
     findings = {f.field: f for f in scan_file(tmp_path / "b.nwb")}
     assert set(findings) == {"general/subject/date_of_birth", "general/subject/description"}
     assert findings["general/subject/date_of_birth"].problem == "birth date"
@@ -138,12 +181,24 @@ def test_nwb_subject_holds_only_dandi_fields(tmp_path):
 
 
 def test_birth_dates_free_text_and_old_ages(tmp_path):
-    write_tsv(pd.DataFrame({"participant_id": ["sub-H1"], "age": [93], "birthdate": ["n/a"],
-                            "notes": ["left-handed teacher"]}), tmp_path / "participants.tsv")
-    write_json({"Subject": {"Comments": "referred by Dr X"}, "DateOfBirth": "1950-02-03"},
-               tmp_path / "sub-H1_sessions.json")
-    fields = {(Path(f.path).name, f.field): f.problem
-              for f in check_deidentification([tmp_path]).findings}
+    write_tsv(
+        pd.DataFrame(
+            {
+                "participant_id": ["sub-H1"],
+                "age": [93],
+                "birthdate": ["n/a"],
+                "notes": ["left-handed teacher"],
+            }
+        ),
+        tmp_path / "participants.tsv",
+    )
+    write_json(
+        {"Subject": {"Comments": "referred by Dr X"}, "DateOfBirth": "1950-02-03"},
+        tmp_path / "sub-H1_sessions.json",
+    )
+    fields = {
+        (Path(f.path).name, f.field): f.problem for f in check_deidentification([tmp_path]).findings
+    }
     assert fields == {
         ("participants.tsv", "column 'age', row 1"): "age 93 over 89",
         ("participants.tsv", "column 'birthdate'"): "birth date",
@@ -154,17 +209,22 @@ def test_birth_dates_free_text_and_old_ages(tmp_path):
 
 
 def test_date_in_file_name_and_other_formats(tmp_path):
-    write_tsv(pd.DataFrame({"onset": [1.0], "comment_code": ["visit 04/03/2019"]}),
-              tmp_path / "sub-H1_ses-20190304_events.tsv")
+    write_tsv(
+        pd.DataFrame({"onset": [1.0], "comment_code": ["visit 04/03/2019"]}),
+        tmp_path / "sub-H1_ses-20190304_events.tsv",
+    )
     problems = sorted((f.field, f.problem) for f in check_deidentification([tmp_path]).findings)
-    assert problems == [("column 'comment_code', row 1", "unshifted date 04/03/2019"),
-                        ("file name", "unshifted date 20190304")]
+    assert problems == [
+        ("column 'comment_code', row 1", "unshifted date 04/03/2019"),
+        ("file name", "unshifted date 20190304"),
+    ]
 
 
 def test_absent_annexed_content_is_listed_unchecked(dataset):
     raw, results = dataset
     (raw / "sub-H2" / "ses-01" / "ieeg" / "dropped_ieeg.nwb").symlink_to(
-        "../../../.git/annex/objects/XX/missing.nwb")
+        "../../../.git/annex/objects/XX/missing.nwb"
+    )
     report = check_deidentification([raw, results])
     assert report.passed
     assert report.unchecked == [f"{raw.as_posix()}/sub-H2/ses-01/ieeg/dropped_ieeg.nwb"]
@@ -194,8 +254,9 @@ def test_tiny_run_passes_and_fails_on_planted_fields(tiny_run, tmp_path):
     assert any(p.endswith("_scans.tsv") for p in checked)
     # The same data with a planted name and an unshifted date fail, naming file and field.
     raw = tmp_path / "raw"
-    shutil.copytree(tiny_run / "resources/raw", raw, symlinks=True,
-                    ignore=shutil.ignore_patterns(".git"))
+    shutil.copytree(
+        tiny_run / "resources/raw", raw, symlinks=True, ignore=shutil.ignore_patterns(".git")
+    )
     table = pd.read_csv(raw / "participants.tsv", sep="\t")
     table["name"] = "Jane Doe"
     write_tsv(table, raw / "participants.tsv")
@@ -205,4 +266,6 @@ def test_tiny_run_passes_and_fails_on_planted_fields(tiny_run, tmp_path):
     write_tsv(table, scans)
     planted = check_deidentification([raw, tiny_run / "results"])
     assert {(Path(f.path).name, f.field) for f in planted.findings} == {
-        ("participants.tsv", "column 'name'"), (scans.name, "column 'acq_time', row 1")}
+        ("participants.tsv", "column 'name'"),
+        (scans.name, "column 'acq_time', row 1"),
+    }

@@ -30,14 +30,16 @@ def test_file_names_follow_mne_bids():
         "r/sub-H1/ses-01/ieeg/sub-H1_ses-01_task-harlow_ieeg.json",
         "r/sub-H1/ses-01/ieeg/sub-H1_ses-01_electrodes.tsv",
         "r/sub-H1/ses-01/ieeg/sub-H1_ses-01_electrodes.json",
-        "r/sub-H1/ses-01/ieeg/sub-H1_ses-01_coordsystem.json"]
+        "r/sub-H1/ses-01/ieeg/sub-H1_ses-01_coordsystem.json",
+    ]
 
 
 def test_real_fif_becomes_valid_bids_the_ecog_stage_reads(tmp_path, caplog):
     root = tmp_path / "bids"
     root.mkdir()
-    (root / "dataset_description.json").write_text(json.dumps(
-        {"Name": "converted", "BIDSVersion": "1.10.1", "Authors": ["a", "b"]}))
+    (root / "dataset_description.json").write_text(
+        json.dumps({"Name": "converted", "BIDSVersion": "1.10.1", "Authors": ["a", "b"]})
+    )
     target = root / "sub-H9/ses-01/ieeg/sub-H9_ses-01_task-harlow_ieeg.vhdr"
     files = convert_ecog_to_brainvision(REAL_FIF, target, line_frequency=60.0)
     assert [str(f) for f in files] == converted_ecog_files(str(target))
@@ -55,6 +57,7 @@ def test_unreadable_ecog_is_one_line_naming_it(tmp_path):
     bad = tmp_path / "sub-H9_ses-01_task-harlow_ieeg.fif"
     bad.write_bytes(b"not a fif file")
     with pytest.raises(ValueError, match="cannot read the ECoG recording with MNE") as info:
-        convert_ecog_to_brainvision(bad, tmp_path / "out/sub-H9_ses-01_task-harlow_ieeg.vhdr",
-                                    line_frequency=50.0)
+        convert_ecog_to_brainvision(
+            bad, tmp_path / "out/sub-H9_ses-01_task-harlow_ieeg.vhdr", line_frequency=50.0
+        )
     assert str(bad) in str(info.value) and "\n" not in str(info.value)

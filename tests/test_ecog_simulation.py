@@ -25,8 +25,7 @@ def _events(n_trials=36, seed=0):
 
 
 def _sim(events, **kwargs):
-    args = dict(n_electrodes=16, sfreq=1000.0, n_planted=3, gain=2.0, line_frequency=60.0,
-                seed=7)
+    args = dict(n_electrodes=16, sfreq=1000.0, n_planted=3, gain=2.0, line_frequency=60.0, seed=7)
     args.update(kwargs)
     return simulate_ecog(events, **args)
 
@@ -82,7 +81,7 @@ def test_truth_and_planted_high_gamma(sim, events):
     inside = np.zeros(len(raw.times), dtype=bool)
     feedback = events["onset"] + events["feedback_time"]
     for t in feedback[events["correct"] == 1]:
-        inside[int((t + 0.15) * sfreq):int((t + 0.35) * sfreq)] = True
+        inside[int((t + 0.15) * sfreq) : int((t + 0.35) * sfreq)] = True
     ratio = hg[:, inside].mean(axis=1) / hg[:, ~inside].mean(axis=1)
     planted = [raw.ch_names.index(c) for c in truth["planted_electrodes"]]
     others = [i for i in range(len(raw.ch_names)) if i not in planted]
@@ -103,13 +102,21 @@ def test_bids_writing_validates_and_is_deterministic(sim, tmp_path):
     roots = [tmp_path / "a", tmp_path / "b"]
     for root in roots:  # as the study does: the recording first, dataset files after
         vhdr = write_ecog_bids(sim, root, subject="H1", session="01", line_frequency=60.0)
-        write_json({"Name": "test", "BIDSVersion": "1.10.1", "DatasetType": "raw"},
-                   root / "dataset_description.json")
+        write_json(
+            {"Name": "test", "BIDSVersion": "1.10.1", "DatasetType": "raw"},
+            root / "dataset_description.json",
+        )
     ieeg = roots[0] / "sub-H1" / "ses-01" / "ieeg"
     stem = "sub-H1_ses-01_task-harlow"
-    for name in (f"{stem}_ieeg.vhdr", f"{stem}_ieeg.eeg", f"{stem}_channels.tsv",
-                 f"{stem}_events.tsv", f"{stem}_ieeg.json", "sub-H1_ses-01_electrodes.tsv",
-                 "sub-H1_ses-01_coordsystem.json"):
+    for name in (
+        f"{stem}_ieeg.vhdr",
+        f"{stem}_ieeg.eeg",
+        f"{stem}_channels.tsv",
+        f"{stem}_events.tsv",
+        f"{stem}_ieeg.json",
+        "sub-H1_ses-01_electrodes.tsv",
+        "sub-H1_ses-01_coordsystem.json",
+    ):
         assert (ieeg / name).exists(), name
     assert vhdr == roots[1] / "sub-H1" / "ses-01" / "ieeg" / f"{stem}_ieeg.vhdr"
     for path in sorted(p for p in roots[0].rglob("*") if p.is_file()):

@@ -21,8 +21,15 @@ def _epochs(gain, seed, n_trials=90, n_planted=4):
     trial = np.tile(np.arange(1, 7), n_trials // 6)
     correct = (rng.random(n_trials) < 0.6).astype(int)
     events = build_events(problem, trial, correct, rng, trial_duration=1.5)
-    sim = simulate_ecog(events, n_electrodes=16, sfreq=1000.0, n_planted=n_planted, gain=gain,
-                        line_frequency=60.0, seed=seed)
+    sim = simulate_ecog(
+        events,
+        n_electrodes=16,
+        sfreq=1000.0,
+        n_planted=n_planted,
+        gain=gain,
+        line_frequency=60.0,
+        seed=seed,
+    )
     clean, bads = preprocess_ecog(sim.raw, line_frequency=60.0)
     envelope = high_gamma_envelope(clean, (70.0, 150.0), 4, sfreq_out=100.0)
     return epoch_high_gamma(envelope, events, bad_channels=bads), sim.truth
@@ -36,8 +43,14 @@ def planted():
 @pytest.fixture(scope="module")
 def responsive(planted):
     epochs, _ = planted
-    return responsive_electrodes(epochs.data, epochs.trials["correct"].to_numpy(), epochs.times,
-                                 epochs.channels, n_permutations=200, seed=3)
+    return responsive_electrodes(
+        epochs.data,
+        epochs.trials["correct"].to_numpy(),
+        epochs.times,
+        epochs.channels,
+        n_permutations=200,
+        seed=3,
+    )
 
 
 def test_planted_electrodes_recovered(planted, responsive):
@@ -55,24 +68,42 @@ def test_planted_electrodes_recovered(planted, responsive):
 
 def test_cluster_test_is_seeded(planted, responsive):
     epochs, _ = planted
-    again = responsive_electrodes(epochs.data, epochs.trials["correct"].to_numpy(),
-                                  epochs.times, epochs.channels, n_permutations=200, seed=3)
+    again = responsive_electrodes(
+        epochs.data,
+        epochs.trials["correct"].to_numpy(),
+        epochs.times,
+        epochs.channels,
+        n_permutations=200,
+        seed=3,
+    )
     pd.testing.assert_frame_equal(again["electrodes"], responsive["electrodes"])
 
 
 def test_no_effect_gives_few_discoveries():
     epochs, _ = _epochs(gain=0.0, seed=22)
-    result = responsive_electrodes(epochs.data, epochs.trials["correct"].to_numpy(),
-                                   epochs.times, epochs.channels, n_permutations=200, seed=4)
+    result = responsive_electrodes(
+        epochs.data,
+        epochs.trials["correct"].to_numpy(),
+        epochs.times,
+        epochs.channels,
+        n_permutations=200,
+        seed=4,
+    )
     assert result["electrodes"]["responsive"].sum() <= 1
 
 
 def test_decoding_finds_outcome_after_feedback(planted):
     epochs, truth = planted
     keep = (epochs.times >= -0.3) & (epochs.times <= 0.9)
-    result = decode_outcome(epochs.data[:, :, keep], epochs.trials["correct"].to_numpy(),
-                            epochs.times[keep], n_folds=3, n_permutations=29, seed=5,
-                            bin_width=0.15)
+    result = decode_outcome(
+        epochs.data[:, :, keep],
+        epochs.trials["correct"].to_numpy(),
+        epochs.times[keep],
+        n_folds=3,
+        n_permutations=29,
+        seed=5,
+        bin_width=0.15,
+    )
     scores, clusters = result["scores"], result["clusters"]
     significant = clusters[clusters["p_value"] < 0.05]
     assert len(significant) >= 1
@@ -95,8 +126,9 @@ def test_input_errors(planted):
 
 
 def test_compare_to_truth_counts():
-    table = pd.DataFrame({"channel": ["A", "B", "C", "D"],
-                          "responsive": [True, False, True, False]})
+    table = pd.DataFrame(
+        {"channel": ["A", "B", "C", "D"], "responsive": [True, False, True, False]}
+    )
     scored = compare_to_truth(table, {"planted_electrodes": ["A", "B"]})
     assert scored["hits"] == ["A"] and scored["misses"] == ["B"]
     assert scored["false_discoveries"] == ["C"]
@@ -106,8 +138,14 @@ def test_compare_to_truth_counts():
 def test_summary_is_json(planted, responsive):
     epochs, _ = planted
     keep = (epochs.times >= 0.0) & (epochs.times <= 0.4)
-    decoding = decode_outcome(epochs.data[:, :, keep], epochs.trials["correct"].to_numpy(),
-                              epochs.times[keep], n_permutations=3, seed=1, bin_width=0.1)
+    decoding = decode_outcome(
+        epochs.data[:, :, keep],
+        epochs.trials["correct"].to_numpy(),
+        epochs.times[keep],
+        n_permutations=3,
+        seed=1,
+        bin_width=0.1,
+    )
     summary = statistics_to_json(responsive, decoding, {"rewarded": 1, "unrewarded": 2})
     text = json.dumps(summary, sort_keys=True)
     assert json.loads(text)["responsive_electrodes"] == summary["responsive_electrodes"]
@@ -134,8 +172,9 @@ def test_closed_form_decoder_matches_scikit_learn():
         for b in range(x.shape[2]):
             folds = []
             for train, test in splits:
-                model = make_pipeline(StandardScaler(), LinearDiscriminantAnalysis(
-                    solver="lsqr", shrinkage=0.1)).fit(x[train, :, b], labels[train])
+                model = make_pipeline(
+                    StandardScaler(), LinearDiscriminantAnalysis(solver="lsqr", shrinkage=0.1)
+                ).fit(x[train, :, b], labels[train])
                 folds.append(roc_auc_score(labels[test], model.decision_function(x[test, :, b])))
             assert closed[k, b] == pytest.approx(np.mean(folds), abs=1e-9)
     assert closed[0, 2] > 0.65 > closed[0, [0, 1, 3]].max()  # the planted bin

@@ -43,16 +43,26 @@ def _duration(events):
 def long_probe():
     """300 trials: only the spike trains are used (the recording stays lazy)."""
     events = _events(50, first_problem=200)
-    sim = simulate_probe(events, n_channels=32, n_units=25, sampling_frequency=30000.0,
-                         duration=_duration(events), region="prefrontal", seed=11)
+    sim = simulate_probe(
+        events,
+        n_channels=32,
+        n_units=25,
+        sampling_frequency=30000.0,
+        duration=_duration(events),
+        region="prefrontal",
+        seed=11,
+    )
     return events, sim
 
 
 def _window_counts(events, spike_times, variable):
     anchor, start, stop = WINDOWS[variable]
     onset = events["onset"].to_numpy()
-    anchors = {"onset": onset, "response": onset + events["response_time"].to_numpy(),
-               "feedback": onset + events["feedback_time"].to_numpy()}
+    anchors = {
+        "onset": onset,
+        "response": onset + events["response_time"].to_numpy(),
+        "feedback": onset + events["feedback_time"].to_numpy(),
+    }
     a = anchors[anchor] + start
     b = anchors["response"] if stop is None else anchors[anchor] + stop
     return np.searchsorted(spike_times, b) - np.searchsorted(spike_times, a)
@@ -75,8 +85,9 @@ def test_planted_tuning_shows_in_spike_counts(long_probe):
         times = sim.sorting.get_unit_spike_train(unit.unit_id) / fs
         counts = _window_counts(events, times, "choice")
         value = variables["choice"].to_numpy()
-        assert abs(np.log((counts[value == 1].mean() + 0.1) / (counts[value == 0].mean() + 0.1))
-                   ) < 0.5
+        assert (
+            abs(np.log((counts[value == 1].mean() + 0.1) / (counts[value == 0].mean() + 0.1))) < 0.5
+        )
 
 
 def test_stay_gain_grows_with_learning():
@@ -94,16 +105,28 @@ def test_stay_gain_grows_with_learning():
 
 def test_coding_table_of_factors_one_reproduces_the_fixed_curve():
     events = _events(12, first_problem=3)
-    units = pd.DataFrame({"variable": ["stay", "choice", "none"], "gain": [0.8, 0.6, 0.0],
-                          "base_rate": [5.0, 7.0, 3.0]})
+    units = pd.DataFrame(
+        {
+            "variable": ["stay", "choice", "none"],
+            "gain": [0.8, 0.6, 0.0],
+            "base_rate": [5.0, 7.0, 3.0],
+        }
+    )
     problem = events["problem"].to_numpy(float)
-    coding = pd.DataFrame({"problem": events["problem"], "trial": events["trial"],
-                           "learning_set_prior": 0.0,
-                           "stay_factor": 1.0 - np.exp(-problem / LEARNING_TAU),
-                           "coding_factor": 1.0, "rate_factor": 1.0})
+    coding = pd.DataFrame(
+        {
+            "problem": events["problem"],
+            "trial": events["trial"],
+            "learning_set_prior": 0.0,
+            "stay_factor": 1.0 - np.exp(-problem / LEARNING_TAU),
+            "coding_factor": 1.0,
+            "rate_factor": 1.0,
+        }
+    )
     fixed = tuned_rates(events, units, duration=_duration(events))
-    np.testing.assert_allclose(tuned_rates(events, units, duration=_duration(events),
-                                           coding=coding), fixed, rtol=1e-12)
+    np.testing.assert_allclose(
+        tuned_rates(events, units, duration=_duration(events), coding=coding), fixed, rtol=1e-12
+    )
 
 
 def test_stay_code_follows_the_agents_own_learning_set_prior():
@@ -111,26 +134,35 @@ def test_stay_code_follows_the_agents_own_learning_set_prior():
     from panneuro.behaviour.model import LearningSetParams
     from panneuro.simulate.inactivation import Inactivation, probe_coding
 
-    none = Inactivation(region="hippocampus", prior_odds_factor=1.0, coding_factor=0.0,
-                        rate_factor=0.25)
+    none = Inactivation(
+        region="hippocampus", prior_odds_factor=1.0, coding_factor=0.0, rate_factor=0.25
+    )
     events = _events(60, first_problem=21)
-    units = pd.DataFrame({"unit_id": np.arange(8), "variable": "stay", "gain": 0.8,
-                          "base_rate": 8.0})
+    units = pd.DataFrame(
+        {"unit_id": np.arange(8), "variable": "stay", "gain": 0.8, "base_rate": 8.0}
+    )
     stay = task_variables(events)["stay"].to_numpy()
     fs, duration = 30000.0, _duration(events)
     modulation = {}
     for n_half in (10.0, 120.0):
         agent = LearningSetParams(n_half=n_half, beta=0.65)
-        coding = probe_coding(events, agent=agent, condition="control", region="prefrontal",
-                              inactivation=none)
+        coding = probe_coding(
+            events, agent=agent, condition="control", region="prefrontal", inactivation=none
+        )
         # the planted factor is the agent's prior p / (p + tau), not a curve of the problem
-        np.testing.assert_allclose(coding["stay_factor"], events["problem"]
-                                   / (events["problem"] + agent.tau), rtol=1e-8)
+        np.testing.assert_allclose(
+            coding["stay_factor"], events["problem"] / (events["problem"] + agent.tau), rtol=1e-8
+        )
         rates = tuned_rates(events, units, duration=duration, coding=coding)
-        trains = poisson_spike_samples(rates, dt=0.001, sampling_frequency=fs,
-                                       refractory_ms=REFRACTORY_MS, margin_samples=0,
-                                       n_samples=int(duration * fs),
-                                       rng=np.random.default_rng(int(n_half)))
+        trains = poisson_spike_samples(
+            rates,
+            dt=0.001,
+            sampling_frequency=fs,
+            refractory_ms=REFRACTORY_MS,
+            margin_samples=0,
+            n_samples=int(duration * fs),
+            rng=np.random.default_rng(int(n_half)),
+        )
         ratios = []
         for train in trains:
             counts = _window_counts(events, train / fs, "stay")
@@ -154,8 +186,15 @@ def test_refractory_period_and_rates(long_probe):
 
 def test_recording_properties_and_snr():
     events = _events(2)
-    sim = simulate_probe(events, n_channels=32, n_units=10, sampling_frequency=30000.0,
-                         duration=_duration(events), region="prefrontal", seed=3)
+    sim = simulate_probe(
+        events,
+        n_channels=32,
+        n_units=10,
+        sampling_frequency=30000.0,
+        duration=_duration(events),
+        region="prefrontal",
+        seed=3,
+    )
     rec = sim.recording
     assert rec.get_dtype() == np.int16 and rec.get_num_channels() == 32
     assert rec.get_sampling_frequency() == 30000.0 and rec.has_probe()
@@ -171,17 +210,32 @@ def test_recording_properties_and_snr():
     mad_sd = np.median(np.abs(traces - np.median(traces, axis=0)), axis=0) / 0.6745
     assert np.median(mad_sd) == pytest.approx(NOISE_UV, rel=0.15)
     # the same seed gives the same data; another seed does not
-    again = simulate_probe(events, n_channels=32, n_units=10, sampling_frequency=30000.0,
-                           duration=_duration(events), region="prefrontal", seed=3)
-    np.testing.assert_array_equal(rec.get_traces(end_frame=3000),
-                                  again.recording.get_traces(end_frame=3000))
+    again = simulate_probe(
+        events,
+        n_channels=32,
+        n_units=10,
+        sampling_frequency=30000.0,
+        duration=_duration(events),
+        region="prefrontal",
+        seed=3,
+    )
+    np.testing.assert_array_equal(
+        rec.get_traces(end_frame=3000), again.recording.get_traces(end_frame=3000)
+    )
     assert sim.units.equals(again.units)
 
 
 def test_microwire_bundle_geometry():
     events = _events(1)
-    sim = simulate_probe(events, n_channels=8, n_units=6, sampling_frequency=30000.0,
-                         duration=_duration(events), region="hippocampus", seed=4)
+    sim = simulate_probe(
+        events,
+        n_channels=8,
+        n_units=6,
+        sampling_frequency=30000.0,
+        duration=_duration(events),
+        region="hippocampus",
+        seed=4,
+    )
     assert sim.geometry == "bundle"
     locations = sim.recording.get_channel_locations()
     distances = np.linalg.norm(locations[:, None] - locations[None], axis=-1)
@@ -198,11 +252,25 @@ def test_nwb_round_trip_and_ground_truth(tmp_path):
     from pynwb import NWBHDF5IO
 
     events = _events(1)
-    sim = simulate_probe(events, n_channels=8, n_units=4, sampling_frequency=30000.0,
-                         duration=_duration(events), region="hippocampus", seed=5)
+    sim = simulate_probe(
+        events,
+        n_channels=8,
+        n_units=4,
+        sampling_frequency=30000.0,
+        duration=_duration(events),
+        region="hippocampus",
+        seed=5,
+    )
     path = tmp_path / "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb"
-    kwargs = dict(subject="H2", session="01", species="human", region="hippocampus",
-                  session_start=START, age="P35Y", sex="F")
+    kwargs = dict(
+        subject="H2",
+        session="01",
+        species="human",
+        region="hippocampus",
+        session_start=START,
+        age="P35Y",
+        sex="F",
+    )
     write_probe_nwb(sim, path, **kwargs)
     first = _md5(path)
     write_probe_nwb(sim, path, **kwargs)
@@ -210,8 +278,7 @@ def test_nwb_round_trip_and_ground_truth(tmp_path):
     back = se.read_nwb_recording(path, electrical_series_path="acquisition/ElectricalSeriesRaw")
     np.testing.assert_array_equal(back.get_traces(), sim.recording.get_traces())
     np.testing.assert_allclose(back.get_channel_gains(), GAIN_TO_UV)
-    np.testing.assert_allclose(back.get_channel_locations(),
-                               sim.recording.get_channel_locations())
+    np.testing.assert_allclose(back.get_channel_locations(), sim.recording.get_channel_locations())
     with NWBHDF5IO(str(path), "r") as io:
         nwbfile = io.read()
         assert set(nwbfile.electrodes["location"][:]) == {"hippocampus"}
@@ -226,8 +293,9 @@ def test_nwb_round_trip_and_ground_truth(tmp_path):
     sorting, units = read_probe_ground_truth(prefix)
     pd.testing.assert_frame_equal(units, sim.units, check_dtype=False)
     for unit in units["unit_id"]:
-        np.testing.assert_array_equal(sorting.get_unit_spike_train(unit),
-                                      sim.sorting.get_unit_spike_train(unit))
+        np.testing.assert_array_equal(
+            sorting.get_unit_spike_train(unit), sim.sorting.get_unit_spike_train(unit)
+        )
     with pytest.raises(FileNotFoundError, match="ground truth not found"):
         read_probe_ground_truth(tmp_path / "nothing")
 
@@ -259,16 +327,26 @@ def test_session_ground_truth_stacks_the_probes(tmp_path):
     events = _events(1)
     prefixes = []
     for probe, fs in (("PFC", 30000.0), ("HPC", 30000.0), ("SLOW", 20000.0)):
-        sim = simulate_probe(events, n_channels=4, n_units=2, sampling_frequency=fs,
-                             duration=_duration(events), region="prefrontal", seed=len(probe))
+        sim = simulate_probe(
+            events,
+            n_channels=4,
+            n_units=2,
+            sampling_frequency=fs,
+            duration=_duration(events),
+            region="prefrontal",
+            seed=len(probe),
+        )
         prefix = tmp_path / f"sub-M1_ses-01_acq-{probe}"
         write_probe_ground_truth(sim, prefix)
         prefixes.append((prefix, sim))
     truth = read_session_ground_truth([p for p, _ in prefixes[:2]])
     assert truth.units["probe"].tolist() == ["PFC", "PFC", "HPC", "HPC"]
     assert truth.sampling_frequency == 30000.0 and truth.codings == {"PFC": None, "HPC": None}
-    expected = [s.sorting.get_unit_spike_train(u) / 30000.0
-                for _, s in prefixes[:2] for u in s.units["unit_id"]]
+    expected = [
+        s.sorting.get_unit_spike_train(u) / 30000.0
+        for _, s in prefixes[:2]
+        for u in s.units["unit_id"]
+    ]
     for got, want in zip(truth.trains, expected, strict=True):
         np.testing.assert_array_equal(got, want)
     with pytest.raises(ValueError, match="one sampling frequency"):

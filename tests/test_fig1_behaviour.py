@@ -12,29 +12,39 @@ from panneuro.behaviour.statistics import learning_statistics
 from panneuro.figures.fig1_behaviour import plot_behaviour
 from panneuro.figures.save import save_figure
 
-AGENTS = {"macaque": LearningSetParams(n_half=45.0, beta=0.65),
-          "human": LearningSetParams(n_half=5.0, beta=1.0)}
+AGENTS = {
+    "macaque": LearningSetParams(n_half=45.0, beta=0.65),
+    "human": LearningSetParams(n_half=5.0, beta=1.0),
+}
 
 
 @pytest.fixture(scope="module")
 def inputs():
     rng = np.random.default_rng(0)
     tables = []
-    for subject, species, n in [("M1", "macaque", 120), ("M2", "macaque", 120),
-                                ("H1", "human", 40), ("H2", "human", 40)]:
+    for subject, species, n in [
+        ("M1", "macaque", 120),
+        ("M2", "macaque", 120),
+        ("H1", "human", 40),
+        ("H2", "human", 40),
+    ]:
         sim = simulate_agent(AGENTS[species], np.arange(1, n + 1), rng)
         sim["rewarded_object"] = 2 * sim["problem"]
-        sim["chosen_object"] = np.where(sim["correct"] == 1, 2 * sim["problem"],
-                                        2 * sim["problem"] - 1)
+        sim["chosen_object"] = np.where(
+            sim["correct"] == 1, 2 * sim["problem"], 2 * sim["problem"] - 1
+        )
         tables.append(sim.assign(subject=subject, species=species))
     events = pd.concat(tables, ignore_index=True)
-    truth = {s: AGENTS[sp].as_dict() for s, sp in [("M1", "macaque"), ("M2", "macaque"),
-                                                   ("H1", "human"), ("H2", "human")]}
+    truth = {
+        s: AGENTS[sp].as_dict()
+        for s, sp in [("M1", "macaque"), ("M2", "macaque"), ("H1", "human"), ("H2", "human")]
+    }
     curves = learning_set_curves(events, block_size=20, n_bootstrap=50, seed=1)
     parameters = fit_subjects(events, seed=1, n_starts=2, truth=truth)
     reference = read_reference_curves("resources/reference/learning_set_curves.csv")
-    harlow = json.loads(json.dumps(
-        fit_to_curves(reference[reference["source"] == HARLOW], n_starts=3).as_dict()))
+    harlow = json.loads(
+        json.dumps(fit_to_curves(reference[reference["source"] == HARLOW], n_starts=3).as_dict())
+    )
     stats = learning_statistics(events)
     return curves, parameters, harlow, reference, stats
 

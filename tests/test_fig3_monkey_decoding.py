@@ -9,8 +9,7 @@ from panneuro.figures.save import save_figure
 
 def test_fig3_smoke(tmp_path, fake_decoding, fake_ccgp):
     rng = np.random.default_rng(0)
-    table = fake_decoding(rng, ["hippocampus", "prefrontal"], sessions=[("M1", "04"),
-                                                                         ("M2", "04")])
+    table = fake_decoding(rng, ["hippocampus", "prefrontal"], sessions=[("M1", "04"), ("M2", "04")])
     assert set(DECODING_COLUMNS) <= set(table.columns)
     assert table["significant"].sum() > 0  # the planted bins are marked
     ccgp = fake_ccgp(rng, ["hippocampus", "prefrontal"])
@@ -34,25 +33,27 @@ def test_fig3_without_ccgp_and_empty_table(fake_decoding):
     rng = np.random.default_rng(1)
     fig = plot_monkey_decoding(fake_decoding(rng, ["prefrontal"]))
     assert len(fig.axes) == 4
-    assert len(plot_monkey_decoding(fake_decoding(rng, ["prefrontal"]),
-                                    cross_temporal=None).axes) == 3
+    assert (
+        len(plot_monkey_decoding(fake_decoding(rng, ["prefrontal"]), cross_temporal=None).axes) == 3
+    )
     empty = pd.DataFrame(columns=["subject", "session", *DECODING_COLUMNS])
-    fig = plot_monkey_decoding(empty, pd.DataFrame(columns=["subject", "session",
-                                                            *CCGP_COLUMNS]))
+    fig = plot_monkey_decoding(empty, pd.DataFrame(columns=["subject", "session", *CCGP_COLUMNS]))
     assert len(fig.axes) == 4
 
 
 def test_ordered_regions():
     assert ordered_regions(["amygdala", "hippocampus", "prefrontal", "amygdala"]) == [
-        "prefrontal", "hippocampus", "amygdala"]
+        "prefrontal",
+        "hippocampus",
+        "amygdala",
+    ]
 
 
 def test_fig3_overlays_the_group_across_sessions(fake_decoding):
     from panneuro.decoding.group import group_decoding
 
     rng = np.random.default_rng(2)
-    table = fake_decoding(rng, ["prefrontal"], sessions=[("M1", "01"), ("M2", "01"),
-                                                         ("M3", "01")])
+    table = fake_decoding(rng, ["prefrontal"], sessions=[("M1", "01"), ("M2", "01"), ("M3", "01")])
     group = group_decoding(table, np.random.default_rng(0), n_bootstrap=100)
     assert set(group["n_sessions"]) == {3}
     # the planted bins (0.1-0.3 s) carry the group effect, its interval above 0

@@ -19,23 +19,28 @@ def session():
     trial = np.tile(np.arange(1, 7), n_trials // 6)
     correct = (rng.random(n_trials) < 0.6).astype(int)
     events = build_events(problem, trial, correct, rng, trial_duration=1.5)
-    sim = simulate_ecog(events, n_electrodes=12, sfreq=1000.0, n_planted=3, gain=1.5,
-                        line_frequency=60.0, seed=5)
+    sim = simulate_ecog(
+        events, n_electrodes=12, sfreq=1000.0, n_planted=3, gain=1.5, line_frequency=60.0, seed=5
+    )
     clean, bads = preprocess_ecog(sim.raw, line_frequency=60.0)
-    epochs = epoch_high_gamma(high_gamma_envelope(clean, (70.0, 150.0), 2, sfreq_out=100.0),
-                              events, bad_channels=bads)
+    epochs = epoch_high_gamma(
+        high_gamma_envelope(clean, (70.0, 150.0), 2, sfreq_out=100.0), events, bad_channels=bads
+    )
     y = epochs.trials["correct"].to_numpy()
-    responsive = responsive_electrodes(epochs.data, y, epochs.times, epochs.channels,
-                                       n_permutations=50, seed=1)
-    decoding = decode_outcome(epochs.data, y, epochs.times, n_folds=3, n_permutations=2,
-                              seed=2, bin_width=0.25)
+    responsive = responsive_electrodes(
+        epochs.data, y, epochs.times, epochs.channels, n_permutations=50, seed=1
+    )
+    decoding = decode_outcome(
+        epochs.data, y, epochs.times, n_folds=3, n_permutations=2, seed=2, bin_width=0.25
+    )
     stats = json.loads(json.dumps(statistics_to_json(responsive, decoding, {"rewarded": 1})))
     return EcogFigureSession("sub-H1 ses-01", epochs, stats, sim.truth)
 
 
 def test_figure_renders_and_saves(session, tmp_path):
-    fig = plot_ecog_figure([session, EcogFigureSession("no truth", session.epochs,
-                                                       session.stats, None)])
+    fig = plot_ecog_figure(
+        [session, EcogFigureSession("no truth", session.epochs, session.stats, None)]
+    )
     assert len(fig.axes) >= 8
     titles = " ".join(ax.get_title() for ax in fig.axes)
     assert "false discoveries" in titles

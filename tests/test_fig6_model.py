@@ -13,15 +13,17 @@ from panneuro.figures.save import save_figure
 def fake_regression(rng):
     parts = []
     times = np.round(np.arange(-0.4, 1.0, 0.1), 3)
-    for subject, session, species, regions in (("M1", "04", "macaque",
-                                                ["prefrontal", "hippocampus"]),
-                                               ("H2", "01", "human", ["hippocampus"])):
+    for subject, session, species, regions in (
+        ("M1", "04", "macaque", ["prefrontal", "hippocampus"]),
+        ("H2", "01", "human", ["hippocampus"]),
+    ):
         for region in regions:
             for latent in ("belief_chosen", "prediction_error"):
                 scores = rng.normal(-0.02, 0.02, len(times))
                 scores[4:7] += 0.3
                 table = regression_table(
-                    RegressionResult(scores, rng.normal(-0.02, 0.02, (40, len(times)))), times)
+                    RegressionResult(scores, rng.normal(-0.02, 0.02, (40, len(times)))), times
+                )
                 table.insert(0, "region", region)
                 table.insert(1, "n_units", 20)
                 table.insert(2, "latent", latent)
@@ -48,8 +50,9 @@ def test_fig6_smoke(tmp_path):
         return next(line.get_color() for line in ax.lines if line.get_label() == label)
 
     # a session keeps its colour across panels
-    assert color_of(axes[0, 0], "macaque sub-M1 ses-04") == color_of(axes[0, 1],
-                                                                    "macaque sub-M1 ses-04")
+    assert color_of(axes[0, 0], "macaque sub-M1 ses-04") == color_of(
+        axes[0, 1], "macaque sub-M1 ses-04"
+    )
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
 

@@ -12,8 +12,10 @@ FS = 30000.0
 
 def _gt():
     rng = np.random.default_rng(0)
-    trains = {u: np.sort(rng.choice(np.arange(100, 30 * 30000, 200), 300, replace=False))
-              for u in range(4)}
+    trains = {
+        u: np.sort(rng.choice(np.arange(100, 30 * 30000, 200), 300, replace=False))
+        for u in range(4)
+    }
     return trains, NumpySorting.from_unit_dict(trains, sampling_frequency=FS)
 
 
@@ -27,11 +29,17 @@ def test_accuracy_per_ground_truth_unit():
         # unit 3 is not found at all
     }
     sorting = NumpySorting.from_unit_dict(tested, sampling_frequency=FS)
-    units = pd.DataFrame({"unit_id": [0, 1, 2, 3], "snr": [9.0, 8.0, 7.0, 6.0],
-                          "variable": ["choice", "none", "stay", "correct"]})
+    units = pd.DataFrame(
+        {
+            "unit_id": [0, 1, 2, 3],
+            "snr": [9.0, 8.0, 7.0, 6.0],
+            "variable": ["choice", "none", "stay", "correct"],
+        }
+    )
     curated = pd.DataFrame({"unit_id": ["10", "11", "12"], "keep": [True, False, True]})
-    table = compare_to_ground_truth(gt, sorting, match_score=0.3, well_detected_accuracy=0.8,
-                                    gt_units=units, curated=curated)
+    table = compare_to_ground_truth(
+        gt, sorting, match_score=0.3, well_detected_accuracy=0.8, gt_units=units, curated=curated
+    )
     table = table.set_index("gt_unit_id")
     assert table.loc["0", "accuracy"] == pytest.approx(1.0)
     assert table.loc["1", "accuracy"] == pytest.approx(0.5, abs=0.02)

@@ -6,23 +6,36 @@ from panneuro.compendium.provenance import sidecar_path
 from panneuro.decoding.group import GROUP_COLUMNS, group_decoding
 
 
-def _tables(rng, n_subjects, n_sessions, effect_bins=(3, 4, 5), size=0.15, noise=0.03,
-            n_bins=10):
+def _tables(rng, n_subjects, n_sessions, effect_bins=(3, 4, 5), size=0.15, noise=0.03, n_bins=10):
     rows = []
     for s in range(n_subjects):
         for ses in range(n_sessions):
             effect = rng.normal(0, noise, n_bins)
             effect[list(effect_bins)] += size
             score = 0.5 + effect
-            rows.append(pd.DataFrame({
-                "subject": f"S{s}", "session": f"0{ses + 1}", "region": "prefrontal",
-                "variable": "choice", "analysis": "time_resolved", "align": "response",
-                "time": np.arange(n_bins) * 0.1, "score": score, "null_mean": 0.5,
-                "effect": effect, "ci_low": score - 0.1, "ci_high": score + 0.1}))
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "subject": f"S{s}",
+                        "session": f"0{ses + 1}",
+                        "region": "prefrontal",
+                        "variable": "choice",
+                        "analysis": "time_resolved",
+                        "align": "response",
+                        "time": np.arange(n_bins) * 0.1,
+                        "score": score,
+                        "null_mean": 0.5,
+                        "effect": effect,
+                        "ci_low": score - 0.1,
+                        "ci_high": score + 0.1,
+                    }
+                )
+            )
     table = pd.concat(rows, ignore_index=True)
     # cross-temporal rows are ignored
-    return pd.concat([table, table.assign(analysis="cross_temporal", effect=9.0)],
-                     ignore_index=True)
+    return pd.concat(
+        [table, table.assign(analysis="cross_temporal", effect=9.0)], ignore_index=True
+    )
 
 
 def test_group_effect_interval_and_test_find_the_planted_bins():
@@ -61,8 +74,9 @@ def test_single_session_keeps_its_own_interval_and_has_no_group_test():
     np.testing.assert_allclose(group["effect"], tr["effect"])
     # one subject with two sessions: sessions are the replication units
     two = _tables(np.random.default_rng(8), n_subjects=1, n_sessions=2)
-    assert (group_decoding(two, np.random.default_rng(9),
-                           n_bootstrap=100)["replication"] == "sessions").all()
+    assert (
+        group_decoding(two, np.random.default_rng(9), n_bootstrap=100)["replication"] == "sessions"
+    ).all()
     with pytest.raises(ValueError, match="lack column"):
         group_decoding(table.drop(columns="effect"), np.random.default_rng(0))
 
@@ -85,9 +99,14 @@ def test_tiny_run_writes_the_group_tables_the_figures_draw(tiny_run):
         sessions = [(s, "01") for s in subjects]
         table = read_session_tables(
             [tiny_run / "results" / "decoding" / f"sub-{s}_ses-01_decoding.tsv" for s in subjects],
-            sessions, columns=DECODING_COLUMNS)
-        expected = group_decoding(table, rng_for(config["seed"], "group_decoding", species),
-                                  alpha=config["decoding"]["alpha"])
+            sessions,
+            columns=DECODING_COLUMNS,
+        )
+        expected = group_decoding(
+            table,
+            rng_for(config["seed"], "group_decoding", species),
+            alpha=config["decoding"]["alpha"],
+        )
         assert list(written.columns) == list(GROUP_COLUMNS) and len(written) == len(expected)
         assert np.allclose(written["effect"], expected["effect"], atol=1e-9)
         assert np.allclose(written["ci_low"], expected["ci_low"], atol=1e-9)

@@ -33,8 +33,14 @@ print(json.dumps({"raised": raised, "faults": faults}))
 def _run(**env: str) -> dict:
     environment = {k: v for k, v in os.environ.items() if k != heap.ENABLE_VARIABLE}
     environment.update(env)
-    done = subprocess.run([sys.executable, "-c", WORKLOAD], env=environment, check=True,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", WORKLOAD],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -78,8 +84,10 @@ def test_thresholds_left_at_glibc_dynamic_ceiling(monkeypatch):
     with pytest.raises(RuntimeError), heap.chunk_buffers_kept_in_heap():
         raise RuntimeError("a chunk failed")
     # raised inside, left at the ceiling of glibc's own dynamic thresholds even on an error
-    assert calls == [(heap.M_MMAP_THRESHOLD, heap.MMAP_THRESHOLD_BYTES),
-                     (heap.M_TRIM_THRESHOLD, heap.TRIM_THRESHOLD_BYTES),
-                     (heap.M_MMAP_THRESHOLD, heap.AFTER_MMAP_THRESHOLD_BYTES),
-                     (heap.M_TRIM_THRESHOLD, heap.AFTER_TRIM_THRESHOLD_BYTES),
-                     ("trim", 0)]
+    assert calls == [
+        (heap.M_MMAP_THRESHOLD, heap.MMAP_THRESHOLD_BYTES),
+        (heap.M_TRIM_THRESHOLD, heap.TRIM_THRESHOLD_BYTES),
+        (heap.M_MMAP_THRESHOLD, heap.AFTER_MMAP_THRESHOLD_BYTES),
+        (heap.M_TRIM_THRESHOLD, heap.AFTER_TRIM_THRESHOLD_BYTES),
+        ("trim", 0),
+    ]

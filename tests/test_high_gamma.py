@@ -32,14 +32,22 @@ def _events(n_trials=48, seed=1):
 @pytest.fixture(scope="module")
 def session():
     events = _events()
-    sim = simulate_ecog(events, n_electrodes=12, sfreq=1000.0, n_planted=3, gain=1.5,
-                        line_frequency=60.0, seed=11)
+    sim = simulate_ecog(
+        events, n_electrodes=12, sfreq=1000.0, n_planted=3, gain=1.5, line_frequency=60.0, seed=11
+    )
     clean, bads = preprocess_ecog(sim.raw, line_frequency=60.0)
     envelope = high_gamma_envelope(clean, (70.0, 150.0), 4, sfreq_out=200.0)
-    epochs = epoch_high_gamma(envelope, events, window=(-0.5, 1.0), baseline=(-0.5, -0.1),
-                              bad_channels=bads)
-    return {"events": events, "sim": sim, "clean": clean, "bads": bads, "envelope": envelope,
-            "epochs": epochs}
+    epochs = epoch_high_gamma(
+        envelope, events, window=(-0.5, 1.0), baseline=(-0.5, -0.1), bad_channels=bads
+    )
+    return {
+        "events": events,
+        "sim": sim,
+        "clean": clean,
+        "bads": bads,
+        "envelope": envelope,
+        "epochs": epochs,
+    }
 
 
 def test_line_noise_removed(session):
@@ -98,11 +106,13 @@ def test_bad_channel_detection_gives_reasons(session):
 def test_channels_tsv_status_honoured(session, tmp_path):
     import mne_bids
 
-    vhdr = write_ecog_bids(session["sim"], tmp_path, subject="H1", session="01",
-                           line_frequency=60.0)
+    vhdr = write_ecog_bids(
+        session["sim"], tmp_path, subject="H1", session="01", line_frequency=60.0
+    )
     bids_path = mne_bids.get_bids_path_from_fname(vhdr)
-    mne_bids.mark_channels(bids_path, ch_names=["G04"], status="bad",
-                           descriptions=["test"], verbose=False)
+    mne_bids.mark_channels(
+        bids_path, ch_names=["G04"], status="bad", descriptions=["test"], verbose=False
+    )
     raw = read_ecog(vhdr)
     assert raw.info["bads"] == ["G04"]
     clean, bads = preprocess_ecog(raw, line_frequency=60.0, detect_bads=False)
@@ -133,8 +143,9 @@ def test_read_errors(tmp_path):
 
 def test_epoch_errors(session):
     with pytest.raises(ValueError, match="baseline"):
-        epoch_high_gamma(session["envelope"], session["events"], window=(-0.2, 1.0),
-                         baseline=(-0.5, -0.1))
+        epoch_high_gamma(
+            session["envelope"], session["events"], window=(-0.2, 1.0), baseline=(-0.5, -0.1)
+        )
 
 
 def test_write_read_round_trip_is_byte_stable(session, tmp_path):
@@ -146,8 +157,9 @@ def test_write_read_round_trip_is_byte_stable(session, tmp_path):
     back = read_high_gamma(first)
     np.testing.assert_allclose(back.data, epochs.data, rtol=1e-6, atol=1e-7)
     assert back.channels == epochs.channels
-    pd.testing.assert_series_equal(back.trials["correct"], epochs.trials["correct"],
-                                   check_dtype=False)
+    pd.testing.assert_series_equal(
+        back.trials["correct"], epochs.trials["correct"], check_dtype=False
+    )
     np.testing.assert_allclose(back.positions, epochs.positions)
     np.savez(tmp_path / "other.npz", x=np.zeros(3))
     with pytest.raises(ValueError, match="not a high-gamma"):

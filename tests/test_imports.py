@@ -42,10 +42,12 @@ def import_graph(package: Path) -> dict[str, set[str]]:
                 base = node.module or ""
                 if node.level:  # relative: from the module's package, one level per dot
                     anchor = name.split(".") if is_package else name.split(".")[:-1]
-                    anchor = anchor[:len(anchor) - node.level + 1]
+                    anchor = anchor[: len(anchor) - node.level + 1]
                     base = ".".join(anchor + ([base] if base else []))
-                targets = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules
-                           else base for alias in node.names]
+                targets = [
+                    f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    for alias in node.names
+                ]
             edges |= {t for t in targets if t in modules and t != name}
         graph[name] = edges
     return graph
@@ -61,7 +63,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         path.pop()
@@ -76,8 +78,11 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 def test_the_package_has_no_import_cycle():
     graph = import_graph(PACKAGE)
-    assert {"panneuro.compendium.access", "panneuro.compendium.datalad_io",
-            "panneuro.results.run"} <= set(graph)
+    assert {
+        "panneuro.compendium.access",
+        "panneuro.compendium.datalad_io",
+        "panneuro.results.run",
+    } <= set(graph)
     cycle = find_cycle(graph)
     assert cycle is None, f"import cycle in src/panneuro: {' -> '.join(cycle)}"
 

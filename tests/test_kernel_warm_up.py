@@ -43,14 +43,24 @@ def _index(cache: Path) -> dict[str, bytes]:
 
 def test_a_sorting_job_after_the_warm_up_compiles_nothing(tmp_path):
     cache = tmp_path / "numba"
-    done = subprocess.run([sys.executable, "-m", "panneuro.cli", "compile-kernels"],
-                          env=_environment(cache), check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "panneuro.cli", "compile-kernels"],
+        env=_environment(cache),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert "sorter kernels compiled and cached" in done.stdout
     warmed = _index(cache)
     folders = {Path(name).parts[0] for name in warmed}
     # peak detection (the sorter) and the quality metrics (curation) among them
     assert any(f.startswith("peak_detection") for f in folders), folders
     assert any(f.startswith("quality") for f in folders), folders
-    subprocess.run([sys.executable, "-c", SORT_ANOTHER_PROBE], env=_environment(cache),
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, "-c", SORT_ANOTHER_PROBE],
+        env=_environment(cache),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert _index(cache) == warmed  # no kernel compiled again, none new

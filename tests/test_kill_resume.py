@@ -78,8 +78,7 @@ def reference_jobs(run: Path) -> list[tuple[float, float]]:
     return jobs
 
 
-def kill_points(jobs: list[tuple[float, float]], duration: float, n: int,
-                seed: int) -> np.ndarray:
+def kill_points(jobs: list[tuple[float, float]], duration: float, n: int, seed: int) -> np.ndarray:
     """``n`` seeded points over the run, one in each of ``n`` equal strata of its first
     :data:`KILLED_SHARE`, each inside no job an earlier point fell in where the stratum allows.
 
@@ -140,8 +139,11 @@ def compared_digests(workdir: Path) -> dict[str, str]:
 def temporary_leftovers(workdir: Path) -> list[str]:
     """Hidden temporaries under results/: ``panneuro.io.atomic`` names (``.<name>.*.tmp*``),
     sorter scratch folders (``.sorting.<sorter>.*``); snakemake's own timestamps excepted."""
-    return sorted(str(p.relative_to(workdir)) for p in (workdir / "results").rglob(".*")
-                  if p.name != ".snakemake_timestamp")
+    return sorted(
+        str(p.relative_to(workdir))
+        for p in (workdir / "results").rglob(".*")
+        if p.name != ".snakemake_timestamp"
+    )
 
 
 def incomplete_outputs(workdir: Path) -> set[str]:
@@ -174,8 +176,13 @@ def _start(workdir: Path, *args: str) -> tuple[subprocess.Popen, threading.Event
     """Start snakemake in its own process group; an event is set when jobs start running."""
     process = subprocess.Popen(
         [str(BIN / "snakemake"), "--cores", "2", "--config", "size=tiny", *args],
-        cwd=workdir, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
+        cwd=workdir,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     executing, lines = threading.Event(), []
 
     def _read() -> None:
@@ -214,13 +221,14 @@ def _check_after_kill(workdir: Path, reference: dict[str, str]) -> tuple[int, in
     """
     raw = workdir / "resources/raw"
     if raw.exists() and any(p.is_file() or p.is_symlink() for p in raw.rglob("*")):
-        sheet = [line.split("\t") for line in
-                 (workdir / "config/samples.tsv").read_text().splitlines()[1:]]
+        sheet = [
+            line.split("\t")
+            for line in (workdir / "config/samples.tsv").read_text().splitlines()[1:]
+        ]
         absent = [row[6] for row in sheet if not os.path.lexists(raw / row[6])]
         declared = ["dataset_description.json"] + [row[6] for row in sheet if row[3] == "beh"]
         removed_together = not any(os.path.lexists(raw / name) for name in declared)
-        assert not absent or removed_together, (
-            f"the raw dataset is there but incomplete: {absent}")
+        assert not absent or removed_together, f"the raw dataset is there but incomplete: {absent}"
     marked = incomplete_outputs(workdir)
     identical = pending = 0
     for name, digest in compared_digests(workdir).items():
@@ -229,7 +237,8 @@ def _check_after_kill(workdir: Path, reference: dict[str, str]) -> tuple[int, in
             continue
         assert _inside(name, marked), (
             f"{name} differs from the reference (or is extra) but snakemake does not mark it "
-            "incomplete: a partial file would be accepted as done")
+            "incomplete: a partial file would be accepted as done"
+        )
         pending += 1
     return identical, pending
 
@@ -266,16 +275,19 @@ def test_kill_and_resume_twenty_times(tiny_run, tmp_path):
             # (what the markers read above say).
             message = _reported_by_snakemake(workdir)
             assert "IncompleteFilesException" in message and "--rerun-incomplete" in message, (
-                f"incomplete outputs {present} not reported by snakemake: {message[-3000:]}")
+                f"incomplete outputs {present} not reported by snakemake: {message[-3000:]}"
+            )
             for output in present:
                 assert output in message, message[-3000:]
             cross_checked = True
     _unlock_if_locked(workdir)
     final = snakemake(workdir, *RESUME)
     assert final.returncode == 0, final.stderr[-6000:]
-    print(f"kill/resume: {kills} kills ({in_job} during a job), reached {at} s of the "
-          f"{duration:.0f} s reference run; {pending_seen} differing files found marked "
-          "incomplete and redone")
+    print(
+        f"kill/resume: {kills} kills ({in_job} during a job), reached {at} s of the "
+        f"{duration:.0f} s reference run; {pending_seen} differing files found marked "
+        "incomplete and redone"
+    )
     assert compared_digests(workdir) == reference
     assert not temporary_leftovers(workdir)
     assert not incomplete_outputs(workdir)

@@ -19,7 +19,7 @@ PREFIX = "dry-run"
 
 def _planned(output: str) -> dict[str, int]:
     """The "Job stats" table of a dry run: rule -> number of jobs."""
-    table = output[output.index("Job stats:"):]
+    table = output[output.index("Job stats:") :]
     return {rule: int(count) for rule, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
@@ -30,16 +30,25 @@ def test_kubernetes_dry_run_plans_every_job_in_s3(tmp_path):
         client = s3_client(url)
         client.create_bucket(Bucket=BUCKET)
         upload_inputs(client, workdir, BUCKET, PREFIX)
-        result = snakemake(workdir, "--profile", "workflow/profiles/kubernetes", "--dry-run",
-                           "--default-storage-prefix", f"s3://{BUCKET}/{PREFIX}",
-                           "--storage-s3-endpoint-url", url, env=S3_ENV)
+        result = snakemake(
+            workdir,
+            "--profile",
+            "workflow/profiles/kubernetes",
+            "--dry-run",
+            "--default-storage-prefix",
+            f"s3://{BUCKET}/{PREFIX}",
+            "--storage-s3-endpoint-url",
+            url,
+            env=S3_ENV,
+        )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]
     assert "Using profile workflow/profiles/kubernetes" in output
     planned = _planned(output)
     probes = samples["datatype"].isin(["array", "microwire"]).sum()
     sessions = samples[samples["datatype"].isin(["array", "microwire"])][
-        ["subject", "session"]].drop_duplicates()
+        ["subject", "session"]
+    ].drop_duplicates()
     assert planned["preprocess_probe"] == planned["sort_probe"] == probes
     assert planned["export_session_nwb"] == len(sessions)
     assert planned["high_gamma_epochs"] == (samples["datatype"] == "ecog").sum()

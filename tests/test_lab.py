@@ -48,12 +48,20 @@ def _listening_addresses(port: int) -> set[str]:
 
 def test_make_lab_serves_the_notebooks_on_loopback_and_stops(tmp_path):
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(ENV, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
-               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    env = dict(
+        ENV,
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+    )
     log = (tmp_path / "lab.log").open("w")
-    lab = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_PORT={port}",
-                            f"LAB_TOKEN={token}"], cwd=ROOT, env=env, stdout=log,
-                           stderr=subprocess.STDOUT, start_new_session=True)
+    lab = subprocess.Popen(
+        ["make", "--no-print-directory", "lab", f"LAB_PORT={port}", f"LAB_TOKEN={token}"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_S
@@ -70,14 +78,14 @@ def test_make_lab_serves_the_notebooks_on_loopback_and_stops(tmp_path):
 
         # jupytext serves the .py files as notebooks, with the compendium's kernel
         name = sorted(expected)[0]
-        status, notebook = _get(f"{base}/api/contents/notebooks/{name}?type=notebook"
-                                f"&token={token}")
+        status, notebook = _get(f"{base}/api/contents/notebooks/{name}?type=notebook&token={token}")
         assert status == 200 and notebook["type"] == "notebook"
         assert notebook["content"]["cells"]
         kernel = notebook["content"]["metadata"]["kernelspec"]["name"]
         status, specs = _get(f"{base}/api/kernelspecs?token={token}")
-        assert Path(specs["kernelspecs"][kernel]["spec"]["argv"][0]).parent \
-            == ROOT / ".venv" / "bin"
+        assert (
+            Path(specs["kernelspecs"][kernel]["spec"]["argv"][0]).parent == ROOT / ".venv" / "bin"
+        )
 
         assert _get(f"{base}/api/contents/notebooks")[0] == 403  # the token is needed
         assert _listening_addresses(port) == {"0100007F"}  # 127.0.0.1 only

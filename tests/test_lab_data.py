@@ -38,8 +38,14 @@ from panneuro.simulate.lab_export import add_lab_recording, export_lab_folder
 pytestmark = pytest.mark.workflow
 
 FORMATS = {"PFC": "spikeglx", "HPC": "binary", "MW": "openephys"}
-FIGURES = ["fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
-           "fig5_human_units", "fig6_model"]
+FIGURES = [
+    "fig1_behaviour",
+    "fig2_sorting",
+    "fig3_monkey_decoding",
+    "fig4_ecog",
+    "fig5_human_units",
+    "fig6_model",
+]
 #: The lab's drifting probe: a Neuropixels-like shank (high-density, so corrected under
 #: ``auto``), 40 µm of zigzag drift in 20 s, as a plain binary file in a session of its own.
 DRIFT = {"n_channels": 64, "n_units": 12, "duration": 20.0, "seed": 3, "drift_um": 40.0}
@@ -64,8 +70,9 @@ def lab_run(tiny_run, tmp_path_factory):
     samples = read_samples(tiny_run / "config/samples.tsv")
     sheet = export_lab_folder(tiny_run / "resources/raw", samples, workdir / "lab", FORMATS)
     drifting = simulate_drifting_probe(**DRIFT)
-    sheet = add_lab_recording(drifting.recording, workdir / "lab", sheet,
-                              acq_time="1923-05-06T09:00:00", **DRIFTING)
+    sheet = add_lab_recording(
+        drifting.recording, workdir / "lab", sheet, acq_time="1923-05-06T09:00:00", **DRIFTING
+    )
     write_drifting_ground_truth(drifting, workdir / "drift-truth" / "NP")  # not the lab's
     write_tsv(sheet, workdir / "config/lab_samples.tsv")
     result = snakemake(workdir, *_lab_config("config/lab_samples.tsv"))
@@ -96,8 +103,11 @@ def test_converted_dataset_is_valid_bids(lab_run):
     assert summary["n_errors"] == 0, summary["errors"][:5]
     converted = sorted((workdir / "results/bids").rglob("*_ieeg.nwb"))
     assert [p.name for p in converted] == [
-        "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb", "sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb",
-        "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb", "sub-M1_ses-05_task-harlow_acq-NP_ieeg.nwb"]
+        "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb",
+        "sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb",
+        "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb",
+        "sub-M1_ses-05_task-harlow_acq-NP_ieeg.nwb",
+    ]
 
 
 def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
@@ -108,8 +118,11 @@ def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
     assert len(files) == 7  # 4 converted recordings, 3 session units files
     for path in files:
         messages = list(inspect_all(path=path, config=load_config("dandi")))
-        serious = [(m.check_function_name, m.message) for m in messages
-                   if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")]
+        serious = [
+            (m.check_function_name, m.message)
+            for m in messages
+            if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")
+        ]
         assert not serious, (path.name, serious)
 
 
@@ -135,19 +148,29 @@ def test_drifting_probe_is_motion_corrected_and_drawn(lab_run):
     # its units recovered: a bound the uncorrected sorting misses (MIN_STRONG_ACCURACY)
     gt_sorting, gt_units = read_probe_ground_truth(workdir / "drift-truth" / "NP")
     sorting = load_sorting(ephys / "sub-M1/ses-05/acq-NP/sorting")
-    table = compare_to_ground_truth(gt_sorting, sorting, match_score=0.5,
-                                    well_detected_accuracy=0.8, gt_units=gt_units)
+    table = compare_to_ground_truth(
+        gt_sorting, sorting, match_score=0.5, well_detected_accuracy=0.8, gt_units=gt_units
+    )
     strong = table[table["snr"] > 5]
-    print(f"lab's drifting probe: SNR > 5 units {len(strong)}, mean accuracy "
-          f"{strong['accuracy'].mean():.3f}, well detected {int(strong['well_detected'].sum())}")
+    print(
+        f"lab's drifting probe: SNR > 5 units {len(strong)}, mean accuracy "
+        f"{strong['accuracy'].mean():.3f}, well detected {int(strong['well_detected'].sum())}"
+    )
     assert len(strong) == 7 and strong["accuracy"].mean() >= MIN_STRONG_ACCURACY
     # the pipeline's figure has the seventh panel (13 x 10.5 in, the six-panel one 13 x 7.5)
     with Image.open(workdir / "results/figures/fig2_sorting.png") as png:
         width, height = png.size
     assert height / width > 0.7, (width, height)
     # drawn from the declared files as the rule's script reads them: panel g, the NP probe
-    run = open_run(workdir, overrides={"simulate": False, "raw_dir": "lab",
-                                       "samples": "config/lab_samples.tsv", "size": "tiny"})
+    run = open_run(
+        workdir,
+        overrides={
+            "simulate": False,
+            "raw_dir": "lab",
+            "samples": "config/lab_samples.tsv",
+            "size": "tiny",
+        },
+    )
     summaries = read_sorting_summaries(run)
     assert [s.label for s in summaries if s.motion is not None] == ["M1 05 NP"]
     axes = plot_sorting_figure(summaries).get_axes()
@@ -155,20 +178,27 @@ def test_drifting_probe_is_motion_corrected_and_drawn(lab_run):
     assert "M1 05 NP" in axes[6].get_legend().get_texts()[0].get_text()
 
 
-def _accuracy(workdir: Path, groundtruth: Path, subject: str, probe: str,
-              session: str = "ses-01") -> float:
+def _accuracy(
+    workdir: Path, groundtruth: Path, subject: str, probe: str, session: str = "ses-01"
+) -> float:
     gt_sorting, gt_units = read_probe_ground_truth(
-        groundtruth / subject / session / f"{subject}_{session}_acq-{probe}")
+        groundtruth / subject / session / f"{subject}_{session}_acq-{probe}"
+    )
     folder = workdir / "results/ephys" / subject / session / f"acq-{probe}"
     table = compare_to_ground_truth(
-        gt_sorting, load_sorting(folder / "sorting"), match_score=0.5,
-        well_detected_accuracy=0.8, gt_units=gt_units,
-        curated=read_tsv(folder / "metrics.tsv").astype({"unit_id": str}))
+        gt_sorting,
+        load_sorting(folder / "sorting"),
+        match_score=0.5,
+        well_detected_accuracy=0.8,
+        gt_units=gt_units,
+        curated=read_tsv(folder / "metrics.tsv").astype({"unit_id": str}),
+    )
     return float(table["accuracy"].mean())
 
 
-@pytest.mark.parametrize(("subject", "probe"), [("sub-M1", "PFC"), ("sub-M1", "HPC"),
-                                                ("sub-H2", "MW")])
+@pytest.mark.parametrize(
+    ("subject", "probe"), [("sub-M1", "PFC"), ("sub-M1", "HPC"), ("sub-H2", "MW")]
+)
 def test_sorting_as_accurate_as_on_the_nwb_originals(lab_run, tiny_run, subject, probe):
     workdir, _ = lab_run
     groundtruth = tiny_run / "resources/groundtruth"
@@ -209,7 +239,9 @@ def test_ecog_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
     summary = json.loads((workdir / "results/qc/bids_validation.json").read_text())
     assert summary["n_errors"] == 0
     figure = workdir / "results/figures/fig1_behaviour.png"
-    assert figure.stat().st_mtime > (lab_run[0] / "results/figures/fig1_behaviour.png"
-                                     ).stat().st_mtime  # remade from H1 alone
-    assert pd.read_csv(workdir / "results/model/parameters.tsv", sep="\t")["subject"].tolist() \
-        == ["H1"]
+    assert (
+        figure.stat().st_mtime > (lab_run[0] / "results/figures/fig1_behaviour.png").stat().st_mtime
+    )  # remade from H1 alone
+    assert pd.read_csv(workdir / "results/model/parameters.tsv", sep="\t")["subject"].tolist() == [
+        "H1"
+    ]

@@ -24,8 +24,7 @@ def _events(n_problems=1, seed=0):
     rng = np.random.default_rng(seed)
     problem = np.repeat(np.arange(1, 1 + n_problems), 2)
     trial = np.tile(np.arange(1, 3), n_problems)
-    return build_events(problem, trial, np.ones(problem.size, dtype=int), rng,
-                        trial_duration=0.5)
+    return build_events(problem, trial, np.ones(problem.size, dtype=int), rng, trial_duration=0.5)
 
 
 def _write_channels(path, recording):
@@ -49,22 +48,47 @@ def raw_dir(tmp_path_factory):
     (subject / "ses-01" / "beh").mkdir(parents=True)
     (subject / "sub-M1_sessions.tsv").write_text("session_id\tacq_time\nses-01\tn/a\n")
     events = _events()
-    events.to_csv(subject / "ses-01" / "beh" / "sub-M1_ses-01_task-harlow_events.tsv",
-                  sep="\t", index=False)
+    events.to_csv(
+        subject / "ses-01" / "beh" / "sub-M1_ses-01_task-harlow_events.tsv", sep="\t", index=False
+    )
     ieeg = subject / "ses-01" / "ieeg"
     ieeg.mkdir()
     annex = root / ".git" / "annex" / "objects"
     annex.mkdir(parents=True)
-    rows = [("M1", "01", "macaque", "beh", "n/a", "n/a",
-             "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv", "tsv")]
+    rows = [
+        (
+            "M1",
+            "01",
+            "macaque",
+            "beh",
+            "n/a",
+            "n/a",
+            "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv",
+            "tsv",
+        )
+    ]
     scans = ["filename\tacq_time"]
     for seed, (probe, n_channels, region, duration) in enumerate(PROBES):
-        sim = simulate_probe(events, n_channels=n_channels, n_units=3, sampling_frequency=FS,
-                             duration=duration, region=region, seed=seed + 3)
+        sim = simulate_probe(
+            events,
+            n_channels=n_channels,
+            n_units=3,
+            sampling_frequency=FS,
+            duration=duration,
+            region=region,
+            seed=seed + 3,
+        )
         stem = f"sub-M1_ses-01_task-harlow_acq-{probe}"
         nwb = ieeg / f"{stem}_ieeg.nwb"
-        write_probe_nwb(sim, nwb, subject="M1", session="01", species="macaque",
-                        region=region, session_start=dt.datetime(2000, 1, 1, 9, tzinfo=dt.UTC))
+        write_probe_nwb(
+            sim,
+            nwb,
+            subject="M1",
+            session="01",
+            species="macaque",
+            region=region,
+            session_start=dt.datetime(2000, 1, 1, 9, tzinfo=dt.UTC),
+        )
         if probe == "MW":  # an annexed file: a symlink into .git/annex, copied by content
             target = annex / "MD5E-s1--0.nwb"
             os.replace(nwb, target)
@@ -73,19 +97,41 @@ def raw_dir(tmp_path_factory):
         (ieeg / f"{stem}_ieeg.json").write_text(json.dumps({"SamplingFrequency": FS}))
         (ieeg / f"{stem}_electrodes.tsv").write_text("name\tx\ty\tz\n")
         events.to_csv(ieeg / f"{stem}_events.tsv", sep="\t", index=False)
-        rows.append(("M1", "01", "macaque", "array", probe, region,
-                     f"sub-M1/ses-01/ieeg/{stem}_ieeg.nwb", "nwb"))
+        rows.append(
+            (
+                "M1",
+                "01",
+                "macaque",
+                "array",
+                probe,
+                region,
+                f"sub-M1/ses-01/ieeg/{stem}_ieeg.nwb",
+                "nwb",
+            )
+        )
         scans.append(f"ieeg/{stem}_ieeg.nwb\t2000-01-01T09:00:00")
     # an ECoG-like BrainVision triple with session-level sidecars: copied as is, never read
     for ext in ("vhdr", "vmrk", "eeg"):
         (ieeg / f"sub-M1_ses-01_task-harlow_ieeg.{ext}").write_bytes(f"ecog {ext}\n".encode())
     (ieeg / "sub-M1_ses-01_coordsystem.json").write_text("{}\n")
-    rows.append(("M1", "01", "macaque", "ecog", "grid", "temporal",
-                 "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_ieeg.vhdr", "brainvision"))
+    rows.append(
+        (
+            "M1",
+            "01",
+            "macaque",
+            "ecog",
+            "grid",
+            "temporal",
+            "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_ieeg.vhdr",
+            "brainvision",
+        )
+    )
     scans.append("ieeg/sub-M1_ses-01_task-harlow_ieeg.vhdr\t2000-01-01T09:00:00")
     (subject / "ses-01" / "sub-M1_ses-01_scans.tsv").write_text("\n".join(scans) + "\n")
-    sheet = pd.DataFrame(rows, columns=["subject", "session", "species", "datatype", "probe",
-                                        "region", "path", "format"])
+    sheet = pd.DataFrame(
+        rows,
+        columns=["subject", "session", "species", "datatype", "probe", "region", "path", "format"],
+    )
     return root, sheet
 
 
@@ -99,11 +145,13 @@ def _assert_same_recording(exported, original):
     assert exported.get_num_samples() == original.get_num_samples()
     assert exported.get_dtype() == original.get_dtype() == np.int16
     np.testing.assert_array_equal(exported.get_traces(), original.get_traces())
-    np.testing.assert_allclose(exported.get_channel_gains(), original.get_channel_gains(),
-                               rtol=1e-9, atol=0)
+    np.testing.assert_allclose(
+        exported.get_channel_gains(), original.get_channel_gains(), rtol=1e-9, atol=0
+    )
     np.testing.assert_allclose(exported.get_channel_offsets(), 0.0)
-    np.testing.assert_allclose(exported.get_channel_locations(),
-                               original.get_channel_locations(), rtol=1e-9, atol=0)
+    np.testing.assert_allclose(
+        exported.get_channel_locations(), original.get_channel_locations(), rtol=1e-9, atol=0
+    )
 
 
 @pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "nwb"])
@@ -122,15 +170,18 @@ def test_round_trip_through_each_format(raw_dir, tmp_path, fmt):
             assert new["path"] == f"sub-M1/ses-01/ephys/sub-M1_ses-01_acq-{old['probe']}_raw.bin"
         else:
             assert new["path"].startswith("sourcedata/sub-M1/ses-01/ephys/")
-        _assert_same_recording(read_recording(dest / new["path"], fmt),
-                               read_recording(root / old["path"], "nwb"))
+        _assert_same_recording(
+            read_recording(dest / new["path"], fmt), read_recording(root / old["path"], "nwb")
+        )
     files = _files(dest)
     # the converted NWB files and their own sidecars are gone, the rest is there
     assert not any(f.endswith(".nwb") or "acq-PFC_" in f and "/ieeg/" in f for f in files)
     assert "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_ieeg.eeg" in files
     assert "sub-M1/ses-01/ieeg/sub-M1_ses-01_coordsystem.json" in files
     assert (dest / "sub-M1/ses-01/sub-M1_ses-01_scans.tsv").read_text().splitlines() == [
-        "filename\tacq_time", "ieeg/sub-M1_ses-01_task-harlow_ieeg.vhdr\t2000-01-01T09:00:00"]
+        "filename\tacq_time",
+        "ieeg/sub-M1_ses-01_task-harlow_ieeg.vhdr\t2000-01-01T09:00:00",
+    ]
 
 
 def test_spikeglx_is_an_nidq_stream_neo_reads(raw_dir, tmp_path):
@@ -156,8 +207,10 @@ def test_spikeglx_is_an_nidq_stream_neo_reads(raw_dir, tmp_path):
     assert plain.stream_id == "nidq" and plain.get_num_channels() == 32
     assert plain.channel_ids[0] == "nidq#0"
     original = read_recording(root / sheet.loc[sheet["probe"] == "PFC", "path"].item(), "nwb")
-    np.testing.assert_array_equal(plain.get_traces(start_frame=100, end_frame=200),
-                                  original.get_traces(start_frame=100, end_frame=200))
+    np.testing.assert_array_equal(
+        plain.get_traces(start_frame=100, end_frame=200),
+        original.get_traces(start_frame=100, end_frame=200),
+    )
     sidecar = json.loads(Path(f"{path}.json").read_text())
     assert sidecar == {"probe_file": "sub-M1_ses-01_acq-PFC_probe.json", "use_names_as_ids": True}
 
@@ -168,7 +221,8 @@ def test_openephys_layout(raw_dir, tmp_path):
     oebin = tmp_path / "lab" / lab.loc[lab["probe"] == "MW", "path"].item()
     assert oebin.relative_to(tmp_path / "lab").as_posix() == (
         "sourcedata/sub-M1/ses-01/ephys/2000-01-01_09-00-00_MW/Record Node 101/experiment1/"
-        "recording1/structure.oebin")
+        "recording1/structure.oebin"
+    )
     stream = oebin.parent / "continuous" / "Acquisition_Board-100.Rhythm Data"
     n = int(1.2 * FS)
     np.testing.assert_array_equal(np.load(stream / "sample_numbers.npy"), np.arange(n))
@@ -183,8 +237,9 @@ def test_openephys_layout(raw_dir, tmp_path):
     # and it still reads inside the lab folder (its BIDS sidecars came along)
     nwb = "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
     assert lab.loc[lab["probe"] == "PFC", "path"].item() == nwb
-    _assert_same_recording(read_recording(tmp_path / "lab" / nwb, "nwb"),
-                           read_recording(root / nwb, "nwb"))
+    _assert_same_recording(
+        read_recording(tmp_path / "lab" / nwb, "nwb"), read_recording(root / nwb, "nwb")
+    )
 
 
 def test_plain_folder_copied_and_byte_identical(raw_dir, tmp_path):
@@ -200,16 +255,23 @@ def test_plain_folder_copied_and_byte_identical(raw_dir, tmp_path):
     # a plain folder: no git, no DataLad, no symlinks, no temporaries
     assert not any(part.startswith(".") for f in files for part in Path(f).parts)
     assert not any(p.is_symlink() for p in (tmp_path / "a").rglob("*"))
-    for name in ("dataset_description.json", "participants.tsv", "participants.json",
-                 "README.md", "task-harlow_events.json", "sub-M1/sub-M1_sessions.tsv",
-                 "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv"):
+    for name in (
+        "dataset_description.json",
+        "participants.tsv",
+        "participants.json",
+        "README.md",
+        "task-harlow_events.json",
+        "sub-M1/sub-M1_sessions.tsv",
+        "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv",
+    ):
         assert (tmp_path / "a" / name).read_bytes() == (root / name).read_bytes()
     # nothing converted: the same folder less git/DataLad, and the same sheet
     same = export_lab_folder(root, sheet, tmp_path / "c", {"PFC": "nwb"})
     assert same.equals(sheet)
     assert "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-MW_ieeg.nwb" in _files(tmp_path / "c")
-    assert not (tmp_path / "c" / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-MW_ieeg.nwb"
-                ).is_symlink()
+    assert not (
+        tmp_path / "c" / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-MW_ieeg.nwb"
+    ).is_symlink()
 
 
 def test_added_recording_is_a_new_session_of_plain_binary(raw_dir, tmp_path):
@@ -220,39 +282,79 @@ def test_added_recording_is_a_new_session_of_plain_binary(raw_dir, tmp_path):
     root, sheet = raw_dir
     dest = tmp_path / "lab"
     lab = export_lab_folder(root, sheet, dest, {})
-    sim = simulate_drifting_probe(n_channels=16, n_units=4, duration=1.5, seed=2,
-                                  n_similar_pairs=1)
-    added = add_lab_recording(sim.recording, dest, lab, subject="M1", session="02", probe="NP",
-                              region="prefrontal", acq_time="2000-01-02T09:00:00")
+    sim = simulate_drifting_probe(n_channels=16, n_units=4, duration=1.5, seed=2, n_similar_pairs=1)
+    added = add_lab_recording(
+        sim.recording,
+        dest,
+        lab,
+        subject="M1",
+        session="02",
+        probe="NP",
+        region="prefrontal",
+        acq_time="2000-01-02T09:00:00",
+    )
     assert added.iloc[:-1].equals(lab)
     assert added.iloc[-1].to_dict() == {
-        "subject": "M1", "session": "02", "species": "macaque", "datatype": "array",
-        "probe": "NP", "region": "prefrontal",
-        "path": "sub-M1/ses-02/ephys/sub-M1_ses-02_acq-NP_raw.bin", "format": "binary"}
-    _assert_same_recording(read_recording(dest / added.iloc[-1]["path"], "binary"),
-                           sim.recording)
+        "subject": "M1",
+        "session": "02",
+        "species": "macaque",
+        "datatype": "array",
+        "probe": "NP",
+        "region": "prefrontal",
+        "path": "sub-M1/ses-02/ephys/sub-M1_ses-02_acq-NP_raw.bin",
+        "format": "binary",
+    }
+    _assert_same_recording(read_recording(dest / added.iloc[-1]["path"], "binary"), sim.recording)
     assert (dest / "sub-M1/sub-M1_sessions.tsv").read_text().splitlines() == [
-        "session_id\tacq_time", "ses-01\tn/a", "ses-02\t2000-01-02T09:00:00"]
+        "session_id\tacq_time",
+        "ses-01\tn/a",
+        "ses-02\t2000-01-02T09:00:00",
+    ]
     start = session_metadata(dest, "M1", "02")["session_start"]
     assert start == dt.datetime(2000, 1, 2, 9, tzinfo=dt.UTC)
     with pytest.raises(ValueError, match="ses-02 is already in the sample sheet"):
-        add_lab_recording(sim.recording, dest, added, subject="M1", session="02", probe="X",
-                          region="prefrontal", acq_time="2000-01-02T09:00:00")
+        add_lab_recording(
+            sim.recording,
+            dest,
+            added,
+            subject="M1",
+            session="02",
+            probe="X",
+            region="prefrontal",
+            acq_time="2000-01-02T09:00:00",
+        )
     with pytest.raises(ValueError, match="sub-Z has no row in the sample sheet"):
-        add_lab_recording(sim.recording, dest, added, subject="Z", session="01", probe="X",
-                          region="prefrontal", acq_time="2000-01-02T09:00:00")
+        add_lab_recording(
+            sim.recording,
+            dest,
+            added,
+            subject="Z",
+            session="01",
+            probe="X",
+            region="prefrontal",
+            acq_time="2000-01-02T09:00:00",
+        )
 
 
 def test_errors_name_the_problem_and_the_fix(raw_dir, tmp_path):
     root, sheet = raw_dir
-    with pytest.raises(ValueError, match=r"formats\['PFC'\] is 'plexon': not an export format; "
-                                         r"use one of \['spikeglx'"):
+    with pytest.raises(
+        ValueError,
+        match=r"formats\['PFC'\] is 'plexon': not an export format; "
+        r"use one of \['spikeglx'",
+    ):
         export_lab_folder(root, sheet, tmp_path / "x", {"PFC": "plexon"})
-    with pytest.raises(ValueError, match=r"formats names probe 'V1', which no row .* lists "
-                                         r"\['MW', 'PFC', 'grid'\]\); fix the probe label"):
+    with pytest.raises(
+        ValueError,
+        match=r"formats names probe 'V1', which no row .* lists "
+        r"\['MW', 'PFC', 'grid'\]\); fix the probe label",
+    ):
         export_lab_folder(root, sheet, tmp_path / "x", {"V1": "binary"})
-    with pytest.raises(ValueError, match=r"rows of probe 'grid' are format \['brainvision'\] "
-                                         r"\(sub-M1/.*only NWB probe recordings"):
+    with pytest.raises(
+        ValueError,
+        match=r"rows of probe 'grid' are format \['brainvision'\] "
+        r"\(sub-M1/.*only NWB probe recordings",
+    ):
         export_lab_folder(root, sheet, tmp_path / "x", {"grid": "binary"})
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "old.txt").write_text("x")
@@ -300,8 +402,9 @@ def test_written_chunk_by_chunk_and_atomically(raw_dir, tmp_path, monkeypatch):
         dest = tmp_path / fmt
         with pytest.raises(OSError, match="disk full"):
             export_lab_folder(root, sheet, dest, {"PFC": fmt})
-        ephys = dest / ("sub-M1/ses-01/ephys" if fmt == "binary"
-                        else "sourcedata/sub-M1/ses-01/ephys")
+        ephys = dest / (
+            "sub-M1/ses-01/ephys" if fmt == "binary" else "sourcedata/sub-M1/ses-01/ephys"
+        )
         assert not any(ephys.iterdir()), list(ephys.iterdir())  # no partial file or temporary
 
 
@@ -312,13 +415,30 @@ def test_missing_annexed_content_is_named(tmp_path):
     (root / "dataset_description.json").write_text("{}\n")
     events = beh / "sub-M1_ses-01_task-harlow_events.tsv"
     events.symlink_to("../../../.git/annex/objects/XX/MD5E-s10--0.tsv")  # not `datalad get`
-    sheet = pd.DataFrame([("M1", "01", "macaque", "beh", "n/a", "n/a",
-                           "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv", "tsv")],
-                         columns=["subject", "session", "species", "datatype", "probe",
-                                  "region", "path", "format"])
-    with pytest.raises(FileNotFoundError, match=r"events\.tsv: is a symlink whose content is not "
-                                                r"present; .*datalad get -r"):
+    sheet = pd.DataFrame(
+        [
+            (
+                "M1",
+                "01",
+                "macaque",
+                "beh",
+                "n/a",
+                "n/a",
+                "sub-M1/ses-01/beh/sub-M1_ses-01_task-harlow_events.tsv",
+                "tsv",
+            )
+        ],
+        columns=["subject", "session", "species", "datatype", "probe", "region", "path", "format"],
+    )
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"events\.tsv: is a symlink whose content is not "
+        r"present; .*datalad get -r",
+    ):
         export_lab_folder(root, sheet, tmp_path / "lab", {})
-    with pytest.raises(FileNotFoundError, match=r"dataset_description\.json: not found; raw_dir "
-                                                "must be the raw BIDS dataset"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=r"dataset_description\.json: not found; raw_dir "
+        "must be the raw BIDS dataset",
+    ):
         export_lab_folder(tmp_path / "lab", sheet, tmp_path / "x", {})

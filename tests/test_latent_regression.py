@@ -20,8 +20,9 @@ def test_r2_positive_and_significant_where_planted():
     lam[:, :4, 3:5] += 2.0 * (latent - latent.min())[:, None, None]
     counts = rng.poisson(lam)
     groups = np.repeat(np.arange(30), 6)
-    result = latent_regression(counts, latent, groups=groups, rng=np.random.default_rng(1),
-                               n_folds=5, n_permutations=49)
+    result = latent_regression(
+        counts, latent, groups=groups, rng=np.random.default_rng(1), n_folds=5, n_permutations=49
+    )
     assert result.null.shape == (49, bins)
     assert (result.scores[3:5] > 0.3).all()
     assert (result.scores[[0, 1, 6, 7]] < 0.1).all()
@@ -34,11 +35,16 @@ def test_r2_positive_and_significant_where_planted():
 
 def test_bad_inputs():
     with pytest.raises(ValueError, match="one target per trial"):
-        latent_regression(np.ones((5, 2, 1)), np.ones(4), groups=np.arange(4),
-                          rng=np.random.default_rng(0))
+        latent_regression(
+            np.ones((5, 2, 1)), np.ones(4), groups=np.arange(4), rng=np.random.default_rng(0)
+        )
     with pytest.raises(ValueError, match="NaN"):
-        latent_regression(np.ones((4, 2, 1)), np.array([1, np.nan, 2, 3]),
-                          groups=np.arange(4), rng=np.random.default_rng(0))
+        latent_regression(
+            np.ones((4, 2, 1)),
+            np.array([1, np.nan, 2, 3]),
+            groups=np.arange(4),
+            rng=np.random.default_rng(0),
+        )
     events = pd.DataFrame({"onset": [1.0, 2.0]})
     with pytest.raises(ValueError, match="lacks latent column"):
         check_latents(pd.DataFrame({"x": [1, 2]}), events, ["belief_chosen"], "f.tsv")
@@ -52,8 +58,9 @@ def test_regress_session_reads_the_planted_latent():
     trial = np.tile(np.arange(1, 7), 30)
     events = build_events(problem, trial, np.ones(180, dtype=int), rng, trial_duration=1.5)
     belief = np.clip(rng.normal(0.6, 0.2, 180), 0, 1)
-    latents = pd.DataFrame({"belief_chosen": belief, "prediction_error": rng.normal(size=180),
-                            "learning_rate": 0.2})
+    latents = pd.DataFrame(
+        {"belief_chosen": belief, "prediction_error": rng.normal(size=180), "learning_rate": 0.2}
+    )
     latents.loc[5, "prediction_error"] = np.nan  # dropped, not an error
     response = (events["onset"] + events["response_time"]).to_numpy()
     end = response[-1] + 2
@@ -65,11 +72,18 @@ def test_regress_session_reads_the_planted_latent():
                 times.append(rng.uniform(t0 - 0.2, t0 + 0.2, rng.poisson(60 * b * 0.4)))
         trains.append(np.sort(np.concatenate(times)))
     units = pd.DataFrame({"probe": "HPC", "region": "hippocampus"}, index=range(6))
-    settings = {"window": [-0.6, 0.6], "bin_size": 0.2, "step": 0.2, "n_folds": 5,
-                "n_permutations": 29, "min_units": 3,
-                "latents": {"variables": ["belief_chosen", "prediction_error"],
-                            "align": {"belief_chosen": "response",
-                                      "prediction_error": "feedback"}}}
+    settings = {
+        "window": [-0.6, 0.6],
+        "bin_size": 0.2,
+        "step": 0.2,
+        "n_folds": 5,
+        "n_permutations": 29,
+        "min_units": 3,
+        "latents": {
+            "variables": ["belief_chosen", "prediction_error"],
+            "align": {"belief_chosen": "response", "prediction_error": "feedback"},
+        },
+    }
     table = regress_session(units, trains, events, latents, settings, seed=3)
     assert list(table.columns) == list(REGRESSION_COLUMNS)
     belief_rows = table[table["latent"] == "belief_chosen"].set_index("time")

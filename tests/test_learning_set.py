@@ -18,15 +18,25 @@ AGENT = LearningSetParams(n_half=10.0, beta=1.0)
 def _subject(subject, species, problems, seed):
     rng = np.random.default_rng(seed)
     sim = simulate_agent(AGENT, problems, rng)
-    events = build_events(sim["problem"].to_numpy(), sim["trial"].to_numpy(),
-                          sim["correct"].to_numpy(), rng, trial_duration=1.5)
+    events = build_events(
+        sim["problem"].to_numpy(),
+        sim["trial"].to_numpy(),
+        sim["correct"].to_numpy(),
+        rng,
+        trial_duration=1.5,
+    )
     return events.assign(subject=subject, species=species)
 
 
 def test_curves_table_layout_and_values():
-    events = pd.concat([_subject("A", "macaque", np.arange(1, 41), 1),
-                        _subject("B", "macaque", np.arange(1, 31), 2),
-                        _subject("H", "human", np.arange(1, 21), 3)], ignore_index=True)
+    events = pd.concat(
+        [
+            _subject("A", "macaque", np.arange(1, 41), 1),
+            _subject("B", "macaque", np.arange(1, 31), 2),
+            _subject("H", "human", np.arange(1, 21), 3),
+        ],
+        ignore_index=True,
+    )
     curves = learning_set_curves(events, block_size=10, n_bootstrap=200, seed=1)
     assert list(curves.columns) == list(CURVE_COLUMNS)
     assert set(curves["subject"]) == {"A", "B", "H", ALL_SUBJECTS}
@@ -35,15 +45,22 @@ def test_curves_table_layout_and_values():
     assert a["problem_first"].tolist()[::6] == [1, 11, 21, 31]
     assert (a["n_problems"] == 10).all()
     # the pooled row counts both subjects' problems and equals the pooled mean
-    pooled = curves[(curves["species"] == "macaque") & (curves["subject"] == ALL_SUBJECTS)
-                    & (curves["block"] == 1) & (curves["trial"] == 2)].iloc[0]
+    pooled = curves[
+        (curves["species"] == "macaque")
+        & (curves["subject"] == ALL_SUBJECTS)
+        & (curves["block"] == 1)
+        & (curves["trial"] == 2)
+    ].iloc[0]
     assert pooled["n_problems"] == 20
-    sel = events[(events["species"] == "macaque") & (events["problem"] <= 10)
-                 & (events["trial"] == 2)]
+    sel = events[
+        (events["species"] == "macaque") & (events["problem"] <= 10) & (events["trial"] == 2)
+    ]
     assert pooled["percent_correct"] == pytest.approx(100 * sel["correct"].mean())
     ok = curves.dropna(subset=["ci_low"])
-    assert ((ok["ci_low"] <= ok["percent_correct"] + 1e-9)
-            & (ok["percent_correct"] <= ok["ci_high"] + 1e-9)).all()
+    assert (
+        (ok["ci_low"] <= ok["percent_correct"] + 1e-9)
+        & (ok["percent_correct"] <= ok["ci_high"] + 1e-9)
+    ).all()
 
 
 def test_curves_are_deterministic():
@@ -58,8 +75,9 @@ def test_bootstrap_interval_contains_the_truth():
     # subject's trial-2 accuracy should contain the true expected accuracy most of the time.
     problems = np.arange(1, 41)
     truth = 100 * expected_accuracy(AGENT, problems)[:, 1].mean()
-    events = pd.concat([_subject(f"S{i}", "macaque", problems, 100 + i) for i in range(30)],
-                       ignore_index=True)
+    events = pd.concat(
+        [_subject(f"S{i}", "macaque", problems, 100 + i) for i in range(30)], ignore_index=True
+    )
     curves = learning_set_curves(events, block_size=40, n_bootstrap=500, seed=2)
     t2 = curves[(curves["trial"] == 2) & (curves["subject"] != ALL_SUBJECTS)]
     coverage = ((t2["ci_low"] <= truth) & (truth <= t2["ci_high"])).mean()

@@ -1,4 +1,4 @@
-"""Style gates that CI enforces: ruff, snakefmt and snakemake --lint."""
+"""Style gates that CI enforces: ruff (lint and format), snakefmt and snakemake --lint."""
 
 import os
 import re
@@ -18,6 +18,12 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 def test_ruff_clean():
     result = _run(str(BIN / "ruff"), "check", "src", "tests", "workflow", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_clean():
+    # `make format` must not reformat code it did not touch: the tree is kept formatted
+    result = _run(str(BIN / "ruff"), "format", "--check", "src", "tests", "workflow", "bench")
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -34,8 +34,14 @@ def _recording():
     return spre.bandpass_filter(recording, freq_min=300.0, freq_max=6000.0, dtype="float32")
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"reference": "local", "local_radius": (0.0, 60.0)},
-                                    {"groups": [list(range(8)), list(range(8, 16))]}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"reference": "local", "local_radius": (0.0, 60.0)},
+        {"groups": [list(range(8)), list(range(8, 16))]},
+    ],
+)
 def test_recording_equals_spikeinterface_common_reference(kwargs):
     recording = _recording()
     if "groups" in kwargs:
@@ -43,16 +49,20 @@ def test_recording_equals_spikeinterface_common_reference(kwargs):
         kwargs = {"groups": [list(ids[g]) for g in kwargs["groups"]]}
     ours = sorted_median_reference(recording, **kwargs)
     theirs = spre.common_reference(recording, operator="median", **kwargs)
-    np.testing.assert_array_equal(ours.get_traces(start_frame=100, end_frame=20000),
-                                  theirs.get_traces(start_frame=100, end_frame=20000))
+    np.testing.assert_array_equal(
+        ours.get_traces(start_frame=100, end_frame=20000),
+        theirs.get_traces(start_frame=100, end_frame=20000),
+    )
     assert ours.get_dtype() == theirs.get_dtype()
 
 
 def test_average_operator_is_spikeinterface_own():
     recording = _recording()
     ours = sorted_median_reference(recording, operator="average")
-    np.testing.assert_array_equal(ours.get_traces(end_frame=5000), spre.common_reference(
-        recording, operator="average").get_traces(end_frame=5000))
+    np.testing.assert_array_equal(
+        ours.get_traces(end_frame=5000),
+        spre.common_reference(recording, operator="average").get_traces(end_frame=5000),
+    )
 
 
 def test_serialises_and_saves_with_its_class(tmp_path):
@@ -61,8 +71,10 @@ def test_serialises_and_saves_with_its_class(tmp_path):
     again = si.load(ours.to_dict())
     assert isinstance(again, SortedMedianReferenceRecording)
     assert again._recording_segments[0].operator_func is median_by_sort
-    saved = ours.save(folder=tmp_path / "saved", n_jobs=1, chunk_duration="0.5s",
-                      progress_bar=False)
+    saved = ours.save(
+        folder=tmp_path / "saved", n_jobs=1, chunk_duration="0.5s", progress_bar=False
+    )
     theirs = spre.common_reference(recording, operator="median").save(
-        folder=tmp_path / "theirs", n_jobs=1, chunk_duration="0.5s", progress_bar=False)
+        folder=tmp_path / "theirs", n_jobs=1, chunk_duration="0.5s", progress_bar=False
+    )
     np.testing.assert_array_equal(saved.get_traces(), theirs.get_traces())

@@ -26,15 +26,27 @@ REFERENCE = "resources/reference/learning_set_curves.csv"
 def _events(params, problems, seed):
     rng = np.random.default_rng(seed)
     sim = simulate_agent(params, problems, rng)
-    events = build_events(sim["problem"].to_numpy(), sim["trial"].to_numpy(),
-                          sim["correct"].to_numpy(), rng, trial_duration=1.5)
+    events = build_events(
+        sim["problem"].to_numpy(),
+        sim["trial"].to_numpy(),
+        sim["correct"].to_numpy(),
+        rng,
+        trial_duration=1.5,
+    )
     return sim, events
 
 
 def test_simulate_agent_columns_and_ranges():
     sim = simulate_agent(MACAQUE, np.array([5, 6, 300]), np.random.default_rng(0))
-    assert list(sim.columns) == ["problem", "trial", "correct", "p_correct", "belief_chosen",
-                                 "prediction_error", "learning_rate"]
+    assert list(sim.columns) == [
+        "problem",
+        "trial",
+        "correct",
+        "p_correct",
+        "belief_chosen",
+        "prediction_error",
+        "learning_rate",
+    ]
     assert sim["trial"].tolist() == [1, 2, 3, 4, 5, 6] * 3
     assert set(sim["correct"]) <= {0, 1}
     assert sim["belief_chosen"].between(0, 1).all()
@@ -47,8 +59,12 @@ def test_simulate_agent_columns_and_ranges():
 
 def test_sessions_are_independent_of_how_problems_are_split():
     whole = expected_accuracy(MACAQUE, np.arange(1, 61))
-    parts = np.vstack([expected_accuracy(MACAQUE, np.arange(1, 31)),
-                       expected_accuracy(MACAQUE, np.arange(31, 61))])
+    parts = np.vstack(
+        [
+            expected_accuracy(MACAQUE, np.arange(1, 31)),
+            expected_accuracy(MACAQUE, np.arange(31, 61)),
+        ]
+    )
     assert np.array_equal(whole, parts)
 
 
@@ -56,9 +72,9 @@ def test_expected_accuracy_shape_and_learning_set():
     acc = expected_accuracy(MACAQUE, np.array([1, 20, 100, 340]))
     assert acc.shape == (4, 6)
     assert np.allclose(acc[:, 0], 0.5)
-    assert np.all(np.diff(acc[:, 1:], axis=1) > 0)     # learning within a problem
-    assert np.all(np.diff(acc[:, 1]) > 0)               # learning to learn across problems
-    assert acc[0, 1] < 0.55 and acc[-1, 1] > 0.85       # Harlow-like: chance -> one-trial
+    assert np.all(np.diff(acc[:, 1:], axis=1) > 0)  # learning within a problem
+    assert np.all(np.diff(acc[:, 1]) > 0)  # learning to learn across problems
+    assert acc[0, 1] < 0.55 and acc[-1, 1] > 0.85  # Harlow-like: chance -> one-trial
     # n_half is the problem where trial 2 is half way from chance to perfect
     assert expected_accuracy(MACAQUE, np.array([45]))[0, 1] == pytest.approx(0.75)
     assert MACAQUE.alpha0 == pytest.approx(1 / (1 + MACAQUE.tau))
@@ -137,10 +153,13 @@ def test_parameter_recovery_every_parameter():
     assert set(r) == set(PARAM_NAMES)
     for name, value in r.items():
         assert value >= 0.9, (name, value)
-    covered = np.mean([
-        (table[f"{n}_ci_low"] <= table[f"true_{n}"]) & (table[f"true_{n}"] <= table[f"{n}_ci_high"])
-        for n in PARAM_NAMES
-    ])
+    covered = np.mean(
+        [
+            (table[f"{n}_ci_low"] <= table[f"true_{n}"])
+            & (table[f"true_{n}"] <= table[f"{n}_ci_high"])
+            for n in PARAM_NAMES
+        ]
+    )
     assert covered >= 0.75
     with pytest.raises(ValueError, match=">= 3 subjects"):
         parameter_recovery(2, 10, seed=0)

@@ -29,16 +29,22 @@ pytestmark = pytest.mark.workflow
 
 def _listing(folder: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime) of every file under ``folder``: a cheap fingerprint of its content."""
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(folder.rglob("*")) if p.is_file() or p.is_symlink()}
+    return {
+        str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() or p.is_symlink()
+    }
 
 
 def _ends_with_expression(source: str) -> bool:
     """True when a code cell's last statement is a bare expression (Jupyter shows it)."""
     lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
     body = ast.parse("\n".join(lines)).body
-    return bool(body) and isinstance(body[-1], ast.Expr) and not (
-        isinstance(body[-1].value, ast.Constant))
+    return (
+        bool(body)
+        and isinstance(body[-1], ast.Expr)
+        and not (isinstance(body[-1].value, ast.Constant))
+    )
 
 
 #: What notebook 02 reads in place from the bucket (a run's layout on S3 storage).
@@ -56,8 +62,11 @@ def executed(tiny_run, tmp_path_factory):
         client = s3_client(url)
         client.create_bucket(Bucket="panneuro-notebooks")
         upload_files(client, tiny_run, "panneuro-notebooks", "tiny", BUCKET_FILES)
-        bucket = {"PANNEURO_S3_RUN": "s3://panneuro-notebooks/tiny", "AWS_ENDPOINT_URL": url,
-                  **S3_KEYS}
+        bucket = {
+            "PANNEURO_S3_RUN": "s3://panneuro-notebooks/tiny",
+            "AWS_ENDPOINT_URL": url,
+            **S3_KEYS,
+        }
         return _execute_all(tiny_run, tmp_path_factory, bucket)
 
 
@@ -68,8 +77,12 @@ def _execute_all(tiny_run, tmp_path_factory, bucket: dict[str, str]) -> dict:
         workdir = tmp_path_factory.mktemp(path.stem)
         figures = workdir / "figures"
         notebook = jupytext.read(path)
-        client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(workdir)}})
+        client = NotebookClient(
+            notebook,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(workdir)}},
+        )
         env = {ROOT_ENV: str(tiny_run), FIGURES_ENV: str(figures), **bucket}
         start = time.perf_counter()
         error = None
@@ -128,6 +141,7 @@ def test_notebooks_leave_the_run_untouched(executed):
 
 def test_a_unit_is_read_from_the_bucket(executed):
     notebook = executed["02_sorting_and_units"][0]
-    printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code"
-                      for o in c.outputs)
+    printed = "".join(
+        o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs
+    )
     assert "s3://panneuro-notebooks/tiny: unit" in printed and "bytes received" in printed

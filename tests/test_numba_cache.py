@@ -34,8 +34,9 @@ print(json.dumps({"enabled": enabled, "again": again,
 def _run(tmp_path, **env):
     environment = {k: v for k, v in os.environ.items() if k != numba_cache.ENABLE_VARIABLE}
     environment.update(NUMBA_CACHE_DIR=str(tmp_path), **env)
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=environment, check=True,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT], env=environment, check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

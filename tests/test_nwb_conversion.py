@@ -25,34 +25,53 @@ N_CHANNELS = 8
 def binary_recording(tmp_path_factory):
     """A plain int16 binary recording with its reader sidecar (2.5 s, 8 channels)."""
     folder = tmp_path_factory.mktemp("lab")
-    data = np.random.default_rng(3).integers(-2000, 2000, (int(2.5 * FS), N_CHANNELS),
-                                             dtype=np.int16)
+    data = np.random.default_rng(3).integers(
+        -2000, 2000, (int(2.5 * FS), N_CHANNELS), dtype=np.int16
+    )
     path = folder / "probe_raw.bin"
     path.write_bytes(data.tobytes())
     locations = [[0.0, 50.0 * i] for i in range(N_CHANNELS)]
-    (folder / "probe_raw.bin.json").write_text(json.dumps({
-        "sampling_frequency": FS, "num_channels": N_CHANNELS, "dtype": "int16",
-        "gain_to_uV": 0.195, "channel_ids": [f"ch{i}" for i in range(N_CHANNELS)],
-        "channel_locations": locations}))
+    (folder / "probe_raw.bin.json").write_text(
+        json.dumps(
+            {
+                "sampling_frequency": FS,
+                "num_channels": N_CHANNELS,
+                "dtype": "int16",
+                "gain_to_uV": 0.195,
+                "channel_ids": [f"ch{i}" for i in range(N_CHANNELS)],
+                "channel_locations": locations,
+            }
+        )
+    )
     return path, data, np.asarray(locations)
 
 
 def _convert(source, target):
     convert_recording_to_nwb(
-        source, "binary", target, subject="M1", session="01", probe="PFC",
-        region="prefrontal", species="Macaca mulatta",
-        session_start=dt.datetime(1923, 5, 5, 9, tzinfo=dt.UTC), age="P7Y", sex="M",
-        line_frequency=60.0)
+        source,
+        "binary",
+        target,
+        subject="M1",
+        session="01",
+        probe="PFC",
+        region="prefrontal",
+        species="Macaca mulatta",
+        session_start=dt.datetime(1923, 5, 5, 9, tzinfo=dt.UTC),
+        age="P7Y",
+        sex="M",
+        line_frequency=60.0,
+    )
 
 
 def test_only_nwb_is_bids_native():
     assert not needs_conversion("nwb")
-    assert all(needs_conversion(f) for f in ("binary", "spikeglx", "openephys", "intan",
-                                             "blackrock", "neuralynx"))
+    assert all(
+        needs_conversion(f)
+        for f in ("binary", "spikeglx", "openephys", "intan", "blackrock", "neuralynx")
+    )
 
 
-def test_conversion_keeps_samples_gain_geometry_and_is_byte_identical(binary_recording,
-                                                                       tmp_path):
+def test_conversion_keeps_samples_gain_geometry_and_is_byte_identical(binary_recording, tmp_path):
     source, data, locations = binary_recording
     target = tmp_path / "bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
     _convert(source, target)
@@ -64,8 +83,7 @@ def test_conversion_keeps_samples_gain_geometry_and_is_byte_identical(binary_rec
     assert back.get_sampling_frequency() == FS
     for sidecar in nwb_ieeg_sidecar_paths(target):
         assert Path(sidecar).is_file(), sidecar
-    ieeg = json.loads((target.parent / target.name.replace("_ieeg.nwb", "_ieeg.json"))
-                      .read_text())
+    ieeg = json.loads((target.parent / target.name.replace("_ieeg.nwb", "_ieeg.json")).read_text())
     assert ieeg["SamplingFrequency"] == FS and ieeg["PowerLineFrequency"] == 60.0
     first = hashlib.sha256(target.read_bytes()).hexdigest()
     _convert(source, target)
@@ -78,16 +96,18 @@ def test_converted_file_passes_nwbinspector_dandi_config(binary_recording, tmp_p
     target = tmp_path / "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
     _convert(binary_recording[0], target)
     messages = list(inspect_all(path=tmp_path, config=load_config("dandi")))
-    serious = [m for m in messages
-               if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")]
+    serious = [
+        m for m in messages if m.importance.name in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")
+    ]
     assert not serious, [(m.check_function_name, m.message) for m in serious]
 
 
 def test_unreadable_recording_is_one_line_naming_it(tmp_path):
     bad = tmp_path / "broken.bin"
     bad.write_bytes(b"\x00" * 7)
-    (tmp_path / "broken.bin.json").write_text(json.dumps(
-        {"sampling_frequency": FS, "num_channels": 2, "dtype": "int16"}))
+    (tmp_path / "broken.bin.json").write_text(
+        json.dumps({"sampling_frequency": FS, "num_channels": 2, "dtype": "int16"})
+    )
     with pytest.raises(ValueError, match="not a whole number of frames") as info:
         _convert(bad, tmp_path / "out_ieeg.nwb")
     assert str(bad) in str(info.value) and "\n" not in str(info.value)

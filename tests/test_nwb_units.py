@@ -30,19 +30,28 @@ def _probe(label, region, n_units, n_channels, seed):
     templates = rng.normal(0, 5, (n_units, 90, n_channels)).astype(np.float32)
     peaks = rng.integers(0, n_channels, n_units)
     templates[np.arange(n_units), 30, peaks] = -100.0
-    metrics = pd.DataFrame({
-        "unit_id": ids, "peak_channel": [str(p) for p in peaks],
-        "snr": rng.uniform(3, 15, n_units), "isi_violations_ratio": rng.uniform(0, 0.2, n_units),
-        "presence_ratio": np.ones(n_units), "amplitude_cutoff": np.full(n_units, np.nan),
-        "firing_rate": rng.uniform(1, 10, n_units), "num_spikes": rng.integers(50, 200, n_units),
-        "keep": True, "reject_reason": "",
-    })
+    metrics = pd.DataFrame(
+        {
+            "unit_id": ids,
+            "peak_channel": [str(p) for p in peaks],
+            "snr": rng.uniform(3, 15, n_units),
+            "isi_violations_ratio": rng.uniform(0, 0.2, n_units),
+            "presence_ratio": np.ones(n_units),
+            "amplitude_cutoff": np.full(n_units, np.nan),
+            "firing_rate": rng.uniform(1, 10, n_units),
+            "num_spikes": rng.integers(50, 200, n_units),
+            "keep": True,
+            "reject_reason": "",
+        }
+    )
     waveforms = {
-        "unit_ids": np.array(ids), "templates": templates,
+        "unit_ids": np.array(ids),
+        "templates": templates,
         "channel_ids": np.array([str(c) for c in range(n_channels)]),
-        "channel_locations": np.column_stack([np.zeros(n_channels),
-                                              50.0 * np.arange(n_channels)]),
-        "peak_channel": peaks, "sampling_frequency": np.float64(FS), "nbefore": np.int64(30),
+        "channel_locations": np.column_stack([np.zeros(n_channels), 50.0 * np.arange(n_channels)]),
+        "peak_channel": peaks,
+        "sampling_frequency": np.float64(FS),
+        "nbefore": np.int64(30),
     }
     return ProbeUnits(label, region, spike_times, metrics, waveforms), peaks
 
@@ -51,13 +60,15 @@ def _probe(label, region, n_units, n_channels, seed):
 def session(tmp_path):
     rng = np.random.default_rng(0)
     problem = np.repeat(np.arange(301, 305), 6)
-    events = build_events(problem, np.tile(np.arange(1, 7), 4), rng.integers(0, 2, 24), rng,
-                          trial_duration=1.5)
+    events = build_events(
+        problem, np.tile(np.arange(1, 7), 4), rng.integers(0, 2, 24), rng, trial_duration=1.5
+    )
     pfc, pfc_peaks = _probe("PFC", "prefrontal", 5, 32, 1)
     hpc, hpc_peaks = _probe("HPC", "hippocampus", 3, 32, 2)
     path = tmp_path / "sub-M1_ses-04_units.nwb"
-    kwargs = dict(subject="M1", session="04", species="macaque", session_start=START,
-                  age="P7Y", sex="M")
+    kwargs = dict(
+        subject="M1", session="04", species="macaque", session_start=START, age="P7Y", sex="M"
+    )
     write_session_units_nwb(path, [pfc, hpc], events, **kwargs)
     return path, [pfc, hpc], [pfc_peaks, hpc_peaks], events, kwargs
 
@@ -69,7 +80,8 @@ def test_units_round_trip(session):
     assert units["probe"].tolist() == ["PFC"] * 5 + ["HPC"] * 3
     assert units["region"].tolist() == ["prefrontal"] * 5 + ["hippocampus"] * 3
     assert units["probe_unit_id"].tolist() == list(probes[0].metrics["unit_id"]) + list(
-        probes[1].metrics["unit_id"])
+        probes[1].metrics["unit_id"]
+    )
     for column in ("snr", "isi_violations_ratio", "presence_ratio", "firing_rate"):
         expected = np.concatenate([p.metrics[column] for p in probes])
         np.testing.assert_allclose(units[column], expected)
@@ -79,8 +91,9 @@ def test_units_round_trip(session):
         source = probes[0] if probe == "PFC" else probes[1]
         np.testing.assert_allclose(spike_times[i], source.spike_times[unit])
     # the peak electrode indexes the session's electrodes table (HPC after PFC's 32)
-    np.testing.assert_array_equal(units["peak_electrode"],
-                                  np.concatenate([peaks[0], 32 + peaks[1]]))
+    np.testing.assert_array_equal(
+        units["peak_electrode"], np.concatenate([peaks[0], 32 + peaks[1]])
+    )
 
 
 def test_nwb_content(session):
@@ -123,11 +136,24 @@ def test_nwbinspector_finds_no_violation(session, tmp_path):
     path = session[0]
     report = tmp_path / "report.json"
     inspector = Path(sys.executable).parent / "nwbinspector"
-    subprocess.run([str(inspector), str(path), "--config", "dandi", "--json-file-path",
-                    str(report), "--progress-bar", "False"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(inspector),
+            str(path),
+            "--config",
+            "dandi",
+            "--json-file-path",
+            str(report),
+            "--progress-bar",
+            "False",
+        ],
+        check=True,
+        capture_output=True,
+    )
     messages = json.loads(report.read_text())["messages"]
-    serious = [m for m in messages
-               if m["importance"] in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")]
+    serious = [
+        m for m in messages if m["importance"] in ("CRITICAL", "BEST_PRACTICE_VIOLATION", "ERROR")
+    ]
     assert serious == [], serious
 
 

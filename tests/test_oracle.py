@@ -9,10 +9,17 @@ from panneuro.simulate.ephys import WINDOWS, tuned_rates
 from panneuro.simulate.task import build_events, task_variables
 
 FS = 30000.0
-SETTINGS = {"variables": ["choice", "correct"], "align": {"choice": "response",
-                                                          "correct": "feedback"},
-            "window": [-0.5, 1.0], "bin_size": 0.2, "step": 0.1, "n_folds": 5,
-            "n_permutations": 20, "shrinkage": 0.1, "min_units": 1}
+SETTINGS = {
+    "variables": ["choice", "correct"],
+    "align": {"choice": "response", "correct": "feedback"},
+    "window": [-0.5, 1.0],
+    "bin_size": 0.2,
+    "step": 0.1,
+    "n_folds": 5,
+    "n_permutations": 20,
+    "shrinkage": 0.1,
+    "min_units": 1,
+}
 N_REPLICATES = 60
 
 
@@ -22,21 +29,33 @@ def design():
     rng = np.random.default_rng(3)
     problem = np.repeat(np.arange(1, 21), 6)
     trial = np.tile(np.arange(1, 7), 20)
-    events = build_events(problem, trial, (rng.random(len(problem)) < 0.7).astype(int), rng,
-                          trial_duration=1.5)
-    units = pd.DataFrame({
-        "unit_id": np.arange(8), "region": ["a"] * 4 + ["b"] * 4,
-        "variable": ["choice", "choice"] + ["none"] * 6,
-        "gain": [0.8, 0.8] + [0.0] * 6, "base_rate": [8.0] * 8,
-    })
+    events = build_events(
+        problem, trial, (rng.random(len(problem)) < 0.7).astype(int), rng, trial_duration=1.5
+    )
+    units = pd.DataFrame(
+        {
+            "unit_id": np.arange(8),
+            "region": ["a"] * 4 + ["b"] * 4,
+            "variable": ["choice", "choice"] + ["none"] * 6,
+            "gain": [0.8, 0.8] + [0.0] * 6,
+            "base_rate": [8.0] * 8,
+        }
+    )
     return events, units
 
 
 @pytest.fixture(scope="module")
 def oracle(design):
     events, units = design
-    return oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"),
-                           n_replicates=N_REPLICATES, sampling_frequency=FS)
+    return oracle_decoding(
+        events,
+        units,
+        SETTINGS,
+        seed=7,
+        keys=("S", "01"),
+        n_replicates=N_REPLICATES,
+        sampling_frequency=FS,
+    )
 
 
 def _rows(oracle, region, variable):
@@ -46,8 +65,9 @@ def _rows(oracle, region, variable):
 def test_truth_of_a_variable_nothing_encodes_is_chance(oracle):
     assert list(oracle.columns) == list(ORACLE_COLUMNS)
     assert len(oracle) == 2 * 2 * 14 and (oracle["n_replicates"] == N_REPLICATES).all()
-    null = pd.concat([_rows(oracle, "b", "choice"), _rows(oracle, "b", "correct"),
-                      _rows(oracle, "a", "correct")])
+    null = pd.concat(
+        [_rows(oracle, "b", "choice"), _rows(oracle, "b", "correct"), _rows(oracle, "a", "correct")]
+    )
     # each bin within 5 Monte Carlo standard errors of 0.5, and 0.5 +- 0.02 on average
     mc_se = null["truth_sd"] / np.sqrt(N_REPLICATES)
     assert (np.abs(null["truth"] - 0.5) < 5 * mc_se).all(), null.to_string()
@@ -62,7 +82,7 @@ def test_truth_of_a_planted_variable_peaks_in_its_window_only(oracle):
     assert np.allclose(t[inside], [-0.1, 0.0, 0.1, 0.2]) and t[primary] == pytest.approx(0.0)
     truth = rows["truth"].to_numpy()
     assert (truth[inside] > 0.85).all(), truth
-    far = (t - 0.1 >= stop + 0.1) | (t + 0.1 <= start - 0.1)    # no overlap with the window
+    far = (t - 0.1 >= stop + 0.1) | (t + 0.1 <= start - 0.1)  # no overlap with the window
     assert (np.abs(truth[far] - 0.5) < 0.05).all(), truth
     assert (rows["truth_sd"] > 0).all()
 
@@ -81,8 +101,9 @@ def test_interval_of_new_sessions_drawn_from_the_model_covers_the_truth(design, 
     rows = []
     for k in range(30):
         trains = planted_spike_times(rates, np.random.default_rng(1000 + k), sampling_frequency=FS)
-        table = decode_session(a, trains, events, {**SETTINGS, "variables": ["choice"]},
-                               seed=7, keys=("S", "01"))
+        table = decode_session(
+            a, trains, events, {**SETTINGS, "variables": ["choice"]}, seed=7, keys=("S", "01")
+        )
         rows.append(table[table["analysis"] == "time_resolved"].set_index("time"))
     rows = pd.concat(rows)
     rows["truth"] = truth.loc[rows.index].to_numpy()
@@ -108,8 +129,16 @@ def test_oracle_decodes_with_the_session_decoder_and_folds(design):
     rng = np.random.default_rng(5)
     rates = tuned_rates(events, units, duration=float(events["onset"].iloc[-1] + 2.5))
     trains = planted_spike_times(rates, rng, sampling_frequency=FS)
-    oracle = oracle_decoding(events, units, SETTINGS, seed=11, keys=("S", "02"),
-                             n_replicates=2, sampling_frequency=FS, ground_truth_trains=trains)
+    oracle = oracle_decoding(
+        events,
+        units,
+        SETTINGS,
+        seed=11,
+        keys=("S", "02"),
+        n_replicates=2,
+        sampling_frequency=FS,
+        ground_truth_trains=trains,
+    )
     table = decode_session(units, trains, events, SETTINGS, seed=11, keys=("S", "02"))
     session = table[table["analysis"] == "time_resolved"]
     merged = session.merge(oracle, on=["region", "variable", "time"])
@@ -119,13 +148,24 @@ def test_oracle_decodes_with_the_session_decoder_and_folds(design):
 
 def test_oracle_is_seeded(design):
     events, units = design
-    run = [oracle_decoding(events, units, SETTINGS, seed=s, keys=("S", "01"), n_replicates=3,
-                           sampling_frequency=FS) for s in (7, 7, 8)]
+    run = [
+        oracle_decoding(
+            events, units, SETTINGS, seed=s, keys=("S", "01"), n_replicates=3, sampling_frequency=FS
+        )
+        for s in (7, 7, 8)
+    ]
     pd.testing.assert_frame_equal(run[0], run[1])
     assert not np.allclose(run[0]["truth"], run[2]["truth"])
     # a region's truth does not depend on the other regions' units or their order
-    alone = oracle_decoding(events, units[units["region"] == "a"], SETTINGS, seed=7,
-                            keys=("S", "01"), n_replicates=3, sampling_frequency=FS)
+    alone = oracle_decoding(
+        events,
+        units[units["region"] == "a"],
+        SETTINGS,
+        seed=7,
+        keys=("S", "01"),
+        n_replicates=3,
+        sampling_frequency=FS,
+    )
     both = run[0][run[0]["region"] == "a"].reset_index(drop=True)
     pd.testing.assert_frame_equal(alone, both)
 
@@ -133,38 +173,77 @@ def test_oracle_is_seeded(design):
 def test_oracle_rejects_bad_input(design):
     events, units = design
     with pytest.raises(ValueError, match="at least 2"):
-        oracle_decoding(events, units, SETTINGS, seed=7, keys=(), n_replicates=1,
-                        sampling_frequency=FS)
+        oracle_decoding(
+            events, units, SETTINGS, seed=7, keys=(), n_replicates=1, sampling_frequency=FS
+        )
     with pytest.raises(ValueError, match="lack column"):
-        oracle_decoding(events, units.drop(columns="base_rate"), SETTINGS, seed=7, keys=(),
-                        n_replicates=2, sampling_frequency=FS)
+        oracle_decoding(
+            events,
+            units.drop(columns="base_rate"),
+            SETTINGS,
+            seed=7,
+            keys=(),
+            n_replicates=2,
+            sampling_frequency=FS,
+        )
     with pytest.raises(ValueError, match="spike trains"):
-        oracle_decoding(events, units, SETTINGS, seed=7, keys=(), n_replicates=2,
-                        sampling_frequency=FS, ground_truth_trains=[np.zeros(1)])
+        oracle_decoding(
+            events,
+            units,
+            SETTINGS,
+            seed=7,
+            keys=(),
+            n_replicates=2,
+            sampling_frequency=FS,
+            ground_truth_trains=[np.zeros(1)],
+        )
 
 
-CCGP_SETTINGS = {"align": {"stay": "response"}, "n_folds": 5, "n_permutations": 2,
-                 "shrinkage": 0.1, "min_units": 1,
-                 "cross_condition": {"variable": "stay", "window": [-0.3, 0.0],
-                                     "conditions": ["choice", "object_pair"]}}
+CCGP_SETTINGS = {
+    "align": {"stay": "response"},
+    "n_folds": 5,
+    "n_permutations": 2,
+    "shrinkage": 0.1,
+    "min_units": 1,
+    "cross_condition": {
+        "variable": "stay",
+        "window": [-0.3, 0.0],
+        "conditions": ["choice", "object_pair"],
+    },
+}
 
 
 def _coding(events, stay_factor, coding_factor=1.0, rate_factor=1.0):
-    return pd.DataFrame({"problem": events["problem"], "trial": events["trial"],
-                         "learning_set_prior": stay_factor, "stay_factor": stay_factor,
-                         "coding_factor": coding_factor, "rate_factor": rate_factor})
+    return pd.DataFrame(
+        {
+            "problem": events["problem"],
+            "trial": events["trial"],
+            "learning_set_prior": stay_factor,
+            "stay_factor": stay_factor,
+            "coding_factor": coding_factor,
+            "rate_factor": rate_factor,
+        }
+    )
 
 
 @pytest.fixture(scope="module")
 def ccgp_design():
     """Region ``a``: three strong stay units coding fully; ``b``: the same, silenced."""
     events, _ = build_events_stay()
-    units = pd.DataFrame({"unit_id": np.arange(4), "region": "a",
-                          "variable": ["stay"] * 3 + ["none"], "gain": [1.2] * 3 + [0.0],
-                          "base_rate": [10.0] * 4})
+    units = pd.DataFrame(
+        {
+            "unit_id": np.arange(4),
+            "region": "a",
+            "variable": ["stay"] * 3 + ["none"],
+            "gain": [1.2] * 3 + [0.0],
+            "base_rate": [10.0] * 4,
+        }
+    )
     silenced = units.assign(region="b")
-    probes = [(units, _coding(events, 1.0)),
-              (silenced, _coding(events, 1.0, coding_factor=0.0, rate_factor=0.25))]
+    probes = [
+        (units, _coding(events, 1.0)),
+        (silenced, _coding(events, 1.0, coding_factor=0.0, rate_factor=0.25)),
+    ]
     return events, probes
 
 
@@ -172,8 +251,9 @@ def build_events_stay():
     rng = np.random.default_rng(11)
     problem = np.repeat(np.arange(1, 31), 6)
     trial = np.tile(np.arange(1, 7), 30)
-    events = build_events(problem, trial, (rng.random(len(problem)) < 0.6).astype(int), rng,
-                          trial_duration=1.5)
+    events = build_events(
+        problem, trial, (rng.random(len(problem)) < 0.6).astype(int), rng, trial_duration=1.5
+    )
     return events, None
 
 
@@ -181,13 +261,20 @@ def test_ccgp_oracle_truth_of_planted_and_silenced_codes(ccgp_design):
     from panneuro.decoding.oracle import CCGP_ORACLE_COLUMNS, oracle_cross_condition
 
     events, probes = ccgp_design
-    table = oracle_cross_condition(events, probes, CCGP_SETTINGS, seed=3, keys=("S", "01"),
-                                   n_replicates=20, sampling_frequency=FS)
+    table = oracle_cross_condition(
+        events,
+        probes,
+        CCGP_SETTINGS,
+        seed=3,
+        keys=("S", "01"),
+        n_replicates=20,
+        sampling_frequency=FS,
+    )
     assert list(table.columns) == list(CCGP_ORACLE_COLUMNS)
     a = table[table["region"] == "a"]
     b = table[table["region"] == "b"]
     assert set(a["analysis"]) == {"ccgp", "cv"} and set(a["epoch"]) == {"early", "late"}
-    assert (a["truth"] > 0.75).all()          # planted stay code generalises
+    assert (a["truth"] > 0.75).all()  # planted stay code generalises
     assert (b["truth"].between(0.4, 0.6)).all()  # coding removed: chance
     assert a["planted_rate"].iloc[0] == pytest.approx(10.0, rel=0.15)
     assert b["planted_rate"].iloc[0] == pytest.approx(2.5, rel=0.15)
@@ -199,44 +286,91 @@ def test_ccgp_oracle_is_the_mean_of_the_session_estimate_under_the_model(ccgp_de
 
     events, probes = ccgp_design
     units, coding = probes[0]
-    truth = oracle_cross_condition(events, [probes[0]], CCGP_SETTINGS, seed=3,
-                                   keys=("S", "01"), n_replicates=30, sampling_frequency=FS)
-    rates = tuned_rates(events, units, duration=float(events["onset"].iloc[-1] + 2.5),
-                        coding=coding)
+    truth = oracle_cross_condition(
+        events,
+        [probes[0]],
+        CCGP_SETTINGS,
+        seed=3,
+        keys=("S", "01"),
+        n_replicates=30,
+        sampling_frequency=FS,
+    )
+    rates = tuned_rates(
+        events, units, duration=float(events["onset"].iloc[-1] + 2.5), coding=coding
+    )
     scores = []
     for k in range(15):
         trains = planted_spike_times(rates, np.random.default_rng(100 + k), sampling_frequency=FS)
         est = session_cross_condition(units, trains, events, CCGP_SETTINGS, seed=k, keys=("S",))
-        scores.append(est[(est["analysis"] == "ccgp") & (est["epoch"] == "late")
-                          & (est["condition"] == "choice")]["score"].iloc[0])
-    row = truth[(truth["analysis"] == "ccgp") & (truth["epoch"] == "late")
-                & (truth["condition"] == "choice")].iloc[0]
+        scores.append(
+            est[
+                (est["analysis"] == "ccgp")
+                & (est["epoch"] == "late")
+                & (est["condition"] == "choice")
+            ]["score"].iloc[0]
+        )
+    row = truth[
+        (truth["analysis"] == "ccgp")
+        & (truth["epoch"] == "late")
+        & (truth["condition"] == "choice")
+    ].iloc[0]
     assert abs(np.mean(scores) - row["truth"]) < 4 * row["truth_sd"] / np.sqrt(15) + 0.01
 
 
 def test_oracle_with_codings_silences_an_inactivated_probe(design):
     events, units = design
     units = units.assign(probe=["A"] * 4 + ["B"] * 4)
-    plain = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
-                            sampling_frequency=FS)
-    none = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
-                           sampling_frequency=FS, codings={"A": None, "B": None})
+    plain = oracle_decoding(
+        events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4, sampling_frequency=FS
+    )
+    none = oracle_decoding(
+        events,
+        units,
+        SETTINGS,
+        seed=7,
+        keys=("S", "01"),
+        n_replicates=4,
+        sampling_frequency=FS,
+        codings={"A": None, "B": None},
+    )
     pd.testing.assert_frame_equal(plain, none)  # presets without a design: unchanged
     silenced = oracle_decoding(
-        events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=4,
+        events,
+        units,
+        SETTINGS,
+        seed=7,
+        keys=("S", "01"),
+        n_replicates=4,
         sampling_frequency=FS,
-        codings={"A": _coding(events, 1.0, coding_factor=0.0, rate_factor=0.25), "B": None})
+        codings={"A": _coding(events, 1.0, coding_factor=0.0, rate_factor=0.25), "B": None},
+    )
     a_plain = _rows(plain, "a", "choice")["truth"].max()
     a_silenced = _rows(silenced, "a", "choice")["truth"].max()
     assert a_plain > 0.75 and a_silenced < 0.65
     with pytest.raises(ValueError, match="no coding given for probe"):
-        oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"), n_replicates=2,
-                        sampling_frequency=FS, codings={"A": _coding(events, 1.0), "C": None})
+        oracle_decoding(
+            events,
+            units,
+            SETTINGS,
+            seed=7,
+            keys=("S", "01"),
+            n_replicates=2,
+            sampling_frequency=FS,
+            codings={"A": _coding(events, 1.0), "C": None},
+        )
 
 
 def test_oracle_in_worker_processes_gives_the_same_table(design, oracle):
     """Replicates shared among 2 processes: the single-process table, bit for bit."""
     events, units = design
-    parallel = oracle_decoding(events, units, SETTINGS, seed=7, keys=("S", "01"),
-                               n_replicates=N_REPLICATES, sampling_frequency=FS, n_jobs=2)
+    parallel = oracle_decoding(
+        events,
+        units,
+        SETTINGS,
+        seed=7,
+        keys=("S", "01"),
+        n_replicates=N_REPLICATES,
+        sampling_frequency=FS,
+        n_jobs=2,
+    )
     pd.testing.assert_frame_equal(parallel, oracle, check_exact=True)

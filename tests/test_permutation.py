@@ -49,8 +49,9 @@ def test_p_values_never_zero_and_correct():
     assert p[1] == pytest.approx(1.0)
     assert np.isnan(p[3])
     assert np.all(p[np.isfinite(p)] > 0)
-    assert permutation_p_values(np.array([-10.0]), null[:, :1], alternative="less")[0] == \
-        pytest.approx(0.01)
+    assert permutation_p_values(np.array([-10.0]), null[:, :1], alternative="less")[
+        0
+    ] == pytest.approx(0.01)
     with pytest.raises(ValueError, match="expected"):
         permutation_p_values(observed, null[:, :3])
 
@@ -126,7 +127,7 @@ def test_balanced_accuracy_ci_without_null_is_wilson():
 def test_balanced_accuracy_ci_null_variance_widens_near_chance_only():
     n_0, n_1 = 60, 180
     binomial = (1 / n_0 + 1 / n_1) / 4
-    null_var = 1.6 * 0.25 * binomial              # the null 1.26x wider than binomial (sd)
+    null_var = 1.6 * 0.25 * binomial  # the null 1.26x wider than binomial (sd)
     score = np.array([0.5, 0.6, 0.75, 0.95])
     low, high = balanced_accuracy_ci(score, n_0, n_1, null_var=null_var)
     w_low, w_high = balanced_accuracy_ci(score, n_0, n_1)
@@ -136,8 +137,10 @@ def test_balanced_accuracy_ci_null_variance_widens_near_chance_only():
     assert np.all(np.diff(ratio) < 0) and ratio[-1] < 1.01
     # the bounds solve the score equation (score - θ)² = z² var(θ)
     for theta in (low, high):
-        var = theta * (1 - theta) * binomial + 0.6 * 0.25 * binomial * (
-            4 * theta * (1 - theta)) ** CHANCE_VARIANCE_DECAY
+        var = (
+            theta * (1 - theta) * binomial
+            + 0.6 * 0.25 * binomial * (4 * theta * (1 - theta)) ** CHANCE_VARIANCE_DECAY
+        )
         np.testing.assert_allclose((score - theta) ** 2, 1.959964**2 * var, rtol=1e-5)
 
 
@@ -155,10 +158,12 @@ def test_sign_flip_max_test_exact_and_null():
     effects = np.full((5, 4), 0.01)
     effects[:, 2] = 0.2
     p = sign_flip_max_test(effects, rng)
-    assert p[2] == pytest.approx(1 / 32)        # all 2**5 flips enumerated
+    assert p[2] == pytest.approx(1 / 32)  # all 2**5 flips enumerated
     assert np.all(p[[0, 1, 3]] >= 0.5)
     assert np.all(np.isnan(sign_flip_max_test(effects[:1], rng)))
     # under the null the family-wise rejection rate is near alpha
-    rejections = [sign_flip_max_test(rng.standard_normal((12, 6)), rng, n_flips=999).min()
-                  < 0.05 for _ in range(300)]
+    rejections = [
+        sign_flip_max_test(rng.standard_normal((12, 6)), rng, n_flips=999).min() < 0.05
+        for _ in range(300)
+    ]
     assert 0.01 < np.mean(rejections) < 0.1

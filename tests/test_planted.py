@@ -35,7 +35,7 @@ def test_effect_found_in_its_planted_window():
 
 def test_effect_outside_the_window_or_not_planted_is_not_found():
     rng = np.random.default_rng(1)
-    late = _session(rng, effect_bins=[11, 12, 13])          # 0.7-0.9 s: outside -0.2..0.3
+    late = _session(rng, effect_bins=[11, 12, 13])  # 0.7-0.9 s: outside -0.2..0.3
     truth = pd.DataFrame({"region": ["prefrontal"], "variable": ["choice"]})
     row = planted_effect_recovery(late, truth, bin_size=0.2).iloc[0]
     assert row["peak_in_window"] == 0 and row["found"] == 0.0
@@ -50,42 +50,54 @@ def test_effect_outside_the_window_or_not_planted_is_not_found():
 
 def test_declared_bins_lie_inside_the_window_primary_in_the_middle():
     centres = np.round(np.arange(-0.4, 1.0, 0.1), 3)
-    inside, primary = declared_bins(centres, 0.1, 0.0, 0.5)          # feedback variables
+    inside, primary = declared_bins(centres, 0.1, 0.0, 0.5)  # feedback variables
     assert np.allclose(centres[inside], [0.1, 0.2, 0.3, 0.4]) and centres[primary] == 0.2
-    inside, primary = declared_bins(centres, 0.1, -0.2, 0.3)         # choice
+    inside, primary = declared_bins(centres, 0.1, -0.2, 0.3)  # choice
     assert np.allclose(centres[inside], [-0.1, 0.0, 0.1, 0.2]) and centres[primary] == 0.0
-    inside, primary = declared_bins(centres, 0.1, 0.0, 0.14)         # shorter than a bin
-    assert inside.sum() == 1 and centres[primary] == 0.1             # nearest its centre
+    inside, primary = declared_bins(centres, 0.1, 0.0, 0.14)  # shorter than a bin
+    assert inside.sum() == 1 and centres[primary] == 0.1  # nearest its centre
 
 
 def _oracle(times, truth, region="prefrontal", variable="choice"):
-    return pd.DataFrame({"region": region, "variable": variable, "time": times, "truth": truth,
-                         "truth_sd": 0.02, "coverage": 0.95, "estimate_gt_units": np.nan})
+    return pd.DataFrame(
+        {
+            "region": region,
+            "variable": variable,
+            "time": times,
+            "truth": truth,
+            "truth_sd": 0.02,
+            "coverage": 0.95,
+            "estimate_gt_units": np.nan,
+        }
+    )
 
 
 def test_truth_compared_with_the_estimate_at_the_declared_bins():
     rng = np.random.default_rng(0)
-    table = _session(rng, effect_bins=[3, 4, 5, 6])      # ~0.8 at -0.1..0.2 s, CI +- ~0.09
+    table = _session(rng, effect_bins=[3, 4, 5, 6])  # ~0.8 at -0.1..0.2 s, CI +- ~0.09
     truth_units = pd.DataFrame({"region": ["prefrontal"], "variable": ["choice"]})
     rows = table[table["analysis"] == "time_resolved"].reset_index(drop=True)
-    truth = rows["score"].to_numpy() + 0.01                              # inside every CI
-    truth[5] = rows["ci_high"].iloc[5] + 0.05                            # 0.1 s: outside
-    row = planted_effect_recovery(table, truth_units, bin_size=0.2,
-                                  oracle=_oracle(TIMES, truth)).iloc[0]
+    truth = rows["score"].to_numpy() + 0.01  # inside every CI
+    truth[5] = rows["ci_high"].iloc[5] + 0.05  # 0.1 s: outside
+    row = planted_effect_recovery(
+        table, truth_units, bin_size=0.2, oracle=_oracle(TIMES, truth)
+    ).iloc[0]
     assert row["oracle_time"] == 0.0 and row["estimate"] == rows["score"].iloc[4]
     assert row["truth"] == pytest.approx(truth[4]) and row["truth_in_ci"] == 1.0
     assert (row["n_window_bins"], row["n_window_bins_truth_in_ci"]) == (4, 3)
     assert row["estimate_ci_low"] < row["estimate"] < row["estimate_ci_high"]
-    truth[4] = rows["ci_low"].iloc[4] - 0.01                             # primary bin outside
-    row = planted_effect_recovery(table, truth_units, bin_size=0.2,
-                                  oracle=_oracle(TIMES, truth)).iloc[0]
+    truth[4] = rows["ci_low"].iloc[4] - 0.01  # primary bin outside
+    row = planted_effect_recovery(
+        table, truth_units, bin_size=0.2, oracle=_oracle(TIMES, truth)
+    ).iloc[0]
     assert row["truth_in_ci"] == 0.0 and row["n_window_bins_truth_in_ci"] == 2
     # no oracle: the columns are there, NaN
     plain = planted_effect_recovery(table, truth_units, bin_size=0.2).iloc[0]
     assert np.isnan(plain["truth"]) and np.isnan(plain["truth_in_ci"])
     with pytest.raises(ValueError, match="oracle table lacks the decoding bins"):
-        planted_effect_recovery(table, truth_units, bin_size=0.2,
-                                oracle=_oracle(TIMES[:5], truth[:5]))
+        planted_effect_recovery(
+            table, truth_units, bin_size=0.2, oracle=_oracle(TIMES[:5], truth[:5])
+        )
 
 
 @pytest.mark.workflow
@@ -102,9 +114,22 @@ def test_tiny_run_finds_planted_effects_where_planted(tiny_run):
     found = []
     for subject in ("M1", "H2"):
         table = read_tsv(tiny_run / "results" / "decoding" / f"sub-{subject}_ses-01_decoding.tsv")
-        truth = pd.concat([read_tsv(p) for p in glob.glob(str(
-            tiny_run / "resources" / "groundtruth" / f"sub-{subject}" / "ses-01"
-            / "*_units.tsv"))], ignore_index=True)
+        truth = pd.concat(
+            [
+                read_tsv(p)
+                for p in glob.glob(
+                    str(
+                        tiny_run
+                        / "resources"
+                        / "groundtruth"
+                        / f"sub-{subject}"
+                        / "ses-01"
+                        / "*_units.tsv"
+                    )
+                )
+            ],
+            ignore_index=True,
+        )
         result = planted_effect_recovery(table, truth, bin_size=0.2)
         assert len(result) > 0
         detected = result[(result["n_significant"] > 0) & (result["n_planted_units"] > 0)]
@@ -124,8 +149,10 @@ def test_tiny_run_compares_each_planted_effect_with_its_truth(tiny_run):
     / > 0.8."""
     from panneuro.io.tables import read_tsv
 
-    tables = [read_tsv(tiny_run / "results" / "decoding" / f"sub-{s}_ses-01_planted.tsv")
-              for s in ("M1", "H2")]
+    tables = [
+        read_tsv(tiny_run / "results" / "decoding" / f"sub-{s}_ses-01_planted.tsv")
+        for s in ("M1", "H2")
+    ]
     planted = pd.concat(tables, ignore_index=True)
     planted = planted[planted["n_planted_units"] > 0]
     assert len(planted) >= 6
@@ -136,8 +163,12 @@ def test_tiny_run_compares_each_planted_effect_with_its_truth(tiny_run):
     assert planted["truth_in_ci"].mean() >= 2 / 3, planted.to_string()
     assert (planted["ci_coverage"] >= 0.85).all(), planted["ci_coverage"].tolist()
     # the interval's coverage under the model over every bin, near chance and planted
-    oracle = pd.concat([read_tsv(tiny_run / "results" / "decoding"
-                                 / f"sub-{s}_ses-01_oracle.tsv") for s in ("M1", "H2")])
+    oracle = pd.concat(
+        [
+            read_tsv(tiny_run / "results" / "decoding" / f"sub-{s}_ses-01_oracle.tsv")
+            for s in ("M1", "H2")
+        ]
+    )
     for rows in (oracle[oracle["truth"] < 0.6], oracle[oracle["truth"] > 0.8]):
         assert len(rows) >= 10
         assert 0.92 <= rows["coverage"].mean() <= 0.98, rows["coverage"].mean()

@@ -27,19 +27,32 @@ def _events(n_problems, seed=0):
     rng = np.random.default_rng(seed)
     problem = np.repeat(np.arange(1, 1 + n_problems), 6)
     trial = np.tile(np.arange(1, 7), n_problems)
-    return build_events(problem, trial, np.ones(problem.size, dtype=int), rng,
-                        trial_duration=1.5)
+    return build_events(problem, trial, np.ones(problem.size, dtype=int), rng, trial_duration=1.5)
 
 
 @pytest.fixture(scope="module")
 def raw_nwb(tmp_path_factory):
     """A 32-channel, ~29 s simulated probe written as NWB."""
     events = _events(3)
-    sim = simulate_probe(events, n_channels=32, n_units=8, sampling_frequency=30000.0,
-                         duration=29.0, region="prefrontal", seed=21)
+    sim = simulate_probe(
+        events,
+        n_channels=32,
+        n_units=8,
+        sampling_frequency=30000.0,
+        duration=29.0,
+        region="prefrontal",
+        seed=21,
+    )
     path = tmp_path_factory.mktemp("raw") / "sub-M1_ses-04_task-harlow_acq-PFC_ieeg.nwb"
-    write_probe_nwb(sim, path, subject="M1", session="04", species="macaque",
-                    region="prefrontal", session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    write_probe_nwb(
+        sim,
+        path,
+        subject="M1",
+        session="04",
+        species="macaque",
+        region="prefrontal",
+        session_start=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
+    )
     return path
 
 
@@ -54,19 +67,30 @@ def test_read_recording_by_format(raw_nwb, tmp_path):
 
 def test_preprocess_and_save(raw_nwb, tmp_path):
     recording = read_recording(raw_nwb, "nwb")
-    out, bad = preprocess(recording, freq_min=300.0, freq_max=6000.0, reference="median",
-                          detect_bad_channels=True, seed=1)
+    out, bad = preprocess(
+        recording,
+        freq_min=300.0,
+        freq_max=6000.0,
+        reference="median",
+        detect_bad_channels=True,
+        seed=1,
+    )
     assert not bad["bad"].any(), bad[bad["bad"]]
     assert out.get_num_channels() == 32 and out.get_dtype() == np.int16
     np.testing.assert_allclose(out.get_channel_gains(), recording.get_channel_gains())
-    saved = save_recording(out, tmp_path / "preprocessed", n_jobs=2, chunk_duration="5s",
-                           bad_channels=bad)
+    saved = save_recording(
+        out, tmp_path / "preprocessed", n_jobs=2, chunk_duration="5s", bad_channels=bad
+    )
     assert saved.get_num_samples() == recording.get_num_samples()
     assert (tmp_path / "preprocessed" / BAD_CHANNELS_FILE).exists()
     assert read_bad_channels(tmp_path / "preprocessed")["channel_id"].tolist() == [
-        str(c) for c in recording.channel_ids]
-    traces = load_preprocessed(tmp_path / "preprocessed").get_traces(
-        start_frame=30000, end_frame=60000, return_in_uV=True).astype(float)
+        str(c) for c in recording.channel_ids
+    ]
+    traces = (
+        load_preprocessed(tmp_path / "preprocessed")
+        .get_traces(start_frame=30000, end_frame=60000, return_in_uV=True)
+        .astype(float)
+    )
     # band-passed: no offset, and the common median reference removes shared signal
     assert np.abs(traces.mean(axis=0)).max() < 2.0
     np.testing.assert_allclose(np.median(traces, axis=1), 0, atol=0.5)
@@ -87,8 +111,13 @@ def test_thread_limits_are_set_once_per_save_not_per_chunk(raw_nwb, tmp_path, mo
 
     monkeypatch.setattr(threadpoolctl.ThreadpoolController, "_load_libraries", counted)
     before = si.get_global_job_kwargs()["max_threads_per_worker"]
-    out, bad = preprocess(read_recording(raw_nwb, "nwb"), freq_min=300.0, freq_max=6000.0,
-                          reference="median", detect_bad_channels=False)
+    out, bad = preprocess(
+        read_recording(raw_nwb, "nwb"),
+        freq_min=300.0,
+        freq_max=6000.0,
+        reference="median",
+        detect_bad_channels=False,
+    )
     loads.clear()
     save_recording(out, tmp_path / "p", n_jobs=2, chunk_duration="0.5s", bad_channels=bad)
     # dozens of chunks, one threadpoolctl scan of the process's libraries
@@ -108,8 +137,14 @@ def test_dead_and_noisy_channels_are_removed(raw_nwb):
     gains = np.ones(32)
     gains[5], gains[20] = 0.0, 10.0
     damaged = spre.scale(recording, gain=gains, dtype="int16")
-    out, bad = preprocess(damaged, freq_min=300.0, freq_max=6000.0, reference="median",
-                          detect_bad_channels=True, seed=1)
+    out, bad = preprocess(
+        damaged,
+        freq_min=300.0,
+        freq_max=6000.0,
+        reference="median",
+        detect_bad_channels=True,
+        seed=1,
+    )
     labels = dict(zip(bad["channel_id"], bad["label"], strict=True))
     ids = [str(c) for c in recording.channel_ids]
     assert labels[ids[5]] == "dead" and labels[ids[20]] == "noise"
@@ -119,50 +154,89 @@ def test_dead_and_noisy_channels_are_removed(raw_nwb):
 
 def test_bundle_uses_mad_and_options_are_checked():
     events = _events(2)
-    sim = simulate_probe(events, n_channels=8, n_units=4, sampling_frequency=30000.0,
-                         duration=19.0, region="hippocampus", seed=2)
-    out, bad = preprocess(sim.recording, freq_min=300.0, freq_max=6000.0, reference="none",
-                          detect_bad_channels=True, seed=1)
+    sim = simulate_probe(
+        events,
+        n_channels=8,
+        n_units=4,
+        sampling_frequency=30000.0,
+        duration=19.0,
+        region="hippocampus",
+        seed=2,
+    )
+    out, bad = preprocess(
+        sim.recording,
+        freq_min=300.0,
+        freq_max=6000.0,
+        reference="none",
+        detect_bad_channels=True,
+        seed=1,
+    )
     assert set(bad["method"]) == {"mad"} and out.get_num_channels() == 8
-    _, skipped = preprocess(sim.recording, freq_min=300.0, freq_max=6000.0,
-                            reference="average", detect_bad_channels=False)
+    _, skipped = preprocess(
+        sim.recording,
+        freq_min=300.0,
+        freq_max=6000.0,
+        reference="average",
+        detect_bad_channels=False,
+    )
     assert set(skipped["method"]) == {"none"} and not skipped["bad"].any()
     with pytest.raises(ValueError, match="reference"):
-        preprocess(sim.recording, freq_min=300.0, freq_max=6000.0, reference="car",
-                   detect_bad_channels=False)
+        preprocess(
+            sim.recording,
+            freq_min=300.0,
+            freq_max=6000.0,
+            reference="car",
+            detect_bad_channels=False,
+        )
     with pytest.raises(ValueError, match="Nyquist"):
-        preprocess(sim.recording, freq_min=300.0, freq_max=20000.0, reference="median",
-                   detect_bad_channels=False)
+        preprocess(
+            sim.recording,
+            freq_min=300.0,
+            freq_max=20000.0,
+            reference="median",
+            detect_bad_channels=False,
+        )
 
 
 def _binary_file(tmp_path, n_samples=3000, n_channels=4):
     """A small int16 recording written with SpikeInterface's binary writer, and its traces."""
     from spikeinterface.core import NumpyRecording, write_binary_recording
 
-    traces = np.random.default_rng(3).integers(-2000, 2000, (n_samples, n_channels),
-                                               dtype=np.int16)
+    traces = np.random.default_rng(3).integers(-2000, 2000, (n_samples, n_channels), dtype=np.int16)
     path = tmp_path / "probe.bin"
-    write_binary_recording(NumpyRecording(traces, sampling_frequency=30000.0), file_paths=path,
-                           dtype="int16", add_file_extension=False)
+    write_binary_recording(
+        NumpyRecording(traces, sampling_frequency=30000.0),
+        file_paths=path,
+        dtype="int16",
+        add_file_extension=False,
+    )
     return path, traces
 
 
 def test_binary_round_trip_with_sidecar_and_options(tmp_path):
     path, traces = _binary_file(tmp_path)
     locations = [[0.0, 50.0 * i] for i in range(4)]
-    (tmp_path / "probe.bin.json").write_text(json.dumps(
-        {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "int16",
-         "gain_to_uV": 0.195, "channel_locations": locations}))
+    (tmp_path / "probe.bin.json").write_text(
+        json.dumps(
+            {
+                "sampling_frequency": 30000.0,
+                "num_channels": 4,
+                "dtype": "int16",
+                "gain_to_uV": 0.195,
+                "channel_locations": locations,
+            }
+        )
+    )
     recording = read_recording(path, "binary")
     assert recording.get_num_channels() == 4 and recording.get_num_samples() == 3000
     assert recording.get_sampling_frequency() == 30000.0 and recording.has_probe()
     np.testing.assert_array_equal(recording.get_traces(), traces)
-    np.testing.assert_allclose(recording.get_traces(return_in_uV=True), traces * 0.195,
-                               rtol=1e-6)
+    np.testing.assert_allclose(recording.get_traces(return_in_uV=True), traces * 0.195, rtol=1e-6)
     np.testing.assert_allclose(recording.get_channel_locations(), locations)
     # options given in code win over the sidecar (here: 2 channels of twice the length)
-    two = read_recording(path, "binary", {"num_channels": 2,
-                                          "channel_locations": [[0.0, 0.0], [0.0, 50.0]]})
+    two = read_recording(
+        path, "binary", {"num_channels": 2, "channel_locations": [[0.0, 0.0], [0.0, 50.0]]}
+    )
     assert two.get_num_channels() == 2 and two.get_num_samples() == 6000
     # geometry from a probeinterface file named in the sidecar, relative to it
     import probeinterface as pi
@@ -170,19 +244,31 @@ def test_binary_round_trip_with_sidecar_and_options(tmp_path):
     probe = pi.generate_linear_probe(num_elec=4, ypitch=20.0)
     probe.set_device_channel_indices(np.arange(4))
     pi.write_probeinterface(tmp_path / "probe.json", probe)
-    (tmp_path / "probe.bin.json").write_text(json.dumps(
-        {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "int16",
-         "probe_file": "probe.json"}))
-    np.testing.assert_allclose(read_recording(path, "binary").get_channel_locations(),
-                               probe.contact_positions)
+    (tmp_path / "probe.bin.json").write_text(
+        json.dumps(
+            {
+                "sampling_frequency": 30000.0,
+                "num_channels": 4,
+                "dtype": "int16",
+                "probe_file": "probe.json",
+            }
+        )
+    )
+    np.testing.assert_allclose(
+        read_recording(path, "binary").get_channel_locations(), probe.contact_positions
+    )
 
 
 def test_binary_errors_are_one_line_and_name_the_file(tmp_path):
     path, _ = _binary_file(tmp_path, n_samples=100)
     with open(path, "ab") as f:
         f.write(b"\x00\x01\x02")  # a partial frame: truncated file
-    sidecar = {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "int16",
-               "channel_locations": [[0.0, 10.0 * i] for i in range(4)]}
+    sidecar = {
+        "sampling_frequency": 30000.0,
+        "num_channels": 4,
+        "dtype": "int16",
+        "channel_locations": [[0.0, 10.0 * i] for i in range(4)],
+    }
     (tmp_path / "probe.bin.json").write_text(json.dumps(sidecar))
     with pytest.raises(ValueError, match="not a whole number of frames") as info:
         read_recording(path, "binary")
@@ -196,8 +282,9 @@ def test_binary_errors_are_one_line_and_name_the_file(tmp_path):
     (tmp_path / "good").mkdir()
     good, _ = _binary_file(tmp_path / "good", n_samples=100)
     with pytest.raises(ValueError, match="no channel locations"):
-        read_recording(good, "binary", {k: v for k, v in sidecar.items()
-                                        if k != "channel_locations"})
+        read_recording(
+            good, "binary", {k: v for k, v in sidecar.items() if k != "channel_locations"}
+        )
     with pytest.raises(ValueError, match="unknown plain-binary option"):
         read_recording(good, "binary", {**sidecar, "n_chan": 4})
 
@@ -213,13 +300,16 @@ def test_mislabelled_files_give_one_line_errors(raw_nwb, tmp_path):
         read_recording(raw_nwb, "spikeglx")
 
 
-@pytest.mark.parametrize(("fmt", "function", "name"), [
-    ("spikeglx", "read_spikeglx", "run_g0_t0.imec0.ap.bin"),
-    ("openephys", "read_openephys", "Record Node 101"),
-    ("intan", "read_intan", "rec.rhd"),
-    ("blackrock", "read_blackrock", "rec.ns5"),
-    ("neuralynx", "read_neuralynx", "nlx"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "function", "name"),
+    [
+        ("spikeglx", "read_spikeglx", "run_g0_t0.imec0.ap.bin"),
+        ("openephys", "read_openephys", "Record Node 101"),
+        ("intan", "read_intan", "rec.rhd"),
+        ("blackrock", "read_blackrock", "rec.ns5"),
+        ("neuralynx", "read_neuralynx", "nlx"),
+    ],
+)
 def test_neo_formats_dispatch_to_their_reader(fmt, function, name, tmp_path):
     import spikeinterface.extractors as se
 
@@ -228,8 +318,10 @@ def test_neo_formats_dispatch_to_their_reader(fmt, function, name, tmp_path):
     assert hasattr(se, function)
     assert READER_NAMES[fmt] == f"spikeinterface.extractors.{function}"
     assert READERS[fmt].__name__ == READER_NAMES[fmt]
-    with pytest.raises(FileNotFoundError, match=f"not found \\(format {fmt}, reader "
-                                                f"spikeinterface.extractors.{function}\\)"):
+    with pytest.raises(
+        FileNotFoundError,
+        match=f"not found \\(format {fmt}, reader spikeinterface.extractors.{function}\\)",
+    ):
         read_recording(tmp_path / name, fmt)
 
 
@@ -243,17 +335,26 @@ def test_read_recording_checks_bids_sidecars_channel_counts_and_nans(tmp_path):
     path = folder / "sub-1_task-x_ieeg.bin"
     traces = np.zeros((3000, 4), dtype="float32")
     traces[1000, 2] = np.nan
-    write_binary_recording(NumpyRecording(traces, sampling_frequency=30000.0), file_paths=path,
-                           dtype="float32", add_file_extension=False)
-    sidecar = {"sampling_frequency": 30000.0, "num_channels": 4, "dtype": "float32",
-               "channel_ids": ["a", "b", "c", "d"],
-               "channel_locations": [[0.0, 10.0 * i] for i in range(4)]}
+    write_binary_recording(
+        NumpyRecording(traces, sampling_frequency=30000.0),
+        file_paths=path,
+        dtype="float32",
+        add_file_extension=False,
+    )
+    sidecar = {
+        "sampling_frequency": 30000.0,
+        "num_channels": 4,
+        "dtype": "float32",
+        "channel_ids": ["a", "b", "c", "d"],
+        "channel_locations": [[0.0, 10.0 * i] for i in range(4)],
+    }
     (folder / "sub-1_task-x_ieeg.bin.json").write_text(json.dumps(sidecar))
     (folder / "sub-1_task-x_ieeg.json").write_text(json.dumps({"SamplingFrequency": 30000.0}))
     with pytest.raises(ValueError, match="sub-1_task-x_channels.tsv: missing"):
         read_recording(path, "binary")
-    (folder / "sub-1_task-x_channels.tsv").write_text("name\ttype\tunits\n" + "".join(
-        f"{c}\tSEEG\tuV\n" for c in "abcd"))
+    (folder / "sub-1_task-x_channels.tsv").write_text(
+        "name\ttype\tunits\n" + "".join(f"{c}\tSEEG\tuV\n" for c in "abcd")
+    )
     with pytest.raises(ValueError, match=r"NaN or infinite samples in 1 channel\(s\): c \(1 "):
         read_recording(path, "binary")
     with pytest.raises(ValueError, match="SamplingFrequency 30000 Hz but .* reads at 15000 Hz"):
@@ -270,20 +371,27 @@ def _write_spikeglx(folder, n_samples=1000, *, ap_gain=500, range_max=0.6):
     """A Neuropixels 1.0 AP stream (384 channels + sync): ``.bin`` and ``.meta``, and its traces."""
     folder.mkdir(parents=True, exist_ok=True)
     n_channels = 384
-    data = np.random.default_rng(5).integers(-512, 512, (n_samples, n_channels + 1),
-                                             dtype=np.int16)
+    data = np.random.default_rng(5).integers(-512, 512, (n_samples, n_channels + 1), dtype=np.int16)
     stem = "run_g0_t0.imec0.ap"
     (folder / f"{stem}.bin").write_bytes(data.tobytes())
     meta = {
-        "fileName": f"D:/data/run_g0/run_g0_imec0/{stem}.bin", "fileSizeBytes": data.nbytes,
-        "firstSample": 0, "imAiRangeMax": range_max, "imAiRangeMin": -range_max,
-        "imSampRate": 30000, "imDatPrb_pn": "NP1000", "imDatPrb_type": 0,
-        "nSavedChans": n_channels + 1, "snsApLfSy": "384,0,1", "snsSaveChanSubset": "all",
+        "fileName": f"D:/data/run_g0/run_g0_imec0/{stem}.bin",
+        "fileSizeBytes": data.nbytes,
+        "firstSample": 0,
+        "imAiRangeMax": range_max,
+        "imAiRangeMin": -range_max,
+        "imSampRate": 30000,
+        "imDatPrb_pn": "NP1000",
+        "imDatPrb_type": 0,
+        "nSavedChans": n_channels + 1,
+        "snsApLfSy": "384,0,1",
+        "snsSaveChanSubset": "all",
         "typeThis": "imec",
         # (probe type, channels) then (channel bank reference ap-gain lf-gain ap-filter)
         "~imroTbl": "(0,384)" + "".join(f"({c} 0 0 {ap_gain} 250 1)" for c in range(384)),
-        "~snsChanMap": "(384,384,1)" + "".join(f"(AP{c};{c}:{c})" for c in range(384))
-                       + "(SY0;768:768)",
+        "~snsChanMap": "(384,384,1)"
+        + "".join(f"(AP{c};{c}:{c})" for c in range(384))
+        + "(SY0;768:768)",
     }
     (folder / f"{stem}.meta").write_text("".join(f"{k}={v}\n" for k, v in meta.items()))
     return folder / f"{stem}.bin", data[:, :n_channels]
@@ -315,20 +423,41 @@ def _write_openephys(root, n_samples=3000, n_channels=8, bit_volts=0.195):
     stream = "Acquisition_Board-100.Rhythm Data"
     continuous = recording / "continuous" / stream
     continuous.mkdir(parents=True)
-    data = np.random.default_rng(6).integers(-3000, 3000, (n_samples, n_channels),
-                                             dtype=np.int16)
+    data = np.random.default_rng(6).integers(-3000, 3000, (n_samples, n_channels), dtype=np.int16)
     (continuous / "continuous.dat").write_bytes(data.tobytes())
     np.save(continuous / "sample_numbers.npy", np.arange(n_samples, dtype=np.int64))
     np.save(continuous / "timestamps.npy", np.arange(n_samples) / 30000.0)
-    channels = [{"channel_name": f"CH{i + 1}", "description": "headstage data channel",
-                 "identifier": "genericdata.continuous", "history": "Acquisition Board",
-                 "bit_volts": bit_volts, "units": "uV", "source_processor_index": i,
-                 "recorded_processor_index": i} for i in range(n_channels)]
-    oebin = {"GUI version": "0.6.7", "events": [], "spikes": [], "continuous": [{
-        "folder_name": f"{stream}/", "sample_rate": 30000.0, "source_processor_id": 100,
-        "source_processor_name": "Acquisition Board", "stream_name": "Rhythm Data",
-        "recorded_processor": "Record Node", "recorded_processor_id": 101,
-        "num_channels": n_channels, "channels": channels}]}
+    channels = [
+        {
+            "channel_name": f"CH{i + 1}",
+            "description": "headstage data channel",
+            "identifier": "genericdata.continuous",
+            "history": "Acquisition Board",
+            "bit_volts": bit_volts,
+            "units": "uV",
+            "source_processor_index": i,
+            "recorded_processor_index": i,
+        }
+        for i in range(n_channels)
+    ]
+    oebin = {
+        "GUI version": "0.6.7",
+        "events": [],
+        "spikes": [],
+        "continuous": [
+            {
+                "folder_name": f"{stream}/",
+                "sample_rate": 30000.0,
+                "source_processor_id": 100,
+                "source_processor_name": "Acquisition Board",
+                "stream_name": "Rhythm Data",
+                "recorded_processor": "Record Node",
+                "recorded_processor_id": 101,
+                "num_channels": n_channels,
+                "channels": channels,
+            }
+        ],
+    }
     (recording / "structure.oebin").write_text(json.dumps(oebin, indent=2))
     return recording / "structure.oebin", data
 
@@ -337,14 +466,14 @@ def test_openephys_binary_reads_back_samples_gain_rate(tmp_path):
     oebin, data = _write_openephys(tmp_path / "2000-01-01_00-00-00")
     locations = [[0.0, 25.0 * i] for i in range(8)]
     # no settings.xml probe here: the geometry comes from the sidecar beside the named file
-    (oebin.parent / "structure.oebin.json").write_text(json.dumps(
-        {"channel_locations": locations}))
+    (oebin.parent / "structure.oebin.json").write_text(json.dumps({"channel_locations": locations}))
     recording = read_recording(oebin, "openephys")
     assert recording.get_num_channels() == 8 and recording.get_sampling_frequency() == 30000.0
     np.testing.assert_array_equal(recording.get_traces(), data)
     np.testing.assert_allclose(recording.get_channel_gains(), 0.195)
-    np.testing.assert_allclose(recording.get_traces(return_in_uV=True, end_frame=100),
-                               data[:100] * 0.195, rtol=1e-6)
+    np.testing.assert_allclose(
+        recording.get_traces(return_in_uV=True, end_frame=100), data[:100] * 0.195, rtol=1e-6
+    )
     np.testing.assert_allclose(recording.get_channel_locations(), locations)
     with pytest.raises(ValueError, match="no channel locations"):
         read_recording(tmp_path / "2000-01-01_00-00-00", "openephys")  # folder, no sidecar
@@ -367,10 +496,15 @@ def _run_script(name, monkeypatch, **fields):
 
     monkeypatch.setattr(sys, "stderr", sys.stderr)  # the script sends stderr to its log
     smk = SimpleNamespace(
-        input=InputFiles(fromdict=fields["input"]), output=OutputFiles(fromdict=fields["output"]),
-        log=Log([fields["log"]]), params=Params(fromdict=fields["params"]),
-        wildcards=Wildcards(fromdict=fields["wildcards"]), threads=fields.get("threads", 1),
-        config=fields["config"], rule=name)
+        input=InputFiles(fromdict=fields["input"]),
+        output=OutputFiles(fromdict=fields["output"]),
+        log=Log([fields["log"]]),
+        params=Params(fromdict=fields["params"]),
+        wildcards=Wildcards(fromdict=fields["wildcards"]),
+        threads=fields.get("threads", 1),
+        config=fields["config"],
+        rule=name,
+    )
     assert isinstance(smk.params, Namedlist)
     script = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / f"{name}.py"
     runpy.run_path(str(script), init_globals={"snakemake": smk}, run_name="__main__")
@@ -384,18 +518,36 @@ def test_preprocess_script_passes_the_reader_sidecar(tmp_path, monkeypatch):
     path = tmp_path / "probe.dat"
     path.write_bytes(traces.tobytes())
     locations = [[0.0, 40.0 * i] for i in range(n_channels)]
-    (tmp_path / "probe.dat.json").write_text(json.dumps(
-        {"sampling_frequency": 20000.0, "num_channels": n_channels, "dtype": "int16",
-         "gain_to_uV": gain, "channel_locations": locations}))
-    settings = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
-                "bad_channel_detection": False, "direction": "forward", "filter_method": "sos"}
-    fields = {"input": {"recording": str(path)},
-              "output": {"folder": str(tmp_path / "preprocessed"),
-                         "motion": str(tmp_path / "motion.tsv")},
-              "log": str(tmp_path / "preprocess.log"),
-              "params": {"format": "binary", "preprocessing": settings, "chunk_duration": "1s"},
-              "wildcards": {"subject": "M1", "session": "01", "probe": "PFC"},
-              "config": {"seed": 1}}
+    (tmp_path / "probe.dat.json").write_text(
+        json.dumps(
+            {
+                "sampling_frequency": 20000.0,
+                "num_channels": n_channels,
+                "dtype": "int16",
+                "gain_to_uV": gain,
+                "channel_locations": locations,
+            }
+        )
+    )
+    settings = {
+        "freq_min": 300.0,
+        "freq_max": 6000.0,
+        "reference": "median",
+        "bad_channel_detection": False,
+        "direction": "forward",
+        "filter_method": "sos",
+    }
+    fields = {
+        "input": {"recording": str(path)},
+        "output": {
+            "folder": str(tmp_path / "preprocessed"),
+            "motion": str(tmp_path / "motion.tsv"),
+        },
+        "log": str(tmp_path / "preprocess.log"),
+        "params": {"format": "binary", "preprocessing": settings, "chunk_duration": "1s"},
+        "wildcards": {"subject": "M1", "session": "01", "probe": "PFC"},
+        "config": {"seed": 1},
+    }
     monkeypatch.chdir(tmp_path)
     _run_script("preprocess_probe", monkeypatch, **fields)
     saved = load_preprocessed(tmp_path / "preprocessed")
@@ -425,12 +577,48 @@ def _write_ns5(path, data, *, digital=32764, analog=8191):
     import struct
 
     n_samples, n_channels = data.shape
-    basic = struct.pack("<8sBBI16s256sII8HI", b"NEURALCD", 2, 3, 314 + 66 * n_channels,
-                        b"30 kS/s", b"", 1, 30000, 2000, 1, 6, 1, 0, 0, 0, 0, n_channels)
+    basic = struct.pack(
+        "<8sBBI16s256sII8HI",
+        b"NEURALCD",
+        2,
+        3,
+        314 + 66 * n_channels,
+        b"30 kS/s",
+        b"",
+        1,
+        30000,
+        2000,
+        1,
+        6,
+        1,
+        0,
+        0,
+        0,
+        0,
+        n_channels,
+    )
     extended = b"".join(
-        struct.pack("<2sH16sBBhhhh16sIIHIIH", b"CC", c + 1, f"elec{c + 1}".encode(), 1, c + 1,
-                    -digital, digital, -analog, analog, b"uV", 300, 1, 1, 7500, 3, 1)
-        for c in range(n_channels))
+        struct.pack(
+            "<2sH16sBBhhhh16sIIHIIH",
+            b"CC",
+            c + 1,
+            f"elec{c + 1}".encode(),
+            1,
+            c + 1,
+            -digital,
+            digital,
+            -analog,
+            analog,
+            b"uV",
+            300,
+            1,
+            1,
+            7500,
+            3,
+            1,
+        )
+        for c in range(n_channels)
+    )
     packet = struct.pack("<BII", 1, 0, n_samples)
     path.write_bytes(basic + extended + packet + data.astype("<i2").tobytes())
 
@@ -475,8 +663,22 @@ def _write_intan_rhd(path, data, *, version=(3, 0), sampling_rate=30000.0):
     assert n_samples % block == 0, "whole data blocks only"
     # magic, version, rate, DSP enabled, actual then desired DSP cutoff / lower / upper band,
     # notch mode, desired / actual impedance-test frequency, then three notes
-    header = struct.pack("<Ihhfhffffffhff", 0xC6912702, *version, sampling_rate, 1, 1.0, 0.1,
-                         7500.0, 1.0, 0.1, 7500.0, 0, 1000.0, 1000.0)
+    header = struct.pack(
+        "<Ihhfhffffffhff",
+        0xC6912702,
+        *version,
+        sampling_rate,
+        1,
+        1.0,
+        0.1,
+        7500.0,
+        1.0,
+        0.1,
+        7500.0,
+        0,
+        1000.0,
+        1000.0,
+    )
     header += qstring("panneuro test") + qstring("") + qstring("")
     if version >= (1, 1):
         header += struct.pack("<h", 0)  # temperature sensor channels
@@ -493,8 +695,9 @@ def _write_intan_rhd(path, data, *, version=(3, 0), sampling_rate=30000.0):
         header += struct.pack("<hhhhhhhhhhff", c, c, 0, 1, c, 0, 0, 0, 0, 0, 5.0e5, -60.0)
     # each block: its sample numbers, then each channel's samples in turn
     stamp = "<i4" if version >= (1, 2) else "<u4"
-    blocks = np.zeros(n_samples // block, dtype=[("t", stamp, block),
-                                                 ("amplifier", "<u2", (n_channels, block))])
+    blocks = np.zeros(
+        n_samples // block, dtype=[("t", stamp, block), ("amplifier", "<u2", (n_channels, block))]
+    )
     blocks["t"] = np.arange(n_samples).reshape(-1, block)
     blocks["amplifier"] = data.reshape(-1, block, n_channels).transpose(0, 2, 1)
     path.write_bytes(header + blocks.tobytes())
@@ -502,8 +705,9 @@ def _write_intan_rhd(path, data, *, version=(3, 0), sampling_rate=30000.0):
 
 @pytest.mark.parametrize("version", [(1, 0), (3, 0)])
 def test_intan_rhd_reads_back_samples_gain_rate(version, tmp_path):
-    data = np.random.default_rng(8).integers(32768 - 3000, 32768 + 3000, (1920, 4),
-                                             dtype=np.uint16)  # 32 blocks of 60, 15 of 128
+    data = np.random.default_rng(8).integers(
+        32768 - 3000, 32768 + 3000, (1920, 4), dtype=np.uint16
+    )  # 32 blocks of 60, 15 of 128
     path = tmp_path / "rec.rhd"
     _write_intan_rhd(path, data, version=version, sampling_rate=20000.0)
     locations = [[0.0, 50.0 * i] for i in range(4)]
@@ -517,8 +721,12 @@ def test_intan_rhd_reads_back_samples_gain_rate(version, tmp_path):
     np.testing.assert_allclose(recording.get_channel_gains(), 0.195)
     np.testing.assert_allclose(recording.get_channel_offsets(), -32768 * 0.195)
     # (SpikeInterface scales in float32: counts × gain + offset rounds to ~5e-4 µV near 6390)
-    np.testing.assert_allclose(recording.get_traces(return_in_uV=True),
-                               (data.astype(float) - 32768) * 0.195, rtol=0, atol=1e-3)
+    np.testing.assert_allclose(
+        recording.get_traces(return_in_uV=True),
+        (data.astype(float) - 32768) * 0.195,
+        rtol=0,
+        atol=1e-3,
+    )
     np.testing.assert_allclose(recording.get_channel_locations(), locations)
     with open(path, "r+b") as f:  # cut inside the last data block
         f.truncate(path.stat().st_size - 100)
@@ -532,27 +740,52 @@ def test_intan_rhd_reads_back_samples_gain_rate(version, tmp_path):
 # frequency, uint32 number of valid samples, 512 int16 samples), from Neuralynx's "Data File
 # Formats" (https://neuralynx.fh-co.com/article/neuralynx-data-file-formats) and the Cheetah 6
 # header keys neo 0.14.6's NeuralynxRawIO parses.
-def _write_neuralynx_ncs(folder, data, *, sampling_rate=32000, ad_bit_volts=1e-3 / 32767,
-                         start_us=1_000_000):
+def _write_neuralynx_ncs(
+    folder, data, *, sampling_rate=32000, ad_bit_volts=1e-3 / 32767, start_us=1_000_000
+):
     """Write ``CSC1.ncs`` ... (one per column of int16 ``data``); the last record is part-valid."""
     folder.mkdir(parents=True, exist_ok=True)
     n_samples, n_channels = data.shape
     n_records = -(-n_samples // 512)
     for c in range(n_channels):
-        header = "\r\n".join([
-            "######## Neuralynx Data File Header", "-FileType CSC", "-FileVersion 3.4",
-            "-RecordSize 1044", '-ApplicationName Cheetah "6.4.1"',
-            "-AcquisitionSystem AcqSystem1 DigitalLynxSX", "-HardwareSubSystemName AcqSystem1",
-            "-HardwareSubSystemType DigitalLynxSX", f"-OriginalFileName CSC{c + 1}.ncs",
-            "-TimeCreated 2000/01/01 00:00:00", "-TimeClosed 2000/01/01 00:10:00",
-            f"-SamplingFrequency {sampling_rate}", "-ADMaxValue 32767",
-            f"-ADBitVolts {ad_bit_volts:.24f}", f"-AcqEntName CSC{c + 1}", "-NumADChannels 1",
-            f"-ADChannel {c}", "-InputRange 1000", "-InputInverted False",
-            "-DSPLowCutFilterEnabled True", "-DspLowCutFrequency 0.1",
-            "-DSPHighCutFilterEnabled True", "-DspHighCutFrequency 9000", ""]).encode("latin-1")
-        records = np.zeros(n_records, dtype=[("timestamp", "<u8"), ("channel", "<u4"),
-                                             ("sampling_frequency", "<u4"), ("valid", "<u4"),
-                                             ("samples", "<i2", 512)])
+        header = "\r\n".join(
+            [
+                "######## Neuralynx Data File Header",
+                "-FileType CSC",
+                "-FileVersion 3.4",
+                "-RecordSize 1044",
+                '-ApplicationName Cheetah "6.4.1"',
+                "-AcquisitionSystem AcqSystem1 DigitalLynxSX",
+                "-HardwareSubSystemName AcqSystem1",
+                "-HardwareSubSystemType DigitalLynxSX",
+                f"-OriginalFileName CSC{c + 1}.ncs",
+                "-TimeCreated 2000/01/01 00:00:00",
+                "-TimeClosed 2000/01/01 00:10:00",
+                f"-SamplingFrequency {sampling_rate}",
+                "-ADMaxValue 32767",
+                f"-ADBitVolts {ad_bit_volts:.24f}",
+                f"-AcqEntName CSC{c + 1}",
+                "-NumADChannels 1",
+                f"-ADChannel {c}",
+                "-InputRange 1000",
+                "-InputInverted False",
+                "-DSPLowCutFilterEnabled True",
+                "-DspLowCutFrequency 0.1",
+                "-DSPHighCutFilterEnabled True",
+                "-DspHighCutFrequency 9000",
+                "",
+            ]
+        ).encode("latin-1")
+        records = np.zeros(
+            n_records,
+            dtype=[
+                ("timestamp", "<u8"),
+                ("channel", "<u4"),
+                ("sampling_frequency", "<u4"),
+                ("valid", "<u4"),
+                ("samples", "<i2", 512),
+            ],
+        )
         records["timestamp"] = start_us + np.arange(n_records) * round(512e6 / sampling_rate)
         records["channel"], records["sampling_frequency"] = c, sampling_rate
         records["valid"] = 512
@@ -580,14 +813,14 @@ def test_neuralynx_ncs_reads_back_samples_gain_rate(tmp_path):
     # a file of the folder also works; its sidecar is <file>.json
     (folder / "CSC1.ncs.json").write_text(json.dumps({"channel_locations": locations[::-1]}))
     by_file = read_recording(folder / "CSC1.ncs", "neuralynx")
-    np.testing.assert_array_equal(by_file.get_traces(start_frame=500, end_frame=600),
-                                  data[500:600])
+    np.testing.assert_array_equal(by_file.get_traces(start_frame=500, end_frame=600), data[500:600])
     np.testing.assert_allclose(by_file.get_channel_locations(), locations[::-1])
     csc3 = folder / "CSC3.ncs"
     with open(csc3, "r+b") as f:  # a partial last record
         f.truncate(csc3.stat().st_size - 100)
-    with pytest.raises(ValueError, match="whole 1044-byte CSC records; the file is truncated"
-                       ) as info:
+    with pytest.raises(
+        ValueError, match="whole 1044-byte CSC records; the file is truncated"
+    ) as info:
         read_recording(folder, "neuralynx")
     assert str(info.value).startswith(str(csc3)) and "\n" not in str(info.value)
     with open(csc3, "r+b") as f:  # cut inside the header: neo alone would drop the channel
@@ -602,8 +835,13 @@ def test_fft_and_sos_filter_methods_agree_and_are_checked(raw_nwb):
     from panneuro.ephys.median_reference import SortedMedianReferenceRecording
 
     recording = read_recording(raw_nwb, "nwb")
-    settings = {"freq_min": 300.0, "freq_max": 6000.0, "reference": "median",
-                "bad_channel_detection": True, "bad_channel_chunks": 12}
+    settings = {
+        "freq_min": 300.0,
+        "freq_max": 6000.0,
+        "reference": "median",
+        "bad_channel_detection": True,
+        "bad_channel_chunks": 12,
+    }
     kwargs = preprocess_kwargs(settings)
     assert kwargs["filter_method"] == "fft" and kwargs["bad_channel_chunks"] == 12
     fft, fft_table = preprocess(recording, **kwargs, seed=1)

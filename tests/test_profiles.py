@@ -17,8 +17,9 @@ NAMES = ["local", "slurm", "kubernetes"]
 @pytest.fixture(scope="module")
 def snakemake_options() -> set[str]:
     """Long options of the installed snakemake and its executor/storage plugins."""
-    result = subprocess.run([str(BIN / "snakemake"), "--help"], capture_output=True, text=True,
-                            env=ENV, check=True)
+    result = subprocess.run(
+        [str(BIN / "snakemake"), "--help"], capture_output=True, text=True, env=ENV, check=True
+    )
     return set(re.findall(r"(?<![\w-])--([a-z][a-z0-9-]*)", result.stdout))
 
 
@@ -27,8 +28,15 @@ def _profile(name: str) -> dict:
 
 
 def test_help_parsing_finds_plugin_options(snakemake_options):
-    for option in ("executor", "jobs", "retries", "slurm-logdir", "kubernetes-namespace",
-                   "storage-s3-endpoint-url", "default-storage-prefix"):
+    for option in (
+        "executor",
+        "jobs",
+        "retries",
+        "slurm-logdir",
+        "kubernetes-namespace",
+        "storage-s3-endpoint-url",
+        "default-storage-prefix",
+    ):
         assert option in snakemake_options, option
     assert "not-an-option" not in snakemake_options
 
@@ -70,8 +78,12 @@ def test_profile_dry_run_plans_the_workflow(name, tmp_path):
     assert re.search(r"^preprocess_probe\s+\d+$", output, re.M), output[-3000:]
     # The heavy rules' requests are sized from the recording: an 8-channel microwire asks
     # for less than a 32-channel array (config/samples.tsv has both).
-    sort_mem = {m["probe"]: int(m["mem"]) for m in re.finditer(
-        r"rule sort_probe:.*?probe=(?P<probe>\w+).*?mem_mb=(?P<mem>\d+)", output, re.S)}
+    sort_mem = {
+        m["probe"]: int(m["mem"])
+        for m in re.finditer(
+            r"rule sort_probe:.*?probe=(?P<probe>\w+).*?mem_mb=(?P<mem>\d+)", output, re.S
+        )
+    }
     assert sort_mem["MW"] < sort_mem["PFC"], sort_mem
 
 

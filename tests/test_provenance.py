@@ -25,8 +25,13 @@ def _annexed(path: Path) -> Path:
 def _smk(rule, inputs, outputs, params=None, wildcards=None):
     named_params = Namedlist(fromdict=params or {})
     named_wildcards = Namedlist(fromdict=wildcards or {})
-    return SimpleNamespace(rule=rule, input=InputFiles(inputs), output=OutputFiles(outputs),
-                           params=named_params, wildcards=named_wildcards)
+    return SimpleNamespace(
+        rule=rule,
+        input=InputFiles(inputs),
+        output=OutputFiles(outputs),
+        params=named_params,
+        wildcards=named_wildcards,
+    )
 
 
 @pytest.fixture
@@ -38,12 +43,19 @@ def chain(tmp_path, monkeypatch):
     Path("config/samples.tsv").write_text("subject\nM1\n")
     Path("results/figures").mkdir(parents=True)
     Path("results/table.tsv").write_text("a\n1\n")
-    provenance.write_provenance(_smk("make_table", [str(raw), "config/samples.tsv"],
-                                     ["results/table.tsv"], {"seed": 1, "opts": {"k": [1, 2]}},
-                                     {"subject": "M1"}))
+    provenance.write_provenance(
+        _smk(
+            "make_table",
+            [str(raw), "config/samples.tsv"],
+            ["results/table.tsv"],
+            {"seed": 1, "opts": {"k": [1, 2]}},
+            {"subject": "M1"},
+        )
+    )
     Path("results/figures/fig.png").write_bytes(b"png")
-    provenance.write_provenance(_smk("figure", ["results/table.tsv"],
-                                     ["results/figures/fig.png"], {"obj": object()}))
+    provenance.write_provenance(
+        _smk("figure", ["results/table.tsv"], ["results/figures/fig.png"], {"obj": object()})
+    )
     return tmp_path
 
 
@@ -72,13 +84,19 @@ def test_sidecars_are_byte_identical_elsewhere(chain, tmp_path_factory, monkeypa
     Path("config/samples.tsv").write_text("subject\nM1\n")
     Path("results/figures").mkdir(parents=True)
     Path("results/table.tsv").write_text("a\n1\n")
-    provenance.write_provenance(_smk("make_table", ["resources/raw/sub-M1/rec.nwb",
-                                                    "config/samples.tsv"],
-                                     ["results/table.tsv"], {"seed": 1, "opts": {"k": [1, 2]}},
-                                     {"subject": "M1"}))
+    provenance.write_provenance(
+        _smk(
+            "make_table",
+            ["resources/raw/sub-M1/rec.nwb", "config/samples.tsv"],
+            ["results/table.tsv"],
+            {"seed": 1, "opts": {"k": [1, 2]}},
+            {"subject": "M1"},
+        )
+    )
     Path("results/figures/fig.png").write_bytes(b"png")
-    provenance.write_provenance(_smk("figure", ["results/table.tsv"],
-                                     ["results/figures/fig.png"], {"obj": object()}))
+    provenance.write_provenance(
+        _smk("figure", ["results/table.tsv"], ["results/figures/fig.png"], {"obj": object()})
+    )
     assert Path("results/figures/fig_png.prov.json").read_bytes() == first
 
 
@@ -93,9 +111,13 @@ def test_remote_storage_copies_are_named_as_the_workflow_names_them(tmp_path, mo
     (local / "results/table.tsv").write_text("a\n1\n")
     sidecar = str(local / "results/table_tsv.prov.json")  # declared as an output too
     monkeypatch.setenv(STORAGE_PREFIX_VARIABLE, f"{local}/")
-    written = provenance.write_provenance(_smk(
-        "make_table", [str(local / "config/samples.tsv")],
-        [str(local / "results/table.tsv"), sidecar]))
+    written = provenance.write_provenance(
+        _smk(
+            "make_table",
+            [str(local / "config/samples.tsv")],
+            [str(local / "results/table.tsv"), sidecar],
+        )
+    )
     assert [str(p) for p in written] == [sidecar]  # no sidecar of the sidecar
     record = json.loads(Path(sidecar).read_text())
     assert record["output"] == "results/table.tsv"
@@ -134,16 +156,22 @@ def test_sidecar_names_keep_no_extension_of_the_result():
     assert side == Path("results/nwb/sub-M1_ses-01_units_nwb.prov.json")
     assert ".nwb" not in side.name and provenance.is_sidecar(side)
     assert provenance.sidecar_path("results/figures/fig2.png") != provenance.sidecar_path(
-        "results/figures/fig2.pdf")
+        "results/figures/fig2.pdf"
+    )
 
 
 @pytest.mark.workflow
 def test_nwbinspector_reads_only_nwb_files_of_the_results(tiny_run, tmp_path):
     # it globs *.nwb* under the folder: with <name>.nwb.prov.json sidecars it reported 2 ERRORs
     report = tmp_path / "inspector.json"
-    done = subprocess.run([str(BIN / "nwbinspector"), "results", "--json-file-path",
-                           str(report)], cwd=tiny_run, capture_output=True, text=True, env=ENV,
-                          check=False)
+    done = subprocess.run(
+        [str(BIN / "nwbinspector"), "results", "--json-file-path", str(report)],
+        cwd=tiny_run,
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     messages = json.loads(report.read_text())["messages"]
     inspected = {Path(m["file_path"]).name for m in messages}
@@ -157,10 +185,15 @@ def test_commit_is_the_compendium_head(tmp_path):
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, env=ENV)
     (tmp_path / "f").write_text("x")
     subprocess.run(["git", "add", "f"], cwd=tmp_path, check=True, env=ENV)
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "m"],
-                   cwd=tmp_path, check=True, env=ENV)
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True,
-                          text=True, check=True).stdout.strip()
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "m"],
+        cwd=tmp_path,
+        check=True,
+        env=ENV,
+    )
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert provenance.compendium_commit(tmp_path) == head
     (tmp_path / "nested").mkdir()
     assert provenance.compendium_commit(tmp_path / "nested") == "unknown"
@@ -179,8 +212,13 @@ def _covered(path: Path, results: Path) -> bool:
 @pytest.mark.workflow
 def test_every_tiny_result_has_a_sidecar(tiny_run):
     results = tiny_run / "results"
-    files = [p for p in results.rglob("*") if p.is_file() and not provenance.is_sidecar(p)
-             and p.name not in (".snakemake_timestamp", "README.md")]
+    files = [
+        p
+        for p in results.rglob("*")
+        if p.is_file()
+        and not provenance.is_sidecar(p)
+        and p.name not in (".snakemake_timestamp", "README.md")
+    ]
     assert len(files) > 30
     uncovered = [str(p.relative_to(tiny_run)) for p in files if not _covered(p, results)]
     assert not uncovered, f"results without a provenance sidecar: {uncovered}"

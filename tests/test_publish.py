@@ -10,16 +10,22 @@ from panneuro import cli
 from panneuro.compendium import publish
 from panneuro.results import open_run
 
-DANDI_OPTIONS = {"identifier": "000123", "name": "n", "description": "d\n",
-                 "license": "CC-BY-4.0", "keywords": ["k"],
-                 "contributors": [{"name": "Doe, Jane", "roles": ["ContactPerson"]}]}
+DANDI_OPTIONS = {
+    "identifier": "000123",
+    "name": "n",
+    "description": "d\n",
+    "license": "CC-BY-4.0",
+    "keywords": ["k"],
+    "contributors": [{"name": "Doe, Jane", "roles": ["ContactPerson"]}],
+}
 
 
 def test_dandiset_metadata_from_config():
     meta = publish.dandiset_metadata(DANDI_OPTIONS)
     assert meta["identifier"] == "DANDI:000123" and meta["license"] == ["spdx:CC-BY-4.0"]
-    assert meta["contributor"] == [{"schemaKey": "Person", "name": "Doe, Jane",
-                                    "roleName": ["dcite:ContactPerson"]}]
+    assert meta["contributor"] == [
+        {"schemaKey": "Person", "name": "Doe, Jane", "roleName": ["dcite:ContactPerson"]}
+    ]
     with pytest.raises(ValueError, match="six digits"):
         publish.dandiset_metadata(dict(DANDI_OPTIONS, identifier="123"))
 
@@ -30,10 +36,13 @@ def test_dandi_layout_of_the_tiny_run_validates(tiny_run, tmp_path):
     folder = tmp_path / "000000"
     report = publish.publish_dandi(run, folder)
     assert report["errors"] == [], report["errors"]
-    assert set(report["assets"]) == {"sub-M1/sub-M1_ses-01_ecephys.nwb",
-                                     "sub-H2/sub-H2_ses-01_ecephys.nwb"}
+    assert set(report["assets"]) == {
+        "sub-M1/sub-M1_ses-01_ecephys.nwb",
+        "sub-H2/sub-H2_ses-01_ecephys.nwb",
+    }
     assert (folder / "sub-M1/sub-M1_ses-01_ecephys.nwb").read_bytes() == (
-        tiny_run / "results/nwb/sub-M1_ses-01_units.nwb").read_bytes()
+        tiny_run / "results/nwb/sub-M1_ses-01_units.nwb"
+    ).read_bytes()
     described = yaml.safe_load((folder / "dandiset.yaml").read_text())
     assert described["identifier"] == "DANDI:000000"
     assert not list(folder.rglob("*.prov.json"))  # provenance sidecars stay in results/
@@ -51,13 +60,16 @@ def test_openneuro_layout_of_the_tiny_run_validates(tiny_run, tmp_path):
     assert derivative["n_errors"] == 0, derivative["errors"]
     assert derivative["n_warnings"] <= 1, derivative["warning_codes"]  # one author
     deriv = tmp_path / "openneuro/derivatives/panneuro"
-    assert json.loads((deriv / "dataset_description.json").read_text())[
-        "DatasetType"] == "derivative"
-    sidecar = json.loads((deriv / "sub-M1/ses-01/ieeg/"
-                          "sub-M1_ses-01_task-harlow_desc-units_ieeg.json").read_text())
+    assert (
+        json.loads((deriv / "dataset_description.json").read_text())["DatasetType"] == "derivative"
+    )
+    sidecar = json.loads(
+        (deriv / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_desc-units_ieeg.json").read_text()
+    )
     assert sidecar["Sources"] == [
         "bids:raw:sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb",
-        "bids:raw:sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb"]
+        "bids:raw:sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb",
+    ]
     assert not list((tmp_path / "openneuro").rglob("*.prov.json"))
 
 

@@ -30,8 +30,10 @@ def test_read_reference_curves_long_table():
     assert harlow["problem_last"].max() == 344
     # blocks tile problems 1-344 without gaps
     blocks = harlow.drop_duplicates("block").sort_values("problem_first")
-    assert (blocks["problem_first"].iloc[1:].to_numpy()
-            == blocks["problem_last"].iloc[:-1].to_numpy() + 1).all()
+    assert (
+        blocks["problem_first"].iloc[1:].to_numpy()
+        == blocks["problem_last"].iloc[:-1].to_numpy() + 1
+    ).all()
     # NA markers stay missing, values are percentages
     assert harlow["percent_correct"].isna().sum() == 1
     assert ref["percent_correct"].dropna().between(0, 100).all()

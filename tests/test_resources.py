@@ -10,8 +10,13 @@ from panneuro.compendium.resources import (
     recording_channel_seconds,
 )
 
-TINY = {"recorded_problems": 10, "trial_duration_s": 1.5, "n_channels_array": 32,
-        "n_channels_microwire": 8, "n_electrodes_ecog": 16}
+TINY = {
+    "recorded_problems": 10,
+    "trial_duration_s": 1.5,
+    "n_channels_array": 32,
+    "n_channels_microwire": 8,
+    "n_electrodes_ecog": 16,
+}
 
 
 @pytest.mark.parametrize("stage", sorted(STAGE_COSTS))
@@ -49,17 +54,20 @@ def test_file_size_gives_channel_seconds(tmp_path):
     raw = tmp_path / "probe.bin"
     raw.write_bytes(bytes(2 * 30_000 * 4 * 10))  # int16, 4 channels, 10 s at 30 kHz
     assert file_channel_seconds(raw, 30_000.0) == pytest.approx(40.0)
-    (tmp_path / "probe.bin.json").write_text(json.dumps({"sampling_frequency": 20_000.0,
-                                                         "dtype": "float32"}))
+    (tmp_path / "probe.bin.json").write_text(
+        json.dumps({"sampling_frequency": 20_000.0, "dtype": "float32"})
+    )
     assert file_channel_seconds(raw, 30_000.0) == pytest.approx(2 * 30_000 * 40 / (4 * 20_000))
     assert file_channel_seconds(tmp_path / "absent.nwb", 30_000.0) is None
 
 
 def test_brainvision_header_gives_format_and_rate(tmp_path):
     header = tmp_path / "sub-1_ieeg.vhdr"
-    header.write_text("Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\n"
-                      "DataFile=sub-1_ieeg.eeg\nSamplingInterval=1000.0\n"
-                      "[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n")
+    header.write_text(
+        "Brain Vision Data Exchange Header File Version 1.0\n[Common Infos]\n"
+        "DataFile=sub-1_ieeg.eeg\nSamplingInterval=1000.0\n"
+        "[Binary Infos]\nBinaryFormat=IEEE_FLOAT_32\n"
+    )
     assert file_channel_seconds(header, 30_000.0) is None  # the data file is not there yet
     (tmp_path / "sub-1_ieeg.eeg").write_bytes(bytes(4 * 1000 * 32 * 5))  # 32 ch x 5 s
     assert file_channel_seconds(header, 30_000.0) == pytest.approx(160.0)

@@ -46,11 +46,14 @@ def test_parse_dot_keeps_the_wildcards_of_dag_jobs():
     assert graph.rules == ["all", "decode"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("Building DAG of jobs...\nMissingInputException", "not a dot graph"),
-    ("digraph snakemake_dag {\n}\n", "without nodes"),
-    ('digraph g {\n\t0[label = "a", color = "0 0 0", style="rounded"];\n\t0 -> 7\n}', "[7]"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Building DAG of jobs...\nMissingInputException", "not a dot graph"),
+        ("digraph snakemake_dag {\n}\n", "without nodes"),
+        ('digraph g {\n\t0[label = "a", color = "0 0 0", style="rounded"];\n\t0 -> 7\n}', "[7]"),
+    ],
+)
 def test_parse_dot_rejects_what_is_not_a_graph(text, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("]", r"\]")):
         parse_dot(text)
@@ -103,7 +106,6 @@ def test_plot_rulegraph_draws_one_box_per_node_and_one_arrow_per_edge():
 def test_plot_rulegraph_shortens_long_label_lines_from_the_left():
     long = DAG.replace("session: 01", "path: sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_ieeg.nwb")
     graph = parse_dot(long)
-    texts = [t.get_text() for t in plot_rulegraph(graph, max_line=20).axes[0].texts
-             if t.get_text()]
+    texts = [t.get_text() for t in plot_rulegraph(graph, max_line=20).axes[0].texts if t.get_text()]
     assert "decode\nsubject: M1\n…01_acq-PFC_ieeg.nwb" in texts
     assert all(len(line) <= 20 for text in texts for line in text.split("\n"))

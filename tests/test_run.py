@@ -67,8 +67,9 @@ def test_open_run_applies_nested_overrides(compendium):
     run = open_run(compendium, overrides={"simulate": False, "decoding": {"alpha": 0.01}})
     assert run.simulated is False
     assert run.config["decoding"]["alpha"] == 0.01
-    assert run.config["decoding"]["variables"] == open_run(compendium).config["decoding"][
-        "variables"]
+    assert (
+        run.config["decoding"]["variables"] == open_run(compendium).config["decoding"]["variables"]
+    )
 
 
 def test_open_run_names_a_missing_sample_sheet(compendium):
@@ -79,9 +80,11 @@ def test_open_run_names_a_missing_sample_sheet(compendium):
 
 def test_missing_results_name_the_snakemake_target(compendium):
     run = open_run(compendium)
-    with pytest.raises(FileNotFoundError,
-                       match="learning_set_curves.tsv: not found; make it first: snakemake "
-                             "results/behaviour/learning_set_curves.tsv"):
+    with pytest.raises(
+        FileNotFoundError,
+        match="learning_set_curves.tsv: not found; make it first: snakemake "
+        "results/behaviour/learning_set_curves.tsv",
+    ):
         read_behaviour(run)
     with pytest.raises(FileNotFoundError, match="acq-PFC/metrics.tsv: not found"):
         read_sorting_summaries(run)

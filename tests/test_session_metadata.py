@@ -10,8 +10,12 @@ from panneuro.io.validation import InputError
 PARTICIPANTS = "participant_id\tspecies\tsex\tage\nsub-M1\tMacaca mulatta\tM\t7\n"
 
 
-def _dataset(root, *, participants=PARTICIPANTS,
-             sessions="session_id\tacq_time\nses-01\t1923-05-05T09:00:00\n"):
+def _dataset(
+    root,
+    *,
+    participants=PARTICIPANTS,
+    sessions="session_id\tacq_time\nses-01\t1923-05-05T09:00:00\n",
+):
     root.mkdir(parents=True, exist_ok=True)
     if participants is not None:
         (root / "participants.tsv").write_text(participants)
@@ -24,33 +28,46 @@ def _dataset(root, *, participants=PARTICIPANTS,
 def test_reads_participants_and_sessions(tmp_path):
     root = _dataset(tmp_path / "raw")
     meta = session_metadata(root, "M1", "01")
-    assert meta == {"session_start": dt.datetime(1923, 5, 5, 9, tzinfo=dt.UTC), "age": "P7Y",
-                    "sex": "M", "species": "Macaca mulatta"}
-    assert metadata_files(root, "M1", "01") == [str(root / "participants.tsv"),
-                                                 str(root / "sub-M1" / "sub-M1_sessions.tsv")]
+    assert meta == {
+        "session_start": dt.datetime(1923, 5, 5, 9, tzinfo=dt.UTC),
+        "age": "P7Y",
+        "sex": "M",
+        "species": "Macaca mulatta",
+    }
+    assert metadata_files(root, "M1", "01") == [
+        str(root / "participants.tsv"),
+        str(root / "sub-M1" / "sub-M1_sessions.tsv"),
+    ]
 
 
 def test_scans_file_and_plain_words_are_understood(tmp_path):
-    root = _dataset(tmp_path / "raw", sessions=None,
-                    participants="participant_id\tspecies\tsex\tage\nsub-M1\tmacaque\tfemale\tP30M\n")
+    root = _dataset(
+        tmp_path / "raw",
+        sessions=None,
+        participants="participant_id\tspecies\tsex\tage\nsub-M1\tmacaque\tfemale\tP30M\n",
+    )
     scans = root / "sub-M1" / "ses-02" / "sub-M1_ses-02_scans.tsv"
     scans.parent.mkdir(parents=True)
-    scans.write_text("filename\tacq_time\nieeg/a.nwb\t1920-01-02T10:00:00\n"
-                     "ieeg/b.nwb\t1920-01-02T08:30:00Z\n")
+    scans.write_text(
+        "filename\tacq_time\nieeg/a.nwb\t1920-01-02T10:00:00\nieeg/b.nwb\t1920-01-02T08:30:00Z\n"
+    )
     meta = session_metadata(root, "M1", "02")
     assert meta["session_start"] == dt.datetime(1920, 1, 2, 8, 30, tzinfo=dt.UTC)  # earliest
     assert (meta["sex"], meta["age"], meta["species"]) == ("F", "P30M", "Macaca mulatta")
     assert metadata_files(root, "M1", "02")[-1] == str(scans)
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (dict(sessions=None), ["sub-M1_sessions.tsv", "no acquisition time", "acq_time"]),
-    (dict(sessions="session_id\tacq_time\nses-01\tyesterday\n"), ["'yesterday'", "YYYY"]),
-    (dict(participants=None), ["participants.tsv: missing"]),
-    (dict(participants="participant_id\tsex\nsub-M2\tM\n"), ["no row for sub-M1"]),
-    (dict(participants="participant_id\tsex\tage\nsub-M1\tX\t7\n"), ["sex 'X'"]),
-    (dict(participants="participant_id\tsex\tage\nsub-M1\tM\tseven\n"), ["age 'seven'"]),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (dict(sessions=None), ["sub-M1_sessions.tsv", "no acquisition time", "acq_time"]),
+        (dict(sessions="session_id\tacq_time\nses-01\tyesterday\n"), ["'yesterday'", "YYYY"]),
+        (dict(participants=None), ["participants.tsv: missing"]),
+        (dict(participants="participant_id\tsex\nsub-M2\tM\n"), ["no row for sub-M1"]),
+        (dict(participants="participant_id\tsex\tage\nsub-M1\tX\t7\n"), ["sex 'X'"]),
+        (dict(participants="participant_id\tsex\tage\nsub-M1\tM\tseven\n"), ["age 'seven'"]),
+    ],
+)
 def test_missing_or_malformed_metadata_is_one_line_naming_the_file(tmp_path, change, expected):
     root = _dataset(tmp_path / "raw", **change)
     with pytest.raises(InputError) as info:
@@ -71,6 +88,8 @@ def test_metadata_root_is_where_the_job_got_participants(tmp_path):
     from panneuro.ingest.session_metadata import metadata_root
 
     copy = ".snakemake/storage/s3/bucket/run/resources/raw/participants.tsv"
-    assert str(metadata_root([copy, "x/sub-M1/sub-M1_sessions.tsv"], "resources/raw")) == \
-        ".snakemake/storage/s3/bucket/run/resources/raw"
+    assert (
+        str(metadata_root([copy, "x/sub-M1/sub-M1_sessions.tsv"], "resources/raw"))
+        == ".snakemake/storage/s3/bucket/run/resources/raw"
+    )
     assert str(metadata_root([], "resources/raw")) == "resources/raw"

@@ -37,10 +37,21 @@ pytestmark = pytest.mark.workflow
 SCRIPTS = ROOT / "tests" / "slurm"
 PID_FILES = ("slurmctld.pid", "slurmd.pid", "munge/munged.pid")
 #: The slurm profile as the tests run it: squeue for status (no slurmdbd), fast polling.
-SLURM_ARGS = ("--profile", "workflow/profiles/slurm", "--jobs", "4",
-              "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks",
-              "1", "--seconds-between-status-checks", "1", "--slurm-no-account",
-              "--latency-wait", "5")
+SLURM_ARGS = (
+    "--profile",
+    "workflow/profiles/slurm",
+    "--jobs",
+    "4",
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+    "--seconds-between-status-checks",
+    "1",
+    "--slurm-no-account",
+    "--latency-wait",
+    "5",
+)
 BUCKET = "panneuro-test"
 PREFIX = "tiny"
 RAW_PREFIXES = ("resources/raw/", "resources/raw-keys/")
@@ -60,23 +71,30 @@ def _alive(pid: int) -> bool:
 def slurm_cluster() -> Iterator[Path]:
     """A running single-node SLURM cluster; yields its state directory."""
     if os.geteuid() != 0 and shutil.which("slurmctld") is None:
-        pytest.fail("SLURM test: slurm-wlm and munge are missing and the tests do not run as "
-                    "root; install them: apt-get install -y --no-install-recommends slurm-wlm "
-                    "munge")
+        pytest.fail(
+            "SLURM test: slurm-wlm and munge are missing and the tests do not run as "
+            "root; install them: apt-get install -y --no-install-recommends slurm-wlm "
+            "munge"
+        )
     # Not under pytest's tmp_path (mode 0700): munged runs as the munge user and must reach
     # its key and socket in the state directory.
     state = Path(tempfile.mkdtemp(prefix="panneuro-slurm-"))
     state.chmod(0o755)
-    started = subprocess.run([str(SCRIPTS / "start.sh"), str(state)], capture_output=True,
-                             text=True, env=ENV, check=False)
+    started = subprocess.run(
+        [str(SCRIPTS / "start.sh"), str(state)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        check=False,
+    )
     try:
         assert started.returncode == 0, started.stdout + started.stderr
         yield state
     finally:
-        pids = [int((state / name).read_text()) for name in PID_FILES
-                if (state / name).is_file()]
-        stopped = subprocess.run([str(SCRIPTS / "stop.sh"), str(state)], capture_output=True,
-                                 text=True, check=False)
+        pids = [int((state / name).read_text()) for name in PID_FILES if (state / name).is_file()]
+        stopped = subprocess.run(
+            [str(SCRIPTS / "stop.sh"), str(state)], capture_output=True, text=True, check=False
+        )
         shutil.rmtree(state, ignore_errors=True)
         assert stopped.returncode == 0, stopped.stderr
         assert not [pid for pid in pids if _alive(pid)], "a SLURM daemon outlived stop.sh"
@@ -100,30 +118,41 @@ def _s3_env(url: str) -> dict[str, str]:
     settings to SLURM jobs through the environment, and does not forward the options' values
     (``--storage-s3-endpoint-url`` alone leaves the jobs on AWS's endpoint).
     """
-    return dict(S3_ENV, SNAKEMAKE_STORAGE_S3_ENDPOINT_URL=url,
-                SNAKEMAKE_STORAGE_S3_ACCESS_KEY=S3_KEYS["AWS_ACCESS_KEY_ID"],
-                SNAKEMAKE_STORAGE_S3_SECRET_KEY=S3_KEYS["AWS_SECRET_ACCESS_KEY"])
+    return dict(
+        S3_ENV,
+        SNAKEMAKE_STORAGE_S3_ENDPOINT_URL=url,
+        SNAKEMAKE_STORAGE_S3_ACCESS_KEY=S3_KEYS["AWS_ACCESS_KEY_ID"],
+        SNAKEMAKE_STORAGE_S3_SECRET_KEY=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
-STORAGE_ARGS = ("--default-storage-provider", "s3",
-                "--default-storage-prefix", f"s3://{BUCKET}/{PREFIX}")
+STORAGE_ARGS = (
+    "--default-storage-provider",
+    "s3",
+    "--default-storage-prefix",
+    f"s3://{BUCKET}/{PREFIX}",
+)
 
 
 def _bucket_objects(client, prefix: str) -> dict[str, bytes]:
     """Every object under ``prefix/``, keyed by the path after it."""
     found = {}
-    for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET,
-                                                                 Prefix=f"{prefix}/"):
+    for page in client.get_paginator("list_objects_v2").paginate(
+        Bucket=BUCKET, Prefix=f"{prefix}/"
+    ):
         for item in page.get("Contents", []):
             body = client.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
-            found[item["Key"][len(prefix) + 1:]] = body
+            found[item["Key"][len(prefix) + 1 :]] = body
     return found
 
 
 def _first_difference(remote: bytes, local: bytes) -> str:
     """The first differing line of two versions of a text result (for the failure message)."""
-    pairs = zip(remote.decode(errors="replace").splitlines(),
-                local.decode(errors="replace").splitlines(), strict=False)
+    pairs = zip(
+        remote.decode(errors="replace").splitlines(),
+        local.decode(errors="replace").splitlines(),
+        strict=False,
+    )
     return next((f"bucket: {a!r}\nlocal:  {b!r}" for a, b in pairs if a != b), "length differs")
 
 
@@ -133,9 +162,11 @@ def _without_raw_inputs(sidecar: dict) -> dict:
     Those sidecars (the de-identification check reads them) are compared themselves, with this
     same allowance, as results in the bucket.
     """
-    inputs = [{k: v for k, v in i.items() if not (i["path"].endswith(".prov.json")
-                                                   and k == "sha256")}
-              for i in sidecar["inputs"] if not i["path"].startswith(RAW_PREFIXES)]
+    inputs = [
+        {k: v for k, v in i.items() if not (i["path"].endswith(".prov.json") and k == "sha256")}
+        for i in sidecar["inputs"]
+        if not i["path"].startswith(RAW_PREFIXES)
+    ]
     return dict(sidecar, inputs=inputs)
 
 
@@ -143,16 +174,18 @@ def _raw_input_paths(sidecar: dict) -> set[str]:
     return {i["path"] for i in sidecar["inputs"] if i["path"].startswith(RAW_PREFIXES)}
 
 
-def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(slurm_cluster, tiny_run,
-                                                                      tmp_path):
+def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(
+    slurm_cluster, tiny_run, tmp_path
+):
     workdir = fresh_copy(tmp_path / "compendium")
     with moto_s3(tmp_path / "moto.log") as url:
         client = s3_client(url)
         client.create_bucket(Bucket=BUCKET)
         upload_inputs(client, workdir, BUCKET, PREFIX)
         # one thread per job (the reference used two): results must not depend on it
-        result = snakemake(workdir, *SLURM_ARGS, *STORAGE_ARGS, "--max-threads", "1",
-                           env=_s3_env(url))
+        result = snakemake(
+            workdir, *SLURM_ARGS, *STORAGE_ARGS, "--max-threads", "1", env=_s3_env(url)
+        )
         assert result.returncode == 0, result.stderr[-6000:]
         objects = _bucket_objects(client, f"{PREFIX}/results")
         stored = {k: hashlib.sha256(v).hexdigest() for k, v in objects.items()}
@@ -161,7 +194,8 @@ def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(slurm_clus
     expected = digests(tiny_run / "results")
     assert stored.keys() == expected.keys(), (
         f"only in the bucket: {sorted(stored.keys() - expected.keys())}; "
-        f"only local: {sorted(expected.keys() - stored.keys())}")
+        f"only local: {sorted(expected.keys() - stored.keys())}"
+    )
     differing = sorted(k for k in expected if stored[k] != expected[k])
     # Provenance sidecars may differ only in how raw inputs are named and identified: in the
     # local DataLad dataset by their annex keys (read through key records), in the bucket by
@@ -169,7 +203,8 @@ def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(slurm_clus
     sidecars = [k for k in differing if k.endswith(".prov.json")]
     others = sorted(set(differing) - set(sidecars))
     assert not others, f"bucket results differ from the local run: {others}\n" + "\n".join(
-        _first_difference(objects[k], (tiny_run / "results" / k).read_bytes()) for k in others)
+        _first_difference(objects[k], (tiny_run / "results" / k).read_bytes()) for k in others
+    )
     for key in sidecars:
         local = json.loads((tiny_run / "results" / key).read_text())
         remote = json.loads(objects[key])

@@ -20,8 +20,9 @@ from panneuro.ephys.sorting import (
 from panneuro.simulate.ephys import simulate_probe
 from panneuro.simulate.task import build_events
 
-EPHYS = yaml.safe_load((Path(__file__).resolve().parents[1] / "config" / "config.yaml")
-                       .read_text())["ephys"]
+EPHYS = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "config" / "config.yaml").read_text()
+)["ephys"]
 
 
 @pytest.fixture(scope="module")
@@ -29,21 +30,41 @@ def sorted_probe(tmp_path_factory):
     """32 channels, 12 units, ~40 s: simulated, preprocessed, sorted once for the module."""
     rng = np.random.default_rng(0)
     problem = np.repeat(np.arange(1, 5), 6)
-    events = build_events(problem, np.tile(np.arange(1, 7), 4), np.ones(24, dtype=int), rng,
-                          trial_duration=1.5)
-    sim = simulate_probe(events, n_channels=32, n_units=12, sampling_frequency=30000.0,
-                         duration=40.0, region="prefrontal", seed=7)
+    events = build_events(
+        problem, np.tile(np.arange(1, 7), 4), np.ones(24, dtype=int), rng, trial_duration=1.5
+    )
+    sim = simulate_probe(
+        events,
+        n_channels=32,
+        n_units=12,
+        sampling_frequency=30000.0,
+        duration=40.0,
+        region="prefrontal",
+        seed=7,
+    )
     folder = tmp_path_factory.mktemp("sorting")
     # the pipeline's settings (config/config.yaml), as the preprocess and sort rules use them
-    out, bad = preprocess(sim.recording, **{**preprocess_kwargs(EPHYS["preprocessing"]),
-                                            "detect_bad_channels": False})
-    recording = save_recording(out, folder / "preprocessed", n_jobs=2,
-                               chunk_duration=EPHYS["chunk_duration"], bad_channels=bad)
+    out, bad = preprocess(
+        sim.recording, **{**preprocess_kwargs(EPHYS["preprocessing"]), "detect_bad_channels": False}
+    )
+    recording = save_recording(
+        out,
+        folder / "preprocessed",
+        n_jobs=2,
+        chunk_duration=EPHYS["chunk_duration"],
+        bad_channels=bad,
+    )
     start = time.perf_counter()
     sorter = EPHYS["sorting"]["array"]
-    sorting = run_sorter_for_probe(recording, sorter["sorter"], sorter.get("params") or {},
-                                   folder / "sorting", n_jobs=2, label="sub-T ses-1 acq-X",
-                                   seed=3)
+    sorting = run_sorter_for_probe(
+        recording,
+        sorter["sorter"],
+        sorter.get("params") or {},
+        folder / "sorting",
+        n_jobs=2,
+        label="sub-T ses-1 acq-X",
+        seed=3,
+    )
     elapsed = time.perf_counter() - start
     print(f"SpykingCircus2 on 32 ch x 40 s: {elapsed:.1f} s")
     return sim, sorting, folder
@@ -72,17 +93,25 @@ def test_sorting_is_deterministic_across_runs_and_jobs(sorted_probe, tmp_path):
     sim, first, folder = sorted_probe
     # the same saved recording sorted again, in one process instead of two: identical spikes
     sorter = EPHYS["sorting"]["array"]
-    again = run_sorter_for_probe(load(folder / "preprocessed"), sorter["sorter"],
-                                 sorter.get("params") or {}, tmp_path / "sorting", n_jobs=1,
-                                 label="sub-T ses-1 acq-X", seed=3)
+    again = run_sorter_for_probe(
+        load(folder / "preprocessed"),
+        sorter["sorter"],
+        sorter.get("params") or {},
+        tmp_path / "sorting",
+        n_jobs=1,
+        label="sub-T ses-1 acq-X",
+        seed=3,
+    )
     assert list(again.unit_ids) == list(first.unit_ids)
     assert np.array_equal(again.to_spike_vector(), first.to_spike_vector())
     # the seeding of SpikeInterface's matched-filter noise chunks is undone afterwards
     original = matched_filtering.get_random_data_chunks
     with seeded_peak_detection(5):
         seeded = matched_filtering.get_random_data_chunks(sim.recording, num_chunks_per_segment=2)
-        assert np.array_equal(seeded, matched_filtering.get_random_data_chunks(
-            sim.recording, num_chunks_per_segment=2))
+        assert np.array_equal(
+            seeded,
+            matched_filtering.get_random_data_chunks(sim.recording, num_chunks_per_segment=2),
+        )
     assert matched_filtering.get_random_data_chunks is original
 
 
@@ -104,8 +133,14 @@ def test_sorter_failure_names_the_probe(tmp_path):
 
     recording = NumpyRecording(np.zeros((3000, 4), dtype="float32"), sampling_frequency=30000.0)
     with pytest.raises(SortingError, match="sub-X ses-1 acq-P: sorter spykingcircus2 failed"):
-        run_sorter_for_probe(recording, "spykingcircus2", {}, tmp_path / "sorting", n_jobs=1,
-                             label="sub-X ses-1 acq-P")
+        run_sorter_for_probe(
+            recording,
+            "spykingcircus2",
+            {},
+            tmp_path / "sorting",
+            n_jobs=1,
+            label="sub-X ses-1 acq-P",
+        )
     assert not (tmp_path / "sorting").exists()
     assert list(tmp_path.iterdir()) == []
 
@@ -121,7 +156,11 @@ def test_resources_grow_with_size_and_attempt():
 
 
 def test_preset_probe_size():
-    size = {"recorded_problems": 40, "trial_duration_s": 1.5, "n_channels_array": 32,
-            "n_channels_microwire": 8}
+    size = {
+        "recorded_problems": 40,
+        "trial_duration_s": 1.5,
+        "n_channels_array": 32,
+        "n_channels_microwire": 8,
+    }
     assert preset_probe_size("array", size) == (32, 360.0)
     assert preset_probe_size("microwire", size) == (8, 360.0)

@@ -21,8 +21,9 @@ def test_counts_match_slow_reference_on_random_data():
     spike_times[3] = rng.uniform(0, 50, 100)  # unsorted input is accepted
     spike_times[4] = np.array([])  # a silent unit
     align = rng.uniform(2, 48, 30)
-    counts, centers = binned_spike_counts(spike_times, align, window=(-0.5, 1.0),
-                                          bin_size=0.2, step=0.1)
+    counts, centers = binned_spike_counts(
+        spike_times, align, window=(-0.5, 1.0), bin_size=0.2, step=0.1
+    )
     expected = _slow_counts(spike_times, align, (-0.5, 1.0), 0.2, 0.1)
     assert counts.shape == (30, 7, 14)
     np.testing.assert_array_equal(counts, expected)
@@ -31,8 +32,9 @@ def test_counts_match_slow_reference_on_random_data():
 
 
 def test_bins_are_half_open():
-    counts, _ = binned_spike_counts([np.array([1.0, 1.2])], np.array([1.0]),
-                                    window=(0.0, 0.4), bin_size=0.2, step=0.2)
+    counts, _ = binned_spike_counts(
+        [np.array([1.0, 1.2])], np.array([1.0]), window=(0.0, 0.4), bin_size=0.2, step=0.2
+    )
     np.testing.assert_array_equal(counts[0, 0], [1, 1])
 
 
@@ -44,13 +46,15 @@ def test_bin_starts_and_errors():
     with pytest.raises(ValueError, match="positive"):
         bin_starts((0.0, 1.0), 0.2, 0.0)
     with pytest.raises(ValueError, match="NaN"):
-        binned_spike_counts([np.array([1.0])], np.array([np.nan]), window=(0, 1),
-                            bin_size=0.5, step=0.5)
+        binned_spike_counts(
+            [np.array([1.0])], np.array([np.nan]), window=(0, 1), bin_size=0.5, step=0.5
+        )
 
 
 def test_align_times():
-    events = pd.DataFrame({"onset": [1.0, 2.5], "response_time": [0.4, 0.5],
-                           "feedback_time": [0.6, 0.7]})
+    events = pd.DataFrame(
+        {"onset": [1.0, 2.5], "response_time": [0.4, 0.5], "feedback_time": [0.6, 0.7]}
+    )
     np.testing.assert_allclose(align_times(events, "onset"), [1.0, 2.5])
     np.testing.assert_allclose(align_times(events, "response"), [1.4, 3.0])
     np.testing.assert_allclose(align_times(events, "feedback"), [1.6, 3.2])

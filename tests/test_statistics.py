@@ -31,10 +31,13 @@ def test_positive_slope_for_learners_none_for_non_learners():
     # non-learners' 95 % interval contains 0 in (nearly) all, as it should under the null.
     contains_zero = []
     for rep in range(5):
-        events = pd.concat([
-            _subjects(LEARNER, 3, np.arange(1, 301), "macaque", seed=10 * rep + 1),
-            _subjects(NON_LEARNER, 3, np.arange(1, 301), "human", seed=10 * rep + 2),
-        ], ignore_index=True)
+        events = pd.concat(
+            [
+                _subjects(LEARNER, 3, np.arange(1, 301), "macaque", seed=10 * rep + 1),
+                _subjects(NON_LEARNER, 3, np.arange(1, 301), "human", seed=10 * rep + 2),
+            ],
+            ignore_index=True,
+        )
         stats = learning_statistics(events)
         assert list(stats.columns) == list(STATS_COLUMNS)
         slope = stats[stats["term"] == SLOPE_TERM].set_index(["species", "method"])

@@ -32,7 +32,9 @@ def test_logical_path_also_strips_the_absolute_prefix(tmp_path, monkeypatch):
 
 def test_companions_are_declared_by_convention():
     assert declared_companions("raw/sub-1_ieeg.vhdr", "brainvision") == [
-        "raw/sub-1_ieeg.eeg", "raw/sub-1_ieeg.vmrk"]
+        "raw/sub-1_ieeg.eeg",
+        "raw/sub-1_ieeg.vmrk",
+    ]
     assert declared_companions("raw/rec.dat", "binary") == ["raw/rec.dat.json"]
     assert declared_companions("raw/rec.nwb", "nwb") == []
     with pytest.raises(ValueError, match="folder of files"):
@@ -44,8 +46,13 @@ def test_sheet_files_come_with_their_companions():
 
     from panneuro.compendium.storage import declared_sheet_files
 
-    sheet = pd.DataFrame({"path": ["sub-1/beh/e.tsv", "sub-1/ieeg/x.vhdr"],
-                          "format": ["tsv", "brainvision"]})
+    sheet = pd.DataFrame(
+        {"path": ["sub-1/beh/e.tsv", "sub-1/ieeg/x.vhdr"], "format": ["tsv", "brainvision"]}
+    )
     assert declared_sheet_files(sheet, "raw") == [
-        "raw/dataset_description.json", "raw/sub-1/beh/e.tsv", "raw/sub-1/ieeg/x.vhdr",
-        "raw/sub-1/ieeg/x.eeg", "raw/sub-1/ieeg/x.vmrk"]
+        "raw/dataset_description.json",
+        "raw/sub-1/beh/e.tsv",
+        "raw/sub-1/ieeg/x.vhdr",
+        "raw/sub-1/ieeg/x.eeg",
+        "raw/sub-1/ieeg/x.vmrk",
+    ]

@@ -19,8 +19,7 @@ SIZE = {"problems_per_session": 7, "recorded_problems": 3}
 
 
 def _samples():
-    return pd.read_csv(ROOT / "config" / "samples.tsv", sep="\t", dtype=str,
-                       keep_default_na=False)
+    return pd.read_csv(ROOT / "config" / "samples.tsv", sep="\t", dtype=str, keep_default_na=False)
 
 
 def test_problems_run_on_across_sessions():
@@ -70,8 +69,14 @@ def test_datalad_dataset_annexes_binaries_and_keeps_text_in_git(tmp_path):
     assert (tmp_path / ".datalad" / "config").exists()
     assert (tmp_path / "rec.nwb").is_symlink() and not (tmp_path / "data.tsv").is_symlink()
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=tmp_path,
-                            capture_output=True, text=True, check=True, env=env)
+    status = subprocess.run(
+        ["git", "status", "--porcelain"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     assert status.stdout == ""
 
 
@@ -97,8 +102,14 @@ def test_human_subjects_are_nested_subdatasets(tmp_path):
     assert "sub-M1" not in (tmp_path / ".gitmodules").read_text()
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
     for repo in (tmp_path, tmp_path / "sub-H1"):
-        status = subprocess.run(["git", "status", "--porcelain"], cwd=repo,
-                                capture_output=True, text=True, check=True, env=env)
+        status = subprocess.run(
+            ["git", "status", "--porcelain"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
+        )
         assert status.stdout == "", repo
     assert (tmp_path / "sub-H1" / "rec.nwb").is_symlink()  # annexed in the subdataset
 
@@ -118,8 +129,11 @@ def test_raw_dataset_files_list_exactly_what_the_simulation_writes(tiny_run):
     written = set()
     for folder, subfolders, names in os.walk(raw):
         subfolders[:] = [d for d in subfolders if d not in (".git", ".datalad")]
-        written |= {(Path(folder) / n).relative_to(tiny_run).as_posix()
-                    for n in names if not n.startswith(".")}
+        written |= {
+            (Path(folder) / n).relative_to(tiny_run).as_posix()
+            for n in names
+            if not n.startswith(".")
+        }
     listed = raw_dataset_files(_samples(), "resources/raw")
     assert len(listed) == len(set(listed))
     assert set(listed) == written, (sorted(set(listed) - written), sorted(written - set(listed)))
@@ -137,15 +151,24 @@ def _simulate_small_design(root: Path, *, ecog: list[str], n_jobs: int = 1):
 
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     size = copy.deepcopy(config["sizes"]["paper"])
-    size.update(recorded_problems=3, problems_per_session=5, n_units_array=6,
-                n_units_microwire=4)
-    size["design"].update(macaques=["M1"], ecog_patients=ecog, microwire_patients=["H2"],
-                          macaque_sessions=["early", "beh", "middle/inactivation",
-                                            "beh/inactivation", "beh"])
+    size.update(recorded_problems=3, problems_per_session=5, n_units_array=6, n_units_microwire=4)
+    size["design"].update(
+        macaques=["M1"],
+        ecog_patients=ecog,
+        microwire_patients=["H2"],
+        macaque_sessions=["early", "beh", "middle/inactivation", "beh/inactivation", "beh"],
+    )
     size["design"]["sleep"]["duration_s"] = 5.0
     samples = design_samples(plan_design(size, config["simulation"]["agent"]))
-    simulate_study(samples, seed=1949, size=size, simulation=config["simulation"],
-                   raw_root=root / "raw", gt_root=root / "gt", n_jobs=n_jobs)
+    simulate_study(
+        samples,
+        seed=1949,
+        size=size,
+        simulation=config["simulation"],
+        raw_root=root / "raw",
+        gt_root=root / "gt",
+        n_jobs=n_jobs,
+    )
     return samples
 
 
@@ -159,8 +182,11 @@ def design_run(tmp_path_factory):
 def _dataset_bytes(root: Path) -> dict[str, bytes]:
     """Every file below root but git's and DataLad's own (their dataset ids are random)."""
     own = {".git", ".datalad", ".gitmodules"}
-    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and not own & set(p.relative_to(root).parts)}
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not own & set(p.relative_to(root).parts)
+    }
 
 
 def test_sessions_simulated_in_parallel_give_the_same_bytes(design_run, tmp_path):
@@ -194,12 +220,23 @@ def test_design_bids_metadata_names_condition_stage_and_epochs(design_run):
 
     root, _ = design_run
     raw = root / "raw"
-    sessions = pd.read_csv(raw / "sub-M1" / "sub-M1_sessions.tsv", sep="\t", dtype=str,
-                           keep_default_na=False)
-    assert sessions["condition"].tolist() == ["control", "control", "inactivation",
-                                              "inactivation", "control"]
-    assert sessions["inactivated_region"].tolist() == ["n/a", "n/a", "hippocampus",
-                                                       "hippocampus", "n/a"]
+    sessions = pd.read_csv(
+        raw / "sub-M1" / "sub-M1_sessions.tsv", sep="\t", dtype=str, keep_default_na=False
+    )
+    assert sessions["condition"].tolist() == [
+        "control",
+        "control",
+        "inactivation",
+        "inactivation",
+        "control",
+    ]
+    assert sessions["inactivated_region"].tolist() == [
+        "n/a",
+        "n/a",
+        "hippocampus",
+        "hippocampus",
+        "n/a",
+    ]
     assert sessions["learning_stage"].tolist() == ["early", "n/a", "middle", "n/a", "n/a"]
     assert sessions["acq_time"].is_monotonic_increasing
     described = json.loads((raw / "sub-M1" / "sub-M1_sessions.json").read_text())
@@ -209,11 +246,13 @@ def test_design_bids_metadata_names_condition_stage_and_epochs(design_run):
     order = scans.sort_values("acq_time")["filename"].str.extract(r"task-(\w+?)_.*?(run-\d)?_ieeg")
     assert order[0].tolist() == ["sleep", "harlow", "harlow", "sleep"]
     assert order[1].iloc[0] == "run-1" and order[1].iloc[-1] == "run-2"
-    sidecar = json.loads((raw / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg"
-                               ".json").read_text())
+    sidecar = json.loads(
+        (raw / "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.json").read_text()
+    )
     assert sidecar["TaskName"] == "sleep"
-    assert not (raw / "sub-M1/ses-03/ieeg/sub-M1_ses-03_task-sleep_acq-HPC_run-1_ieeg.nwb"
-                ).exists()  # no sleep in the inactivation session
+    assert not (
+        raw / "sub-M1/ses-03/ieeg/sub-M1_ses-03_task-sleep_acq-HPC_run-1_ieeg.nwb"
+    ).exists()  # no sleep in the inactivation session
     assert (raw / "task-sleep_events.json").exists()
 
 
@@ -226,21 +265,26 @@ def test_design_ground_truth_holds_each_planted_effect(design_run):
     assert inactivated["condition"] == "inactivation"
     assert inactivated["behaviour"]["trial2_cost"] > 0.05
     assert inactivated["probes"]["HPC"]["coding_factor"] == 0.0
-    assert inactivated["probes"]["PFC"]["mean_stay_factor"] < inactivated["behaviour"][
-        "mean_learning_set_prior"]
+    assert (
+        inactivated["probes"]["PFC"]["mean_stay_factor"]
+        < inactivated["behaviour"]["mean_learning_set_prior"]
+    )
     control = json.loads((gt / "ses-01" / "sub-M1_ses-01_design.json").read_text())
     assert control["behaviour"]["trial2_cost"] == 0.0
     runs = control["sleep_runs"]
     assert runs["HPC_run-1"]["epoch"] == "pre" and runs["HPC_run-2"]["epoch"] == "post"
-    ripples = pd.read_csv(gt / "ses-01" / "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv",
-                          sep="\t")
+    ripples = pd.read_csv(
+        gt / "ses-01" / "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv", sep="\t"
+    )
     assert len(ripples) == runs["HPC_run-2"]["n_ripples"] > 0
     coding = pd.read_csv(gt / "ses-03" / "sub-M1_ses-03_acq-PFC_coding.tsv", sep="\t")
-    events = pd.read_csv(root / "raw/sub-M1/ses-03/beh/sub-M1_ses-03_task-harlow_events.tsv",
-                         sep="\t")
+    events = pd.read_csv(
+        root / "raw/sub-M1/ses-03/beh/sub-M1_ses-03_task-harlow_events.tsv", sep="\t"
+    )
     assert coding[["problem", "trial"]].equals(events[["problem", "trial"]])
     assert np.load(gt / "ses-01" / "sub-M1_ses-01_acq-HPC_cofiring.npz")[
-        "task_rate_correlation"].shape == (6, 6)
+        "task_rate_correlation"
+    ].shape == (6, 6)
 
 
 def test_behaviour_only_inactivation_session_is_simulated_and_its_cost_saved(design_run):
@@ -253,11 +297,16 @@ def test_behaviour_only_inactivation_session_is_simulated_and_its_cost_saved(des
     assert samples.loc[samples["session"] == "04", "datatype"].tolist() == ["beh"]
     assert not (root / "raw" / "sub-M1" / "ses-04" / "ieeg").exists()
     gt = root / "gt" / "sub-M1"
-    truth = {s: json.loads((gt / f"ses-{s}" / f"sub-M1_ses-{s}_design.json").read_text())
-             for s in ("02", "04", "05")}
+    truth = {
+        s: json.loads((gt / f"ses-{s}" / f"sub-M1_ses-{s}_design.json").read_text())
+        for s in ("02", "04", "05")
+    }
     session = truth["04"]
-    assert (session["kind"], session["stage"], session["condition"]) == ("beh", "n/a",
-                                                                         "inactivation")
+    assert (session["kind"], session["stage"], session["condition"]) == (
+        "beh",
+        "n/a",
+        "inactivation",
+    )
     assert session["inactivated_region"] == "hippocampus" and session["probes"] == {}
     # in expectation, trial 2 below both neighbouring behaviour-only controls and below the
     # subject's own agent on the same problems (the planted cost)
@@ -268,13 +317,16 @@ def test_behaviour_only_inactivation_session_is_simulated_and_its_cost_saved(des
     # the expectation is the inactivated agent's (n_half / prior_odds_factor) on its problems
     agent = json.loads((gt / "sub-M1_agent.json").read_text())
     factor = json.loads((root / "gt" / "design.json").read_text())["inactivation"][
-        "prior_odds_factor"]
+        "prior_odds_factor"
+    ]
     problems = np.arange(session["first_problem"], session["last_problem"] + 1)
     inactivated = LearningSetParams(n_half=agent["n_half"] / factor, beta=agent["beta"])
     assert expected["04"] == pytest.approx(
-        expected_accuracy(inactivated, problems)[:, 1].mean(), abs=1e-8)
-    events = pd.read_csv(root / "raw/sub-M1/ses-04/beh/sub-M1_ses-04_task-harlow_events.tsv",
-                         sep="\t")
+        expected_accuracy(inactivated, problems)[:, 1].mean(), abs=1e-8
+    )
+    events = pd.read_csv(
+        root / "raw/sub-M1/ses-04/beh/sub-M1_ses-04_task-harlow_events.tsv", sep="\t"
+    )
     assert sorted(set(events["problem"])) == problems.tolist()
 
 
@@ -320,8 +372,9 @@ def test_design_raw_files_carry_the_planted_effects(design_run):
     trace = recording.get_traces(return_in_uV=True)[:, channel].astype(float)
     sos = scipy.signal.butter(4, [150.0, 250.0], btype="band", fs=fs, output="sos")
     envelope = np.abs(scipy.signal.hilbert(scipy.signal.sosfiltfilt(sos, trace)))
-    ripples = pd.read_csv(gt / "ses-01" / "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv",
-                          sep="\t")
+    ripples = pd.read_csv(
+        gt / "ses-01" / "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv", sep="\t"
+    )
     at_peaks = envelope[(ripples["peak_time"].to_numpy() * fs).astype(int)]
     assert np.all(at_peaks > 0.4 * ripples["amplitude_uv"].to_numpy())
     assert np.median(envelope) < 0.2 * ripples["amplitude_uv"].min()
@@ -330,8 +383,10 @@ def test_design_raw_files_carry_the_planted_effects(design_run):
     for session in ("01", "03"):
         prefix = gt / f"ses-{session}" / f"sub-M1_ses-{session}_acq-HPC"
         sorting = NpzSortingExtractor(f"{prefix}_spikes.npz")
-        events = pd.read_csv(root / f"raw/sub-M1/ses-{session}/beh/"
-                             f"sub-M1_ses-{session}_task-harlow_events.tsv", sep="\t")
+        events = pd.read_csv(
+            root / f"raw/sub-M1/ses-{session}/beh/sub-M1_ses-{session}_task-harlow_events.tsv",
+            sep="\t",
+        )
         duration = float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
         rates.append(sorting.count_total_num_spikes() / duration)
     assert 0.1 < rates[1] / rates[0] < 0.4  # 0.25 x the baseline, the tuning gone

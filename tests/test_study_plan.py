@@ -40,8 +40,13 @@ def test_arrays_without_behaviour_get_sorting_only():
     assert study.figures() == ["fig2_sorting"]
     assert study.unit_sessions() == [] and study.probe_sessions() == [("M1", "01")]
     message = study.left_out_message()
-    for figure in ("fig1_behaviour", "fig3_monkey_decoding", "fig4_ecog", "fig5_human_units",
-                   "fig6_model"):
+    for figure in (
+        "fig1_behaviour",
+        "fig3_monkey_decoding",
+        "fig4_ecog",
+        "fig5_human_units",
+        "fig6_model",
+    ):
         assert figure in message
     assert "no ECoG session with behaviour" in message and "\n" not in message
     inputs = study.session_nwb_inputs(SimpleNamespace(subject="M1", session="01"))
@@ -55,8 +60,9 @@ def test_figure_2_reads_every_probes_motion_table():
     study = _study(SHEET)
     inputs = study.sorting_figure_inputs()
     probes = study.probes()
-    assert inputs["motion"] == [f"results/ephys/sub-{s}/ses-{ses}/acq-{p}/motion.tsv"
-                                for s, ses, p in probes]
+    assert inputs["motion"] == [
+        f"results/ephys/sub-{s}/ses-{ses}/acq-{p}/motion.tsv" for s, ses, p in probes
+    ]
     assert [len(inputs[k]) for k in ("metrics", "waveforms", "gt")] == [len(probes)] * 3
     assert study.drifting_probes() == [] and inputs["planted_motion"] == []
     lab = _study(_only("array"), simulate=False)
@@ -90,14 +96,18 @@ def test_ecog_and_behaviour_only():
 
 def test_arrays_with_behaviour_but_no_humans():
     study = _study(_only("beh", "array"), simulate=False)
-    assert study.figures() == ["fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding",
-                               "fig6_model"]
+    assert study.figures() == [
+        "fig1_behaviour",
+        "fig2_sorting",
+        "fig3_monkey_decoding",
+        "fig6_model",
+    ]
     assert study.group_species() == ["macaque"]
 
 
 def test_acquisition_formats_are_converted_before_the_ephys_stage():
     sheet = SHEET.copy()
-    pfc = (sheet["probe"] == "PFC")
+    pfc = sheet["probe"] == "PFC"
     sheet.loc[pfc, "format"] = "spikeglx"
     sheet.loc[pfc, "path"] = "sourcedata/sub-M1/ses-01/ephys/run_g0/run_g0_t0.nidq.bin"
     study = _study(sheet, simulate=False)
@@ -108,10 +118,13 @@ def test_acquisition_formats_are_converted_before_the_ephys_stage():
     assert study.recording_format("M1", "01", "HPC") == "nwb"
     assert study.raw_recording("M1", "01", "PFC").startswith("resources/raw-keys/sourcedata/")
     assert study.converted_files("M1", "01", "PFC") == [
-        nwb, nwb.replace("_ieeg.nwb", "_ieeg.json"), nwb.replace("_ieeg.nwb", "_channels.tsv"),
+        nwb,
+        nwb.replace("_ieeg.nwb", "_ieeg.json"),
+        nwb.replace("_ieeg.nwb", "_channels.tsv"),
         "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_electrodes.tsv",
         "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_acq-PFC_coordsystem.json",
-        nwb.replace("_ieeg.nwb", "_events.tsv")]
+        nwb.replace("_ieeg.nwb", "_events.tsv"),
+    ]
     [conversion] = study.bids_conversions()
     assert conversion["format"] == "spikeglx" and conversion["converted"][0] == nwb
 
@@ -120,12 +133,14 @@ def test_remote_storage_names_files_not_key_records():
     study = Study.from_config({**CONFIG, "simulate": False}, SHEET, remote_storage=True)
     wc = SimpleNamespace(subject="M1", session="01", probe="PFC")
     assert study.preprocess_inputs(wc)["recording"] == (
-        "resources/raw/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb")
+        "resources/raw/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
+    )
 
 
 def test_a_missing_row_is_named_with_the_sheet():
-    with pytest.raises(ValueError, match="config/samples.tsv: expected one 'beh' row for "
-                                         "sub-M9 ses-01"):
+    with pytest.raises(
+        ValueError, match="config/samples.tsv: expected one 'beh' row for sub-M9 ses-01"
+    ):
         _study(SHEET).events_file("M9", "01")
     assert isinstance(_study(SHEET).rows("beh"), pd.DataFrame)
 
@@ -175,21 +190,28 @@ def test_config_params_are_the_values_the_rules_passed_by_hand():
     study = _study(SHEET, size="tiny")
     assert study.config_params("high_gamma_epochs")["band"] == CONFIG["ecog"]["high_gamma_band"]
     assert study.config_params("ecog_statistics")["window"] == CONFIG["ecog"]["test_window"]
-    assert study.config_params("decode_session") == {"settings": CONFIG["decoding"],
-                                                      "seed": CONFIG["seed"]}
+    assert study.config_params("decode_session") == {
+        "settings": CONFIG["decoding"],
+        "seed": CONFIG["seed"],
+    }
     assert study.config_params("simulate_dataset")["size"] is study.size
     # a size preset's override wins over the general value; without it the general value
     assert study.config_params("decoding_oracle")["n_replicates"] == 100
-    no_override = {k: v for k, v in CONFIG["sizes"]["default"].items()
-                   if k != "oracle_replicates"}
-    assert (_study(SHEET, sizes={**CONFIG["sizes"], "default": no_override}, size="default")
-            .config_params("decoding_oracle")["n_replicates"]
-            == CONFIG["decoding"]["oracle"]["n_replicates"] != 100)
+    no_override = {k: v for k, v in CONFIG["sizes"]["default"].items() if k != "oracle_replicates"}
+    assert (
+        _study(
+            SHEET, sizes={**CONFIG["sizes"], "default": no_override}, size="default"
+        ).config_params("decoding_oracle")["n_replicates"]
+        == CONFIG["decoding"]["oracle"]["n_replicates"]
+        != 100
+    )
     chunk = study.config_params("curate_units")["chunk_duration"]
     assert chunk == CONFIG["ephys"]["analyzer_chunk_duration"] != CONFIG["ephys"]["chunk_duration"]
     ephys = {k: v for k, v in CONFIG["ephys"].items() if k != "analyzer_chunk_duration"}
-    assert (_study(SHEET, ephys=ephys).config_params("curate_units")["chunk_duration"]
-            == CONFIG["ephys"]["chunk_duration"])
+    assert (
+        _study(SHEET, ephys=ephys).config_params("curate_units")["chunk_duration"]
+        == CONFIG["ephys"]["chunk_duration"]
+    )
 
 
 def _read(key):
@@ -209,18 +231,27 @@ def _read(key):
 def test_each_config_key_changes_only_the_rules_reading_it():
     """Fine-grained invalidation: a key's change reaches exactly the rules listing it."""
     base = {rule: _study(SHEET).config_params(rule) for rule in RULE_CONFIG}
-    keys = {k for params in RULE_CONFIG.values() for v in params.values()
-            for k in ((v,) if isinstance(v, str) else v)
-            if not k.startswith("size") and k != "simulation"}
+    keys = {
+        k
+        for params in RULE_CONFIG.values()
+        for v in params.values()
+        for k in ((v,) if isinstance(v, str) else v)
+        if not k.startswith("size") and k != "simulation"
+    }
     for key in sorted(keys):
         changed = _change(CONFIG, key)
         study = Study.from_config(changed, SHEET)
         differ = {rule for rule in RULE_CONFIG if study.config_params(rule) != base[rule]}
-        readers = {rule for rule, params in RULE_CONFIG.items() for v in params.values()
-                   if _read(v) == key or key.startswith(f"{_read(v)}.")}
+        readers = {
+            rule
+            for rule, params in RULE_CONFIG.items()
+            for v in params.values()
+            if _read(v) == key or key.startswith(f"{_read(v)}.")
+        }
         assert differ == readers, key
     assert {r for r in RULE_CONFIG if "behaviour.figure_blocks" in RULE_CONFIG[r].values()} == {
-        "figure_behaviour"}
+        "figure_behaviour"
+    }
 
 
 def test_a_missing_config_key_is_named():
@@ -232,8 +263,10 @@ def test_a_missing_config_key_is_named():
 
 def test_bids_view_params_are_conversions_and_scope():
     study = _study(SHEET, simulate=False)
-    assert study.bids_view_params() == {"conversions": study.bids_conversions(),
-                                        "scope": study.bids_scope()}
+    assert study.bids_view_params() == {
+        "conversions": study.bids_conversions(),
+        "scope": study.bids_scope(),
+    }
 
 
 def test_design_sheet_plans_the_sleep_runs():
@@ -248,18 +281,21 @@ def test_design_sheet_plans_the_sleep_runs():
     assert "fig9_sleep" in study.figures()
     key = ("M1", "01", "HPC", "2")
     raw = study.sleep_recording(*key)
-    assert raw == ("resources/raw-keys/sub-M1/ses-01/ieeg/"
-                   "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.nwb.json")
+    assert raw == (
+        "resources/raw-keys/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.nwb.json"
+    )
     assert raw in study.raw_inputs()  # raw recordings enter as DataLad key records
     wc = SimpleNamespace(subject="M1", session="01", probe="HPC", run="2")
     assert study.sleep_inputs(wc) == {"recording": raw, "companions": []}
     assert study.sleep_format(wc) == "nwb"
     inputs = study.reactivation_inputs(wc)
     assert inputs["task_sorting"] == "results/ephys/sub-M1/ses-01/acq-HPC/sorting"
-    assert inputs["units"] == [f"results/ephys/sub-M1/ses-01/acq-HPC/sleep/run-{r}/units.npz"
-                               for r in ("1", "2")]
+    assert inputs["units"] == [
+        f"results/ephys/sub-M1/ses-01/acq-HPC/sleep/run-{r}/units.npz" for r in ("1", "2")
+    ]
     assert inputs["gt_ripples"][1].endswith(
-        "sub-M1/ses-01/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv")
+        "sub-M1/ses-01/sub-M1_ses-01_task-sleep_acq-HPC_run-2_ripples.tsv"
+    )
     assert study.reactivation_params(wc) == {"species": "macaque", "region": "hippocampus"}
     with pytest.raises(ValueError, match="no sleep row for sub-M1 ses-01 probe PFC run 1"):
         study.sleep_row("M1", "01", "PFC", "1")
@@ -279,8 +315,9 @@ def test_sleep_runs_need_the_task_recording_and_both_runs():
     assert "fig9_sleep (no probe with sleep runs 1 and 2" in study.left_out_message()
     # the task plan is the same with and without the sleep rows
     without = _study(paper[paper["task"] == "harlow"], size="paper")
-    assert without.raw_inputs() == [r for r in _study(paper, size="paper").raw_inputs()
-                                    if "task-sleep" not in r]
+    assert without.raw_inputs() == [
+        r for r in _study(paper, size="paper").raw_inputs() if "task-sleep" not in r
+    ]
 
 
 # --- the study design's group analyses ---------------------------------------------------------
@@ -305,15 +342,19 @@ def test_paper_design_plans_the_group_analyses():
     # behaviour: every inactivation session, recorded (04, 10) or behaviour-only (07, 13),
     # with its neighbouring controls of its kind; codes: the recorded ones only
     assert study.inactivation_sessions() == [
-        (m, f"{s:02d}") for m in ("M1", "M2") for s in range(3, 15)]
+        (m, f"{s:02d}") for m in ("M1", "M2") for s in range(3, 15)
+    ]
     assert study.inactivation_unit_sessions() == [
-        (m, s) for m in ("M1", "M2") for s in ("03", "04", "05", "09", "10", "11")]
+        (m, s) for m in ("M1", "M2") for s in ("03", "04", "05", "09", "10", "11")
+    ]
     inputs = study.inactivation_effects_inputs(None)
     assert len(inputs["ccgp"]) == len(inputs["oracle"]) == len(inputs["decoding"]) == 12
     assert len(inputs["events"]) == len(inputs["truth"]) == 24
     assert inputs["truth"][3].endswith("sub-M1/ses-06/sub-M1_ses-06_design.json")
     assert len(inputs["metrics"]) == 24 and inputs["design"] == [
-        "resources/raw/sub-M1/sub-M1_sessions.tsv", "resources/raw/sub-M2/sub-M2_sessions.tsv"]
+        "resources/raw/sub-M1/sub-M1_sessions.tsv",
+        "resources/raw/sub-M2/sub-M2_sessions.tsv",
+    ]
     params = study.inactivation_effects_params(None)
     assert params["probes"][:2] == [["M1", "03", "prefrontal"], ["M1", "03", "hippocampus"]]
     assert params["sessions"] == [list(k) for k in study.inactivation_unit_sessions()]
@@ -333,8 +374,10 @@ def test_design_subset_without_inactivation_leaves_out_figure_8():
     message = study.left_out_message()
     assert "fig8_inactivation (needs two subjects with an inactivation session" in message
     # figure 10 reads the planned group effects and, with sleep runs, the sleep stage's
-    assert study.group_effect_tables() == ["results/group/stage_effects.tsv",
-                                           "results/group/sleep_effects.tsv"]
+    assert study.group_effect_tables() == [
+        "results/group/stage_effects.tsv",
+        "results/group/sleep_effects.tsv",
+    ]
 
 
 def _behaviour_only_design(macaques=("M1", "M2")):
@@ -343,9 +386,10 @@ def _behaviour_only_design(macaques=("M1", "M2")):
 
     config = copy.deepcopy(CONFIG)
     design = config["sizes"]["paper"]["design"]
-    design.update(macaques=list(macaques),
-                  macaque_sessions=["beh", "beh/inactivation", "beh", "beh", "beh/inactivation",
-                                    "beh"])
+    design.update(
+        macaques=list(macaques),
+        macaque_sessions=["beh", "beh/inactivation", "beh", "beh", "beh/inactivation", "beh"],
+    )
     sheet = design_samples(plan_design(config["sizes"]["paper"], CONFIG["simulation"]["agent"]))
     return config, sheet[sheet["species"] == "macaque"]
 
@@ -357,15 +401,19 @@ def test_behaviour_only_inactivation_design_plans_the_behavioural_effects():
     assert study.group_analyses() == ["inactivation_effects"]  # no recorded stage
     assert "fig8_inactivation" in study.figures()
     assert study.inactivation_sessions() == [
-        (m, f"{s:02d}") for m in ("M1", "M2") for s in range(1, 7)]
+        (m, f"{s:02d}") for m in ("M1", "M2") for s in range(1, 7)
+    ]
     # no recorded session: no code, decoding, unit or truth table of the neural contrast
     assert study.inactivation_unit_sessions() == [] and study.ccgp_oracle_sessions() == []
     inputs = study.inactivation_effects_inputs(None)
     assert inputs["ccgp"] == inputs["oracle"] == inputs["decoding"] == inputs["metrics"] == []
-    assert inputs["events"][1] == ("resources/raw/sub-M1/ses-02/beh/"
-                                   "sub-M1_ses-02_task-harlow_events.tsv")
+    assert inputs["events"][1] == (
+        "resources/raw/sub-M1/ses-02/beh/sub-M1_ses-02_task-harlow_events.tsv"
+    )
     assert len(inputs["truth"]) == 12 and inputs["design"] == [
-        "resources/raw/sub-M1/sub-M1_sessions.tsv", "resources/raw/sub-M2/sub-M2_sessions.tsv"]
+        "resources/raw/sub-M1/sub-M1_sessions.tsv",
+        "resources/raw/sub-M2/sub-M2_sessions.tsv",
+    ]
     params = study.inactivation_effects_params(None)
     assert params["sessions"] == [] and params["probes"] == []
     assert params["species"] == {"M1": "macaque", "M2": "macaque"}
@@ -376,8 +424,10 @@ def test_behaviour_only_inactivation_needs_two_subjects():
     config, sheet = _behaviour_only_design()
     one = _paper_study(sheet[sheet["subject"] == "M1"], sizes=config["sizes"])
     reason = one.group_plan()["inactivation_effects"]
-    assert reason.startswith("needs two subjects with an inactivation session and a "
-                             "neighbouring control session of its kind")
+    assert reason.startswith(
+        "needs two subjects with an inactivation session and a "
+        "neighbouring control session of its kind"
+    )
     assert "fig8_inactivation (needs two subjects" in one.left_out_message()
     assert one.group_tables() == []
     # two subjects, but one without a control beside its inactivation sessions
@@ -391,8 +441,13 @@ def _lab_sessions(raw, subject, design_columns: bool):
     folder.mkdir(parents=True, exist_ok=True)
     table = pd.DataFrame({"session_id": ["ses-01"], "acq_time": ["2020-01-01T10:00:00"]})
     if design_columns:
-        table = table.assign(condition="control", inactivated_region="n/a",
-                             learning_stage="early", first_problem=1, last_problem=40)
+        table = table.assign(
+            condition="control",
+            inactivated_region="n/a",
+            learning_stage="early",
+            first_problem=1,
+            last_problem=40,
+        )
     table.to_csv(folder / f"sub-{subject}_sessions.tsv", sep="\t", index=False)
 
 

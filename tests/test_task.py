@@ -8,8 +8,9 @@ def _events(correct, seed=1):
     n_problems = len(correct) // 6
     problem = np.repeat(np.arange(5, 5 + n_problems), 6)
     trial = np.tile(np.arange(1, 7), n_problems)
-    return build_events(problem, trial, np.asarray(correct), np.random.default_rng(seed),
-                        trial_duration=1.5)
+    return build_events(
+        problem, trial, np.asarray(correct), np.random.default_rng(seed), trial_duration=1.5
+    )
 
 
 def test_trial_table_is_consistent():

@@ -24,10 +24,17 @@ from panneuro.simulate.task import build_events, task_variables
 from panneuro.stats.permutation import permuted_labels
 
 SETTINGS = {
-    "window": [-0.5, 1.0], "bin_size": 0.2, "step": 0.1, "n_folds": 3, "n_permutations": 39,
-    "variables": ["choice", "rewarded_object"], "shrinkage": 0.1,
+    "window": [-0.5, 1.0],
+    "bin_size": 0.2,
+    "step": 0.1,
+    "n_folds": 3,
+    "n_permutations": 39,
+    "variables": ["choice", "rewarded_object"],
+    "shrinkage": 0.1,
     "align": {"choice": "response", "rewarded_object": "feedback"},
-    "cluster_threshold_quantile": 0.95, "alpha": 0.05, "min_units": 3,
+    "cluster_threshold_quantile": 0.95,
+    "alpha": 0.05,
+    "min_units": 3,
 }
 
 
@@ -48,8 +55,9 @@ def synthetic_session(rng, specs, n_problems=24, base=5.0):
                     n_extra = rng.poisson(gain * (stop - start))
                     times.append(rng.uniform(t0 + start, t0 + stop, n_extra))
         spike_times.append(np.sort(np.concatenate(times)))
-    units = pd.DataFrame({"probe": [s[0][:3].upper() for s in specs],
-                          "region": [s[0] for s in specs]})
+    units = pd.DataFrame(
+        {"probe": [s[0][:3].upper() for s in specs], "region": [s[0] for s in specs]}
+    )
     return units, spike_times, events
 
 
@@ -66,13 +74,11 @@ def test_balanced_accuracy_matches_sklearn():
 def test_vectorised_decision_equals_sklearn_cross_val_predict():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 90)
-    counts = rng.poisson(3 + y[:, None, None] * np.array([0, 0.8, 0])[None, None, :],
-                         (90, 6, 3))
+    counts = rng.poisson(3 + y[:, None, None] * np.array([0, 0.8, 0])[None, None, :], (90, 6, 3))
     scores = cv_balanced_accuracy(counts, y, n_folds=3, fold_seed=7)
     folds = StratifiedKFold(3, shuffle=True, random_state=7)
     for b in range(3):
-        pred = cross_val_predict(clone(make_decoder()), counts[:, :, b].astype(float), y,
-                                 cv=folds)
+        pred = cross_val_predict(clone(make_decoder()), counts[:, :, b].astype(float), y, cv=folds)
         assert scores[b, b] == pytest.approx(balanced_accuracy_score(y, pred))
 
 
@@ -85,8 +91,9 @@ def test_closed_form_equals_sklearn_lda_fits_for_all_label_vectors():
     label_sets = np.vstack([y, permuted_labels(y, np.arange(96) // 6, 12, rng)])
     splits = _fold_splits(y, 4, 3)
     for cross_temporal in (True, False):
-        fast = _closed_form_scores(counts, label_sets, splits, 0.1, np.arange(4), cross_temporal,
-                                   chunk=5)
+        fast = _closed_form_scores(
+            counts, label_sets, splits, 0.1, np.arange(4), cross_temporal, chunk=5
+        )
         ref = _sklearn_scores(counts, label_sets, splits, 0.1, np.arange(4), cross_temporal)
         assert fast.shape == ref.shape == ((13, 4, 4) if cross_temporal else (13, 4))
         np.testing.assert_allclose(fast, ref, rtol=0, atol=1e-9)
@@ -95,8 +102,9 @@ def test_closed_form_equals_sklearn_lda_fits_for_all_label_vectors():
     lonely = np.zeros(96, dtype=int)
     lonely[splits[0][1][:2]] = 1  # the only class-1 trials are in fold 0's test set
     one = _closed_form_scores(counts, lonely[None], splits, 0.1, np.arange(4), False)
-    np.testing.assert_allclose(one, _sklearn_scores(counts, lonely[None], splits, 0.1,
-                                                    np.arange(4), False), atol=1e-9)
+    np.testing.assert_allclose(
+        one, _sklearn_scores(counts, lonely[None], splits, 0.1, np.arange(4), False), atol=1e-9
+    )
 
 
 def test_observed_scores_equal_make_decoder_when_training_classes_are_balanced():
@@ -106,27 +114,44 @@ def test_observed_scores_equal_make_decoder_when_training_classes_are_balanced()
     y = np.repeat([0, 1], 45)
     rng.shuffle(y)
     counts = rng.poisson(3 + 0.8 * y[:, None, None] * (np.arange(3) == 1), (90, 6, 3))
-    result = decode_time_resolved(counts, y, groups=np.arange(90) // 6,
-                                  rng=np.random.default_rng(5), n_folds=3, n_permutations=4)
+    result = decode_time_resolved(
+        counts,
+        y,
+        groups=np.arange(90) // 6,
+        rng=np.random.default_rng(5),
+        n_folds=3,
+        n_permutations=4,
+    )
     fold_seed = int(np.random.default_rng(5).integers(2**31 - 1))
     previous = cv_balanced_accuracy(counts, y, n_folds=3, fold_seed=fold_seed)
     np.testing.assert_allclose(result.scores, previous, rtol=0, atol=1e-9)
     folds = StratifiedKFold(3, shuffle=True, random_state=fold_seed)
     for b in range(3):
-        pred = cross_val_predict(clone(make_decoder()), counts[:, :, b].astype(float), y,
-                                 cv=folds)
+        pred = cross_val_predict(clone(make_decoder()), counts[:, :, b].astype(float), y, cv=folds)
         assert abs(result.scores[b, b] - balanced_accuracy_score(y, pred)) < 1e-9
     # the time-resolved-only mode gives the same diagonal and NaN elsewhere
-    diag = decode_time_resolved(counts, y, groups=np.arange(90) // 6,
-                                rng=np.random.default_rng(5), n_folds=3, n_permutations=4,
-                                cross_temporal=False)
+    diag = decode_time_resolved(
+        counts,
+        y,
+        groups=np.arange(90) // 6,
+        rng=np.random.default_rng(5),
+        n_folds=3,
+        n_permutations=4,
+        cross_temporal=False,
+    )
     np.testing.assert_array_equal(diag.time_resolved, result.time_resolved)
     np.testing.assert_array_equal(diag.null_time_resolved, result.null_time_resolved)
     assert np.isnan(diag.scores[0, 1]) and np.isnan(diag.null[:, 1, 0]).all()
     # shrinkage="auto" goes through the scikit-learn fits and gives a finite result
-    auto = decode_time_resolved(counts, y, groups=np.arange(90) // 6,
-                                rng=np.random.default_rng(5), n_folds=3, n_permutations=2,
-                                shrinkage="auto")
+    auto = decode_time_resolved(
+        counts,
+        y,
+        groups=np.arange(90) // 6,
+        rng=np.random.default_rng(5),
+        n_folds=3,
+        n_permutations=2,
+        shrinkage="auto",
+    )
     assert np.isfinite(auto.scores).all() and auto.null.shape == (2, 3, 3)
 
 
@@ -139,8 +164,9 @@ def _planted(rng, n=144, units=12, bins=10, effect_bins=slice(4, 7), gain=2.0):
 
 def test_decoding_recovers_planted_effect_in_planted_bins():
     counts, y, groups = _planted(np.random.default_rng(2))
-    result = decode_time_resolved(counts, y, groups=groups, rng=np.random.default_rng(3),
-                                  n_folds=3, n_permutations=39)
+    result = decode_time_resolved(
+        counts, y, groups=groups, rng=np.random.default_rng(3), n_folds=3, n_permutations=39
+    )
     table = decoding_table(result, np.arange(10) * 0.1)
     tr = table[table["analysis"] == "time_resolved"].reset_index(drop=True)
     assert (tr.loc[4:6, "score"] > 0.75).all()
@@ -160,8 +186,9 @@ def test_decoding_recovers_planted_effect_in_planted_bins():
     # the code is stable over the planted bins: train at 0.5 s generalises to 0.4 and 0.6 s
     cell = ct[(ct["train_time"] == 0.5) & ct["time"].isin([0.4, 0.6])]
     assert (cell["score"] > 0.7).all()
-    again = decode_time_resolved(counts, y, groups=groups, rng=np.random.default_rng(3),
-                                 n_folds=3, n_permutations=39)
+    again = decode_time_resolved(
+        counts, y, groups=groups, rng=np.random.default_rng(3), n_folds=3, n_permutations=39
+    )
     np.testing.assert_array_equal(result.null, again.null)
 
 
@@ -170,8 +197,9 @@ def test_null_p_values_roughly_uniform_without_effect():
     p_values = []
     for _ in range(8):
         counts, y, groups = _planted(rng, n=96, units=8, bins=4, gain=0.0)
-        result = decode_time_resolved(counts, y, groups=groups, rng=rng, n_folds=3,
-                                      n_permutations=19)
+        result = decode_time_resolved(
+            counts, y, groups=groups, rng=rng, n_folds=3, n_permutations=19
+        )
         table = decoding_table(result, np.arange(4) * 0.1)
         tr = table[table["analysis"] == "time_resolved"]
         assert abs(tr["score"].mean() - 0.5) < 0.1
@@ -198,10 +226,12 @@ def test_rare_class_gives_nan_and_bad_input_errors():
 
 def test_decode_session_finds_choice_in_the_region_that_encodes_it():
     rng = np.random.default_rng(6)
-    specs = ([("prefrontal", "choice", "response", (-0.1, 0.3), 30.0)] * 6
-             + [("prefrontal", None, "onset", (0, 1), 0.0)] * 2
-             + [("hippocampus", None, "onset", (0, 1), 0.0)] * 5
-             + [("amygdala", None, "onset", (0, 1), 0.0)] * 2)  # too few units: left out
+    specs = (
+        [("prefrontal", "choice", "response", (-0.1, 0.3), 30.0)] * 6
+        + [("prefrontal", None, "onset", (0, 1), 0.0)] * 2
+        + [("hippocampus", None, "onset", (0, 1), 0.0)] * 5
+        + [("amygdala", None, "onset", (0, 1), 0.0)] * 2
+    )  # too few units: left out
     units, spike_times, events = synthetic_session(rng, specs)
     settings = {**SETTINGS, "window": [-0.4, 0.5], "variables": ["choice"]}
     table = decode_session(units, spike_times, events, settings, seed=1, keys=("S", "01"))
@@ -216,8 +246,7 @@ def test_decode_session_finds_choice_in_the_region_that_encodes_it():
     hpc = tr[(tr["region"] == "hippocampus") & (tr["variable"] == "choice")]
     assert hpc["score"].max() < 0.75
     # same result whatever the number of worker processes
-    again = decode_session(units, spike_times, events, settings, seed=1, keys=("S", "01"),
-                           n_jobs=2)
+    again = decode_session(units, spike_times, events, settings, seed=1, keys=("S", "01"), n_jobs=2)
     pd.testing.assert_frame_equal(table, again)
 
 

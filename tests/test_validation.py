@@ -44,21 +44,27 @@ def _message(function, *args, **kwargs) -> str:
 
 def test_shipped_config_and_sheet_are_valid(config):
     validate_config(config, CONFIG_SCHEMA)
-    validate_samples(read_samples(ROOT / "config/samples.tsv"), SAMPLES_SCHEMA,
-                     sheet="config/samples.tsv")
+    validate_samples(
+        read_samples(ROOT / "config/samples.tsv"), SAMPLES_SCHEMA, sheet="config/samples.tsv"
+    )
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (lambda c: c.update(sead=1), ["unknown key", "'sead'", "'seed'", "config/README.md"]),
-    (lambda c: c["ecog"].update(n_permutation=3), ["ecog.n_permutation", "'n_permutations'"]),
-    (lambda c: c["ephys"]["curation"].update(snr=3.0), ["ephys.curation.snr", "_(min|max)"]),
-    (lambda c: c.update(seed="abc"), ["seed = 'abc'", "integer"]),
-    (lambda c: c.update(size="huge"), ["size = 'huge'", "'tiny'", "'default'"]),
-    (lambda c: c["ephys"]["sorting"]["array"].update(sorter="kilosort9"),
-     ["ephys.sorting.array.sorter = 'kilosort9'", "'spykingcircus2'"]),
-    (lambda c: c.pop("raw_dir"), ["'raw_dir' is a required property", "add it"]),
-    (lambda c: c["ecog"].update(alpha=2.0), ["ecog.alpha = 2.0", "out of range"]),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda c: c.update(sead=1), ["unknown key", "'sead'", "'seed'", "config/README.md"]),
+        (lambda c: c["ecog"].update(n_permutation=3), ["ecog.n_permutation", "'n_permutations'"]),
+        (lambda c: c["ephys"]["curation"].update(snr=3.0), ["ephys.curation.snr", "_(min|max)"]),
+        (lambda c: c.update(seed="abc"), ["seed = 'abc'", "integer"]),
+        (lambda c: c.update(size="huge"), ["size = 'huge'", "'tiny'", "'default'"]),
+        (
+            lambda c: c["ephys"]["sorting"]["array"].update(sorter="kilosort9"),
+            ["ephys.sorting.array.sorter = 'kilosort9'", "'spykingcircus2'"],
+        ),
+        (lambda c: c.pop("raw_dir"), ["'raw_dir' is a required property", "add it"]),
+        (lambda c: c["ecog"].update(alpha=2.0), ["ecog.alpha = 2.0", "out of range"]),
+    ],
+)
 def test_config_errors_name_the_key_and_the_fix(config, change, expected):
     bad = copy.deepcopy(config)
     change(bad)
@@ -67,9 +73,17 @@ def test_config_errors_name_the_key_and_the_fix(config, change, expected):
         assert text in message, message
 
 
-@pytest.mark.parametrize(("typed", "expected"), [
-    ("false", False), ("False", False), ("no", False), ("true", True), ("YES", True),
-    ("on", True)])
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("false", False),
+        ("False", False),
+        ("no", False),
+        ("true", True),
+        ("YES", True),
+        ("on", True),
+    ],
+)
 def test_command_line_booleans_in_yaml_spelling_are_accepted(config, typed, expected):
     given = copy.deepcopy(config)
     given.update(simulate=typed, raw_drop=typed)  # as --config simulate=false passes them
@@ -87,14 +101,30 @@ def test_command_line_coercion_leaves_other_strings_to_validation(config):
 
 
 def _sheet() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"subject": "M1", "session": "01", "species": "macaque", "datatype": "beh",
-         "probe": "n/a", "region": "n/a", "path": "sub-M1/ses-01/beh/events.tsv",
-         "format": "tsv"},
-        {"subject": "M1", "session": "01", "species": "macaque", "datatype": "array",
-         "probe": "PFC", "region": "prefrontal", "path": "sub-M1/ses-01/ieeg/x_ieeg.nwb",
-         "format": "nwb"},
-    ])
+    return pd.DataFrame(
+        [
+            {
+                "subject": "M1",
+                "session": "01",
+                "species": "macaque",
+                "datatype": "beh",
+                "probe": "n/a",
+                "region": "n/a",
+                "path": "sub-M1/ses-01/beh/events.tsv",
+                "format": "tsv",
+            },
+            {
+                "subject": "M1",
+                "session": "01",
+                "species": "macaque",
+                "datatype": "array",
+                "probe": "PFC",
+                "region": "prefrontal",
+                "path": "sub-M1/ses-01/ieeg/x_ieeg.nwb",
+                "format": "nwb",
+            },
+        ]
+    )
 
 
 def test_sample_sheet_errors_name_the_line_column_and_values():
@@ -103,11 +133,11 @@ def test_sample_sheet_errors_name_the_line_column_and_values():
     message = _message(validate_samples, sheet, SAMPLES_SCHEMA, sheet="s.tsv")
     assert message.startswith("s.tsv line 3: datatype = 'spikes'"), message
     assert "'microwire'" in message
-    message = _message(validate_samples, _sheet().drop(columns="format"), SAMPLES_SCHEMA,
-                       sheet="s.tsv")
+    message = _message(
+        validate_samples, _sheet().drop(columns="format"), SAMPLES_SCHEMA, sheet="s.tsv"
+    )
     assert "line 2" in message and "'format' is a required property" in message
-    assert "no row" in _message(validate_samples, _sheet().iloc[0:0], SAMPLES_SCHEMA,
-                                sheet="s.tsv")
+    assert "no row" in _message(validate_samples, _sheet().iloc[0:0], SAMPLES_SCHEMA, sheet="s.tsv")
 
 
 def test_read_samples_names_a_missing_or_ragged_sheet(tmp_path):
@@ -139,24 +169,27 @@ def test_bids_stem():
     assert bids_stem("a/recording.bin") is None
 
 
-def _bids_recording(folder: Path, n_channels: int = 4, sfreq: float = 1000.0,
-                    duration: float = 2.0) -> Path:
+def _bids_recording(
+    folder: Path, n_channels: int = 4, sfreq: float = 1000.0, duration: float = 2.0
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "dataset_description.json").write_text("{}")
     path = folder / "sub-1_task-x_ieeg.bin"
     path.write_bytes(b"")
-    pd.DataFrame({"name": [f"ch{i}" for i in range(n_channels)], "type": "SEEG",
-                  "units": "uV"}).to_csv(folder / "sub-1_task-x_channels.tsv", sep="\t",
-                                         index=False)
-    (folder / "sub-1_task-x_ieeg.json").write_text(json.dumps(
-        {"SamplingFrequency": sfreq, "RecordingDuration": duration}))
+    pd.DataFrame(
+        {"name": [f"ch{i}" for i in range(n_channels)], "type": "SEEG", "units": "uV"}
+    ).to_csv(folder / "sub-1_task-x_channels.tsv", sep="\t", index=False)
+    (folder / "sub-1_task-x_ieeg.json").write_text(
+        json.dumps({"SamplingFrequency": sfreq, "RecordingDuration": duration})
+    )
     return path
 
 
 def test_check_ieeg_sidecars_agreeing_recording_passes(tmp_path):
     path = _bids_recording(tmp_path / "bids")
-    check_ieeg_sidecars(path, sampling_frequency=1000.0, channel_names=["a", "b", "c", "d"],
-                        duration=2.0)
+    check_ieeg_sidecars(
+        path, sampling_frequency=1000.0, channel_names=["a", "b", "c", "d"], duration=2.0
+    )
     check_ieeg_sidecars(tmp_path / "not_bids.bin", sampling_frequency=1.0, channel_names=[])
     outside = tmp_path / "elsewhere" / "sub-1_task-x_ieeg.bin"  # not in a BIDS dataset
     check_ieeg_sidecars(outside, sampling_frequency=1.0, channel_names=[])
@@ -165,8 +198,7 @@ def test_check_ieeg_sidecars_agreeing_recording_passes(tmp_path):
 def test_check_ieeg_sidecars_catches_each_disagreement(tmp_path):
     path = _bids_recording(tmp_path)
     names = ["a", "b", "c", "d"]
-    message = _message(check_ieeg_sidecars, path, sampling_frequency=2000.0,
-                       channel_names=names)
+    message = _message(check_ieeg_sidecars, path, sampling_frequency=2000.0, channel_names=names)
     assert "sub-1_task-x_ieeg.json" in message and "SamplingFrequency 1000 Hz" in message
     assert "reads at 2000 Hz" in message and "Fix" in message
     message = _message(check_ieeg_sidecars, path, channel_names=names[:3])
@@ -191,10 +223,8 @@ def test_check_finite_names_the_channels():
 def test_check_raw_finite_skips_bad_channels_and_reads_in_chunks():
     data = np.zeros((3, 5000))
     data[0, 4500] = np.nan
-    raw = mne.io.RawArray(data, mne.create_info(["a", "b", "c"], 1000.0, "ecog"),
-                          verbose=False)
-    message = _message(check_raw_finite, raw, path="r.vhdr", fix="Mark it bad.",
-                       chunk_seconds=1.0)
+    raw = mne.io.RawArray(data, mne.create_info(["a", "b", "c"], 1000.0, "ecog"), verbose=False)
+    message = _message(check_raw_finite, raw, path="r.vhdr", fix="Mark it bad.", chunk_seconds=1.0)
     assert "a (1 samples)" in message and "Mark it bad." in message
     raw.info["bads"] = ["a"]
     check_raw_finite(raw, path="r.vhdr", fix="Mark it bad.", chunk_seconds=1.0)
@@ -206,8 +236,8 @@ def test_check_recording_finite_float_and_int():
     traces = np.zeros((3000, 2), dtype="float32")
     check_recording_finite(NumpyRecording(traces, 1000.0), path="x.bin", chunk_seconds=1.0)
     traces[2500, 1] = np.nan
-    message = _message(check_recording_finite, NumpyRecording(traces, 1000.0), path="x.bin",
-                       chunk_seconds=1.0)
+    message = _message(
+        check_recording_finite, NumpyRecording(traces, 1000.0), path="x.bin", chunk_seconds=1.0
+    )
     assert "x.bin: NaN or infinite samples in 1 channel(s): 1 (1 samples)" in message
-    check_recording_finite(NumpyRecording(np.zeros((10, 2), dtype="int16"), 1000.0),
-                           path="x.bin")
+    check_recording_finite(NumpyRecording(np.zeros((10, 2), dtype="int16"), 1000.0), path="x.bin")

@@ -6,8 +6,14 @@ import subprocess
 import pytest
 from compendium import ENV, snakemake
 
-FIGURES = ["fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
-           "fig5_human_units", "fig6_model"]
+FIGURES = [
+    "fig1_behaviour",
+    "fig2_sorting",
+    "fig3_monkey_decoding",
+    "fig4_ecog",
+    "fig5_human_units",
+    "fig6_model",
+]
 
 pytestmark = pytest.mark.workflow
 
@@ -30,8 +36,14 @@ def test_raw_dataset_is_a_valid_datalad_bids_dataset(tiny_run):
     assert summary["n_errors"] == 0
     raw = tiny_run / "resources" / "raw"
     assert (raw / ".datalad" / "config").exists()
-    status = subprocess.run(["git", "status", "--porcelain"], cwd=raw, capture_output=True,
-                            text=True, check=True, env=ENV)
+    status = subprocess.run(
+        ["git", "status", "--porcelain"],
+        cwd=raw,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=ENV,
+    )
     assert status.stdout == "", "the raw dataset has unsaved changes"
     assert not (raw / "sub-M1").joinpath("groundtruth").exists()
     assert (tiny_run / "resources" / "groundtruth" / "sub-M1" / "sub-M1_agent.json").exists()

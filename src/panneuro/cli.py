@@ -31,30 +31,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="panneuro", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     prov = commands.add_parser(
-        "provenance", help="print the chain from a result file back to the raw files")
+        "provenance", help="print the chain from a result file back to the raw files"
+    )
     prov.add_argument("file", help="a file under results/ (relative to the compendium)")
     prov.add_argument("--root", default=".", help="the compendium's directory (default: .)")
-    prov.add_argument("--raw-dir", default="resources/raw",
-                      help="the raw dataset's directory (default: resources/raw)")
+    prov.add_argument(
+        "--raw-dir",
+        default="resources/raw",
+        help="the raw dataset's directory (default: resources/raw)",
+    )
     forget = commands.add_parser(
         "forget-dropped-results",
-        help="remove saved results whose annexed content is absent, so snakemake remakes them")
-    forget.add_argument("folder", nargs="?", default="results",
-                        help="the results folder (default: results)")
+        help="remove saved results whose annexed content is absent, so snakemake remakes them",
+    )
+    forget.add_argument(
+        "folder", nargs="?", default="results", help="the results folder (default: results)"
+    )
     publish = commands.add_parser(
-        "publish", help="lay out the results for DANDI or OpenNeuro and validate them "
-                        "(nothing is uploaded)")
+        "publish",
+        help="lay out the results for DANDI or OpenNeuro and validate them (nothing is uploaded)",
+    )
     publish.add_argument("archive", choices=["dandi", "openneuro"])
     publish.add_argument("--root", default=".", help="the compendium's directory (default: .)")
-    publish.add_argument("--out", default=None,
-                         help="the layout's folder (default: config publish.folder, then "
-                              "dandi/<identifier> or openneuro)")
+    publish.add_argument(
+        "--out",
+        default=None,
+        help="the layout's folder (default: config publish.folder, then "
+        "dandi/<identifier> or openneuro)",
+    )
     compile_kernels = commands.add_parser(
         "compile-kernels",
         help="compile and cache the sorter's numba kernels by sorting a small synthetic probe "
-             "(make install runs it, so the first sorting job does not)")
-    compile_kernels.add_argument("--jobs", type=int, default=2,
-                                 help="worker threads, as a sorting job uses (default: 2)")
+        "(make install runs it, so the first sorting job does not)",
+    )
+    compile_kernels.add_argument(
+        "--jobs", type=int, default=2, help="worker threads, as a sorting job uses (default: 2)"
+    )
     args = parser.parse_args(argv)
     if args.command == "compile-kernels":
         from panneuro.ephys.kernel_warm_up import compile_sorting_kernels
@@ -92,9 +104,11 @@ def _publish(archive: str, root: Path, out: str | None) -> int:
     run = open_run(root)
     options = run.config.get("publish")
     if options is None:
-        print(f"panneuro publish: {run.root}/config/config.yaml has no publish block; copy it "
-              "from the compendium's config/config.yaml (documented in config/README.md).",
-              file=sys.stderr)
+        print(
+            f"panneuro publish: {run.root}/config/config.yaml has no publish block; copy it "
+            "from the compendium's config/config.yaml (documented in config/README.md).",
+            file=sys.stderr,
+        )
         return 1
     base = run.path(options["folder"])
     if archive == "dandi":
@@ -103,10 +117,13 @@ def _publish(archive: str, root: Path, out: str | None) -> int:
         for asset, source in report["assets"].items():
             print(f"{folder}/{asset}  <- {source}")
         for item in report["errors"] + report["warnings"]:
-            print(f"dandi validate: {item['id']} {item['path']}: {item['message']}",
-                  file=sys.stderr)
-        print(f"dandi validate: {len(report['errors'])} error(s), "
-              f"{len(report['warnings'])} warning(s)")
+            print(
+                f"dandi validate: {item['id']} {item['path']}: {item['message']}", file=sys.stderr
+            )
+        print(
+            f"dandi validate: {len(report['errors'])} error(s), "
+            f"{len(report['warnings'])} warning(s)"
+        )
         if report["errors"]:
             return 1
         print(f"upload (DANDI_API_KEY set): {publish.dandi_upload_command(folder)}")
@@ -117,10 +134,11 @@ def _publish(archive: str, root: Path, out: str | None) -> int:
     for part in ("raw", "derivative"):
         summary = report[part]
         for issue in summary["errors"]:
-            print(f"BIDS validator ({part}): {issue['code']} {issue['location']}",
-                  file=sys.stderr)
-        print(f"BIDS validator ({part}): {summary['n_errors']} error(s), "
-              f"{summary['n_warnings']} warning(s) {summary['warning_codes']}")
+            print(f"BIDS validator ({part}): {issue['code']} {issue['location']}", file=sys.stderr)
+        print(
+            f"BIDS validator ({part}): {summary['n_errors']} error(s), "
+            f"{summary['n_warnings']} warning(s) {summary['warning_codes']}"
+        )
         failed = failed or summary["n_errors"] > 0
     if failed:
         return 1
@@ -134,9 +152,12 @@ def _forget_dropped_results(folder: Path) -> int:
     # again (byte-identical, so the same annex keys) instead; `datalad get` them to download.
     forgotten = forget_absent_annexed(folder)
     if forgotten:
-        print(f"panneuro: {len(forgotten)} saved result(s) under {folder}/ without their content "
-              "here are made again (to download them instead: datalad get "
-              f"{folder}); e.g. {forgotten[0]}", file=sys.stderr)
+        print(
+            f"panneuro: {len(forgotten)} saved result(s) under {folder}/ without their content "
+            "here are made again (to download them instead: datalad get "
+            f"{folder}); e.g. {forgotten[0]}",
+            file=sys.stderr,
+        )
     return 0
 
 

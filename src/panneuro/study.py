@@ -25,31 +25,44 @@ from panneuro.ingest.session_metadata import metadata_files
 
 PROBE_DATATYPES = ("array", "microwire")
 #: The paper's figures, in order.
-FIGURES = ("fig1_behaviour", "fig2_sorting", "fig3_monkey_decoding", "fig4_ecog",
-           "fig5_human_units", "fig6_model")
+FIGURES = (
+    "fig1_behaviour",
+    "fig2_sorting",
+    "fig3_monkey_decoding",
+    "fig4_ecog",
+    "fig5_human_units",
+    "fig6_model",
+)
 #: The study design's figures: group effects across learning stages and inactivation (made
 #: when the design's group analyses are planned) and sleep (made when the sheet has sleep runs).
-DESIGN_FIGURES = ("fig7_learning_stages", "fig8_inactivation", "fig9_sleep",
-                  "fig10_group_summary")
+DESIGN_FIGURES = ("fig7_learning_stages", "fig8_inactivation", "fig9_sleep", "fig10_group_summary")
 #: Group effects across the design's sessions (``results/group/``): analysis -> its tables.
 GROUP_ANALYSES = {
     "stage_effects": ("results/group/stage_effects.tsv", "results/group/stage_scores.tsv"),
-    "inactivation_effects": ("results/group/inactivation_effects.tsv",
-                             "results/group/inactivation_scores.tsv"),
+    "inactivation_effects": (
+        "results/group/inactivation_effects.tsv",
+        "results/group/inactivation_scores.tsv",
+    ),
 }
 #: Why the group analyses are left out when the raw dataset states no design.
-NO_DESIGN = ("no study design (the raw dataset's sub-X_sessions.tsv lack the columns "
-             "condition, inactivated_region, learning_stage, first_problem, last_problem)")
+NO_DESIGN = (
+    "no study design (the raw dataset's sub-X_sessions.tsv lack the columns "
+    "condition, inactivated_region, learning_stage, first_problem, last_problem)"
+)
 #: The sleep stage's group effects (reactivation after vs before the task, ripple scores).
 SLEEP_EFFECTS = "results/group/sleep_effects.tsv"
 #: Per-probe results of the ephys stage.
 EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
 #: Recordings converted to iEEG-datatype NWB (the converted BIDS dataset's recordings).
-CONVERTED = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
-             "sub-{subject}_ses-{session}_task-{task}_acq-{probe}_ieeg.nwb")
+CONVERTED = (
+    "results/bids/sub-{subject}/ses-{session}/ieeg/"
+    "sub-{subject}_ses-{session}_task-{task}_acq-{probe}_ieeg.nwb"
+)
 #: ECoG recordings converted to BrainVision (FIF is not a BIDS iEEG format).
-CONVERTED_ECOG = ("results/bids/sub-{subject}/ses-{session}/ieeg/"
-                  "sub-{subject}_ses-{session}_task-{task}_ieeg.vhdr")
+CONVERTED_ECOG = (
+    "results/bids/sub-{subject}/ses-{session}/ieeg/"
+    "sub-{subject}_ses-{session}_task-{task}_ieeg.vhdr"
+)
 #: Per-run and per-session results of the sleep stage.
 SLEEP = "results/sleep/sub-{subject}_ses-{session}_acq-{probe}"
 #: A sleep run's detected ripples scored against the planted ones (simulated study).
@@ -61,11 +74,18 @@ SLEEP_EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}/sleep/run-{
 #: Ground truth of a probe (written by the simulation beside the raw dataset).
 GT_PROBE = "sub-{subject}/ses-{session}/sub-{subject}_ses-{session}_acq-{probe}"
 #: Rule name -> the stage whose cost sizes its memory and runtime (compendium.resources).
-HEAVY_STAGES = {"convert_recording": "export", "convert_ecog": "high_gamma",
-                "preprocess_probe": "preprocess", "sort_probe": "sort", "curate_units": "curate",
-                "export_session_nwb": "export", "high_gamma_epochs": "high_gamma",
-                "preprocess_sleep": "preprocess", "detect_ripples": "preprocess",
-                "match_sleep_units": "curate"}
+HEAVY_STAGES = {
+    "convert_recording": "export",
+    "convert_ecog": "high_gamma",
+    "preprocess_probe": "preprocess",
+    "sort_probe": "sort",
+    "curate_units": "curate",
+    "export_session_nwb": "export",
+    "high_gamma_epochs": "high_gamma",
+    "preprocess_sleep": "preprocess",
+    "detect_ripples": "preprocess",
+    "match_sleep_units": "curate",
+}
 
 #: The config each rule's params read (:meth:`Study.config_params`), in the rule's param order:
 #: rule -> {param name: config key}. A key is a dotted path from the config's root (``seed``,
@@ -75,48 +95,73 @@ HEAVY_STAGES = {"convert_recording": "export", "convert_ecog": "high_gamma",
 #: (Snakemake's params rerun trigger), never when another rule's config does.
 RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
     "simulate_dataset": {"seed": "seed", "size": "size", "simulation": "simulation"},
-    "learning_set_curves": {"block_size": "behaviour.block_size",
-                            "n_bootstrap": "behaviour.n_bootstrap", "seed": "seed"},
+    "learning_set_curves": {
+        "block_size": "behaviour.block_size",
+        "n_bootstrap": "behaviour.n_bootstrap",
+        "seed": "seed",
+    },
     "fit_model": {"n_starts": "behaviour.fit_n_starts", "seed": "seed"},
-    "fit_harlow": {"trial_weights": "behaviour.harlow_trial_weights",
-                   "n_starts": "behaviour.harlow_n_starts", "seed": "seed"},
+    "fit_harlow": {
+        "trial_weights": "behaviour.harlow_trial_weights",
+        "n_starts": "behaviour.harlow_n_starts",
+        "seed": "seed",
+    },
     "figure_behaviour": {"n_blocks": "behaviour.figure_blocks"},
-    "preprocess_probe": {"preprocessing": "ephys.preprocessing",
-                         "chunk_duration": "ephys.chunk_duration"},
-    "curate_units": {"thresholds": "ephys.curation",
-                     "chunk_duration": ("ephys.analyzer_chunk_duration", "ephys.chunk_duration")},
+    "preprocess_probe": {
+        "preprocessing": "ephys.preprocessing",
+        "chunk_duration": "ephys.chunk_duration",
+    },
+    "curate_units": {
+        "thresholds": "ephys.curation",
+        "chunk_duration": ("ephys.analyzer_chunk_duration", "ephys.chunk_duration"),
+    },
     "compare_ground_truth": {"ground_truth": "ephys.ground_truth"},
     "figure_sorting": {"well_detected_accuracy": "ephys.ground_truth.well_detected_accuracy"},
     "convert_ecog": {"line_frequency": "ecog.line_frequency"},
-    "high_gamma_epochs": {"line_frequency": "ecog.line_frequency", "reference": "ecog.reference",
-                          "bad_channel_detection": "ecog.bad_channel_detection",
-                          "band": "ecog.high_gamma_band", "n_subbands": "ecog.n_subbands",
-                          "envelope_sfreq": "ecog.envelope_sfreq", "window": "ecog.epoch_window",
-                          "baseline": "ecog.baseline"},
-    "ecog_statistics": {"seed": "seed", "window": "ecog.test_window", "alpha": "ecog.alpha",
-                        "n_permutations": "ecog.n_permutations",
-                        "decoding_bin": "ecog.decoding_bin",
-                        "decoding_n_folds": "ecog.decoding_n_folds",
-                        "decoding_n_permutations": "ecog.decoding_n_permutations"},
+    "high_gamma_epochs": {
+        "line_frequency": "ecog.line_frequency",
+        "reference": "ecog.reference",
+        "bad_channel_detection": "ecog.bad_channel_detection",
+        "band": "ecog.high_gamma_band",
+        "n_subbands": "ecog.n_subbands",
+        "envelope_sfreq": "ecog.envelope_sfreq",
+        "window": "ecog.epoch_window",
+        "baseline": "ecog.baseline",
+    },
+    "ecog_statistics": {
+        "seed": "seed",
+        "window": "ecog.test_window",
+        "alpha": "ecog.alpha",
+        "n_permutations": "ecog.n_permutations",
+        "decoding_bin": "ecog.decoding_bin",
+        "decoding_n_folds": "ecog.decoding_n_folds",
+        "decoding_n_permutations": "ecog.decoding_n_permutations",
+    },
     "decode_session": {"settings": "decoding", "seed": "seed"},
-    "decoding_oracle": {"settings": "decoding",
-                        "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
-                        "seed": "seed"},
+    "decoding_oracle": {
+        "settings": "decoding",
+        "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
+        "seed": "seed",
+    },
     "planted_effects": {"bin_size": "decoding.bin_size"},
     "group_decoding": {"alpha": "decoding.alpha", "seed": "seed"},
     "regress_latents": {"settings": "decoding", "seed": "seed"},
     "figure_monkey_decoding": {"variables": "decoding.variables", "alpha": "decoding.alpha"},
     "figure_human_units": {"variables": "decoding.variables", "alpha": "decoding.alpha"},
     "figure_model": {"latents": "decoding.latents.variables"},
-    "preprocess_sleep": {"preprocessing": "ephys.preprocessing",
-                         "chunk_duration": "ephys.chunk_duration"},
+    "preprocess_sleep": {
+        "preprocessing": "ephys.preprocessing",
+        "chunk_duration": "ephys.chunk_duration",
+    },
     "match_sleep_units": {"method": "sleep.matching_method"},
     "detect_ripples": {"settings": "sleep"},
     "sleep_reactivation": {"settings": "sleep"},
     "sleep_group": {"settings": "sleep"},
-    "ccgp_oracle": {"settings": "decoding",
-                    "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
-                    "seed": "seed"},
+    "ccgp_oracle": {
+        "settings": "decoding",
+        "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
+        "seed": "seed",
+    },
     "stage_effects": {"seed": "seed"},
     "inactivation_effects": {"bin_size": "decoding.bin_size", "seed": "seed"},
 }
@@ -235,8 +280,10 @@ class Study:
             for row in self.sleep_samples.to_dict("records"):
                 key = (row["subject"], row["session"], row["probe"], str(row["run"]))
                 if key in self._sleep:
-                    raise ValueError(f"{self.sheet}: two sleep rows for sub-{key[0]} "
-                                     f"ses-{key[1]} probe {key[2]} run {key[3]}; keep one.")
+                    raise ValueError(
+                        f"{self.sheet}: two sleep rows for sub-{key[0]} "
+                        f"ses-{key[1]} probe {key[2]} run {key[3]}; keep one."
+                    )
                 self._sleep[key] = row
         self._by_key: dict[tuple[str, str, str], list[dict]] = {}
         self._by_probe: dict[ProbeKey, list[dict]] = {}
@@ -253,9 +300,14 @@ class Study:
         return f"Study({self.sheet}: {len(self.samples)} rows)"
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any], samples: pd.DataFrame, *,
-                    remote_storage: bool = False, key_dir: str = "resources/raw-keys"
-                    ) -> Study:
+    def from_config(
+        cls,
+        config: Mapping[str, Any],
+        samples: pd.DataFrame,
+        *,
+        remote_storage: bool = False,
+        key_dir: str = "resources/raw-keys",
+    ) -> Study:
         """Build the study from the workflow's (validated) config and sheet.
 
         Parameters
@@ -276,16 +328,23 @@ class Study:
             (:func:`sleep_rows`) apart: ``samples`` holds the task rows only, so every task
             rule plans what it planned before sleep runs existed.
         """
-        return cls(samples=task_rows(samples), sleep_samples=sleep_rows(samples),
-                   raw_dir=config["raw_dir"],
-                   groundtruth_dir=config["groundtruth_dir"], simulated=bool(config["simulate"]),
-                   raw_simulated=bool(config["simulate"]) and not config.get("raw_source"),
-                   remote_storage=remote_storage, key_dir=key_dir,
-                   size=config["sizes"][config["size"]],
-                   sampling_frequency=float(config["simulation"]["sampling_frequency_ephys"]),
-                   sheet=str(config["samples"]), sorting=config["ephys"]["sorting"],
-                   line_frequency=float(config["simulation"]["line_frequency"]), config=config,
-                   design=planned_design(config, task_rows(samples)))
+        return cls(
+            samples=task_rows(samples),
+            sleep_samples=sleep_rows(samples),
+            raw_dir=config["raw_dir"],
+            groundtruth_dir=config["groundtruth_dir"],
+            simulated=bool(config["simulate"]),
+            raw_simulated=bool(config["simulate"]) and not config.get("raw_source"),
+            remote_storage=remote_storage,
+            key_dir=key_dir,
+            size=config["sizes"][config["size"]],
+            sampling_frequency=float(config["simulation"]["sampling_frequency_ephys"]),
+            sheet=str(config["samples"]),
+            sorting=config["ephys"]["sorting"],
+            line_frequency=float(config["simulation"]["line_frequency"]),
+            config=config,
+            design=planned_design(config, task_rows(samples)),
+        )
 
     # --- config ----------------------------------------------------------------------------
     def config_value(self, key: str | tuple[str, ...]) -> Any:
@@ -337,16 +396,20 @@ class Study:
         """Return the one row of a datatype of a session (error naming the sheet otherwise)."""
         sel = self._by_key.get((subject, session, datatype), [])
         if len(sel) != 1:
-            raise ValueError(f"{self.sheet}: expected one '{datatype}' row for sub-{subject} "
-                             f"ses-{session}, found {len(sel)}; add or fix that row.")
+            raise ValueError(
+                f"{self.sheet}: expected one '{datatype}' row for sub-{subject} "
+                f"ses-{session}, found {len(sel)}; add or fix that row."
+            )
         return sel[0]
 
     def probe_row(self, subject: str, session: str, probe: str) -> dict:
         """Return the one array/microwire row of a probe of a session."""
         sel = self._by_probe.get((subject, session, probe), [])
         if len(sel) != 1:
-            raise ValueError(f"{self.sheet}: expected one array/microwire row for sub-{subject} "
-                             f"ses-{session} probe {probe}, found {len(sel)}.")
+            raise ValueError(
+                f"{self.sheet}: expected one array/microwire row for sub-{subject} "
+                f"ses-{session} probe {probe}, found {len(sel)}."
+            )
         return sel[0]
 
     def raw_path(self, row: Mapping[str, Any]) -> str:
@@ -354,16 +417,18 @@ class Study:
         return f"{self.raw_dir}/{row['path']}"
 
     # --- sessions and probes ---------------------------------------------------------------
-    def probes(self, datatypes: Sequence[str] = PROBE_DATATYPES,
-               species: str | None = None) -> list[ProbeKey]:
+    def probes(
+        self, datatypes: Sequence[str] = PROBE_DATATYPES, species: str | None = None
+    ) -> list[ProbeKey]:
         """(subject, session, probe) of every probe of the datatypes, in sheet order."""
         sel = self.samples[self.samples["datatype"].isin(list(datatypes))]
         if species is not None:
             sel = sel[sel["species"] == species]
         return list(sel[["subject", "session", "probe"]].itertuples(index=False, name=None))
 
-    def probe_sessions(self, datatypes: Sequence[str] = PROBE_DATATYPES,
-                       species: str | None = None) -> list[Key]:
+    def probe_sessions(
+        self, datatypes: Sequence[str] = PROBE_DATATYPES, species: str | None = None
+    ) -> list[Key]:
         """Sessions with at least one probe of the datatypes (sorted)."""
         return sorted({(s, ses) for s, ses, _ in self.probes(datatypes, species)})
 
@@ -375,21 +440,24 @@ class Study:
         """Whether the session has a behaviour (events) row."""
         return bool(self._by_key.get((subject, session, "beh")))
 
-    def unit_sessions(self, datatypes: Sequence[str] = PROBE_DATATYPES,
-                      species: str | None = None) -> list[Key]:
+    def unit_sessions(
+        self, datatypes: Sequence[str] = PROBE_DATATYPES, species: str | None = None
+    ) -> list[Key]:
         """Probe sessions that also have behaviour: those the decoding stage analyses."""
         return [k for k in self.probe_sessions(datatypes, species) if self.has_behaviour(*k)]
 
     def ecog_sessions(self) -> list[Key]:
         """ECoG sessions with behaviour (in sheet order): those the ECoG stage analyses."""
         rows = self.rows("ecog")
-        return [k for k in zip(rows["subject"], rows["session"], strict=True)
-                if self.has_behaviour(*k)]
+        return [
+            k for k in zip(rows["subject"], rows["session"], strict=True) if self.has_behaviour(*k)
+        ]
 
     def species(self, subject: str, session: str) -> str:
         """Return the species of a session (sheet column)."""
-        rows = self.samples[(self.samples["subject"] == subject)
-                            & (self.samples["session"] == session)]
+        rows = self.samples[
+            (self.samples["subject"] == subject) & (self.samples["session"] == session)
+        ]
         return str(rows["species"].iloc[0])
 
     def session_species(self, sessions: Sequence[Key]) -> list[str]:
@@ -431,23 +499,29 @@ class Study:
         needs = {
             "fig1_behaviour": ("behaviour", "no behaviour (beh) row"),
             "fig2_sorting": ("probes", "no array or microwire row"),
-            "fig3_monkey_decoding": ("macaque units",
-                                     "no macaque array session with behaviour"),
+            "fig3_monkey_decoding": ("macaque units", "no macaque array session with behaviour"),
             "fig4_ecog": ("ecog", "no ECoG session with behaviour"),
-            "fig5_human_units": ("human and macaque units",
-                                 "needs human microwire and macaque array sessions with "
-                                 "behaviour, drawn side by side"),
+            "fig5_human_units": (
+                "human and macaque units",
+                "needs human microwire and macaque array sessions with "
+                "behaviour, drawn side by side",
+            ),
             "fig6_model": ("units", "no probe session with behaviour"),
-            "fig9_sleep": ("sleep", "no probe with sleep runs 1 and 2 (sheet columns task, "
-                                    "run) around its task recording"),
+            "fig9_sleep": (
+                "sleep",
+                "no probe with sleep runs 1 and 2 (sheet columns task, "
+                "run) around its task recording",
+            ),
         }
-        plan: dict[str, str | None] = {figure: None if has[need] else reason
-                                       for figure, (need, reason) in needs.items()}
+        plan: dict[str, str | None] = {
+            figure: None if has[need] else reason for figure, (need, reason) in needs.items()
+        }
         group = self.group_plan()
         plan["fig7_learning_stages"] = group["stage_effects"]
         plan["fig8_inactivation"] = group["inactivation_effects"]
-        plan["fig10_group_summary"] = (None if self.group_effect_tables()
-                                       else "no group effect of the study design is planned")
+        plan["fig10_group_summary"] = (
+            None if self.group_effect_tables() else "no group effect of the study design is planned"
+        )
         return {figure: plan[figure] for figure in (*FIGURES, *DESIGN_FIGURES)}
 
     def figures(self) -> list[str]:
@@ -463,8 +537,10 @@ class Study:
         if not left:
             return None
         parts = "; ".join(f"{f} ({r})" for f, r in left.items())
-        return (f"panneuro: {self.sheet} supports {len(plan) - len(left)} of "
-                f"{len(plan)} figures; left out: {parts}.")
+        return (
+            f"panneuro: {self.sheet} supports {len(plan) - len(left)} of "
+            f"{len(plan)} figures; left out: {parts}."
+        )
 
     # --- raw inputs ------------------------------------------------------------------------
     def raw_input(self, path: str) -> str:
@@ -489,16 +565,19 @@ class Study:
             from panneuro.compendium.storage import declared_sheet_files
 
             return declared_sheet_files(self.samples, self.raw_dir)
-        return [*(self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
-                  for r in self.samples.to_dict("records")),
-                *(self.sleep_recording(*key) for key in self.sleep_runs())]
+        return [
+            *(
+                self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
+                for r in self.samples.to_dict("records")
+            ),
+            *(self.sleep_recording(*key) for key in self.sleep_runs()),
+        ]
 
     def raw_key_record(self, wildcards: Any) -> str:
         """Return the key record of ``{rawpath}`` (annex keys unless still to be simulated)."""
         from panneuro.compendium.datalad_io import key_record
 
-        return key_record(f"{self.raw_dir}/{wildcards.rawpath}",
-                          identify=not self.raw_simulated)
+        return key_record(f"{self.raw_dir}/{wildcards.rawpath}", identify=not self.raw_simulated)
 
     def events_file(self, subject: str, session: str) -> str:
         """Return the behavioural events of a session (in git: the file itself)."""
@@ -506,8 +585,7 @@ class Study:
 
     def events_files(self, subject: str, session: str) -> list[str]:
         """Return the session's events file, or nothing for a session without behaviour."""
-        return [self.events_file(subject, session)] if self.has_behaviour(subject,
-                                                                          session) else []
+        return [self.events_file(subject, session)] if self.has_behaviour(subject, session) else []
 
     def needs_conversion(self, subject: str, session: str, probe: str) -> bool:
         """Whether a probe's raw recording is converted to NWB before the ephys stage."""
@@ -526,8 +604,10 @@ class Study:
 
     def all_converted_files(self) -> list[str]:
         """Return the files of every converted recording (probes and ECoG)."""
-        return [*(f for key in self.conversions() for f in self.converted_files(*key)),
-                *(f for key in self.ecog_conversions() for f in self.converted_ecog(*key))]
+        return [
+            *(f for key in self.conversions() for f in self.converted_files(*key)),
+            *(f for key in self.ecog_conversions() for f in self.converted_ecog(*key)),
+        ]
 
     def bids_conversions(self) -> list[dict[str, Any]]:
         """Return, per converted recording, its raw path and format and the files made of it.
@@ -538,12 +618,22 @@ class Study:
         out = []
         for key in self.conversions():
             row = self.probe_row(*key)
-            out.append({"path": row["path"], "format": row["format"],
-                        "converted": self.converted_files(*key)})
+            out.append(
+                {
+                    "path": row["path"],
+                    "format": row["format"],
+                    "converted": self.converted_files(*key),
+                }
+            )
         for key in self.ecog_conversions():
             row = self.row(*key, "ecog")
-            out.append({"path": row["path"], "format": row["format"],
-                        "converted": self.converted_ecog(*key)})
+            out.append(
+                {
+                    "path": row["path"],
+                    "format": row["format"],
+                    "converted": self.converted_ecog(*key),
+                }
+            )
         return out
 
     def bids_scope(self) -> dict[str, list[str]] | None:
@@ -557,13 +647,17 @@ class Study:
         if self.simulated:
             return None
         rows = self.samples
-        sessions = sorted({f"sub-{s}/ses-{ses}" for s, ses in zip(rows["subject"],
-                                                                  rows["session"],
-                                                                  strict=True)})
-        folders = sorted({str(PurePosixPath(p).parent) for p in rows["path"]
-                          if not p.startswith("sourcedata/")})
-        return {"subjects": sorted({f"sub-{s}" for s in rows["subject"]}),
-                "sessions": sessions, "folders": folders}
+        sessions = sorted(
+            {f"sub-{s}/ses-{ses}" for s, ses in zip(rows["subject"], rows["session"], strict=True)}
+        )
+        folders = sorted(
+            {str(PurePosixPath(p).parent) for p in rows["path"] if not p.startswith("sourcedata/")}
+        )
+        return {
+            "subjects": sorted({f"sub-{s}" for s in rows["subject"]}),
+            "sessions": sessions,
+            "folders": folders,
+        }
 
     def bids_view_params(self) -> dict[str, Any]:
         """Return the params of ``validate_bids``: the view of the dataset it validates.
@@ -592,11 +686,11 @@ class Study:
             return "nwb"
         return str(self.probe_row(subject, session, probe)["format"])
 
-    def recording_companions(self, subject: str, session: str, probe: str,
-                             raw: bool = False) -> list[str]:
+    def recording_companions(
+        self, subject: str, session: str, probe: str, raw: bool = False
+    ) -> list[str]:
         """Under remote storage, the files a raw recording's reader reads beside it."""
-        if not self.remote_storage or (self.needs_conversion(subject, session, probe)
-                                       and not raw):
+        if not self.remote_storage or (self.needs_conversion(subject, session, probe) and not raw):
             return []
         from panneuro.compendium.storage import declared_companions
 
@@ -615,8 +709,11 @@ class Study:
     def ecog_conversions(self) -> list[Key]:
         """Return the ECoG sessions whose recordings are converted."""
         rows = self.rows("ecog")
-        return [k for k in zip(rows["subject"], rows["session"], strict=True)
-                if self.ecog_needs_conversion(*k)]
+        return [
+            k
+            for k in zip(rows["subject"], rows["session"], strict=True)
+            if self.ecog_needs_conversion(*k)
+        ]
 
     def raw_ecog(self, subject: str, session: str) -> str:
         """Return a session's raw ECoG recording as a job input (key record or file)."""
@@ -640,9 +737,11 @@ class Study:
     def high_gamma_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``high_gamma_epochs``: ECoG header, events, companions (S3)."""
         subject, session = wildcards.subject, wildcards.session
-        return {"ecog": self.ecog_file(subject, session),
-                "events": self.events_file(subject, session),
-                "companions": self.ecog_companions(subject, session)}
+        return {
+            "ecog": self.ecog_file(subject, session),
+            "events": self.events_file(subject, session),
+            "companions": self.ecog_companions(subject, session),
+        }
 
     def convert_ecog_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``convert_ecog``: the raw ECoG recording."""
@@ -655,13 +754,21 @@ class Study:
         lab's dataset those present.
         """
         if self.raw_simulated:
-            return [f"{self.raw_dir}/participants.tsv",
-                    f"{self.raw_dir}/sub-{subject}/sub-{subject}_sessions.tsv"]
+            return [
+                f"{self.raw_dir}/participants.tsv",
+                f"{self.raw_dir}/sub-{subject}/sub-{subject}_sessions.tsv",
+            ]
         return metadata_files(self.raw_dir, subject, session)
 
     # --- resources -------------------------------------------------------------------------
-    def channel_seconds(self, rulename: str, subject: str, session: str,
-                        probe: str | None = None, run: str | None = None) -> float:
+    def channel_seconds(
+        self,
+        rulename: str,
+        subject: str,
+        session: str,
+        probe: str | None = None,
+        run: str | None = None,
+    ) -> float:
         """Channels × seconds of the raw recording(s) a heavy job processes.
 
         A sleep run (``run`` given) before it is simulated is sized like its probe's task
@@ -672,19 +779,25 @@ class Study:
         elif rulename in ("high_gamma_epochs", "convert_ecog"):
             rows = [self.row(subject, session, "ecog")]
         elif rulename == "export_session_nwb":
-            rows = [self.probe_row(subject, session, p)
-                    for p in self.session_probes(subject, session)]
+            rows = [
+                self.probe_row(subject, session, p) for p in self.session_probes(subject, session)
+            ]
         else:
             rows = [self.probe_row(subject, session, probe)]
-        return sum(recording_channel_seconds(self.raw_path(r), r["datatype"], self.size,
-                                             self.sampling_frequency) for r in rows)
-
+        return sum(
+            recording_channel_seconds(
+                self.raw_path(r), r["datatype"], self.size, self.sampling_frequency
+            )
+            for r in rows
+        )
 
     # --- rule inputs and params (functions of a job's wildcards) ----------------------------
     def probe_results(self, name: str, probes: Sequence[ProbeKey] | None = None) -> list[str]:
         """Return ``results/ephys/…/acq-<probe>/<name>`` of every probe (or those given)."""
-        return [f"{EPHYS.format(subject=s, session=ses, probe=p)}/{name}"
-                for s, ses, p in (self.probes() if probes is None else probes)]
+        return [
+            f"{EPHYS.format(subject=s, session=ses, probe=p)}/{name}"
+            for s, ses, p in (self.probes() if probes is None else probes)
+        ]
 
     def probe_labels(self, probes: Sequence[ProbeKey] | None = None) -> list[str]:
         """Return ``"<subject> <session> <probe>"`` of every probe, or of those given (figure 2)."""
@@ -713,11 +826,13 @@ class Study:
         corrected) of every probe; ``gt``, their ground-truth comparison (simulated study,
         else empty); ``planted_motion``, the planted drift of :meth:`drifting_probes`.
         """
-        return {"metrics": self.probe_results("metrics.tsv"),
-                "waveforms": self.probe_results("waveforms.npz"),
-                "motion": self.probe_results("motion.tsv"),
-                "gt": self.probe_results("gt_comparison.tsv") if self.simulated else [],
-                "planted_motion": self.ground_truth("motion.tsv", self.drifting_probes())}
+        return {
+            "metrics": self.probe_results("metrics.tsv"),
+            "waveforms": self.probe_results("waveforms.npz"),
+            "motion": self.probe_results("motion.tsv"),
+            "gt": self.probe_results("gt_comparison.tsv") if self.simulated else [],
+            "planted_motion": self.ground_truth("motion.tsv", self.drifting_probes()),
+        }
 
     def probe_regions(self) -> list[str]:
         """Return the region of every probe, in :meth:`probes` order."""
@@ -733,35 +848,43 @@ class Study:
 
     def session_results(self, kind: str, sessions: Sequence[Key]) -> list[str]:
         """Return ``results/decoding/sub-X_ses-Y_<kind>.tsv`` of each session."""
-        return self.session_files(f"results/decoding/sub-{{subject}}_ses-{{session}}_{kind}.tsv",
-                                  sessions)
+        return self.session_files(
+            f"results/decoding/sub-{{subject}}_ses-{{session}}_{kind}.tsv", sessions
+        )
 
     def ground_truth(self, suffix: str, probes: Sequence[ProbeKey] | None = None) -> list[str]:
         """Return the probes' ground-truth files (``<gt>/…_acq-<probe>_<suffix>``)."""
-        return [f"{self.groundtruth_dir}/{GT_PROBE.format(subject=s, session=ses, probe=p)}"
-                f"_{suffix}" for s, ses, p in (self.probes() if probes is None else probes)]
+        return [
+            f"{self.groundtruth_dir}/{GT_PROBE.format(subject=s, session=ses, probe=p)}_{suffix}"
+            for s, ses, p in (self.probes() if probes is None else probes)
+        ]
 
     def ecog_truths(self) -> list[str]:
         """Return the planted ECoG effects of every ECoG session (simulated study only)."""
         if not self.simulated:
             return []
-        return [f"{self.groundtruth_dir}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json"
-                for s, ses in self.ecog_sessions()]
+        return [
+            f"{self.groundtruth_dir}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json"
+            for s, ses in self.ecog_sessions()
+        ]
 
     def agent_truths(self) -> list[str]:
         """Return the simulated agents' true parameters of each subject with behaviour."""
         if not self.simulated:
             return []
-        return [f"{self.groundtruth_dir}/sub-{s}/sub-{s}_agent.json"
-                for s in self.behaviour_subjects()]
+        return [
+            f"{self.groundtruth_dir}/sub-{s}/sub-{s}_agent.json" for s in self.behaviour_subjects()
+        ]
 
     def behaviour_files(self) -> list[str]:
         """Return every behaviour (events) file, in sheet order."""
         return [self.raw_path(r) for r in self.rows("beh").to_dict("records")]
 
     def _session_probe_keys(self, wildcards: Any) -> list[ProbeKey]:
-        return [(wildcards.subject, wildcards.session, p)
-                for p in self.session_probes(wildcards.subject, wildcards.session)]
+        return [
+            (wildcards.subject, wildcards.session, p)
+            for p in self.session_probes(wildcards.subject, wildcards.session)
+        ]
 
     def preprocess_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``preprocess_probe``: the recording (and its companions on S3)."""
@@ -775,16 +898,22 @@ class Study:
     def convert_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``convert_recording``: raw recording, companions, metadata."""
         key = (wildcards.subject, wildcards.session, wildcards.probe)
-        return {"recording": self.raw_recording(*key),
-                "companions": self.recording_companions(*key, raw=True),
-                "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
-                "events": self.events_files(wildcards.subject, wildcards.session)}
+        return {
+            "recording": self.raw_recording(*key),
+            "companions": self.recording_companions(*key, raw=True),
+            "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
+            "events": self.events_files(wildcards.subject, wildcards.session),
+        }
 
     def convert_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``convert_recording``: format, region, line frequency."""
         row = self.probe_row(wildcards.subject, wildcards.session, wildcards.probe)
-        return {"format": row["format"], "region": row["region"], "species": row["species"],
-                "line_frequency": self.line_frequency}
+        return {
+            "format": row["format"],
+            "region": row["region"],
+            "species": row["species"],
+            "line_frequency": self.line_frequency,
+        }
 
     def sorting_params(self, wildcards: Any) -> Mapping[str, Any]:
         """Return the sorter and its params for a probe's datatype (``config.ephys.sorting``)."""
@@ -794,32 +923,40 @@ class Study:
     def session_nwb_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``export_session_nwb``: probe results, events, metadata."""
         probes = self._session_probe_keys(wildcards)
-        return {"events": self.events_files(wildcards.subject, wildcards.session),
-                "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
-                "sortings": self.probe_results("sorting", probes),
-                "metrics": self.probe_results("metrics.tsv", probes),
-                "waveforms": self.probe_results("waveforms.npz", probes)}
+        return {
+            "events": self.events_files(wildcards.subject, wildcards.session),
+            "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
+            "sortings": self.probe_results("sorting", probes),
+            "metrics": self.probe_results("metrics.tsv", probes),
+            "waveforms": self.probe_results("waveforms.npz", probes),
+        }
 
     def session_nwb_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``export_session_nwb``: probes, regions, the sheet's species."""
         probes = self._session_probe_keys(wildcards)
-        return {"probes": [p for _, _, p in probes],
-                "regions": [self.region(*k) for k in probes],
-                "species": self.species(wildcards.subject, wildcards.session)}
+        return {
+            "probes": [p for _, _, p in probes],
+            "regions": [self.region(*k) for k in probes],
+            "species": self.species(wildcards.subject, wildcards.session),
+        }
 
     def oracle_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``decoding_oracle``: events and the probes' ground truth."""
         probes = self._session_probe_keys(wildcards)
-        return {"events": self.events_file(wildcards.subject, wildcards.session),
-                "gt_units": self.ground_truth("units.tsv", probes),
-                "gt_spikes": self.ground_truth("spikes.npz", probes)}
+        return {
+            "events": self.events_file(wildcards.subject, wildcards.session),
+            "gt_units": self.ground_truth("units.tsv", probes),
+            "gt_spikes": self.ground_truth("spikes.npz", probes),
+        }
 
     def planted_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``planted_effects``: decoding, oracle, the probes' GT units."""
         key = [(wildcards.subject, wildcards.session)]
-        return {"decoding": self.session_results("decoding", key)[0],
-                "oracle": self.session_results("oracle", key)[0],
-                "gt_units": self.ground_truth("units.tsv", self._session_probe_keys(wildcards))}
+        return {
+            "decoding": self.session_results("decoding", key)[0],
+            "oracle": self.session_results("oracle", key)[0],
+            "gt_units": self.ground_truth("units.tsv", self._session_probe_keys(wildcards)),
+        }
 
     def group_sessions(self, species: str) -> list[Key]:
         """Sessions of a species' group decoding (macaque arrays, human microwires)."""
@@ -851,9 +988,13 @@ class Study:
 
     def heavy_size(self, wildcards: Any, rulename: str) -> float:
         """Channels × seconds of a heavy job, from its wildcards."""
-        return self.channel_seconds(rulename, wildcards.subject, wildcards.session,
-                                    getattr(wildcards, "probe", None),
-                                    getattr(wildcards, "run", None))
+        return self.channel_seconds(
+            rulename,
+            wildcards.subject,
+            wildcards.session,
+            getattr(wildcards, "probe", None),
+            getattr(wildcards, "run", None),
+        )
 
     # --- sleep runs (sheet columns task and run: task-sleep_run-1 before, run-2 after) -------
     def sleep_runs(self) -> list[SleepRun]:
@@ -867,15 +1008,20 @@ class Study:
     def sleep_probes(self) -> list[ProbeKey]:
         """Probes of a session with both sleep runs (before and after): reactivation is tested."""
         runs = self.sleep_runs()
-        return [(s, ses, p) for s, ses, p, run in runs if run == SLEEP_RUNS[0]
-                and (s, ses, p, SLEEP_RUNS[1]) in runs]
+        return [
+            (s, ses, p)
+            for s, ses, p, run in runs
+            if run == SLEEP_RUNS[0] and (s, ses, p, SLEEP_RUNS[1]) in runs
+        ]
 
     def sleep_row(self, subject: str, session: str, probe: str, run: str) -> dict:
         """Return the sheet row of a sleep run (error naming the sheet when absent)."""
         key = (subject, session, probe, str(run))
         if key not in self._sleep:
-            raise ValueError(f"{self.sheet}: no sleep row for sub-{subject} ses-{session} "
-                             f"probe {probe} run {run}; add it (task sleep, run {run}).")
+            raise ValueError(
+                f"{self.sheet}: no sleep row for sub-{subject} ses-{session} "
+                f"probe {probe} run {run}; add it (task sleep, run {run})."
+            )
         return self._sleep[key]
 
     def sleep_recording(self, subject: str, session: str, probe: str, run: str) -> str:
@@ -889,8 +1035,11 @@ class Study:
 
     def sleep_format(self, wildcards: Any) -> str:
         """Return the reader format of a sleep run's raw recording (sheet column)."""
-        return str(self.sleep_row(wildcards.subject, wildcards.session, wildcards.probe,
-                                  wildcards.run)["format"])
+        return str(
+            self.sleep_row(wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)[
+                "format"
+            ]
+        )
 
     def sleep_companions(self, subject: str, session: str, probe: str, run: str) -> list[str]:
         """Under remote storage, the files a sleep run's reader reads beside it."""
@@ -904,24 +1053,30 @@ class Study:
     def sleep_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return a sleep run's recording and its companions (``preprocess_sleep``, ripples)."""
         key = (wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)
-        return {"recording": self.sleep_recording(*key),
-                "companions": self.sleep_companions(*key)}
+        return {"recording": self.sleep_recording(*key), "companions": self.sleep_companions(*key)}
 
     def sleep_run_files(self, pattern: str, runs: Sequence[SleepRun] | None = None) -> list[str]:
         """Return ``pattern`` (``{subject} {session} {probe} {run}``) filled for each run."""
-        return [pattern.format(subject=s, session=ses, probe=p, run=r)
-                for s, ses, p, r in (self.sleep_runs() if runs is None else runs)]
+        return [
+            pattern.format(subject=s, session=ses, probe=p, run=r)
+            for s, ses, p, r in (self.sleep_runs() if runs is None else runs)
+        ]
 
-    def sleep_probe_files(self, pattern: str, probes: Sequence[ProbeKey] | None = None
-                          ) -> list[str]:
+    def sleep_probe_files(
+        self, pattern: str, probes: Sequence[ProbeKey] | None = None
+    ) -> list[str]:
         """Return ``pattern`` (``{subject} {session} {probe}``) filled for each sleep probe."""
-        return [pattern.format(subject=s, session=ses, probe=p)
-                for s, ses, p in (self.sleep_probes() if probes is None else probes)]
+        return [
+            pattern.format(subject=s, session=ses, probe=p)
+            for s, ses, p in (self.sleep_probes() if probes is None else probes)
+        ]
 
     def sleep_truth(self, subject: str, session: str, probe: str, run: str, suffix: str) -> str:
         """Return a sleep run's ground-truth file (``_ripples.tsv`` or ``_spikes.npz``)."""
-        return (f"{self.groundtruth_dir}/sub-{subject}/ses-{session}/sub-{subject}_ses-"
-                f"{session}_task-{SLEEP_TASK}_acq-{probe}_run-{run}_{suffix}")
+        return (
+            f"{self.groundtruth_dir}/sub-{subject}/ses-{session}/sub-{subject}_ses-"
+            f"{session}_task-{SLEEP_TASK}_acq-{probe}_run-{run}_{suffix}"
+        )
 
     def reactivation_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``sleep_reactivation``: task units, both runs' units, ripples.
@@ -969,15 +1124,29 @@ class Study:
             ``False``: of every session with behaviour (recorded or behaviour-only).
         """
         if self.design is None:
-            return pd.DataFrame(columns=["subject", "session", "condition", "learning_stage",
-                                         "stage_index", "inactivated", "species"])
-        sessions = (self.unit_sessions() if units else
-                    sorted(set(zip(self.rows("beh")["subject"], self.rows("beh")["session"],
-                                   strict=True))))
+            return pd.DataFrame(
+                columns=[
+                    "subject",
+                    "session",
+                    "condition",
+                    "learning_stage",
+                    "stage_index",
+                    "inactivated",
+                    "species",
+                ]
+            )
+        sessions = (
+            self.unit_sessions()
+            if units
+            else sorted(
+                set(zip(self.rows("beh")["subject"], self.rows("beh")["session"], strict=True))
+            )
+        )
         keys = pd.DataFrame(sessions, columns=["subject", "session"])
         rows = self.design.merge(keys, on=["subject", "session"], how="inner")
-        rows["species"] = self.session_species(list(zip(rows["subject"], rows["session"],
-                                                        strict=True)))
+        rows["species"] = self.session_species(
+            list(zip(rows["subject"], rows["session"], strict=True))
+        )
         return rows.sort_values(["subject", "session"]).reset_index(drop=True)
 
     def stage_sessions(self) -> list[Key]:
@@ -990,8 +1159,7 @@ class Study:
         microwire = set(self.unit_sessions(("microwire",), species="human"))
         staged = rows[(rows["condition"] == "control") & rows["stage_index"].notna()]
         keys = set(zip(staged["subject"], staged["session"], strict=True))
-        keys |= {k for k in zip(rows["subject"], rows["session"], strict=True)
-                 if k in microwire}
+        keys |= {k for k in zip(rows["subject"], rows["session"], strict=True) if k in microwire}
         return sorted(keys)
 
     def inactivation_sessions(self) -> list[Key]:
@@ -1033,25 +1201,35 @@ class Study:
             return dict.fromkeys(GROUP_ANALYSES, NO_DESIGN)
         rows = self.design_rows()
         stage = set(self.stage_sessions())
-        staged = rows.loc[np.array([k in stage for k in zip(rows["subject"], rows["session"],
-                                                             strict=True)], dtype=bool)]
+        staged = rows.loc[
+            np.array(
+                [k in stage for k in zip(rows["subject"], rows["session"], strict=True)], dtype=bool
+            )
+        ]
         macaques = staged[staged["stage_index"].notna()].groupby("subject")["stage_index"]
         humans = staged[staged["stage_index"].isna()]["subject"].nunique()
         beh_rows = self.design_rows(units=False)
         inactivation = set(self.inactivation_sessions())
-        compare = beh_rows.loc[np.array([k in inactivation for k in zip(beh_rows["subject"],
-                                                                         beh_rows["session"],
-                                                                         strict=True)],
-                                        dtype=bool)]
+        compare = beh_rows.loc[
+            np.array(
+                [
+                    k in inactivation
+                    for k in zip(beh_rows["subject"], beh_rows["session"], strict=True)
+                ],
+                dtype=bool,
+            )
+        ]
         both = compare.groupby("subject")["inactivated"].nunique()
         return {
-            "stage_effects": None if (int((macaques.nunique() >= 2).sum()) >= 2 or humans >= 2)
+            "stage_effects": None
+            if (int((macaques.nunique() >= 2).sum()) >= 2 or humans >= 2)
             else "needs two subjects with control sessions at two learning stages, or two "
-                 "human microwire patients, with units and behaviour",
-            "inactivation_effects": None if int((both == 2).sum()) >= 2
+            "human microwire patients, with units and behaviour",
+            "inactivation_effects": None
+            if int((both == 2).sum()) >= 2
             else "needs two subjects with an inactivation session and a neighbouring control "
-                 "session of its kind (recorded at its learning stage, or behaviour-only), "
-                 "with behaviour",
+            "session of its kind (recorded at its learning stage, or behaviour-only), "
+            "with behaviour",
         }
 
     def group_analyses(self) -> list[str]:
@@ -1060,8 +1238,12 @@ class Study:
 
     def group_tables(self) -> list[str]:
         """Return the tables of the planned group analyses (``results/group/``)."""
-        return [t for name, reason in self.group_plan().items() if reason is None
-                for t in GROUP_ANALYSES[name]]
+        return [
+            t
+            for name, reason in self.group_plan().items()
+            if reason is None
+            for t in GROUP_ANALYSES[name]
+        ]
 
     def group_effect_tables(self) -> list[str]:
         """Return the planned ``results/group/*_effects.tsv`` (figure 10's inputs).
@@ -1073,8 +1255,9 @@ class Study:
 
     def sessions_files(self, sessions: Sequence[Key]) -> list[str]:
         """Return the raw dataset's ``sub-X_sessions.tsv`` of the sessions' subjects."""
-        return [f"{self.raw_dir}/sub-{s}/sub-{s}_sessions.tsv"
-                for s in sorted({s for s, _ in sessions})]
+        return [
+            f"{self.raw_dir}/sub-{s}/sub-{s}_sessions.tsv" for s in sorted({s for s, _ in sessions})
+        ]
 
     def ccgp_oracle_sessions(self) -> list[Key]:
         """Sessions whose stay-code truth is computed (simulated study, planned analyses)."""
@@ -1088,30 +1271,36 @@ class Study:
 
     def design_truth(self, subject: str, session: str, suffix: str) -> str:
         """Return a session's ground-truth file ``<gt>/sub-X/ses-Y/sub-X_ses-Y_<suffix>``."""
-        return (f"{self.groundtruth_dir}/sub-{subject}/ses-{session}/"
-                f"sub-{subject}_ses-{session}_{suffix}")
+        return (
+            f"{self.groundtruth_dir}/sub-{subject}/ses-{session}/"
+            f"sub-{subject}_ses-{session}_{suffix}"
+        )
 
     def ccgp_oracle_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``ccgp_oracle``: events, each probe's truth units and coding."""
         probes = self._session_probe_keys(wildcards)
-        return {"events": self.events_file(wildcards.subject, wildcards.session),
-                "gt_units": self.ground_truth("units.tsv", probes),
-                "coding": self.ground_truth("coding.tsv", probes)}
+        return {
+            "events": self.events_file(wildcards.subject, wildcards.session),
+            "gt_units": self.ground_truth("units.tsv", probes),
+            "coding": self.ground_truth("coding.tsv", probes),
+        }
 
     def _ccgp_inputs(self, sessions: Sequence[Key]) -> dict[str, list[str]]:
-        return {"ccgp": self.session_results("ccgp", sessions),
-                "oracle": (self.session_results("ccgp_oracle", sessions) if self.simulated
-                           else []),
-                "design": self.sessions_files(sessions)}
+        return {
+            "ccgp": self.session_results("ccgp", sessions),
+            "oracle": (self.session_results("ccgp_oracle", sessions) if self.simulated else []),
+            "design": self.sessions_files(sessions),
+        }
 
     def stage_effects_inputs(self, wildcards: Any) -> dict[str, list[str]]:
         """Return the inputs of ``stage_effects``: CCGP tables, their truth, the design."""
         return self._ccgp_inputs(self.stage_sessions())
 
-    def _group_params(self, sessions: Sequence[Key],
-                      others: Sequence[Key] = ()) -> dict[str, Any]:
-        return {"sessions": [list(k) for k in sessions],
-                "species": {s: self.species(s, ses) for s, ses in [*sessions, *others]}}
+    def _group_params(self, sessions: Sequence[Key], others: Sequence[Key] = ()) -> dict[str, Any]:
+        return {
+            "sessions": [list(k) for k in sessions],
+            "species": {s: self.species(s, ses) for s, ses in [*sessions, *others]},
+        }
 
     def stage_effects_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``stage_effects``: its sessions (input order), species."""
@@ -1119,8 +1308,11 @@ class Study:
 
     def inactivation_probes(self) -> list[ProbeKey]:
         """Return the probes of the neural inactivation contrast's sessions."""
-        return [(s, ses, p) for s, ses in self.inactivation_unit_sessions()
-                for p in self.session_probes(s, ses)]
+        return [
+            (s, ses, p)
+            for s, ses in self.inactivation_unit_sessions()
+            for p in self.session_probes(s, ses)
+        ]
 
     def inactivation_effects_inputs(self, wildcards: Any) -> dict[str, list[str]]:
         """Return the inputs of ``inactivation_effects``: CCGP, decoding, metrics, events, truths.
@@ -1133,15 +1325,17 @@ class Study:
         """
         units = self.inactivation_unit_sessions()
         behaviour = self.inactivation_sessions()
-        return {**self._ccgp_inputs(units),
-                "design": self.sessions_files([*units, *behaviour]),
-                "decoding": self.session_results("decoding", units),
-                "decoding_oracle": (self.session_results("oracle", units) if self.simulated
-                                    else []),
-                "metrics": self.probe_results("metrics.tsv", self.inactivation_probes()),
-                "events": [self.events_file(*k) for k in behaviour],
-                "truth": ([self.design_truth(*k, "design.json") for k in behaviour]
-                          if self.simulated else [])}
+        return {
+            **self._ccgp_inputs(units),
+            "design": self.sessions_files([*units, *behaviour]),
+            "decoding": self.session_results("decoding", units),
+            "decoding_oracle": (self.session_results("oracle", units) if self.simulated else []),
+            "metrics": self.probe_results("metrics.tsv", self.inactivation_probes()),
+            "events": [self.events_file(*k) for k in behaviour],
+            "truth": (
+                [self.design_truth(*k, "design.json") for k in behaviour] if self.simulated else []
+            ),
+        }
 
     def inactivation_effects_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``inactivation_effects``.
@@ -1152,9 +1346,11 @@ class Study:
         """
         probes = self.inactivation_probes()
         behaviour = self.inactivation_sessions()
-        return {**self._group_params(self.inactivation_unit_sessions(), behaviour),
-                "behaviour_sessions": [list(k) for k in behaviour],
-                "probes": [[s, ses, self.region(s, ses, p)] for s, ses, p in probes]}
+        return {
+            **self._group_params(self.inactivation_unit_sessions(), behaviour),
+            "behaviour_sessions": [list(k) for k in behaviour],
+            "probes": [[s, ses, self.region(s, ses, p)] for s, ses, p in probes],
+        }
 
 
 def planned_design(config: Mapping[str, Any], samples: pd.DataFrame) -> pd.DataFrame | None:

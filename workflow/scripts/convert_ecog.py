@@ -11,7 +11,8 @@ smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (MNE/mne-bids warnings go to the log)
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-files = convert_ecog_to_brainvision(smk.input.recording, smk.output[0],
-                                    line_frequency=float(smk.params.line_frequency))
+files = convert_ecog_to_brainvision(
+    smk.input.recording, smk.output[0], line_frequency=float(smk.params.line_frequency)
+)
 logging.info("converted %s to %s", smk.input.recording, [str(f) for f in files])
 write_provenance(smk)  # a sidecar beside each output (panneuro.compendium.provenance)

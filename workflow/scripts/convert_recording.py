@@ -13,16 +13,27 @@ fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (NeuroConv/SpikeInterface warnings)
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc, params = smk.wildcards, smk.params.recording
-meta = session_metadata(metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject,
-                        wc.session)
+meta = session_metadata(
+    metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject, wc.session
+)
 convert_recording_to_nwb(
-    smk.input.recording, params["format"], smk.output[0],
-    subject=wc.subject, session=wc.session, probe=wc.probe, region=params["region"],
-    species=meta["species"] or params["species"], session_start=meta["session_start"],
-    age=meta["age"], sex=meta["sex"], line_frequency=params["line_frequency"],
+    smk.input.recording,
+    params["format"],
+    smk.output[0],
+    subject=wc.subject,
+    session=wc.session,
+    probe=wc.probe,
+    region=params["region"],
+    species=meta["species"] or params["species"],
+    session_start=meta["session_start"],
+    age=meta["age"],
+    sex=meta["sex"],
+    line_frequency=params["line_frequency"],
 )
 # the session's trials beside the recording (header only for a session without behaviour)
-write_recording_events(smk.input.events[0] if smk.input.events else None,
-                       next(o for o in smk.output if o.endswith("_events.tsv")))
+write_recording_events(
+    smk.input.events[0] if smk.input.events else None,
+    next(o for o in smk.output if o.endswith("_events.tsv")),
+)
 logging.info("converted %s (%s) to %s", smk.input.recording, params["format"], smk.output[0])
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -15,13 +15,26 @@ start = time.perf_counter()
 units, spike_times = read_units(smk.input.units)
 events = read_events(smk.input.events)
 keys = (smk.wildcards.subject, smk.wildcards.session)
-logging.info("%s: %d units in regions %s; %d trials", smk.input.units, len(units),
-             sorted(set(units["region"])), len(events))
-decoding = decode_session(units, spike_times, events, smk.params.settings,
-                          seed=smk.params.seed, keys=keys, n_jobs=smk.threads)
+logging.info(
+    "%s: %d units in regions %s; %d trials",
+    smk.input.units,
+    len(units),
+    sorted(set(units["region"])),
+    len(events),
+)
+decoding = decode_session(
+    units,
+    spike_times,
+    events,
+    smk.params.settings,
+    seed=smk.params.seed,
+    keys=keys,
+    n_jobs=smk.threads,
+)
 logging.info("decoding done in %.1f s", time.perf_counter() - start)
-ccgp = session_cross_condition(units, spike_times, events, smk.params.settings,
-                               seed=smk.params.seed, keys=keys)
+ccgp = session_cross_condition(
+    units, spike_times, events, smk.params.settings, seed=smk.params.seed, keys=keys
+)
 logging.info("cross-condition done in %.1f s", time.perf_counter() - start)
 write_tsv(decoding, smk.output.decoding)
 write_tsv(ccgp, smk.output.ccgp)

@@ -18,25 +18,44 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc, session = smk.wildcards, smk.params.session
 probes = []
 for probe, region, sorting_dir, metrics_path, waveforms_path in zip(
-    session["probes"], session["regions"], smk.input.sortings, smk.input.metrics,
-    smk.input.waveforms, strict=True,
+    session["probes"],
+    session["regions"],
+    smk.input.sortings,
+    smk.input.metrics,
+    smk.input.waveforms,
+    strict=True,
 ):
     metrics = read_tsv(metrics_path).astype({"unit_id": str})
     kept = metrics[metrics["keep"].astype(bool)].reset_index(drop=True)
     sorting = load_sorting(sorting_dir)
     ids = {str(u): u for u in sorting.unit_ids}
-    spike_times = {u: sorting.get_unit_spike_train(ids[u], return_times=True)
-                   for u in kept["unit_id"]}
-    probes.append(ProbeUnits(probe=probe, region=region, spike_times=spike_times, metrics=kept,
-                             waveforms=read_waveforms(waveforms_path)))
+    spike_times = {
+        u: sorting.get_unit_spike_train(ids[u], return_times=True) for u in kept["unit_id"]
+    }
+    probes.append(
+        ProbeUnits(
+            probe=probe,
+            region=region,
+            spike_times=spike_times,
+            metrics=kept,
+            waveforms=read_waveforms(waveforms_path),
+        )
+    )
     logging.info("%s: %d curated units", probe, len(kept))
 # session start, age, sex, species: from the dataset's BIDS files, whatever the raw format
-meta = session_metadata(metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject,
-                        wc.session)
+meta = session_metadata(
+    metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject, wc.session
+)
 events = read_events(smk.input.events[0]) if smk.input.events else None
 write_session_units_nwb(
-    smk.output[0], probes, events,
-    subject=wc.subject, session=wc.session, species=meta["species"] or session["species"],
-    session_start=meta["session_start"], age=meta["age"], sex=meta["sex"],
+    smk.output[0],
+    probes,
+    events,
+    subject=wc.subject,
+    session=wc.session,
+    species=meta["species"] or session["species"],
+    session_start=meta["session_start"],
+    age=meta["age"],
+    sex=meta["sex"],
 )
 write_provenance(smk)  # results/…/<output>.prov.json

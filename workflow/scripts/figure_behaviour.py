@@ -14,8 +14,13 @@ smk = snakemake  # noqa: F821
 
 with open(smk.input.harlow_fit) as handle:
     harlow_fit = json.load(handle)
-fig = plot_behaviour(read_tsv(smk.input.curves), read_tsv(smk.input.parameters), harlow_fit,
-                     read_reference_curves(smk.input.reference), read_tsv(smk.input.stats),
-                     n_blocks=int(smk.params.n_blocks))
+fig = plot_behaviour(
+    read_tsv(smk.input.curves),
+    read_tsv(smk.input.parameters),
+    harlow_fit,
+    read_reference_curves(smk.input.reference),
+    read_tsv(smk.input.stats),
+    n_blocks=int(smk.params.n_blocks),
+)
 save_figure(fig, smk.output.pdf, smk.output.png)
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -15,7 +15,8 @@ sessions = smk.params.sessions
 table = read_session_tables(smk.input.decoding, sessions, columns=DECODING_COLUMNS)
 ccgp = read_session_tables(smk.input.ccgp, sessions, columns=CCGP_COLUMNS)
 group = read_tsv(smk.input.group)  # rule group_decoding
-fig = plot_monkey_decoding(table, ccgp, variables=smk.params.variables, alpha=smk.params.alpha,
-                           group=group)
+fig = plot_monkey_decoding(
+    table, ccgp, variables=smk.params.variables, alpha=smk.params.alpha, group=group
+)
 save_figure(fig, smk.output.pdf, smk.output.png)
 write_provenance(smk)  # results/…/<output>.prov.json

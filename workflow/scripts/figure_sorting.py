@@ -21,8 +21,13 @@ planted = dict(zip(smk.params.drifting, smk.input.planted_motion, strict=True))
 summaries = [
     read_probe_sorting(label, region, metrics, waveforms, gt, motion, planted.get(label))
     for label, region, metrics, waveforms, gt, motion in zip(
-        smk.params.labels, smk.params.regions, smk.input.metrics, smk.input.waveforms, gt_files,
-        smk.input.motion, strict=True,
+        smk.params.labels,
+        smk.params.regions,
+        smk.input.metrics,
+        smk.input.waveforms,
+        gt_files,
+        smk.input.motion,
+        strict=True,
     )
 ]
 figure = plot_sorting_figure(summaries, well_detected_accuracy=smk.params.well_detected_accuracy)

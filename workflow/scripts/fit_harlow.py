@@ -12,9 +12,12 @@ log = logging.getLogger("fit_harlow")
 smk = snakemake  # noqa: F821
 
 reference = read_reference_curves(smk.input.reference)
-fit = fit_to_curves(reference[reference["source"] == HARLOW],
-                    trial_weights=list(smk.params.trial_weights),
-                    n_starts=int(smk.params.n_starts), seed=int(smk.params.seed))
+fit = fit_to_curves(
+    reference[reference["source"] == HARLOW],
+    trial_weights=list(smk.params.trial_weights),
+    n_starts=int(smk.params.n_starts),
+    seed=int(smk.params.seed),
+)
 log.info("Harlow fit: %s, trial-2 RMSE %.2f pts", fit.params, fit.rmse_trial2)
 summary = fit.as_dict()
 summary["source"] = "Harlow (1949) Psychol Rev 56:51-65, replotted in Wang et al. (2018) Fig. 5b"

@@ -19,8 +19,7 @@ if smk.input.get("truth"):
     for subject, path in zip(smk.params.truth_subjects, smk.input.truth, strict=True):
         with open(path) as handle:
             truth[subject] = json.load(handle)
-table = fit_subjects(events, int(smk.params.seed), n_starts=int(smk.params.n_starts),
-                     truth=truth)
+table = fit_subjects(events, int(smk.params.seed), n_starts=int(smk.params.n_starts), truth=truth)
 log.info("fits:\n%s", table.to_string())
 write_tsv(table, smk.output.parameters)
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -13,8 +13,12 @@ smk = snakemake  # noqa: F821
 
 events = read_behaviour(list(smk.input.events), smk.params.subjects, smk.params.species)
 log.info("%d trials from %d files", len(events), len(smk.input.events))
-curves = learning_set_curves(events, block_size=int(smk.params.block_size),
-                             n_bootstrap=int(smk.params.n_bootstrap), seed=int(smk.params.seed))
+curves = learning_set_curves(
+    events,
+    block_size=int(smk.params.block_size),
+    n_bootstrap=int(smk.params.n_bootstrap),
+    seed=int(smk.params.seed),
+)
 write_tsv(curves, smk.output.curves)
 stats = learning_statistics(events, seed=int(smk.params.seed))
 log.info("regression:\n%s", stats.to_string())

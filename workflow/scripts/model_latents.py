@@ -13,8 +13,10 @@ parameters = read_tsv(smk.input.parameters)
 parameters["subject"] = parameters["subject"].astype(str)
 row = parameters[parameters["subject"] == str(smk.wildcards.subject)]
 if len(row) != 1:
-    raise ValueError(f"{smk.input.parameters}: expected one row for subject "
-                     f"{smk.wildcards.subject}, found {len(row)}; rerun the fit_model rule.")
+    raise ValueError(
+        f"{smk.input.parameters}: expected one row for subject "
+        f"{smk.wildcards.subject}, found {len(row)}; rerun the fit_model rule."
+    )
 events = read_events(smk.input.events)
 write_tsv(session_latents(params_from_row(row.iloc[0]), events), smk.output.latents)
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -35,8 +35,13 @@ preprocessed, bad_channels = preprocess(
     seed=derived_seed(smk.config["seed"], "bad_channels", wc.subject, wc.session, wc.probe),
 )
 logging.info("bad channels:\n%s", bad_channels[bad_channels["bad"]].to_string())
-save_recording(preprocessed, smk.output.folder, n_jobs=smk.threads,
-               chunk_duration=smk.params.chunk_duration, bad_channels=bad_channels)
+save_recording(
+    preprocessed,
+    smk.output.folder,
+    n_jobs=smk.threads,
+    chunk_duration=smk.params.chunk_duration,
+    bad_channels=bad_channels,
+)
 logging.info("saved %s", smk.output.folder)
 write_motion(bad_channels.attrs.get("motion"), smk.output.motion)  # no rows: not corrected
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -14,8 +14,15 @@ units, spike_times = read_units(smk.input.units)
 events = read_events(smk.input.events)
 latents = read_tsv(smk.input.latents)
 check_latents(latents, events, settings["latents"]["variables"], source=smk.input.latents)
-table = regress_session(units, spike_times, events, latents, settings, seed=smk.params.seed,
-                        keys=(smk.wildcards.subject, smk.wildcards.session))
+table = regress_session(
+    units,
+    spike_times,
+    events,
+    latents,
+    settings,
+    seed=smk.params.seed,
+    keys=(smk.wildcards.subject, smk.wildcards.session),
+)
 logging.info("%d rows", len(table))
 write_tsv(table, smk.output[0])
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -16,8 +16,9 @@ fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 root = Path(smk.input.description).parent
 with tempfile.TemporaryDirectory(prefix="bids-view-") as folder:
     # recordings converted to NWB in place, their originals under sourcedata/
-    view = converted_view(root, Path(folder) / root.name, smk.params.conversions,
-                          scope=smk.params.scope)
+    view = converted_view(
+        root, Path(folder) / root.name, smk.params.conversions, scope=smk.params.scope
+    )
     summary = run_bids_validator(view)
 for issue in summary["errors"]:
     logging.error("%s %s", issue["code"], issue["location"])

@@ -21,15 +21,24 @@ from panneuro.seeding import rng_for
 CURVE_INPUT_COLUMNS: tuple[str, ...] = ("subject", "species", "problem", "trial", "correct")
 #: Columns of the output table.
 CURVE_COLUMNS: tuple[str, ...] = (
-    "species", "subject", "block", "problem_first", "problem_last", "trial",
-    "percent_correct", "ci_low", "ci_high", "n_problems",
+    "species",
+    "subject",
+    "block",
+    "problem_first",
+    "problem_last",
+    "trial",
+    "percent_correct",
+    "ci_low",
+    "ci_high",
+    "n_problems",
 )
 #: Subject label of the species-level aggregate rows.
 ALL_SUBJECTS = "all"
 
 
-def read_behaviour(paths: Sequence[str | os.PathLike], subjects: Sequence[str],
-                   species: Sequence[str]) -> pd.DataFrame:
+def read_behaviour(
+    paths: Sequence[str | os.PathLike], subjects: Sequence[str], species: Sequence[str]
+) -> pd.DataFrame:
     """Read and concatenate trial tables, adding each one's subject and species.
 
     Parameters
@@ -45,13 +54,16 @@ def read_behaviour(paths: Sequence[str | os.PathLike], subjects: Sequence[str],
         All trials, with ``subject``, ``species`` and ``source_file`` columns, in file order.
     """
     if not (len(paths) == len(subjects) == len(species)):
-        raise ValueError(f"got {len(paths)} events files but {len(subjects)} subjects and "
-                         f"{len(species)} species; pass one of each per file.")
+        raise ValueError(
+            f"got {len(paths)} events files but {len(subjects)} subjects and "
+            f"{len(species)} species; pass one of each per file."
+        )
     if len(paths) == 0:
         raise ValueError("no events files: the sample sheet has no 'beh' rows.")
-    tables = [read_events(path).assign(subject=str(sub), species=str(sp),
-                                       source_file=str(path))
-              for path, sub, sp in zip(paths, subjects, species, strict=True)]
+    tables = [
+        read_events(path).assign(subject=str(sub), species=str(sp), source_file=str(path))
+        for path, sub, sp in zip(paths, subjects, species, strict=True)
+    ]
     return pd.concat(tables, ignore_index=True)
 
 
@@ -68,13 +80,22 @@ def _block_rows(matrix: np.ndarray, n_bootstrap: int, rng: np.random.Generator) 
     if matrix.shape[0] < 2 or n_bootstrap < 1:
         return mean, np.full_like(mean, np.nan), np.full_like(mean, np.nan)
     # Percentile intervals: BCa is undefined when a block is all correct (zero variance).
-    res = bootstrap((matrix,), _nanmean, n_resamples=n_bootstrap, axis=0, vectorized=True,
-                    method="percentile", confidence_level=0.95, rng=rng)
+    res = bootstrap(
+        (matrix,),
+        _nanmean,
+        n_resamples=n_bootstrap,
+        axis=0,
+        vectorized=True,
+        method="percentile",
+        confidence_level=0.95,
+        rng=rng,
+    )
     return mean, res.confidence_interval.low, res.confidence_interval.high
 
 
-def learning_set_curves(events: pd.DataFrame, block_size: int, n_bootstrap: int,
-                        seed: int) -> pd.DataFrame:
+def learning_set_curves(
+    events: pd.DataFrame, block_size: int, n_bootstrap: int, seed: int
+) -> pd.DataFrame:
     """Percent correct per species, subject, block of problems and trial, with bootstrap CIs.
 
     Parameters
@@ -102,16 +123,20 @@ def learning_set_curves(events: pd.DataFrame, block_size: int, n_bootstrap: int,
     """
     missing = [c for c in CURVE_INPUT_COLUMNS if c not in events.columns]
     if missing:
-        raise ValueError(f"events lack column(s) {missing}; concatenate the trial tables and "
-                         "add 'subject' and 'species' columns.")
+        raise ValueError(
+            f"events lack column(s) {missing}; concatenate the trial tables and "
+            "add 'subject' and 'species' columns."
+        )
     if block_size < 1:
         raise ValueError(f"block_size must be >= 1, got {block_size}")
     if len(events) == 0:
         raise ValueError("no trials: the behaviour stage needs at least one events file.")
     per_species = events.groupby("subject")["species"].nunique()
     if (per_species > 1).any():
-        raise ValueError(f"subject(s) {list(per_species[per_species > 1].index)} have several "
-                         "species in the sample sheet; fix config/samples.tsv.")
+        raise ValueError(
+            f"subject(s) {list(per_species[per_species > 1].index)} have several "
+            "species in the sample sheet; fix config/samples.tsv."
+        )
     data = events.assign(block=(events["problem"].astype(int) - 1) // block_size + 1)
     trials = np.sort(data["trial"].astype(int).unique())
     out = []
@@ -121,17 +146,31 @@ def learning_set_curves(events: pd.DataFrame, block_size: int, n_bootstrap: int,
         for subject, group in units:
             rng = rng_for(seed, "learning_set", species, subject)
             for block, bl in group.groupby("block", sort=True):
-                matrix = (bl.pivot_table(index=["subject", "problem"], columns="trial",
-                                         values="correct", aggfunc="mean")
-                          .reindex(columns=trials).to_numpy(float))
+                matrix = (
+                    bl.pivot_table(
+                        index=["subject", "problem"],
+                        columns="trial",
+                        values="correct",
+                        aggfunc="mean",
+                    )
+                    .reindex(columns=trials)
+                    .to_numpy(float)
+                )
                 mean, low, high = _block_rows(matrix, n_bootstrap, rng)
                 n_problems = np.sum(~np.isnan(matrix), axis=0)
                 for i, t in enumerate(trials):
-                    out.append({
-                        "species": species, "subject": subject, "block": int(block),
-                        "problem_first": int((block - 1) * block_size + 1),
-                        "problem_last": int(block * block_size), "trial": int(t),
-                        "percent_correct": 100.0 * mean[i], "ci_low": 100.0 * low[i],
-                        "ci_high": 100.0 * high[i], "n_problems": int(n_problems[i]),
-                    })
+                    out.append(
+                        {
+                            "species": species,
+                            "subject": subject,
+                            "block": int(block),
+                            "problem_first": int((block - 1) * block_size + 1),
+                            "problem_last": int(block * block_size),
+                            "trial": int(t),
+                            "percent_correct": 100.0 * mean[i],
+                            "ci_low": 100.0 * low[i],
+                            "ci_high": 100.0 * high[i],
+                            "n_problems": int(n_problems[i]),
+                        }
+                    )
     return pd.DataFrame.from_records(out, columns=list(CURVE_COLUMNS))

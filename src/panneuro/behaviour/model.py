@@ -81,7 +81,11 @@ _LOG2 = float(np.log(2.0))
 _LOG3 = float(np.log(3.0))
 #: Columns a trial table needs for the model.
 MODEL_EVENT_COLUMNS: tuple[str, ...] = (
-    "problem", "trial", "chosen_object", "rewarded_object", "correct",
+    "problem",
+    "trial",
+    "chosen_object",
+    "rewarded_object",
+    "correct",
 )
 
 
@@ -159,7 +163,9 @@ class FitResult:
         The derived prior weight ``tau`` is added for reference.
         """
         row: dict[str, float | int | bool] = {
-            "n_trials": self.n_trials, "nll": self.nll, "converged": self.converged,
+            "n_trials": self.n_trials,
+            "nll": self.nll,
+            "converged": self.converged,
         }
         for name in PARAM_NAMES:
             row[name] = float(getattr(self.params, name))
@@ -196,16 +202,23 @@ class CurveFit:
 
     def as_dict(self) -> dict:
         """JSON-ready summary (parameters, RMSEs, weights and the predicted curves)."""
-        pred = self.predicted[["block", "problem_first", "problem_last", "trial",
-                               "percent_correct", "model_percent_correct"]]
+        pred = self.predicted[
+            [
+                "block",
+                "problem_first",
+                "problem_last",
+                "trial",
+                "percent_correct",
+                "model_percent_correct",
+            ]
+        ]
         return {
             "params": self.params.as_dict(),
             "rmse_trial2": float(self.rmse_trial2),
             "rmse_all": float(self.rmse_all),
             "trial_weights": [float(w) for w in self.trial_weights],
             "curves": [
-                {k: (None if isinstance(v, float) and np.isnan(v) else v)
-                 for k, v in rec.items()}
+                {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in rec.items()}
                 for rec in pred.astype(object).to_dict(orient="records")
             ],
         }
@@ -235,14 +248,15 @@ def learning_set_prior(params: LearningSetParams, problems: np.ndarray) -> np.nd
     return p / (p + params.tau)
 
 
-def _structure_log_odds(params: LearningSetParams, problems: np.ndarray,
-                        trials: np.ndarray) -> np.ndarray:
+def _structure_log_odds(
+    params: LearningSetParams, problems: np.ndarray, trials: np.ndarray
+) -> np.ndarray:
     """Log-odds of ``S`` before feedback of ``trial`` (``-inf`` on trial 1: no pointer yet)."""
     p = np.asarray(problems, dtype=float)
     if np.any(p < 1):
         raise ValueError("problem numbers are 1-based; got a problem < 1")
     t = np.asarray(trials, dtype=float)
-    lo = np.log(p / params.tau) + _LOG2 * (t - 2.0)   # prior odds p / tau, doubled per trial
+    lo = np.log(p / params.tau) + _LOG2 * (t - 2.0)  # prior odds p / tau, doubled per trial
     return np.where(t >= 2, lo, -np.inf)
 
 
@@ -252,8 +266,9 @@ def _p_correct_from_log_odds(params: LearningSetParams, log_odds_s: np.ndarray) 
     return expit(decision)
 
 
-def _trial_quantities(params: LearningSetParams, problems: np.ndarray,
-                      trials: np.ndarray) -> dict[str, np.ndarray]:
+def _trial_quantities(
+    params: LearningSetParams, problems: np.ndarray, trials: np.ndarray
+) -> dict[str, np.ndarray]:
     """Belief in ``S`` before/after feedback, learning rate and P(correct) per trial."""
     problems = np.asarray(problems, dtype=float)
     trials = np.asarray(trials, dtype=float)
@@ -277,8 +292,9 @@ def _learning_rate(s_before: np.ndarray, s_after: np.ndarray) -> np.ndarray:
     return np.where(s_before < 1.0, rate, 0.0)
 
 
-def expected_accuracy(params: LearningSetParams, problems: np.ndarray,
-                      trials_per_problem: int = 6) -> np.ndarray:
+def expected_accuracy(
+    params: LearningSetParams, problems: np.ndarray, trials_per_problem: int = 6
+) -> np.ndarray:
     """Exact expected proportion correct on each trial of each problem.
 
     The agent's beliefs do not depend on its past choices (the task's feedback is always
@@ -305,8 +321,12 @@ def expected_accuracy(params: LearningSetParams, problems: np.ndarray,
     return _trial_quantities(params, pp, tt)["p_correct"]
 
 
-def simulate_agent(params: LearningSetParams, problems: np.ndarray, rng: np.random.Generator,
-                   trials_per_problem: int = 6) -> pd.DataFrame:
+def simulate_agent(
+    params: LearningSetParams,
+    problems: np.ndarray,
+    rng: np.random.Generator,
+    trials_per_problem: int = 6,
+) -> pd.DataFrame:
     """Simulate the agent on the given problems.
 
     Parameters
@@ -334,15 +354,17 @@ def simulate_agent(params: LearningSetParams, problems: np.ndarray, rng: np.rand
     q = _trial_quantities(params, problem, trial)
     correct = (rng.random(len(problem)) < q["p_correct"]).astype(int)
     belief = _belief_chosen(q["s_before"], correct)
-    return pd.DataFrame({
-        "problem": problem,
-        "trial": trial,
-        "correct": correct,
-        "p_correct": q["p_correct"],
-        "belief_chosen": belief,
-        "prediction_error": correct - belief,
-        "learning_rate": q["learning_rate"],
-    })
+    return pd.DataFrame(
+        {
+            "problem": problem,
+            "trial": trial,
+            "correct": correct,
+            "p_correct": q["p_correct"],
+            "belief_chosen": belief,
+            "prediction_error": correct - belief,
+            "learning_rate": q["learning_rate"],
+        }
+    )
 
 
 def _belief_chosen(s_before: np.ndarray, correct: np.ndarray) -> np.ndarray:
@@ -391,12 +413,15 @@ def latent_variables(params: LearningSetParams, events: pd.DataFrame) -> pd.Data
     q = _trial_quantities(params, events["problem"].to_numpy(), events["trial"].to_numpy())
     correct = events["correct"].to_numpy().astype(int)
     belief = _belief_chosen(q["s_before"], correct)
-    return pd.DataFrame({
-        "belief_chosen": belief,
-        "prediction_error": correct - belief,
-        "learning_rate": q["learning_rate"],
-        "p_correct": q["p_correct"],
-    }, index=events.index)
+    return pd.DataFrame(
+        {
+            "belief_chosen": belief,
+            "prediction_error": correct - belief,
+            "learning_rate": q["learning_rate"],
+            "p_correct": q["p_correct"],
+        },
+        index=events.index,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,12 +431,17 @@ def _counts(events: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, n
     """Correct and total counts per (problem, trial): the likelihood's sufficient statistic."""
     grouped = events.groupby(["problem", "trial"], sort=True)["correct"].agg(["sum", "count"])
     idx = grouped.index.to_frame(index=False)
-    return (idx["problem"].to_numpy(float), idx["trial"].to_numpy(float),
-            grouped["sum"].to_numpy(float), grouped["count"].to_numpy(float))
+    return (
+        idx["problem"].to_numpy(float),
+        idx["trial"].to_numpy(float),
+        grouped["sum"].to_numpy(float),
+        grouped["count"].to_numpy(float),
+    )
 
 
-def _nll_counts(params: LearningSetParams, problem: np.ndarray, trial: np.ndarray,
-                k: np.ndarray, n: np.ndarray) -> float:
+def _nll_counts(
+    params: LearningSetParams, problem: np.ndarray, trial: np.ndarray, k: np.ndarray, n: np.ndarray
+) -> float:
     # log P(correct) = -log(1 + e^-d), log P(error) = -log(1 + e^d): stable for any decision d.
     lo = _structure_log_odds(params, problem, trial)
     decision = params.beta * np.logaddexp(0.0, lo + _LOG2)
@@ -476,10 +506,17 @@ def _grid_start(objective, free: np.ndarray) -> np.ndarray:
     """Best point of a coarse log-spaced grid over the free parameters (robust first start)."""
     axes = {"n_half": np.geomspace(0.3, 3000.0, 25), "beta": np.geomspace(0.05, 10.0, 20)}
     base = _to_unbounded(LearningSetParams(n_half=10.0, beta=1.0))
-    grids = [np.array([_to_unbounded(LearningSetParams(**{**{"n_half": 10.0, "beta": 1.0},
-                                                          name: v}))[i] for v in axes[name]])
-             if free[i] else np.array([base[i]])
-             for i, name in enumerate(PARAM_NAMES)]
+    grids = [
+        np.array(
+            [
+                _to_unbounded(LearningSetParams(**{**{"n_half": 10.0, "beta": 1.0}, name: v}))[i]
+                for v in axes[name]
+            ]
+        )
+        if free[i]
+        else np.array([base[i]])
+        for i, name in enumerate(PARAM_NAMES)
+    ]
     best_x, best_f = None, np.inf
     for point in np.array(np.meshgrid(*grids, indexing="ij")).reshape(len(PARAM_NAMES), -1).T:
         f = objective(point[free])
@@ -488,8 +525,7 @@ def _grid_start(objective, free: np.ndarray) -> np.ndarray:
     return best_x if best_x is not None else base[free]
 
 
-def _multistart(objective, rng: np.random.Generator, n_starts: int,
-                free: np.ndarray | None = None):
+def _multistart(objective, rng: np.random.Generator, n_starts: int, free: np.ndarray | None = None):
     """L-BFGS-B from the best grid point and ``n_starts - 1`` random starts; best run wins."""
     free = np.ones(len(PARAM_NAMES), bool) if free is None else free
     starts = [_grid_start(objective, free)]
@@ -498,15 +534,17 @@ def _multistart(objective, rng: np.random.Generator, n_starts: int,
     # L-BFGS-B calls BLAS on 2-vectors: threaded BLAS only adds overhead (2.5x on 2 busy cores)
     with threadpool_limits(limits=1):
         for start in starts:
-            res = minimize(objective, start, method="L-BFGS-B",
-                           bounds=[(-12.0, 12.0)] * int(free.sum()))
+            res = minimize(
+                objective, start, method="L-BFGS-B", bounds=[(-12.0, 12.0)] * int(free.sum())
+            )
             if best is None or res.fun < best.fun:
                 best = res
     return best
 
 
-def fit_subject(events: pd.DataFrame, seed: int, n_starts: int = 8,
-                fixed: Mapping[str, float] | None = None) -> FitResult:
+def fit_subject(
+    events: pd.DataFrame, seed: int, n_starts: int = 8, fixed: Mapping[str, float] | None = None
+) -> FitResult:
     """Maximum-likelihood fit of the agent to one subject's trials.
 
     Parameters are optimised on an unbounded scale (scaled logit of each bound, log scale for
@@ -554,16 +592,25 @@ def fit_subject(events: pd.DataFrame, seed: int, n_starts: int = 8,
     x_hat = full(best.x)
     params = _params(x_hat)
     se, ci_low, ci_high = _uncertainty(objective, best.x, x_hat, free)
-    return FitResult(params=params, nll=float(best.fun), n_trials=int(len(events)), se=se,
-                     ci_low=ci_low, ci_high=ci_high, converged=bool(best.success))
+    return FitResult(
+        params=params,
+        nll=float(best.fun),
+        n_trials=int(len(events)),
+        se=se,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        converged=bool(best.success),
+    )
 
 
-def _uncertainty(objective, x_free: np.ndarray, x_hat: np.ndarray,
-                 free: np.ndarray) -> tuple[dict, dict, dict]:
+def _uncertainty(
+    objective, x_free: np.ndarray, x_hat: np.ndarray, free: np.ndarray
+) -> tuple[dict, dict, dict]:
     nan = {name: (np.nan if f else 0.0) for name, f in zip(PARAM_NAMES, free, strict=True)}
     values = _from_unbounded(x_hat)
-    nan_low = {n: (np.nan if f else float(v)) for n, f, v in zip(PARAM_NAMES, free, values,
-                                                                  strict=True)}
+    nan_low = {
+        n: (np.nan if f else float(v)) for n, f, v in zip(PARAM_NAMES, free, values, strict=True)
+    }
     hess = approx_hess3(x_free, objective)
     try:
         cov = np.linalg.inv(hess)
@@ -580,13 +627,19 @@ def _uncertainty(objective, x_free: np.ndarray, x_hat: np.ndarray,
     low = _from_unbounded(x_hat - 1.959964 * sd)
     high = _from_unbounded(x_hat + 1.959964 * sd)
     se = {n: float(abs(j) * s) for n, j, s in zip(PARAM_NAMES, jac, sd, strict=True)}
-    return (se, {n: float(v) for n, v in zip(PARAM_NAMES, low, strict=True)},
-            {n: float(v) for n, v in zip(PARAM_NAMES, high, strict=True)})
+    return (
+        se,
+        {n: float(v) for n, v in zip(PARAM_NAMES, low, strict=True)},
+        {n: float(v) for n, v in zip(PARAM_NAMES, high, strict=True)},
+    )
 
 
-def block_expected_accuracy(params: LearningSetParams, problem_first: Sequence[int],
-                            problem_last: Sequence[int],
-                            trials_per_problem: int = 6) -> np.ndarray:
+def block_expected_accuracy(
+    params: LearningSetParams,
+    problem_first: Sequence[int],
+    problem_last: Sequence[int],
+    trials_per_problem: int = 6,
+) -> np.ndarray:
     """Compute the expected proportion correct per trial, averaged over each block.
 
     Parameters
@@ -614,8 +667,13 @@ def block_expected_accuracy(params: LearningSetParams, problem_first: Sequence[i
     return np.add.reduceat(acc, starts, axis=0) / sizes[:, None]
 
 
-def fit_to_curves(curves: pd.DataFrame, *, trial_weights: Sequence[float] = (2, 1, 1, 1, 1),
-                  n_starts: int = 20, seed: int = 0) -> CurveFit:
+def fit_to_curves(
+    curves: pd.DataFrame,
+    *,
+    trial_weights: Sequence[float] = (2, 1, 1, 1, 1),
+    n_starts: int = 20,
+    seed: int = 0,
+) -> CurveFit:
     """Fit the agent to block-averaged learning-set curves by weighted least squares.
 
     Parameters
@@ -641,11 +699,15 @@ def fit_to_curves(curves: pd.DataFrame, *, trial_weights: Sequence[float] = (2, 
     need = ["block", "problem_first", "problem_last", "trial", "percent_correct"]
     missing = [c for c in need if c not in curves.columns]
     if missing:
-        raise ValueError(f"curves lack column(s) {missing}; need {need} (one row per block "
-                         "and trial, problem ranges filled in).")
+        raise ValueError(
+            f"curves lack column(s) {missing}; need {need} (one row per block "
+            "and trial, problem ranges filled in)."
+        )
     if curves[["problem_first", "problem_last"]].isna().any().any():
-        raise ValueError("curves have blocks without problem ranges; fit_to_curves needs the "
-                         "problem numbers of every block.")
+        raise ValueError(
+            "curves have blocks without problem ranges; fit_to_curves needs the "
+            "problem numbers of every block."
+        )
     weights = np.asarray(trial_weights, dtype=float)
     n_trials = len(weights) + 1
     blocks = curves.drop_duplicates("block")[["block", "problem_first", "problem_last"]]
@@ -655,8 +717,9 @@ def fit_to_curves(curves: pd.DataFrame, *, trial_weights: Sequence[float] = (2, 
     rng = np.random.default_rng(seed)
 
     def predict(params: LearningSetParams) -> np.ndarray:
-        return block_expected_accuracy(params, blocks["problem_first"],
-                                       blocks["problem_last"], n_trials)
+        return block_expected_accuracy(
+            params, blocks["problem_first"], blocks["problem_last"], n_trials
+        )
 
     def objective(x: np.ndarray) -> float:
         resid = (predict(_params(x)) - observed)[:, 1:] * weights
@@ -669,14 +732,20 @@ def fit_to_curves(curves: pd.DataFrame, *, trial_weights: Sequence[float] = (2, 
     rmse2 = float(np.sqrt(np.nanmean(err[:, 1] ** 2)))
     rmse_all = float(np.sqrt(np.nanmean(err[:, 1:] ** 2)))
     predicted = curves.copy()
-    lookup = pd.DataFrame(pred * 100.0, index=blocks["block"].to_numpy(),
-                          columns=range(1, n_trials + 1))
+    lookup = pd.DataFrame(
+        pred * 100.0, index=blocks["block"].to_numpy(), columns=range(1, n_trials + 1)
+    )
     predicted["model_percent_correct"] = [
         float(lookup.loc[b, int(t)]) if int(t) <= n_trials else np.nan
         for b, t in zip(predicted["block"], predicted["trial"], strict=True)
     ]
-    return CurveFit(params=params, rmse_trial2=rmse2, rmse_all=rmse_all, predicted=predicted,
-                    trial_weights=tuple(float(w) for w in weights))
+    return CurveFit(
+        params=params,
+        rmse_trial2=rmse2,
+        rmse_all=rmse_all,
+        predicted=predicted,
+        trial_weights=tuple(float(w) for w in weights),
+    )
 
 
 def params_from_row(row: pd.Series | dict, prefix: str = "") -> LearningSetParams:
@@ -697,8 +766,13 @@ def params_from_row(row: pd.Series | dict, prefix: str = "") -> LearningSetParam
     return LearningSetParams(**{n: float(row[f"{prefix}{n}"]) for n in PARAM_NAMES})
 
 
-def fit_subjects(events: pd.DataFrame, seed: int, *, n_starts: int = 8,
-                 truth: Mapping[str, Mapping[str, float]] | None = None) -> pd.DataFrame:
+def fit_subjects(
+    events: pd.DataFrame,
+    seed: int,
+    *,
+    n_starts: int = 8,
+    truth: Mapping[str, Mapping[str, float]] | None = None,
+) -> pd.DataFrame:
     """Fit every subject of a concatenated trial table; one row per subject.
 
     Parameters
@@ -727,8 +801,12 @@ def fit_subjects(events: pd.DataFrame, seed: int, *, n_starts: int = 8,
     rows = []
     for subject, data in events.groupby("subject", sort=True):
         fit = fit_subject(data, derived_seed(seed, "fit_model", str(subject)), n_starts)
-        row = {"subject": str(subject), "species": str(data["species"].iloc[0]),
-               "n_problems": int(data["problem"].nunique()), **fit.as_row()}
+        row = {
+            "subject": str(subject),
+            "species": str(data["species"].iloc[0]),
+            "n_problems": int(data["problem"].nunique()),
+            **fit.as_row(),
+        }
         if truth is not None:
             true = truth.get(str(subject), {})
             row.update({f"true_{n}": float(true.get(n, np.nan)) for n in PARAM_NAMES})
@@ -753,24 +831,36 @@ def session_latents(params: LearningSetParams, events: pd.DataFrame) -> pd.DataF
         :func:`latent_variables`.
     """
     keys = [c for c in ("onset", "problem", "trial", "correct") if c in events.columns]
-    return pd.concat([events[keys].reset_index(drop=True),
-                      latent_variables(params, events).reset_index(drop=True)], axis=1)
+    return pd.concat(
+        [
+            events[keys].reset_index(drop=True),
+            latent_variables(params, events).reset_index(drop=True),
+        ],
+        axis=1,
+    )
 
 
-def _agent_events(params: LearningSetParams, n_problems: int,
-                  rng: np.random.Generator) -> pd.DataFrame:
+def _agent_events(
+    params: LearningSetParams, n_problems: int, rng: np.random.Generator
+) -> pd.DataFrame:
     """Simulate a minimal trial table of the agent on problems 1..n_problems (recovery)."""
     sim = simulate_agent(params, np.arange(1, n_problems + 1), rng)
     rewarded = 2 * sim["problem"].to_numpy()
     return sim[["problem", "trial", "correct"]].assign(
-        rewarded_object=rewarded, chosen_object=np.where(sim["correct"] == 1, rewarded,
-                                                         rewarded - 1))
+        rewarded_object=rewarded,
+        chosen_object=np.where(sim["correct"] == 1, rewarded, rewarded - 1),
+    )
 
 
-def parameter_recovery(n_subjects: int, n_problems: int, seed: int, *,
-                       n_half_range: tuple[float, float] = (3.0, 150.0),
-                       beta_range: tuple[float, float] = (0.4, 2.0),
-                       n_starts: int = 3) -> pd.DataFrame:
+def parameter_recovery(
+    n_subjects: int,
+    n_problems: int,
+    seed: int,
+    *,
+    n_half_range: tuple[float, float] = (3.0, 150.0),
+    beta_range: tuple[float, float] = (0.4, 2.0),
+    n_starts: int = 3,
+) -> pd.DataFrame:
     """Simulate subjects with known parameters and fit them back (parameter recovery).
 
     True parameters tile each range evenly on a log scale and are paired by independent
@@ -807,11 +897,11 @@ def parameter_recovery(n_subjects: int, n_problems: int, seed: int, *,
     for i in range(n_subjects):
         params = LearningSetParams(**{k: float(v[i]) for k, v in truths.items()})
         subject = f"S{i:03d}"
-        tables.append(_agent_events(params, n_problems, rng).assign(subject=subject,
-                                                                    species="simulated"))
+        tables.append(
+            _agent_events(params, n_problems, rng).assign(subject=subject, species="simulated")
+        )
         truth[subject] = params.as_dict()
-    return fit_subjects(pd.concat(tables, ignore_index=True), seed, n_starts=n_starts,
-                        truth=truth)
+    return fit_subjects(pd.concat(tables, ignore_index=True), seed, n_starts=n_starts, truth=truth)
 
 
 def recovery_correlations(table: pd.DataFrame) -> dict[str, float]:
@@ -831,14 +921,33 @@ def recovery_correlations(table: pd.DataFrame) -> dict[str, float]:
     missing = [f"true_{n}" for n in PARAM_NAMES if f"true_{n}" not in table.columns]
     if missing:
         raise ValueError(f"recovery table lacks {missing}; fit with truth= (simulated data).")
-    return {n: float(np.corrcoef(np.log(table[f"true_{n}"].to_numpy(float)),
-                                 np.log(table[n].to_numpy(float)))[0, 1]) for n in PARAM_NAMES}
+    return {
+        n: float(
+            np.corrcoef(
+                np.log(table[f"true_{n}"].to_numpy(float)), np.log(table[n].to_numpy(float))
+            )[0, 1]
+        )
+        for n in PARAM_NAMES
+    }
 
 
 # Exposed for tests and figures.
 __all__ = [
-    "PARAM_NAMES", "CurveFit", "FitResult", "LearningSetParams", "block_expected_accuracy",
-    "expected_accuracy", "fit_subject", "fit_subjects", "fit_to_curves", "latent_variables",
-    "learning_set_prior", "negative_log_likelihood", "parameter_recovery", "params_from_row",
-    "recovery_correlations", "session_latents", "simulate_agent",
+    "PARAM_NAMES",
+    "CurveFit",
+    "FitResult",
+    "LearningSetParams",
+    "block_expected_accuracy",
+    "expected_accuracy",
+    "fit_subject",
+    "fit_subjects",
+    "fit_to_curves",
+    "latent_variables",
+    "learning_set_prior",
+    "negative_log_likelihood",
+    "parameter_recovery",
+    "params_from_row",
+    "recovery_correlations",
+    "session_latents",
+    "simulate_agent",
 ]

@@ -75,18 +75,26 @@ def reference_curves_long(wide: pd.DataFrame) -> pd.DataFrame:
     """
     missing = [c for c in ["source", "block", *_TRIAL_COLUMNS] if c not in wide.columns]
     if missing:
-        raise ValueError(f"reference table lacks column(s) {missing}; expected source, block, "
-                         f"{', '.join(_TRIAL_COLUMNS)}.")
+        raise ValueError(
+            f"reference table lacks column(s) {missing}; expected source, block, "
+            f"{', '.join(_TRIAL_COLUMNS)}."
+        )
     records = []
     for source, rows in wide.groupby("source", sort=False):
         for index, row in enumerate(rows.itertuples(index=False), start=1):
             first, last = block_problem_range(str(source), str(row.block))
             for t in range(1, 7):
-                records.append({
-                    "source": str(source), "block": str(row.block), "block_index": index,
-                    "problem_first": first, "problem_last": last, "trial": t,
-                    "percent_correct": float(getattr(row, f"trial{t}")),
-                })
+                records.append(
+                    {
+                        "source": str(source),
+                        "block": str(row.block),
+                        "block_index": index,
+                        "problem_first": first,
+                        "problem_last": last,
+                        "trial": t,
+                        "percent_correct": float(getattr(row, f"trial{t}")),
+                    }
+                )
     return pd.DataFrame.from_records(records)
 
 
@@ -105,8 +113,10 @@ def read_reference_curves(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: reference curves not found; it ships with the "
-                                "compendium under resources/reference/.")
+        raise FileNotFoundError(
+            f"{path}: reference curves not found; it ships with the "
+            "compendium under resources/reference/."
+        )
     wide = pd.read_csv(path, na_values=["NA"])
     try:
         return reference_curves_long(wide)

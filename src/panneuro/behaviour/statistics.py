@@ -34,8 +34,16 @@ from panneuro.seeding import rng_for
 
 #: Columns of the statistics table.
 STATS_COLUMNS: tuple[str, ...] = (
-    "species", "method", "term", "estimate", "std_error", "ci_low", "ci_high", "p_value",
-    "n_trials", "n_subjects",
+    "species",
+    "method",
+    "term",
+    "estimate",
+    "std_error",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "n_trials",
+    "n_subjects",
 )
 SLOPE_TERM = "problem_per_100"
 #: Prior SD of the mixed model's fixed effects (log-odds). statsmodels' default (2) shrinks the
@@ -59,11 +67,14 @@ def trial2_table(events: pd.DataFrame) -> pd.DataFrame:
     pandas.DataFrame
         Columns ``species``, ``subject``, ``problem``, ``problem_per_100``, ``correct``.
     """
-    missing = [c for c in ("subject", "species", "problem", "trial", "correct")
-               if c not in events.columns]
+    missing = [
+        c for c in ("subject", "species", "problem", "trial", "correct") if c not in events.columns
+    ]
     if missing:
-        raise ValueError(f"events lack column(s) {missing}; concatenate the trial tables and "
-                         "add 'subject' and 'species'.")
+        raise ValueError(
+            f"events lack column(s) {missing}; concatenate the trial tables and "
+            "add 'subject' and 'species'."
+        )
     t2 = events.loc[events["trial"] == 2, ["species", "subject", "problem", "correct"]].copy()
     t2["subject"] = t2["subject"].astype(str)
     t2["problem_per_100"] = (t2["problem"].astype(float) - 1.0) / 100.0
@@ -74,22 +85,33 @@ def trial2_table(events: pd.DataFrame) -> pd.DataFrame:
 def _glm_rows(data: pd.DataFrame) -> list[dict]:
     n_subjects = data["subject"].nunique()
     # Sum-to-zero coding: the intercept is the mean of the subjects' intercepts.
-    formula = "correct ~ problem_per_100" if n_subjects == 1 else \
-        "correct ~ C(subject, Sum) + problem_per_100"
+    formula = (
+        "correct ~ problem_per_100"
+        if n_subjects == 1
+        else "correct ~ C(subject, Sum) + problem_per_100"
+    )
     res = sm.GLM.from_formula(formula, data, family=sm.families.Binomial()).fit()
     ci = res.conf_int()
     rows = []
     for term in ["Intercept", SLOPE_TERM]:
-        rows.append({"method": "glm_subject_intercepts", "term": term,
-                     "estimate": float(res.params[term]), "std_error": float(res.bse[term]),
-                     "ci_low": float(ci.loc[term, 0]), "ci_high": float(ci.loc[term, 1]),
-                     "p_value": float(res.pvalues[term])})
+        rows.append(
+            {
+                "method": "glm_subject_intercepts",
+                "term": term,
+                "estimate": float(res.params[term]),
+                "std_error": float(res.bse[term]),
+                "ci_low": float(ci.loc[term, 0]),
+                "ci_high": float(ci.loc[term, 1]),
+                "p_value": float(res.pvalues[term]),
+            }
+        )
     return rows
 
 
 def _bayes_rows(data: pd.DataFrame, rng: np.random.Generator) -> list[dict]:
     model = BinomialBayesMixedGLM.from_formula(
-        "correct ~ problem_per_100", {"subject": "0 + C(subject)"}, data, fe_p=FE_PRIOR_SD)
+        "correct ~ problem_per_100", {"subject": "0 + C(subject)"}, data, fe_p=FE_PRIOR_SD
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # fit_map draws its starting values: seed them for byte-identical results.
@@ -97,15 +119,29 @@ def _bayes_rows(data: pd.DataFrame, rng: np.random.Generator) -> list[dict]:
     rows = []
     for i, term in enumerate(["Intercept", SLOPE_TERM]):
         mean, sd = float(res.fe_mean[i]), float(res.fe_sd[i])
-        rows.append({"method": "bayes_mixed_glm", "term": term, "estimate": mean,
-                     "std_error": sd, "ci_low": mean - _Z95 * sd, "ci_high": mean + _Z95 * sd,
-                     "p_value": np.nan})
+        rows.append(
+            {
+                "method": "bayes_mixed_glm",
+                "term": term,
+                "estimate": mean,
+                "std_error": sd,
+                "ci_low": mean - _Z95 * sd,
+                "ci_high": mean + _Z95 * sd,
+                "p_value": np.nan,
+            }
+        )
     # Between-subject SD of the intercepts (posterior mode of the log-SD, exponentiated).
-    rows.append({"method": "bayes_mixed_glm", "term": "subject_sd",
-                 "estimate": float(np.exp(res.vcp_mean[0])), "std_error": np.nan,
-                 "ci_low": float(np.exp(res.vcp_mean[0] - _Z95 * res.vcp_sd[0])),
-                 "ci_high": float(np.exp(res.vcp_mean[0] + _Z95 * res.vcp_sd[0])),
-                 "p_value": np.nan})
+    rows.append(
+        {
+            "method": "bayes_mixed_glm",
+            "term": "subject_sd",
+            "estimate": float(np.exp(res.vcp_mean[0])),
+            "std_error": np.nan,
+            "ci_low": float(np.exp(res.vcp_mean[0] - _Z95 * res.vcp_sd[0])),
+            "ci_high": float(np.exp(res.vcp_mean[0] + _Z95 * res.vcp_sd[0])),
+            "p_value": np.nan,
+        }
+    )
     return rows
 
 
@@ -129,8 +165,9 @@ def learning_statistics(events: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     """
     t2 = trial2_table(events)
     if len(t2) == 0:
-        raise ValueError("no trial-2 rows in the events: the regression needs problems with "
-                         "at least two trials.")
+        raise ValueError(
+            "no trial-2 rows in the events: the regression needs problems with at least two trials."
+        )
     out = []
     for species, data in t2.groupby("species", sort=True):
         n_subjects = int(data["subject"].nunique())
@@ -143,8 +180,9 @@ def learning_statistics(events: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
     return pd.DataFrame.from_records(out, columns=list(STATS_COLUMNS))
 
 
-def predicted_trial2(stats: pd.DataFrame, species: str, problems: np.ndarray,
-                     method: str = "bayes_mixed_glm") -> np.ndarray:
+def predicted_trial2(
+    stats: pd.DataFrame, species: str, problems: np.ndarray, method: str = "bayes_mixed_glm"
+) -> np.ndarray:
     """Population-level predicted trial-2 proportion correct from the regression table.
 
     Parameters

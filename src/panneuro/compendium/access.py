@@ -91,8 +91,13 @@ class EncryptedRemote:
     directory: str | None
 
 
-def protect(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike, *,
-            name: str = DEFAULT_REMOTE) -> EncryptedRemote:
+def protect(
+    dataset: str | os.PathLike,
+    keyid: str,
+    remote_dir: str | os.PathLike,
+    *,
+    name: str = DEFAULT_REMOTE,
+) -> EncryptedRemote:
     """Create an encrypted (hybrid) directory special remote and copy all content to it.
 
     Parameters
@@ -118,8 +123,15 @@ def protect(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLik
     """
     store = Path(remote_dir).resolve()
     store.mkdir(parents=True, exist_ok=True)
-    _log_remote(dataset, "initremote", name, "type=directory", f"directory={store}",
-                "encryption=hybrid", f"keyid={keyid}")
+    _log_remote(
+        dataset,
+        "initremote",
+        name,
+        "type=directory",
+        f"directory={store}",
+        "encryption=hybrid",
+        f"keyid={keyid}",
+    )
     _annex(dataset, "copy", "--to", name, "--all")
     return encrypted_remotes(dataset)[name]
 
@@ -137,8 +149,13 @@ def _log_remote(dataset: str | os.PathLike, *arguments: str) -> None:
     time.sleep(max(0.0, 1.0 - time.time() % 1.0) + 0.01)
 
 
-def grant(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike, *,
-          name: str = DEFAULT_REMOTE) -> EncryptedRemote:
+def grant(
+    dataset: str | os.PathLike,
+    keyid: str,
+    remote_dir: str | os.PathLike,
+    *,
+    name: str = DEFAULT_REMOTE,
+) -> EncryptedRemote:
     """Give a gpg key access to everything in the encrypted remote (``keyid+=``).
 
     Run by the data steward (whose key decrypts the cipher), with the new key's public part
@@ -160,13 +177,19 @@ def grant(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike,
     EncryptedRemote
         The remote with its new key list.
     """
-    _log_remote(dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}",
-                f"keyid+={keyid}")
+    _log_remote(
+        dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}", f"keyid+={keyid}"
+    )
     return encrypted_remotes(dataset)[name]
 
 
-def revoke(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike, *,
-           name: str = DEFAULT_REMOTE) -> EncryptedRemote:
+def revoke(
+    dataset: str | os.PathLike,
+    keyid: str,
+    remote_dir: str | os.PathLike,
+    *,
+    name: str = DEFAULT_REMOTE,
+) -> EncryptedRemote:
     """Remove a gpg key from the remote's list (``keyid-=``): see the module's caveats.
 
     The cipher is re-encrypted without the key, so clones made after the branch is
@@ -190,13 +213,15 @@ def revoke(dataset: str | os.PathLike, keyid: str, remote_dir: str | os.PathLike
     EncryptedRemote
         The remote with its new key list.
     """
-    _log_remote(dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}",
-                f"keyid-={keyid}")
+    _log_remote(
+        dataset, "enableremote", name, f"directory={Path(remote_dir).resolve()}", f"keyid-={keyid}"
+    )
     return encrypted_remotes(dataset)[name]
 
 
-def enable(clone: str | os.PathLike, remote_dir: str | os.PathLike, *,
-           name: str = DEFAULT_REMOTE) -> None:
+def enable(
+    clone: str | os.PathLike, remote_dir: str | os.PathLike, *, name: str = DEFAULT_REMOTE
+) -> None:
     """Enable and verify the encrypted remote in a clone (needs no key: reading does).
 
     Parameters
@@ -255,9 +280,11 @@ def get(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[str]:
         if message is not None:
             raise EncryptedContentError(message)
     if absent or errors:
-        raise AccessError(f"datalad get {' '.join(absent) or '...'} failed "
-                          f"({errors[0] if errors else 'no output'}); see git annex whereis "
-                          "for where the content is.")
+        raise AccessError(
+            f"datalad get {' '.join(absent) or '...'} failed "
+            f"({errors[0] if errors else 'no output'}); see git annex whereis "
+            "for where the content is."
+        )
     return [str(p) for p in paths]
 
 
@@ -291,18 +318,23 @@ def encrypted_content_message(path: str | os.PathLike) -> str | None:
         return None
     remotes = {r.uuid: r for r in encrypted_remotes(repo).values()}
     encrypted = [remotes[u] for u in sorted(holders) if u in remotes]
-    if not encrypted or _WEB_UUID in holders or any(
-            u not in remotes and _reachable(repo, u) for u in holders):
+    if (
+        not encrypted
+        or _WEB_UUID in holders
+        or any(u not in remotes and _reachable(repo, u) for u in holders)
+    ):
         return None  # not encrypted, or an unencrypted copy is reachable: not about access
     mine = secret_key_ids()
     remote = encrypted[0]
     if any(_same_key(k, m) for k in remote.keyids for m in mine):
         return None
     yours = mine[0] if mine else "<your gpg key id: gpg --list-secret-keys>"
-    return (f"content of {path} is encrypted; ask the data steward to add your gpg key: "
-            f"git annex enableremote {remote.name} directory=<store> keyid+={yours} (remote "
-            f"{remote.name!r} opens for gpg keys {', '.join(remote.keyids)}; after the "
-            "steward's datalad push, run here: datalad update --how merge; datalad get again)")
+    return (
+        f"content of {path} is encrypted; ask the data steward to add your gpg key: "
+        f"git annex enableremote {remote.name} directory=<store> keyid+={yours} (remote "
+        f"{remote.name!r} opens for gpg keys {', '.join(remote.keyids)}; after the "
+        "steward's datalad push, run here: datalad update --how merge; datalad get again)"
+    )
 
 
 def encrypted_remotes(dataset: str | os.PathLike) -> dict[str, EncryptedRemote]:
@@ -335,8 +367,12 @@ def encrypted_remotes(dataset: str | os.PathLike) -> dict[str, EncryptedRemote]:
             continue
         keys = tuple(k for k in config.get("cipherkeys", "").split(",") if k)
         remotes[config.get("name", uuid)] = EncryptedRemote(
-            name=config.get("name", uuid), uuid=uuid, encryption=config["encryption"],
-            keyids=keys, directory=config.get("directory"))
+            name=config.get("name", uuid),
+            uuid=uuid,
+            encryption=config["encryption"],
+            keyids=keys,
+            directory=config.get("directory"),
+        )
     return remotes
 
 
@@ -349,8 +385,9 @@ def secret_key_ids() -> list[str]:
         Key ids, primary keys first.
     """
     listing = run_command(["gpg", "--batch", "--with-colons", "--list-secret-keys"]).stdout
-    return [line.split(":")[4] for line in listing.splitlines()
-            if line.startswith(("sec:", "ssb:"))]
+    return [
+        line.split(":")[4] for line in listing.splitlines() if line.startswith(("sec:", "ssb:"))
+    ]
 
 
 def plaintext_files(remote_dir: str | os.PathLike) -> list[Path]:
@@ -376,8 +413,11 @@ def plaintext_files(remote_dir: str | os.PathLike) -> list[Path]:
             continue
         with open(path, "rb") as handle:
             head = handle.read(64)
-        if not head or not head[0] & 0x80 or any(head.startswith(m)
-                                                 for m in PLAINTEXT_MAGIC.values()):
+        if (
+            not head
+            or not head[0] & 0x80
+            or any(head.startswith(m) for m in PLAINTEXT_MAGIC.values())
+        ):
             found.append(path)
     return found
 
@@ -393,7 +433,7 @@ def _reachable(repo: str, uuid: str) -> bool:
     for line in config.stdout.splitlines():
         key, _, value = line.partition(" ")
         if value.strip() == uuid:
-            name = key[len("remote."):-len(".annex-uuid")]
+            name = key[len("remote.") : -len(".annex-uuid")]
             url = run_command(["git", "config", f"remote.{name}.url"], cwd=repo).stdout.strip()
             return bool(url)
     return False
@@ -403,8 +443,10 @@ def _annex(dataset: str | os.PathLike, *args: str) -> subprocess.CompletedProces
     result = run_command(["git", "annex", *args], cwd=dataset)
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise AccessError(f"{dataset}: git annex {' '.join(args)} failed ({detail[0]}); "
-                          "check the gpg key (gpg --list-keys) and the store path.")
+        raise AccessError(
+            f"{dataset}: git annex {' '.join(args)} failed ({detail[0]}); "
+            "check the gpg key (gpg --list-keys) and the store path."
+        )
     return result
 
 

@@ -28,12 +28,14 @@ def command_env() -> dict[str, str]:
     return dict(os.environ, PATH=path)
 
 
-def run_command(args: Sequence[str],
-                cwd: str | os.PathLike | None = None) -> subprocess.CompletedProcess:
+def run_command(
+    args: Sequence[str], cwd: str | os.PathLike | None = None
+) -> subprocess.CompletedProcess:
     """Run a command (datalad, git, git-annex, gpg) without raising; output captured as text.
 
     The environment is :func:`command_env` of the moment of the call: what the caller set in
     ``os.environ`` (e.g. ``GNUPGHOME``) reaches the command.
     """
-    return subprocess.run(list(args), cwd=cwd, env=command_env(), capture_output=True,
-                          text=True, check=False)
+    return subprocess.run(
+        list(args), cwd=cwd, env=command_env(), capture_output=True, text=True, check=False
+    )

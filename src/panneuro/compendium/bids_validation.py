@@ -39,18 +39,25 @@ def run_bids_validator(root: str | os.PathLike) -> dict[str, Any]:
     """
     result = subprocess.run(
         [_validator_command(), "--format", "json", str(root)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError as err:
-        raise RuntimeError(f"{root}: the BIDS validator gave no JSON report "
-                           f"(exit {result.returncode}): {result.stderr.strip()[:500]}") from err
+        raise RuntimeError(
+            f"{root}: the BIDS validator gave no JSON report "
+            f"(exit {result.returncode}): {result.stderr.strip()[:500]}"
+        ) from err
     issues = report.get("issues", {}).get("issues", [])
 
     def _listed(severity: str) -> list[dict[str, str]]:
-        found = [{"code": str(i.get("code")), "location": str(i.get("location", ""))}
-                 for i in issues if i.get("severity") == severity]
+        found = [
+            {"code": str(i.get("code")), "location": str(i.get("location", ""))}
+            for i in issues
+            if i.get("severity") == severity
+        ]
         return sorted(found, key=lambda i: (i["code"], i["location"]))
 
     errors, warnings = _listed("error"), _listed("warning")

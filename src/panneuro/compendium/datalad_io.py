@@ -185,12 +185,15 @@ def _absent_message(path: Path) -> str:
         if parent.is_dir() and any(parent.iterdir()):
             break
         dataset = parent
-    return (f"{path}: raw file absent ({dataset} is not installed); fix: datalad get -n -r "
-            f"{dataset}  (or datalad clone <source URL> {dataset})")
+    return (
+        f"{path}: raw file absent ({dataset} is not installed); fix: datalad get -n -r "
+        f"{dataset}  (or datalad clone <source URL> {dataset})"
+    )
 
 
-def ensure_installed(dataset: str | os.PathLike, source: str | None = None, *,
-                     superdataset: str | os.PathLike = ".") -> bool:
+def ensure_installed(
+    dataset: str | os.PathLike, source: str | None = None, *, superdataset: str | os.PathLike = "."
+) -> bool:
     """Install a subdataset (no content) if it is not installed yet: its first use.
 
     If ``superdataset`` is a DataLad dataset that registers ``dataset`` (``.gitmodules``),
@@ -228,33 +231,42 @@ def ensure_installed(dataset: str | os.PathLike, source: str | None = None, *,
     if is_installed(target):
         installed = not _nested_installed(target)
         if installed:
-            _check(run_command(["datalad", "get", "-n", "-r", "-d", str(target), str(target)]),
-                   f"datalad get -n -r {dataset}")
+            _check(
+                run_command(["datalad", "get", "-n", "-r", "-d", str(target), str(target)]),
+                f"datalad get -n -r {dataset}",
+            )
         if source:
             verify_special_remotes(target, source)
         return installed
     if registered:
-        _check(run_command(["datalad", "get", "-n", "-r", str(dataset)], cwd=root),
-               f"datalad get -n -r {dataset}")
+        _check(
+            run_command(["datalad", "get", "-n", "-r", str(dataset)], cwd=root),
+            f"datalad get -n -r {dataset}",
+        )
     elif source:
         args = ["datalad", "clone"]
         if is_installed(root) and (root / ".datalad").exists():
             args += ["-d", "."]
-        _check(run_command([*args, source, str(dataset)], cwd=root),
-               f"datalad clone {source} {dataset}")
-        _check(run_command(["datalad", "get", "-n", "-r", "-d", str(dataset), str(dataset)],
-                           cwd=root),
-               f"datalad get -n -r {dataset}")
+        _check(
+            run_command([*args, source, str(dataset)], cwd=root),
+            f"datalad clone {source} {dataset}",
+        )
+        _check(
+            run_command(["datalad", "get", "-n", "-r", "-d", str(dataset), str(dataset)], cwd=root),
+            f"datalad get -n -r {dataset}",
+        )
     elif target.is_dir() and any(target.iterdir()) and not (target / ".git").exists():
         raise RawDataError(
             f"{target}: not a BIDS dataset: dataset_description.json missing; add one at its "
-            "root (BIDS: at least Name and BIDSVersion, e.g. {\"Name\": \"my study\", "
-            "\"BIDSVersion\": \"1.10.1\"}), or point raw_dir at the dataset's root folder")
+            'root (BIDS: at least Name and BIDSVersion, e.g. {"Name": "my study", '
+            '"BIDSVersion": "1.10.1"}), or point raw_dir at the dataset\'s root folder'
+        )
     else:
         raise RawDataError(
             f"{dataset}: raw dataset not installed and no source configured; fix: datalad "
             f"clone <source URL> {dataset}  (or set raw_source in config/config.yaml, or "
-            "simulate: true)")
+            "simulate: true)"
+        )
     if source:
         verify_special_remotes(target, source)
     return True
@@ -290,7 +302,8 @@ def install_study_datasets(config: Mapping[str, Any], *, raw_simulated: bool) ->
     elif config["simulate"] and not raw_simulated and not is_installed(truth):
         raise RawDataError(
             f"{truth}: the simulated study's ground truth is not installed; fix: set "
-            f"groundtruth_source (where it was published) or datalad clone <source URL> {truth}")
+            f"groundtruth_source (where it was published) or datalad clone <source URL> {truth}"
+        )
 
 
 def _is_plain_dataset(folder: Path) -> bool:
@@ -300,15 +313,20 @@ def _is_plain_dataset(folder: Path) -> bool:
 
 def _check(result: subprocess.CompletedProcess, fix: str) -> None:
     if result.returncode != 0:
-        raise RawDataError(f"{fix!r} failed ({_detail(result.stderr + result.stdout)}); fix "
-                           f"the source or run: {fix}")
+        raise RawDataError(
+            f"{fix!r} failed ({_detail(result.stderr + result.stdout)}); fix "
+            f"the source or run: {fix}"
+        )
 
 
 def _detail(output: str) -> str:
     """Pick the telling line of a datalad/git-annex output: the last error, else the last."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if re.search(r"error|impossible|fail|unverified", line,
-                                                  flags=re.IGNORECASE)]
+    errors = [
+        line
+        for line in lines
+        if re.search(r"error|impossible|fail|unverified", line, flags=re.IGNORECASE)
+    ]
     return (errors or lines or ["no output"])[-1][:300]
 
 
@@ -316,8 +334,14 @@ def _is_registered(root: Path, dataset: Path) -> bool:
     gitmodules = root / ".gitmodules"
     if not gitmodules.exists():
         return False
-    return re.search(rf"^\s*path\s*=\s*{re.escape(dataset.as_posix())}\s*$",
-                     gitmodules.read_text(), flags=re.MULTILINE) is not None
+    return (
+        re.search(
+            rf"^\s*path\s*=\s*{re.escape(dataset.as_posix())}\s*$",
+            gitmodules.read_text(),
+            flags=re.MULTILINE,
+        )
+        is not None
+    )
 
 
 def _nested_installed(dataset: Path) -> bool:
@@ -344,18 +368,20 @@ def verify_special_remotes(dataset: str | os.PathLike, source: str) -> list[str]
     store = source.split("#", 1)[0]
     verified = []
     for repo in [Path(dataset), *_installed_subdatasets(Path(dataset))]:
-        config = run_command(["git", "config", "--get-regexp", r"^remote\..*\.annex-uuid$"],
-                             cwd=repo)
+        config = run_command(
+            ["git", "config", "--get-regexp", r"^remote\..*\.annex-uuid$"], cwd=repo
+        )
         for line in config.stdout.splitlines():
-            name = line.split()[0][len("remote."):-len(".annex-uuid")]
+            name = line.split()[0][len("remote.") : -len(".annex-uuid")]
             state = run_command(["git", "config", f"remote.{name}.annex-verified"], cwd=repo)
             if state.stdout.strip():
                 continue
             shown = run_command(["git", "annex", "verifyremote", name], cwd=repo)
             match = re.search(r"verifyremote \S+ --safe (\S+)", shown.stdout + shown.stderr)
             if match and store in shown.stdout + shown.stderr:
-                run_command(["git", "annex", "verifyremote", name, "--safe", match.group(1)],
-                            cwd=repo)
+                run_command(
+                    ["git", "annex", "verifyremote", name, "--safe", match.group(1)], cwd=repo
+                )
                 verified.append(f"{repo}:{name}")
     return verified
 
@@ -418,7 +444,8 @@ def get_content(paths: Sequence[str | os.PathLike], *, jobs: int = 1) -> list[st
             f"{still[0]}: annexed content not available ({_detail(chr(10).join(outputs))}); "
             "fix: make a copy "
             f"reachable (datalad siblings; git annex whereis {still[0]}) and run: datalad get "
-            + " ".join(still))
+            + " ".join(still)
+        )
     return missing
 
 
@@ -509,8 +536,9 @@ def in_use(registry: str | os.PathLike, *, exclude_pid: int | None = None) -> se
     return used
 
 
-def acquire(paths: Sequence[str | os.PathLike], *, registry: str | os.PathLike,
-            jobs: int = 1) -> list[str]:
+def acquire(
+    paths: Sequence[str | os.PathLike], *, registry: str | os.PathLike, jobs: int = 1
+) -> list[str]:
     """Register ``paths`` as used by this process, then get their absent content.
 
     Registration happens under the registry's lock, so a job that is dropping content waits
@@ -529,8 +557,9 @@ def acquire(paths: Sequence[str | os.PathLike], *, registry: str | os.PathLike,
     return get_content(paths, jobs=jobs)
 
 
-def release(paths: Sequence[str | os.PathLike], *, registry: str | os.PathLike,
-            drop: bool) -> list[str]:
+def release(
+    paths: Sequence[str | os.PathLike], *, registry: str | os.PathLike, drop: bool
+) -> list[str]:
     """Unregister ``paths``; with ``drop``, drop those no other running job uses.
 
     Returns

@@ -49,42 +49,116 @@ SHIFTED_YEAR_MAX = 1925
 #: person, so only ``age``). Nothing else belongs in an NWB subject of human data.
 DANDI_SUBJECT_FIELDS = ("subject_id", "species", "sex", "age")
 #: The BIDS participants.tsv columns (``participant_id`` and the RECOMMENDED/OPTIONAL ones).
-PARTICIPANT_COLUMNS = ("participant_id", "species", "age", "sex", "handedness", "strain",
-                       "strain_rrid")
+PARTICIPANT_COLUMNS = (
+    "participant_id",
+    "species",
+    "age",
+    "sex",
+    "handedness",
+    "strain",
+    "strain_rrid",
+)
 #: Ages above this are identifying (HIPAA Safe Harbor); report them as this value.
 MAX_REPORTED_AGE = 89
 #: Keys of tool timestamps (when software ran), not dates of a person; not checked.
-PROCESSING_TIME_KEYS = frozenset({"datetime", "runtime", "run_time", "elapsed_time",
-                                  "created", "creation_date", "timestamp"})
+PROCESSING_TIME_KEYS = frozenset(
+    {"datetime", "runtime", "run_time", "elapsed_time", "created", "creation_date", "timestamp"}
+)
 #: Suffixes of the files scanned.
 SCANNED_SUFFIXES = (".tsv", ".json", ".nwb", ".vmrk")
 
-_NAME_KEYS = frozenset({"patientname", "participantname", "subjectname", "firstname",
-                        "lastname", "surname", "givenname", "familyname", "fullname",
-                        "middlename", "maidenname", "nickname", "initials", "patientinitials"})
+_NAME_KEYS = frozenset(
+    {
+        "patientname",
+        "participantname",
+        "subjectname",
+        "firstname",
+        "lastname",
+        "surname",
+        "givenname",
+        "familyname",
+        "fullname",
+        "middlename",
+        "maidenname",
+        "nickname",
+        "initials",
+        "patientinitials",
+    }
+)
 #: ``name`` is an identifier only in tables with one row per person or visit.
 _PERSON_TABLES = ("participants.tsv", "_sessions.tsv", "_scans.tsv")
-_BIRTH_KEYS = frozenset({"dateofbirth", "birthdate", "birthday", "dob", "birthdatetime",
-                         "patientbirthdate", "yearofbirth", "birthyear"})
-_CONTACT_KEYS = frozenset({"address", "streetaddress", "email", "emailaddress", "phone",
-                           "phonenumber", "telephone", "mobile", "fax", "ssn",
-                           "socialsecuritynumber", "mrn", "medicalrecordnumber",
-                           "patientid", "insurancenumber", "zipcode", "postcode",
-                           "postalcode", "ipaddress"})
-_FREE_TEXT_KEYS = frozenset({"note", "notes", "comment", "comments", "remark", "remarks",
-                             "freetext", "clinicalnotes", "clinicalhistory", "medicalhistory",
-                             "history", "surgery", "pharmacology", "patientcomments"})
-_DATE = re.compile(r"(?<![\d.])(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])-"
-                   r"(?P<day>0[1-9]|[12]\d|3[01])(?!\d)")
-_DATE_DMY = re.compile(r"(?<![\d.])(?P<day>\d{1,2})[/.](?P<month>\d{1,2})[/.]"
-                       r"(?P<year>\d{4})(?![\d.])")
-_DATE_COMPACT = re.compile(r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])"
-                           r"(?P<day>0[1-9]|[12]\d|3[01])(?:\d{6,12})?(?!\d)")
+_BIRTH_KEYS = frozenset(
+    {
+        "dateofbirth",
+        "birthdate",
+        "birthday",
+        "dob",
+        "birthdatetime",
+        "patientbirthdate",
+        "yearofbirth",
+        "birthyear",
+    }
+)
+_CONTACT_KEYS = frozenset(
+    {
+        "address",
+        "streetaddress",
+        "email",
+        "emailaddress",
+        "phone",
+        "phonenumber",
+        "telephone",
+        "mobile",
+        "fax",
+        "ssn",
+        "socialsecuritynumber",
+        "mrn",
+        "medicalrecordnumber",
+        "patientid",
+        "insurancenumber",
+        "zipcode",
+        "postcode",
+        "postalcode",
+        "ipaddress",
+    }
+)
+_FREE_TEXT_KEYS = frozenset(
+    {
+        "note",
+        "notes",
+        "comment",
+        "comments",
+        "remark",
+        "remarks",
+        "freetext",
+        "clinicalnotes",
+        "clinicalhistory",
+        "medicalhistory",
+        "history",
+        "surgery",
+        "pharmacology",
+        "patientcomments",
+    }
+)
+_DATE = re.compile(
+    r"(?<![\d.])(?P<year>\d{4})-(?P<month>0[1-9]|1[0-2])-"
+    r"(?P<day>0[1-9]|[12]\d|3[01])(?!\d)"
+)
+_DATE_DMY = re.compile(
+    r"(?<![\d.])(?P<day>\d{1,2})[/.](?P<month>\d{1,2})[/.]"
+    r"(?P<year>\d{4})(?![\d.])"
+)
+_DATE_COMPACT = re.compile(
+    r"(?<!\d)(?P<year>(?:19|20)\d\d)(?P<month>0[1-9]|1[0-2])"
+    r"(?P<day>0[1-9]|[12]\d|3[01])(?:\d{6,12})?(?!\d)"
+)
 _AGE_ISO = re.compile(r"^P(?P<years>\d+(?:\.\d+)?)Y")
 
-_SHIFT_FIX = (f"shift the subject's dates back by one secret random number of days to "
-              f"{SHIFTED_YEAR_MAX} or earlier, as BIDS recommends (mne-bids: anonymize="
-              "dict(daysback=N); NWB: every date = the shifted session start)")
+_SHIFT_FIX = (
+    f"shift the subject's dates back by one secret random number of days to "
+    f"{SHIFTED_YEAR_MAX} or earlier, as BIDS recommends (mne-bids: anonymize="
+    "dict(daysback=N); NWB: every date = the shifted session start)"
+)
 
 
 @dataclass(frozen=True)
@@ -152,13 +226,16 @@ class DeidentificationReport:
         """Return one line per finding, under a header naming how many there are."""
         if self.passed:
             return f"de-identification check passed: {len(self.checked)} files, no finding"
-        lines = [f"de-identification check failed: {len(self.findings)} finding(s) in "
-                 f"{len(self.checked)} files (remove them, then rerun):"]
+        lines = [
+            f"de-identification check failed: {len(self.findings)} finding(s) in "
+            f"{len(self.checked)} files (remove them, then rerun):"
+        ]
         return "\n".join(lines + [f"  {f}" for f in self.findings])
 
 
-def check_deidentification(roots: Iterable[str | os.PathLike], *,
-                           exclude: Iterable[str | os.PathLike] = ()) -> DeidentificationReport:
+def check_deidentification(
+    roots: Iterable[str | os.PathLike], *, exclude: Iterable[str | os.PathLike] = ()
+) -> DeidentificationReport:
     """Scan folders (the raw dataset, ``results/``) for fields that identify a person.
 
     Parameters
@@ -184,8 +261,10 @@ def check_deidentification(roots: Iterable[str | os.PathLike], *,
     report = DeidentificationReport()
     for root in map(Path, roots):
         if not root.is_dir():
-            raise FileNotFoundError(f"{root}: folder to check for identifying fields not "
-                                    "found; run the workflow first or fix the path.")
+            raise FileNotFoundError(
+                f"{root}: folder to check for identifying fields not "
+                "found; run the workflow first or fix the path."
+            )
         for path in _scanned_files(root):
             if path.resolve() in excluded:
                 continue
@@ -216,14 +295,30 @@ def scan_file(path: str | os.PathLike, label: str | None = None) -> list[Finding
     """
     path = Path(path)
     label = label or str(path)
-    findings = [Finding(label, "file name", f"unshifted date {text}",
-                        "rename it without the date (BIDS entities carry no dates)")
-                for text in _unshifted_dates(path.name, compact=True)]
+    findings = [
+        Finding(
+            label,
+            "file name",
+            f"unshifted date {text}",
+            "rename it without the date (BIDS entities carry no dates)",
+        )
+        for text in _unshifted_dates(path.name, compact=True)
+    ]
     if path.is_symlink() and not path.exists():
-        return findings + [Finding(label, "content", "not present locally, so not checked",
-                                   "install it (datalad get) and rerun the check")]
-    scanner = {".tsv": scan_tsv, ".json": scan_json, ".nwb": scan_nwb,
-               ".vmrk": scan_brainvision_markers}.get(path.suffix)
+        return findings + [
+            Finding(
+                label,
+                "content",
+                "not present locally, so not checked",
+                "install it (datalad get) and rerun the check",
+            )
+        ]
+    scanner = {
+        ".tsv": scan_tsv,
+        ".json": scan_json,
+        ".nwb": scan_nwb,
+        ".vmrk": scan_brainvision_markers,
+    }.get(path.suffix)
     if scanner is not None:
         findings += scanner(path, label)
     return findings
@@ -249,17 +344,28 @@ def scan_tsv(path: str | os.PathLike, label: str | None = None) -> list[Finding]
     try:
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[])
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as err:
-        return [Finding(label, "table", f"unreadable as TSV ({err})",
-                        "fix the file so that its fields can be checked")]
+        return [
+            Finding(
+                label,
+                "table",
+                f"unreadable as TSV ({err})",
+                "fix the file so that its fields can be checked",
+            )
+        ]
     person_table = path.name == "participants.tsv" or path.name.endswith(_PERSON_TABLES)
     findings = []
     for column in table.columns:
         problem = _identifying_key(column, person_table=person_table)
-        if problem is None and path.name == "participants.tsv" and (
-                column not in PARTICIPANT_COLUMNS):
-            problem = ("not a BIDS participant column (name, free text or another "
-                       "identifier?)", "remove the column, or, if it identifies no one, add "
-                       "it to panneuro.compendium.deidentification.PARTICIPANT_COLUMNS")
+        if (
+            problem is None
+            and path.name == "participants.tsv"
+            and (column not in PARTICIPANT_COLUMNS)
+        ):
+            problem = (
+                "not a BIDS participant column (name, free text or another identifier?)",
+                "remove the column, or, if it identifies no one, add "
+                "it to panneuro.compendium.deidentification.PARTICIPANT_COLUMNS",
+            )
         if problem is not None:
             findings.append(Finding(label, f"column {column!r}", *problem))
             continue
@@ -267,8 +373,11 @@ def scan_tsv(path: str | os.PathLike, label: str | None = None) -> list[Finding]
             continue
         values = table[column]
         for row, text in _dated_cells(values):
-            findings.append(Finding(label, f"column {column!r}, row {row + 1}",
-                                    f"unshifted date {text}", _SHIFT_FIX))
+            findings.append(
+                Finding(
+                    label, f"column {column!r}, row {row + 1}", f"unshifted date {text}", _SHIFT_FIX
+                )
+            )
         if _normalise(column) == "age":
             findings += _old_ages(values, label, column)
     return findings
@@ -294,8 +403,14 @@ def scan_json(path: str | os.PathLike, label: str | None = None) -> list[Finding
     try:
         data = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        return [Finding(label, "file", f"unreadable as JSON ({err})",
-                        "fix the file so that its fields can be checked")]
+        return [
+            Finding(
+                label,
+                "file",
+                f"unreadable as JSON ({err})",
+                "fix the file so that its fields can be checked",
+            )
+        ]
     findings = []
     for key_path, key, value in _walk_json(data):
         problem = _identifying_key(key, person_table=False) if key is not None else None
@@ -304,8 +419,10 @@ def scan_json(path: str | os.PathLike, label: str | None = None) -> list[Finding
         elif key is not None and _normalise(key) in PROCESSING_TIME_KEYS:
             continue
         elif isinstance(value, str):
-            findings += [Finding(label, f"key {key_path}", f"unshifted date {text}", _SHIFT_FIX)
-                         for text in _unshifted_dates(value)]
+            findings += [
+                Finding(label, f"key {key_path}", f"unshifted date {text}", _SHIFT_FIX)
+                for text in _unshifted_dates(value)
+            ]
     return findings
 
 
@@ -332,19 +449,26 @@ def scan_nwb(path: str | os.PathLike, label: str | None = None) -> list[Finding]
     try:
         handle = h5py.File(path, "r")
     except OSError as err:
-        return [Finding(label, "file", f"unreadable as NWB/HDF5 ({err})",
-                        "fix the file so that its fields can be checked")]
+        return [
+            Finding(
+                label,
+                "file",
+                f"unreadable as NWB/HDF5 ({err})",
+                "fix the file so that its fields can be checked",
+            )
+        ]
     with handle as nwb:
         for name in ("session_start_time", "timestamps_reference_time", "file_create_date"):
             for text in _h5_strings(nwb.get(name)):
                 year = _year_of(text)
                 if year is None or year > SHIFTED_YEAR_MAX:
-                    findings.append(Finding(label, name, f"unshifted date {text}",
-                                            _SHIFT_FIX))
+                    findings.append(Finding(label, name, f"unshifted date {text}", _SHIFT_FIX))
         for name in ("identifier", "session_description", "session_id"):
             for text in _h5_strings(nwb.get(name)):
-                findings += [Finding(label, name, f"unshifted date {date}", _SHIFT_FIX)
-                             for date in _unshifted_dates(text)]
+                findings += [
+                    Finding(label, name, f"unshifted date {date}", _SHIFT_FIX)
+                    for date in _unshifted_dates(text)
+                ]
         general = nwb.get("general")
         if general is not None:
             findings += _scan_nwb_general(general, label)
@@ -374,8 +498,10 @@ def scan_brainvision_markers(path: str | os.PathLike, label: str | None = None) 
             continue
         marker, _, value = line.partition("=")
         date = value.split(",")[-1].strip()
-        findings += [Finding(label, f"{marker} (New Segment date)", f"unshifted date {text}",
-                             _SHIFT_FIX) for text in _unshifted_dates(date, compact=True)]
+        findings += [
+            Finding(label, f"{marker} (New Segment date)", f"unshifted date {text}", _SHIFT_FIX)
+            for text in _unshifted_dates(date, compact=True)
+        ]
     return findings
 
 
@@ -388,17 +514,31 @@ def _scan_nwb_general(general: Any, label: str) -> list[Finding]:
         for name, item in subject.items():
             where = f"general/subject/{name}"
             if name not in DANDI_SUBJECT_FIELDS:
-                problem = ("birth date" if _normalise(name) in _BIRTH_KEYS else
-                           "a subject field DANDI does not need (free text or identifier)")
-                findings.append(Finding(label, where, problem,
-                                        "leave it out: an NWB subject of human data holds only "
-                                        f"{', '.join(DANDI_SUBJECT_FIELDS)}"))
+                problem = (
+                    "birth date"
+                    if _normalise(name) in _BIRTH_KEYS
+                    else "a subject field DANDI does not need (free text or identifier)"
+                )
+                findings.append(
+                    Finding(
+                        label,
+                        where,
+                        problem,
+                        "leave it out: an NWB subject of human data holds only "
+                        f"{', '.join(DANDI_SUBJECT_FIELDS)}",
+                    )
+                )
             elif name == "age":
-                findings += [Finding(label, where, f"age {text} over {MAX_REPORTED_AGE} years",
-                                     f"report ages over {MAX_REPORTED_AGE} as "
-                                     f"P{MAX_REPORTED_AGE}Y")
-                             for text in _h5_strings(item) if _iso_age_years(text) is not None
-                             and _iso_age_years(text) > MAX_REPORTED_AGE]
+                findings += [
+                    Finding(
+                        label,
+                        where,
+                        f"age {text} over {MAX_REPORTED_AGE} years",
+                        f"report ages over {MAX_REPORTED_AGE} as P{MAX_REPORTED_AGE}Y",
+                    )
+                    for text in _h5_strings(item)
+                    if _iso_age_years(text) is not None and _iso_age_years(text) > MAX_REPORTED_AGE
+                ]
     for name, item in general.items():
         if name == "subject" or not isinstance(item, h5py.Dataset):
             continue
@@ -407,8 +547,10 @@ def _scan_nwb_general(general: Any, label: str) -> list[Finding]:
             findings.append(Finding(label, f"general/{name}", *problem))
             continue
         for text in _h5_strings(item):
-            findings += [Finding(label, f"general/{name}", f"unshifted date {date}", _SHIFT_FIX)
-                         for date in _unshifted_dates(text)]
+            findings += [
+                Finding(label, f"general/{name}", f"unshifted date {date}", _SHIFT_FIX)
+                for date in _unshifted_dates(text)
+            ]
     return findings
 
 
@@ -434,8 +576,11 @@ def _identifying_key(key: str, *, person_table: bool) -> tuple[str, str] | None:
     if norm in _CONTACT_KEYS:
         return "contact details or a record number", "remove it"
     if norm in _FREE_TEXT_KEYS:
-        return ("free text about a person", "remove it, or replace it with coded values "
-                "(Levels in the sidecar) that identify no one")
+        return (
+            "free text about a person",
+            "remove it, or replace it with coded values "
+            "(Levels in the sidecar) that identify no one",
+        )
     return None
 
 
@@ -465,11 +610,15 @@ def _dated_cells(values: pd.Series) -> Iterator[tuple[int, str]]:
 
 def _old_ages(values: pd.Series, label: str, column: str) -> list[Finding]:
     ages = pd.to_numeric(values, errors="coerce")
-    return [Finding(label, f"column {column!r}, row {row + 1}",
-                    f"age {values.iloc[row]} over {MAX_REPORTED_AGE}",
-                    f"report ages over {MAX_REPORTED_AGE} as {MAX_REPORTED_AGE} (HIPAA Safe "
-                    "Harbor)")
-            for row in np.flatnonzero((ages > MAX_REPORTED_AGE).to_numpy())]
+    return [
+        Finding(
+            label,
+            f"column {column!r}, row {row + 1}",
+            f"age {values.iloc[row]} over {MAX_REPORTED_AGE}",
+            f"report ages over {MAX_REPORTED_AGE} as {MAX_REPORTED_AGE} (HIPAA Safe Harbor)",
+        )
+        for row in np.flatnonzero((ages > MAX_REPORTED_AGE).to_numpy())
+    ]
 
 
 def _iso_age_years(text: str) -> float | None:
@@ -504,4 +653,3 @@ def _h5_strings(item: Any) -> list[str]:
         return []
     values = np.atleast_1d(item[()]).ravel()
     return [v.decode(errors="replace") if isinstance(v, bytes) else str(v) for v in values]
-

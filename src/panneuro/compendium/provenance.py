@@ -34,9 +34,24 @@ from panneuro.io.atomic import write_text_atomic
 #: Suffix of a provenance sidecar.
 SUFFIX = ".prov.json"
 #: Packages whose versions a sidecar records.
-PACKAGES = ("panneuro", "numpy", "scipy", "pandas", "scikit-learn", "statsmodels", "matplotlib",
-            "mne", "mne-bids", "pynwb", "spikeinterface", "probeinterface", "neuroconv",
-            "snakemake", "datalad", "git-annex")
+PACKAGES = (
+    "panneuro",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "statsmodels",
+    "matplotlib",
+    "mne",
+    "mne-bids",
+    "pynwb",
+    "spikeinterface",
+    "probeinterface",
+    "neuroconv",
+    "snakemake",
+    "datalad",
+    "git-annex",
+)
 #: Format version of the sidecars.
 VERSION = 1
 
@@ -53,7 +68,6 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     """
     result = Path(Path(path).as_posix().rstrip("/"))
     return result.with_name(result.name.replace(".", "_") + SUFFIX)
-
 
 
 def with_sidecars(*paths: Any, **named: Any) -> list | dict:
@@ -85,6 +99,7 @@ def with_sidecars(*paths: Any, **named: Any) -> list | dict:
     if paths:
         return [*paths, *(str(sidecar_path(p)) for p in paths)]
     return {**named, **{f"{k}_provenance": str(sidecar_path(v)) for k, v in named.items()}}
+
 
 def is_sidecar(path: str | os.PathLike) -> bool:
     """Tell whether ``path`` is a provenance sidecar."""
@@ -140,12 +155,18 @@ def input_identity(path: str | os.PathLike) -> dict[str, str]:
 def compendium_commit(workdir: str | os.PathLike = ".") -> str:
     """Return the compendium's git commit, or ``"unknown"`` outside its own git work tree."""
     workdir = Path(workdir).resolve()
-    top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=workdir,
-                         capture_output=True, text=True, check=False)
+    top = subprocess.run(
+        ["git", "rev-parse", "--show-toplevel"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if top.returncode != 0 or Path(top.stdout.strip()).resolve() != workdir:
         return "unknown"
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=workdir, capture_output=True,
-                          text=True, check=False)
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=workdir, capture_output=True, text=True, check=False
+    )
     return head.stdout.strip() if head.returncode == 0 else "unknown"
 
 
@@ -179,9 +200,16 @@ def _named(namedlist: Any) -> dict[str, Any]:
     return {}
 
 
-def record(output: str | os.PathLike, *, rule: str, inputs: list[str], params: Mapping[str, Any],
-           wildcards: Mapping[str, Any], commit: str,
-           versions: Mapping[str, str]) -> dict[str, Any]:
+def record(
+    output: str | os.PathLike,
+    *,
+    rule: str,
+    inputs: list[str],
+    params: Mapping[str, Any],
+    wildcards: Mapping[str, Any],
+    commit: str,
+    versions: Mapping[str, str],
+) -> dict[str, Any]:
     """Return the provenance record of one output (see the module docstring)."""
     return {
         "provenance_version": VERSION,
@@ -219,8 +247,15 @@ def write_provenance(smk: Any) -> list[Path]:
     for output in smk.output:
         if is_sidecar(output):  # declared sidecars (with_provenance in the rules)
             continue
-        data = record(output, rule=str(smk.rule), inputs=inputs, params=_named(smk.params),
-                      wildcards=_named(smk.wildcards), commit=commit, versions=versions)
+        data = record(
+            output,
+            rule=str(smk.rule),
+            inputs=inputs,
+            params=_named(smk.params),
+            wildcards=_named(smk.wildcards),
+            commit=commit,
+            versions=versions,
+        )
         target = sidecar_path(output)
         write_text_atomic(target, json.dumps(data, indent=1, sort_keys=True) + "\n")
         written.append(target)
@@ -237,8 +272,9 @@ class Node:
     inputs: list[Node] = field(default_factory=list)
 
 
-def trace(path: str | os.PathLike, *, root: str | os.PathLike = ".",
-          _seen: dict[str, Node] | None = None) -> Node:
+def trace(
+    path: str | os.PathLike, *, root: str | os.PathLike = ".", _seen: dict[str, Node] | None = None
+) -> Node:
     """Follow sidecars from ``path`` back to files without one (raw files, config, references).
 
     Parameters
@@ -264,8 +300,10 @@ def trace(path: str | os.PathLike, *, root: str | os.PathLike = ".",
         return seen[key]
     side = Path(root) / sidecar_path(path)
     if not side.exists():
-        raise FileNotFoundError(f"{side}: no provenance sidecar for {path}; results are made by "
-                                "`snakemake`, which writes one beside every result file.")
+        raise FileNotFoundError(
+            f"{side}: no provenance sidecar for {path}; results are made by "
+            "`snakemake`, which writes one beside every result file."
+        )
     data = json.loads(side.read_text())
     node = Node(key, {"sha256": data["sha256"]}, data["rule"])
     seen[key] = node

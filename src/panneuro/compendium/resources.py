@@ -86,15 +86,19 @@ def estimate(stage: str, channel_seconds: float, attempt: int = 1) -> Request:
         ``mem_mb`` and ``runtime`` (minutes), rounded up.
     """
     if stage not in STAGE_COSTS:
-        raise ValueError(f"unknown stage {stage!r} for a resource request; use one of "
-                         f"{sorted(STAGE_COSTS)}.")
+        raise ValueError(
+            f"unknown stage {stage!r} for a resource request; use one of {sorted(STAGE_COSTS)}."
+        )
     if channel_seconds < 0 or attempt < 1:
-        raise ValueError(f"{stage}: channel_seconds must be >= 0 and attempt >= 1, got "
-                         f"{channel_seconds} and {attempt}.")
+        raise ValueError(
+            f"{stage}: channel_seconds must be >= 0 and attempt >= 1, got "
+            f"{channel_seconds} and {attempt}."
+        )
     cost = STAGE_COSTS[stage]
     mem = (cost.mem_base_mb + cost.mem_mb_per_channel_second * channel_seconds) * attempt
-    runtime = (cost.runtime_base_min
-               + cost.runtime_min_per_channel_second * channel_seconds) * attempt
+    runtime = (
+        cost.runtime_base_min + cost.runtime_min_per_channel_second * channel_seconds
+    ) * attempt
     return Request(mem_mb=math.ceil(mem), runtime=math.ceil(runtime))
 
 
@@ -116,10 +120,13 @@ def preset_channel_seconds(datatype: str, size: Mapping[str, Any]) -> float:
     """
     key = "n_electrodes_ecog" if datatype == "ecog" else f"n_channels_{datatype}"
     if key not in size:
-        raise ValueError(f"size preset has no {key!r} for datatype {datatype!r}; add it to "
-                         "config/config.yaml (sizes).")
-    duration = float(size["recorded_problems"]) * TRIALS_PER_PROBLEM * float(
-        size["trial_duration_s"])
+        raise ValueError(
+            f"size preset has no {key!r} for datatype {datatype!r}; add it to "
+            "config/config.yaml (sizes)."
+        )
+    duration = (
+        float(size["recorded_problems"]) * TRIALS_PER_PROBLEM * float(size["trial_duration_s"])
+    )
     return float(size[key]) * duration
 
 
@@ -153,8 +160,9 @@ def file_channel_seconds(path: str | os.PathLike, sampling_frequency: float) -> 
         try:
             options = json.loads(sidecar.read_text())
         except json.JSONDecodeError as error:
-            raise ValueError(f"{sidecar}: not valid JSON ({error}); fix the reader sidecar.") \
-                from error
+            raise ValueError(
+                f"{sidecar}: not valid JSON ({error}); fix the reader sidecar."
+            ) from error
         sampling_frequency = float(options.get("sampling_frequency", sampling_frequency))
         if "dtype" in options:
             import numpy as np
@@ -181,14 +189,17 @@ def _brainvision_channel_seconds(header: Path) -> float | None:
         return None
     fmt = keys.get("BinaryFormat", "INT_16")
     if fmt not in _BRAINVISION_BYTES or "SamplingInterval" not in keys:
-        raise ValueError(f"{header}: BinaryFormat {fmt!r} or SamplingInterval missing or "
-                         f"unknown (expected one of {sorted(_BRAINVISION_BYTES)}); fix the header.")
+        raise ValueError(
+            f"{header}: BinaryFormat {fmt!r} or SamplingInterval missing or "
+            f"unknown (expected one of {sorted(_BRAINVISION_BYTES)}); fix the header."
+        )
     sampling_frequency = 1e6 / float(keys["SamplingInterval"])
     return data.stat().st_size / (_BRAINVISION_BYTES[fmt] * sampling_frequency)
 
 
-def recording_channel_seconds(path: str | os.PathLike, datatype: str, size: Mapping[str, Any],
-                              sampling_frequency: float) -> float:
+def recording_channel_seconds(
+    path: str | os.PathLike, datatype: str, size: Mapping[str, Any], sampling_frequency: float
+) -> float:
     """Channel-seconds of a recording: from its file when present, else from the size preset.
 
     Parameters

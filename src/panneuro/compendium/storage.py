@@ -20,8 +20,9 @@ from typing import Any
 STORAGE_PREFIX_VARIABLE = "PANNEURO_STORAGE_PREFIX"
 
 
-def local_storage_prefix(local_prefix: str | os.PathLike, provider: str,
-                         default_prefix: str | None) -> str:
+def local_storage_prefix(
+    local_prefix: str | os.PathLike, provider: str, default_prefix: str | None
+) -> str:
     """Return the folder under which Snakemake keeps local copies of the default storage.
 
     Parameters
@@ -66,7 +67,7 @@ def logical_path(path: str | os.PathLike, prefix: str | None = None) -> str:
         return text
     for candidate in (prefix, Path(prefix).resolve().as_posix().rstrip("/") + "/"):
         if text.startswith(candidate):
-            return text[len(candidate):]
+            return text[len(candidate) :]
     return text
 
 
@@ -98,9 +99,11 @@ def declared_companions(path: str, raw_format: str) -> list[str]:
     if raw_format == "binary":
         return [f"{path}.json"]
     if raw_format in ("spikeglx", "openephys", "neuralynx"):
-        raise ValueError(f"{path}: format {raw_format!r} is a folder of files, which remote "
-                         "default storage cannot declare file by file; convert it to NWB or "
-                         "binary (with its .json sidecar), or run with a shared file system")
+        raise ValueError(
+            f"{path}: format {raw_format!r} is a folder of files, which remote "
+            "default storage cannot declare file by file; convert it to NWB or "
+            "binary (with its .json sidecar), or run with a shared file system"
+        )
     return []
 
 

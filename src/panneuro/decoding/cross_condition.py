@@ -26,8 +26,20 @@ from panneuro.stats.permutation import permutation_p_values, permuted_labels
 
 #: Columns of the cross-condition table (``results/decoding/sub-X_ses-Y_ccgp.tsv``).
 CCGP_COLUMNS: tuple[str, ...] = (
-    "region", "n_units", "variable", "epoch", "condition", "analysis", "align",
-    "window_start", "window_stop", "n_trials", "score", "null_mean", "null_q95", "p_value",
+    "region",
+    "n_units",
+    "variable",
+    "epoch",
+    "condition",
+    "analysis",
+    "align",
+    "window_start",
+    "window_stop",
+    "n_trials",
+    "score",
+    "null_mean",
+    "null_q95",
+    "p_value",
 )
 
 
@@ -65,8 +77,10 @@ def cross_condition_generalisation(
         for train_condition in (0, 1):
             train = condition == train_condition
             test = ~train
-            if (np.bincount(labels[train], minlength=2).min() < 2
-                    or np.bincount(labels[test], minlength=2).min() < 1):
+            if (
+                np.bincount(labels[train], minlength=2).min() < 2
+                or np.bincount(labels[test], minlength=2).min() < 1
+            ):
                 return float("nan")
             model = make_decoder(shrinkage).fit(counts[train], labels[train])
             scores.append(balanced_accuracy(labels[test], model.predict(counts[test])))
@@ -127,15 +141,17 @@ def cross_condition_table(
         for name, cond in conditions.items():
             c = np.asarray(cond)[sel]
             analyses[("ccgp", name)] = [
-                cross_condition_generalisation(x, ys, c, shrinkage=shrinkage)
-                for ys in label_sets
+                cross_condition_generalisation(x, ys, c, shrinkage=shrinkage) for ys in label_sets
             ]
         min_class = np.bincount(y, minlength=2).min()
         if min_class >= 2:
             folds = int(min(n_folds, min_class))
             analyses[("cv", "none")] = [
-                float(cv_balanced_accuracy(x[:, :, None], ys, n_folds=folds, fold_seed=fold_seed,
-                                           shrinkage=shrinkage)[0, 0])
+                float(
+                    cv_balanced_accuracy(
+                        x[:, :, None], ys, n_folds=folds, fold_seed=fold_seed, shrinkage=shrinkage
+                    )[0, 0]
+                )
                 for ys in label_sets
             ]
         else:
@@ -143,15 +159,31 @@ def cross_condition_table(
         for (analysis, name), values in analyses.items():
             observed, null = values[0], np.asarray(values[1:], dtype=float)
             finite = null[np.isfinite(null)]
-            rows.append({
-                "epoch": epoch, "condition": name, "analysis": analysis, "n_trials": int(sel.sum()),
-                "score": observed,
-                "null_mean": float(finite.mean()) if finite.size else np.nan,
-                "null_q95": float(np.quantile(finite, 0.95)) if finite.size else np.nan,
-                "p_value": _p(observed, finite),
-            })
-    return pd.DataFrame(rows, columns=["epoch", "condition", "analysis", "n_trials", "score",
-                                       "null_mean", "null_q95", "p_value"])
+            rows.append(
+                {
+                    "epoch": epoch,
+                    "condition": name,
+                    "analysis": analysis,
+                    "n_trials": int(sel.sum()),
+                    "score": observed,
+                    "null_mean": float(finite.mean()) if finite.size else np.nan,
+                    "null_q95": float(np.quantile(finite, 0.95)) if finite.size else np.nan,
+                    "p_value": _p(observed, finite),
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "epoch",
+            "condition",
+            "analysis",
+            "n_trials",
+            "score",
+            "null_mean",
+            "null_q95",
+            "p_value",
+        ],
+    )
 
 
 def _p(observed: float, null: np.ndarray) -> float:
@@ -226,28 +258,44 @@ def session_cross_condition(
     event = settings.get("align", {}).get(variable, "response")
     variables = task_variables(events)
     if variable not in variables.columns:
-        raise ValueError(f"config['decoding']['cross_condition']['variable'] is {variable!r}; "
-                         f"choose from {list(variables.columns)}.")
+        raise ValueError(
+            f"config['decoding']['cross_condition']['variable'] is {variable!r}; "
+            f"choose from {list(variables.columns)}."
+        )
     conditions, epochs = session_conditions(events)
     wanted = cc.get("conditions", list(conditions))
     unknown = [c for c in wanted if c not in conditions]
     if unknown:
-        raise ValueError(f"config['decoding']['cross_condition']['conditions'] names {unknown}; "
-                         f"choose from {list(conditions)}.")
+        raise ValueError(
+            f"config['decoding']['cross_condition']['conditions'] names {unknown}; "
+            f"choose from {list(conditions)}."
+        )
     y = variables[variable].to_numpy(dtype=float)
     keep = ~np.isnan(y)
     groups = events["problem"].to_numpy()
     width = window[1] - window[0]
     parts = []
-    for pop in population_counts(units, spike_times, events, {variable: event}, window=window,
-                                 bin_size=width, step=width,
-                                 min_units=int(settings.get("min_units", 1))):
+    for pop in population_counts(
+        units,
+        spike_times,
+        events,
+        {variable: event},
+        window=window,
+        bin_size=width,
+        step=width,
+        min_units=int(settings.get("min_units", 1)),
+    ):
         table = cross_condition_table(
-            pop.counts[keep, :, 0], y[keep].astype(int),
-            {c: conditions[c][keep] for c in wanted}, epochs[keep], groups[keep],
+            pop.counts[keep, :, 0],
+            y[keep].astype(int),
+            {c: conditions[c][keep] for c in wanted},
+            epochs[keep],
+            groups[keep],
             rng=rng_for(seed, "ccgp", *keys, pop.region),
-            n_permutations=int(settings["n_permutations"]), n_folds=int(settings["n_folds"]),
-            shrinkage=settings.get("shrinkage", 0.1))
+            n_permutations=int(settings["n_permutations"]),
+            n_folds=int(settings["n_folds"]),
+            shrinkage=settings.get("shrinkage", 0.1),
+        )
         table = pop.label(table)
         table["window_start"] = window[0]
         table["window_stop"] = window[1]

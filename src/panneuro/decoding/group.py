@@ -26,21 +26,34 @@ from panneuro.stats.permutation import sign_flip_max_test
 
 #: Columns of :func:`group_decoding`'s table.
 GROUP_COLUMNS: tuple[str, ...] = (
-    "region", "variable", "align", "time", "n_subjects", "n_sessions", "replication",
-    "effect", "ci_low", "ci_high", "p_fwer", "significant",
+    "region",
+    "variable",
+    "align",
+    "time",
+    "n_subjects",
+    "n_sessions",
+    "replication",
+    "effect",
+    "ci_low",
+    "ci_high",
+    "p_fwer",
+    "significant",
 )
 
 
-def _hierarchical_bootstrap(effects: np.ndarray, subjects: np.ndarray,
-                            rng: np.random.Generator, n_resamples: int) -> np.ndarray:
+def _hierarchical_bootstrap(
+    effects: np.ndarray, subjects: np.ndarray, rng: np.random.Generator, n_resamples: int
+) -> np.ndarray:
     """Bootstrap distribution of the mean-of-subject-means, shape (n_resamples, bins)."""
     names = np.unique(subjects)
     rows = {s: np.flatnonzero(subjects == s) for s in names}
     out = np.empty((n_resamples, effects.shape[1]))
     for k in range(n_resamples):
         chosen = rng.choice(names, size=len(names), replace=True)
-        means = [np.nanmean(effects[rng.choice(rows[s], size=len(rows[s]), replace=True)],
-                            axis=0) for s in chosen]
+        means = [
+            np.nanmean(effects[rng.choice(rows[s], size=len(rows[s]), replace=True)], axis=0)
+            for s in chosen
+        ]
         out[k] = np.nanmean(means, axis=0)
     return out
 
@@ -79,21 +92,35 @@ def group_decoding(
         One row per group × time bin: :data:`GROUP_COLUMNS` (plus any extra ``by`` column);
         ``replication`` says whether the test flips ``subjects``, ``sessions`` or is ``none``.
     """
-    need = {"subject", "session", "analysis", "time", "effect", "score", "ci_low", "ci_high",
-            "null_mean", *by}
+    need = {
+        "subject",
+        "session",
+        "analysis",
+        "time",
+        "effect",
+        "score",
+        "ci_low",
+        "ci_high",
+        "null_mean",
+        *by,
+    }
     missing = sorted(need - set(table.columns))
     if missing:
-        raise ValueError(f"decoding tables lack column(s) {missing}; stack them with "
-                         "read_session_tables and rerun decode_session if 'effect' is missing.")
+        raise ValueError(
+            f"decoding tables lack column(s) {missing}; stack them with "
+            "read_session_tables and rerun decode_session if 'effect' is missing."
+        )
     rows = table[table["analysis"] == "time_resolved"]
     extra = [c for c in by if c not in GROUP_COLUMNS]
     parts = []
     for key, group in rows.groupby(list(by), sort=True):
         key = key if isinstance(key, tuple) else (key,)
-        group = group.assign(_unit=group["subject"].astype(str) + "/"
-                             + group["session"].astype(str))
-        wide = group.pivot_table(index="_unit", columns="time", values="effect",
-                                 aggfunc="mean", dropna=False)
+        group = group.assign(
+            _unit=group["subject"].astype(str) + "/" + group["session"].astype(str)
+        )
+        wide = group.pivot_table(
+            index="_unit", columns="time", values="effect", aggfunc="mean", dropna=False
+        )
         units = wide.index.to_numpy()
         subjects = np.array([u.split("/")[0] for u in units])
         effects = wide.to_numpy(float)
@@ -113,13 +140,20 @@ def group_decoding(
             p, replication = sign_flip_max_test(effects, rng, n_flips=n_flips), "sessions"
         else:
             p, replication = np.full(len(times), np.nan), "none"
-        out = pd.DataFrame({
-            **dict(zip(by, key, strict=True)),
-            "align": group["align"].iloc[0] if "align" in group.columns else "",
-            "time": times, "n_subjects": len(set(subjects)), "n_sessions": len(units),
-            "replication": replication, "effect": effect, "ci_low": low, "ci_high": high,
-            "p_fwer": p,
-        })
+        out = pd.DataFrame(
+            {
+                **dict(zip(by, key, strict=True)),
+                "align": group["align"].iloc[0] if "align" in group.columns else "",
+                "time": times,
+                "n_subjects": len(set(subjects)),
+                "n_sessions": len(units),
+                "replication": replication,
+                "effect": effect,
+                "ci_low": low,
+                "ci_high": high,
+                "p_fwer": p,
+            }
+        )
         out["significant"] = (out["p_fwer"] < alpha).astype(int)
         parts.append(out)
     columns = [*GROUP_COLUMNS, *extra]

@@ -34,8 +34,18 @@ LATENT_COLUMNS: tuple[str, ...] = ("belief_chosen", "prediction_error", "learnin
 
 #: Columns of ``results/decoding/sub-X_ses-Y_latents_regression.tsv``.
 REGRESSION_COLUMNS: tuple[str, ...] = (
-    "region", "n_units", "latent", "align", "time", "score", "null_mean", "null_q95",
-    "p_value", "cluster", "cluster_p", "significant",
+    "region",
+    "n_units",
+    "latent",
+    "align",
+    "time",
+    "score",
+    "null_mean",
+    "null_q95",
+    "p_value",
+    "cluster",
+    "cluster_p",
+    "significant",
 )
 
 DEFAULT_ALPHAS: tuple[float, ...] = (0.1, 1.0, 10.0, 100.0, 1000.0)
@@ -94,29 +104,40 @@ def latent_regression(
     counts = np.asarray(counts, dtype=float)
     target = np.asarray(target, dtype=float)
     if counts.ndim != 3 or counts.shape[0] != target.shape[0]:
-        raise ValueError(f"counts must be (trials, units, bins) with one target per trial; "
-                         f"got counts {counts.shape} and {target.shape[0]} targets.")
+        raise ValueError(
+            f"counts must be (trials, units, bins) with one target per trial; "
+            f"got counts {counts.shape} and {target.shape[0]} targets."
+        )
     if not (np.all(np.isfinite(target)) and np.all(np.isfinite(counts))):
         raise ValueError("target/counts contain NaN or inf; drop those trials first.")
     fold_seed = int(rng.integers(2**31 - 1))
-    targets = np.column_stack([target, permuted_labels(target, np.asarray(groups),
-                                                       n_permutations, rng).T])
+    targets = np.column_stack(
+        [target, permuted_labels(target, np.asarray(groups), n_permutations, rng).T]
+    )
     n_trials, _, n_bins = counts.shape
     predicted = np.empty((n_trials, n_bins, targets.shape[1]))
     folds = KFold(n_splits=int(min(n_folds, n_trials)), shuffle=True, random_state=fold_seed)
     for train, test in folds.split(counts):
         for b in range(n_bins):
-            model = make_pipeline(StandardScaler(),
-                                  RidgeCV(alphas=list(alphas), alpha_per_target=True))
+            model = make_pipeline(
+                StandardScaler(), RidgeCV(alphas=list(alphas), alpha_per_target=True)
+            )
             model.fit(counts[train, :, b], targets[train])
             predicted[test, b, :] = model.predict(counts[test, :, b])
-    r2 = np.stack([r2_score(targets, predicted[:, b, :], multioutput="raw_values")
-                   for b in range(n_bins)], axis=1)  # (1 + permutations, bins)
+    r2 = np.stack(
+        [r2_score(targets, predicted[:, b, :], multioutput="raw_values") for b in range(n_bins)],
+        axis=1,
+    )  # (1 + permutations, bins)
     return RegressionResult(r2[0], r2[1:])
 
 
-def regression_table(result: RegressionResult, bin_centers: np.ndarray, *,
-                     threshold_quantile: float = 0.95, alpha: float = 0.05) -> pd.DataFrame:
+def regression_table(
+    result: RegressionResult,
+    bin_centers: np.ndarray,
+    *,
+    threshold_quantile: float = 0.95,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Tidy table of a regression result with per-bin p-values and cluster-mass clusters.
 
     Parameters
@@ -136,16 +157,25 @@ def regression_table(result: RegressionResult, bin_centers: np.ndarray, *,
         Columns ``time``, ``score``, ``null_mean``, ``null_q95``, ``p_value``, ``cluster``,
         ``cluster_p``, ``significant``.
     """
-    table = pd.DataFrame({"time": np.asarray(bin_centers, dtype=float), "score": result.scores,
-                          **null_summary(result.scores, result.null,
-                                         threshold_quantile=threshold_quantile)})
+    table = pd.DataFrame(
+        {
+            "time": np.asarray(bin_centers, dtype=float),
+            "score": result.scores,
+            **null_summary(result.scores, result.null, threshold_quantile=threshold_quantile),
+        }
+    )
     table["significant"] = (table["cluster_p"] < alpha).astype(int)
-    return table[["time", "score", "null_mean", "null_q95", "p_value", "cluster", "cluster_p",
-                  "significant"]]
+    return table[
+        ["time", "score", "null_mean", "null_q95", "p_value", "cluster", "cluster_p", "significant"]
+    ]
 
 
-def check_latents(latents: pd.DataFrame, events: pd.DataFrame, variables: Sequence[str],
-                  source: str = "latents table") -> None:
+def check_latents(
+    latents: pd.DataFrame,
+    events: pd.DataFrame,
+    variables: Sequence[str],
+    source: str = "latents table",
+) -> None:
     """Check that a latents table matches its trial table.
 
     Parameters
@@ -166,13 +196,17 @@ def check_latents(latents: pd.DataFrame, events: pd.DataFrame, variables: Sequen
     """
     missing = [v for v in variables if v not in latents.columns]
     if missing:
-        raise ValueError(f"{source}: lacks latent column(s) {missing}; the behaviour stage "
-                         f"writes {list(LATENT_COLUMNS)} (see docs/architecture.md), or fix "
-                         "config['decoding']['latents']['variables'].")
+        raise ValueError(
+            f"{source}: lacks latent column(s) {missing}; the behaviour stage "
+            f"writes {list(LATENT_COLUMNS)} (see docs/architecture.md), or fix "
+            "config['decoding']['latents']['variables']."
+        )
     if len(latents) != len(events):
-        raise ValueError(f"{source}: {len(latents)} rows but the session has {len(events)} "
-                         "trials; the latents must have one row per trial in events order "
-                         "(rerun the behaviour stage for this session).")
+        raise ValueError(
+            f"{source}: {len(latents)} rows but the session has {len(events)} "
+            "trials; the latents must have one row per trial in events order "
+            "(rerun the behaviour stage for this session)."
+        )
 
 
 def regress_session(
@@ -217,20 +251,32 @@ def regress_session(
     align = {latent: spec.get("align", {}).get(latent, "onset") for latent in variables}
     groups = events["problem"].to_numpy()
     parts = []
-    for pop in population_counts(units, spike_times, events, align, window=settings["window"],
-                                 bin_size=settings["bin_size"], step=settings["step"],
-                                 min_units=int(settings.get("min_units", 1))):
+    for pop in population_counts(
+        units,
+        spike_times,
+        events,
+        align,
+        window=settings["window"],
+        bin_size=settings["bin_size"],
+        step=settings["step"],
+        min_units=int(settings.get("min_units", 1)),
+    ):
         y = latents[pop.target].to_numpy(dtype=float)
         keep = np.isfinite(y)
         result = latent_regression(
-            pop.counts[keep], y[keep], groups=groups[keep],
+            pop.counts[keep],
+            y[keep],
+            groups=groups[keep],
             rng=rng_for(seed, "latents", *keys, pop.region, pop.target),
             n_folds=int(settings["n_folds"]),
             n_permutations=int(settings["n_permutations"]),
-            alphas=spec.get("alphas", DEFAULT_ALPHAS))
+            alphas=spec.get("alphas", DEFAULT_ALPHAS),
+        )
         table = regression_table(
-            result, pop.centers,
+            result,
+            pop.centers,
             threshold_quantile=float(settings.get("cluster_threshold_quantile", 0.95)),
-            alpha=float(settings.get("alpha", 0.05)))
+            alpha=float(settings.get("alpha", 0.05)),
+        )
         parts.append(pop.label(table, "latent"))
     return stack_tables(parts, REGRESSION_COLUMNS)

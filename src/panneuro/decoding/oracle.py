@@ -56,8 +56,16 @@ from panneuro.stats.permutation import balanced_accuracy_ci
 
 #: Columns of :func:`oracle_decoding`'s table (one row per region × variable × bin).
 ORACLE_COLUMNS: tuple[str, ...] = (
-    "region", "variable", "align", "time", "n_units", "n_replicates", "truth", "truth_sd",
-    "coverage", "estimate_gt_units",
+    "region",
+    "variable",
+    "align",
+    "time",
+    "n_units",
+    "n_replicates",
+    "truth",
+    "truth_sd",
+    "coverage",
+    "estimate_gt_units",
 )
 #: Rate resolution of the planted rates (s): the simulator's own (``simulate_probe``).
 RATE_DT = 0.001
@@ -89,9 +97,15 @@ def planted_spike_times(
         Spike times (s) of each unit.
     """
     n_samples = int(round(rates.shape[1] * dt * sampling_frequency))
-    trains = poisson_spike_samples(rates, dt=dt, sampling_frequency=sampling_frequency,
-                                   refractory_ms=REFRACTORY_MS, margin_samples=0,
-                                   n_samples=n_samples, rng=rng)
+    trains = poisson_spike_samples(
+        rates,
+        dt=dt,
+        sampling_frequency=sampling_frequency,
+        refractory_ms=REFRACTORY_MS,
+        margin_samples=0,
+        n_samples=n_samples,
+        rng=rng,
+    )
     return [t / sampling_frequency for t in trains]
 
 
@@ -109,36 +123,42 @@ class _DecodingDesign:
     labels: dict[str, np.ndarray]
     sampling_frequency: float
 
-    def decode(self, trains: Sequence[np.ndarray], region: str,
-               variable: str) -> tuple[np.ndarray, np.ndarray]:
+    def decode(
+        self, trains: Sequence[np.ndarray], region: str, variable: str
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Time-resolved scores and their null's variance (NaN without a null)."""
-        counts, _ = binned_spike_counts(trains, self.anchors[self.align[variable]],
-                                        **self.count_args)
+        counts, _ = binned_spike_counts(
+            trains, self.anchors[self.align[variable]], **self.count_args
+        )
         y = self.labels[variable]
         keep = ~np.isnan(y)
         result = decode_time_resolved(
-            counts[keep], y[keep].astype(int), groups=self.groups[keep],
+            counts[keep],
+            y[keep].astype(int),
+            groups=self.groups[keep],
             rng=rng_for(self.seed, "decoding", *self.keys, region, variable),
             n_folds=int(self.settings["n_folds"]),
             n_permutations=int(self.settings.get("n_permutations", 0)),
-            shrinkage=self.settings.get("shrinkage", 0.1), cross_temporal=False)
+            shrinkage=self.settings.get("shrinkage", 0.1),
+            cross_temporal=False,
+        )
         null = result.null_time_resolved
-        null_var = (null.var(axis=0, ddof=1) if len(null) >= 2
-                    else np.full(null.shape[1], np.nan))
+        null_var = null.var(axis=0, ddof=1) if len(null) >= 2 else np.full(null.shape[1], np.nan)
         return result.time_resolved, null_var
 
 
-def _replicate_scores(design: _DecodingDesign, rates: np.ndarray, region: str,
-                      replicates: np.ndarray) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
+def _replicate_scores(
+    design: _DecodingDesign, rates: np.ndarray, region: str, replicates: np.ndarray
+) -> list[dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Draw and decode some replicates of one region (one worker's share), in order."""
     out = []
     for replicate in replicates:
         trains = planted_spike_times(
-            rates, rng_for(design.seed, "decoding_oracle", *design.keys, region,
-                           int(replicate)),
-            sampling_frequency=design.sampling_frequency)
-        out.append({variable: design.decode(trains, region, variable)
-                    for variable in design.align})
+            rates,
+            rng_for(design.seed, "decoding_oracle", *design.keys, region, int(replicate)),
+            sampling_frequency=design.sampling_frequency,
+        )
+        out.append({variable: design.decode(trains, region, variable) for variable in design.align})
     return out
 
 
@@ -153,7 +173,8 @@ def _run_tasks(tasks: list[tuple], n_jobs: int) -> list:
     from joblib import Parallel, delayed
 
     return Parallel(n_jobs=n_jobs, backend="loky")(
-        delayed(_replicate_scores)(*task) for task in tasks)
+        delayed(_replicate_scores)(*task) for task in tasks
+    )
 
 
 def _session_duration(events: pd.DataFrame) -> float:
@@ -161,8 +182,11 @@ def _session_duration(events: pd.DataFrame) -> float:
     return float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
 
 
-def _planted_rates(events: pd.DataFrame, truth_units: pd.DataFrame,
-                   codings: Mapping[str, pd.DataFrame | None] | None) -> np.ndarray:
+def _planted_rates(
+    events: pd.DataFrame,
+    truth_units: pd.DataFrame,
+    codings: Mapping[str, pd.DataFrame | None] | None,
+) -> np.ndarray:
     """Planted rates of all units, each probe's with its coding (one call without codings)."""
     duration = _session_duration(events)
     if not codings or all(c is None for c in codings.values()):
@@ -172,13 +196,16 @@ def _planted_rates(events: pd.DataFrame, truth_units: pd.DataFrame,
     probes = truth_units["probe"].astype(str).to_numpy()
     missing = sorted(set(probes) - set(codings))
     if missing:
-        raise ValueError(f"no coding given for probe(s) {missing}; pass each probe's "
-                         "<prefix>_coding.tsv (read_probe_coding).")
+        raise ValueError(
+            f"no coding given for probe(s) {missing}; pass each probe's "
+            "<prefix>_coding.tsv (read_probe_coding)."
+        )
     rates = np.zeros((len(truth_units), int(np.ceil(duration / RATE_DT))))
     for probe in pd.unique(probes):
         members = np.flatnonzero(probes == probe)
-        rates[members] = tuned_rates(events, truth_units.iloc[members], duration=duration,
-                                     dt=RATE_DT, coding=codings[probe])
+        rates[members] = tuned_rates(
+            events, truth_units.iloc[members], duration=duration, dt=RATE_DT, coding=codings[probe]
+        )
     return rates
 
 
@@ -240,36 +267,56 @@ def oracle_decoding(
         ``estimate_gt_units``.
     """
     if n_replicates < 2:
-        raise ValueError(f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte "
-                         "Carlo replicates (config['decoding']['oracle']['n_replicates']).")
+        raise ValueError(
+            f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte "
+            "Carlo replicates (config['decoding']['oracle']['n_replicates'])."
+        )
     need = [c for c in ("region", "variable", "gain", "base_rate") if c not in truth_units]
     if need:
-        raise ValueError(f"ground-truth units lack column(s) {need}; pass the probes' "
-                         "*_units.tsv written by the simulation.")
+        raise ValueError(
+            f"ground-truth units lack column(s) {need}; pass the probes' "
+            "*_units.tsv written by the simulation."
+        )
     if ground_truth_trains is not None and len(ground_truth_trains) != len(truth_units):
-        raise ValueError(f"{len(ground_truth_trains)} ground-truth spike trains for "
-                         f"{len(truth_units)} units; pass them in the units' order.")
+        raise ValueError(
+            f"{len(ground_truth_trains)} ground-truth spike trains for "
+            f"{len(truth_units)} units; pass them in the units' order."
+        )
     truth_units = truth_units.reset_index(drop=True)
     align = {v: settings.get("align", {}).get(v, "onset") for v in settings["variables"]}
     variables = task_variables(events)
-    regions = {r: np.flatnonzero(truth_units["region"].astype(str) == r)
-               for r in sorted(set(truth_units["region"].astype(str)))}
+    regions = {
+        r: np.flatnonzero(truth_units["region"].astype(str) == r)
+        for r in sorted(set(truth_units["region"].astype(str)))
+    }
     rates = _planted_rates(events, truth_units, codings)
-    count_args = {"window": settings["window"], "bin_size": float(settings["bin_size"]),
-                  "step": float(settings["step"])}
+    count_args = {
+        "window": settings["window"],
+        "bin_size": float(settings["bin_size"]),
+        "step": float(settings["step"]),
+    }
     anchors = {event: align_times(events, event) for event in set(align.values())}
     groups = events["problem"].to_numpy()
 
     design = _DecodingDesign(
-        anchors=anchors, align=align, count_args=count_args, groups=groups, seed=seed,
-        keys=tuple(keys), settings=dict(settings),
+        anchors=anchors,
+        align=align,
+        count_args=count_args,
+        groups=groups,
+        seed=seed,
+        keys=tuple(keys),
+        settings=dict(settings),
         labels={v: variables[v].to_numpy(float) for v in align},
-        sampling_frequency=sampling_frequency)
-    tasks = [(region, block) for region in regions
-             for block in np.array_split(np.arange(n_replicates), max(1, min(n_jobs,
-                                                                              n_replicates)))]
-    results = _run_tasks([(design, rates[regions[region]], region, block)
-                          for region, block in tasks], n_jobs)
+        sampling_frequency=sampling_frequency,
+    )
+    tasks = [
+        (region, block)
+        for region in regions
+        for block in np.array_split(np.arange(n_replicates), max(1, min(n_jobs, n_replicates)))
+    ]
+    results = _run_tasks(
+        [(design, rates[regions[region]], region, block) for region, block in tasks], n_jobs
+    )
     pairs = [(r, v) for r in regions for v in align]
     scores = {pair: [] for pair in pairs}
     null_vars = {pair: [] for pair in pairs}
@@ -278,33 +325,56 @@ def oracle_decoding(
             for variable, (score, null_var) in replicate.items():
                 scores[(region, variable)].append(score)
                 null_vars[(region, variable)].append(null_var)
-    centers = np.round(bin_starts(settings["window"], count_args["bin_size"], count_args["step"])
-                       + count_args["bin_size"] / 2, 9)
+    centers = np.round(
+        bin_starts(settings["window"], count_args["bin_size"], count_args["step"])
+        + count_args["bin_size"] / 2,
+        9,
+    )
     parts = []
     for region, variable in pairs:
-        replicates = np.array(scores[(region, variable)])        # (replicates, bins)
+        replicates = np.array(scores[(region, variable)])  # (replicates, bins)
         truth = replicates.mean(axis=0)
         y = variables[variable].dropna().astype(int)
         n_0, n_1 = int((y == 0).sum()), int((y == 1).sum())
-        low, high = balanced_accuracy_ci(replicates, n_0, n_1,
-                                         null_var=np.array(null_vars[(region, variable)]))
-        gt_estimate = (design.decode([ground_truth_trains[i] for i in regions[region]], region,
-                                     variable)[0] if ground_truth_trains is not None
-                       else np.full(len(centers), np.nan))
-        parts.append(pd.DataFrame({
-            "region": region, "variable": variable, "align": align[variable],
-            "time": centers, "n_units": len(regions[region]), "n_replicates": n_replicates,
-            "truth": truth, "truth_sd": replicates.std(axis=0, ddof=1),
-            "coverage": ((low <= truth) & (truth <= high)).mean(axis=0),
-            "estimate_gt_units": gt_estimate,
-        }))
+        low, high = balanced_accuracy_ci(
+            replicates, n_0, n_1, null_var=np.array(null_vars[(region, variable)])
+        )
+        gt_estimate = (
+            design.decode([ground_truth_trains[i] for i in regions[region]], region, variable)[0]
+            if ground_truth_trains is not None
+            else np.full(len(centers), np.nan)
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "region": region,
+                    "variable": variable,
+                    "align": align[variable],
+                    "time": centers,
+                    "n_units": len(regions[region]),
+                    "n_replicates": n_replicates,
+                    "truth": truth,
+                    "truth_sd": replicates.std(axis=0, ddof=1),
+                    "coverage": ((low <= truth) & (truth <= high)).mean(axis=0),
+                    "estimate_gt_units": gt_estimate,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)[list(ORACLE_COLUMNS)]
 
 
 #: Columns of :func:`oracle_cross_condition`'s table (one row per region × epoch × analysis).
 CCGP_ORACLE_COLUMNS: tuple[str, ...] = (
-    "region", "n_units", "variable", "epoch", "condition", "analysis", "n_replicates", "truth",
-    "truth_sd", "planted_rate",
+    "region",
+    "n_units",
+    "variable",
+    "epoch",
+    "condition",
+    "analysis",
+    "n_replicates",
+    "truth",
+    "truth_sd",
+    "planted_rate",
 )
 
 
@@ -360,8 +430,9 @@ def oracle_cross_condition(
         region's ground-truth units over the recording (Hz; the truth of the mean rate).
     """
     if n_replicates < 2:
-        raise ValueError(f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte "
-                         "Carlo replicates.")
+        raise ValueError(
+            f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte Carlo replicates."
+        )
     cc = settings.get("cross_condition", {})
     variable = cc.get("variable", "stay")
     window = [float(w) for w in cc.get("window", [-0.3, 0.0])]
@@ -377,11 +448,12 @@ def oracle_cross_condition(
     for probe_units, coding in probes:
         need = [c for c in ("region", "variable", "gain", "base_rate") if c not in probe_units]
         if need:
-            raise ValueError(f"ground-truth units lack column(s) {need}; pass the probes' "
-                             "*_units.tsv written by the simulation.")
+            raise ValueError(
+                f"ground-truth units lack column(s) {need}; pass the probes' "
+                "*_units.tsv written by the simulation."
+            )
         units.append(probe_units.reset_index(drop=True))
-        rates.append(tuned_rates(events, probe_units, duration=duration, dt=RATE_DT,
-                                 coding=coding))
+        rates.append(tuned_rates(events, probe_units, duration=duration, dt=RATE_DT, coding=coding))
     all_units = pd.concat(units, ignore_index=True)
     all_rates = np.concatenate(rates, axis=0)
     width = window[1] - window[0]
@@ -392,18 +464,38 @@ def oracle_cross_condition(
         tables = []
         for replicate in range(n_replicates):
             trains = planted_spike_times(
-                all_rates[members], rng_for(seed, "ccgp_oracle", *keys, region, replicate),
-                sampling_frequency=sampling_frequency)
-            for pop in population_counts(region_units, trains, events, {variable: event},
-                                         window=window, bin_size=width, step=width):
-                tables.append(cross_condition_table(
-                    pop.counts[keep, :, 0], y[keep].astype(int),
-                    {c: conditions[c][keep] for c in wanted}, epochs[keep], groups[keep],
-                    rng=rng_for(seed, "ccgp", *keys, region), n_permutations=0,
-                    n_folds=int(settings["n_folds"]), shrinkage=settings.get("shrinkage", 0.1)))
+                all_rates[members],
+                rng_for(seed, "ccgp_oracle", *keys, region, replicate),
+                sampling_frequency=sampling_frequency,
+            )
+            for pop in population_counts(
+                region_units,
+                trains,
+                events,
+                {variable: event},
+                window=window,
+                bin_size=width,
+                step=width,
+            ):
+                tables.append(
+                    cross_condition_table(
+                        pop.counts[keep, :, 0],
+                        y[keep].astype(int),
+                        {c: conditions[c][keep] for c in wanted},
+                        epochs[keep],
+                        groups[keep],
+                        rng=rng_for(seed, "ccgp", *keys, region),
+                        n_permutations=0,
+                        n_folds=int(settings["n_folds"]),
+                        shrinkage=settings.get("shrinkage", 0.1),
+                    )
+                )
         stacked = pd.concat(tables, ignore_index=True)
-        summary = (stacked.groupby(["epoch", "condition", "analysis"], sort=False)["score"]
-                   .agg(truth="mean", truth_sd="std").reset_index())
+        summary = (
+            stacked.groupby(["epoch", "condition", "analysis"], sort=False)["score"]
+            .agg(truth="mean", truth_sd="std")
+            .reset_index()
+        )
         summary.insert(0, "region", region)
         summary.insert(1, "n_units", len(members))
         summary.insert(2, "variable", variable)

@@ -44,23 +44,43 @@ import pandas as pd
 
 #: Columns of :func:`planted_effect_recovery`'s table.
 PLANTED_COLUMNS: tuple[str, ...] = (
-    "region", "variable", "align", "n_planted_units", "window_start", "window_stop",
-    "peak_time", "peak_score", "peak_ci_low", "peak_ci_high", "peak_in_window",
-    "n_significant", "n_significant_in_window", "found",
-    "oracle_time", "estimate", "estimate_ci_low", "estimate_ci_high", "truth", "truth_sd",
-    "truth_in_ci", "ci_coverage", "estimate_gt_units", "n_window_bins",
+    "region",
+    "variable",
+    "align",
+    "n_planted_units",
+    "window_start",
+    "window_stop",
+    "peak_time",
+    "peak_score",
+    "peak_ci_low",
+    "peak_ci_high",
+    "peak_in_window",
+    "n_significant",
+    "n_significant_in_window",
+    "found",
+    "oracle_time",
+    "estimate",
+    "estimate_ci_low",
+    "estimate_ci_high",
+    "truth",
+    "truth_sd",
+    "truth_in_ci",
+    "ci_coverage",
+    "estimate_gt_units",
+    "n_window_bins",
     "n_window_bins_truth_in_ci",
 )
 #: The oracle columns, NaN when no oracle table is given or nothing was planted.
-_ORACLE_FIELDS: tuple[str, ...] = PLANTED_COLUMNS[PLANTED_COLUMNS.index("oracle_time"):]
+_ORACLE_FIELDS: tuple[str, ...] = PLANTED_COLUMNS[PLANTED_COLUMNS.index("oracle_time") :]
 
 
 def _overlaps(centres: np.ndarray, half: float, start: float, stop: float) -> np.ndarray:
     return (centres + half > start) & (centres - half < stop)
 
 
-def declared_bins(centres: np.ndarray, half: float, start: float,
-                  stop: float) -> tuple[np.ndarray, int]:
+def declared_bins(
+    centres: np.ndarray, half: float, start: float, stop: float
+) -> tuple[np.ndarray, int]:
     """Bins at which the estimate is compared with the truth, declared before looking.
 
     Parameters
@@ -88,8 +108,9 @@ def declared_bins(centres: np.ndarray, half: float, start: float,
     return inside, int(where[(len(where) - 1) // 2])
 
 
-def _oracle_fields(part: pd.DataFrame, oracle: pd.DataFrame, t: np.ndarray, half: float,
-                   start: float, stop: float) -> dict[str, float]:
+def _oracle_fields(
+    part: pd.DataFrame, oracle: pd.DataFrame, t: np.ndarray, half: float, start: float, stop: float
+) -> dict[str, float]:
     """Truth vs estimate at the declared bins of one region × variable."""
     fields = dict.fromkeys(_ORACLE_FIELDS, np.nan)
     if not np.isfinite(start) or oracle.empty:
@@ -98,23 +119,30 @@ def _oracle_fields(part: pd.DataFrame, oracle: pd.DataFrame, t: np.ndarray, half
     keys = np.round(t, 6)
     missing = [k for k in keys if k not in truth.index]
     if missing:
-        raise ValueError(f"oracle table lacks the decoding bins at {missing} s; recompute it "
-                         "with the same config['decoding'] window, bin_size and step.")
+        raise ValueError(
+            f"oracle table lacks the decoding bins at {missing} s; recompute it "
+            "with the same config['decoding'] window, bin_size and step."
+        )
     truth = truth.loc[keys]
     inside, primary = declared_bins(t, half, start, stop)
     low, high = part["ci_low"].to_numpy(float), part["ci_high"].to_numpy(float)
     value = truth["truth"].to_numpy(float)
     covered = (low <= value) & (value <= high)
-    fields.update({
-        "oracle_time": t[primary], "estimate": float(part["score"].iloc[primary]),
-        "estimate_ci_low": low[primary], "estimate_ci_high": high[primary],
-        "truth": value[primary], "truth_sd": float(truth["truth_sd"].iloc[primary]),
-        "truth_in_ci": float(covered[primary]),
-        "ci_coverage": float(truth["coverage"].iloc[primary]),
-        "estimate_gt_units": float(truth["estimate_gt_units"].iloc[primary]),
-        "n_window_bins": int(inside.sum()),
-        "n_window_bins_truth_in_ci": int((covered & inside).sum()),
-    })
+    fields.update(
+        {
+            "oracle_time": t[primary],
+            "estimate": float(part["score"].iloc[primary]),
+            "estimate_ci_low": low[primary],
+            "estimate_ci_high": high[primary],
+            "truth": value[primary],
+            "truth_sd": float(truth["truth_sd"].iloc[primary]),
+            "truth_in_ci": float(covered[primary]),
+            "ci_coverage": float(truth["coverage"].iloc[primary]),
+            "estimate_gt_units": float(truth["estimate_gt_units"].iloc[primary]),
+            "n_window_bins": int(inside.sum()),
+            "n_window_bins_truth_in_ci": int((covered & inside).sum()),
+        }
+    )
     return fields
 
 
@@ -160,13 +188,20 @@ def planted_effect_recovery(
     """
     if windows is None:
         from panneuro.simulate.ephys import WINDOWS as windows
-    for name, frame, cols in (("decoding table", table, ("region", "variable", "analysis",
-                                                          "time", "score", "significant")),
-                              ("ground-truth units", truth_units, ("region", "variable"))):
+    for name, frame, cols in (
+        (
+            "decoding table",
+            table,
+            ("region", "variable", "analysis", "time", "score", "significant"),
+        ),
+        ("ground-truth units", truth_units, ("region", "variable")),
+    ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
-            raise ValueError(f"{name} lacks column(s) {missing}; pass a session decoding table "
-                             "and the probes' ground-truth *_units.tsv.")
+            raise ValueError(
+                f"{name} lacks column(s) {missing}; pass a session decoding table "
+                "and the probes' ground-truth *_units.tsv."
+            )
     rows = table[table["analysis"] == "time_resolved"]
     planted = truth_units.groupby(["region", "variable"]).size()
     half = bin_size / 2
@@ -184,24 +219,42 @@ def planted_effect_recovery(
         score = part["score"].to_numpy(float)
         peak = int(np.nanargmax(score)) if np.isfinite(score).any() else 0
         significant = part["significant"].fillna(0).to_numpy(float) > 0
-        inside = (_overlaps(t, half, start, stop) if np.isfinite(start)
-                  else np.zeros(len(t), bool))
-        clusters = part["cluster"].to_numpy(int) if "cluster" in part.columns else \
-            significant.astype(int)
-        every_cluster_inside = all(inside[(clusters == c) & significant].any()
-                                   for c in np.unique(clusters[significant]))
-        found = (np.nan if n_units == 0 else
-                 float(significant.any() and bool(inside[peak]) and every_cluster_inside))
-        out.append({
-            "region": region, "variable": variable, "align": align,
-            "n_planted_units": n_units, "window_start": start, "window_stop": stop,
-            "peak_time": t[peak], "peak_score": score[peak],
-            "peak_ci_low": float(part["ci_low"].iloc[peak]) if "ci_low" in part else np.nan,
-            "peak_ci_high": float(part["ci_high"].iloc[peak]) if "ci_high" in part else np.nan,
-            "peak_in_window": int(inside[peak]), "n_significant": int(significant.sum()),
-            "n_significant_in_window": int((significant & inside).sum()), "found": found,
-            **_oracle_fields(part, oracle[(oracle["region"] == region)
-                                          & (oracle["variable"] == variable)],
-                             t, half, start if n_units else np.nan, stop),
-        })
+        inside = _overlaps(t, half, start, stop) if np.isfinite(start) else np.zeros(len(t), bool)
+        clusters = (
+            part["cluster"].to_numpy(int) if "cluster" in part.columns else significant.astype(int)
+        )
+        every_cluster_inside = all(
+            inside[(clusters == c) & significant].any() for c in np.unique(clusters[significant])
+        )
+        found = (
+            np.nan
+            if n_units == 0
+            else float(significant.any() and bool(inside[peak]) and every_cluster_inside)
+        )
+        out.append(
+            {
+                "region": region,
+                "variable": variable,
+                "align": align,
+                "n_planted_units": n_units,
+                "window_start": start,
+                "window_stop": stop,
+                "peak_time": t[peak],
+                "peak_score": score[peak],
+                "peak_ci_low": float(part["ci_low"].iloc[peak]) if "ci_low" in part else np.nan,
+                "peak_ci_high": float(part["ci_high"].iloc[peak]) if "ci_high" in part else np.nan,
+                "peak_in_window": int(inside[peak]),
+                "n_significant": int(significant.sum()),
+                "n_significant_in_window": int((significant & inside).sum()),
+                "found": found,
+                **_oracle_fields(
+                    part,
+                    oracle[(oracle["region"] == region) & (oracle["variable"] == variable)],
+                    t,
+                    half,
+                    start if n_units else np.nan,
+                    stop,
+                ),
+            }
+        )
     return pd.DataFrame(out, columns=list(PLANTED_COLUMNS))

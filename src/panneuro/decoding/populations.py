@@ -36,11 +36,16 @@ def region_populations(units: pd.DataFrame, min_units: int = 1) -> dict[str, np.
         Region → positions of its units, regions sorted by name.
     """
     if "region" not in units.columns:
-        raise ValueError("units table lacks a 'region' column; the NWB units table must carry "
-                         "each unit's region (see docs/architecture.md).")
+        raise ValueError(
+            "units table lacks a 'region' column; the NWB units table must carry "
+            "each unit's region (see docs/architecture.md)."
+        )
     region = units["region"].astype(str).to_numpy()
-    return {r: np.flatnonzero(region == r) for r in sorted(set(region))
-            if np.sum(region == r) >= min_units}
+    return {
+        r: np.flatnonzero(region == r)
+        for r in sorted(set(region))
+        if np.sum(region == r) >= min_units
+    }
 
 
 class Population(NamedTuple):
@@ -130,21 +135,32 @@ def population_counts(
         Regions sorted by name, then the targets in ``align`` order.
     """
     if len(units) != len(spike_times):
-        raise ValueError(f"{len(units)} units but {len(spike_times)} spike trains; they must "
-                         "be in the same order (read_units returns both).")
+        raise ValueError(
+            f"{len(units)} units but {len(spike_times)} spike trains; they must "
+            "be in the same order (read_units returns both)."
+        )
     populations = region_populations(units, min_units)
-    return _iterate_counts(populations, spike_times, events, dict(align), window=window,
-                           bin_size=bin_size, step=step)
+    return _iterate_counts(
+        populations, spike_times, events, dict(align), window=window, bin_size=bin_size, step=step
+    )
 
 
-def _iterate_counts(populations: Mapping[str, np.ndarray], spike_times: Sequence[np.ndarray],
-                    events: pd.DataFrame, align: Mapping[str, str], *, window: Sequence[float],
-                    bin_size: float, step: float) -> Iterator[Population]:
+def _iterate_counts(
+    populations: Mapping[str, np.ndarray],
+    spike_times: Sequence[np.ndarray],
+    events: pd.DataFrame,
+    align: Mapping[str, str],
+    *,
+    window: Sequence[float],
+    bin_size: float,
+    step: float,
+) -> Iterator[Population]:
     for region, members in populations.items():
         trains = [spike_times[i] for i in members]
         for target, event in align.items():
-            counts, centers = binned_spike_counts(trains, align_times(events, event),
-                                                  window=window, bin_size=bin_size, step=step)
+            counts, centers = binned_spike_counts(
+                trains, align_times(events, event), window=window, bin_size=bin_size, step=step
+            )
             yield Population(region, len(members), target, event, counts, centers)
 
 

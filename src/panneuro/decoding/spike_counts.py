@@ -42,11 +42,14 @@ def bin_starts(window: Sequence[float], bin_size: float, step: float) -> np.ndar
     """
     start, stop = float(window[0]), float(window[1])
     if bin_size <= 0 or step <= 0:
-        raise ValueError(f"bin_size ({bin_size}) and step ({step}) must be positive; fix "
-                         "config['decoding'].")
+        raise ValueError(
+            f"bin_size ({bin_size}) and step ({step}) must be positive; fix config['decoding']."
+        )
     if stop - start < bin_size - 1e-9:
-        raise ValueError(f"window {list(window)} is shorter than one bin ({bin_size} s); "
-                         "widen config['decoding']['window'] or shrink bin_size.")
+        raise ValueError(
+            f"window {list(window)} is shorter than one bin ({bin_size} s); "
+            "widen config['decoding']['window'] or shrink bin_size."
+        )
     n_bins = int(np.floor((stop - start - bin_size) / step + 1e-9)) + 1
     return np.round(start + step * np.arange(n_bins), 9)
 
@@ -83,8 +86,10 @@ def binned_spike_counts(
     if align_times.ndim != 1:
         raise ValueError("align_times must be one-dimensional (one time per trial).")
     if not np.all(np.isfinite(align_times)):
-        raise ValueError("align_times contains NaN/inf; drop trials without the alignment "
-                         "event before counting spikes.")
+        raise ValueError(
+            "align_times contains NaN/inf; drop trials without the alignment "
+            "event before counting spikes."
+        )
     starts = bin_starts(window, bin_size, step)
     lo = align_times[:, None] + starts[None, :]
     hi = lo + bin_size
@@ -93,8 +98,9 @@ def binned_spike_counts(
         times = np.asarray(times, dtype=float)
         if times.size > 1 and np.any(np.diff(times) < 0):
             times = np.sort(times)
-        counts[:, unit, :] = (np.searchsorted(times, hi, side="left")
-                              - np.searchsorted(times, lo, side="left"))
+        counts[:, unit, :] = np.searchsorted(times, hi, side="left") - np.searchsorted(
+            times, lo, side="left"
+        )
     return counts, np.round(starts + bin_size / 2, 9)
 
 
@@ -121,5 +127,7 @@ def align_times(events: pd.DataFrame, event: str) -> np.ndarray:
         return onset + events["response_time"].to_numpy(dtype=float)
     if event == "feedback":
         return onset + events["feedback_time"].to_numpy(dtype=float)
-    raise ValueError(f"unknown alignment event {event!r}; use one of {list(ALIGN_EVENTS)} "
-                     "in config['decoding']['align'].")
+    raise ValueError(
+        f"unknown alignment event {event!r}; use one of {list(ALIGN_EVENTS)} "
+        "in config['decoding']['align']."
+    )

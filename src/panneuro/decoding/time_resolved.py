@@ -54,9 +54,23 @@ from panneuro.stats.permutation import (
 
 #: Columns of the decoding table (``results/decoding/sub-X_ses-Y_decoding.tsv``).
 DECODING_COLUMNS: tuple[str, ...] = (
-    "region", "n_units", "variable", "analysis", "align", "train_time", "time", "score",
-    "null_mean", "null_q95", "p_value", "cluster", "cluster_p", "significant",
-    "effect", "ci_low", "ci_high",
+    "region",
+    "n_units",
+    "variable",
+    "analysis",
+    "align",
+    "train_time",
+    "time",
+    "score",
+    "null_mean",
+    "null_q95",
+    "p_value",
+    "cluster",
+    "cluster_p",
+    "significant",
+    "effect",
+    "ci_low",
+    "ci_high",
 )
 
 
@@ -139,8 +153,9 @@ def balanced_accuracy(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     return (recall_1 + recall_0) / 2
 
 
-def _oof_predictions(counts: np.ndarray, labels: np.ndarray, n_folds: int,
-                     fold_seed: int, shrinkage: float | str) -> np.ndarray:
+def _oof_predictions(
+    counts: np.ndarray, labels: np.ndarray, n_folds: int, fold_seed: int, shrinkage: float | str
+) -> np.ndarray:
     """Out-of-fold predicted labels, shape (trials, train bins, test bins).
 
     Equivalent to fitting :func:`make_decoder` on each training fold and bin and predicting
@@ -160,14 +175,17 @@ def _oof_predictions(counts: np.ndarray, labels: np.ndarray, n_folds: int,
         z_train = (train_counts - mean) / scale
         test_counts = counts[test].astype(float)
         for b in range(n_bins):
-            lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage,
-                                             priors=[0.5, 0.5]).fit(z_train[:, :, b],
-                                                                    labels[train])
+            lda = LinearDiscriminantAnalysis(
+                solver="lsqr", shrinkage=shrinkage, priors=[0.5, 0.5]
+            ).fit(z_train[:, :, b], labels[train])
             # the bin-b model (its scaling included) applied to every test bin at once;
             # decision > 0 means the second class, 1
             weights = lda.coef_[0] / scale[:, b]
-            decision = (np.einsum("nub,u->nb", test_counts, weights)
-                        - mean[:, b] @ weights + lda.intercept_[0])
+            decision = (
+                np.einsum("nub,u->nb", test_counts, weights)
+                - mean[:, b] @ weights
+                + lda.intercept_[0]
+            )
             predicted[test, b, :] = decision > 0
     return predicted
 
@@ -202,12 +220,14 @@ def cv_balanced_accuracy(
     """
     labels = np.asarray(labels).astype(int)
     with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        return balanced_accuracy(labels, _oof_predictions(np.asarray(counts), labels, n_folds,
-                                                          fold_seed, shrinkage))
+        return balanced_accuracy(
+            labels, _oof_predictions(np.asarray(counts), labels, n_folds, fold_seed, shrinkage)
+        )
 
 
-def _fold_splits(labels: np.ndarray, n_folds: int,
-                 fold_seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _fold_splits(
+    labels: np.ndarray, n_folds: int, fold_seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``StratifiedKFold(shuffle=True)`` splits of the observed labels (reused by every null)."""
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=fold_seed)
     return list(folds.split(np.zeros(len(labels)), labels))
@@ -220,8 +240,9 @@ def _fold_scaler(train_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return scaler.mean_.reshape(n_units, n_bins), scaler.scale_.reshape(n_units, n_bins)
 
 
-def _balanced_from_hits(label_sets: np.ndarray, hits_1: np.ndarray,
-                        hits_0: np.ndarray) -> np.ndarray:
+def _balanced_from_hits(
+    label_sets: np.ndarray, hits_1: np.ndarray, hits_0: np.ndarray
+) -> np.ndarray:
     """Balanced accuracy from pooled correct counts per class, shape (label sets, ...)."""
     n_1 = label_sets.sum(axis=1).astype(float)
     n_0 = label_sets.shape[1] - n_1
@@ -229,10 +250,15 @@ def _balanced_from_hits(label_sets: np.ndarray, hits_1: np.ndarray,
     return (hits_1 / n_1.reshape(-1, *extra) + hits_0 / n_0.reshape(-1, *extra)) / 2
 
 
-def _closed_form_scores(counts: np.ndarray, label_sets: np.ndarray,
-                        splits: Sequence[tuple[np.ndarray, np.ndarray]], shrinkage: float,
-                        train_bins: np.ndarray, cross_temporal: bool,
-                        chunk: int = 256) -> np.ndarray:
+def _closed_form_scores(
+    counts: np.ndarray,
+    label_sets: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    shrinkage: float,
+    train_bins: np.ndarray,
+    cross_temporal: bool,
+    chunk: int = 256,
+) -> np.ndarray:
     """Balanced accuracy of the closed-form LDA for many label vectors at once.
 
     Same decoder as :func:`_sklearn_scores` (to rounding): per fold, ``StandardScaler`` fitted
@@ -286,8 +312,8 @@ def _closed_form_scores(counts: np.ndarray, label_sets: np.ndarray,
         train_counts = counts[train].astype(float)
         test_counts = counts[test].astype(float)
         mean, scale = _fold_scaler(train_counts)
-        y_train = label_sets[:, train].astype(float)          # (sets, n)
-        y_test = label_sets[:, test].astype(float)            # (sets, n_test)
+        y_train = label_sets[:, train].astype(float)  # (sets, n)
+        y_test = label_sets[:, test].astype(float)  # (sets, n_test)
         n = len(train)
         n_1 = y_train.sum(axis=1)
         n_0 = n - n_1
@@ -302,30 +328,31 @@ def _closed_form_scores(counts: np.ndarray, label_sets: np.ndarray,
         gamma = (1 - alpha) * pi_0 * pi_1
         # test trials (flattened over test bins) for the cross-temporal products
         if cross_temporal:
-            test_flat = test_counts.transpose(0, 2, 1).reshape(-1, n_units)   # (n_test*bins, p)
+            test_flat = test_counts.transpose(0, 2, 1).reshape(-1, n_units)  # (n_test*bins, p)
         for j, b in enumerate(train_bins):
             z = (train_counts[:, :, b] - mean[:, b]) / scale[:, b]
             zc = z - z.mean(axis=0)
             g = zc.T @ zc / n
             lam, v = np.linalg.eigh((1 - alpha) * g)
-            zv = z @ v                                          # (n, p)
-            u = diff_w @ zv                                     # d in the eigenbasis, (sets, p)
-            s = sum_w @ zv                                      # μ0 + μ1 in the eigenbasis
+            zv = z @ v  # (n, p)
+            u = diff_w @ zv  # d in the eigenbasis, (sets, p)
+            s = sum_w @ zv  # μ0 + μ1 in the eigenbasis
             c = alpha / n_units * (np.trace(g) - pi_0 * pi_1 * np.einsum("kp,kp->k", u, u))
             denom = lam[None, :] + c[:, None]
             tol = n_units * np.finfo(float).eps * np.abs(denom).max(axis=1, keepdims=True)
             inv = np.divide(1.0, denom, out=np.zeros_like(denom), where=np.abs(denom) > tol)
             q = np.einsum("kp,kp->k", u * inv, u)
-            w_eig = u * inv / (1 - gamma * q)[:, None]           # w in the eigenbasis
+            w_eig = u * inv / (1 - gamma * q)[:, None]  # w in the eigenbasis
             intercept = -0.5 * np.einsum("kp,kp->k", s, w_eig)
             # back to raw counts: decision = x @ w_raw + offset
-            w_raw = (v @ w_eig.T) / scale[:, b][:, None]         # (p, sets)
+            w_raw = (v @ w_eig.T) / scale[:, b][:, None]  # (p, sets)
             offset = intercept - mean[:, b] @ w_raw
             for k0 in range(0, n_sets, chunk):
                 ks = slice(k0, k0 + chunk)
                 if cross_temporal:
                     decision = (test_flat @ w_raw[:, ks] + offset[ks]).reshape(
-                        len(test), n_bins, -1)                    # (n_test, bins, sets)
+                        len(test), n_bins, -1
+                    )  # (n_test, bins, sets)
                 else:
                     decision = test_counts[:, :, b] @ w_raw[:, ks] + offset[ks]  # (n_test, sets)
                 pred = decision > 0
@@ -334,7 +361,7 @@ def _closed_form_scores(counts: np.ndarray, label_sets: np.ndarray,
                 pred = pred.astype(float)
                 yt = y_test[ks]
                 if cross_temporal:
-                    said_1 = pred.sum(axis=0).T                   # (sets, bins)
+                    said_1 = pred.sum(axis=0).T  # (sets, bins)
                     right_1 = np.einsum("ki,itk->kt", yt, pred)
                 else:
                     said_1 = pred.sum(axis=0)
@@ -343,13 +370,19 @@ def _closed_form_scores(counts: np.ndarray, label_sets: np.ndarray,
                 hits_1[ks, j] += right_1
                 # test trials of class 0 predicted 0 = class-0 count − (said 1 − right 1)
                 hits_0[ks, j] += (n_test_0[:, None] if cross_temporal else n_test_0) - (
-                    said_1 - right_1)
+                    said_1 - right_1
+                )
     return _balanced_from_hits(label_sets, hits_1, hits_0)
 
 
-def _sklearn_scores(counts: np.ndarray, label_sets: np.ndarray,
-                    splits: Sequence[tuple[np.ndarray, np.ndarray]], shrinkage: float | str,
-                    train_bins: np.ndarray, cross_temporal: bool) -> np.ndarray:
+def _sklearn_scores(
+    counts: np.ndarray,
+    label_sets: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    shrinkage: float | str,
+    train_bins: np.ndarray,
+    cross_temporal: bool,
+) -> np.ndarray:
     """Score the decoder of :func:`_closed_form_scores` with scikit-learn fits (reference).
 
     One ``StandardScaler`` + ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)``
@@ -376,11 +409,12 @@ def _sklearn_scores(counts: np.ndarray, label_sets: np.ndarray,
                     else:
                         lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)
                         lda.fit((train_counts[:, :, b] - mean[:, b]) / scale[:, b], y_train)
-                        z_test = ((test_counts[:, :, tested] - mean[:, b, None])
-                                  / scale[:, b, None])
-                        decision = (np.einsum("nut,u->nt", z_test, lda.coef_[0])
-                                    + lda.intercept_[0]
-                                    - np.log(lda.priors_[1] / lda.priors_[0]))
+                        z_test = (test_counts[:, :, tested] - mean[:, b, None]) / scale[:, b, None]
+                        decision = (
+                            np.einsum("nut,u->nt", z_test, lda.coef_[0])
+                            + lda.intercept_[0]
+                            - np.log(lda.priors_[1] / lda.priors_[0])
+                        )
                         pred = decision > 0
                     right_1 = pred[y_test].sum(axis=0)
                     right_0 = (~pred[~y_test]).sum(axis=0)
@@ -389,15 +423,19 @@ def _sklearn_scores(counts: np.ndarray, label_sets: np.ndarray,
     return _balanced_from_hits(label_sets, hits_1, hits_0)
 
 
-def _scores_for_bins(counts: np.ndarray, label_sets: np.ndarray,
-                     splits: Sequence[tuple[np.ndarray, np.ndarray]], shrinkage: float | str,
-                     train_bins: np.ndarray, cross_temporal: bool) -> np.ndarray:
+def _scores_for_bins(
+    counts: np.ndarray,
+    label_sets: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    shrinkage: float | str,
+    train_bins: np.ndarray,
+    cross_temporal: bool,
+) -> np.ndarray:
     if isinstance(shrinkage, str):
         # Ledoit–Wolf shrinkage is estimated per class from the class-centred data: no shared
         # factorisation across label vectors, so fit scikit-learn per label vector
         return _sklearn_scores(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
-    return _closed_form_scores(counts, label_sets, splits, shrinkage, train_bins,
-                               cross_temporal)
+    return _closed_form_scores(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
 
 
 def decode_time_resolved(
@@ -453,8 +491,10 @@ def decode_time_resolved(
     counts = np.asarray(counts)
     labels = np.asarray(labels)
     if counts.ndim != 3 or counts.shape[0] != labels.shape[0]:
-        raise ValueError(f"counts must be (trials, units, bins) with one label per trial; got "
-                         f"counts {counts.shape} and {labels.shape[0]} labels.")
+        raise ValueError(
+            f"counts must be (trials, units, bins) with one label per trial; got "
+            f"counts {counts.shape} and {labels.shape[0]} labels."
+        )
     if not np.all(np.isfinite(counts)):
         raise ValueError("counts contain NaN/inf; spike counts must be finite.")
     if np.any(np.isnan(labels.astype(float))):
@@ -468,8 +508,7 @@ def decode_time_resolved(
     min_class = class_counts.min()
     if min_class < 2:
         nan = np.full((n_bins, n_bins), np.nan)
-        return DecodingResult(nan, np.full((n_permutations, n_bins, n_bins), np.nan), 0,
-                              counts_01)
+        return DecodingResult(nan, np.full((n_permutations, n_bins, n_bins), np.nan), 0, counts_01)
     folds = int(min(n_folds, min_class))
     splits = _fold_splits(labels, folds, fold_seed)
     label_sets = np.vstack([labels[None, :], permuted])
@@ -480,8 +519,11 @@ def decode_time_resolved(
             for c in chunks
         )
     else:
-        parts = [_scores_for_bins(counts, label_sets, splits, shrinkage, np.arange(n_bins),
-                                  cross_temporal)]
+        parts = [
+            _scores_for_bins(
+                counts, label_sets, splits, shrinkage, np.arange(n_bins), cross_temporal
+            )
+        ]
     scores = np.concatenate(parts, axis=1)
     if not cross_temporal:
         full = np.full((len(label_sets), n_bins, n_bins), np.nan)
@@ -490,8 +532,9 @@ def decode_time_resolved(
     return DecodingResult(scores[0], scores[1:], folds, counts_01)
 
 
-def null_summary(observed: np.ndarray, null: np.ndarray, *,
-                 threshold_quantile: float = 0.95) -> dict[str, np.ndarray]:
+def null_summary(
+    observed: np.ndarray, null: np.ndarray, *, threshold_quantile: float = 0.95
+) -> dict[str, np.ndarray]:
     """Summarise a permutation null per bin: quantiles, p-values and cluster-mass clusters.
 
     Shared by :func:`decoding_table` and
@@ -517,8 +560,13 @@ def null_summary(observed: np.ndarray, null: np.ndarray, *,
     observed = np.asarray(observed)
     if null.shape[0] == 0 or not np.all(np.isfinite(observed)):
         nan = np.full(observed.size, np.nan)
-        return {"null_mean": nan, "null_q95": nan, "p_value": nan,
-                "cluster": np.zeros(observed.size, dtype=np.int64), "cluster_p": nan}
+        return {
+            "null_mean": nan,
+            "null_q95": nan,
+            "p_value": nan,
+            "cluster": np.zeros(observed.size, dtype=np.int64),
+            "cluster_p": nan,
+        }
     clusters = cluster_permutation_test(observed, null, threshold_quantile=threshold_quantile)
     labels, _ = find_clusters(observed, cluster_threshold(null, threshold_quantile))
     cluster_p = dict(zip(clusters["cluster"], clusters["p_value"], strict=True))
@@ -574,20 +622,28 @@ def decoding_table(
         if observed.ndim == 1:
             train_t, test_t = bin_centers, bin_centers
         else:
-            train_t, test_t = (g.ravel() for g in np.meshgrid(bin_centers, bin_centers,
-                                                              indexing="ij"))
-        table = pd.DataFrame({"analysis": analysis, "train_time": train_t, "time": test_t,
-                              "score": observed.ravel(),
-                              **null_summary(observed, null,
-                                             threshold_quantile=threshold_quantile)})
+            train_t, test_t = (
+                g.ravel() for g in np.meshgrid(bin_centers, bin_centers, indexing="ij")
+            )
+        table = pd.DataFrame(
+            {
+                "analysis": analysis,
+                "train_time": train_t,
+                "time": test_t,
+                "score": observed.ravel(),
+                **null_summary(observed, null, threshold_quantile=threshold_quantile),
+            }
+        )
         table["significant"] = (table["cluster_p"] < alpha).astype(int)
         table["effect"] = table["score"] - table["null_mean"]
         if result.class_counts is not None:
             # the null's variance per bin: the extra variance cross-validation adds at chance
-            null_var = (null.reshape(null.shape[0], -1).var(axis=0, ddof=1)
-                        if null.shape[0] >= 2 else None)
-            low, high = balanced_accuracy_ci(table["score"].to_numpy(float),
-                                             *result.class_counts, null_var=null_var)
+            null_var = (
+                null.reshape(null.shape[0], -1).var(axis=0, ddof=1) if null.shape[0] >= 2 else None
+            )
+            low, high = balanced_accuracy_ci(
+                table["score"].to_numpy(float), *result.class_counts, null_var=null_var
+            )
         else:
             low = high = np.full(len(table), np.nan)
         table["ci_low"], table["ci_high"] = low, high
@@ -634,28 +690,43 @@ def decode_session(
     """
     align = {v: settings.get("align", {}).get(v, "onset") for v in settings["variables"]}
     populations = population_counts(
-        units, spike_times, events, align, window=settings["window"],
-        bin_size=settings["bin_size"], step=settings["step"],
-        min_units=int(settings.get("min_units", 1)))
+        units,
+        spike_times,
+        events,
+        align,
+        window=settings["window"],
+        bin_size=settings["bin_size"],
+        step=settings["step"],
+        min_units=int(settings.get("min_units", 1)),
+    )
     variables = task_variables(events)
     unknown = [v for v in align if v not in variables.columns]
     if unknown:
-        raise ValueError(f"config['decoding']['variables'] names {unknown}; "
-                         f"choose from {list(variables.columns)}.")
+        raise ValueError(
+            f"config['decoding']['variables'] names {unknown}; "
+            f"choose from {list(variables.columns)}."
+        )
     groups = events["problem"].to_numpy()
     parts = []
     for pop in populations:
         y = variables[pop.target].to_numpy(dtype=float)
         keep = ~np.isnan(y)
         result = decode_time_resolved(
-            pop.counts[keep], y[keep].astype(int), groups=groups[keep],
+            pop.counts[keep],
+            y[keep].astype(int),
+            groups=groups[keep],
             rng=rng_for(seed, "decoding", *keys, pop.region, pop.target),
-            n_folds=int(settings["n_folds"]), n_permutations=int(settings["n_permutations"]),
-            shrinkage=settings.get("shrinkage", 0.1), n_jobs=n_jobs)
+            n_folds=int(settings["n_folds"]),
+            n_permutations=int(settings["n_permutations"]),
+            shrinkage=settings.get("shrinkage", 0.1),
+            n_jobs=n_jobs,
+        )
         table = decoding_table(
-            result, pop.centers,
+            result,
+            pop.centers,
             threshold_quantile=float(settings.get("cluster_threshold_quantile", 0.95)),
-            alpha=float(settings.get("alpha", 0.05)))
+            alpha=float(settings.get("alpha", 0.05)),
+        )
         parts.append(pop.label(table))
     return stack_tables(parts, DECODING_COLUMNS)
 
@@ -688,8 +759,10 @@ def read_session_tables(
     from panneuro.io.tables import read_tsv
 
     if len(paths) != len(sessions):
-        raise ValueError(f"{len(paths)} tables but {len(sessions)} sessions; pass one "
-                         "(subject, session) per table, in the same order.")
+        raise ValueError(
+            f"{len(paths)} tables but {len(sessions)} sessions; pass one "
+            "(subject, session) per table, in the same order."
+        )
     if isinstance(species, str) or species is None:
         species = [species] * len(paths)
     head = ["subject", "session"] + (["species"] if species and species[0] else [])
@@ -698,8 +771,10 @@ def read_session_tables(
         table = read_tsv(path)
         missing = [c for c in columns if c not in table.columns]
         if missing:
-            raise ValueError(f"{path}: lacks column(s) {missing}; rerun the rule that makes it "
-                             "(snakemake --forcerun <rule>).")
+            raise ValueError(
+                f"{path}: lacks column(s) {missing}; rerun the rule that makes it "
+                "(snakemake --forcerun <rule>)."
+            )
         table.insert(0, "subject", str(subject))
         table.insert(1, "session", str(session))
         if sp:

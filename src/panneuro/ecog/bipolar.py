@@ -39,13 +39,15 @@ def _pairs_from_names(names: list[str]) -> list[tuple[str, str]]:
     pairs = []
     for members in groups.values():
         members.sort()
-        pairs += [(a, b) for (na, a), (nb, b) in zip(members[:-1], members[1:], strict=True)
-                  if nb == na + 1]
+        pairs += [
+            (a, b)
+            for (na, a), (nb, b) in zip(members[:-1], members[1:], strict=True)
+            if nb == na + 1
+        ]
     return pairs
 
 
-def bipolar_pairs(names: list[str], positions: np.ndarray | None = None
-                  ) -> list[tuple[str, str]]:
+def bipolar_pairs(names: list[str], positions: np.ndarray | None = None) -> list[tuple[str, str]]:
     """Pairs (anode, cathode) of neighbouring contacts for a bipolar montage.
 
     Parameters
@@ -75,16 +77,21 @@ def bipolar_pairs(names: list[str], positions: np.ndarray | None = None
         upper = np.triu_indices(len(names), k=1)
         spacing = distance[upper].min()
         if spacing > 0:
-            pairs = [(names[i], names[j]) for i, j in zip(*upper, strict=True)
-                     if distance[i, j] <= NEIGHBOUR_TOLERANCE * spacing]
+            pairs = [
+                (names[i], names[j])
+                for i, j in zip(*upper, strict=True)
+                if distance[i, j] <= NEIGHBOUR_TOLERANCE * spacing
+            ]
         else:
             pairs = _pairs_from_names(names)
     else:
         pairs = _pairs_from_names(names)
     if not pairs:
-        raise ValueError(f"bipolar reference: no neighbouring contacts among {names[:6]}...; "
-                         "give electrodes.tsv coordinates or numbered names (G01, G02...), or "
-                         "set ecog.reference: average in config/config.yaml.")
+        raise ValueError(
+            f"bipolar reference: no neighbouring contacts among {names[:6]}...; "
+            "give electrodes.tsv coordinates or numbered names (G01, G02...), or "
+            "set ecog.reference: average in config/config.yaml."
+        )
     return pairs
 
 
@@ -119,14 +126,22 @@ def set_bipolar(raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         loc[:3] = (positions[where[a]] + positions[where[c]]) / 2
         ch_info.append({"loc": loc})
     out_names = [bipolar_name(a, c) for a, c in pairs]
-    raw = mne.set_bipolar_reference(raw, [a for a, _ in pairs], [c for _, c in pairs],
-                                    ch_name=out_names, ch_info=ch_info, drop_refs=True,
-                                    copy=False, verbose=False)
+    raw = mne.set_bipolar_reference(
+        raw,
+        [a for a, _ in pairs],
+        [c for _, c in pairs],
+        ch_name=out_names,
+        ch_info=ch_info,
+        drop_refs=True,
+        copy=False,
+        verbose=False,
+    )
     return raw.pick(out_names)
 
 
-def reference_matrix(names: list[str], reference: str, positions: np.ndarray | None = None
-                     ) -> tuple[np.ndarray, list[str], np.ndarray]:
+def reference_matrix(
+    names: list[str], reference: str, positions: np.ndarray | None = None
+) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Write a re-reference as a matrix: referenced = matrix @ recorded (good channels).
 
     Parameters
@@ -167,5 +182,7 @@ def reference_matrix(names: list[str], reference: str, positions: np.ndarray | N
             matrix[k, where[a]], matrix[k, where[c]] = 1.0, -1.0
         mid = np.array([(pos[where[a]] + pos[where[c]]) / 2 for a, c in pairs])
         return matrix, [bipolar_name(a, c) for a, c in pairs], mid
-    raise ValueError(f"ecog.reference = {reference!r} is not supported; use one of "
-                     f"{list(REFERENCES)} in config/config.yaml.")
+    raise ValueError(
+        f"ecog.reference = {reference!r} is not supported; use one of "
+        f"{list(REFERENCES)} in config/config.yaml."
+    )

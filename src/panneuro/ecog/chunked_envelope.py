@@ -77,18 +77,19 @@ def _impulse_response(apply, sfreq: float) -> np.ndarray:
     response = apply(impulse[None, :])[0]
     support = np.flatnonzero(np.abs(response) > 1e-12 * np.abs(response).max())
     reach = max(half - support.min(), support.max() - half)
-    return response[half - reach:half + reach + 1]
+    return response[half - reach : half + reach + 1]
 
 
 def _zero_phase_gain(kernel: np.ndarray, n: int) -> np.ndarray:
     """Real gain of a centred (zero-phase) kernel at the ``rfft`` bins of length ``n``."""
     half = len(kernel) // 2
     if len(kernel) > n:
-        raise ValueError(f"chunk of {n} samples is shorter than a {len(kernel)}-tap filter; "
-                         "use longer chunks.")
+        raise ValueError(
+            f"chunk of {n} samples is shorter than a {len(kernel)}-tap filter; use longer chunks."
+        )
     buffer = np.zeros(n)
-    buffer[:half + 1] = kernel[half:]
-    buffer[n - half:] = kernel[:half]
+    buffer[: half + 1] = kernel[half:]
+    buffer[n - half :] = kernel[:half]
     return np.fft.rfft(buffer).real
 
 
@@ -97,24 +98,33 @@ class _Filters:
 
     def __init__(self, sfreq: float, line_frequency: float, edges: np.ndarray) -> None:
         harmonics = np.arange(line_frequency, sfreq / 2 - 1.0, line_frequency)
-        self.notch = None if harmonics.size == 0 else _impulse_response(
-            lambda x: mne.filter.notch_filter(x, sfreq, harmonics, verbose=False), sfreq)
-        self.bands = [_impulse_response(
-            lambda x, lo=lo, hi=hi: mne.filter.filter_data(x, sfreq, lo, hi, verbose=False),
-            sfreq) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        self.notch = (
+            None
+            if harmonics.size == 0
+            else _impulse_response(
+                lambda x: mne.filter.notch_filter(x, sfreq, harmonics, verbose=False), sfreq
+            )
+        )
+        self.bands = [
+            _impulse_response(
+                lambda x, lo=lo, hi=hi: mne.filter.filter_data(x, sfreq, lo, hi, verbose=False),
+                sfreq,
+            )
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
         self._cache: dict[int, tuple[np.ndarray, list[np.ndarray]]] = {}
 
     def gains(self, n: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """(notch gain, [notch × sub-band gain]) at the ``rfft`` bins of length ``n``."""
         if n not in self._cache:
-            notch = (np.ones(n // 2 + 1) if self.notch is None
-                     else _zero_phase_gain(self.notch, n))
+            notch = np.ones(n // 2 + 1) if self.notch is None else _zero_phase_gain(self.notch, n)
             self._cache = {n: (notch, [notch * _zero_phase_gain(b, n) for b in self.bands])}
         return self._cache[n]
 
 
-def _padded(raw: mne.io.BaseRaw, picks: np.ndarray, chunk: tuple[int, int, int, int],
-            pad: int, down: int) -> tuple[np.ndarray, int]:
+def _padded(
+    raw: mne.io.BaseRaw, picks: np.ndarray, chunk: tuple[int, int, int, int], pad: int, down: int
+) -> tuple[np.ndarray, int]:
     """Read a chunk with its padding; return it and the offset of its interior.
 
     The padding is mirrored at the session's ends (like MNE's ``reflect_limited``) and the
@@ -185,19 +195,25 @@ def high_gamma_in_chunks(
         channel remains.
     """
     if reference not in REFERENCES:
-        raise ValueError(f"ecog.reference = {reference!r} is not supported; use one of "
-                         f"{list(REFERENCES)} in config/config.yaml.")
+        raise ValueError(
+            f"ecog.reference = {reference!r} is not supported; use one of "
+            f"{list(REFERENCES)} in config/config.yaml."
+        )
     sfreq = float(raw.info["sfreq"])
     low, high = map(float, band)
     if not 0 < low < high < sfreq / 2:
-        raise ValueError(f"high-gamma band {band} must lie in (0, {sfreq / 2}) Hz; "
-                         "fix ecog.high_gamma_band in config/config.yaml.")
+        raise ValueError(
+            f"high-gamma band {band} must lie in (0, {sfreq / 2}) Hz; "
+            "fix ecog.high_gamma_band in config/config.yaml."
+        )
     ratio = Fraction(sfreq_out / sfreq).limit_denominator(1000)
     chunk = int(round(chunk_duration * sfreq))
     pad = int(round(pad_duration * sfreq))
     if ratio > 1 or chunk % ratio.denominator or pad % ratio.denominator:
-        raise ValueError(f"envelope_sfreq {sfreq_out} Hz must divide the recording's {sfreq} Hz "
-                         f"into whole chunks of {chunk_duration} s; change ecog.envelope_sfreq.")
+        raise ValueError(
+            f"envelope_sfreq {sfreq_out} Hz must divide the recording's {sfreq} Hz "
+            f"into whole chunks of {chunk_duration} s; change ecog.envelope_sfreq."
+        )
     up, down = ratio.numerator, ratio.denominator
 
     ecog = mne.pick_types(raw.info, ecog=True, exclude=[])
@@ -215,23 +231,30 @@ def high_gamma_in_chunks(
             data, offset = _padded(raw, ecog, piece, pad, down)
             notch, _ = filters.gains(data.shape[1])
             notched = np.fft.irfft(np.fft.rfft(data, axis=-1) * notch, n=data.shape[1])
-            kept = notched[:, offset:offset + piece[3] - piece[2]]
+            kept = notched[:, offset : offset + piece[3] - piece[2]]
             total += kept.sum(axis=1)
             total_sq += (kept**2).sum(axis=1)
         mean = total / n_samples
         std = np.sqrt(np.maximum(total_sq / n_samples - mean**2, 0.0))
         bad_channels = bad_channel_table(names, std, known_bads)
     else:
-        bad_channels = pd.DataFrame({"channel": names, "bad": [n in known_bads for n in names],
-                                     "reason": ["channels.tsv status" if n in known_bads else ""
-                                                for n in names]})
+        bad_channels = pd.DataFrame(
+            {
+                "channel": names,
+                "bad": [n in known_bads for n in names],
+                "reason": ["channels.tsv status" if n in known_bads else "" for n in names],
+            }
+        )
     good = [n for n, bad in zip(names, bad_channels["bad"], strict=True) if not bad]
     if not good:
-        raise ValueError("high_gamma_in_chunks: every ECoG channel is bad; inspect the "
-                         "recording and its channels.tsv status column.")
+        raise ValueError(
+            "high_gamma_in_chunks: every ECoG channel is bad; inspect the "
+            "recording and its channels.tsv status column."
+        )
     picks = np.array([raw.ch_names.index(n) for n in good])
     matrix, out_names, out_positions = reference_matrix(
-        good, reference, channel_positions(raw.info, good))
+        good, reference, channel_positions(raw.info, good)
+    )
 
     def _subband_envelopes(piece: tuple[int, int, int, int]) -> np.ndarray:
         """Return each sub-band's envelope over the chunk interior: (bands, out, time).
@@ -251,26 +274,32 @@ def high_gamma_in_chunks(
             support = np.flatnonzero(np.abs(gain) > SUPPORT_GAIN)
             bins = np.arange(support.min(), support.max() + 1)
             if len(bins) >= m:
-                raise ValueError(f"envelope_sfreq {sfreq_out} Hz is too low for sub-bands of "
-                                 f"{band}; raise ecog.envelope_sfreq.")
+                raise ValueError(
+                    f"envelope_sfreq {sfreq_out} Hz is too low for sub-bands of "
+                    f"{band}; raise ecog.envelope_sfreq."
+                )
             folded = np.zeros((spectrum.shape[0], m), dtype=complex)
             np.add.at(folded, (slice(None), bins % m), 2.0 * spectrum[:, bins] * gain[bins])
             envelope = np.abs(np.fft.ifft(folded, axis=-1)) * (m / n)
             # the envelope's own spectrum reaches past sfreq_out / 2: low-pass it as MNE's
             # polyphase resampling does (same Kaiser-window filter)
-            envelope = signal.resample_poly(envelope, 1, 2, axis=-1, window=("kaiser", 5.0),
-                                            padtype="reflect")
+            envelope = signal.resample_poly(
+                envelope, 1, 2, axis=-1, window=("kaiser", 5.0), padtype="reflect"
+            )
             first = offset * up // down
-            out.append(envelope[:, first:first + -(-(piece[3] - piece[2]) * up // down)])
+            out.append(envelope[:, first : first + -(-(piece[3] - piece[2]) * up // down)])
         return np.stack(out)
 
     # pass 2: the sub-band scale (mean envelope per sub-band and channel)
     if len(chunks) <= max_scale_chunks:
         scale_chunks = chunks
     else:
-        scale_chunks = [chunks[i] for i in
-                        np.unique(np.linspace(0, len(chunks) - 1, max_scale_chunks).round()
-                                  .astype(int))]
+        scale_chunks = [
+            chunks[i]
+            for i in np.unique(
+                np.linspace(0, len(chunks) - 1, max_scale_chunks).round().astype(int)
+            )
+        ]
     # a short session keeps its (decimated, float32) sub-band envelopes for pass 3
     keep = len(scale_chunks) == len(chunks)
     cache = []
@@ -289,7 +318,7 @@ def high_gamma_in_chunks(
     for i, (r0, r1, k0, k1) in enumerate(chunks):
         envelopes = cache[i] if keep else _subband_envelopes((r0, r1, k0, k1))
         o0 = k0 * up // down
-        total[:, o0:o0 + envelopes.shape[-1]] = (envelopes / scale[:, :, None]).mean(axis=0)
+        total[:, o0 : o0 + envelopes.shape[-1]] = (envelopes / scale[:, :, None]).mean(axis=0)
 
     info = mne.create_info(out_names, sfreq * up / down, ch_types="ecog")
     for ch, position in zip(info["chs"], out_positions, strict=True):
@@ -298,7 +327,8 @@ def high_gamma_in_chunks(
     with info._unlock():
         info["line_freq"] = raw.info["line_freq"]
         info["meas_date"] = raw.info["meas_date"]
-    out = mne.io.RawArray(total, info, first_samp=int(round(raw.first_samp * up / down)),
-                          verbose=False)
+    out = mne.io.RawArray(
+        total, info, first_samp=int(round(raw.first_samp * up / down)), verbose=False
+    )
     out.set_annotations(raw.annotations)
     return out, bad_channels

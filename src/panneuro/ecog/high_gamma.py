@@ -91,13 +91,17 @@ def read_ecog(path: str | os.PathLike, *, preload: bool = True) -> mne.io.BaseRa
 
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: ECoG recording not found; check the sample sheet's "
-                                "ecog row and that the raw dataset is present (datalad get).")
+        raise FileNotFoundError(
+            f"{path}: ECoG recording not found; check the sample sheet's "
+            "ecog row and that the raw dataset is present (datalad get)."
+        )
     try:
         bids_path = mne_bids.get_bids_path_from_fname(path)
     except Exception as err:  # mne-bids raises several types on a non-BIDS name
-        raise ValueError(f"{path}: not a BIDS file name ({err}); name it "
-                         "sub-X_ses-Y_task-harlow_ieeg.vhdr inside a BIDS dataset.") from err
+        raise ValueError(
+            f"{path}: not a BIDS file name ({err}); name it "
+            "sub-X_ses-Y_task-harlow_ieeg.vhdr inside a BIDS dataset."
+        ) from err
     with warnings.catch_warnings():
         # "Other" (a grid frame without anatomy) is a valid BIDS iEEG space that MNE reads as
         # the "unknown" frame, with a warning saying just that.
@@ -106,18 +110,28 @@ def read_ecog(path: str | os.PathLike, *, preload: bool = True) -> mne.io.BaseRa
         raw = mne_bids.read_raw_bids(bids_path, verbose=False)
     if preload:
         raw.load_data(verbose=False)
-    check_ieeg_sidecars(path, sampling_frequency=raw.info["sfreq"], channel_names=raw.ch_names,
-                        duration=raw.n_times / raw.info["sfreq"])
-    check_raw_finite(raw, path=path, fix="Repair or re-export the file, or mark the channel "
-                     "bad (status column) in its channels.tsv.")
+    check_ieeg_sidecars(
+        path,
+        sampling_frequency=raw.info["sfreq"],
+        channel_names=raw.ch_names,
+        duration=raw.n_times / raw.info["sfreq"],
+    )
+    check_raw_finite(
+        raw,
+        path=path,
+        fix="Repair or re-export the file, or mark the channel "
+        "bad (status column) in its channels.tsv.",
+    )
     if "ecog" not in raw.get_channel_types(unique=True):
-        raise ValueError(f"{path}: no ECOG channel in channels.tsv; mark the grid contacts "
-                         "with type ECOG.")
+        raise ValueError(
+            f"{path}: no ECOG channel in channels.tsv; mark the grid contacts with type ECOG."
+        )
     return raw
 
 
-def detect_bad_channels(raw: mne.io.BaseRaw, *, z_threshold: float = BAD_Z_THRESHOLD
-                        ) -> pd.DataFrame:
+def detect_bad_channels(
+    raw: mne.io.BaseRaw, *, z_threshold: float = BAD_Z_THRESHOLD
+) -> pd.DataFrame:
     """Flag flat channels and channels of outlying variance, with the reason.
 
     A channel is ``flat`` when its standard deviation is below 1 nV, and ``high variance`` or
@@ -144,8 +158,13 @@ def detect_bad_channels(raw: mne.io.BaseRaw, *, z_threshold: float = BAD_Z_THRES
     return bad_channel_table(names, std, raw.info["bads"], z_threshold=z_threshold)
 
 
-def bad_channel_table(names: list[str], std: np.ndarray, known_bads: list[str], *,
-                      z_threshold: float = BAD_Z_THRESHOLD) -> pd.DataFrame:
+def bad_channel_table(
+    names: list[str],
+    std: np.ndarray,
+    known_bads: list[str],
+    *,
+    z_threshold: float = BAD_Z_THRESHOLD,
+) -> pd.DataFrame:
     """Apply the rules of :func:`detect_bad_channels` to given standard deviations.
 
     Parameters
@@ -184,8 +203,7 @@ def bad_channel_table(names: list[str], std: np.ndarray, known_bads: list[str], 
             reasons[i] = f"high variance (robust z = {z[i]:.1f})"
         elif z[i] < -z_threshold:
             reasons[i] = f"low variance (robust z = {z[i]:.1f})"
-    return pd.DataFrame({"channel": names, "bad": [r != "" for r in reasons],
-                         "reason": reasons})
+    return pd.DataFrame({"channel": names, "bad": [r != "" for r in reasons], "reason": reasons})
 
 
 def preprocess_ecog(
@@ -223,8 +241,10 @@ def preprocess_ecog(
         On an unknown reference or when no good channel remains.
     """
     if reference not in REFERENCES:
-        raise ValueError(f"ecog.reference = {reference!r} is not supported; use one of "
-                         f"{list(REFERENCES)} in config/config.yaml.")
+        raise ValueError(
+            f"ecog.reference = {reference!r} is not supported; use one of "
+            f"{list(REFERENCES)} in config/config.yaml."
+        )
     raw = raw.copy().pick("ecog", exclude=[])
     sfreq = raw.info["sfreq"]
     harmonics = np.arange(line_frequency, sfreq / 2 - 1.0, line_frequency)
@@ -232,15 +252,22 @@ def preprocess_ecog(
     if detect_bads:
         bad_channels = detect_bad_channels(raw)
     else:
-        bad_channels = pd.DataFrame({"channel": raw.ch_names,
-                                     "bad": [c in raw.info["bads"] for c in raw.ch_names],
-                                     "reason": ["channels.tsv status" if c in raw.info["bads"]
-                                                else "" for c in raw.ch_names]})
+        bad_channels = pd.DataFrame(
+            {
+                "channel": raw.ch_names,
+                "bad": [c in raw.info["bads"] for c in raw.ch_names],
+                "reason": [
+                    "channels.tsv status" if c in raw.info["bads"] else "" for c in raw.ch_names
+                ],
+            }
+        )
     raw.info["bads"] = bad_channels.loc[bad_channels["bad"], "channel"].tolist()
     raw.pick("ecog", exclude="bads")
     if len(raw.ch_names) == 0:
-        raise ValueError("preprocess_ecog: every ECoG channel is bad; inspect the recording and "
-                         "its channels.tsv status column.")
+        raise ValueError(
+            "preprocess_ecog: every ECoG channel is bad; inspect the recording and "
+            "its channels.tsv status column."
+        )
     if reference == "average":
         raw.set_eeg_reference("average", ch_type="ecog", verbose=False)
     elif reference == "bipolar":
@@ -286,13 +313,14 @@ def high_gamma_envelope(
     """
     low, high = map(float, band)
     if not 0 < low < high < raw.info["sfreq"] / 2:
-        raise ValueError(f"high-gamma band {band} must lie in (0, {raw.info['sfreq'] / 2}) Hz; "
-                         "fix ecog.high_gamma_band in config/config.yaml.")
+        raise ValueError(
+            f"high-gamma band {band} must lie in (0, {raw.info['sfreq'] / 2}) Hz; "
+            "fix ecog.high_gamma_band in config/config.yaml."
+        )
     edges = np.linspace(low, high, n_subbands + 1)
     total = None
     for lo, hi in zip(edges[:-1], edges[1:], strict=True):
-        sub = raw.copy().filter(lo, hi, verbose=False).apply_hilbert(envelope=True,
-                                                                    verbose=False)
+        sub = raw.copy().filter(lo, hi, verbose=False).apply_hilbert(envelope=True, verbose=False)
         envelope = sub.get_data()
         envelope /= envelope.mean(axis=1, keepdims=True)
         total = envelope if total is None else total + envelope
@@ -346,33 +374,53 @@ def epoch_high_gamma(
     from mne.baseline import rescale
 
     if not window[0] <= baseline[0] < baseline[1] <= window[1]:
-        raise ValueError(f"baseline {baseline} must lie inside the epoch window {window}; fix "
-                         "ecog.baseline / ecog.epoch_window in config/config.yaml.")
+        raise ValueError(
+            f"baseline {baseline} must lie inside the epoch window {window}; fix "
+            "ecog.baseline / ecog.epoch_window in config/config.yaml."
+        )
     sfreq = envelope.info["sfreq"]
     feedback = (events["onset"] + events["feedback_time"]).to_numpy(float)
     samples = np.round(feedback * sfreq).astype(int) + envelope.first_samp
     mne_events = np.column_stack([samples, np.zeros_like(samples), np.ones_like(samples)])
-    epochs = mne.Epochs(envelope, mne_events, event_id={"feedback": 1}, tmin=window[0],
-                        tmax=window[1], baseline=None, reject_by_annotation=False,
-                        preload=True, verbose=False)
+    epochs = mne.Epochs(
+        envelope,
+        mne_events,
+        event_id={"feedback": 1},
+        tmin=window[0],
+        tmax=window[1],
+        baseline=None,
+        reject_by_annotation=False,
+        preload=True,
+        verbose=False,
+    )
     if len(epochs) == 0:
-        raise ValueError("epoch_high_gamma: no trial fits inside the recording; check that the "
-                         "events onsets are seconds from the recording start.")
-    data = rescale(epochs.get_data(), epochs.times, baseline, mode=mode, copy=False,
-                   verbose=False)
+        raise ValueError(
+            "epoch_high_gamma: no trial fits inside the recording; check that the "
+            "events onsets are seconds from the recording start."
+        )
+    data = rescale(epochs.get_data(), epochs.times, baseline, mode=mode, copy=False, verbose=False)
     trials = events.iloc[epochs.selection].copy()
     trials.insert(0, "trial_index", epochs.selection)
     positions = np.array([ch["loc"][:3] * 1000.0 for ch in epochs.info["chs"]])
     positions[~np.isfinite(positions).all(axis=1) | (positions == 0).all(axis=1)] = np.nan
     if bad_channels is None:
         bad_channels = pd.DataFrame({"channel": epochs.ch_names, "bad": False, "reason": ""})
-    return HighGammaEpochs(data=data, times=epochs.times.copy(), channels=list(epochs.ch_names),
-                           positions=positions, trials=trials.reset_index(drop=True),
-                           bad_channels=bad_channels.reset_index(drop=True))
+    return HighGammaEpochs(
+        data=data,
+        times=epochs.times.copy(),
+        channels=list(epochs.ch_names),
+        positions=positions,
+        trials=trials.reset_index(drop=True),
+        bad_channels=bad_channels.reset_index(drop=True),
+    )
 
 
 def power_spectrum(
-    data: np.ndarray, sfreq: float, *, fmin: float = 1.0, fmax: float = 100.0,
+    data: np.ndarray,
+    sfreq: float,
+    *,
+    fmin: float = 1.0,
+    fmax: float = 100.0,
     seconds_per_segment: float = 2.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Welch power spectral density (MNE ``psd_array_welch``).
@@ -397,13 +445,22 @@ def power_spectrum(
     """
     n_fft = int(min(round(seconds_per_segment * sfreq), np.shape(data)[-1]))
     psd, freqs = mne.time_frequency.psd_array_welch(
-        np.asarray(data, dtype=float), sfreq, fmin=fmin, fmax=fmax, n_fft=n_fft,
-        n_overlap=n_fft // 2, verbose=False)
+        np.asarray(data, dtype=float),
+        sfreq,
+        fmin=fmin,
+        fmax=fmax,
+        n_fft=n_fft,
+        n_overlap=n_fft // 2,
+        verbose=False,
+    )
     return freqs, psd
 
 
 def spectral_peak(
-    freqs: np.ndarray, psd: np.ndarray, *, band: tuple[float, float] | None = None,
+    freqs: np.ndarray,
+    psd: np.ndarray,
+    *,
+    band: tuple[float, float] | None = None,
 ) -> dict[str, float]:
     """Find the largest peak of a spectrum above its aperiodic (1/f) component.
 
@@ -437,8 +494,12 @@ def spectral_peak(
     if band is not None:
         search = (freqs >= band[0]) & (freqs <= band[1])
     index = np.flatnonzero(search)[np.argmax(residual[search])]
-    return {"peak_frequency": float(freqs[index]), "peak_height": float(residual[index]),
-            "aperiodic_exponent": float(-slope), "aperiodic_offset": float(offset)}
+    return {
+        "peak_frequency": float(freqs[index]),
+        "peak_height": float(residual[index]),
+        "aperiodic_exponent": float(-slope),
+        "aperiodic_offset": float(offset),
+    }
 
 
 def write_high_gamma(epochs: HighGammaEpochs, path: str | os.PathLike) -> None:
@@ -488,17 +549,46 @@ def read_high_gamma(path: str | os.PathLike) -> HighGammaEpochs:
         If an array is missing (not a high-gamma file, or an older format).
     """
     with np.load(path, allow_pickle=False) as archive:
-        needed = ["epochs", "times", "channels", "positions", "correct", "trial_index",
-                  "problem", "trial", "all_channels", "bad", "bad_reason"]
+        needed = [
+            "epochs",
+            "times",
+            "channels",
+            "positions",
+            "correct",
+            "trial_index",
+            "problem",
+            "trial",
+            "all_channels",
+            "bad",
+            "bad_reason",
+        ]
         missing = [k for k in needed if k not in archive.files]
         if missing:
-            raise ValueError(f"{path}: not a high-gamma epochs file (missing {missing}); "
-                             "rerun the high_gamma_epochs rule.")
+            raise ValueError(
+                f"{path}: not a high-gamma epochs file (missing {missing}); "
+                "rerun the high_gamma_epochs rule."
+            )
         arrays = {k: archive[k] for k in needed}
-    trials = pd.DataFrame({"trial_index": arrays["trial_index"], "problem": arrays["problem"],
-                           "trial": arrays["trial"], "correct": arrays["correct"]})
-    bad = pd.DataFrame({"channel": arrays["all_channels"].tolist(), "bad": arrays["bad"],
-                        "reason": arrays["bad_reason"].tolist()})
-    return HighGammaEpochs(data=arrays["epochs"].astype(float), times=arrays["times"],
-                           channels=arrays["channels"].tolist(), positions=arrays["positions"],
-                           trials=trials, bad_channels=bad)
+    trials = pd.DataFrame(
+        {
+            "trial_index": arrays["trial_index"],
+            "problem": arrays["problem"],
+            "trial": arrays["trial"],
+            "correct": arrays["correct"],
+        }
+    )
+    bad = pd.DataFrame(
+        {
+            "channel": arrays["all_channels"].tolist(),
+            "bad": arrays["bad"],
+            "reason": arrays["bad_reason"].tolist(),
+        }
+    )
+    return HighGammaEpochs(
+        data=arrays["epochs"].astype(float),
+        times=arrays["times"],
+        channels=arrays["channels"].tolist(),
+        positions=arrays["positions"],
+        trials=trials,
+        bad_channels=bad,
+    )

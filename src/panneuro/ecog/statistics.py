@@ -79,13 +79,17 @@ def responsive_electrodes(
     data = np.asarray(data, dtype=float)
     correct = np.asarray(correct).astype(int)
     if data.ndim != 3 or data.shape[0] != len(correct) or data.shape[1] != len(channels):
-        raise ValueError(f"responsive_electrodes: data {data.shape} must be trials × "
-                         f"electrodes × times with {len(correct)} trials and {len(channels)} "
-                         "electrodes.")
+        raise ValueError(
+            f"responsive_electrodes: data {data.shape} must be trials × "
+            f"electrodes × times with {len(correct)} trials and {len(channels)} "
+            "electrodes."
+        )
     rewarded, unrewarded = data[correct == 1], data[correct == 0]
     if min(len(rewarded), len(unrewarded)) < 2:
-        raise ValueError(f"responsive_electrodes: {len(rewarded)} rewarded and "
-                         f"{len(unrewarded)} unrewarded trials; each outcome needs ≥ 2 trials.")
+        raise ValueError(
+            f"responsive_electrodes: {len(rewarded)} rewarded and "
+            f"{len(unrewarded)} unrewarded trials; each outcome needs ≥ 2 trials."
+        )
     in_window = (times >= window[0]) & (times <= window[1])
     test_times = times[in_window]
     # (observations, times, electrodes); an empty electrode adjacency keeps every cluster
@@ -95,57 +99,70 @@ def responsive_electrodes(
     n_electrodes = len(channels)
     adjacency = sparse.coo_matrix((n_electrodes, n_electrodes))
     f_obs, clusters, cluster_p, _ = mne.stats.permutation_cluster_test(
-        [x_rew, x_unr], n_permutations=n_permutations, adjacency=adjacency, tail=1,
-        out_type="mask", rng=int(seed), n_jobs=n_jobs, verbose=False)
+        [x_rew, x_unr],
+        n_permutations=n_permutations,
+        adjacency=adjacency,
+        tail=1,
+        out_type="mask",
+        rng=int(seed),
+        n_jobs=n_jobs,
+        verbose=False,
+    )
     difference = x_rew.mean(axis=0) - x_unr.mean(axis=0)  # times × electrodes
 
     cluster_rows = []
     for mask, p_value in zip(clusters, cluster_p, strict=True):
         time_idx, elec_idx = np.nonzero(mask)
         electrode = int(elec_idx[0])
-        cluster_rows.append({
-            "channel": channels[electrode],
-            "start": float(test_times[time_idx.min()]),
-            "stop": float(test_times[time_idx.max()]),
-            "mass": float(f_obs[mask].sum()),
-            "p_value": float(p_value),
-            "effect": float(difference[time_idx, electrode].mean()),
-            "_electrode": electrode,
-            "_times": time_idx,
-        })
+        cluster_rows.append(
+            {
+                "channel": channels[electrode],
+                "start": float(test_times[time_idx.min()]),
+                "stop": float(test_times[time_idx.max()]),
+                "mass": float(f_obs[mask].sum()),
+                "p_value": float(p_value),
+                "effect": float(difference[time_idx, electrode].mean()),
+                "_electrode": electrode,
+                "_times": time_idx,
+            }
+        )
     rows = []
     for e, name in enumerate(channels):
         own = [c for c in cluster_rows if c["_electrode"] == e]
         best = min(own, key=lambda c: c["p_value"]) if own else None
         significant = best is not None and best["p_value"] < alpha
         peak = int(np.argmax(np.abs(difference[:, e])))
-        rows.append({
-            "channel": name,
-            "responsive": bool(significant),
-            "p_value": float(best["p_value"]) if best else 1.0,
-            "cluster_start": float(best["start"]) if best else np.nan,
-            "cluster_stop": float(best["stop"]) if best else np.nan,
-            "effect": float(best["effect"]) if significant else float(difference[:, e].mean()),
-            "peak_effect": float(difference[peak, e]),
-            "peak_time": float(test_times[peak]),
-            "mean_rewarded": float(x_rew[:, :, e].mean()),
-            "mean_unrewarded": float(x_unr[:, :, e].mean()),
-        })
+        rows.append(
+            {
+                "channel": name,
+                "responsive": bool(significant),
+                "p_value": float(best["p_value"]) if best else 1.0,
+                "cluster_start": float(best["start"]) if best else np.nan,
+                "cluster_stop": float(best["stop"]) if best else np.nan,
+                "effect": float(best["effect"]) if significant else float(difference[:, e].mean()),
+                "peak_effect": float(difference[peak, e]),
+                "peak_time": float(test_times[peak]),
+                "mean_rewarded": float(x_rew[:, :, e].mean()),
+                "mean_unrewarded": float(x_unr[:, :, e].mean()),
+            }
+        )
     clusters_table = pd.DataFrame(
         [{k: v for k, v in c.items() if not k.startswith("_")} for c in cluster_rows],
-        columns=["channel", "start", "stop", "mass", "p_value", "effect"])
+        columns=["channel", "start", "stop", "mass", "p_value", "effect"],
+    )
     return {
         "electrodes": pd.DataFrame(rows),
         "clusters": clusters_table.sort_values(["channel", "start"]).reset_index(drop=True),
         "correction": "cluster mass permutation test over time (F statistic, rewarded vs "
-                      "unrewarded), max-statistic null over all electrodes and times "
-                      f"({n_permutations} permutations)",
+        "unrewarded), max-statistic null over all electrodes and times "
+        f"({n_permutations} permutations)",
         "window": [float(window[0]), float(window[1])],
     }
 
 
-def _bin_times(data: np.ndarray, times: np.ndarray, bin_width: float
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _bin_times(
+    data: np.ndarray, times: np.ndarray, bin_width: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Average ``(trials, electrodes, times)`` in consecutive bins of ``bin_width`` s."""
     step = times[1] - times[0]
     per_bin = max(1, int(round(bin_width / step)))
@@ -205,9 +222,8 @@ def _closed_form_auc(
         n_1 = y_train.sum(axis=1)
         n_0 = n - n_1
         pi_1, pi_0 = n_1 / n, n_0 / n
-        diff_w = (y_train / np.maximum(n_1, 1)[:, None]
-                  - (1 - y_train) / np.maximum(n_0, 1)[:, None])
-        diff_w[(n_1 == 0) | (n_0 == 0)] = 0.0   # one class only: w = 0, every decision ties
+        diff_w = y_train / np.maximum(n_1, 1)[:, None] - (1 - y_train) / np.maximum(n_0, 1)[:, None]
+        diff_w[(n_1 == 0) | (n_0 == 0)] = 0.0  # one class only: w = 0, every decision ties
         gamma = (1 - alpha) * pi_0 * pi_1
         t_1 = y_test.sum(axis=1)
         t_0 = len(test) - t_1
@@ -218,14 +234,14 @@ def _closed_form_auc(
             zc = z - z.mean(axis=0)
             g = zc.T @ zc / n
             lam, v = np.linalg.eigh((1 - alpha) * g)
-            u = diff_w @ (z @ v)                                  # μ1 − μ0 in the eigenbasis
+            u = diff_w @ (z @ v)  # μ1 − μ0 in the eigenbasis
             c = alpha / n_electrodes * (np.trace(g) - pi_0 * pi_1 * np.einsum("kp,kp->k", u, u))
             denom = lam[None, :] + c[:, None]
             tol = n_electrodes * np.finfo(float).eps * np.abs(denom).max(axis=1, keepdims=True)
             inv = np.divide(1.0, denom, out=np.zeros_like(denom), where=np.abs(denom) > tol)
             q = np.einsum("kp,kp->k", u * inv, u)
             w = (v @ (u * inv / (1 - gamma * q)[:, None]).T) / scale[:, b][:, None]
-            decision = (test_x[:, :, b] @ w).T                    # (label vectors, test)
+            decision = (test_x[:, :, b] @ w).T  # (label vectors, test)
             ranks = stats.rankdata(decision, axis=1)
             auc = ((ranks * y_test).sum(axis=1) - t_1 * (t_1 + 1) / 2) / np.maximum(t_1 * t_0, 1)
             total[both, b] += auc[both]
@@ -320,8 +336,10 @@ def decode_outcome(
     y = np.asarray(correct).astype(int)
     counts = np.bincount(y, minlength=2)
     if counts.min() < 2:
-        raise ValueError(f"decode_outcome: {counts[1]} rewarded and {counts[0]} unrewarded "
-                         "trials; decoding needs ≥ 2 of each.")
+        raise ValueError(
+            f"decode_outcome: {counts[1]} rewarded and {counts[0]} unrewarded "
+            "trials; decoding needs ≥ 2 of each."
+        )
     if not 0.0 <= float(shrinkage) <= 1.0:
         raise ValueError(f"decode_outcome: shrinkage {shrinkage} must lie in [0, 1].")
     binned, centres = _bin_times(np.asarray(data, dtype=float), np.asarray(times), bin_width)
@@ -341,20 +359,39 @@ def decode_outcome(
     significant = np.zeros(len(centres), dtype=bool)
     cluster_rows = []
     for k, row in enumerate(clusters.itertuples()):
-        cluster_id[row.start:row.stop] = k
-        significant[row.start:row.stop] = row.p_value < alpha
-        cluster_rows.append({"cluster": k, "start": float(centres[row.start]),
-                             "stop": float(centres[row.stop - 1]), "mass": float(row.mass),
-                             "p_value": float(row.p_value)})
-    scores = pd.DataFrame({"time": centres, "auc": observed, "null_mean": null.mean(axis=0),
-                           "null_q95": np.quantile(null, 1 - alpha, axis=0),
-                           "p_value": permutation_p_values(observed, null),
-                           "cluster": cluster_id, "significant": significant})
-    return {"scores": scores,
-            "clusters": pd.DataFrame(cluster_rows,
-                                     columns=["cluster", "start", "stop", "mass", "p_value"]),
-            "chance": 0.5, "n_folds": folds, "n_permutations": int(n_permutations),
-            "bin_width": float(bin_width), "shrinkage": float(shrinkage)}
+        cluster_id[row.start : row.stop] = k
+        significant[row.start : row.stop] = row.p_value < alpha
+        cluster_rows.append(
+            {
+                "cluster": k,
+                "start": float(centres[row.start]),
+                "stop": float(centres[row.stop - 1]),
+                "mass": float(row.mass),
+                "p_value": float(row.p_value),
+            }
+        )
+    scores = pd.DataFrame(
+        {
+            "time": centres,
+            "auc": observed,
+            "null_mean": null.mean(axis=0),
+            "null_q95": np.quantile(null, 1 - alpha, axis=0),
+            "p_value": permutation_p_values(observed, null),
+            "cluster": cluster_id,
+            "significant": significant,
+        }
+    )
+    return {
+        "scores": scores,
+        "clusters": pd.DataFrame(
+            cluster_rows, columns=["cluster", "start", "stop", "mass", "p_value"]
+        ),
+        "chance": 0.5,
+        "n_folds": folds,
+        "n_permutations": int(n_permutations),
+        "bin_width": float(bin_width),
+        "shrinkage": float(shrinkage),
+    }
 
 
 def compare_to_truth(electrodes: pd.DataFrame, truth: Mapping[str, Any]) -> dict[str, Any]:
@@ -390,8 +427,9 @@ def compare_to_truth(electrodes: pd.DataFrame, truth: Mapping[str, Any]) -> dict
     }
 
 
-def statistics_to_json(responsive: Mapping[str, Any], decoding: Mapping[str, Any],
-                       n_trials: Mapping[str, int]) -> dict[str, Any]:
+def statistics_to_json(
+    responsive: Mapping[str, Any], decoding: Mapping[str, Any], n_trials: Mapping[str, int]
+) -> dict[str, Any]:
     """Assemble the JSON-ready summary of a session's ECoG statistics (floats rounded).
 
     Parameters

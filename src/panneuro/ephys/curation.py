@@ -17,8 +17,14 @@ import pandas as pd
 from panneuro.io.arrays import write_npz
 
 #: Quality metrics computed for every unit (SpikeInterface names).
-METRIC_NAMES: tuple[str, ...] = ("num_spikes", "firing_rate", "presence_ratio", "snr",
-                                 "isi_violation", "amplitude_cutoff")
+METRIC_NAMES: tuple[str, ...] = (
+    "num_spikes",
+    "firing_rate",
+    "presence_ratio",
+    "snr",
+    "isi_violation",
+    "amplitude_cutoff",
+)
 #: Spikes per unit whose waveforms are extracted.
 MAX_SPIKES_PER_UNIT = 300
 #: Presence-ratio bin (s), shortened to a tenth of the recording when that is shorter.
@@ -67,27 +73,50 @@ def compute_unit_metrics(
 
     cache_spikeinterface_kernels()
     # thread workers, as for the sorter (panneuro.ephys.sorting.SORTER_DEFAULTS)
-    job_kwargs = {"n_jobs": int(n_jobs), "chunk_duration": chunk_duration, "progress_bar": False,
-                  "pool_engine": "thread"}
+    job_kwargs = {
+        "n_jobs": int(n_jobs),
+        "chunk_duration": chunk_duration,
+        "progress_bar": False,
+        "pool_engine": "thread",
+    }
     unit_ids = sorting.unit_ids
     fs = recording.get_sampling_frequency()
     nbefore = int(round(MS_BEFORE * fs / 1000))
     channel_ids = np.asarray([str(c) for c in recording.channel_ids])
     if len(unit_ids) == 0:
-        empty = pd.DataFrame({"unit_id": pd.Series(dtype=str),
-                              "peak_channel": pd.Series(dtype=str)})
-        for name in ("snr", "isi_violations_ratio", "isi_violations_count", "presence_ratio",
-                     "amplitude_cutoff", "firing_rate", "num_spikes"):
+        empty = pd.DataFrame(
+            {"unit_id": pd.Series(dtype=str), "peak_channel": pd.Series(dtype=str)}
+        )
+        for name in (
+            "snr",
+            "isi_violations_ratio",
+            "isi_violations_count",
+            "presence_ratio",
+            "amplitude_cutoff",
+            "firing_rate",
+            "num_spikes",
+        ):
             empty[name] = pd.Series(dtype=float)
-        return empty, {"unit_ids": np.array([], dtype=str),
-                       "templates": np.zeros((0, nbefore + int(round(MS_AFTER * fs / 1000)),
-                                              len(channel_ids)), dtype=np.float32),
-                       "channel_ids": channel_ids,
-                       "channel_locations": recording.get_channel_locations(),
-                       "peak_channel": np.array([], dtype=int),
-                       "sampling_frequency": np.float64(fs), "nbefore": np.int64(nbefore)}
-    analyzer = si.create_sorting_analyzer(sorting, recording, format="memory", sparse=True,
-                                          seed=seed, return_in_uV=True, job_kwargs=job_kwargs)
+        return empty, {
+            "unit_ids": np.array([], dtype=str),
+            "templates": np.zeros(
+                (0, nbefore + int(round(MS_AFTER * fs / 1000)), len(channel_ids)), dtype=np.float32
+            ),
+            "channel_ids": channel_ids,
+            "channel_locations": recording.get_channel_locations(),
+            "peak_channel": np.array([], dtype=int),
+            "sampling_frequency": np.float64(fs),
+            "nbefore": np.int64(nbefore),
+        }
+    analyzer = si.create_sorting_analyzer(
+        sorting,
+        recording,
+        format="memory",
+        sparse=True,
+        seed=seed,
+        return_in_uV=True,
+        job_kwargs=job_kwargs,
+    )
     analyzer.compute(
         {
             "random_spikes": {"max_spikes_per_unit": MAX_SPIKES_PER_UNIT, "seed": seed},
@@ -101,15 +130,28 @@ def compute_unit_metrics(
     # Presence ratio: 60 s bins (SpikeInterface's default) or ten bins on shorter recordings.
     bin_s = min(PRESENCE_BIN_S, recording.get_total_duration() / 10)
     metrics = compute_quality_metrics(
-        analyzer, metric_names=list(METRIC_NAMES), seed=seed,
-        metric_params={"presence_ratio": {"bin_duration_s": bin_s}}, **job_kwargs)
+        analyzer,
+        metric_names=list(METRIC_NAMES),
+        seed=seed,
+        metric_params={"presence_ratio": {"bin_duration_s": bin_s}},
+        **job_kwargs,
+    )
     templates = analyzer.get_extension("templates").get_data(operator="average")
     peak = np.abs(templates).max(axis=1).argmax(axis=1)
     table = metrics.reset_index(names="unit_id")
     table["unit_id"] = [str(u) for u in table["unit_id"]]
     table.insert(1, "peak_channel", channel_ids[peak])
-    columns = ["unit_id", "peak_channel", "snr", "isi_violations_ratio", "isi_violations_count",
-               "presence_ratio", "amplitude_cutoff", "firing_rate", "num_spikes"]
+    columns = [
+        "unit_id",
+        "peak_channel",
+        "snr",
+        "isi_violations_ratio",
+        "isi_violations_count",
+        "presence_ratio",
+        "amplitude_cutoff",
+        "firing_rate",
+        "num_spikes",
+    ]
     waveforms = {
         "unit_ids": np.asarray([str(u) for u in unit_ids]),
         "templates": templates.astype(np.float32),
@@ -151,8 +193,10 @@ def curate(metrics: pd.DataFrame, thresholds: Mapping[str, float]) -> pd.DataFra
         metric, _, bound = key.rpartition("_")
         if bound not in ("min", "max") or metric not in table.columns:
             known = [c for c in table.columns if c not in ("unit_id", "peak_channel")]
-            raise ValueError(f"config ephys.curation: {key!r} is not <metric>_min or "
-                             f"<metric>_max of a computed metric ({known}).")
+            raise ValueError(
+                f"config ephys.curation: {key!r} is not <metric>_min or "
+                f"<metric>_max of a computed metric ({known})."
+            )
         values = table[metric].to_numpy(float)
         with np.errstate(invalid="ignore"):
             fails = ~(values >= limit) if bound == "min" else ~(values <= limit)

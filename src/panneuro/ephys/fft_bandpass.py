@@ -31,8 +31,9 @@ from spikeinterface.preprocessing.basepreprocessor import BasePreprocessor, Base
 from spikeinterface.preprocessing.filter import adjust_margin_ms_for_highpass
 
 
-def squared_magnitude_response(sos: np.ndarray, n_fft: int, sampling_frequency: float
-                               ) -> np.ndarray:
+def squared_magnitude_response(
+    sos: np.ndarray, n_fft: int, sampling_frequency: float
+) -> np.ndarray:
     """``|H(f)|²`` of second-order sections on the ``rfft`` grid of ``n_fft`` points.
 
     Parameters
@@ -75,36 +76,62 @@ class FFTBandpassFilterRecording(BasePreprocessor):
         Output dtype (float32 by default).
     """
 
-    def __init__(self, recording, freq_min: float = 300.0, freq_max: float = 6000.0,
-                 filter_order: int = 5, ftype: str = "butter",
-                 margin_ms: float | str = "auto", dtype: str = "float32"):
+    def __init__(
+        self,
+        recording,
+        freq_min: float = 300.0,
+        freq_max: float = 6000.0,
+        filter_order: int = 5,
+        ftype: str = "butter",
+        margin_ms: float | str = "auto",
+        dtype: str = "float32",
+    ):
         fs = recording.get_sampling_frequency()
         if not 0 < freq_min < freq_max < fs / 2:
-            raise ValueError(f"band {freq_min}-{freq_max} Hz does not fit below Nyquist "
-                             f"({fs / 2} Hz).")
+            raise ValueError(
+                f"band {freq_min}-{freq_max} Hz does not fit below Nyquist ({fs / 2} Hz)."
+            )
         if margin_ms == "auto":
             margin_ms = adjust_margin_ms_for_highpass(freq_min)
-        sos = scipy.signal.iirfilter(int(filter_order), [freq_min, freq_max], fs=fs,
-                                     btype="bandpass", ftype=ftype, output="sos")
+        sos = scipy.signal.iirfilter(
+            int(filter_order),
+            [freq_min, freq_max],
+            fs=fs,
+            btype="bandpass",
+            ftype=ftype,
+            output="sos",
+        )
         BasePreprocessor.__init__(self, recording, dtype=dtype)
         # as SpikeInterface's filters do: its tools (e.g. detect_bad_channels, which would
         # otherwise high-pass again) and sorters read this annotation
         self.annotate(is_filtered=True)
         margin = int(float(margin_ms) * fs / 1000.0)
         for parent_segment in recording.segments:
-            self.add_recording_segment(FFTBandpassFilterSegment(
-                parent_segment, sos, margin, fs, np.dtype(dtype)))
-        self._kwargs = {"recording": recording, "freq_min": float(freq_min),
-                        "freq_max": float(freq_max), "filter_order": int(filter_order),
-                        "ftype": str(ftype), "margin_ms": float(margin_ms),
-                        "dtype": np.dtype(dtype).str}
+            self.add_recording_segment(
+                FFTBandpassFilterSegment(parent_segment, sos, margin, fs, np.dtype(dtype))
+            )
+        self._kwargs = {
+            "recording": recording,
+            "freq_min": float(freq_min),
+            "freq_max": float(freq_max),
+            "filter_order": int(filter_order),
+            "ftype": str(ftype),
+            "margin_ms": float(margin_ms),
+            "dtype": np.dtype(dtype).str,
+        }
 
 
 class FFTBandpassFilterSegment(BasePreprocessorSegment):
     """One segment of :class:`FFTBandpassFilterRecording`."""
 
-    def __init__(self, parent_recording_segment, sos: np.ndarray, margin: int,
-                 sampling_frequency: float, dtype: np.dtype):
+    def __init__(
+        self,
+        parent_recording_segment,
+        sos: np.ndarray,
+        margin: int,
+        sampling_frequency: float,
+        dtype: np.dtype,
+    ):
         BasePreprocessorSegment.__init__(self, parent_recording_segment)
         self.sos = sos
         self.margin = margin
@@ -122,7 +149,8 @@ class FFTBandpassFilterSegment(BasePreprocessorSegment):
     def get_traces(self, start_frame, end_frame, channel_indices):
         """Return the filtered traces of ``[start_frame, end_frame)`` (samples × channels)."""
         traces, left, right = get_chunk_with_margin(
-            self.parent_recording_segment, start_frame, end_frame, channel_indices, self.margin)
+            self.parent_recording_segment, start_frame, end_frame, channel_indices, self.margin
+        )
         n_samples = traces.shape[0]
         # at the recording's edges, extend by odd reflection (scipy's filtfilt padding)
         pad_left = min(self.margin - left, n_samples - 1) if left < self.margin else 0
@@ -132,7 +160,7 @@ class FFTBandpassFilterSegment(BasePreprocessorSegment):
         # channels × time in one zero-padded float32 buffer: the FFT runs along the fast axis
         # and scipy need not copy the input to pad it
         block = np.zeros((traces.shape[1], n_fft), dtype=np.float32)
-        block[:, pad_left:pad_left + n_samples] = traces.T
+        block[:, pad_left : pad_left + n_samples] = traces.T
         if pad_left or pad_right:
             _odd_extension(block, pad_left, n_samples, pad_right)
         data = block[:, :n_padded]
@@ -143,7 +171,8 @@ class FFTBandpassFilterSegment(BasePreprocessorSegment):
         spectrum *= self._response(n_fft)
         first = pad_left + left
         filtered = scipy.fft.irfft(spectrum, n=n_fft, axis=1, overwrite_x=True)[
-            :, first:first + end_frame - start_frame]
+            :, first : first + end_frame - start_frame
+        ]
         if np.issubdtype(self.dtype, np.integer):
             filtered = filtered.round()
         return np.ascontiguousarray(filtered.T).astype(self.dtype, copy=False)
@@ -155,12 +184,13 @@ def _odd_extension(block: np.ndarray, left: int, n_samples: int, right: int) -> 
     ``block[:, left:left + n_samples]`` holds the data; before it go ``2 x[0] - x[k]``
     (k = left … 1), after it ``2 x[-1] - x[-1 - k]`` (k = 1 … right).
     """
-    data = block[:, left:left + n_samples]
+    data = block[:, left : left + n_samples]
     if left:
         block[:, :left] = 2 * data[:, :1] - data[:, left:0:-1]
     if right:
-        block[:, left + n_samples:left + n_samples + right] = (
-            2 * data[:, -1:] - data[:, -2:-right - 2:-1])
+        block[:, left + n_samples : left + n_samples + right] = (
+            2 * data[:, -1:] - data[:, -2 : -right - 2 : -1]
+        )
 
 
 def fft_bandpass_filter(recording, **kwargs) -> FFTBandpassFilterRecording:

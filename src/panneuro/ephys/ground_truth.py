@@ -45,28 +45,37 @@ def compare_to_ground_truth(
     from spikeinterface.comparison import compare_sorter_to_ground_truth
 
     if gt_sorting.get_sampling_frequency() != sorting.get_sampling_frequency():
-        raise ValueError("ground truth and sorting have different sampling rates "
-                         f"({gt_sorting.get_sampling_frequency()} vs "
-                         f"{sorting.get_sampling_frequency()}); they must share one clock.")
+        raise ValueError(
+            "ground truth and sorting have different sampling rates "
+            f"({gt_sorting.get_sampling_frequency()} vs "
+            f"{sorting.get_sampling_frequency()}); they must share one clock."
+        )
     comparison = compare_sorter_to_ground_truth(
-        gt_sorting, sorting, match_score=match_score, well_detected_score=well_detected_accuracy,
-        exhaustive_gt=False)
+        gt_sorting,
+        sorting,
+        match_score=match_score,
+        well_detected_score=well_detected_accuracy,
+        exhaustive_gt=False,
+    )
     performance = comparison.get_performance(method="by_unit").astype(float)
     match = comparison.hungarian_match_12
     table = performance.reset_index(names="gt_unit_id")
     table["gt_unit_id"] = [str(u) for u in table["gt_unit_id"]]
     matched = [match.get(u, -1) for u in performance.index]
-    table.insert(1, "matched_unit_id",
-                 ["" if (isinstance(m, (int, np.integer)) and m == -1) or m == "" else str(m)
-                  for m in matched])
+    table.insert(
+        1,
+        "matched_unit_id",
+        [
+            "" if (isinstance(m, (int, np.integer)) and m == -1) or m == "" else str(m)
+            for m in matched
+        ],
+    )
     table["well_detected"] = table["accuracy"] >= well_detected_accuracy
     if gt_units is not None:
         extra = gt_units.assign(gt_unit_id=gt_units["unit_id"].astype(str))
         columns = [c for c in ("snr", "variable", "gain") if c in extra.columns]
         table = table.merge(extra[["gt_unit_id", *columns]], on="gt_unit_id", how="left")
     if curated is not None:
-        keep = dict(zip(curated["unit_id"].astype(str), curated["keep"].astype(bool),
-                        strict=True))
-        table["kept"] = [bool(keep.get(m, False)) if m else False
-                         for m in table["matched_unit_id"]]
+        keep = dict(zip(curated["unit_id"].astype(str), curated["keep"].astype(bool), strict=True))
+        table["kept"] = [bool(keep.get(m, False)) if m else False for m in table["matched_unit_id"]]
     return table

@@ -78,8 +78,11 @@ def chunk_buffers_kept_in_heap() -> Iterator[bool]:
         Whether the thresholds are raised.
     """
     libc = _glibc()
-    raised = bool(libc is not None and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-                  and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES))
+    raised = bool(
+        libc is not None
+        and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
+        and libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD_BYTES)
+    )
     try:
         yield raised
     finally:

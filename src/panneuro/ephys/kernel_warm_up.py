@@ -48,17 +48,28 @@ def compile_sorting_kernels(*, n_jobs: int = 2, sorter: str = "spykingcircus2") 
     from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
     from panneuro.ephys.sorting import run_sorter_for_probe
 
-    with (tempfile.TemporaryDirectory(prefix="panneuro-kernels-") as scratch,
-          warnings.catch_warnings()):
+    with (
+        tempfile.TemporaryDirectory(prefix="panneuro-kernels-") as scratch,
+        warnings.catch_warnings(),
+    ):
         # importing every SpikeInterface module warns of deprecated ones, and a 5 s probe has
         # too few spikes for some metrics: those warnings say nothing here
         warnings.simplefilter("ignore")
         cache_spikeinterface_kernels()
         recording, _ = si.generate_ground_truth_recording(
-            durations=[DURATION_S], num_channels=N_CHANNELS, num_units=N_UNITS, seed=SEED)
-        saved = recording.save(format="binary", folder=Path(scratch) / "recording",
-                               progress_bar=False, verbose=False)
-        sorting = run_sorter_for_probe(saved, sorter, None, Path(scratch) / "sorting",
-                                       n_jobs=n_jobs, label="kernel warm-up", seed=SEED)
+            durations=[DURATION_S], num_channels=N_CHANNELS, num_units=N_UNITS, seed=SEED
+        )
+        saved = recording.save(
+            format="binary", folder=Path(scratch) / "recording", progress_bar=False, verbose=False
+        )
+        sorting = run_sorter_for_probe(
+            saved,
+            sorter,
+            None,
+            Path(scratch) / "sorting",
+            n_jobs=n_jobs,
+            label="kernel warm-up",
+            seed=SEED,
+        )
         compute_unit_metrics(saved, sorting, n_jobs=n_jobs, chunk_duration="1s", seed=SEED)
         return len(sorting.unit_ids)

@@ -75,8 +75,9 @@ def cache_spikeinterface_kernels() -> int:
                     try:  # a getter that builds its kernel once and keeps it
                         value = value()
                     except Exception as error:
-                        logger.debug("numba cache: %s.%s() failed (%s)", module.__name__,
-                                     attribute, error)
+                        logger.debug(
+                            "numba cache: %s.%s() failed (%s)", module.__name__, attribute, error
+                        )
                         continue
                 elif getattr(value, "__module__", None) != module.__name__:
                     continue  # imported from elsewhere: enabled in its own module
@@ -90,6 +91,9 @@ def cache_spikeinterface_kernels() -> int:
                     continue
                 enabled += 1
     _done = True
-    logger.info("numba cache on for %d SpikeInterface kernels (spikeinterface %s)", enabled,
-                spikeinterface.__version__)
+    logger.info(
+        "numba cache on for %d SpikeInterface kernels (spikeinterface %s)",
+        enabled,
+        spikeinterface.__version__,
+    )
     return enabled

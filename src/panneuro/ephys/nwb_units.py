@@ -93,8 +93,10 @@ def make_nwbfile(
     from pynwb.file import Subject
 
     if session_start.tzinfo is None:
-        raise ValueError(f"session_start {session_start} has no time zone; NWB needs an "
-                         "aware datetime (e.g. tzinfo=datetime.UTC).")
+        raise ValueError(
+            f"session_start {session_start} has no time zone; NWB needs an "
+            "aware datetime (e.g. tzinfo=datetime.UTC)."
+        )
     return NWBFile(
         session_description=description,
         identifier=identifier,
@@ -107,8 +109,9 @@ def make_nwbfile(
         # Only the subject fields DANDI needs
         # (panneuro.compendium.deidentification.DANDI_SUBJECT_FIELDS): no birth date, no
         # free-text description.
-        subject=Subject(subject_id=subject, species=SPECIES_LATIN.get(species, species),
-                        sex=sex, age=age),
+        subject=Subject(
+            subject_id=subject, species=SPECIES_LATIN.get(species, species), sex=sex, age=age
+        ),
     )
 
 
@@ -189,13 +192,22 @@ def write_session_units_nwb(
     label = f"sub-{subject}_ses-{session}_units"
     rates = {float(p.waveforms["sampling_frequency"]) for p in probes}
     if len(rates) > 1:
-        raise ValueError(f"{path}: probes of sub-{subject} ses-{session} have different "
-                         f"sampling rates {sorted(rates)}; one Units table needs one rate.")
+        raise ValueError(
+            f"{path}: probes of sub-{subject} ses-{session} have different "
+            f"sampling rates {sorted(rates)}; one Units table needs one rate."
+        )
     fs = rates.pop() if rates else 30000.0
     with deterministic_object_ids(label):
-        nwbfile = make_nwbfile(subject=subject, session=session, species=species,
-                               session_start=session_start, identifier=label, age=age, sex=sex,
-                               description="Curated single units of every probe, and trials.")
+        nwbfile = make_nwbfile(
+            subject=subject,
+            session=session,
+            species=species,
+            session_start=session_start,
+            identifier=label,
+            age=age,
+            sex=sex,
+            description="Curated single units of every probe, and trials.",
+        )
         if events is not None:
             _add_trials(nwbfile, events)
         device = nwbfile.create_device(name="probes", description="microelectrode probes")
@@ -203,21 +215,35 @@ def write_session_units_nwb(
         nwbfile.add_electrode_column("rel_y", "y position on the probe (µm)")
         nwbfile.add_electrode_column("channel_name", "channel id in the recording")
         nwbfile.add_electrode_column("probe", "probe label (BIDS acq)")
-        nwbfile.units = Units(name="units", description="Curated sorted units (panneuro).",
-                              resolution=1.0 / fs, waveform_rate=fs, waveform_unit="volts")
+        nwbfile.units = Units(
+            name="units",
+            description="Curated sorted units (panneuro).",
+            resolution=1.0 / fs,
+            waveform_rate=fs,
+            waveform_unit="volts",
+        )
         metric_columns = _metric_columns(probes)
         for column in ("probe", "region", "probe_unit_id", "peak_electrode", *metric_columns):
             nwbfile.add_unit_column(column, _COLUMN_DESCRIPTIONS.get(column, column))
         unit_id = 0
         for p in probes:
-            group = nwbfile.create_electrode_group(name=f"probe-{p.probe}", device=device,
-                                                   location=p.region,
-                                                   description=f"probe {p.probe} in {p.region}")
+            group = nwbfile.create_electrode_group(
+                name=f"probe-{p.probe}",
+                device=device,
+                location=p.region,
+                description=f"probe {p.probe} in {p.region}",
+            )
             first = len(nwbfile.electrodes) if nwbfile.electrodes is not None else 0
             locations = np.asarray(p.waveforms["channel_locations"], float)
             for ch, loc in zip(p.waveforms["channel_ids"], locations, strict=True):
-                nwbfile.add_electrode(group=group, location=p.region, rel_x=float(loc[0]),
-                                      rel_y=float(loc[1]), channel_name=str(ch), probe=p.probe)
+                nwbfile.add_electrode(
+                    group=group,
+                    location=p.region,
+                    rel_x=float(loc[0]),
+                    rel_y=float(loc[1]),
+                    channel_name=str(ch),
+                    probe=p.probe,
+                )
             templates = np.asarray(p.waveforms["templates"], float)
             index = {str(u): i for i, u in enumerate(p.waveforms["unit_ids"])}
             for row in p.metrics.itertuples(index=False):
@@ -225,10 +251,16 @@ def write_session_units_nwb(
                 peak = int(np.abs(templates[i]).max(axis=0).argmax())
                 times = np.sort(np.asarray(p.spike_times[row.unit_id], float))
                 nwbfile.add_unit(
-                    id=unit_id, spike_times=times, electrodes=[first + peak],
-                    electrode_group=group, waveform_mean=templates[i, :, peak] * 1e-6,
-                    obs_intervals=None, probe=p.probe, region=p.region,
-                    probe_unit_id=str(row.unit_id), peak_electrode=first + peak,
+                    id=unit_id,
+                    spike_times=times,
+                    electrodes=[first + peak],
+                    electrode_group=group,
+                    waveform_mean=templates[i, :, peak] * 1e-6,
+                    obs_intervals=None,
+                    probe=p.probe,
+                    region=p.region,
+                    probe_unit_id=str(row.unit_id),
+                    peak_electrode=first + peak,
                     **{c: float(getattr(row, c)) for c in metric_columns},
                 )
                 unit_id += 1
@@ -254,19 +286,27 @@ def _metric_columns(probes: Sequence[ProbeUnits]) -> list[str]:
     columns: list[str] = []
     for p in probes:
         for c in p.metrics.columns:
-            if (c not in ("unit_id", "keep", "reject_reason", *ID_COLUMNS) and c not in columns
-                    and pd.api.types.is_numeric_dtype(p.metrics[c])):
+            if (
+                c not in ("unit_id", "keep", "reject_reason", *ID_COLUMNS)
+                and c not in columns
+                and pd.api.types.is_numeric_dtype(p.metrics[c])
+            ):
                 columns.append(c)
     return columns
 
 
 def _add_trials(nwbfile: Any, events: pd.DataFrame) -> None:
     descriptions = {
-        "trial_type": "always 'trial'", "problem": "problem number over the subject's history",
-        "trial": "trial within the problem (1-6)", "object_left": "object shown left",
-        "object_right": "object shown right", "rewarded_object": "the problem's rewarded object",
-        "chosen_object": "object chosen", "choice": "side chosen (left/right)",
-        "correct": "1 if rewarded", "response_time": "choice time after onset (s)",
+        "trial_type": "always 'trial'",
+        "problem": "problem number over the subject's history",
+        "trial": "trial within the problem (1-6)",
+        "object_left": "object shown left",
+        "object_right": "object shown right",
+        "rewarded_object": "the problem's rewarded object",
+        "chosen_object": "object chosen",
+        "choice": "side chosen (left/right)",
+        "correct": "1 if rewarded",
+        "response_time": "choice time after onset (s)",
         "feedback_time": "feedback time after onset (s)",
     }
     columns = [c for c in events.columns if c not in ("onset", "duration")]
@@ -275,8 +315,9 @@ def _add_trials(nwbfile: Any, events: pd.DataFrame) -> None:
     onset = events["onset"].to_numpy(float)
     stop = onset + events["duration"].to_numpy(float)
     for i, row in enumerate(events[columns].itertuples(index=False)):
-        values = {c: (v.item() if hasattr(v, "item") else v)
-                  for c, v in zip(columns, row, strict=True)}
+        values = {
+            c: (v.item() if hasattr(v, "item") else v) for c, v in zip(columns, row, strict=True)
+        }
         nwbfile.add_trial(start_time=float(onset[i]), stop_time=float(stop[i]), **values)
 
 
@@ -308,20 +349,33 @@ def read_units(path: str | os.PathLike) -> tuple[pd.DataFrame, list[np.ndarray]]
     spike_times : list of numpy.ndarray
         Spike times (s) of each unit, in the order of ``units``.
     """
-    with _read_nwbfile(path, "units NWB not found; it is made by the export_session_nwb "
-                       "rule.") as nwbfile:
+    with _read_nwbfile(
+        path, "units NWB not found; it is made by the export_session_nwb rule."
+    ) as nwbfile:
         if nwbfile.units is None or "probe" not in nwbfile.units.colnames:
-            raise ValueError(f"{path}: no panneuro units table (with a 'probe' column); "
-                             "write it with panneuro.ephys.nwb_units.write_session_units_nwb.")
+            raise ValueError(
+                f"{path}: no panneuro units table (with a 'probe' column); "
+                "write it with panneuro.ephys.nwb_units.write_session_units_nwb."
+            )
         table = nwbfile.units
         ids = np.asarray(table.id[:], dtype=int)
         spike_times = [np.asarray(table["spike_times"][i], dtype=float) for i in range(len(ids))]
-        keep = [c for c in table.colnames
-                if c not in ("spike_times", "electrodes", "electrode_group", "waveform_mean",
-                             "waveform_sd", "waveforms", "obs_intervals")]
+        keep = [
+            c
+            for c in table.colnames
+            if c
+            not in (
+                "spike_times",
+                "electrodes",
+                "electrode_group",
+                "waveform_mean",
+                "waveform_sd",
+                "waveforms",
+                "obs_intervals",
+            )
+        ]
         data = {c: np.asarray(table[c][:]) for c in keep}
     units = pd.DataFrame(data, index=pd.Index(ids, name="unit_id"))
     for c in ("probe", "region", "probe_unit_id"):
         units[c] = units[c].astype(str)
     return units, spike_times
-

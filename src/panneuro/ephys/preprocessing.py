@@ -42,8 +42,15 @@ MIN_CHANNELS_FOR_COHERENCE = 16
 #: Keys of a plain-binary sidecar (``<file>.json``) or of ``options`` for ``format: binary``:
 #: required, and optional with their defaults.
 BINARY_REQUIRED = ("sampling_frequency", "num_channels", "dtype")
-BINARY_OPTIONAL = {"gain_to_uV": 1.0, "offset_to_uV": 0.0, "file_offset": 0, "time_axis": 0,
-                   "channel_ids": None, "probe_file": None, "channel_locations": None}
+BINARY_OPTIONAL = {
+    "gain_to_uV": 1.0,
+    "offset_to_uV": 0.0,
+    "file_offset": 0,
+    "time_axis": 0,
+    "channel_ids": None,
+    "probe_file": None,
+    "channel_locations": None,
+}
 
 
 def _one_line(error: BaseException) -> str:
@@ -76,8 +83,9 @@ def _reader_options(path: Path, format: str, options: Mapping[str, Any] | None) 
         try:
             loaded = json.loads(sidecar.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise ValueError(f"{sidecar}: not valid JSON ({_one_line(error)}); fix the sidecar "
-                             f"of {path.name}.") from error
+            raise ValueError(
+                f"{sidecar}: not valid JSON ({_one_line(error)}); fix the sidecar of {path.name}."
+            ) from error
         if not isinstance(loaded, dict):
             raise ValueError(f"{sidecar}: must be a JSON object of reader options.")
         merged.update(loaded)
@@ -86,9 +94,11 @@ def _reader_options(path: Path, format: str, options: Mapping[str, Any] | None) 
     if format == "binary":
         missing = [k for k in BINARY_REQUIRED if k not in merged]
         if missing:
-            raise ValueError(f"{path}: plain binary needs {list(BINARY_REQUIRED)} (optional "
-                             f"{sorted(BINARY_OPTIONAL)}); {missing} missing. Write them to "
-                             f"{sidecar} or pass them as options.")
+            raise ValueError(
+                f"{path}: plain binary needs {list(BINARY_REQUIRED)} (optional "
+                f"{sorted(BINARY_OPTIONAL)}); {missing} missing. Write them to "
+                f"{sidecar} or pass them as options."
+            )
     return merged
 
 
@@ -102,17 +112,20 @@ def _attach_geometry(recording, path: Path, options: Mapping[str, Any]):
         if not probe_path.is_absolute():
             probe_path = Path(options.get("_sidecar_dir", path.parent)) / probe_path
         if not probe_path.exists():
-            raise FileNotFoundError(f"{path}: probe file {probe_path} not found; fix "
-                                    "probe_file in the sidecar.")
+            raise FileNotFoundError(
+                f"{path}: probe file {probe_path} not found; fix probe_file in the sidecar."
+            )
         group = pi.read_probeinterface(probe_path)
         recording.set_probegroup(group)  # in place (SpikeInterface >= 0.105)
         return recording
     if locations is not None:
         locations = np.asarray(locations, dtype=float)
         if locations.shape != (recording.get_num_channels(), 2):
-            raise ValueError(f"{path}: channel_locations must be {recording.get_num_channels()} "
-                             f"[x, y] pairs (µm), got shape {locations.shape}; num_channels or "
-                             "channel_locations in the sidecar is wrong.")
+            raise ValueError(
+                f"{path}: channel_locations must be {recording.get_num_channels()} "
+                f"[x, y] pairs (µm), got shape {locations.shape}; num_channels or "
+                "channel_locations in the sidecar is wrong."
+            )
         recording.set_dummy_probe_from_locations(locations)  # in place, on the fresh reader
     return recording
 
@@ -136,34 +149,48 @@ def _read_binary(path: Path, options: Mapping[str, Any]):
         dtype = np.dtype(options["dtype"])
         offset = int(options.get("file_offset", 0))
     except (TypeError, ValueError) as error:
-        raise ValueError(f"{path}: bad plain-binary options ({_one_line(error)}); fix "
-                         f"sampling_frequency, num_channels, dtype in {sidecar_path(path)}."
-                         ) from error
+        raise ValueError(
+            f"{path}: bad plain-binary options ({_one_line(error)}); fix "
+            f"sampling_frequency, num_channels, dtype in {sidecar_path(path)}."
+        ) from error
     if fs <= 0 or n_channels < 1 or offset < 0:
-        raise ValueError(f"{path}: sampling_frequency and num_channels must be > 0 and "
-                         f"file_offset >= 0 (got {fs}, {n_channels}, {offset}).")
+        raise ValueError(
+            f"{path}: sampling_frequency and num_channels must be > 0 and "
+            f"file_offset >= 0 (got {fs}, {n_channels}, {offset})."
+        )
     # SpikeInterface silently drops a trailing partial frame: check the size here instead.
     frame = n_channels * dtype.itemsize
     data_bytes = path.stat().st_size - offset
     if data_bytes <= 0 or data_bytes % frame:
-        raise ValueError(f"{path}: {data_bytes} data bytes is not a whole number of frames of "
-                         f"{n_channels} channels x {dtype.itemsize} bytes ({dtype}); the file "
-                         "is truncated or the sidecar's num_channels/dtype/file_offset is wrong.")
+        raise ValueError(
+            f"{path}: {data_bytes} data bytes is not a whole number of frames of "
+            f"{n_channels} channels x {dtype.itemsize} bytes ({dtype}); the file "
+            "is truncated or the sidecar's num_channels/dtype/file_offset is wrong."
+        )
     for key in ("channel_ids", "channel_locations"):
         if options.get(key) is not None and len(options[key]) != n_channels:
-            raise ValueError(f"{path}: num_channels is {n_channels} but {key} lists "
-                             f"{len(options[key])}; one of them is wrong: fix "
-                             f"{sidecar_path(path)}.")
+            raise ValueError(
+                f"{path}: num_channels is {n_channels} but {key} lists "
+                f"{len(options[key])}; one of them is wrong: fix "
+                f"{sidecar_path(path)}."
+            )
     unknown = set(options) - set(BINARY_REQUIRED) - set(BINARY_OPTIONAL) - {"_sidecar_dir"}
     if unknown:
-        raise ValueError(f"{path}: unknown plain-binary option(s) {sorted(unknown)}; known: "
-                         f"{[*BINARY_REQUIRED, *BINARY_OPTIONAL]}.")
+        raise ValueError(
+            f"{path}: unknown plain-binary option(s) {sorted(unknown)}; known: "
+            f"{[*BINARY_REQUIRED, *BINARY_OPTIONAL]}."
+        )
     recording = read_binary(
-        path, sampling_frequency=fs, dtype=dtype, num_channels=n_channels,
-        file_offset=offset, time_axis=int(options.get("time_axis", 0)),
+        path,
+        sampling_frequency=fs,
+        dtype=dtype,
+        num_channels=n_channels,
+        file_offset=offset,
+        time_axis=int(options.get("time_axis", 0)),
         channel_ids=options.get("channel_ids"),
         gain_to_uV=float(options.get("gain_to_uV", 1.0)),
-        offset_to_uV=float(options.get("offset_to_uV", 0.0)))
+        offset_to_uV=float(options.get("offset_to_uV", 0.0)),
+    )
     return _attach_geometry(recording, path, options)
 
 
@@ -188,20 +215,25 @@ def _check_spikeglx_size(folder: Path) -> None:
         bin_file = meta_file.with_suffix(".bin")
         if not bin_file.exists():
             continue
-        meta = dict(line.split("=", 1) for line in meta_file.read_text().splitlines()
-                    if "=" in line)
+        meta = dict(
+            line.split("=", 1) for line in meta_file.read_text().splitlines() if "=" in line
+        )
         size = bin_file.stat().st_size
         try:
             expected = int(meta["fileSizeBytes"])
             frame = 2 * int(meta["nSavedChans"])
         except (KeyError, ValueError) as error:
-            raise ValueError(f"{meta_file}: not a SpikeGLX .meta file (fileSizeBytes or "
-                             f"nSavedChans missing or not a number: {_one_line(error)}); get "
-                             "the file again or fix the sample sheet's format column.") from error
+            raise ValueError(
+                f"{meta_file}: not a SpikeGLX .meta file (fileSizeBytes or "
+                f"nSavedChans missing or not a number: {_one_line(error)}); get "
+                "the file again or fix the sample sheet's format column."
+            ) from error
         if size != expected or size % frame:
-            raise ValueError(f"{bin_file}: {size} bytes but its .meta records {expected} "
-                             f"({frame}-byte frames); the file is truncated or not the one the "
-                             ".meta describes: get it again.")
+            raise ValueError(
+                f"{bin_file}: {size} bytes but its .meta records {expected} "
+                f"({frame}-byte frames); the file is truncated or not the one the "
+                ".meta describes: get it again."
+            )
 
 
 def _check_openephys_size(folder: Path) -> None:
@@ -215,16 +247,20 @@ def _check_openephys_size(folder: Path) -> None:
         try:
             streams = json.loads(oebin.read_text()).get("continuous", [])
         except (json.JSONDecodeError, UnicodeDecodeError, AttributeError) as error:
-            raise ValueError(f"{oebin}: not valid JSON ({_one_line(error)}); get the file "
-                             "again.") from error
+            raise ValueError(
+                f"{oebin}: not valid JSON ({_one_line(error)}); get the file again."
+            ) from error
         for stream in streams:
-            dat = oebin.parent / "continuous" / str(stream.get("folder_name", "")) / \
-                "continuous.dat"
+            dat = (
+                oebin.parent / "continuous" / str(stream.get("folder_name", "")) / "continuous.dat"
+            )
             frame = 2 * int(stream.get("num_channels", len(stream.get("channels", [])) or 1))
             if dat.exists() and dat.stat().st_size % frame:
-                raise ValueError(f"{dat}: {dat.stat().st_size} bytes is not a whole number of "
-                                 f"{frame}-byte frames ({frame // 2} int16 channels in "
-                                 f"{oebin.name}); the file is truncated: get it again.")
+                raise ValueError(
+                    f"{dat}: {dat.stat().st_size} bytes is not a whole number of "
+                    f"{frame}-byte frames ({frame // 2} int16 channels in "
+                    f"{oebin.name}); the file is truncated: get it again."
+                )
 
 
 #: Neuralynx files: a 16 kB text header, then (``.ncs``) fixed 1044-byte CSC records
@@ -242,9 +278,11 @@ def _check_neuralynx_size(folder: Path) -> None:
     for ncs in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".ncs"):
         size = ncs.stat().st_size
         if size < NLX_HEADER_BYTES or (size - NLX_HEADER_BYTES) % NCS_RECORD_BYTES:
-            raise ValueError(f"{ncs}: {size} bytes is not a {NLX_HEADER_BYTES}-byte header plus "
-                             f"whole {NCS_RECORD_BYTES}-byte CSC records; the file is truncated: "
-                             "get it again (or move it out of the folder).")
+            raise ValueError(
+                f"{ncs}: {size} bytes is not a {NLX_HEADER_BYTES}-byte header plus "
+                f"whole {NCS_RECORD_BYTES}-byte CSC records; the file is truncated: "
+                "get it again (or move it out of the folder)."
+            )
 
 
 #: Size checks run before neo opens a folder format (neo drops a partial last frame silently).
@@ -261,8 +299,11 @@ def _neo_reader(function: str, *, folder: bool = False) -> Callable[[Path, Mappi
     def read(path: Path, options: Mapping[str, Any]):
         import spikeinterface.extractors as se
 
-        kwargs = {k: v for k, v in options.items()
-                  if k not in ("probe_file", "channel_locations", "_sidecar_dir")}
+        kwargs = {
+            k: v
+            for k, v in options.items()
+            if k not in ("probe_file", "channel_locations", "_sidecar_dir")
+        }
         target = path
         if function == "read_spikeglx":
             target, stream = _spikeglx_stream(path)
@@ -341,14 +382,18 @@ def read_recording(
     """
     path = Path(path)
     if format not in READERS:
-        raise ValueError(f"{path}: no reader for format {format!r}; supported: "
-                         f"{sorted(READERS)}. Convert the file to one of them or add a reader "
-                         "to panneuro.ephys.preprocessing.READERS.")
+        raise ValueError(
+            f"{path}: no reader for format {format!r}; supported: "
+            f"{sorted(READERS)}. Convert the file to one of them or add a reader "
+            "to panneuro.ephys.preprocessing.READERS."
+        )
     reader = READER_NAMES[format]
     if not path.exists():
-        raise FileNotFoundError(f"{path}: raw recording not found (format {format}, reader "
-                                f"{reader}); check the sample sheet's path column and that the "
-                                "raw dataset is installed (datalad get).")
+        raise FileNotFoundError(
+            f"{path}: raw recording not found (format {format}, reader "
+            f"{reader}); check the sample sheet's path column and that the "
+            "raw dataset is installed (datalad get)."
+        )
     opts = {} if format == "nwb" else _reader_options(path, format, options)
     try:
         recording = READERS[format](path, opts)
@@ -357,30 +402,42 @@ def read_recording(
         # here turns that into this one-line error.
         for segment in range(recording.get_num_segments()):
             n_samples = recording.get_num_samples(segment)
-            recording.get_traces(segment_index=segment, start_frame=max(n_samples - 1, 0),
-                                 end_frame=n_samples)
+            recording.get_traces(
+                segment_index=segment, start_frame=max(n_samples - 1, 0), end_frame=n_samples
+            )
     except Exception as error:  # neo/h5py raise OSError, IndexError, KeyError, ... on bad files
         if traceback.extract_tb(error.__traceback__)[-1].filename == __file__:
             raise  # panneuro's own check: already one line naming the file
-        raise ValueError(f"{path}: cannot read as {format} with {reader} ({_one_line(error)}); "
-                         "the file is damaged or truncated (get it again), or not "
-                         f"{format} (fix the sample sheet's format column).") from error
-    check_ieeg_sidecars(path, sampling_frequency=recording.get_sampling_frequency(),
-                        channel_names=[str(c) for c in recording.channel_ids],
-                        duration=recording.get_total_duration())
+        raise ValueError(
+            f"{path}: cannot read as {format} with {reader} ({_one_line(error)}); "
+            "the file is damaged or truncated (get it again), or not "
+            f"{format} (fix the sample sheet's format column)."
+        ) from error
+    check_ieeg_sidecars(
+        path,
+        sampling_frequency=recording.get_sampling_frequency(),
+        channel_names=[str(c) for c in recording.channel_ids],
+        duration=recording.get_total_duration(),
+    )
     check_recording_finite(recording, path=path)
     if not recording.has_probe():
-        raise ValueError(f"{path}: the recording has no channel locations; give the geometry "
-                         f"(probe_file or channel_locations in {sidecar_path(path).name}, or the "
-                         "NWB electrodes table's rel_x/rel_y) so sorters know the probe.")
+        raise ValueError(
+            f"{path}: the recording has no channel locations; give the geometry "
+            f"(probe_file or channel_locations in {sidecar_path(path).name}, or the "
+            "NWB electrodes table's rel_x/rel_y) so sorters know the probe."
+        )
     return recording
 
 
 #: Band-pass settings when config does not give them: SpikeInterface's own design
 #: (``bandpass_filter``: Butterworth order 5, zero phase), applied by FFT
 #: (:mod:`panneuro.ephys.fft_bandpass`, the same response as ``sosfiltfilt`` at half the cost).
-FILTER_DEFAULTS: dict[str, Any] = {"filter_order": 5, "ftype": "butter",
-                                   "direction": "forward-backward", "filter_method": "fft"}
+FILTER_DEFAULTS: dict[str, Any] = {
+    "filter_order": 5,
+    "ftype": "butter",
+    "direction": "forward-backward",
+    "filter_method": "fft",
+}
 #: Filter directions SpikeInterface offers (``spikeinterface.preprocessing.bandpass_filter``).
 DIRECTIONS = ("forward-backward", "forward")
 #: How the band-pass is applied: ``fft`` (zero phase only) or ``sos`` (SpikeInterface's
@@ -407,16 +464,18 @@ def preprocess_kwargs(settings: Mapping[str, Any]) -> dict[str, Any]:
     dict
         Everything :func:`preprocess` takes but the recording and the seed.
     """
-    return {"freq_min": float(settings["freq_min"]), "freq_max": float(settings["freq_max"]),
-            "reference": str(settings["reference"]),
-            "detect_bad_channels": bool(settings["bad_channel_detection"]),
-            "filter_order": int(settings.get("filter_order", FILTER_DEFAULTS["filter_order"])),
-            "ftype": str(settings.get("ftype", FILTER_DEFAULTS["ftype"])),
-            "direction": str(settings.get("direction", FILTER_DEFAULTS["direction"])),
-            "filter_method": str(settings.get("filter_method",
-                                              FILTER_DEFAULTS["filter_method"])),
-            "bad_channel_chunks": int(settings.get("bad_channel_chunks", BAD_CHANNEL_CHUNKS)),
-            **_motion_kwargs(settings.get("motion_correction"))}
+    return {
+        "freq_min": float(settings["freq_min"]),
+        "freq_max": float(settings["freq_max"]),
+        "reference": str(settings["reference"]),
+        "detect_bad_channels": bool(settings["bad_channel_detection"]),
+        "filter_order": int(settings.get("filter_order", FILTER_DEFAULTS["filter_order"])),
+        "ftype": str(settings.get("ftype", FILTER_DEFAULTS["ftype"])),
+        "direction": str(settings.get("direction", FILTER_DEFAULTS["direction"])),
+        "filter_method": str(settings.get("filter_method", FILTER_DEFAULTS["filter_method"])),
+        "bad_channel_chunks": int(settings.get("bad_channel_chunks", BAD_CHANNEL_CHUNKS)),
+        **_motion_kwargs(settings.get("motion_correction")),
+    }
 
 
 def _motion_kwargs(settings: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -517,67 +576,106 @@ def preprocess(
     from panneuro.ephys.motion import correct_motion, motion_correction_applies
 
     if reference not in ("median", "average", "none"):
-        raise ValueError(f"ephys.preprocessing.reference is {reference!r}; use median, average "
-                         "or none in config/config.yaml.")
+        raise ValueError(
+            f"ephys.preprocessing.reference is {reference!r}; use median, average "
+            "or none in config/config.yaml."
+        )
     if not 0 < freq_min < freq_max < recording.get_sampling_frequency() / 2:
-        raise ValueError(f"band {freq_min}-{freq_max} Hz does not fit below Nyquist "
-                         f"({recording.get_sampling_frequency() / 2} Hz); fix "
-                         "ephys.preprocessing in config/config.yaml.")
+        raise ValueError(
+            f"band {freq_min}-{freq_max} Hz does not fit below Nyquist "
+            f"({recording.get_sampling_frequency() / 2} Hz); fix "
+            "ephys.preprocessing in config/config.yaml."
+        )
     if direction not in DIRECTIONS:
-        raise ValueError(f"ephys.preprocessing.direction is {direction!r}; use one of "
-                         f"{list(DIRECTIONS)} in config/config.yaml.")
+        raise ValueError(
+            f"ephys.preprocessing.direction is {direction!r}; use one of "
+            f"{list(DIRECTIONS)} in config/config.yaml."
+        )
     if filter_method not in FILTER_METHODS:
-        raise ValueError(f"ephys.preprocessing.filter_method is {filter_method!r}; use one of "
-                         f"{list(FILTER_METHODS)} in config/config.yaml.")
+        raise ValueError(
+            f"ephys.preprocessing.filter_method is {filter_method!r}; use one of "
+            f"{list(FILTER_METHODS)} in config/config.yaml."
+        )
     if filter_method == "fft" and direction != "forward-backward":
-        raise ValueError("ephys.preprocessing: filter_method fft is zero-phase only; with "
-                         "direction forward set filter_method: sos in config/config.yaml.")
+        raise ValueError(
+            "ephys.preprocessing: filter_method fft is zero-phase only; with "
+            "direction forward set filter_method: sos in config/config.yaml."
+        )
     if filter_method == "fft":
-        filtered = fft_bandpass_filter(recording, freq_min=freq_min, freq_max=freq_max,
-                                       filter_order=int(filter_order), ftype=str(ftype),
-                                       dtype="float32")
+        filtered = fft_bandpass_filter(
+            recording,
+            freq_min=freq_min,
+            freq_max=freq_max,
+            filter_order=int(filter_order),
+            ftype=str(ftype),
+            dtype="float32",
+        )
     else:
-        filtered = spre.bandpass_filter(recording, freq_min=freq_min, freq_max=freq_max,
-                                        filter_order=int(filter_order), ftype=str(ftype),
-                                        direction=direction, dtype="float32")
+        filtered = spre.bandpass_filter(
+            recording,
+            freq_min=freq_min,
+            freq_max=freq_max,
+            filter_order=int(filter_order),
+            ftype=str(ftype),
+            direction=direction,
+            dtype="float32",
+        )
     channel_ids = recording.channel_ids
     labels = np.array(["good"] * len(channel_ids), dtype=object)
     method = "none"
     if detect_bad_channels:
-        method = ("coherence+psd" if len(channel_ids) >= MIN_CHANNELS_FOR_COHERENCE else "mad")
-        kwargs: dict = {"seed": seed, "num_random_chunks": int(bad_channel_chunks),
-                        "job_kwargs": {"n_jobs": int(n_jobs), "pool_engine": POOL_ENGINE,
-                                       "progress_bar": False}}
+        method = "coherence+psd" if len(channel_ids) >= MIN_CHANNELS_FOR_COHERENCE else "mad"
+        kwargs: dict = {
+            "seed": seed,
+            "num_random_chunks": int(bad_channel_chunks),
+            "job_kwargs": {
+                "n_jobs": int(n_jobs),
+                "pool_engine": POOL_ENGINE,
+                "progress_bar": False,
+            },
+        }
         if method == "coherence+psd":
             kwargs["n_neighbors"] = min(11, len(channel_ids) - 1 - (len(channel_ids) % 2 == 0))
         with threads_limited_once():
             _, labels = spre.detect_bad_channels(filtered, method=method, **kwargs)
         labels = np.asarray(labels, dtype=object)
     bad = labels != "good"
-    table = pd.DataFrame({"channel_id": [str(c) for c in channel_ids], "label": labels,
-                          "bad": bad, "method": method})
+    table = pd.DataFrame(
+        {"channel_id": [str(c) for c in channel_ids], "label": labels, "bad": bad, "method": method}
+    )
     if bad.all():
-        raise ValueError(f"every channel was labelled bad ({method}); check the recording or "
-                         "set ephys.preprocessing.bad_channel_detection: false.")
+        raise ValueError(
+            f"every channel was labelled bad ({method}); check the recording or "
+            "set ephys.preprocessing.bad_channel_detection: false."
+        )
     if bad.any():
         filtered = filtered.remove_channels(channel_ids[bad])
     if motion_correction_applies(motion_correction, recording):
-        referenced = (sorted_median_reference(filtered, reference="global", operator="median",
-                                              dtype="float32") if reference == "median" else
-                      spre.common_reference(filtered, reference="global", operator="average",
-                                            dtype="float32") if reference == "average" else
-                      filtered)
-        corrected, motion = correct_motion(referenced, preset=str(motion_preset),
-                                           n_jobs=int(n_jobs), seed=seed)
+        referenced = (
+            sorted_median_reference(
+                filtered, reference="global", operator="median", dtype="float32"
+            )
+            if reference == "median"
+            else spre.common_reference(
+                filtered, reference="global", operator="average", dtype="float32"
+            )
+            if reference == "average"
+            else filtered
+        )
+        corrected, motion = correct_motion(
+            referenced, preset=str(motion_preset), n_jobs=int(n_jobs), seed=seed
+        )
         table.attrs["motion"] = motion
         return spre.scale(corrected, gain=1.0, offset=0.0, dtype=PREPROCESSED_DTYPE), table
     # the reference rounds to the output dtype itself (no extra pass)
     if reference == "median":
-        return sorted_median_reference(filtered, reference="global", operator="median",
-                                       dtype=PREPROCESSED_DTYPE), table
+        return sorted_median_reference(
+            filtered, reference="global", operator="median", dtype=PREPROCESSED_DTYPE
+        ), table
     if reference == "average":
-        return spre.common_reference(filtered, reference="global", operator="average",
-                                     dtype=PREPROCESSED_DTYPE), table
+        return spre.common_reference(
+            filtered, reference="global", operator="average", dtype=PREPROCESSED_DTYPE
+        ), table
     return spre.scale(filtered, gain=1.0, offset=0.0, dtype=PREPROCESSED_DTYPE), table
 
 
@@ -674,10 +772,21 @@ def save_recording(
     folder = Path(folder)
     # chunk_buffers_kept_in_heap: each chunk's arrays reuse the last one's memory rather than
     # arriving as fresh pages (panneuro.ephys.heap)
-    with (atomic_path(folder, suffix="") as tmp, frozen_heap(), threads_limited_once(),
-          chunk_buffers_kept_in_heap()):
-        recording.save(format="binary", folder=tmp, n_jobs=n_jobs, chunk_duration=chunk_duration,
-                       pool_engine=POOL_ENGINE, progress_bar=False, verbose=False)
+    with (
+        atomic_path(folder, suffix="") as tmp,
+        frozen_heap(),
+        threads_limited_once(),
+        chunk_buffers_kept_in_heap(),
+    ):
+        recording.save(
+            format="binary",
+            folder=tmp,
+            n_jobs=n_jobs,
+            chunk_duration=chunk_duration,
+            pool_engine=POOL_ENGINE,
+            progress_bar=False,
+            verbose=False,
+        )
         if bad_channels is not None:
             write_tsv(bad_channels, tmp / BAD_CHANNELS_FILE)
     return si.load(folder)
@@ -723,6 +832,7 @@ def load_preprocessed(folder: str | os.PathLike):
 
     folder = Path(folder)
     if not (folder / "binary.json").exists():
-        raise FileNotFoundError(f"{folder}: not a SpikeInterface binary folder; rerun the "
-                                "preprocess_probe rule.")
+        raise FileNotFoundError(
+            f"{folder}: not a SpikeInterface binary folder; rerun the preprocess_probe rule."
+        )
     return si.load(folder)

@@ -51,8 +51,9 @@ class SortingError(RuntimeError):
     """A sorter failed on a probe (the message names the session and probe)."""
 
 
-def sorter_params(sorter: str, params: Mapping[str, Any] | None, *, n_jobs: int,
-                  seed: int | None) -> dict[str, Any]:
+def sorter_params(
+    sorter: str, params: Mapping[str, Any] | None, *, n_jobs: int, seed: int | None
+) -> dict[str, Any]:
     """Merge panneuro's defaults, the config's parameters, the job size and the seed.
 
     Parameters
@@ -79,15 +80,19 @@ def sorter_params(sorter: str, params: Mapping[str, Any] | None, *, n_jobs: int,
     import spikeinterface.sorters as ss
 
     if sorter not in ss.available_sorters():
-        raise ValueError(f"unknown sorter {sorter!r} in config ephys.sorting; available: "
-                         f"{ss.available_sorters()}.")
+        raise ValueError(
+            f"unknown sorter {sorter!r} in config ephys.sorting; available: "
+            f"{ss.available_sorters()}."
+        )
     defaults = ss.get_default_sorter_params(sorter)
     merged = copy.deepcopy(SORTER_DEFAULTS.get(sorter, {}))
     merged.update(copy.deepcopy(dict(params or {})))
     unknown = sorted(set(merged) - set(defaults))
     if unknown:
-        raise ValueError(f"config ephys.sorting: {sorter} has no parameter(s) {unknown}; its "
-                         f"parameters are {sorted(defaults)}.")
+        raise ValueError(
+            f"config ephys.sorting: {sorter} has no parameter(s) {unknown}; its "
+            f"parameters are {sorted(defaults)}."
+        )
     if "seed" in defaults and seed is not None:
         merged.setdefault("seed", int(seed))
     if "job_kwargs" in defaults:
@@ -197,15 +202,22 @@ def run_sorter_for_probe(
     scratch = Path(tempfile.mkdtemp(prefix=f".{folder.name}.{sorter}.", dir=folder.parent))
     previous = si.get_global_job_kwargs()
     # steps of the sorter that take no job kwargs use the global ones: the same workers
-    si.set_global_job_kwargs(**{"n_jobs": int(n_jobs), "progress_bar": False,
-                                **kwargs.get("job_kwargs", {})})
+    si.set_global_job_kwargs(
+        **{"n_jobs": int(n_jobs), "progress_bar": False, **kwargs.get("job_kwargs", {})}
+    )
     chunk_seed = kwargs.get("seed", seed)
     chunk_seed = DEFAULT_SORTER_SEED if chunk_seed is None else int(chunk_seed)
     try:
         with seeded_peak_detection(chunk_seed):
-            sorting = ss.run_sorter(sorter, recording, folder=scratch / "sorter",
-                                    remove_existing_folder=True, verbose=False,
-                                    raise_error=True, **kwargs)
+            sorting = ss.run_sorter(
+                sorter,
+                recording,
+                folder=scratch / "sorter",
+                remove_existing_folder=True,
+                verbose=False,
+                raise_error=True,
+                **kwargs,
+            )
         _log_sorter_run(label, sorting)
         # Saved as a plain NumpySorting: the sorter's run record (dates, run time, n_jobs,
         # absolute and temporary paths) would make the folder differ on every run; it goes to
@@ -213,9 +225,11 @@ def run_sorter_for_probe(
         with atomic_path(folder, suffix="") as tmp:
             si.NumpySorting.from_sorting(sorting).save(format="numpy_folder", folder=tmp)
     except Exception as error:  # the sorter's own error types vary; keep its message
-        raise SortingError(f"{label}: sorter {sorter} failed ({type(error).__name__}: {error}). "
-                           "Check the preprocessed recording and the sorter's parameters in "
-                           "config ephys.sorting, or try another sorter.") from error
+        raise SortingError(
+            f"{label}: sorter {sorter} failed ({type(error).__name__}: {error}). "
+            "Check the preprocessed recording and the sorter's parameters in "
+            "config ephys.sorting, or try another sorter."
+        ) from error
     finally:
         si.set_global_job_kwargs(**previous)
         shutil.rmtree(scratch, ignore_errors=True)
@@ -225,7 +239,8 @@ def run_sorter_for_probe(
 def _log_sorter_run(label: str, sorting: Any) -> None:
     info = sorting.get_annotation("__sorting_info__") or {}
     logging.getLogger(__name__).info(
-        "%s: sorter run record %s", label, json.dumps(info, default=str, sort_keys=True))
+        "%s: sorter run record %s", label, json.dumps(info, default=str, sort_keys=True)
+    )
 
 
 def load_sorting(folder: str | os.PathLike):
@@ -258,8 +273,9 @@ _RESOURCE_MODEL: dict[str, tuple[float, float, float, float]] = {
 }
 
 
-def estimate_resources(stage: str, n_channels: int, duration_s: float,
-                       attempt: int = 1) -> dict[str, int]:
+def estimate_resources(
+    stage: str, n_channels: int, duration_s: float, attempt: int = 1
+) -> dict[str, int]:
     """Memory and runtime to request for one probe's job, raised on each retry.
 
     Parameters
@@ -282,8 +298,10 @@ def estimate_resources(stage: str, n_channels: int, duration_s: float,
         raise ValueError(f"unknown ephys stage {stage!r}; use one of {sorted(_RESOURCE_MODEL)}.")
     mem_base, mem_per, time_base, time_per = _RESOURCE_MODEL[stage]
     size = float(n_channels) * float(duration_s)
-    return {"mem_mb": int(round((mem_base + mem_per * size) * attempt)),
-            "runtime": int(np.ceil((time_base + time_per * size) * attempt))}
+    return {
+        "mem_mb": int(round((mem_base + mem_per * size) * attempt)),
+        "runtime": int(np.ceil((time_base + time_per * size) * attempt)),
+    }
 
 
 def preset_probe_size(datatype: str, size: Mapping[str, Any]) -> tuple[int, float]:

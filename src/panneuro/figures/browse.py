@@ -21,13 +21,21 @@ from panneuro.ecog.high_gamma import HighGammaEpochs  # noqa: E402
 
 #: Trial events a unit's spikes can be aligned to: trials-table column of the time after
 #: ``start_time`` (``None`` for the trial start itself).
-ALIGN_EVENTS: dict[str, str | None] = {"onset": None, "response": "response_time",
-                                       "feedback": "feedback_time"}
+ALIGN_EVENTS: dict[str, str | None] = {
+    "onset": None,
+    "response": "response_time",
+    "feedback": "feedback_time",
+}
 _OUTCOME = {1: ("rewarded", "#1b7837"), 0: ("unrewarded", "#762a83")}
 
 
-def align_spikes(spike_times: np.ndarray, trials: pd.DataFrame, *, align: str = "feedback",
-                 window: tuple[float, float] = (-0.5, 1.0)) -> list[np.ndarray]:
+def align_spikes(
+    spike_times: np.ndarray,
+    trials: pd.DataFrame,
+    *,
+    align: str = "feedback",
+    window: tuple[float, float] = (-0.5, 1.0),
+) -> list[np.ndarray]:
     """Cut a spike train into trials, in seconds from a trial event.
 
     Parameters
@@ -60,10 +68,17 @@ def align_spikes(spike_times: np.ndarray, trials: pd.DataFrame, *, align: str = 
     return out
 
 
-def plot_unit(spike_times: np.ndarray, trials: pd.DataFrame, *, waveform: np.ndarray | None,
-              sampling_frequency: float = 30000.0, align: str = "feedback",
-              window: tuple[float, float] = (-0.5, 1.0), bin_size: float = 0.05,
-              title: str = "") -> Figure:
+def plot_unit(
+    spike_times: np.ndarray,
+    trials: pd.DataFrame,
+    *,
+    waveform: np.ndarray | None,
+    sampling_frequency: float = 30000.0,
+    align: str = "feedback",
+    window: tuple[float, float] = (-0.5, 1.0),
+    bin_size: float = 0.05,
+    title: str = "",
+) -> Figure:
     """Draw one unit: mean waveform, raster and firing rate by outcome around a trial event.
 
     Parameters
@@ -90,8 +105,9 @@ def plot_unit(spike_times: np.ndarray, trials: pd.DataFrame, *, waveform: np.nda
     aligned = align_spikes(spike_times, trials, align=align, window=window)
     correct = trials["correct"].to_numpy(int)
     order = np.argsort(-correct, kind="stable")  # rewarded trials on top
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), layout="constrained",
-                             gridspec_kw={"width_ratios": [1, 2, 2]})
+    fig, axes = plt.subplots(
+        1, 3, figsize=(11, 3.2), layout="constrained", gridspec_kw={"width_ratios": [1, 2, 2]}
+    )
     ax = axes[0]
     if waveform is not None and np.size(waveform):
         waveform = np.asarray(waveform, dtype=float)
@@ -118,8 +134,9 @@ def plot_unit(spike_times: np.ndarray, trials: pd.DataFrame, *, waveform: np.nda
         if not chosen:
             continue
         counts = np.histogram(np.concatenate(chosen), edges)[0]
-        ax.plot(centres, counts / len(chosen) / bin_size, color=colour,
-                label=f"{name} ({len(chosen)})")
+        ax.plot(
+            centres, counts / len(chosen) / bin_size, color=colour, label=f"{name} ({len(chosen)})"
+        )
     ax.set_ylabel("firing rate (Hz)")
     ax.legend(fontsize=7, frameon=False)
     ax.set_title("rate by outcome", fontsize=9)
@@ -132,8 +149,9 @@ def plot_unit(spike_times: np.ndarray, trials: pd.DataFrame, *, waveform: np.nda
     return fig
 
 
-def plot_electrode(epochs: HighGammaEpochs, channel: str, *,
-                   responsive: Sequence[str] = (), title: str = "") -> Figure:
+def plot_electrode(
+    epochs: HighGammaEpochs, channel: str, *, responsive: Sequence[str] = (), title: str = ""
+) -> Figure:
     """Draw one ECoG electrode: high gamma per trial, mean by outcome, place on the grid.
 
     Parameters
@@ -153,18 +171,24 @@ def plot_electrode(epochs: HighGammaEpochs, channel: str, *,
         Three panels.
     """
     if channel not in epochs.channels:
-        raise KeyError(f"electrode {channel!r} not in the epochs; pick one of "
-                       f"{epochs.channels}.")
+        raise KeyError(f"electrode {channel!r} not in the epochs; pick one of {epochs.channels}.")
     index = epochs.channels.index(channel)
     data = epochs.data[:, index, :] * 100.0
     correct = epochs.trials["correct"].to_numpy(int)
     order = np.argsort(-correct, kind="stable")
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4), layout="constrained",
-                             gridspec_kw={"width_ratios": [2, 2, 1.3]})
+    fig, axes = plt.subplots(
+        1, 3, figsize=(12, 3.4), layout="constrained", gridspec_kw={"width_ratios": [2, 2, 1.3]}
+    )
     limit = float(np.nanpercentile(np.abs(data), 98)) or 1.0
-    image = axes[0].imshow(data[order], aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
-                           interpolation="nearest",
-                           extent=(epochs.times[0], epochs.times[-1], len(order) + 0.5, 0.5))
+    image = axes[0].imshow(
+        data[order],
+        aspect="auto",
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        interpolation="nearest",
+        extent=(epochs.times[0], epochs.times[-1], len(order) + 0.5, 0.5),
+    )
     axes[0].axhline(int((correct == 1).sum()) + 0.5, color="k", lw=0.8)
     axes[0].set_ylabel("trial (rewarded first)")
     axes[0].set_title("high gamma per trial", fontsize=9)
@@ -176,8 +200,7 @@ def plot_electrode(epochs: HighGammaEpochs, channel: str, *,
         mean = rows.mean(axis=0)
         sem = rows.std(axis=0, ddof=1) / np.sqrt(len(rows)) if len(rows) > 1 else 0 * mean
         axes[1].plot(epochs.times, mean, color=colour, label=f"{name} ({len(rows)})")
-        axes[1].fill_between(epochs.times, mean - sem, mean + sem, color=colour, alpha=0.2,
-                             lw=0)
+        axes[1].fill_between(epochs.times, mean - sem, mean + sem, color=colour, alpha=0.2, lw=0)
     axes[1].set_ylabel("high gamma (% change)")
     axes[1].legend(fontsize=7, frameon=False)
     axes[1].set_title("mean ± s.e.m.", fontsize=9)
@@ -191,8 +214,16 @@ def plot_electrode(epochs: HighGammaEpochs, channel: str, *,
         positions = np.column_stack([k % 4, k // 4]) * 10.0
     ax.scatter(positions[:, 0], positions[:, 1], s=40, color="0.85", edgecolors="0.6")
     ringed = [i for i, c in enumerate(epochs.channels) if c in set(responsive)]
-    ax.scatter(positions[ringed, 0], positions[ringed, 1], s=140, facecolors="none",
-               edgecolors="k", linewidths=1.5, label="responsive", zorder=3)
+    ax.scatter(
+        positions[ringed, 0],
+        positions[ringed, 1],
+        s=140,
+        facecolors="none",
+        edgecolors="k",
+        linewidths=1.5,
+        label="responsive",
+        zorder=3,
+    )
     ax.scatter(*positions[index], s=90, color="#d6604d", label=channel)
     ax.set_aspect("equal")
     ax.margins(0.15)
@@ -221,21 +252,34 @@ def plot_cross_temporal(table: pd.DataFrame, *, title: str = "") -> Figure:
         The matrix; significant cells outlined.
     """
     if table.empty:
-        raise ValueError("plot_cross_temporal: no rows; select cross_temporal rows of one "
-                         "region and variable.")
+        raise ValueError(
+            "plot_cross_temporal: no rows; select cross_temporal rows of one region and variable."
+        )
     score = table.pivot_table(index="train_time", columns="time", values="score")
     significant = table.pivot_table(index="train_time", columns="time", values="significant")
     times = score.columns.to_numpy(float)
     step = float(np.median(np.diff(times))) if len(times) > 1 else 0.1
-    extent = (times[0] - step / 2, times[-1] + step / 2, times[0] - step / 2,
-              times[-1] + step / 2)
+    extent = (times[0] - step / 2, times[-1] + step / 2, times[0] - step / 2, times[-1] + step / 2)
     fig, ax = plt.subplots(figsize=(4.6, 4.0), layout="constrained")
     limit = max(0.05, float(np.nanmax(np.abs(score.to_numpy() - 0.5))))
-    image = ax.imshow(score.to_numpy(), origin="lower", extent=extent, cmap="RdBu_r",
-                      vmin=0.5 - limit, vmax=0.5 + limit, interpolation="nearest")
+    image = ax.imshow(
+        score.to_numpy(),
+        origin="lower",
+        extent=extent,
+        cmap="RdBu_r",
+        vmin=0.5 - limit,
+        vmax=0.5 + limit,
+        interpolation="nearest",
+    )
     if np.nansum(significant.to_numpy()) > 0:
-        ax.contour(times, score.index.to_numpy(float), significant.to_numpy(), levels=[0.5],
-                   colors="k", linewidths=1.0)
+        ax.contour(
+            times,
+            score.index.to_numpy(float),
+            significant.to_numpy(),
+            levels=[0.5],
+            colors="k",
+            linewidths=1.0,
+        )
     ax.plot(extent[:2], extent[2:], color="0.5", lw=0.6, ls="--")
     align = table["align"].iloc[0] if "align" in table.columns else "event"
     ax.set_xlabel(f"test time from {align} (s)")

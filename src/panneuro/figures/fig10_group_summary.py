@@ -104,13 +104,15 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
         layout="constrained",
     )
     axes = []
-    for subfig, column in zip(fig.subfigures(1, len(columns), squeeze=False)[0], columns,
-                              strict=True):
+    for subfig, column in zip(
+        fig.subfigures(1, len(columns), squeeze=False)[0], columns, strict=True
+    ):
         column_sizes = sizes[effects.index(column[0]) :][: len(column)]
         # each column as tall as the taller one: the rows keep one height across the figure
         ratios = [*column_sizes, max(tallest - sum(column_sizes), 1e-3)]
-        grid = subfig.subplots(len(ratios), 1, squeeze=False,
-                               gridspec_kw={"height_ratios": ratios})[:, 0]
+        grid = subfig.subplots(
+            len(ratios), 1, squeeze=False, gridspec_kw={"height_ratios": ratios}
+        )[:, 0]
         grid[-1].remove()  # the slot stays empty
         axes += list(grid[:-1])
     for ax, effect in zip(axes, effects, strict=True):

@@ -41,19 +41,22 @@ def _pick_blocks(blocks: np.ndarray, n: int) -> np.ndarray:
     return blocks[np.unique(np.round(np.linspace(0, len(blocks) - 1, n)).astype(int))]
 
 
-def _species_model_curves(parameters: pd.DataFrame, species: str, first: np.ndarray,
-                          last: np.ndarray) -> np.ndarray | None:
+def _species_model_curves(
+    parameters: pd.DataFrame, species: str, first: np.ndarray, last: np.ndarray
+) -> np.ndarray | None:
     """Fitted agent's expected accuracy per block, averaged over the species' subjects."""
     rows = parameters[parameters["species"] == species]
     if len(rows) == 0:
         return None
-    curves = [block_expected_accuracy(params_from_row(row), first, last)
-              for _, row in rows.iterrows()]
+    curves = [
+        block_expected_accuracy(params_from_row(row), first, last) for _, row in rows.iterrows()
+    ]
     return 100.0 * np.mean(curves, axis=0)
 
 
-def _panel_species(ax, curves: pd.DataFrame, parameters: pd.DataFrame, species: str,
-                   n_blocks: int) -> None:
+def _panel_species(
+    ax, curves: pd.DataFrame, parameters: pd.DataFrame, species: str, n_blocks: int
+) -> None:
     data = curves[(curves["species"] == species) & (curves["subject"] == ALL_SUBJECTS)]
     ax.axhline(50, color="0.8", lw=0.8, zorder=0)
     if len(data) == 0:
@@ -64,15 +67,25 @@ def _panel_species(ax, curves: pd.DataFrame, parameters: pd.DataFrame, species: 
     colours = cmap(np.linspace(0.35, 0.95, len(blocks)))
     sel = data[data["block"].isin(blocks)].sort_values(["block", "trial"])
     ranges = sel.drop_duplicates("block")[["block", "problem_first", "problem_last"]]
-    model = _species_model_curves(parameters, species, ranges["problem_first"].to_numpy(),
-                                  ranges["problem_last"].to_numpy())
+    model = _species_model_curves(
+        parameters, species, ranges["problem_first"].to_numpy(), ranges["problem_last"].to_numpy()
+    )
     for i, (_, bl) in enumerate(sel.groupby("block", sort=True)):
         first, last = int(bl["problem_first"].iloc[0]), int(bl["problem_last"].iloc[0])
-        yerr = np.vstack([bl["percent_correct"] - bl["ci_low"],
-                          bl["ci_high"] - bl["percent_correct"]])
-        ax.errorbar(bl["trial"], bl["percent_correct"], yerr=np.abs(np.nan_to_num(yerr)),
-                    fmt="o", ms=3.5, color=colours[i], capsize=1.5, lw=0.8,
-                    label=f"problems {first}–{last}")
+        yerr = np.vstack(
+            [bl["percent_correct"] - bl["ci_low"], bl["ci_high"] - bl["percent_correct"]]
+        )
+        ax.errorbar(
+            bl["trial"],
+            bl["percent_correct"],
+            yerr=np.abs(np.nan_to_num(yerr)),
+            fmt="o",
+            ms=3.5,
+            color=colours[i],
+            capsize=1.5,
+            lw=0.8,
+            label=f"problems {first}–{last}",
+        )
         if model is not None:
             ax.plot(TRIALS, model[i], "-", color=colours[i], lw=1.2)
     ax.plot([], [], "-", color="0.3", label="fitted agent")
@@ -88,8 +101,14 @@ def _panel_harlow(ax, reference: pd.DataFrame, harlow_fit: Mapping) -> None:
     pred = pd.DataFrame(harlow_fit.get("curves", []))
     for i, row in enumerate(blocks.itertuples(index=False)):
         bl = harlow[harlow["block"] == row.block].sort_values("trial")
-        ax.plot(bl["trial"], bl["percent_correct"], "o", ms=3.5, color=colours[i],
-                label=f"{int(row.problem_first)}–{int(row.problem_last)}")
+        ax.plot(
+            bl["trial"],
+            bl["percent_correct"],
+            "o",
+            ms=3.5,
+            color=colours[i],
+            label=f"{int(row.problem_first)}–{int(row.problem_last)}",
+        )
         if len(pred):
             pb = pred[pred["block"] == row.block].sort_values("trial")
             ax.plot(pb["trial"], pb["model_percent_correct"], "-", color=colours[i], lw=1.1)
@@ -97,10 +116,16 @@ def _panel_harlow(ax, reference: pd.DataFrame, harlow_fit: Mapping) -> None:
     ax.plot([], [], "-", color="0.3", label=f"agent fit, trial-2 RMSE {rmse:.1f} pts")
     ax.axhline(50, color="0.8", lw=0.8, zorder=0)
     ax.set_title("Harlow 1949 monkeys", fontsize=9)
-    ax.text(0.02, 0.97, "data: Harlow 1949; Wang et al. 2018", transform=ax.transAxes,
-            fontsize=6, color="0.3", va="top")
-    ax.legend(fontsize=5.5, frameon=False, loc="lower right", title="problems",
-              title_fontsize=6)
+    ax.text(
+        0.02,
+        0.97,
+        "data: Harlow 1949; Wang et al. 2018",
+        transform=ax.transAxes,
+        fontsize=6,
+        color="0.3",
+        va="top",
+    )
+    ax.legend(fontsize=5.5, frameon=False, loc="lower right", title="problems", title_fontsize=6)
 
 
 def _panel_wang(ax, reference: pd.DataFrame) -> None:
@@ -109,12 +134,18 @@ def _panel_wang(ax, reference: pd.DataFrame) -> None:
     colours = plt.get_cmap("Greens")(np.linspace(0.35, 1.0, max(len(blocks), 1)))
     for i, block in enumerate(blocks):
         bl = wang[wang["block"] == block].sort_values("trial")
-        ax.plot(bl["trial"], bl["percent_correct"], "o-", ms=3, lw=0.9, color=colours[i],
-                label=block.replace("quantile_", "").replace("_", " "))
+        ax.plot(
+            bl["trial"],
+            bl["percent_correct"],
+            "o-",
+            ms=3,
+            lw=0.9,
+            color=colours[i],
+            label=block.replace("quantile_", "").replace("_", " "),
+        )
     ax.axhline(50, color="0.8", lw=0.8, zorder=0)
     ax.set_title("Meta-RL agent (Wang et al. 2018)", fontsize=9)
-    ax.legend(fontsize=5.5, frameon=False, loc="lower right", title="training",
-              title_fontsize=6)
+    ax.legend(fontsize=5.5, frameon=False, loc="lower right", title="training", title_fontsize=6)
 
 
 def _panel_trial2(ax, curves: pd.DataFrame, stats: pd.DataFrame) -> None:
@@ -122,19 +153,36 @@ def _panel_trial2(ax, curves: pd.DataFrame, stats: pd.DataFrame) -> None:
     for species, sp in data.groupby("species", sort=True):
         colour = SPECIES_COLOURS.get(species, "0.3")
         mid = (sp["problem_first"] + sp["problem_last"]) / 2.0
-        ax.errorbar(mid, sp["percent_correct"],
-                    yerr=np.abs(np.nan_to_num(np.vstack([sp["percent_correct"] - sp["ci_low"],
-                                                         sp["ci_high"]
-                                                         - sp["percent_correct"]]))),
-                    fmt="o", ms=3, color=colour, capsize=1.5, lw=0.8, label=species)
+        ax.errorbar(
+            mid,
+            sp["percent_correct"],
+            yerr=np.abs(
+                np.nan_to_num(
+                    np.vstack(
+                        [
+                            sp["percent_correct"] - sp["ci_low"],
+                            sp["ci_high"] - sp["percent_correct"],
+                        ]
+                    )
+                )
+            ),
+            fmt="o",
+            ms=3,
+            color=colour,
+            capsize=1.5,
+            lw=0.8,
+            label=species,
+        )
         problems = np.linspace(sp["problem_first"].min(), sp["problem_last"].max(), 200)
         fit = predicted_trial2(stats, species, problems)
         slope = stats[(stats["species"] == species) & (stats["term"] == "problem_per_100")]
         label = None
         if len(slope):
             s = slope.iloc[0]
-            label = (f"logistic fit ({s['method'].split('_')[0]}): "
-                     f"{s['estimate']:.2f} [{s['ci_low']:.2f}, {s['ci_high']:.2f}] /100 probl.")
+            label = (
+                f"logistic fit ({s['method'].split('_')[0]}): "
+                f"{s['estimate']:.2f} [{s['ci_low']:.2f}, {s['ci_high']:.2f}] /100 probl."
+            )
         ax.plot(problems, 100 * fit, "-", color=colour, lw=1.2, label=label)
     ax.axhline(50, color="0.8", lw=0.8, zorder=0)
     ax.set_xlabel("problem")
@@ -144,19 +192,31 @@ def _panel_trial2(ax, curves: pd.DataFrame, stats: pd.DataFrame) -> None:
 
 
 def _panel_parameters(ax, parameters: pd.DataFrame) -> None:
-    has_truth = all(f"true_{n}" in parameters.columns for n in PARAM_NAMES) and \
-        parameters[[f"true_{n}" for n in PARAM_NAMES]].notna().all().all()
-    markers = dict(zip(PARAM_NAMES, ["o", "s", "^", "D"][:len(PARAM_NAMES)], strict=True))
+    has_truth = (
+        all(f"true_{n}" in parameters.columns for n in PARAM_NAMES)
+        and parameters[[f"true_{n}" for n in PARAM_NAMES]].notna().all().all()
+    )
+    markers = dict(zip(PARAM_NAMES, ["o", "s", "^", "D"][: len(PARAM_NAMES)], strict=True))
     if has_truth:
         lo, hi = np.inf, -np.inf
         for name in PARAM_NAMES:
             true = parameters[f"true_{name}"].to_numpy(float)
             # Estimates at the lower bound are drawn at the axis floor.
             est = np.maximum(parameters[name].to_numpy(float), 1e-3)
-            err = np.abs(np.vstack([est - parameters[f"{name}_ci_low"],
-                                    parameters[f"{name}_ci_high"] - est]))
-            ax.errorbar(true, est, yerr=np.nan_to_num(err), fmt=markers[name], ms=3.5, lw=0.6,
-                        capsize=1, label=name, alpha=0.85)
+            err = np.abs(
+                np.vstack([est - parameters[f"{name}_ci_low"], parameters[f"{name}_ci_high"] - est])
+            )
+            ax.errorbar(
+                true,
+                est,
+                yerr=np.nan_to_num(err),
+                fmt=markers[name],
+                ms=3.5,
+                lw=0.6,
+                capsize=1,
+                label=name,
+                alpha=0.85,
+            )
             lo, hi = min(lo, true.min(), est.min()), max(hi, true.max(), est.max())
         lo, hi = max(lo, 1e-3) / 1.5, hi * 2
         ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, zorder=0)
@@ -178,9 +238,15 @@ def _panel_parameters(ax, parameters: pd.DataFrame) -> None:
     ax.legend(fontsize=6, frameon=False)
 
 
-def plot_behaviour(curves: pd.DataFrame, parameters: pd.DataFrame, harlow_fit: Mapping,
-                   reference: pd.DataFrame, stats: pd.DataFrame, *,
-                   n_blocks: int = 5) -> Figure:
+def plot_behaviour(
+    curves: pd.DataFrame,
+    parameters: pd.DataFrame,
+    harlow_fit: Mapping,
+    reference: pd.DataFrame,
+    stats: pd.DataFrame,
+    *,
+    n_blocks: int = 5,
+) -> Figure:
     """Draw figure 1.
 
     Parameters

@@ -43,8 +43,7 @@ def session_label(table: pd.DataFrame) -> pd.Series:
         One label per row.
     """
     if {"subject", "session"} <= set(table.columns):
-        return ("sub-" + table["subject"].astype(str) + " ses-"
-                + table["session"].astype(str))
+        return "sub-" + table["subject"].astype(str) + " ses-" + table["session"].astype(str)
     return pd.Series("session", index=table.index)
 
 
@@ -88,9 +87,15 @@ def label_colors(labels: Sequence[str]) -> dict[str, tuple]:
     return {label: _COLORS[k % len(_COLORS)] for k, label in enumerate(sorted(set(labels)))}
 
 
-def timecourse_panel(ax: Axes, table: pd.DataFrame, *, group: str = "label",
-                     chance: float | None = 0.5, ylabel: str = "balanced accuracy",
-                     colors: dict | None = None) -> None:
+def timecourse_panel(
+    ax: Axes,
+    table: pd.DataFrame,
+    *,
+    group: str = "label",
+    chance: float | None = 0.5,
+    ylabel: str = "balanced accuracy",
+    colors: dict | None = None,
+) -> None:
     """Draw score time courses with their null bands, intervals and significant-cluster bars.
 
     Parameters
@@ -116,21 +121,32 @@ def timecourse_panel(ax: Axes, table: pd.DataFrame, *, group: str = "label",
         rows = table[table[group] == name].sort_values("time")
         color = colors.get(name, _COLORS[k % len(_COLORS)])
         t = rows["time"].to_numpy(dtype=float)
-        ax.fill_between(t, rows["null_mean"].to_numpy(dtype=float),
-                        rows["null_q95"].to_numpy(dtype=float), color=color, alpha=0.15,
-                        linewidth=0)
+        ax.fill_between(
+            t,
+            rows["null_mean"].to_numpy(dtype=float),
+            rows["null_q95"].to_numpy(dtype=float),
+            color=color,
+            alpha=0.15,
+            linewidth=0,
+        )
         ax.plot(t, rows["score"].to_numpy(dtype=float), color=color, label=str(name))
-        if {"ci_low", "ci_high"} <= set(rows.columns):   # the score's 95 % interval
+        if {"ci_low", "ci_high"} <= set(rows.columns):  # the score's 95 % interval
             for bound in ("ci_low", "ci_high"):
-                ax.plot(t, rows[bound].to_numpy(dtype=float), color=color, linewidth=0.6,
-                        linestyle=":")
+                ax.plot(
+                    t, rows[bound].to_numpy(dtype=float), color=color, linewidth=0.6, linestyle=":"
+                )
         significant = rows["significant"].fillna(0).to_numpy(dtype=float) > 0
         step = np.median(np.diff(t)) if len(t) > 1 else 0.1
         for start, stop in _runs(significant):
             # bars at the top of the axes (y in axes fraction), one height per line
-            ax.plot([t[start] - step / 2, t[stop - 1] + step / 2], [0.97 - 0.04 * k] * 2,
-                    color=color, linewidth=3, solid_capstyle="butt",
-                    transform=ax.get_xaxis_transform())
+            ax.plot(
+                [t[start] - step / 2, t[stop - 1] + step / 2],
+                [0.97 - 0.04 * k] * 2,
+                color=color,
+                linewidth=3,
+                solid_capstyle="butt",
+                transform=ax.get_xaxis_transform(),
+            )
     if groups:  # headroom for the cluster bars
         low, high = ax.get_ylim()
         ax.set_ylim(low, high + 0.15 * (high - low))
@@ -162,15 +178,31 @@ def group_panel(ax: Axes, group: pd.DataFrame, *, chance: float = 0.5) -> None:
         return
     rows = group.sort_values("time")
     t = rows["time"].to_numpy(dtype=float)
-    ax.fill_between(t, chance + rows["ci_low"].to_numpy(dtype=float),
-                    chance + rows["ci_high"].to_numpy(dtype=float), color="k", alpha=0.12,
-                    linewidth=0)
-    ax.plot(t, chance + rows["effect"].to_numpy(dtype=float), color="k", linewidth=1.6,
-            label=f"group (n={int(rows['n_sessions'].max())} sessions)")
+    ax.fill_between(
+        t,
+        chance + rows["ci_low"].to_numpy(dtype=float),
+        chance + rows["ci_high"].to_numpy(dtype=float),
+        color="k",
+        alpha=0.12,
+        linewidth=0,
+    )
+    ax.plot(
+        t,
+        chance + rows["effect"].to_numpy(dtype=float),
+        color="k",
+        linewidth=1.6,
+        label=f"group (n={int(rows['n_sessions'].max())} sessions)",
+    )
     step = np.median(np.diff(t)) if len(t) > 1 else 0.1
     for start, stop in _runs(rows["significant"].to_numpy(dtype=float) > 0):
-        ax.plot([t[start] - step / 2, t[stop - 1] + step / 2], [0.02] * 2, color="k",
-                linewidth=3, solid_capstyle="butt", transform=ax.get_xaxis_transform())
+        ax.plot(
+            [t[start] - step / 2, t[stop - 1] + step / 2],
+            [0.02] * 2,
+            color="k",
+            linewidth=3,
+            solid_capstyle="butt",
+            transform=ax.get_xaxis_transform(),
+        )
     ax.legend(fontsize=6, frameon=False, loc="lower right")
 
 
@@ -190,29 +222,37 @@ def cross_temporal_panel(ax: Axes, table: pd.DataFrame) -> None:
     if table.empty:
         ax.text(0.5, 0.5, "no cross-temporal rows", ha="center", transform=ax.transAxes)
         return
-    score = table.pivot_table(index="train_time", columns="time", values="score",
-                              aggfunc="mean")
-    significant = table.pivot_table(index="train_time", columns="time", values="significant",
-                                    aggfunc="mean").reindex_like(score)
+    score = table.pivot_table(index="train_time", columns="time", values="score", aggfunc="mean")
+    significant = table.pivot_table(
+        index="train_time", columns="time", values="significant", aggfunc="mean"
+    ).reindex_like(score)
     train, test = score.index.to_numpy(float), score.columns.to_numpy(float)
     step = float(np.median(np.diff(test))) if len(test) > 1 else 0.1
-    extent = (test[0] - step / 2, test[-1] + step / 2, train[0] - step / 2,
-              train[-1] + step / 2)
-    image = ax.imshow(score.to_numpy(float), origin="lower", extent=extent, cmap="RdBu_r",
-                      vmin=0.2, vmax=0.8, aspect="auto", interpolation="nearest")
+    extent = (test[0] - step / 2, test[-1] + step / 2, train[0] - step / 2, train[-1] + step / 2)
+    image = ax.imshow(
+        score.to_numpy(float),
+        origin="lower",
+        extent=extent,
+        cmap="RdBu_r",
+        vmin=0.2,
+        vmax=0.8,
+        aspect="auto",
+        interpolation="nearest",
+    )
     if np.nanmax(significant.to_numpy(float), initial=0) > 0.5:
-        ax.contour(test, train, significant.to_numpy(float) > 0.5, levels=[0.5], colors="k",
-                   linewidths=0.8)
-    ax.plot([extent[0], extent[1]], [extent[0], extent[1]], color="0.3", linewidth=0.5,
-            linestyle=":")
+        ax.contour(
+            test, train, significant.to_numpy(float) > 0.5, levels=[0.5], colors="k", linewidths=0.8
+        )
+    ax.plot(
+        [extent[0], extent[1]], [extent[0], extent[1]], color="0.3", linewidth=0.5, linestyle=":"
+    )
     align = table["align"].iloc[0] if "align" in table.columns else "event"
     ax.set_xlabel(f"test time from {align} (s)")
     ax.set_ylabel("train time (s)")
     image.set_label("balanced accuracy")
 
 
-def ccgp_panel(ax: Axes, ccgp: pd.DataFrame, *, alpha: float = 0.05,
-               group: str = "label") -> None:
+def ccgp_panel(ax: Axes, ccgp: pd.DataFrame, *, alpha: float = 0.05, group: str = "label") -> None:
     """Draw cross-condition generalisation early vs late as bars with the null's 95th centile.
 
     Parameters
@@ -228,8 +268,9 @@ def ccgp_panel(ax: Axes, ccgp: pd.DataFrame, *, alpha: float = 0.05,
         Column that names the groups (averaged within each bar; one dot per group).
     """
     table = ccgp.copy()
-    table["measure"] = np.where(table["analysis"] == "cv", "cv",
-                                "ccgp " + table["condition"].astype(str))
+    table["measure"] = np.where(
+        table["analysis"] == "cv", "cv", "ccgp " + table["condition"].astype(str)
+    )
     measures = sorted(pd.unique(table["measure"]), key=lambda m: (m != "cv", m))
     epochs = [e for e in ("early", "late") if e in set(table["epoch"])]
     width = 0.8 / max(1, len(epochs))
@@ -240,14 +281,25 @@ def ccgp_panel(ax: Axes, ccgp: pd.DataFrame, *, alpha: float = 0.05,
                 continue
             x = i + (j - (len(epochs) - 1) / 2) * width
             score = rows["score"].to_numpy(dtype=float)
-            ax.bar(x, np.nanmean(score), width=width * 0.9, color=_COLORS[j],
-                   label=epoch if i == 0 else None, alpha=0.8)
+            ax.bar(
+                x,
+                np.nanmean(score),
+                width=width * 0.9,
+                color=_COLORS[j],
+                label=epoch if i == 0 else None,
+                alpha=0.8,
+            )
             ax.plot(np.full(len(score), x), score, "k.", markersize=3)
-            ax.plot([x - width / 2, x + width / 2], [np.nanmean(rows["null_q95"])] * 2,
-                    color="k", linewidth=1)
+            ax.plot(
+                [x - width / 2, x + width / 2],
+                [np.nanmean(rows["null_q95"])] * 2,
+                color="k",
+                linewidth=1,
+            )
             if np.nanmin(rows["p_value"].to_numpy(dtype=float), initial=np.inf) < alpha:
-                ax.text(x, min(np.nanmax(score, initial=0.5) + 0.02, 1.02), "*",
-                        ha="center", fontsize=9)
+                ax.text(
+                    x, min(np.nanmax(score, initial=0.5) + 0.02, 1.02), "*", ha="center", fontsize=9
+                )
     ax.axhline(0.5, color="0.4", linestyle="--", linewidth=0.8)
     ax.set_xticks(range(len(measures)))
     ax.set_xticklabels(measures, rotation=20, fontsize=7)
@@ -301,26 +353,30 @@ def plot_monkey_decoding(
     if cross_temporal is not None and cross_temporal not in set(matrix["variable"]):
         cross_temporal = None
     n_cols = len(variables) + (cross_temporal is not None) + (ccgp is not None)
-    fig, axes = plt.subplots(len(regions), n_cols, figsize=(3.0 * n_cols, 2.6 * len(regions)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(regions), n_cols, figsize=(3.0 * n_cols, 2.6 * len(regions)), squeeze=False
+    )
     for r, region in enumerate(regions):
         for c, variable in enumerate(variables):
             ax = axes[r, c]
             rows = table[(table["region"] == region) & (table["variable"] == variable)]
             timecourse_panel(ax, rows, colors=colors)
             if group is not None:
-                group_panel(ax, group[(group["region"] == region)
-                                      & (group["variable"] == variable)])
+                group_panel(
+                    ax, group[(group["region"] == region) & (group["variable"] == variable)]
+                )
             ax.set_title(f"{region}: {variable}", fontsize=9)
         lows, highs = zip(*(axes[r, c].get_ylim() for c in range(len(variables))), strict=True)
-        for c in range(len(variables)):   # the time courses of a row share their y axis
+        for c in range(len(variables)):  # the time courses of a row share their y axis
             axes[r, c].set_ylim(min(lows), max(highs))
         if cross_temporal is not None:
             ax = axes[r, len(variables)]
-            cross_temporal_panel(ax, matrix[(matrix["region"] == region)
-                                            & (matrix["variable"] == cross_temporal)])
-            ax.set_title(f"{region}: {cross_temporal}, train × test\n(0.2–0.8 bal. acc.)",
-                         fontsize=8)
+            cross_temporal_panel(
+                ax, matrix[(matrix["region"] == region) & (matrix["variable"] == cross_temporal)]
+            )
+            ax.set_title(
+                f"{region}: {cross_temporal}, train × test\n(0.2–0.8 bal. acc.)", fontsize=8
+            )
         if ccgp is not None:
             ax = axes[r, -1]
             rows = ccgp[ccgp["region"] == region].copy()

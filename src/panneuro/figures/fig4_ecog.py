@@ -72,13 +72,28 @@ def truth_table(sessions: Sequence[EcogFigureSession]) -> pd.DataFrame:
             continue
         electrodes = pd.DataFrame(s.stats["electrodes"])
         scored = compare_to_truth(electrodes, s.truth)
-        rows.append({"session": s.label, "n_planted": scored["n_planted"],
-                     "n_hits": len(scored["hits"]), "sensitivity": scored["sensitivity"],
-                     "n_false_discoveries": scored["n_false_discoveries"],
-                     "hits": ",".join(scored["hits"]), "misses": ",".join(scored["misses"]),
-                     "false_discoveries": ",".join(scored["false_discoveries"])})
-    columns = ["session", "n_planted", "n_hits", "sensitivity", "n_false_discoveries", "hits",
-               "misses", "false_discoveries"]
+        rows.append(
+            {
+                "session": s.label,
+                "n_planted": scored["n_planted"],
+                "n_hits": len(scored["hits"]),
+                "sensitivity": scored["sensitivity"],
+                "n_false_discoveries": scored["n_false_discoveries"],
+                "hits": ",".join(scored["hits"]),
+                "misses": ",".join(scored["misses"]),
+                "false_discoveries": ",".join(scored["false_discoveries"]),
+            }
+        )
+    columns = [
+        "session",
+        "n_planted",
+        "n_hits",
+        "sensitivity",
+        "n_false_discoveries",
+        "hits",
+        "misses",
+        "false_discoveries",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -88,22 +103,24 @@ def _mean_sem(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, sem
 
 
-def _panel_timecourse(ax: plt.Axes, s: EcogFigureSession, group: list[int],
-                      group_name: str) -> None:
+def _panel_timecourse(
+    ax: plt.Axes, s: EcogFigureSession, group: list[int], group_name: str
+) -> None:
     ep = s.epochs
     correct = ep.trials["correct"].to_numpy() == 1
     others = [i for i in range(len(ep.channels)) if i not in group]
     for indices, style, name in ((group, "-", group_name), (others, ":", "other")):
         if not indices:
             continue
-        for mask, colour, outcome in ((correct, REWARDED_COLOUR, "rewarded"),
-                                      (~correct, UNREWARDED_COLOUR, "unrewarded")):
+        for mask, colour, outcome in (
+            (correct, REWARDED_COLOUR, "rewarded"),
+            (~correct, UNREWARDED_COLOUR, "unrewarded"),
+        ):
             if mask.sum() == 0:
                 continue
             trial_means = ep.data[mask][:, indices].mean(axis=1) * 100.0
             mean, sem = _mean_sem(trial_means)
-            ax.plot(ep.times, mean, style, color=colour, lw=1.5,
-                    label=f"{name}, {outcome}")
+            ax.plot(ep.times, mean, style, color=colour, lw=1.5, label=f"{name}, {outcome}")
             ax.fill_between(ep.times, mean - sem, mean + sem, color=colour, alpha=0.2, lw=0)
     if s.truth is not None:
         ax.axvspan(*s.truth["window"], color="0.85", zorder=0, label="planted window")
@@ -120,9 +137,16 @@ def _panel_difference(ax: plt.Axes, s: EcogFigureSession, responsive: set[str]) 
     difference = (ep.data[correct].mean(axis=0) - ep.data[~correct].mean(axis=0)) * 100.0
     order = np.argsort(-difference[:, (ep.times >= 0)].mean(axis=1), kind="stable")
     limit = float(np.nanmax(np.abs(difference))) or 1.0
-    image = ax.imshow(difference[order], aspect="auto", cmap="RdBu_r", vmin=-limit,
-                      vmax=limit, origin="upper", interpolation="nearest",
-                      extent=(ep.times[0], ep.times[-1], len(order) - 0.5, -0.5))
+    image = ax.imshow(
+        difference[order],
+        aspect="auto",
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        origin="upper",
+        interpolation="nearest",
+        extent=(ep.times[0], ep.times[-1], len(order) - 0.5, -0.5),
+    )
     labels = [ep.channels[i] + (" *" if ep.channels[i] in responsive else "") for i in order]
     ax.set_yticks(np.arange(len(order)))
     ax.set_yticklabels(labels, fontsize=4)
@@ -135,14 +159,16 @@ def _panel_difference(ax: plt.Axes, s: EcogFigureSession, responsive: set[str]) 
 def _panel_decoding(ax: plt.Axes, stats: Mapping[str, Any]) -> None:
     scores = pd.DataFrame(stats["decoding"]["scores"])
     ax.plot(scores["time"], scores["auc"], color="k", lw=1.5, label="outcome decoding")
-    ax.plot(scores["time"], scores["null_q95"], color="0.5", lw=1, ls="--",
-            label="null 95th percentile")
+    ax.plot(
+        scores["time"], scores["null_q95"], color="0.5", lw=1, ls="--", label="null 95th percentile"
+    )
     ax.axhline(stats["decoding"]["chance"], color="0.5", lw=0.5)
     step = float(stats["decoding"]["bin_width"]) / 2
     for cluster in stats["decoding"]["clusters"]:
         if cluster["p_value"] < 0.05:
-            ax.axvspan(cluster["start"] - step, cluster["stop"] + step, color="#fdb863",
-                       alpha=0.5, lw=0)
+            ax.axvspan(
+                cluster["start"] - step, cluster["stop"] + step, color="#fdb863", alpha=0.5, lw=0
+            )
     ax.axvline(0, color="k", lw=0.8)
     ax.set_ylim(0.3, 1.0)
     ax.set_xlabel("time from feedback (s)")
@@ -160,26 +186,51 @@ def _panel_map(ax: plt.Axes, s: EcogFigureSession, responsive: set[str]) -> None
         positions = np.column_stack([index % 4, index // 4]) * 10.0
     effect = electrodes.loc[ep.channels, "peak_effect"].to_numpy(float) * 100.0
     limit = float(np.nanmax(np.abs(effect))) or 1.0
-    points = ax.scatter(positions[:, 0], positions[:, 1], c=effect, cmap="RdBu_r", vmin=-limit,
-                        vmax=limit, s=120, edgecolors="0.6", linewidths=0.5)
+    points = ax.scatter(
+        positions[:, 0],
+        positions[:, 1],
+        c=effect,
+        cmap="RdBu_r",
+        vmin=-limit,
+        vmax=limit,
+        s=120,
+        edgecolors="0.6",
+        linewidths=0.5,
+    )
     ringed = [i for i, c in enumerate(ep.channels) if c in responsive]
-    ax.scatter(positions[ringed, 0], positions[ringed, 1], s=220, facecolors="none",
-               edgecolors="k", linewidths=1.6, label="responsive")
+    ax.scatter(
+        positions[ringed, 0],
+        positions[ringed, 1],
+        s=220,
+        facecolors="none",
+        edgecolors="k",
+        linewidths=1.6,
+        label="responsive",
+    )
     if s.truth is not None:
         planted = [i for i, c in enumerate(ep.channels) if c in set(s.truth["planted_electrodes"])]
-        ax.scatter(positions[planted, 0], positions[planted, 1], marker="x", color="w", s=30,
-                   linewidths=1.0, label="planted")
+        ax.scatter(
+            positions[planted, 0],
+            positions[planted, 1],
+            marker="x",
+            color="w",
+            s=30,
+            linewidths=1.0,
+            label="planted",
+        )
         scored = compare_to_truth(electrodes.reset_index(), s.truth)
-        ax.set_title(f"sensitivity {scored['sensitivity']:.2f}, "
-                     f"{scored['n_false_discoveries']} false discoveries", fontsize=8)
+        ax.set_title(
+            f"sensitivity {scored['sensitivity']:.2f}, "
+            f"{scored['n_false_discoveries']} false discoveries",
+            fontsize=8,
+        )
     for i, name in enumerate(ep.channels):
         ax.annotate(name, positions[i], fontsize=4, ha="center", va="center")
     ax.set_aspect("equal")
     ax.margins(0.15)
     ax.set_xlabel("x (mm)")
     ax.set_ylabel("y (mm)")
-    ax.legend(fontsize=6, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.15),
-              ncol=2)
+    ax.legend(fontsize=6, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     ax.figure.colorbar(points, ax=ax, fraction=0.05, pad=0.02, label="peak Δ (%)")
 
 
@@ -203,13 +254,17 @@ def plot_ecog_figure(sessions: Sequence[EcogFigureSession]) -> Figure:
     """
     if not sessions:
         raise ValueError("plot_ecog_figure: no ECoG session; the sample sheet has no ecog row.")
-    fig, axes = plt.subplots(len(sessions), 4, figsize=(17, 4.2 * len(sessions)),
-                             squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        len(sessions), 4, figsize=(17, 4.2 * len(sessions)), squeeze=False, layout="constrained"
+    )
     for row, s in zip(axes, sessions, strict=True):
         responsive = set(s.stats["responsive_electrodes"])
         if s.truth is not None:
-            group = [i for i, c in enumerate(s.epochs.channels)
-                     if c in set(s.truth["planted_electrodes"])]
+            group = [
+                i
+                for i, c in enumerate(s.epochs.channels)
+                if c in set(s.truth["planted_electrodes"])
+            ]
             group_name = "planted"
         else:
             group = [i for i, c in enumerate(s.epochs.channels) if c in responsive]
@@ -220,6 +275,5 @@ def plot_ecog_figure(sessions: Sequence[EcogFigureSession]) -> Figure:
         _panel_map(row[3], s, responsive)
         row[0].set_title(f"{s.label}: high gamma after feedback", fontsize=9)
         for ax, letter in zip(row, "ABCD", strict=True):
-            ax.text(-0.12, 1.04, letter, transform=ax.transAxes, fontsize=12,
-                    fontweight="bold")
+            ax.text(-0.12, 1.04, letter, transform=ax.transAxes, fontsize=12, fontweight="bold")
     return fig

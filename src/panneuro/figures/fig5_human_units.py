@@ -71,13 +71,14 @@ def plot_human_units(
     matplotlib.figure.Figure
         Rows = species, columns = variables (+ CCGP).
     """
-    species = {"human (microwire)": (human_table, human_ccgp),
-               "macaque (arrays)": (monkey_table, monkey_ccgp)}
+    species = {
+        "human (microwire)": (human_table, human_ccgp),
+        "macaque (arrays)": (monkey_table, monkey_ccgp),
+    }
     groups = {"human (microwire)": human_group, "macaque (arrays)": monkey_group}
     with_ccgp = human_ccgp is not None and monkey_ccgp is not None
     n_cols = len(variables) + with_ccgp
-    fig, axes = plt.subplots(2, n_cols, figsize=(3.0 * n_cols, 5.4), squeeze=False,
-                             sharey=True)
+    fig, axes = plt.subplots(2, n_cols, figsize=(3.0 * n_cols, 5.4), squeeze=False, sharey=True)
     for r, (name, (table, ccgp)) in enumerate(species.items()):
         table = _labelled(table[table["analysis"] == "time_resolved"])
         colors = label_colors(table["label"])
@@ -87,8 +88,9 @@ def plot_human_units(
             group = groups[name]
             if group is not None:
                 for region in pd.unique(group["region"]):
-                    group_panel(ax, group[(group["region"] == region)
-                                          & (group["variable"] == variable)])
+                    group_panel(
+                        ax, group[(group["region"] == region) & (group["variable"] == variable)]
+                    )
             ax.set_title(f"{name}: {variable}", fontsize=9)
         if with_ccgp:
             ax = axes[r, -1]

@@ -25,8 +25,7 @@ from panneuro.figures.fig3_monkey_decoding import (  # noqa: E402
 )
 
 
-def plot_model_neural(table: pd.DataFrame,
-                      latents: Sequence[str] | None = None) -> Figure:
+def plot_model_neural(table: pd.DataFrame, latents: Sequence[str] | None = None) -> Figure:
     """Figure 6: cross-validated R² of each model latent from each region over time.
 
     Parameters
@@ -52,9 +51,13 @@ def plot_model_neural(table: pd.DataFrame,
     latents = list(latents) if latents is not None else list(pd.unique(table["latent"]))
     latents = latents or ["(none)"]
     regions = ordered_regions(table["region"]) or ["(no units)"]
-    fig, axes = plt.subplots(len(latents), len(regions),
-                             figsize=(3.2 * len(regions), 2.6 * len(latents)), squeeze=False,
-                             sharey="row")
+    fig, axes = plt.subplots(
+        len(latents),
+        len(regions),
+        figsize=(3.2 * len(regions), 2.6 * len(latents)),
+        squeeze=False,
+        sharey="row",
+    )
     for r, latent in enumerate(latents):
         for c, region in enumerate(regions):
             ax = axes[r, c]

@@ -83,13 +83,14 @@ def parse_dot(text: str) -> RuleGraph:
         If there is no ``digraph``, no node, or an edge names an unknown node.
     """
     if "digraph" not in text:
-        raise ValueError("not a dot graph (no 'digraph'); pass the stdout of "
-                         "snakemake --rulegraph or --dag.")
+        raise ValueError(
+            "not a dot graph (no 'digraph'); pass the stdout of snakemake --rulegraph or --dag."
+        )
     labels: dict[int, str] = {}
     colors: dict[int, tuple[float, float, float]] = {}
     done: set[int] = set()
     edges: list[tuple[int, int]] = []
-    for line in text[text.index("digraph"):].splitlines():
+    for line in text[text.index("digraph") :].splitlines():
         node = _NODE.match(line)
         if node:
             ident = int(node.group(1))
@@ -158,8 +159,7 @@ def layout(graph: RuleGraph, *, sweeps: int = 4) -> dict[int, tuple[float, float
     rows: dict[int, list[int]] = {}
     for node in sorted(graph.labels):
         rows.setdefault(layer[node], []).append(node)
-    neighbours: dict[int, dict[str, list[int]]] = {n: {"up": [], "down": []}
-                                                   for n in graph.labels}
+    neighbours: dict[int, dict[str, list[int]]] = {n: {"up": [], "down": []} for n in graph.labels}
     for source, target in graph.edges:
         neighbours[target]["up"].append(source)
         neighbours[source]["down"].append(target)
@@ -184,13 +184,19 @@ def layout(graph: RuleGraph, *, sweeps: int = 4) -> dict[int, tuple[float, float
 
 def _shorten(label: str, width: int) -> str:
     """Cut each line of a label to ``width`` characters, keeping its end (file names)."""
-    return "\n".join(line if len(line) <= width else "…" + line[-(width - 1):]
-                     for line in label.split("\n"))
+    return "\n".join(
+        line if len(line) <= width else "…" + line[-(width - 1) :] for line in label.split("\n")
+    )
 
 
-def plot_rulegraph(graph: RuleGraph, *, title: str | None = None,
-                   highlight: Sequence[str] = (), fontsize: float = 7.0,
-                   max_line: int = 32) -> Figure:
+def plot_rulegraph(
+    graph: RuleGraph,
+    *,
+    title: str | None = None,
+    highlight: Sequence[str] = (),
+    fontsize: float = 7.0,
+    max_line: int = 32,
+) -> Figure:
     """Draw a DAG: one box per node coloured as snakemake colours it, arrows along edges.
 
     Parameters
@@ -216,18 +222,31 @@ def plot_rulegraph(graph: RuleGraph, *, title: str | None = None,
     depth = -min(y for _, y in pos.values()) + 1
     fig, ax = plt.subplots(figsize=(max(6.0, 2.1 * width), max(3.0, 0.9 * depth)))
     for source, target in graph.edges:
-        ax.annotate("", xy=pos[target], xytext=pos[source],
-                    arrowprops={"arrowstyle": "-|>", "color": "0.6", "lw": 0.8,
-                                "shrinkA": 9, "shrinkB": 9})
+        ax.annotate(
+            "",
+            xy=pos[target],
+            xytext=pos[source],
+            arrowprops={"arrowstyle": "-|>", "color": "0.6", "lw": 0.8, "shrinkA": 9, "shrinkB": 9},
+        )
     for node, (x, y) in pos.items():
         rule = graph.labels[node].split("\n")[0]
         face = tuple(0.55 + 0.45 * c for c in graph.colors[node])
-        frame = {"boxstyle": "round,pad=0.3", "facecolor": face,
-                 "edgecolor": "k" if rule in highlight else graph.colors[node],
-                 "linewidth": 2.0 if rule in highlight else 1.0,
-                 "linestyle": "--" if node in graph.done else "-"}
-        ax.text(x, y, _shorten(graph.labels[node], max_line), ha="center", va="center",
-                fontsize=fontsize, bbox=frame)
+        frame = {
+            "boxstyle": "round,pad=0.3",
+            "facecolor": face,
+            "edgecolor": "k" if rule in highlight else graph.colors[node],
+            "linewidth": 2.0 if rule in highlight else 1.0,
+            "linestyle": "--" if node in graph.done else "-",
+        }
+        ax.text(
+            x,
+            y,
+            _shorten(graph.labels[node], max_line),
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            bbox=frame,
+        )
     ax.set_xlim(min(x for x, _ in pos.values()) - 0.7, max(x for x, _ in pos.values()) + 0.7)
     ax.set_ylim(min(y for _, y in pos.values()) - 0.5, 0.5)
     ax.set_axis_off()

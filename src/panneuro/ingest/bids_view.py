@@ -45,8 +45,9 @@ def original_files(raw_dir: str | os.PathLike, path: str, format: str) -> list[s
     target = root / path
     if format in FOLDER_FORMATS:
         folder = target if target.is_dir() else target.parent
-        return sorted(str(p.relative_to(root)) for p in folder.rglob("*")
-                      if p.is_file() or p.is_symlink())
+        return sorted(
+            str(p.relative_to(root)) for p in folder.rglob("*") if p.is_file() or p.is_symlink()
+        )
     files = [path]
     if (root / f"{path}.json").exists():
         files.append(f"{path}.json")
@@ -90,11 +91,15 @@ def in_scope(rel: str, scope: Mapping[str, Sequence[str]] | None) -> bool:
     return any(rel.startswith(f"{prefix}/") for prefix in prefixes)
 
 
-def assemble_bids_view(raw_dir: str | os.PathLike, dest: str | os.PathLike, *,
-                       originals: Iterable[str] = (),
-                       converted: Mapping[str, str | os.PathLike] | None = None,
-                       scope: Mapping[str, Sequence[str]] | None = None,
-                       copy: bool = False) -> Path:
+def assemble_bids_view(
+    raw_dir: str | os.PathLike,
+    dest: str | os.PathLike,
+    *,
+    originals: Iterable[str] = (),
+    converted: Mapping[str, str | os.PathLike] | None = None,
+    scope: Mapping[str, Sequence[str]] | None = None,
+    copy: bool = False,
+) -> Path:
     """Lay out the converted dataset in ``dest``: raw files, converted recordings, sourcedata.
 
     Parameters
@@ -149,10 +154,15 @@ def assemble_bids_view(raw_dir: str | os.PathLike, dest: str | os.PathLike, *,
     return dest
 
 
-def converted_view(raw_dir: str | os.PathLike, dest: str | os.PathLike,
-                   conversions: Iterable[Mapping], *, converted_root: str = "results/bids",
-                   scope: Mapping[str, Sequence[str]] | None = None,
-                   copy: bool = False) -> Path:
+def converted_view(
+    raw_dir: str | os.PathLike,
+    dest: str | os.PathLike,
+    conversions: Iterable[Mapping],
+    *,
+    converted_root: str = "results/bids",
+    scope: Mapping[str, Sequence[str]] | None = None,
+    copy: bool = False,
+) -> Path:
     """Return the folder to validate: ``raw_dir`` itself, or its converted view in ``dest``.
 
     Parameters
@@ -181,9 +191,10 @@ def converted_view(raw_dir: str | os.PathLike, dest: str | os.PathLike,
     conversions = list(conversions)
     if not conversions and scope is None:
         return Path(raw_dir)
-    originals = [f for c in conversions
-                 for f in original_files(raw_dir, c["path"], c["format"])]
-    converted = {str(Path(f).relative_to(converted_root)): f
-                 for c in conversions for f in c["converted"]}
-    return assemble_bids_view(raw_dir, dest, originals=originals, converted=converted,
-                              scope=scope, copy=copy)
+    originals = [f for c in conversions for f in original_files(raw_dir, c["path"], c["format"])]
+    converted = {
+        str(Path(f).relative_to(converted_root)): f for c in conversions for f in c["converted"]
+    }
+    return assemble_bids_view(
+        raw_dir, dest, originals=originals, converted=converted, scope=scope, copy=copy
+    )

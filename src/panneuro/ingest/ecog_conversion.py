@@ -62,12 +62,15 @@ def converted_ecog_files(vhdr: str) -> list[str]:
     stem = vhdr[: -len("_ieeg.vhdr")]
     folder, name = stem.rsplit("/", 1)
     session_stem = "_".join(p for p in name.split("_") if not p.startswith("task-"))
-    return [*(f"{stem}{s}" for s in RECORDING_SUFFIXES),
-            *(f"{folder}/{session_stem}{s}" for s in SESSION_SUFFIXES)]
+    return [
+        *(f"{stem}{s}" for s in RECORDING_SUFFIXES),
+        *(f"{folder}/{session_stem}{s}" for s in SESSION_SUFFIXES),
+    ]
 
 
-def convert_ecog_to_brainvision(source: str | os.PathLike, target: str | os.PathLike, *,
-                                line_frequency: float) -> list[Path]:
+def convert_ecog_to_brainvision(
+    source: str | os.PathLike, target: str | os.PathLike, *, line_frequency: float
+) -> list[Path]:
     """Convert an ECoG recording (inside a BIDS-like folder) to BrainVision with mne-bids.
 
     Parameters
@@ -97,31 +100,43 @@ def convert_ecog_to_brainvision(source: str | os.PathLike, target: str | os.Path
     try:
         raw = mne.io.read_raw(source, preload=True, verbose=False)
     except Exception as error:  # MNE raises several types on a damaged or foreign file
-        raise ValueError(f"{source}: cannot read the ECoG recording with MNE "
-                         f"({str(error).splitlines()[0]}); the file is damaged (get it again) or "
-                         "not the sheet's format.") from error
+        raise ValueError(
+            f"{source}: cannot read the ECoG recording with MNE "
+            f"({str(error).splitlines()[0]}); the file is damaged (get it again) or "
+            "not the sheet's format."
+        ) from error
     if not raw.info.get("line_freq"):
         raw.info["line_freq"] = float(line_frequency)
     montage = raw.get_montage()
     if montage is not None and montage.get_positions()["coord_frame"] not in IEEG_FRAMES:
-        log.warning("%s: electrode positions are in MNE's %r frame, which has no BIDS iEEG "
-                    "coordinate system; they are left out of the converted electrodes.tsv",
-                    source, montage.get_positions()["coord_frame"])
+        log.warning(
+            "%s: electrode positions are in MNE's %r frame, which has no BIDS iEEG "
+            "coordinate system; they are left out of the converted electrodes.tsv",
+            source,
+            montage.get_positions()["coord_frame"],
+        )
         raw.set_montage(None)
     entities = mne_bids.get_entities_from_fname(target.name)
     wanted = converted_ecog_files(str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".ecog-bids-", dir=target.parent) as tmp:
-        bids_path = mne_bids.BIDSPath(root=tmp, datatype="ieeg", suffix="ieeg",
-                                      extension=".vhdr", **{k: v for k, v in entities.items()
-                                                            if v is not None})
-        mne_bids.write_raw_bids(raw, bids_path, format="BrainVision", allow_preload=True,
-                                overwrite=True, verbose=False)
+        bids_path = mne_bids.BIDSPath(
+            root=tmp,
+            datatype="ieeg",
+            suffix="ieeg",
+            extension=".vhdr",
+            **{k: v for k, v in entities.items() if v is not None},
+        )
+        mne_bids.write_raw_bids(
+            raw, bids_path, format="BrainVision", allow_preload=True, overwrite=True, verbose=False
+        )
         written = {p.name: p for p in bids_path.directory.iterdir()}
         missing = [w for w in wanted if Path(w).name not in written]
         if missing:
-            raise ValueError(f"{source}: mne-bids did not write {[Path(m).name for m in missing]}"
-                             " for the converted recording; it has no ECoG contacts to list?")
+            raise ValueError(
+                f"{source}: mne-bids did not write {[Path(m).name for m in missing]}"
+                " for the converted recording; it has no ECoG contacts to list?"
+            )
         out = []
         for name in wanted:
             shutil.move(written[Path(name).name], name)  # same file system: a rename

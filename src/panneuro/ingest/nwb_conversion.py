@@ -156,35 +156,61 @@ def write_recording_nwb(
     fs = recording.get_sampling_frequency()
     gains = np.unique(recording.get_channel_gains())
     if gains.size != 1:
-        raise ValueError(f"{target}: channels with different gains ({gains[:4]} µV) cannot "
-                         "share one ElectricalSeries conversion factor.")
+        raise ValueError(
+            f"{target}: channels with different gains ({gains[:4]} µV) cannot "
+            "share one ElectricalSeries conversion factor."
+        )
     label = f"sub-{subject}_ses-{session}_{target.name}"
     with deterministic_object_ids(label):
-        nwbfile = make_nwbfile(subject=subject, session=session, species=species,
-                               session_start=session_start, age=age, sex=sex,
-                               description=session_description, identifier=label)
+        nwbfile = make_nwbfile(
+            subject=subject,
+            session=session,
+            species=species,
+            session_start=session_start,
+            age=age,
+            sex=sex,
+            description=session_description,
+            identifier=label,
+        )
         device = nwbfile.create_device(name="probe", description=device_description)
         electrode_group = nwbfile.create_electrode_group(
-            name=group, device=device, location=region, description=group_description)
+            name=group, device=device, location=region, description=group_description
+        )
         nwbfile.add_electrode_column("rel_x", "x position on the probe (µm)")
         nwbfile.add_electrode_column("rel_y", "y position on the probe (µm)")
         nwbfile.add_electrode_column("channel_name", "channel id in the recording")
         for ch, loc in zip(recording.channel_ids, recording.get_channel_locations(), strict=True):
-            nwbfile.add_electrode(group=electrode_group, location=region, rel_x=float(loc[0]),
-                                  rel_y=float(loc[1]), channel_name=str(ch))
+            nwbfile.add_electrode(
+                group=electrode_group,
+                location=region,
+                rel_x=float(loc[0]),
+                rel_y=float(loc[1]),
+                channel_name=str(ch),
+            )
         chunk_samples = int(fs * chunk_duration)
         data = SpikeInterfaceRecordingDataChunkIterator(
-            recording, return_in_uV=False,
-            buffer_shape=(chunk_samples * buffer_chunks(chunk_samples, n_channels,
-                                                        recording.get_num_samples()), n_channels),
-            chunk_shape=(chunk_samples, n_channels))
-        nwbfile.add_acquisition(ElectricalSeries(
-            name=SERIES_NAME, data=data,
-            electrodes=nwbfile.create_electrode_table_region(list(range(n_channels)),
-                                                             "all electrodes"),
-            rate=float(fs), starting_time=0.0, conversion=float(gains[0]) * 1e-6,
-            description=series_description,
-        ))
+            recording,
+            return_in_uV=False,
+            buffer_shape=(
+                chunk_samples
+                * buffer_chunks(chunk_samples, n_channels, recording.get_num_samples()),
+                n_channels,
+            ),
+            chunk_shape=(chunk_samples, n_channels),
+        )
+        nwbfile.add_acquisition(
+            ElectricalSeries(
+                name=SERIES_NAME,
+                data=data,
+                electrodes=nwbfile.create_electrode_table_region(
+                    list(range(n_channels)), "all electrodes"
+                ),
+                rate=float(fs),
+                starting_time=0.0,
+                conversion=float(gains[0]) * 1e-6,
+                description=series_description,
+            )
+        )
         write_nwbfile(nwbfile, target)
 
 
@@ -244,20 +270,33 @@ def convert_recording_to_nwb(
     n_channels = recording.get_num_channels()
     fs = recording.get_sampling_frequency()
     write_recording_nwb(
-        recording, target, subject=subject, session=session, group=probe, region=region,
-        species=species, session_start=session_start, age=age, sex=sex,
+        recording,
+        target,
+        subject=subject,
+        session=session,
+        group=probe,
+        region=region,
+        species=species,
+        session_start=session_start,
+        age=age,
+        sex=sex,
         device_description=f"{format} recording of probe {probe} ({n_channels} channels)",
         group_description=f"probe {probe} in {region}",
         series_description=f"Broadband voltage of probe {probe}, int16 counts, converted from "
-                           f"{format} ({Path(source).name}) by panneuro.",
+        f"{format} ({Path(source).name}) by panneuro.",
         session_description=f"Broadband recording of probe {probe} in {region}.",
-        chunk_duration=chunk_duration)
+        chunk_duration=chunk_duration,
+    )
     write_nwb_ieeg_sidecars(
-        target, channel_ids=np.asarray(recording.channel_ids),
-        locations_um=recording.get_channel_locations(), sampling_frequency=fs,
-        duration=recording.get_total_duration(), region=region,
+        target,
+        channel_ids=np.asarray(recording.channel_ids),
+        locations_um=recording.get_channel_locations(),
+        sampling_frequency=fs,
+        duration=recording.get_total_duration(),
+        region=region,
         probe_description=f"{n_channels}-channel probe {probe} (converted from {format})",
-        line_frequency=line_frequency)
+        line_frequency=line_frequency,
+    )
 
 
 #: Columns of an events file of a recording without a task (BIDS: onset and duration first).

@@ -19,8 +19,18 @@ import pandas as pd
 from panneuro.io.validation import InputError
 
 #: NWB's sex codes from the spellings BIDS examples use in participants.tsv.
-SEX_CODES = {"m": "M", "male": "M", "f": "F", "female": "F", "o": "O", "other": "O",
-             "u": "U", "unknown": "U", "n/a": "U", "": "U"}
+SEX_CODES = {
+    "m": "M",
+    "male": "M",
+    "f": "F",
+    "female": "F",
+    "o": "O",
+    "other": "O",
+    "u": "U",
+    "unknown": "U",
+    "n/a": "U",
+    "": "U",
+}
 #: Latin binomials of the species the sheet names in plain words.
 SPECIES_LATIN = {"macaque": "Macaca mulatta", "human": "Homo sapiens"}
 
@@ -42,10 +52,11 @@ def metadata_files(raw_dir: str | os.PathLike, subject: str, session: str) -> li
         ``sub-X/ses-Y/sub-X_ses-Y_scans.tsv``, in that order, where present.
     """
     root = Path(raw_dir)
-    candidates = [root / "participants.tsv",
-                  root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv",
-                  root / f"sub-{subject}" / f"ses-{session}"
-                  / f"sub-{subject}_ses-{session}_scans.tsv"]
+    candidates = [
+        root / "participants.tsv",
+        root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv",
+        root / f"sub-{subject}" / f"ses-{session}" / f"sub-{subject}_ses-{session}_scans.tsv",
+    ]
     return [str(p) for p in candidates if p.is_file()]
 
 
@@ -57,9 +68,11 @@ def _acq_time(value: str, *, path: Path) -> dt.datetime:
     try:
         time = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as error:
-        raise InputError(f"{path}: acq_time {value!r} is not a date-time; write it as BIDS "
-                         "does, YYYY-MM-DDThh:mm:ss (dates shifted to 1925 or earlier for "
-                         "privacy).") from error
+        raise InputError(
+            f"{path}: acq_time {value!r} is not a date-time; write it as BIDS "
+            "does, YYYY-MM-DDThh:mm:ss (dates shifted to 1925 or earlier for "
+            "privacy)."
+        ) from error
     # BIDS acq_time carries no time zone: read it as UTC (machine-independent).
     return time if time.tzinfo else time.replace(tzinfo=dt.UTC)
 
@@ -81,26 +94,32 @@ def _session_start(root: Path, subject: str, session: str) -> dt.datetime:
     raise InputError(
         f"{sessions}: no acquisition time for sub-{subject} ses-{session} (nor in {scans.name}); "
         f"add a row 'ses-{session}<TAB><YYYY-MM-DDThh:mm:ss>' under the columns "
-        "session_id, acq_time (BIDS sessions file; shift real dates to 1925 or earlier).")
+        "session_id, acq_time (BIDS sessions file; shift real dates to 1925 or earlier)."
+    )
 
 
 def _subject(root: Path, subject: str) -> dict[str, Any]:
     path = root / "participants.tsv"
     if not path.is_file():
-        raise InputError(f"{path}: missing; add participants.tsv (participant_id, species, "
-                         "sex, age) at the dataset's root, as BIDS recommends.")
+        raise InputError(
+            f"{path}: missing; add participants.tsv (participant_id, species, "
+            "sex, age) at the dataset's root, as BIDS recommends."
+        )
     table = _read_table(path)
     if "participant_id" not in table.columns:
         raise InputError(f"{path}: no participant_id column; BIDS requires it (sub-<label>).")
     rows = table[table["participant_id"] == f"sub-{subject}"]
     if rows.empty:
-        raise InputError(f"{path}: no row for sub-{subject}; add one (participant_id, "
-                         "species, sex, age).")
+        raise InputError(
+            f"{path}: no row for sub-{subject}; add one (participant_id, species, sex, age)."
+        )
     row = rows.iloc[0]
     sex = str(row.get("sex", "")).strip()
     if sex.lower() not in SEX_CODES:
-        raise InputError(f"{path}: sex {sex!r} of sub-{subject} is not one of M, F, O, U "
-                         "(or male, female, other, n/a); fix the sex column.")
+        raise InputError(
+            f"{path}: sex {sex!r} of sub-{subject} is not one of M, F, O, U "
+            "(or male, female, other, n/a); fix the sex column."
+        )
     age = str(row.get("age", "")).strip()
     if age in ("", "n/a"):
         age_iso = None
@@ -110,12 +129,17 @@ def _subject(root: Path, subject: str) -> dict[str, Any]:
         try:
             years = float(age)
         except ValueError as error:
-            raise InputError(f"{path}: age {age!r} of sub-{subject} is not a number of years "
-                             "(or an ISO 8601 duration like P7Y); fix the age column.") from error
+            raise InputError(
+                f"{path}: age {age!r} of sub-{subject} is not a number of years "
+                "(or an ISO 8601 duration like P7Y); fix the age column."
+            ) from error
         age_iso = f"P{years:g}Y"
     species = str(row.get("species", "")).strip() or None
-    return {"age": age_iso, "sex": SEX_CODES[sex.lower()],
-            "species": SPECIES_LATIN.get(species, species) if species else None}
+    return {
+        "age": age_iso,
+        "sex": SEX_CODES[sex.lower()],
+        "species": SPECIES_LATIN.get(species, species) if species else None,
+    }
 
 
 def session_metadata(raw_dir: str | os.PathLike, subject: str, session: str) -> dict[str, Any]:

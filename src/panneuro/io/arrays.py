@@ -34,8 +34,7 @@ def write_npz(arrays: Mapping[str, np.ndarray], path: str | os.PathLike) -> None
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for name, array in arrays.items():
                 buffer = io.BytesIO()
-                np.lib.format.write_array(buffer, np.asarray(array),
-                                          allow_pickle=False)
+                np.lib.format.write_array(buffer, np.asarray(array), allow_pickle=False)
                 info = zipfile.ZipInfo(f"{name}.npy", date_time=_FIXED_DATE)
                 info.compress_type = zipfile.ZIP_DEFLATED
                 archive.writestr(info, buffer.getvalue())

@@ -37,8 +37,9 @@ def atomic_path(target: str | os.PathLike, suffix: str | None = None) -> Iterato
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target)
     suffix = "".join(target.suffixes) if suffix is None else suffix
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{suffix}",
-                                        dir=target.parent)
+    handle, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".tmp{suffix}", dir=target.parent
+    )
     os.close(handle)
     tmp = Path(tmp_name)
     tmp.unlink()

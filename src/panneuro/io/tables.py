@@ -40,8 +40,9 @@ def write_tsv(table: pd.DataFrame, target: str | os.PathLike) -> None:
         The ``.tsv`` file.
     """
     with atomic_path(target) as tmp:
-        table.to_csv(tmp, sep="\t", index=False, na_rep="n/a", float_format="%.10g",
-                     lineterminator="\n")
+        table.to_csv(
+            tmp, sep="\t", index=False, na_rep="n/a", float_format="%.10g", lineterminator="\n"
+        )
 
 
 def read_tsv(path: str | os.PathLike) -> pd.DataFrame:
@@ -92,8 +93,10 @@ def read_events(path: str | os.PathLike) -> pd.DataFrame:
             f"{list(EVENTS_COLUMNS)} (see workflow/schemas/events.schema.yaml)."
         )
     if len(events) == 0:
-        raise ValueError(f"{path}: events table has no trials; remove the session from the "
-                         "sample sheet or supply its trials.")
+        raise ValueError(
+            f"{path}: events table has no trials; remove the session from the "
+            "sample sheet or supply its trials."
+        )
     return events
 
 

@@ -72,39 +72,55 @@ def describe_schema_error(error: Any, *, source: str, docs: str = CONFIG_DOCS) -
     if error.validator == "additionalProperties" and isinstance(value, Mapping):
         known = sorted(schema.get("properties", {}))
         patterns = sorted(schema.get("patternProperties", {}))
-        unknown = sorted(k for k in value if k not in known
-                         and not any(re.search(p, k) for p in patterns))
+        unknown = sorted(
+            k for k in value if k not in known and not any(re.search(p, k) for p in patterns)
+        )
         keys = [f"{where}.{k}" if where != "(top level)" else k for k in unknown]
         allowed = f"known keys there: {known}" if known else f"keys must match {patterns}"
-        return (f"{source}: unknown key(s) {keys}; {allowed}. Fix the spelling or remove the "
-                f"key (every key is documented in {docs}).")
+        return (
+            f"{source}: unknown key(s) {keys}; {allowed}. Fix the spelling or remove the "
+            f"key (every key is documented in {docs})."
+        )
     if error.validator == "required":
-        return (f"{source}: {where} lacks a required key ({error.message}); add it (see "
-                f"{docs}).")
+        return f"{source}: {where} lacks a required key ({error.message}); add it (see {docs})."
     if error.validator == "enum":
-        return (f"{source}: {where} = {value!r} is not allowed; use one of "
-                f"{list(error.validator_value)} (see {docs}).")
+        return (
+            f"{source}: {where} = {value!r} is not allowed; use one of "
+            f"{list(error.validator_value)} (see {docs})."
+        )
     if error.validator == "type":
-        return (f"{source}: {where} = {value!r} has the wrong type; it must be "
-                f"{error.validator_value} (see {docs}).")
+        return (
+            f"{source}: {where} = {value!r} has the wrong type; it must be "
+            f"{error.validator_value} (see {docs})."
+        )
     if error.validator == "pattern":
-        return (f"{source}: {where} = {value!r} does not match {error.validator_value!r}; "
-                f"fix it (see {docs}).")
-    if error.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-                           "minItems", "maxItems"):
-        return (f"{source}: {where} = {value!r} is out of range ({error.validator} "
-                f"{error.validator_value}); fix it (see {docs}).")
+        return (
+            f"{source}: {where} = {value!r} does not match {error.validator_value!r}; "
+            f"fix it (see {docs})."
+        )
+    if error.validator in (
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "minItems",
+        "maxItems",
+    ):
+        return (
+            f"{source}: {where} = {value!r} is out of range ({error.validator} "
+            f"{error.validator_value}); fix it (see {docs})."
+        )
     return f"{source}: {where}: {error.message}; fix it (see {docs})."
 
 
 #: YAML 1.1 spellings of booleans: ``--config simulate=false`` reaches the workflow as the
 #: string ``"false"`` (Snakemake's own parser takes only ``True``/``False``).
-_BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False,
-                  "off": False}
+_BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
 
 
-def coerce_command_line_values(config: dict[str, Any],
-                               schema: str | os.PathLike | Mapping[str, Any]) -> None:
+def coerce_command_line_values(
+    config: dict[str, Any], schema: str | os.PathLike | Mapping[str, Any]
+) -> None:
     """Turn ``--config`` strings into the booleans the schema asks for, in place.
 
     Snakemake parses ``--config key=value`` as int, float, ``True``/``False``, else a string,
@@ -120,6 +136,7 @@ def coerce_command_line_values(config: dict[str, Any],
     schema : path-like or mapping
         ``workflow/schemas/config.schema.yaml`` or its content.
     """
+
     def walk(values: Any, node: Mapping[str, Any]) -> None:
         if not isinstance(values, dict):
             return
@@ -135,8 +152,12 @@ def coerce_command_line_values(config: dict[str, Any],
     walk(config, _yaml_schema(schema))
 
 
-def validate_config(config: Mapping[str, Any], schema: str | os.PathLike | Mapping[str, Any],
-                    *, source: str = "config") -> None:
+def validate_config(
+    config: Mapping[str, Any],
+    schema: str | os.PathLike | Mapping[str, Any],
+    *,
+    source: str = "config",
+) -> None:
     """Validate the workflow config against its JSON schema, with a message that says the fix.
 
     Parameters
@@ -159,12 +180,19 @@ def validate_config(config: Mapping[str, Any], schema: str | os.PathLike | Mappi
     validator = jsonschema.Draft202012Validator(_yaml_schema(schema))
     error = jsonschema.exceptions.best_match(validator.iter_errors(dict(config)))
     if error is not None:
-        raise InputError(describe_schema_error(
-            error, source=f"{source} (config/config.yaml, --configfile or --config)"))
+        raise InputError(
+            describe_schema_error(
+                error, source=f"{source} (config/config.yaml, --configfile or --config)"
+            )
+        )
 
 
-def validate_samples(samples: pd.DataFrame, schema: str | os.PathLike | Mapping[str, Any],
-                     *, sheet: str | os.PathLike) -> None:
+def validate_samples(
+    samples: pd.DataFrame,
+    schema: str | os.PathLike | Mapping[str, Any],
+    *,
+    sheet: str | os.PathLike,
+) -> None:
     """Validate every row of the sample sheet against its JSON schema.
 
     Parameters
@@ -184,20 +212,27 @@ def validate_samples(samples: pd.DataFrame, schema: str | os.PathLike | Mapping[
     import jsonschema
 
     if samples.empty:
-        raise InputError(f"{sheet}: the sample sheet has no row; add one row per raw file "
-                         "(see config/README.md).")
+        raise InputError(
+            f"{sheet}: the sample sheet has no row; add one row per raw file "
+            "(see config/README.md)."
+        )
     validator = jsonschema.Draft202012Validator(_yaml_schema(schema))
     for number, record in enumerate(samples.to_dict(orient="records")):
         error = jsonschema.exceptions.best_match(validator.iter_errors(record))
         if error is not None:
             # Line numbers as an editor shows them: the header is line 1.
-            raise InputError(describe_schema_error(
-                error, source=f"{sheet} line {number + 2}", docs="config/README.md (sample "
-                "sheet columns)"))
+            raise InputError(
+                describe_schema_error(
+                    error,
+                    source=f"{sheet} line {number + 2}",
+                    docs="config/README.md (sample sheet columns)",
+                )
+            )
 
 
-def check_sample_files(samples: pd.DataFrame, raw_dir: str | os.PathLike, *,
-                       sheet: str | os.PathLike) -> None:
+def check_sample_files(
+    samples: pd.DataFrame, raw_dir: str | os.PathLike, *, sheet: str | os.PathLike
+) -> None:
     """Check that every sample-sheet row points at an existing file or folder under ``raw_dir``.
 
     The sheet is configuration, so a row naming a missing file is a configuration error,
@@ -228,13 +263,15 @@ def check_sample_files(samples: pd.DataFrame, raw_dir: str | os.PathLike, *,
     for number, row in enumerate(samples.itertuples(index=False)):
         path = raw_dir / row.path
         if not os.path.lexists(path):
-            missing.append(f"line {number + 2} (sub-{row.subject} ses-{row.session} "
-                           f"{row.datatype}): {path}")
+            missing.append(
+                f"line {number + 2} (sub-{row.subject} ses-{row.session} {row.datatype}): {path}"
+            )
     if missing:
         raise InputError(
             f"{sheet}: {len(missing)} row(s) point at files that do not exist: "
             f"{'; '.join(missing)}. Fix the path column (relative to raw_dir = {raw_dir}), "
-            "set raw_dir, or install the raw dataset (datalad clone/get).")
+            "set raw_dir, or install the raw dataset (datalad clone/get)."
+        )
 
 
 def bids_stem(path: str | os.PathLike) -> str | None:
@@ -260,13 +297,19 @@ def bids_stem(path: str | os.PathLike) -> str | None:
 
 def _in_bids_dataset(path: Path, levels: int = 6) -> bool:
     """Tell whether a ``dataset_description.json`` is in one of the parent folders."""
-    return any((parent / "dataset_description.json").is_file()
-               for parent in list(path.absolute().parents)[:levels])
+    return any(
+        (parent / "dataset_description.json").is_file()
+        for parent in list(path.absolute().parents)[:levels]
+    )
 
 
-def check_ieeg_sidecars(path: str | os.PathLike, *, sampling_frequency: float | None = None,
-                        channel_names: Sequence[str] | None = None,
-                        duration: float | None = None) -> None:
+def check_ieeg_sidecars(
+    path: str | os.PathLike,
+    *,
+    sampling_frequency: float | None = None,
+    channel_names: Sequence[str] | None = None,
+    duration: float | None = None,
+) -> None:
     """Check that a BIDS iEEG recording agrees with its ``_channels.tsv`` and ``_ieeg.json``.
 
     BIDS iEEG requires a ``_channels.tsv`` beside every recording; its rows must be the
@@ -300,20 +343,26 @@ def check_ieeg_sidecars(path: str | os.PathLike, *, sampling_frequency: float | 
     channels_tsv = Path(f"{stem}_channels.tsv")
     ieeg_json = Path(f"{stem}_ieeg.json")
     if not os.path.lexists(channels_tsv):
-        raise InputError(f"{channels_tsv}: missing; BIDS iEEG needs a channels.tsv (name, type, "
-                         f"units, status) beside {Path(path).name}. Restore it (datalad get, "
-                         "or re-export the dataset) or write it.")
+        raise InputError(
+            f"{channels_tsv}: missing; BIDS iEEG needs a channels.tsv (name, type, "
+            f"units, status) beside {Path(path).name}. Restore it (datalad get, "
+            "or re-export the dataset) or write it."
+        )
     if channel_names is not None:
         listed = pd.read_csv(channels_tsv, sep="\t", dtype=str, keep_default_na=False)
         if "name" not in listed.columns:
-            raise InputError(f"{channels_tsv}: no 'name' column; BIDS channels.tsv starts with "
-                             "name, type, units. Fix the file.")
+            raise InputError(
+                f"{channels_tsv}: no 'name' column; BIDS channels.tsv starts with "
+                "name, type, units. Fix the file."
+            )
         names = [str(c) for c in channel_names]
         if len(listed) != len(names):
-            raise InputError(f"{channels_tsv}: lists {len(listed)} channels but "
-                             f"{Path(path).name} has {len(names)}; the recording's channel "
-                             "count (e.g. num_channels in its reader sidecar) or channels.tsv "
-                             "is wrong. Fix the one that is wrong.")
+            raise InputError(
+                f"{channels_tsv}: lists {len(listed)} channels but "
+                f"{Path(path).name} has {len(names)}; the recording's channel "
+                "count (e.g. num_channels in its reader sidecar) or channels.tsv "
+                "is wrong. Fix the one that is wrong."
+            )
     if not os.path.exists(ieeg_json):
         return
     try:
@@ -322,23 +371,29 @@ def check_ieeg_sidecars(path: str | os.PathLike, *, sampling_frequency: float | 
         raise InputError(f"{ieeg_json}: not valid JSON ({error}); fix the file.") from error
     if sampling_frequency is not None:
         stated = sidecar.get("SamplingFrequency")
-        if stated is not None and not np.isclose(float(stated), float(sampling_frequency),
-                                                 rtol=SAMPLING_RATE_RTOL, atol=0.0):
-            raise InputError(f"{ieeg_json}: SamplingFrequency {float(stated):g} Hz but "
-                             f"{Path(path).name} reads at {float(sampling_frequency):g} Hz; the "
-                             "raw file's header or reader sidecar (e.g. sampling_frequency in "
-                             "<file>.json) or _ieeg.json is wrong. Fix the one that is wrong.")
+        if stated is not None and not np.isclose(
+            float(stated), float(sampling_frequency), rtol=SAMPLING_RATE_RTOL, atol=0.0
+        ):
+            raise InputError(
+                f"{ieeg_json}: SamplingFrequency {float(stated):g} Hz but "
+                f"{Path(path).name} reads at {float(sampling_frequency):g} Hz; the "
+                "raw file's header or reader sidecar (e.g. sampling_frequency in "
+                "<file>.json) or _ieeg.json is wrong. Fix the one that is wrong."
+            )
     stated_duration = sidecar.get("RecordingDuration")
     if duration is not None and stated_duration is not None and sampling_frequency:
         if float(duration) < float(stated_duration) - 2.0 / float(sampling_frequency):
-            raise InputError(f"{Path(path)}: holds {float(duration):g} s but {ieeg_json.name} "
-                             f"states RecordingDuration {float(stated_duration):g} s; the file "
-                             "is truncated (an interrupted copy or download). Get it again "
-                             "(datalad get, or copy it from the acquisition machine).")
+            raise InputError(
+                f"{Path(path)}: holds {float(duration):g} s but {ieeg_json.name} "
+                f"states RecordingDuration {float(stated_duration):g} s; the file "
+                "is truncated (an interrupted copy or download). Get it again "
+                "(datalad get, or copy it from the acquisition machine)."
+            )
 
 
-def check_finite(data: np.ndarray, channel_names: Sequence[str], *,
-                 path: str | os.PathLike, fix: str) -> None:
+def check_finite(
+    data: np.ndarray, channel_names: Sequence[str], *, path: str | os.PathLike, fix: str
+) -> None:
     """Fail if any sample of a (channels × samples) array is NaN or infinite.
 
     Parameters
@@ -360,15 +415,19 @@ def check_finite(data: np.ndarray, channel_names: Sequence[str], *,
     bad = ~np.isfinite(data)
     if bad.any():
         counts = bad.sum(axis=1)
-        channels = [f"{channel_names[i]} ({int(counts[i])} samples)"
-                    for i in np.flatnonzero(counts)]
+        channels = [
+            f"{channel_names[i]} ({int(counts[i])} samples)" for i in np.flatnonzero(counts)
+        ]
         shown = ", ".join(channels[:10]) + (" ..." if len(channels) > 10 else "")
-        raise InputError(f"{path}: NaN or infinite samples in {len(channels)} channel(s): "
-                         f"{shown}; the recording is damaged. {fix}")
+        raise InputError(
+            f"{path}: NaN or infinite samples in {len(channels)} channel(s): "
+            f"{shown}; the recording is damaged. {fix}"
+        )
 
 
-def check_recording_finite(recording: Any, *, path: str | os.PathLike,
-                           chunk_seconds: float = 10.0) -> None:
+def check_recording_finite(
+    recording: Any, *, path: str | os.PathLike, chunk_seconds: float = 10.0
+) -> None:
     """Scan a SpikeInterface recording chunk by chunk for NaN or infinite samples.
 
     Integer recordings cannot hold NaN and are skipped without reading.
@@ -395,14 +454,17 @@ def check_recording_finite(recording: Any, *, path: str | os.PathLike,
     for segment in range(recording.get_num_segments()):
         n = recording.get_num_samples(segment_index=segment)
         for start in range(0, n, step):
-            traces = recording.get_traces(segment_index=segment, start_frame=start,
-                                          end_frame=min(n, start + step))
+            traces = recording.get_traces(
+                segment_index=segment, start_frame=start, end_frame=min(n, start + step)
+            )
             counts += (~np.isfinite(traces)).sum(axis=0)
     if counts.any():
         channels = [f"{names[i]} ({int(counts[i])} samples)" for i in np.flatnonzero(counts)]
-        raise InputError(f"{path}: NaN or infinite samples in {len(channels)} channel(s): "
-                         f"{', '.join(channels[:10])}; the recording is damaged. Repair or "
-                         "re-export the file, or remove the channel from the recording.")
+        raise InputError(
+            f"{path}: NaN or infinite samples in {len(channels)} channel(s): "
+            f"{', '.join(channels[:10])}; the recording is damaged. Repair or "
+            "re-export the file, or remove the channel from the recording."
+        )
 
 
 def read_samples(path: str | os.PathLike) -> pd.DataFrame:
@@ -425,18 +487,23 @@ def read_samples(path: str | os.PathLike) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: sample sheet not found; set config samples to your sheet "
-                         "(see config/README.md).")
+        raise InputError(
+            f"{path}: sample sheet not found; set config samples to your sheet "
+            "(see config/README.md)."
+        )
     try:
         return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False, na_values=[])
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         text = " ".join(str(error).split())
-        raise InputError(f"{path}: not a tab-separated table ({text}); every row needs the "
-                         "same tab-separated columns (see config/README.md).") from error
+        raise InputError(
+            f"{path}: not a tab-separated table ({text}); every row needs the "
+            "same tab-separated columns (see config/README.md)."
+        ) from error
 
 
-def check_raw_finite(raw: Any, *, path: str | os.PathLike, fix: str,
-                     chunk_seconds: float = 60.0) -> None:
+def check_raw_finite(
+    raw: Any, *, path: str | os.PathLike, fix: str, chunk_seconds: float = 60.0
+) -> None:
     """Scan the good channels of an MNE recording chunk by chunk for NaN or infinite samples.
 
     Works on loaded and on-disk recordings alike (memory bounded by ``chunk_seconds``);
@@ -470,5 +537,7 @@ def check_raw_finite(raw: Any, *, path: str | os.PathLike, fix: str,
     names = [raw.ch_names[i] for i in picks]
     if counts.any():
         channels = [f"{names[i]} ({int(counts[i])} samples)" for i in np.flatnonzero(counts)]
-        raise InputError(f"{path}: NaN or infinite samples in {len(channels)} channel(s): "
-                         f"{', '.join(channels[:10])}; the recording is damaged. {fix}")
+        raise InputError(
+            f"{path}: NaN or infinite samples in {len(channels)} channel(s): "
+            f"{', '.join(channels[:10])}; the recording is damaged. {fix}"
+        )

@@ -68,7 +68,7 @@ class S3Prefix:
 
         if not url.startswith("s3://") or len(url) <= len("s3://"):
             raise ValueError(f"{url!r}: not an S3 prefix; give s3://<bucket>/<prefix>.")
-        bucket, _, prefix = url[len("s3://"):].partition("/")
+        bucket, _, prefix = url[len("s3://") :].partition("/")
         endpoint = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         return cls(bucket, prefix.strip("/"), boto3.client("s3", endpoint_url=endpoint))
 
@@ -88,7 +88,8 @@ class S3Prefix:
                 raise FileNotFoundError(
                     f"s3://{self.bucket}/{self.key(path)}: not in the bucket; make it first "
                     f"(snakemake {path} --default-storage-provider s3 "
-                    f"--default-storage-prefix s3://{self.bucket}/{self.prefix}).") from error
+                    f"--default-storage-prefix s3://{self.bucket}/{self.prefix})."
+                ) from error
             raise
         self.counter.add(0)
         return int(head["ContentLength"])
@@ -113,8 +114,10 @@ class S3Prefix:
     def url(self, path: str | os.PathLike, expires: int = 3600) -> str:
         """Return a presigned GET URL of an object (what byte-range readers fetch)."""
         return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": self.key(path)},
-            ExpiresIn=int(expires))
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": self.key(path)},
+            ExpiresIn=int(expires),
+        )
 
     def open_ranged(self, path: str | os.PathLike, *, chunk_size: int = 2048) -> Any:
         """Open an object as a read-only file read by HTTP byte range (:class:`remfile.File`).

@@ -23,8 +23,9 @@ from panneuro.results.run import Run
 FIGURES_ENV = "PANNEURO_NOTEBOOK_FIGURES"
 
 
-def plot_session_unit(run: Run, subject: str, session: str, unit_id: int, *,
-                      align: str = "feedback") -> Figure:
+def plot_session_unit(
+    run: Run, subject: str, session: str, unit_id: int, *, align: str = "feedback"
+) -> Figure:
     """Draw one curated unit of a session (:func:`panneuro.figures.browse.plot_unit`).
 
     Parameters
@@ -47,21 +48,26 @@ def plot_session_unit(run: Run, subject: str, session: str, unit_id: int, *,
 
     units, spike_times = read_session_units(run, subject, session)
     if unit_id not in units.index:
-        raise KeyError(f"{run.units_nwb(subject, session)}: no unit {unit_id}; pick one of "
-                       f"{list(units.index)}.")
+        raise KeyError(
+            f"{run.units_nwb(subject, session)}: no unit {unit_id}; pick one of "
+            f"{list(units.index)}."
+        )
     row = units.loc[unit_id]
     probe_unit = str(row["probe_unit_id"])
-    waveforms = read_waveforms(run.result(run.ephys_dir(subject, session, row["probe"]),
-                                          "waveforms.npz"))
+    waveforms = read_waveforms(
+        run.result(run.ephys_dir(subject, session, row["probe"]), "waveforms.npz")
+    )
     ids = [str(u) for u in waveforms.get("unit_ids", [])]
     waveform = waveforms["templates"][ids.index(probe_unit)] if probe_unit in ids else None
-    return plot_unit(spike_times[units.index.get_loc(unit_id)],
-                     read_session_trials(run, subject, session),
-                     waveform=waveform,
-                     sampling_frequency=float(waveforms.get("sampling_frequency", 30000.0)),
-                     align=align,
-                     title=f"sub-{subject} ses-{session} unit {unit_id}: {row['probe']} "
-                           f"({row['region']}), sorter unit {probe_unit}")
+    return plot_unit(
+        spike_times[units.index.get_loc(unit_id)],
+        read_session_trials(run, subject, session),
+        waveform=waveform,
+        sampling_frequency=float(waveforms.get("sampling_frequency", 30000.0)),
+        align=align,
+        title=f"sub-{subject} ses-{session} unit {unit_id}: {row['probe']} "
+        f"({row['region']}), sorter unit {probe_unit}",
+    )
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,9 @@ def figures_dir(run: Run) -> Path:
     return folder
 
 
-def show(fig: Figure, name: str | None = None, *, folder: str | os.PathLike | None = None
-         ) -> PngFigure:
+def show(
+    fig: Figure, name: str | None = None, *, folder: str | os.PathLike | None = None
+) -> PngFigure:
     """Render a figure exactly as the workflow saves it; optionally keep the files.
 
     Parameters

@@ -49,21 +49,35 @@ def figure_sources(run: Run) -> pd.DataFrame:
             if not figure or not script:
                 continue
             script_path = (rule_file.parent / script.group(1)).resolve()
-            functions = [f"{module}.{name.strip()}"
-                         for module, names in _PLOT_IMPORT.findall(script_path.read_text())
-                         for name in names.split(",") if name.strip().startswith("plot_")]
-            rows.append({"figure": figure.group(1), "rule": _RULE.match(block).group(1),
-                         "rule_file": str(rule_file.relative_to(run.root)),
-                         "script": str(script_path.relative_to(run.root)),
-                         "function": ", ".join(functions)})
+            functions = [
+                f"{module}.{name.strip()}"
+                for module, names in _PLOT_IMPORT.findall(script_path.read_text())
+                for name in names.split(",")
+                if name.strip().startswith("plot_")
+            ]
+            rows.append(
+                {
+                    "figure": figure.group(1),
+                    "rule": _RULE.match(block).group(1),
+                    "rule_file": str(rule_file.relative_to(run.root)),
+                    "script": str(script_path.relative_to(run.root)),
+                    "function": ", ".join(functions),
+                }
+            )
     columns = ["figure", "rule", "rule_file", "script", "function"]
     return pd.DataFrame(rows, columns=columns).sort_values(
-        "figure", key=lambda names: names.str.extract(r"^fig(\d+)")[0].astype(float),
-        ignore_index=True)
+        "figure",
+        key=lambda names: names.str.extract(r"^fig(\d+)")[0].astype(float),
+        ignore_index=True,
+    )
 
 
-def plan_workflow(run: Run, *args: str, samples: pd.DataFrame | None = None,
-                  config: Mapping[str, Any] | None = None) -> str:
+def plan_workflow(
+    run: Run,
+    *args: str,
+    samples: pd.DataFrame | None = None,
+    config: Mapping[str, Any] | None = None,
+) -> str:
     """Run snakemake on the run's workflow in a scratch folder, to plan only; return stdout.
 
     For ``--rulegraph``, ``--dag`` or ``--dry-run``: the Snakefile and rules are the run's,
@@ -101,15 +115,25 @@ def plan_workflow(run: Run, *args: str, samples: pd.DataFrame | None = None,
         shutil.copytree(run.path("config"), work / "config")
         shutil.copytree(run.path("resources", "reference"), work / "resources" / "reference")
         if samples is not None:
-            samples.to_csv(work / run.config["samples"], sep="\t", index=False,
-                           lineterminator="\n")
-        command = [str(executable), "--snakefile", str(run.path("Snakefile")), "--directory",
-                   str(work), "--cores", "1", *args]
+            samples.to_csv(work / run.config["samples"], sep="\t", index=False, lineterminator="\n")
+        command = [
+            str(executable),
+            "--snakefile",
+            str(run.path("Snakefile")),
+            "--directory",
+            str(work),
+            "--cores",
+            "1",
+            *args,
+        ]
         if config:
             command += ["--config", *(f"{k}={v}" for k, v in config.items())]
-        done = subprocess.run(command, cwd=work, capture_output=True, text=True, env=env,
-                              check=False)
+        done = subprocess.run(
+            command, cwd=work, capture_output=True, text=True, env=env, check=False
+        )
     if done.returncode != 0:
-        raise RuntimeError(f"snakemake {' '.join(args)} failed on {run.root}/Snakefile "
-                           f"(exit {done.returncode}): {done.stderr[-2000:]}")
+        raise RuntimeError(
+            f"snakemake {' '.join(args)} failed on {run.root}/Snakefile "
+            f"(exit {done.returncode}): {done.stderr[-2000:]}"
+        )
     return done.stdout

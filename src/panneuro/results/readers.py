@@ -36,6 +36,7 @@ def read_json(path: str | os.PathLike) -> Any:
 
 # Figure 1 -----------------------------------------------------------------------------------
 
+
 def read_behaviour(run: Run) -> dict[str, Any]:
     """Read the inputs of figure 1, as keyword arguments of ``plot_behaviour``.
 
@@ -50,7 +51,8 @@ def read_behaviour(run: Run) -> dict[str, Any]:
         "parameters": read_tsv(run.result("results", "model", "parameters.tsv")),
         "harlow_fit": read_json(run.result("results", "model", "harlow_fit.json")),
         "reference": read_reference_curves(
-            run.result("resources", "reference", "learning_set_curves.csv")),
+            run.result("resources", "reference", "learning_set_curves.csv")
+        ),
         "stats": read_tsv(run.result("results", "behaviour", "learning_statistics.tsv")),
         "n_blocks": int(run.config["behaviour"]["figure_blocks"]),
     }
@@ -63,10 +65,16 @@ def read_latents(run: Run, subject: str, session: str) -> pd.DataFrame:
 
 # Figure 2 -----------------------------------------------------------------------------------
 
-def read_probe_sorting(label: str, region: str, metrics: str | os.PathLike,
-                       waveforms: str | os.PathLike, gt: str | os.PathLike | None = None,
-                       motion: str | os.PathLike | None = None,
-                       planted_motion: str | os.PathLike | None = None) -> ProbeSortingSummary:
+
+def read_probe_sorting(
+    label: str,
+    region: str,
+    metrics: str | os.PathLike,
+    waveforms: str | os.PathLike,
+    gt: str | os.PathLike | None = None,
+    motion: str | os.PathLike | None = None,
+    planted_motion: str | os.PathLike | None = None,
+) -> ProbeSortingSummary:
     """Read what figure 2 shows of one probe from its files.
 
     Parameters
@@ -92,14 +100,17 @@ def read_probe_sorting(label: str, region: str, metrics: str | os.PathLike,
     from panneuro.ephys.motion import read_motion
 
     return ProbeSortingSummary(
-        label=label, region=region,
+        label=label,
+        region=region,
         metrics=read_tsv(metrics).astype({"unit_id": str}),
         waveforms=read_waveforms(waveforms),
         gt=read_tsv(gt) if gt else None,
         motion=read_motion(motion) if motion else None,
-        planted_motion=(read_tsv(planted_motion).astype({"time_s": float,
-                                                         "displacement_um": float})
-                        if planted_motion else None),
+        planted_motion=(
+            read_tsv(planted_motion).astype({"time_s": float, "displacement_um": float})
+            if planted_motion
+            else None
+        ),
     )
 
 
@@ -114,22 +125,32 @@ def read_sorting_summaries(run: Run) -> list[ProbeSortingSummary]:
     for subject, session, probe in run.probes():
         folder = run.ephys_dir(subject, session, probe)
         planted = planted_files.get((subject, session, probe))
-        summaries.append(read_probe_sorting(
-            f"{subject} {session} {probe}", run.region(subject, session, probe),
-            run.result(folder / "metrics.tsv"), run.result(folder / "waveforms.npz"),
-            run.result(folder / "gt_comparison.tsv") if run.simulated else None,
-            run.result(folder / "motion.tsv"), run.result(planted) if planted else None))
+        summaries.append(
+            read_probe_sorting(
+                f"{subject} {session} {probe}",
+                run.region(subject, session, probe),
+                run.result(folder / "metrics.tsv"),
+                run.result(folder / "waveforms.npz"),
+                run.result(folder / "gt_comparison.tsv") if run.simulated else None,
+                run.result(folder / "motion.tsv"),
+                run.result(planted) if planted else None,
+            )
+        )
     return summaries
 
 
 def sorting_figure_options(run: Run) -> dict[str, float]:
     """Keyword arguments of ``plot_sorting_figure`` from the config."""
-    return {"well_detected_accuracy":
-            float(run.config["ephys"]["ground_truth"]["well_detected_accuracy"])}
+    return {
+        "well_detected_accuracy": float(
+            run.config["ephys"]["ground_truth"]["well_detected_accuracy"]
+        )
+    }
 
 
-def read_session_units(run: Run, subject: str,
-                       session: str) -> tuple[pd.DataFrame, list[np.ndarray]]:
+def read_session_units(
+    run: Run, subject: str, session: str
+) -> tuple[pd.DataFrame, list[np.ndarray]]:
     """Curated units of a session from its NWB file (``panneuro.ephys.nwb_units.read_units``).
 
     For a run in a bucket the file is read by byte range (the units table only).
@@ -142,9 +163,20 @@ def read_session_units(run: Run, subject: str,
         ids = np.asarray(units["id"][:], dtype=int)
         ends = np.asarray(units["spike_times_index"][:], dtype=int)
         times = np.asarray(units["spike_times"][:], dtype=float)
-        columns = [c for c in units.attrs["colnames"]
-                   if c not in ("spike_times", "electrodes", "electrode_group", "waveform_mean",
-                                "waveform_sd", "waveforms", "obs_intervals")]
+        columns = [
+            c
+            for c in units.attrs["colnames"]
+            if c
+            not in (
+                "spike_times",
+                "electrodes",
+                "electrode_group",
+                "waveform_mean",
+                "waveform_sd",
+                "waveforms",
+                "obs_intervals",
+            )
+        ]
         data = {str(c): np.asarray(units[c][:]) for c in columns}
     table = pd.DataFrame(data, index=pd.Index(ids, name="unit_id"))
     for column in ("probe", "region", "probe_unit_id"):
@@ -161,8 +193,10 @@ def _units_group(run: Run, subject: str, session: str) -> Iterator[Any]:
         # no chunk cache: a slice of a dataset reads those bytes only, not its whole chunk
         with h5py.File(handle, "r", rdcc_nbytes=0) as nwb:
             if "units" not in nwb:
-                raise ValueError(f"{run.units_nwb(subject, session)}: no units table; it is "
-                                 "written by the export_session_nwb rule.")
+                raise ValueError(
+                    f"{run.units_nwb(subject, session)}: no units table; it is "
+                    "written by the export_session_nwb rule."
+                )
             yield nwb["units"]
 
 
@@ -187,16 +221,18 @@ def read_unit_spike_times(run: Run, subject: str, session: str, unit_id: int) ->
         ids = np.asarray(units["id"][:], dtype=int)
         where = np.flatnonzero(ids == int(unit_id))
         if where.size != 1:
-            raise KeyError(f"{run.units_nwb(subject, session)}: no unit {unit_id}; pick one "
-                           f"of {ids.tolist()}.")
+            raise KeyError(
+                f"{run.units_nwb(subject, session)}: no unit {unit_id}; pick one of {ids.tolist()}."
+            )
         index = units["spike_times_index"]
         row = int(where[0])
         start = int(index[row - 1]) if row > 0 else 0
-        return np.asarray(units["spike_times"][start:int(index[row])], dtype=float)
+        return np.asarray(units["spike_times"][start : int(index[row])], dtype=float)
 
 
-def read_session_trials(path: str | os.PathLike | Run, subject: str | None = None,
-                        session: str | None = None) -> pd.DataFrame:
+def read_session_trials(
+    path: str | os.PathLike | Run, subject: str | None = None, session: str | None = None
+) -> pd.DataFrame:
     """Read the trials table of a units NWB file.
 
     Parameters
@@ -220,27 +256,33 @@ def read_session_trials(path: str | os.PathLike | Run, subject: str | None = Non
             return read_session_trials(run.result(run.units_nwb(subject, session)))
         import h5py
 
-        with run.open_ranged(run.units_nwb(subject, session)) as handle, \
-                h5py.File(handle, "r", rdcc_nbytes=0) as h5, \
-                NWBHDF5IO(file=h5, mode="r") as io:
+        with (
+            run.open_ranged(run.units_nwb(subject, session)) as handle,
+            h5py.File(handle, "r", rdcc_nbytes=0) as h5,
+            NWBHDF5IO(file=h5, mode="r") as io,
+        ):
             return io.read().trials.to_dataframe().reset_index(drop=True)
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: units NWB not found; it is made by the "
-                                "export_session_nwb rule.")
+        raise FileNotFoundError(
+            f"{path}: units NWB not found; it is made by the export_session_nwb rule."
+        )
     with NWBHDF5IO(str(path), mode="r") as io:
         trials = io.read().trials
         if trials is None:
-            raise ValueError(f"{path}: no trials table; rewrite it with "
-                             "panneuro.ephys.nwb_units.write_session_units_nwb.")
+            raise ValueError(
+                f"{path}: no trials table; rewrite it with "
+                "panneuro.ephys.nwb_units.write_session_units_nwb."
+            )
         return trials.to_dataframe().reset_index(drop=True)
 
 
 # Figures 3, 5, 6 ----------------------------------------------------------------------------
 
-def read_decoding(run: Run, species: str, *,
-                  datatypes: Sequence[str] = PROBE_DATATYPES) -> tuple[pd.DataFrame,
-                                                                       pd.DataFrame]:
+
+def read_decoding(
+    run: Run, species: str, *, datatypes: Sequence[str] = PROBE_DATATYPES
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Stacked decoding and cross-condition tables of a species' unit sessions.
 
     Parameters
@@ -262,18 +304,24 @@ def read_decoding(run: Run, species: str, *,
 
     sessions = run.probe_sessions(datatypes, species)
     decoding = read_session_tables(
-        [str(run.result(run.session_result(*s, "decoding"))) for s in sessions], sessions,
-        columns=DECODING_COLUMNS)
+        [str(run.result(run.session_result(*s, "decoding"))) for s in sessions],
+        sessions,
+        columns=DECODING_COLUMNS,
+    )
     ccgp = read_session_tables(
-        [str(run.result(run.session_result(*s, "ccgp"))) for s in sessions], sessions,
-        columns=CCGP_COLUMNS)
+        [str(run.result(run.session_result(*s, "ccgp"))) for s in sessions],
+        sessions,
+        columns=CCGP_COLUMNS,
+    )
     return decoding, ccgp
 
 
 def decoding_figure_options(run: Run) -> dict[str, Any]:
     """Keyword arguments of ``plot_monkey_decoding`` / ``plot_human_units`` from the config."""
-    return {"variables": list(run.config["decoding"]["variables"]),
-            "alpha": float(run.config["decoding"]["alpha"])}
+    return {
+        "variables": list(run.config["decoding"]["variables"]),
+        "alpha": float(run.config["decoding"]["alpha"]),
+    }
 
 
 def read_latent_regressions(run: Run) -> pd.DataFrame:
@@ -285,7 +333,9 @@ def read_latent_regressions(run: Run) -> pd.DataFrame:
     return read_session_tables(
         [str(run.result(run.session_result(*s, "latents_regression"))) for s in sessions],
         sessions,
-        columns=REGRESSION_COLUMNS, species=[run.species(*s) for s in sessions])
+        columns=REGRESSION_COLUMNS,
+        species=[run.species(*s) for s in sessions],
+    )
 
 
 def model_figure_options(run: Run) -> dict[str, Any]:
@@ -295,8 +345,13 @@ def model_figure_options(run: Run) -> dict[str, Any]:
 
 # Figure 4 -----------------------------------------------------------------------------------
 
-def read_ecog_session(label: str, epochs: str | os.PathLike, stats: str | os.PathLike,
-                      truth: str | os.PathLike | None = None) -> EcogFigureSession:
+
+def read_ecog_session(
+    label: str,
+    epochs: str | os.PathLike,
+    stats: str | os.PathLike,
+    truth: str | os.PathLike | None = None,
+) -> EcogFigureSession:
     """Read what figure 4 shows of one ECoG session from its files.
 
     Parameters
@@ -316,8 +371,12 @@ def read_ecog_session(label: str, epochs: str | os.PathLike, stats: str | os.Pat
     from panneuro.ecog.high_gamma import read_high_gamma
     from panneuro.figures.fig4_ecog import EcogFigureSession
 
-    return EcogFigureSession(label, read_high_gamma(epochs), read_json(stats),
-                             read_json(truth) if truth is not None else None)
+    return EcogFigureSession(
+        label,
+        read_high_gamma(epochs),
+        read_json(stats),
+        read_json(truth) if truth is not None else None,
+    )
 
 
 def read_ecog_sessions(run: Run) -> list[EcogFigureSession]:
@@ -325,11 +384,19 @@ def read_ecog_sessions(run: Run) -> list[EcogFigureSession]:
     sessions = []
     for subject, session in run.ecog_sessions():
         stem = f"sub-{subject}_ses-{session}"
-        truth = (run.result(run.ground_truth(f"sub-{subject}", f"ses-{session}",
-                                             f"{stem}_ecog-truth.json"))
-                 if run.simulated else None)
-        sessions.append(read_ecog_session(
-            f"sub-{subject} ses-{session}",
-            run.result("results", "ecog", f"{stem}_high_gamma.npz"),
-            run.result("results", "ecog", f"{stem}_ecog_stats.json"), truth))
+        truth = (
+            run.result(
+                run.ground_truth(f"sub-{subject}", f"ses-{session}", f"{stem}_ecog-truth.json")
+            )
+            if run.simulated
+            else None
+        )
+        sessions.append(
+            read_ecog_session(
+                f"sub-{subject} ses-{session}",
+                run.result("results", "ecog", f"{stem}_high_gamma.npz"),
+                run.result("results", "ecog", f"{stem}_ecog_stats.json"),
+                truth,
+            )
+        )
     return sessions

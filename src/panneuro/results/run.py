@@ -50,8 +50,10 @@ def compendium_root(root: str | os.PathLike | None = None) -> Path:
         root = os.environ.get(ROOT_ENV) or Path(__file__).resolve().parents[3]
     root = Path(root).expanduser().resolve()
     if not (root / "Snakefile").is_file():
-        raise FileNotFoundError(f"{root}: no Snakefile, so not a panneuro compendium; set "
-                                f"{ROOT_ENV} to the folder holding the Snakefile.")
+        raise FileNotFoundError(
+            f"{root}: no Snakefile, so not a panneuro compendium; set "
+            f"{ROOT_ENV} to the folder holding the Snakefile."
+        )
     return root
 
 
@@ -97,16 +99,18 @@ class Run:
         """True when the raw dataset is the simulated one (ground truth is beside it)."""
         return bool(self.config["simulate"])
 
-    def probes(self, datatypes: Sequence[str] = PROBE_DATATYPES,
-               species: str | None = None) -> list[tuple[str, str, str]]:
+    def probes(
+        self, datatypes: Sequence[str] = PROBE_DATATYPES, species: str | None = None
+    ) -> list[tuple[str, str, str]]:
         """``(subject, session, probe)`` of every probe of the given datatypes, sheet order."""
         sel = self.samples[self.samples["datatype"].isin(list(datatypes))]
         if species is not None:
             sel = sel[sel["species"] == species]
         return list(sel[["subject", "session", "probe"]].itertuples(index=False, name=None))
 
-    def probe_sessions(self, datatypes: Sequence[str] = PROBE_DATATYPES,
-                       species: str | None = None) -> list[tuple[str, str]]:
+    def probe_sessions(
+        self, datatypes: Sequence[str] = PROBE_DATATYPES, species: str | None = None
+    ) -> list[tuple[str, str]]:
         """Sorted ``(subject, session)`` pairs with at least one probe of the datatypes."""
         return sorted({(s, ses) for s, ses, _ in self.probes(datatypes, species)})
 
@@ -117,22 +121,29 @@ class Run:
 
     def region(self, subject: str, session: str, probe: str) -> str:
         """Brain region of a probe (its sample-sheet row)."""
-        sel = self.samples[(self.samples["subject"] == subject)
-                           & (self.samples["session"] == session)
-                           & (self.samples["probe"] == probe)
-                           & self.samples["datatype"].isin(list(PROBE_DATATYPES))]
+        sel = self.samples[
+            (self.samples["subject"] == subject)
+            & (self.samples["session"] == session)
+            & (self.samples["probe"] == probe)
+            & self.samples["datatype"].isin(list(PROBE_DATATYPES))
+        ]
         if len(sel) != 1:
-            raise ValueError(f"{self.config['samples']}: expected one array/microwire row for "
-                             f"sub-{subject} ses-{session} probe {probe}, found {len(sel)}.")
+            raise ValueError(
+                f"{self.config['samples']}: expected one array/microwire row for "
+                f"sub-{subject} ses-{session} probe {probe}, found {len(sel)}."
+            )
         return str(sel.iloc[0]["region"])
 
     def species(self, subject: str, session: str) -> str:
         """Species of a session (its sample-sheet rows)."""
-        sel = self.samples[(self.samples["subject"] == subject)
-                           & (self.samples["session"] == session)]
+        sel = self.samples[
+            (self.samples["subject"] == subject) & (self.samples["session"] == session)
+        ]
         if sel.empty:
-            raise ValueError(f"{self.config['samples']}: no row for sub-{subject} "
-                             f"ses-{session}; pick a session of the sample sheet.")
+            raise ValueError(
+                f"{self.config['samples']}: no row for sub-{subject} "
+                f"ses-{session}; pick a session of the sample sheet."
+            )
         return str(sel.iloc[0]["species"])
 
     def result(self, *parts: str | os.PathLike) -> Path:
@@ -147,14 +158,19 @@ class Run:
         path = self.root.joinpath(*parts)
         if not path.exists():
             target = path.relative_to(self.root) if path.is_relative_to(self.root) else path
-            raise FileNotFoundError(f"{path}: not found; make it first: snakemake {target} "
-                                    f"(or make reproduce) in {self.root}.")
+            raise FileNotFoundError(
+                f"{path}: not found; make it first: snakemake {target} "
+                f"(or make reproduce) in {self.root}."
+            )
         return path
 
     def _relative(self, *parts: str | os.PathLike) -> PurePosixPath:
         path = PurePosixPath(self.root).joinpath(*[PurePosixPath(p) for p in parts])
-        return path.relative_to(PurePosixPath(self.root)) if path.is_relative_to(
-            PurePosixPath(self.root)) else path
+        return (
+            path.relative_to(PurePosixPath(self.root))
+            if path.is_relative_to(PurePosixPath(self.root))
+            else path
+        )
 
     def result_size(self, *parts: str | os.PathLike) -> int:
         """Size in bytes of a file of the run (for a run in a bucket: a HEAD request)."""
@@ -177,8 +193,7 @@ class Run:
 
     def ephys_dir(self, subject: str, session: str, probe: str) -> Path:
         """``results/ephys/sub-X/ses-Y/acq-P`` of a probe."""
-        return self.path("results", "ephys", f"sub-{subject}", f"ses-{session}",
-                         f"acq-{probe}")
+        return self.path("results", "ephys", f"sub-{subject}", f"ses-{session}", f"acq-{probe}")
 
     def units_nwb(self, subject: str, session: str) -> Path:
         """``results/nwb/sub-X_ses-Y_units.nwb`` of a session."""
@@ -193,9 +208,12 @@ class Run:
         return self.path(self.config["groundtruth_dir"], *parts)
 
 
-def open_run(root: str | os.PathLike | None = None, *,
-             overrides: Mapping[str, Any] | None = None,
-             endpoint_url: str | None = None) -> Run:
+def open_run(
+    root: str | os.PathLike | None = None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    endpoint_url: str | None = None,
+) -> Run:
     """Open a compendium folder, or a run in an S3 bucket: read its config and sample sheet.
 
     Parameters
@@ -219,22 +237,22 @@ def open_run(root: str | os.PathLike | None = None, *,
     root = compendium_root(root)
     config_file = root / "config" / "config.yaml"
     if not config_file.is_file():
-        raise FileNotFoundError(f"{config_file}: no config; a compendium keeps it in "
-                                "config/config.yaml.")
+        raise FileNotFoundError(
+            f"{config_file}: no config; a compendium keeps it in config/config.yaml."
+        )
     config = _merge(yaml.safe_load(config_file.read_text()), overrides or {})
     sheet = root / config["samples"]
     if not sheet.is_file():
-        raise FileNotFoundError(f"{sheet}: sample sheet not found; fix 'samples' in "
-                                f"{config_file}.")
+        raise FileNotFoundError(f"{sheet}: sample sheet not found; fix 'samples' in {config_file}.")
     samples = pd.read_csv(sheet, sep="\t", dtype=str, keep_default_na=False, na_values=[])
     return Run(root=root, config=config, samples=samples)
 
 
-def _open_s3_run(url: str, *, overrides: Mapping[str, Any] | None,
-                 endpoint_url: str | None) -> Run:
+def _open_s3_run(url: str, *, overrides: Mapping[str, Any] | None, endpoint_url: str | None) -> Run:
     store = S3Prefix.from_url(url, endpoint_url=endpoint_url)
     config = _merge(yaml.safe_load(store.read_bytes("config/config.yaml")), overrides or {})
     sheet = store.local_copy(config["samples"])
     samples = pd.read_csv(sheet, sep="\t", dtype=str, keep_default_na=False, na_values=[])
-    return Run(root=Path("/", store.bucket, store.prefix), config=config, samples=samples,
-               store=store)
+    return Run(
+        root=Path("/", store.bucket, store.prefix), config=config, samples=samples, store=store
+    )

@@ -53,34 +53,46 @@ def shift_date(date: dt.datetime, days_back: int = DATE_SHIFT_DAYS) -> dt.dateti
     shifted = date - dt.timedelta(days=int(days_back))
     if shifted.year > SHIFTED_YEAR_MAX:
         first_unshifted = dt.datetime(SHIFTED_YEAR_MAX + 1, 1, 1, tzinfo=date.tzinfo)
-        raise ValueError(f"date {date.isoformat()} shifted back {days_back} days is "
-                         f"{shifted.isoformat()}, later than {SHIFTED_YEAR_MAX}; shift it by "
-                         f"at least {(date - first_unshifted).days + 1} days.")
+        raise ValueError(
+            f"date {date.isoformat()} shifted back {days_back} days is "
+            f"{shifted.isoformat()}, later than {SHIFTED_YEAR_MAX}; shift it by "
+            f"at least {(date - first_unshifted).days + 1} days."
+        )
     return shifted
+
 
 #: Column descriptions of the Harlow-task events files (one JSON at the dataset root, inherited).
 #: The ECoG recordings' own events files (written by mne-bids) have other rows (stimulus and
 #: feedback events), so ``onset``, ``duration`` and ``trial_type`` are described here for both
 #: and not again in those files (BIDS: a sidecar lower down must not override these values).
 EVENTS_SIDECAR: dict[str, dict[str, object]] = {
-    "onset": {"Description": "Event onset from the start of the session's recordings: in "
-                             "trial tables the stimulus onset (two novel objects appear); in "
-                             "ECoG events files the stimulus or the feedback", "Units": "s"},
-    "duration": {"Description": "Trial tables: trial duration, onset to next onset; ECoG "
-                                "events files: 0 (instantaneous events)", "Units": "s"},
-    "trial_type": {"Description": "Trial tables: always 'trial' (one row per trial); ECoG "
-                                  "events files: 'stimulus', 'feedback/rewarded' or "
-                                  "'feedback/unrewarded'"},
-    "problem": {"Description": "Object-discrimination problem, counted over the subject's "
-                               "history (continues across sessions), 1-based"},
+    "onset": {
+        "Description": "Event onset from the start of the session's recordings: in "
+        "trial tables the stimulus onset (two novel objects appear); in "
+        "ECoG events files the stimulus or the feedback",
+        "Units": "s",
+    },
+    "duration": {
+        "Description": "Trial tables: trial duration, onset to next onset; ECoG "
+        "events files: 0 (instantaneous events)",
+        "Units": "s",
+    },
+    "trial_type": {
+        "Description": "Trial tables: always 'trial' (one row per trial); ECoG "
+        "events files: 'stimulus', 'feedback/rewarded' or "
+        "'feedback/unrewarded'"
+    },
+    "problem": {
+        "Description": "Object-discrimination problem, counted over the subject's "
+        "history (continues across sessions), 1-based"
+    },
     "trial": {"Description": "Trial within the problem, 1-6"},
     "object_left": {"Description": "Object shown on the left (objects 2p-1 and 2p in problem p)"},
     "object_right": {"Description": "Object shown on the right"},
     "rewarded_object": {"Description": "The problem's rewarded object"},
     "chosen_object": {"Description": "The object the subject chose"},
     "choice": {"Description": "Side chosen", "Levels": {"left": "left", "right": "right"}},
-    "correct": {"Description": "Reward delivered", "Levels": {"0": "unrewarded",
-                                                                 "1": "rewarded"}},
+    "correct": {"Description": "Reward delivered", "Levels": {"0": "unrewarded", "1": "rewarded"}},
     "response_time": {"Description": "Choice time after onset", "Units": "s"},
     "feedback_time": {"Description": "Feedback (reward or not) time after onset", "Units": "s"},
 }
@@ -93,14 +105,14 @@ EVENTS_SIDECAR: dict[str, dict[str, object]] = {
 TASK_METADATA: dict[str, object] = {
     "TaskName": TASK,
     "TaskDescription": "Harlow's (1949) learning-set task: a series of object-discrimination "
-                       "problems, each with two novel objects of which one is always rewarded, "
-                       "six trials per problem; the subject chooses one object per trial and "
-                       "sees whether it was rewarded. Trial-2 accuracy rises from chance over "
-                       "problems as the subject learns to learn.",
+    "problems, each with two novel objects of which one is always rewarded, "
+    "six trials per problem; the subject chooses one object per trial and "
+    "sees whether it was rewarded. Trial-2 accuracy rises from chance over "
+    "problems as the subject learns to learn.",
     "Instructions": "Simulated study: no participant was instructed. Human version: 'Two "
-                    "objects appear; one of them is always correct. Choose one; you will see "
-                    "whether it was correct. After a few trials two new objects appear.' "
-                    "Macaques: no verbal instructions (trained with fluid reward).",
+    "objects appear; one of them is always correct. Choose one; you will see "
+    "whether it was correct. After a few trials two new objects appear.' "
+    "Macaques: no verbal instructions (trained with fluid reward).",
     "CogAtlasID": "https://www.cognitiveatlas.org/task/id/tsk_4a57abb949be9/",
     "CogPOID": "http://wiki.cogpo.org/index.php?title=Reward_Paradigm",
 }
@@ -108,34 +120,44 @@ TASK_METADATA: dict[str, object] = {
 SLEEP_TASK_METADATA: dict[str, object] = {
     "TaskName": "sleep",
     "TaskDescription": "Natural sleep (rest) in the recording chair or home cage before (run 1) "
-                       "and after (run 2) the session's Harlow task; the order is in the "
-                       "session's scans.tsv acquisition times.",
+    "and after (run 2) the session's Harlow task; the order is in the "
+    "session's scans.tsv acquisition times.",
     "Instructions": "Simulated study: no participant was instructed. Human version: 'Rest with "
-                    "your eyes closed; you may fall asleep.' Macaques: lights dimmed, no task.",
+    "your eyes closed; you may fall asleep.' Macaques: lights dimmed, no task.",
 }
 #: Column descriptions of the sleep runs' events files (one epoch per run).
 SLEEP_EVENTS_SIDECAR: dict[str, dict[str, object]] = {
-    "onset": {"Description": "Start of the epoch from the start of the recording",
-              "Units": "s"},
+    "onset": {"Description": "Start of the epoch from the start of the recording", "Units": "s"},
     "duration": {"Description": "Length of the epoch", "Units": "s"},
-    "trial_type": {"Description": "The epoch", "Levels": {
-        "sleep": "sleep epoch (natural sleep, not staged)"}},
+    "trial_type": {
+        "Description": "The epoch",
+        "Levels": {"sleep": "sleep epoch (natural sleep, not staged)"},
+    },
 }
 #: Descriptions of the study design's columns of ``sessions.tsv``.
 SESSIONS_SIDECAR: dict[str, dict[str, object]] = {
     "acq_time": {"Description": "Start of the session's first recording (shifted date)"},
-    "condition": {"Description": "Experimental condition of the session", "Levels": {
-        "control": "no manipulation",
-        "inactivation": "reversible inactivation (muscimol-style) of inactivated_region"}},
-    "inactivated_region": {"Description": "Brain region inactivated in the session (n/a: "
-                                          "none)"},
-    "learning_stage": {"Description": "Stage of learning-set formation of a recorded session "
-                                      "in the subject's history of problems (n/a: behaviour "
-                                      "only, or a human session spanning all stages)",
-                       "Levels": {"early": "first problems", "middle": "learning set forming",
-                                  "late": "learning set formed"}},
-    "first_problem": {"Description": "First problem of the session, counted over the "
-                                     "subject's history"},
+    "condition": {
+        "Description": "Experimental condition of the session",
+        "Levels": {
+            "control": "no manipulation",
+            "inactivation": "reversible inactivation (muscimol-style) of inactivated_region",
+        },
+    },
+    "inactivated_region": {"Description": "Brain region inactivated in the session (n/a: none)"},
+    "learning_stage": {
+        "Description": "Stage of learning-set formation of a recorded session "
+        "in the subject's history of problems (n/a: behaviour "
+        "only, or a human session spanning all stages)",
+        "Levels": {
+            "early": "first problems",
+            "middle": "learning set forming",
+            "late": "learning set formed",
+        },
+    },
+    "first_problem": {
+        "Description": "First problem of the session, counted over the subject's history"
+    },
     "last_problem": {"Description": "Last problem of the session"},
 }
 
@@ -151,9 +173,11 @@ def stimulus_presentation() -> dict[str, str]:
     """BIDS ``StimulusPresentation`` of the simulated study: the simulator, no screen."""
     from panneuro import __version__
 
-    return {"OperatingSystem": "n/a (no stimuli were shown: simulated study)",
-            "SoftwareName": "panneuro.simulate.task (trial sequence simulated, not presented)",
-            "SoftwareVersion": __version__}
+    return {
+        "OperatingSystem": "n/a (no stimuli were shown: simulated study)",
+        "SoftwareName": "panneuro.simulate.task (trial sequence simulated, not presented)",
+        "SoftwareVersion": __version__,
+    }
 
 
 def simulated_device(software: str) -> dict[str, object]:
@@ -180,7 +204,7 @@ def simulated_device(software: str) -> dict[str, object]:
         "Manufacturer": "panneuro simulator",
         "ManufacturersModelName": "n/a (simulated recording, no amplifier)",
         "SoftwareVersions": f"panneuro {__version__}, {software} "
-                            f"{importlib.metadata.version(software)}",
+        f"{importlib.metadata.version(software)}",
         "DeviceSerialNumber": "n/a (simulated)",
         "HardwareFilters": "n/a",
         "ElectrodeManufacturersModelName": "n/a (simulated electrodes)",
@@ -191,8 +215,8 @@ def simulated_device(software: str) -> dict[str, object]:
 #: Coordinate processing of simulated contacts: none (BIDS coordsystem keys).
 COORDINATE_PROCESSING: dict[str, str] = {
     "iEEGCoordinateProcessingDescription": "none: contact positions are the design geometry "
-                                           "of the simulated electrodes, not localised from "
-                                           "images",
+    "of the simulated electrodes, not localised from "
+    "images",
     "iEEGCoordinateProcessingReference": "n/a (no localisation method)",
 }
 
@@ -214,8 +238,12 @@ def write_dataset_files(root: Path, participants: pd.DataFrame) -> None:
             "DatasetType": "raw",
             "License": "CC0",
             "Authors": ["panneuro simulator"],
-            "GeneratedBy": [{"Name": "panneuro", "Description": "Simulated from a seed in "
-                                                                "config by panneuro.simulate"}],
+            "GeneratedBy": [
+                {
+                    "Name": "panneuro",
+                    "Description": "Simulated from a seed in config by panneuro.simulate",
+                }
+            ],
         },
         root / "dataset_description.json",
     )
@@ -235,9 +263,15 @@ def write_dataset_files(root: Path, participants: pd.DataFrame) -> None:
         },
         root / "participants.json",
     )
-    write_json({**TASK_METADATA, **SITE_METADATA,
-                "StimulusPresentation": stimulus_presentation(), **EVENTS_SIDECAR},
-               root / f"task-{TASK}_events.json")
+    write_json(
+        {
+            **TASK_METADATA,
+            **SITE_METADATA,
+            "StimulusPresentation": stimulus_presentation(),
+            **EVENTS_SIDECAR,
+        },
+        root / f"task-{TASK}_events.json",
+    )
 
 
 def _probe_stem(stem: str) -> str:
@@ -333,15 +367,23 @@ def write_nwb_ieeg_sidecars(
     locations[:, : locations_um.shape[1]] = locations_um
     mm = np.round(locations / 1000.0, 4)
     write_tsv(
-        pd.DataFrame({"name": names, "x": mm[:, 0], "y": mm[:, 1], "z": mm[:, 2],
-                      "size": 0.0007, "group": region}),
+        pd.DataFrame(
+            {
+                "name": names,
+                "x": mm[:, 0],
+                "y": mm[:, 1],
+                "z": mm[:, 2],
+                "size": 0.0007,
+                "group": region,
+            }
+        ),
         Path(f"{probe_stem}_electrodes.tsv"),
     )
     write_json(
         {
             "iEEGCoordinateSystem": "Other",
             "iEEGCoordinateSystemDescription": f"Probe frame of the {probe_description}: "
-                                               "x across, y along the shank from the tip",
+            "x across, y along the shank from the tip",
             "iEEGCoordinateUnits": "mm",
             **COORDINATE_PROCESSING,
         },
@@ -349,8 +391,7 @@ def write_nwb_ieeg_sidecars(
     )
 
 
-def write_sessions_files(root: Path, sessions: dict[str, list[str]],
-                         acq_time: dt.datetime) -> None:
+def write_sessions_files(root: Path, sessions: dict[str, list[str]], acq_time: dt.datetime) -> None:
     """Write each subject's ``sub-<label>_sessions.tsv``: its sessions and their start times.
 
     The workflow reads session starts from here for every recording format
@@ -366,9 +407,15 @@ def write_sessions_files(root: Path, sessions: dict[str, list[str]],
         The (already shifted) start of every session.
     """
     for subject, labels in sessions.items():
-        write_tsv(pd.DataFrame({"session_id": [f"ses-{s}" for s in sorted(labels)],
-                                "acq_time": acq_time.strftime("%Y-%m-%dT%H:%M:%S")}),
-                  root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv")
+        write_tsv(
+            pd.DataFrame(
+                {
+                    "session_id": [f"ses-{s}" for s in sorted(labels)],
+                    "acq_time": acq_time.strftime("%Y-%m-%dT%H:%M:%S"),
+                }
+            ),
+            root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv",
+        )
 
 
 def nwb_ieeg_sidecar_paths(nwb_path: str | Path) -> list[str]:
@@ -387,8 +434,12 @@ def nwb_ieeg_sidecar_paths(nwb_path: str | Path) -> list[str]:
     """
     stem = str(nwb_path)[: -len("_ieeg.nwb")]
     probe_stem = _probe_stem(stem)
-    return [f"{stem}_ieeg.json", f"{stem}_channels.tsv", f"{probe_stem}_electrodes.tsv",
-            f"{probe_stem}_coordsystem.json"]
+    return [
+        f"{stem}_ieeg.json",
+        f"{stem}_channels.tsv",
+        f"{probe_stem}_electrodes.tsv",
+        f"{probe_stem}_coordsystem.json",
+    ]
 
 
 def write_design_sessions_files(root: Path, subject: str, table: pd.DataFrame) -> None:
@@ -406,8 +457,10 @@ def write_design_sessions_files(root: Path, subject: str, table: pd.DataFrame) -
     """
     folder = root / f"sub-{subject}"
     write_tsv(table, folder / f"sub-{subject}_sessions.tsv")
-    write_json({k: v for k, v in SESSIONS_SIDECAR.items() if k in table.columns},
-               folder / f"sub-{subject}_sessions.json")
+    write_json(
+        {k: v for k, v in SESSIONS_SIDECAR.items() if k in table.columns},
+        folder / f"sub-{subject}_sessions.json",
+    )
 
 
 def write_scans_file(path: Path, files: list[tuple[str, dt.datetime]]) -> None:
@@ -420,13 +473,25 @@ def write_scans_file(path: Path, files: list[tuple[str, dt.datetime]]) -> None:
     files : list of (str, datetime.datetime)
         The recordings (``ieeg/...``) and their (shifted) acquisition times.
     """
-    write_tsv(pd.DataFrame({"filename": [f for f, _ in files],
-                            "acq_time": [t.strftime("%Y-%m-%dT%H:%M:%S") for _, t in files]}),
-              path)
+    write_tsv(
+        pd.DataFrame(
+            {
+                "filename": [f for f, _ in files],
+                "acq_time": [t.strftime("%Y-%m-%dT%H:%M:%S") for _, t in files],
+            }
+        ),
+        path,
+    )
 
 
 def write_sleep_dataset_files(root: Path) -> None:
     """Write the dataset-level events sidecar of the sleep runs (``task-sleep_events.json``)."""
-    write_json({**SLEEP_TASK_METADATA, **SITE_METADATA,
-                "StimulusPresentation": stimulus_presentation(), **SLEEP_EVENTS_SIDECAR},
-               root / "task-sleep_events.json")
+    write_json(
+        {
+            **SLEEP_TASK_METADATA,
+            **SITE_METADATA,
+            "StimulusPresentation": stimulus_presentation(),
+            **SLEEP_EVENTS_SIDECAR,
+        },
+        root / "task-sleep_events.json",
+    )

@@ -175,12 +175,16 @@ def simulate_ecog(
     if len(events) == 0:
         raise ValueError("simulate_ecog: the trial table has no trials; nothing to simulate.")
     if not 0 <= n_planted <= n_electrodes:
-        raise ValueError(f"simulate_ecog: n_planted={n_planted} must lie in [0, n_electrodes="
-                         f"{n_electrodes}]; fix simulation.ecog_planted_electrodes in config.")
+        raise ValueError(
+            f"simulate_ecog: n_planted={n_planted} must lie in [0, n_electrodes="
+            f"{n_electrodes}]; fix simulation.ecog_planted_electrodes in config."
+        )
     if sfreq <= 2 * HIGH_GAMMA_BAND[1] + 20:
-        raise ValueError(f"simulate_ecog: sfreq={sfreq} Hz cannot carry high gamma up to "
-                         f"{HIGH_GAMMA_BAND[1]} Hz; use ≥ 500 Hz "
-                         "(simulation.sampling_frequency_ecog in config).")
+        raise ValueError(
+            f"simulate_ecog: sfreq={sfreq} Hz cannot carry high gamma up to "
+            f"{HIGH_GAMMA_BAND[1]} Hz; use ≥ 500 Hz "
+            "(simulation.sampling_frequency_ecog in config)."
+        )
     rng = np.random.default_rng(seed)
     duration = float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
     n_samples = int(round(duration * sfreq))
@@ -197,8 +201,9 @@ def simulate_ecog(
         # so that ``gain`` is an amplitude ratio whatever the 1/f level.
         background_hg = mne.filter.filter_data(data[index], sfreq, l_freq, h_freq, verbose=False)
         # Pink like the background, so the relative rise is the same in every sub-band.
-        carrier = mne.filter.filter_data(_pink_noise(rng, 1, n_samples)[0], sfreq, l_freq,
-                                         h_freq, verbose=False)
+        carrier = mne.filter.filter_data(
+            _pink_noise(rng, 1, n_samples)[0], sfreq, l_freq, h_freq, verbose=False
+        )
         carrier *= background_hg.std() / carrier.std()
         data[index] += modulation * carrier
 
@@ -217,10 +222,10 @@ def simulate_ecog(
     raw.set_meas_date(MEAS_DATE)
     with raw.info._unlock():
         raw.info["line_freq"] = float(line_frequency)
-    ch_pos = {name: np.array([x, y, 0.0]) / 1000.0 for name, (x, y) in
-              zip(names, positions, strict=True)}
-    raw.set_montage(mne.channels.make_dig_montage(ch_pos=ch_pos, coord_frame="head"),
-                    verbose=False)
+    ch_pos = {
+        name: np.array([x, y, 0.0]) / 1000.0 for name, (x, y) in zip(names, positions, strict=True)
+    }
+    raw.set_montage(mne.channels.make_dig_montage(ch_pos=ch_pos, coord_frame="head"), verbose=False)
     raw.set_annotations(_annotations(events))
 
     rewarded_peak = float(np.sqrt(1.0 + gain**2) - 1.0)
@@ -233,7 +238,7 @@ def simulate_ecog(
         "gain": float(gain),
         "unrewarded_factor": UNREWARDED_FACTOR,
         "metric": "relative change of the high-gamma amplitude envelope from baseline, at the "
-                  "response peak (window centre)",
+        "response peak (window centre)",
         "effect_rewarded": round(rewarded_peak, 6),
         "effect_unrewarded": round(unrewarded_peak, 6),
         "effect_difference": round(rewarded_peak - unrewarded_peak, 6),
@@ -246,13 +251,15 @@ def simulate_ecog(
 def _annotations(events: pd.DataFrame) -> mne.Annotations:
     onset = events["onset"].to_numpy(float)
     feedback = onset + events["feedback_time"].to_numpy(float)
-    outcome = np.where(events["correct"].to_numpy(int) == 1, "feedback/rewarded",
-                       "feedback/unrewarded")
+    outcome = np.where(
+        events["correct"].to_numpy(int) == 1, "feedback/rewarded", "feedback/unrewarded"
+    )
     onsets = np.concatenate([onset, feedback])
     descriptions = np.concatenate([np.full(len(onset), "stimulus"), outcome])
     order = np.argsort(onsets, kind="stable")
-    return mne.Annotations(onset=np.round(onsets[order], 6), duration=0.0,
-                           description=descriptions[order])
+    return mne.Annotations(
+        onset=np.round(onsets[order], 6), duration=0.0, description=descriptions[order]
+    )
 
 
 def write_ecog_bids(
@@ -303,43 +310,77 @@ def write_ecog_bids(
     raw.set_montage(None)
     with raw.info._unlock():
         raw.info["line_freq"] = float(line_frequency)
-    bids_path = mne_bids.BIDSPath(subject=subject, session=session, task=task, datatype="ieeg",
-                                  suffix="ieeg", extension=".vhdr", root=Path(bids_root))
-    mne_bids.write_raw_bids(raw, bids_path, event_id=EVENT_ID, format="BrainVision",
-                            allow_preload=True, overwrite=True, readme=False, verbose=False,
-                            anonymize={"daysback": int(daysback)})
+    bids_path = mne_bids.BIDSPath(
+        subject=subject,
+        session=session,
+        task=task,
+        datatype="ieeg",
+        suffix="ieeg",
+        extension=".vhdr",
+        root=Path(bids_root),
+    )
+    mne_bids.write_raw_bids(
+        raw,
+        bids_path,
+        event_id=EVENT_ID,
+        format="BrainVision",
+        allow_preload=True,
+        overwrite=True,
+        readme=False,
+        verbose=False,
+        anonymize={"daysback": int(daysback)},
+    )
     sidecar = bids_path.copy().update(extension=".json")
     grid = f"{GRID_SHAPE[0]} x {GRID_SHAPE[1]} subdural grid, {GRID_SPACING_MM:g} mm spacing"
-    mne_bids.update_sidecar_json(sidecar, {
-        **TASK_METADATA,
-        **SITE_METADATA,
-        **simulated_device("mne"),
-        "iEEGReference": "distant reference (simulated)",
-        "iEEGGround": "distant ground (simulated)",
-        "iEEGPlacementScheme": grid,
-        "iEEGElectrodeGroups": f"grid: {grid}",
-        "ElectrodeManufacturer": "simulated",
-    }, verbose=False)
+    mne_bids.update_sidecar_json(
+        sidecar,
+        {
+            **TASK_METADATA,
+            **SITE_METADATA,
+            **simulated_device("mne"),
+            "iEEGReference": "distant reference (simulated)",
+            "iEEGGround": "distant ground (simulated)",
+            "iEEGPlacementScheme": grid,
+            "iEEGElectrodeGroups": f"grid: {grid}",
+            "ElectrodeManufacturer": "simulated",
+        },
+        verbose=False,
+    )
     # onset, duration and trial_type are described once at the dataset root
     # (task-harlow_events.json, panneuro.simulate.bids.EVENTS_SIDECAR), for these events too
     events_sidecar = bids_path.copy().update(suffix="events", extension=".json").fpath
     described = json.loads(Path(events_sidecar).read_text())
-    write_json({k: v for k, v in described.items()
-                if k not in ("onset", "duration", "trial_type")}, Path(events_sidecar))
+    write_json(
+        {k: v for k, v in described.items() if k not in ("onset", "duration", "trial_type")},
+        Path(events_sidecar),
+    )
     names = list(positions)
     xyz_mm = np.round(np.array([positions[n] for n in names]) * 1000.0, 3)
     stem = bids_path.directory / f"sub-{subject}_ses-{session}"
-    write_tsv(pd.DataFrame({"name": names, "x": xyz_mm[:, 0], "y": xyz_mm[:, 1],
-                            "z": xyz_mm[:, 2], "size": 4.0, "group": "grid"}),
-              Path(f"{stem}_electrodes.tsv"))
-    write_json({
-        "iEEGCoordinateSystem": "Other",
-        "iEEGCoordinateSystemDescription": "Grid frame: x across the grid's 4 columns, y along "
-                                           "its 8 rows, z normal to the grid; origin at the "
-                                           "grid centre (no anatomical registration)",
-        "iEEGCoordinateUnits": "mm",
-        **COORDINATE_PROCESSING,
-    }, Path(f"{stem}_coordsystem.json"))
+    write_tsv(
+        pd.DataFrame(
+            {
+                "name": names,
+                "x": xyz_mm[:, 0],
+                "y": xyz_mm[:, 1],
+                "z": xyz_mm[:, 2],
+                "size": 4.0,
+                "group": "grid",
+            }
+        ),
+        Path(f"{stem}_electrodes.tsv"),
+    )
+    write_json(
+        {
+            "iEEGCoordinateSystem": "Other",
+            "iEEGCoordinateSystemDescription": "Grid frame: x across the grid's 4 columns, y along "
+            "its 8 rows, z normal to the grid; origin at the "
+            "grid centre (no anatomical registration)",
+            "iEEGCoordinateUnits": "mm",
+            **COORDINATE_PROCESSING,
+        },
+        Path(f"{stem}_coordsystem.json"),
+    )
     return bids_path.fpath
 
 

@@ -104,15 +104,19 @@ def make_probe(n_channels: int, geometry: str):
     import probeinterface as pi
 
     if geometry == "linear":
-        probe = pi.generate_linear_probe(num_elec=n_channels, ypitch=LINEAR_PITCH_UM,
-                                         contact_shapes="circle",
-                                         contact_shape_params={"radius": 7.5})
+        probe = pi.generate_linear_probe(
+            num_elec=n_channels,
+            ypitch=LINEAR_PITCH_UM,
+            contact_shapes="circle",
+            contact_shape_params={"radius": 7.5},
+        )
     elif geometry == "bundle":
         angle = 2 * np.pi * np.arange(n_channels) / n_channels
         positions = BUNDLE_RADIUS_UM * np.column_stack([np.cos(angle), np.sin(angle)])
         probe = pi.Probe(ndim=2, si_units="um")
-        probe.set_contacts(positions=np.round(positions, 3), shapes="circle",
-                           shape_params={"radius": 19.0})
+        probe.set_contacts(
+            positions=np.round(positions, 3), shapes="circle", shape_params={"radius": 19.0}
+        )
         probe.create_auto_shape(probe_type="tip")
     else:
         raise ValueError(f"unknown probe geometry {geometry!r}; use 'linear' or 'bundle'.")
@@ -190,23 +194,35 @@ def tuned_rates(
 
 
 #: Columns of a probe's per-trial coding table (:func:`tuned_rates`, ``coding``).
-CODING_COLUMNS: tuple[str, ...] = ("problem", "trial", "learning_set_prior", "stay_factor",
-                                   "coding_factor", "rate_factor")
+CODING_COLUMNS: tuple[str, ...] = (
+    "problem",
+    "trial",
+    "learning_set_prior",
+    "stay_factor",
+    "coding_factor",
+    "rate_factor",
+)
 
 
 def _check_coding(coding: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in CODING_COLUMNS if c not in coding.columns]
     if missing:
-        raise ValueError(f"coding table lacks column(s) {missing}; need {list(CODING_COLUMNS)} "
-                         "(panneuro.simulate.inactivation.probe_coding).")
+        raise ValueError(
+            f"coding table lacks column(s) {missing}; need {list(CODING_COLUMNS)} "
+            "(panneuro.simulate.inactivation.probe_coding)."
+        )
     if len(coding) != len(events) or not (
-            np.array_equal(coding["problem"].to_numpy(int), events["problem"].to_numpy(int))
-            and np.array_equal(coding["trial"].to_numpy(int), events["trial"].to_numpy(int))):
-        raise ValueError("coding table does not match the trial table (one row per trial, same "
-                         "problem and trial order).")
+        np.array_equal(coding["problem"].to_numpy(int), events["problem"].to_numpy(int))
+        and np.array_equal(coding["trial"].to_numpy(int), events["trial"].to_numpy(int))
+    ):
+        raise ValueError(
+            "coding table does not match the trial table (one row per trial, same "
+            "problem and trial order)."
+        )
     if np.unique(coding["rate_factor"].to_numpy(float)).size != 1:
-        raise ValueError("coding table: rate_factor must be the same on every trial (a "
-                         "session-wide silencing).")
+        raise ValueError(
+            "coding table: rate_factor must be the same on every trial (a session-wide silencing)."
+        )
     return coding.reset_index(drop=True)
 
 
@@ -356,8 +372,10 @@ def probe_neurons(
     from spikeinterface.core.generate import generate_templates, generate_unit_locations
 
     if n_channels < 1 or n_units < 1:
-        raise ValueError(f"simulate_probe: need n_channels and n_units > 0, got {n_channels}, "
-                         f"{n_units}; fix the size preset.")
+        raise ValueError(
+            f"simulate_probe: need n_channels and n_units > 0, got {n_channels}, "
+            f"{n_units}; fix the size preset."
+        )
     geometry = geometry or ("linear" if n_channels >= 16 else "bundle")
     rng = np.random.default_rng(seed)
     seeds = rng.integers(0, 2**31 - 1, size=4)
@@ -373,16 +391,29 @@ def probe_neurons(
     # Unit positions: SpikeInterface's uniform placement along the shank; beside a wire for a
     # bundle (its wires are far apart, so a uniform box would leave most units between wires).
     if geometry == "linear":
-        unit_locations = generate_unit_locations(n_units, channel_locations, margin_um=20.0,
-                                                 minimum_z=10.0, maximum_z=40.0,
-                                                 minimum_distance=40.0, seed=int(seeds[0]))
+        unit_locations = generate_unit_locations(
+            n_units,
+            channel_locations,
+            margin_um=20.0,
+            minimum_z=10.0,
+            maximum_z=40.0,
+            minimum_distance=40.0,
+            seed=int(seeds[0]),
+        )
     else:
         wires = rng.permutation(np.resize(np.arange(n_channels), n_units))
         offsets = rng.uniform(-15.0, 15.0, (n_units, 2))
-        unit_locations = np.column_stack([channel_locations[wires] + offsets,
-                                          rng.uniform(10.0, 40.0, n_units)])
-    templates = generate_templates(channel_locations, unit_locations, sampling_frequency,
-                                   MS_BEFORE, MS_AFTER, seed=int(seeds[1]))
+        unit_locations = np.column_stack(
+            [channel_locations[wires] + offsets, rng.uniform(10.0, 40.0, n_units)]
+        )
+    templates = generate_templates(
+        channel_locations,
+        unit_locations,
+        sampling_frequency,
+        MS_BEFORE,
+        MS_AFTER,
+        seed=int(seeds[1]),
+    )
     # Scale each template so its peak is the planted SNR times the band-limited noise s.d.
     # (white noise of s.d. sigma has s.d. sigma * sqrt(band / nyquist) in the band).
     band_fraction = (NOISE_BAND[1] - NOISE_BAND[0]) / (sampling_frequency / 2)
@@ -391,19 +422,27 @@ def probe_neurons(
     templates = templates * (snrs * NOISE_UV / peaks)[:, None, None]
     peak_channel = np.abs(templates).max(axis=1).argmax(axis=1)
 
-    units = pd.DataFrame({
-        "unit_id": np.arange(n_units),
-        "region": region,
-        "variable": variables,
-        "gain": np.round(gains, 6),
-        "snr": np.round(snrs, 6),
-        "peak_channel": peak_channel,
-        "base_rate": np.round(base_rates, 6),
-    })
+    units = pd.DataFrame(
+        {
+            "unit_id": np.arange(n_units),
+            "region": region,
+            "variable": variables,
+            "gain": np.round(gains, 6),
+            "snr": np.round(snrs, 6),
+            "peak_channel": peak_channel,
+            "base_rate": np.round(base_rates, 6),
+        }
+    )
     nbefore = int(round(MS_BEFORE * sampling_frequency / 1000))
-    return ProbeNeurons(probe=probe, units=units, templates=templates, nbefore=nbefore,
-                        seeds=seeds, broadband_noise_uv=float(broadband_noise_uv),
-                        geometry=geometry)
+    return ProbeNeurons(
+        probe=probe,
+        units=units,
+        templates=templates,
+        nbefore=nbefore,
+        seeds=seeds,
+        broadband_noise_uv=float(broadband_noise_uv),
+        geometry=geometry,
+    )
 
 
 def spike_sorting_from_trains(trains: list[np.ndarray], sampling_frequency: float):
@@ -426,14 +465,21 @@ def spike_sorting_from_trains(trains: list[np.ndarray], sampling_frequency: floa
     samples = np.concatenate(trains)
     labels = np.concatenate([np.full(t.size, u) for u, t in enumerate(trains)])
     order = np.argsort(samples, kind="stable")
-    return NumpySorting.from_samples_and_labels([samples[order]], [labels[order]],
-                                                sampling_frequency,
-                                                unit_ids=np.arange(len(trains)))
+    return NumpySorting.from_samples_and_labels(
+        [samples[order]], [labels[order]], sampling_frequency, unit_ids=np.arange(len(trains))
+    )
 
 
-def broadband_recording(neurons: ProbeNeurons, sorting, *, sampling_frequency: float,
-                        n_samples: int, noise_seed: int, region: str,
-                        extra: tuple | None = None):
+def broadband_recording(
+    neurons: ProbeNeurons,
+    sorting,
+    *,
+    sampling_frequency: float,
+    n_samples: int,
+    noise_seed: int,
+    region: str,
+    extra: tuple | None = None,
+):
     """Assemble the lazy int16 broadband recording: noise, the units' spikes, extra waveforms.
 
     Parameters
@@ -464,19 +510,32 @@ def broadband_recording(neurons: ProbeNeurons, sorting, *, sampling_frequency: f
     from spikeinterface.preprocessing import scale
 
     n_channels = neurons.probe.get_contact_count()
-    noise = NoiseGeneratorRecording(num_channels=n_channels, sampling_frequency=sampling_frequency,
-                                    durations=[n_samples / sampling_frequency],
-                                    noise_levels=neurons.broadband_noise_uv, dtype="float32",
-                                    seed=int(noise_seed), strategy="on_the_fly")
-    traces_uv = InjectTemplatesRecording(sorting, neurons.templates, nbefore=neurons.nbefore,
-                                         parent_recording=noise, num_samples=[n_samples])
+    noise = NoiseGeneratorRecording(
+        num_channels=n_channels,
+        sampling_frequency=sampling_frequency,
+        durations=[n_samples / sampling_frequency],
+        noise_levels=neurons.broadband_noise_uv,
+        dtype="float32",
+        seed=int(noise_seed),
+        strategy="on_the_fly",
+    )
+    traces_uv = InjectTemplatesRecording(
+        sorting,
+        neurons.templates,
+        nbefore=neurons.nbefore,
+        parent_recording=noise,
+        num_samples=[n_samples],
+    )
     if extra is not None:
         extra_sorting, extra_templates, extra_nbefore, amplitude_factor = extra
-        traces_uv = InjectTemplatesRecording(extra_sorting, extra_templates,
-                                             nbefore=extra_nbefore,
-                                             amplitude_factor=amplitude_factor,
-                                             parent_recording=traces_uv,
-                                             num_samples=[n_samples])
+        traces_uv = InjectTemplatesRecording(
+            extra_sorting,
+            extra_templates,
+            nbefore=extra_nbefore,
+            amplitude_factor=amplitude_factor,
+            parent_recording=traces_uv,
+            num_samples=[n_samples],
+        )
     recording = scale(traces_uv, gain=1.0 / GAIN_TO_UV, offset=0.0, dtype="int16")
     recording.set_channel_gains(GAIN_TO_UV)
     recording.set_channel_offsets(0.0)
@@ -525,26 +584,44 @@ def simulate_probe(
         The lazy int16 recording, the ground-truth sorting and the planted tuning.
     """
     if n_channels < 1 or n_units < 1 or duration <= 0:
-        raise ValueError(f"simulate_probe: need n_channels, n_units and duration > 0, got "
-                         f"{n_channels}, {n_units}, {duration}; fix the size preset.")
-    neurons = probe_neurons(n_channels=n_channels, n_units=n_units,
-                            sampling_frequency=sampling_frequency, region=region, seed=seed,
-                            geometry=geometry)
+        raise ValueError(
+            f"simulate_probe: need n_channels, n_units and duration > 0, got "
+            f"{n_channels}, {n_units}, {duration}; fix the size preset."
+        )
+    neurons = probe_neurons(
+        n_channels=n_channels,
+        n_units=n_units,
+        sampling_frequency=sampling_frequency,
+        region=region,
+        seed=seed,
+        geometry=geometry,
+    )
     n_samples = int(round(duration * sampling_frequency))
     dt = 0.001
-    rates = tuned_rates(events, neurons.units, duration=n_samples / sampling_frequency, dt=dt,
-                        coding=coding)
-    trains = poisson_spike_samples(rates, dt=dt, sampling_frequency=sampling_frequency,
-                                   refractory_ms=REFRACTORY_MS,
-                                   margin_samples=neurons.templates.shape[1],
-                                   n_samples=n_samples,
-                                   rng=np.random.default_rng(neurons.seeds[2]))
+    rates = tuned_rates(
+        events, neurons.units, duration=n_samples / sampling_frequency, dt=dt, coding=coding
+    )
+    trains = poisson_spike_samples(
+        rates,
+        dt=dt,
+        sampling_frequency=sampling_frequency,
+        refractory_ms=REFRACTORY_MS,
+        margin_samples=neurons.templates.shape[1],
+        n_samples=n_samples,
+        rng=np.random.default_rng(neurons.seeds[2]),
+    )
     sorting = spike_sorting_from_trains(trains, sampling_frequency)
-    recording = broadband_recording(neurons, sorting, sampling_frequency=sampling_frequency,
-                                    n_samples=n_samples, noise_seed=int(neurons.seeds[3]),
-                                    region=region)
-    return SimulatedProbe(recording=recording, sorting=sorting, units=neurons.units,
-                          geometry=neurons.geometry)
+    recording = broadband_recording(
+        neurons,
+        sorting,
+        sampling_frequency=sampling_frequency,
+        n_samples=n_samples,
+        noise_seed=int(neurons.seeds[3]),
+        region=region,
+    )
+    return SimulatedProbe(
+        recording=recording, sorting=sorting, units=neurons.units, geometry=neurons.geometry
+    )
 
 
 def write_probe_nwb(
@@ -589,18 +666,28 @@ def write_probe_nwb(
     n_channels = recording.get_num_channels()
     gains = np.unique(recording.get_channel_gains())
     if gains.size != 1:
-        raise ValueError("write_probe_nwb: channels with different gains cannot share one "
-                         "ElectricalSeries conversion factor.")
+        raise ValueError(
+            "write_probe_nwb: channels with different gains cannot share one "
+            "ElectricalSeries conversion factor."
+        )
     # the one writer of raw recordings, as for a lab's converted files (panneuro.ingest)
     write_recording_nwb(
-        recording, path, subject=subject, session=session, group=f"probe-{region}",
-        region=region, species=species, session_start=session_start, age=age, sex=sex,
+        recording,
+        path,
+        subject=subject,
+        session=session,
+        group=f"probe-{region}",
+        region=region,
+        species=species,
+        session_start=session_start,
+        age=age,
+        sex=sex,
         device_description=f"simulated {sim.geometry} probe, {n_channels} contacts",
         group_description=f"{sim.geometry} probe in {region}",
         series_description=f"Broadband voltage, int16 counts ({gains[0]} µV per count).",
-        session_description=f"Simulated broadband {sim.geometry} recording in {region} "
-                            "(panneuro).",
-        chunk_duration=chunk_duration)
+        session_description=f"Simulated broadband {sim.geometry} recording in {region} (panneuro).",
+        chunk_duration=chunk_duration,
+    )
 
 
 def write_probe_ground_truth(sim: SimulatedProbe, prefix: str | os.PathLike) -> None:
@@ -636,13 +723,16 @@ def write_spike_trains(sorting, path: str | os.PathLike) -> None:
     # (numpy.savez, which NpzSortingExtractor.write_sorting uses, stamps the current time).
     vector = sorting.to_spike_vector()  # sorted by sample, then unit
     unit_ids = np.asarray(sorting.unit_ids)
-    write_npz({
-        "unit_ids": unit_ids,
-        "num_segment": np.array([1], dtype="int64"),
-        "sampling_frequency": np.array([sorting.get_sampling_frequency()], dtype="float64"),
-        "spike_indexes_seg0": vector["sample_index"].astype("int64"),
-        "spike_labels_seg0": unit_ids[vector["unit_index"]],
-    }, Path(path))
+    write_npz(
+        {
+            "unit_ids": unit_ids,
+            "num_segment": np.array([1], dtype="int64"),
+            "sampling_frequency": np.array([sorting.get_sampling_frequency()], dtype="float64"),
+            "spike_indexes_seg0": vector["sample_index"].astype("int64"),
+            "spike_labels_seg0": unit_ids[vector["unit_index"]],
+        },
+        Path(path),
+    )
 
 
 def read_probe_ground_truth(prefix: str | os.PathLike):
@@ -668,8 +758,10 @@ def read_probe_ground_truth(prefix: str | os.PathLike):
     table = Path(f"{prefix}_units.tsv")
     for p in (spikes, table):
         if not p.exists():
-            raise FileNotFoundError(f"{p}: ground truth not found; it is written by the "
-                                    "simulate_dataset rule (config simulate: true).")
+            raise FileNotFoundError(
+                f"{p}: ground truth not found; it is written by the "
+                "simulate_dataset rule (config simulate: true)."
+            )
     return NpzSortingExtractor(spikes), read_tsv(table)
 
 
@@ -722,10 +814,11 @@ def read_session_ground_truth(prefixes: Sequence[str | os.PathLike]) -> SessionG
         units.append(probe_units.assign(probe=probe))
         trains += [sorting.get_unit_spike_train(u) / fs for u in probe_units["unit_id"]]
     if len(rates) != 1:
-        raise ValueError(f"{[str(p) for p in prefixes]}: probes sampled at {sorted(rates)} Hz; "
-                         "the session's ground truth needs one sampling frequency.")
-    return SessionGroundTruth(pd.concat(units, ignore_index=True), trains, rates.pop(),
-                              codings)
+        raise ValueError(
+            f"{[str(p) for p in prefixes]}: probes sampled at {sorted(rates)} Hz; "
+            "the session's ground truth needs one sampling frequency."
+        )
+    return SessionGroundTruth(pd.concat(units, ignore_index=True), trains, rates.pop(), codings)
 
 
 def read_probe_coding(prefix: str | os.PathLike) -> pd.DataFrame | None:

@@ -123,18 +123,23 @@ def _check_formats(samples: pd.DataFrame, formats: Mapping[str, str]) -> dict[st
     checked = {}
     for probe, fmt in formats.items():
         if fmt not in FORMATS:
-            raise ValueError(f"formats[{probe!r}] is {fmt!r}: not an export format; use one of "
-                             f"{list(FORMATS)}.")
+            raise ValueError(
+                f"formats[{probe!r}] is {fmt!r}: not an export format; use one of {list(FORMATS)}."
+            )
         if str(probe) not in probes:
-            raise ValueError(f"formats names probe {probe!r}, which no row of the sample sheet "
-                             f"has (its probe column lists {probes}); fix the probe label in "
-                             "formats.")
+            raise ValueError(
+                f"formats names probe {probe!r}, which no row of the sample sheet "
+                f"has (its probe column lists {probes}); fix the probe label in "
+                "formats."
+            )
         rows = samples[samples["probe"].astype(str) == str(probe)]
         other = sorted(set(rows["format"].astype(str)) - {"nwb"})
         if fmt != "nwb" and other:
-            raise ValueError(f"formats[{probe!r}] is {fmt!r}, but rows of probe {probe!r} are "
-                             f"format {other} ({rows['path'].iloc[0]}); only NWB probe "
-                             "recordings can be converted: drop the probe from formats.")
+            raise ValueError(
+                f"formats[{probe!r}] is {fmt!r}, but rows of probe {probe!r} are "
+                f"format {other} ({rows['path'].iloc[0]}); only NWB probe "
+                "recordings can be converted: drop the probe from formats."
+            )
         checked[str(probe)] = fmt
     return checked
 
@@ -143,8 +148,10 @@ def _source_file(raw_dir: Path, relative: PurePosixPath | str) -> Path:
     path = raw_dir / relative
     if not path.exists():
         what = "is a symlink whose content is not present" if path.is_symlink() else "not found"
-        raise FileNotFoundError(f"{path}: {what}; the raw dataset must be complete before "
-                                "export (datalad get -r in it, or fix the sample sheet's path).")
+        raise FileNotFoundError(
+            f"{path}: {what}; the raw dataset must be complete before "
+            "export (datalad get -r in it, or fix the sample sheet's path)."
+        )
     return path
 
 
@@ -192,7 +199,8 @@ def _write_npy(path: Path, dtype: str, n: int, fill) -> None:
     """Write a 1-D ``.npy`` of ``n`` values chunk by chunk (``fill(start, stop)`` gives each)."""
     with open(path, "wb") as f:
         np.lib.format.write_array_header_1_0(
-            f, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": (n,)})
+            f, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": (n,)}
+        )
         for start in range(0, n, 1 << 20):
             f.write(np.asarray(fill(start, min(start + (1 << 20), n)), dtype=dtype).tobytes())
 
@@ -200,27 +208,39 @@ def _write_npy(path: Path, dtype: str, n: int, fill) -> None:
 def _probe_facts(recording, path: Path, fmt: str) -> dict[str, Any]:
     """Check that the recording can be written as ``fmt``; return what every writer needs."""
     if recording.get_num_segments() != 1:
-        raise ValueError(f"{path}: {recording.get_num_segments()} segments; the {fmt} export "
-                         "writes one continuous recording: export this probe as nwb.")
+        raise ValueError(
+            f"{path}: {recording.get_num_segments()} segments; the {fmt} export "
+            "writes one continuous recording: export this probe as nwb."
+        )
     if np.dtype(recording.get_dtype()) != np.int16:
-        raise ValueError(f"{path}: samples are {recording.get_dtype()}, but {fmt} stores int16 "
-                         "counts: export this probe as nwb.")
+        raise ValueError(
+            f"{path}: samples are {recording.get_dtype()}, but {fmt} stores int16 "
+            "counts: export this probe as nwb."
+        )
     gains = np.asarray(recording.get_channel_gains(), dtype=float)
     offsets = np.asarray(recording.get_channel_offsets(), dtype=float)
     if np.unique(gains).size != 1 or not gains[0] > 0:
-        raise ValueError(f"{path}: channel gains differ or are not positive ({np.unique(gains)}); "
-                         f"{fmt} has one gain per stream: export this probe as nwb.")
+        raise ValueError(
+            f"{path}: channel gains differ or are not positive ({np.unique(gains)}); "
+            f"{fmt} has one gain per stream: export this probe as nwb."
+        )
     if fmt != "binary" and np.any(offsets != 0):
-        raise ValueError(f"{path}: non-zero channel offsets; {fmt} has none: export this probe "
-                         "as binary or nwb.")
+        raise ValueError(
+            f"{path}: non-zero channel offsets; {fmt} has none: export this probe as binary or nwb."
+        )
     ids = [str(c) for c in recording.channel_ids]
     # NWB stores the gain as conversion in V (1.95e-7), read back as 0.19499999999999998 µV:
     # written with 12 significant digits (0.195), as an acquisition system records it
     gain = float(f"{gains[0]:.12g}")
-    return {"fs": float(recording.get_sampling_frequency()), "n_channels": len(ids),
-            "n_samples": int(recording.get_num_samples()), "gain": gain,
-            "offset": float(offsets[0]) if offsets.size else 0.0, "channel_ids": ids,
-            "locations": np.asarray(recording.get_channel_locations(), dtype=float)}
+    return {
+        "fs": float(recording.get_sampling_frequency()),
+        "n_channels": len(ids),
+        "n_samples": int(recording.get_num_samples()),
+        "gain": gain,
+        "offset": float(offsets[0]) if offsets.size else 0.0,
+        "channel_ids": ids,
+        "locations": np.asarray(recording.get_channel_locations(), dtype=float),
+    }
 
 
 def _write_binary(recording, facts: dict, folder: Path, stem: str) -> PurePosixPath:
@@ -228,10 +248,14 @@ def _write_binary(recording, facts: dict, folder: Path, stem: str) -> PurePosixP
     name = f"{stem}_raw.bin"
     with atomic_path(folder / name) as tmp:
         _write_samples(recording, tmp)
-    sidecar = {"sampling_frequency": facts["fs"], "num_channels": facts["n_channels"],
-               "dtype": "int16", "gain_to_uV": facts["gain"],
-               "channel_ids": facts["channel_ids"],
-               "channel_locations": facts["locations"].tolist()}
+    sidecar = {
+        "sampling_frequency": facts["fs"],
+        "num_channels": facts["n_channels"],
+        "dtype": "int16",
+        "gain_to_uV": facts["gain"],
+        "channel_ids": facts["channel_ids"],
+        "channel_locations": facts["locations"].tolist(),
+    }
     if facts["offset"]:
         sidecar["offset_to_uV"] = facts["offset"]
     write_json(sidecar, folder / f"{name}.json")  # after the data: a sidecar means a whole file
@@ -244,16 +268,19 @@ def _number(value: float) -> str:
     return short if float(short) == value else repr(float(value))
 
 
-def _nidq_meta(facts: dict, bin_name: str, run_folder: str, size: int, sha1: str,
-               start: dt.datetime) -> str:
+def _nidq_meta(
+    facts: dict, bin_name: str, run_folder: str, size: int, sha1: str, start: dt.datetime
+) -> str:
     """Compose the ``.meta`` of an MN-only NI-DAQ stream (SpikeGLX keys, sorted as it writes)."""
     n = facts["n_channels"]
     ids = facts["channel_ids"]
     bad = [c for c in ids if _CHANMAP_FORBIDDEN.search(c) or "SY" in c or c.startswith("XD")]
     if bad:
-        raise ValueError(f"channel id(s) {bad[:5]} cannot be SpikeGLX channel names (no "
-                         "brackets, spaces, ';', ':', '=', ',', 'SY' or leading 'XD'); export "
-                         "this probe as binary or openephys.")
+        raise ValueError(
+            f"channel id(s) {bad[:5]} cannot be SpikeGLX channel names (no "
+            "brackets, spaces, ';', ':', '=', ',', 'SY' or leading 'XD'); export "
+            "this probe as binary or openephys."
+        )
     mux = NI_MUX_FACTOR if n % NI_MUX_FACTOR == 0 else n
     lines = n // mux
     mn_gain = NI_AI_RANGE_V / NI_MAX_INT / (facts["gain"] * 1e-6)
@@ -290,8 +317,8 @@ def _nidq_meta(facts: dict, bin_name: str, run_folder: str, size: int, sha1: str
         "typeEnabled": "nidq",
         "typeThis": "nidq",
         # header (MN lines, MA lines, channels per line, XA, XD words), then (name;index:order)
-        "~snsChanMap": f"({lines},0,{mux},0,0)" + "".join(f"({c};{i}:{i})"
-                                                           for i, c in enumerate(ids)),
+        "~snsChanMap": f"({lines},0,{mux},0,0)"
+        + "".join(f"({c};{i}:{i})" for i, c in enumerate(ids)),
     }
     return "".join(f"{k}={v}\n" for k, v in sorted(meta.items()))
 
@@ -303,8 +330,9 @@ def _write_probe_json(recording, target: Path) -> None:
         pi.write_probeinterface(tmp, recording.get_probegroup())
 
 
-def _write_spikeglx(recording, facts: dict, ephys: Path, run: str,
-                    start: dt.datetime) -> PurePosixPath:
+def _write_spikeglx(
+    recording, facts: dict, ephys: Path, run: str, start: dt.datetime
+) -> PurePosixPath:
     """SpikeGLX run folder ``<run>_g0/`` with the nidq ``.bin``/``.meta``, probe and sidecar."""
     folder_name = f"{run}_g0"
     bin_name = f"{run}_g0_t0.nidq.bin"
@@ -314,15 +342,21 @@ def _write_spikeglx(recording, facts: dict, ephys: Path, run: str,
         sha1 = _write_samples(recording, tmp / bin_name)
         size = (tmp / bin_name).stat().st_size
         (tmp / bin_name).with_suffix(".meta").write_text(
-            _nidq_meta(facts, bin_name, folder_name, size, sha1, start))
+            _nidq_meta(facts, bin_name, folder_name, size, sha1, start)
+        )
         _write_probe_json(recording, tmp / probe_name)
-        (tmp / f"{bin_name}.json").write_text(json.dumps(
-            {"probe_file": probe_name, "use_names_as_ids": True}, indent=2, sort_keys=True) + "\n")
+        (tmp / f"{bin_name}.json").write_text(
+            json.dumps(
+                {"probe_file": probe_name, "use_names_as_ids": True}, indent=2, sort_keys=True
+            )
+            + "\n"
+        )
     return PurePosixPath(folder_name, bin_name)
 
 
-def _write_openephys(recording, facts: dict, ephys: Path, probe: str,
-                     start: dt.datetime) -> PurePosixPath:
+def _write_openephys(
+    recording, facts: dict, ephys: Path, probe: str, start: dt.datetime
+) -> PurePosixPath:
     """Open Ephys binary recording folder; returns the path of its ``structure.oebin``."""
     root_name = f"{start.strftime('%Y-%m-%d_%H-%M-%S')}_{probe}"
     inner = PurePosixPath(OPENEPHYS_NODE, "experiment1", "recording1")
@@ -332,35 +366,64 @@ def _write_openephys(recording, facts: dict, ephys: Path, probe: str,
         continuous = recording_dir / "continuous" / OPENEPHYS_STREAM
         continuous.mkdir(parents=True)
         _write_samples(recording, continuous / "continuous.dat")
-        _write_npy(continuous / "sample_numbers.npy", "<i8", n,
-                   lambda a, b: np.arange(a, b, dtype=np.int64))
-        _write_npy(continuous / "timestamps.npy", "<f8", n,
-                   lambda a, b: np.arange(a, b, dtype=np.float64) / fs)
-        channels = [{"channel_name": c, "description": "headstage data channel",
-                     "identifier": "genericdata.continuous", "history": "Acquisition Board",
-                     "bit_volts": facts["gain"], "units": "uV", "source_processor_index": i,
-                     "recorded_processor_index": i}
-                    for i, c in enumerate(facts["channel_ids"])]
-        oebin = {"GUI version": OPENEPHYS_GUI_VERSION, "events": [], "spikes": [],
-                 "continuous": [{"folder_name": f"{OPENEPHYS_STREAM}/", "sample_rate": fs,
-                                 "source_processor_id": 100,
-                                 "source_processor_name": "Acquisition Board",
-                                 "stream_name": "Rhythm Data",
-                                 "recorded_processor": "Record Node",
-                                 "recorded_processor_id": 101,
-                                 "num_channels": facts["n_channels"], "channels": channels}]}
+        _write_npy(
+            continuous / "sample_numbers.npy",
+            "<i8",
+            n,
+            lambda a, b: np.arange(a, b, dtype=np.int64),
+        )
+        _write_npy(
+            continuous / "timestamps.npy",
+            "<f8",
+            n,
+            lambda a, b: np.arange(a, b, dtype=np.float64) / fs,
+        )
+        channels = [
+            {
+                "channel_name": c,
+                "description": "headstage data channel",
+                "identifier": "genericdata.continuous",
+                "history": "Acquisition Board",
+                "bit_volts": facts["gain"],
+                "units": "uV",
+                "source_processor_index": i,
+                "recorded_processor_index": i,
+            }
+            for i, c in enumerate(facts["channel_ids"])
+        ]
+        oebin = {
+            "GUI version": OPENEPHYS_GUI_VERSION,
+            "events": [],
+            "spikes": [],
+            "continuous": [
+                {
+                    "folder_name": f"{OPENEPHYS_STREAM}/",
+                    "sample_rate": fs,
+                    "source_processor_id": 100,
+                    "source_processor_name": "Acquisition Board",
+                    "stream_name": "Rhythm Data",
+                    "recorded_processor": "Record Node",
+                    "recorded_processor_id": 101,
+                    "num_channels": facts["n_channels"],
+                    "channels": channels,
+                }
+            ],
+        }
         (recording_dir / "structure.oebin").write_text(json.dumps(oebin, indent=2) + "\n")
         epoch_ms = int(round(start.timestamp() * 1000))
         (recording_dir / "sync_messages.txt").write_text(
             f"Software Time (milliseconds since midnight Jan 1st 1970 UTC): {epoch_ms}\r\n"
-            f"Start Time for Acquisition Board (100) - Rhythm Data @ {fs:g} Hz: 0\r\n")
-        (recording_dir / "structure.oebin.json").write_text(json.dumps(
-            {"channel_locations": facts["locations"].tolist()}, indent=2) + "\n")
+            f"Start Time for Acquisition Board (100) - Rhythm Data @ {fs:g} Hz: 0\r\n"
+        )
+        (recording_dir / "structure.oebin.json").write_text(
+            json.dumps({"channel_locations": facts["locations"].tolist()}, indent=2) + "\n"
+        )
     return PurePosixPath(root_name, inner, "structure.oebin")
 
 
-def _convert(raw_dir: Path, dest: Path, relative: PurePosixPath, row: Any,
-             fmt: str) -> PurePosixPath:
+def _convert(
+    raw_dir: Path, dest: Path, relative: PurePosixPath, row: Any, fmt: str
+) -> PurePosixPath:
     """Write one NWB probe recording in ``fmt``; return its new path relative to ``dest``."""
     from panneuro.ephys.preprocessing import read_recording
 
@@ -391,8 +454,9 @@ def _filtered_scans(source: Path, kept: set[PurePosixPath], folder: PurePosixPat
     return "\n".join([header, *keep]) + "\n" if keep else None
 
 
-def export_lab_folder(raw_dir: Path, samples: pd.DataFrame, dest: Path,
-                      formats: Mapping[str, str]) -> pd.DataFrame:
+def export_lab_folder(
+    raw_dir: Path, samples: pd.DataFrame, dest: Path, formats: Mapping[str, str]
+) -> pd.DataFrame:
     """Write the raw dataset as a lab's plain folder, with probes in acquisition formats.
 
     Copied as they are (git and DataLad files left out, annexed files by content): every
@@ -434,18 +498,23 @@ def export_lab_folder(raw_dir: Path, samples: pd.DataFrame, dest: Path,
     """
     raw_dir, dest = Path(raw_dir), Path(dest)
     if not (raw_dir / "dataset_description.json").is_file():
-        raise FileNotFoundError(f"{raw_dir / 'dataset_description.json'}: not found; raw_dir "
-                                "must be the raw BIDS dataset (resources/raw).")
+        raise FileNotFoundError(
+            f"{raw_dir / 'dataset_description.json'}: not found; raw_dir "
+            "must be the raw BIDS dataset (resources/raw)."
+        )
     if dest.resolve().is_relative_to(raw_dir.resolve()):
-        raise ValueError(f"{dest}: inside the raw dataset {raw_dir}; export to a folder outside "
-                         "it.")
+        raise ValueError(
+            f"{dest}: inside the raw dataset {raw_dir}; export to a folder outside it."
+        )
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ValueError(f"{dest}: exists and is not an empty folder; remove it or choose "
-                         "another export folder.")
+        raise ValueError(
+            f"{dest}: exists and is not an empty folder; remove it or choose another export folder."
+        )
     missing = [c for c in ("probe", "path", "format") if c not in samples.columns]
     if missing:
-        raise ValueError(f"sample sheet lacks column(s) {missing}; it needs the columns of "
-                         "config/samples.tsv.")
+        raise ValueError(
+            f"sample sheet lacks column(s) {missing}; it needs the columns of config/samples.tsv."
+        )
     chosen = _check_formats(samples, formats)
 
     sheet = samples.copy()
@@ -465,16 +534,21 @@ def export_lab_folder(raw_dir: Path, samples: pd.DataFrame, dest: Path,
     for file in files:
         if file in dropped:
             continue
-        owners = [r for r in recordings if r.parent == file.parent
-                  and (r == file or _is_sidecar_of(file.name, r.name))]
+        owners = [
+            r
+            for r in recordings
+            if r.parent == file.parent and (r == file or _is_sidecar_of(file.name, r.name))
+        ]
         if owners and all(r in dropped for r in owners):
             continue
         copies.append(file)
     kept = set(copies)
     missing_rows = [r for r in kept_recordings if r not in kept]
     if missing_rows:
-        raise FileNotFoundError(f"{raw_dir / missing_rows[0]}: in the sample sheet but hidden "
-                                "or outside the dataset; fix the sheet's path column.")
+        raise FileNotFoundError(
+            f"{raw_dir / missing_rows[0]}: in the sample sheet but hidden "
+            "or outside the dataset; fix the sheet's path column."
+        )
 
     dest.mkdir(parents=True, exist_ok=True)
     for file in copies:
@@ -496,9 +570,18 @@ def export_lab_folder(raw_dir: Path, samples: pd.DataFrame, dest: Path,
     return sheet
 
 
-def add_lab_recording(recording, dest: Path, sheet: pd.DataFrame, *, subject: str,
-                      session: str, probe: str, region: str, acq_time: str,
-                      datatype: str = "array") -> pd.DataFrame:
+def add_lab_recording(
+    recording,
+    dest: Path,
+    sheet: pd.DataFrame,
+    *,
+    subject: str,
+    session: str,
+    probe: str,
+    region: str,
+    acq_time: str,
+    datatype: str = "array",
+) -> pd.DataFrame:
     """Add a recording to a lab folder as a new session's plain binary file.
 
     For recordings the simulated study does not make (e.g. a drifting high-density probe,
@@ -537,24 +620,39 @@ def add_lab_recording(recording, dest: Path, sheet: pd.DataFrame, *, subject: st
     dest = Path(dest)
     rows = sheet[sheet["subject"].astype(str) == str(subject)]
     if rows.empty:
-        raise ValueError(f"sub-{subject} has no row in the sample sheet; add the recording to a "
-                         "subject of the lab folder (participants.tsv lists it).")
+        raise ValueError(
+            f"sub-{subject} has no row in the sample sheet; add the recording to a "
+            "subject of the lab folder (participants.tsv lists it)."
+        )
     if (rows["session"].astype(str) == str(session)).any():
-        raise ValueError(f"sub-{subject} ses-{session} is already in the sample sheet; add the "
-                         "recording as a new session.")
+        raise ValueError(
+            f"sub-{subject} ses-{session} is already in the sample sheet; add the "
+            "recording as a new session."
+        )
     stem = f"sub-{subject}_ses-{session}_acq-{probe}"
     ephys = PurePosixPath(f"sub-{subject}", f"ses-{session}", "ephys")
     facts = _probe_facts(recording, dest / ephys / stem, "binary")
     (dest / ephys).mkdir(parents=True, exist_ok=True)
     path = ephys / _write_binary(recording, facts, dest / ephys, stem)
     sessions = dest / f"sub-{subject}" / f"sub-{subject}_sessions.tsv"
-    table = (pd.read_csv(sessions, sep="\t", dtype=str, keep_default_na=False)
-             if sessions.is_file() else pd.DataFrame(columns=["session_id", "acq_time"]))
+    table = (
+        pd.read_csv(sessions, sep="\t", dtype=str, keep_default_na=False)
+        if sessions.is_file()
+        else pd.DataFrame(columns=["session_id", "acq_time"])
+    )
     new = {column: "n/a" for column in table.columns}
     new.update({"session_id": f"ses-{session}", "acq_time": acq_time})
     with atomic_path(sessions) as tmp:
         pd.concat([table, pd.DataFrame([new])], ignore_index=True).to_csv(
-            tmp, sep="\t", index=False, lineterminator="\n")
-    row = {**rows.iloc[0].to_dict(), "session": str(session), "datatype": datatype,
-           "probe": str(probe), "region": region, "path": str(path), "format": "binary"}
+            tmp, sep="\t", index=False, lineterminator="\n"
+        )
+    row = {
+        **rows.iloc[0].to_dict(),
+        "session": str(session),
+        "datatype": datatype,
+        "probe": str(probe),
+        "region": region,
+        "path": str(path),
+        "format": "binary",
+    }
     return pd.concat([sheet, pd.DataFrame([row])[sheet.columns]], ignore_index=True)

@@ -57,8 +57,9 @@ def build_events(
         raise ValueError("problem, trial and correct must have the same length")
     first_object = 2 * problem - 1
     unique_problems = np.unique(problem)
-    second_rewarded = dict(zip(unique_problems, rng.integers(0, 2, len(unique_problems)),
-                               strict=True))
+    second_rewarded = dict(
+        zip(unique_problems, rng.integers(0, 2, len(unique_problems)), strict=True)
+    )
     rewarded = first_object + np.array([second_rewarded[p] for p in problem])
     unrewarded = np.where(rewarded == first_object, first_object + 1, first_object)
     chosen = np.where(correct == 1, rewarded, unrewarded)

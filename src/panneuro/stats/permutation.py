@@ -71,8 +71,9 @@ def permuted_labels(
     return out
 
 
-def permutation_p_values(observed: np.ndarray, null: np.ndarray, *,
-                         alternative: str = "greater") -> np.ndarray:
+def permutation_p_values(
+    observed: np.ndarray, null: np.ndarray, *, alternative: str = "greater"
+) -> np.ndarray:
     """Permutation p-values with the +1 correction, never 0.
 
     ``p = (1 + #{null >= observed}) / (1 + n_permutations)`` (Phipson & Smyth 2010).
@@ -94,8 +95,9 @@ def permutation_p_values(observed: np.ndarray, null: np.ndarray, *,
     observed = np.asarray(observed, dtype=float)
     null = np.asarray(null, dtype=float)
     if null.shape[1:] != observed.shape:
-        raise ValueError(f"null has shape {null.shape}; expected (n_permutations, "
-                         f"*{observed.shape}).")
+        raise ValueError(
+            f"null has shape {null.shape}; expected (n_permutations, *{observed.shape})."
+        )
     if alternative == "greater":
         exceed = null >= observed
     elif alternative == "less":
@@ -104,14 +106,16 @@ def permutation_p_values(observed: np.ndarray, null: np.ndarray, *,
         centre = null.mean(axis=0)
         exceed = np.abs(null - centre) >= np.abs(observed - centre)
     else:
-        raise ValueError(f"alternative must be 'greater', 'less' or 'two-sided', "
-                         f"not {alternative!r}.")
+        raise ValueError(
+            f"alternative must be 'greater', 'less' or 'two-sided', not {alternative!r}."
+        )
     p = (1.0 + exceed.sum(axis=0)) / (1.0 + null.shape[0])
     return np.where(np.isnan(observed), np.nan, p)
 
 
-def find_clusters(statistic: np.ndarray, threshold: np.ndarray | float) -> tuple[np.ndarray,
-                                                                                  np.ndarray]:
+def find_clusters(
+    statistic: np.ndarray, threshold: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
     """Label the connected supra-threshold clusters of a statistic and their masses.
 
     Parameters
@@ -171,8 +175,9 @@ def cluster_permutation_test(
     observed = np.asarray(observed, dtype=float)
     null = np.asarray(null, dtype=float)
     if null.shape[1:] != observed.shape or null.shape[0] < 1:
-        raise ValueError(f"null has shape {null.shape}; expected (n_permutations >= 1, "
-                         f"*{observed.shape}).")
+        raise ValueError(
+            f"null has shape {null.shape}; expected (n_permutations >= 1, *{observed.shape})."
+        )
     threshold = cluster_threshold(null, threshold_quantile)
     labels, masses = find_clusters(observed, threshold)
     max_null = np.zeros(null.shape[0])
@@ -183,8 +188,12 @@ def cluster_permutation_test(
     rows = []
     for label, mass in enumerate(masses, start=1):
         where = np.nonzero(labels == label)
-        row = {"cluster": label, "size": int(where[0].size), "mass": float(mass),
-               "p_value": float((1 + np.sum(max_null >= mass)) / (1 + null.shape[0]))}
+        row = {
+            "cluster": label,
+            "size": int(where[0].size),
+            "mass": float(mass),
+            "p_value": float((1 + np.sum(max_null >= mass)) / (1 + null.shape[0])),
+        }
         if observed.ndim == 1:
             row["start"] = int(where[0].min())
             row["stop"] = int(where[0].max()) + 1
@@ -247,13 +256,20 @@ def bootstrap_ci(
     values = values[np.isfinite(values)]
     if values.size < 2:
         return float("nan"), float("nan")
-    res = stats.bootstrap((values,), statistic, n_resamples=n_resamples,
-                          confidence_level=confidence_level, method="percentile", rng=rng)
+    res = stats.bootstrap(
+        (values,),
+        statistic,
+        n_resamples=n_resamples,
+        confidence_level=confidence_level,
+        method="percentile",
+        rng=rng,
+    )
     return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def percentile_interval(samples: np.ndarray, confidence_level: float = 0.95,
-                        axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def percentile_interval(
+    samples: np.ndarray, confidence_level: float = 0.95, axis: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Central percentile interval of samples (a null or bootstrap distribution).
 
     Parameters
@@ -271,8 +287,7 @@ def percentile_interval(samples: np.ndarray, confidence_level: float = 0.95,
         Lower and upper quantiles.
     """
     tail = (1.0 - confidence_level) / 2
-    return (np.nanquantile(samples, tail, axis=axis),
-            np.nanquantile(samples, 1 - tail, axis=axis))
+    return (np.nanquantile(samples, tail, axis=axis), np.nanquantile(samples, 1 - tail, axis=axis))
 
 
 #: Exponent of the decay of the extra cross-validation variance away from chance in
@@ -280,10 +295,15 @@ def percentile_interval(samples: np.ndarray, confidence_level: float = 0.95,
 CHANCE_VARIANCE_DECAY = 4
 
 
-def balanced_accuracy_ci(score: np.ndarray, n_0: int, n_1: int, *,
-                         null_var: np.ndarray | float | None = None,
-                         confidence_level: float = 0.95,
-                         decay: float = CHANCE_VARIANCE_DECAY) -> tuple[np.ndarray, np.ndarray]:
+def balanced_accuracy_ci(
+    score: np.ndarray,
+    n_0: int,
+    n_1: int,
+    *,
+    null_var: np.ndarray | float | None = None,
+    confidence_level: float = 0.95,
+    decay: float = CHANCE_VARIANCE_DECAY,
+) -> tuple[np.ndarray, np.ndarray]:
     """Score-type confidence interval of a cross-validated balanced accuracy.
 
     The interval is the set of true accuracies ``θ`` with ``|score − θ| ≤ z · sd(θ)``: the
@@ -369,8 +389,9 @@ def balanced_accuracy_ci(score: np.ndarray, n_0: int, n_1: int, *,
     return np.where(finite, low, np.nan), np.where(finite, high, np.nan)
 
 
-def sign_flip_max_test(effects: np.ndarray, rng: np.random.Generator, *,
-                       n_flips: int = 10000) -> np.ndarray:
+def sign_flip_max_test(
+    effects: np.ndarray, rng: np.random.Generator, *, n_flips: int = 10000
+) -> np.ndarray:
     """Group-level one-sided sign-flip test over units of replication, max-statistic over bins.
 
     ``effects`` holds one chance-corrected effect per replication unit (session or subject)
@@ -403,11 +424,11 @@ def sign_flip_max_test(effects: np.ndarray, rng: np.random.Generator, *,
         grid = np.array(np.meshgrid(*[[1.0, -1.0]] * n_units, indexing="ij"))
         signs = grid.reshape(n_units, -1).T
     else:
-        signs = np.vstack([np.ones(n_units),
-                           rng.choice([-1.0, 1.0], size=(n_flips, n_units))])
+        signs = np.vstack([np.ones(n_units), rng.choice([-1.0, 1.0], size=(n_flips, n_units))])
     observed = np.nanmean(effects, axis=0)
     flipped = np.einsum("fu,ub->fb", signs, np.nan_to_num(effects)) / np.maximum(
-        np.sum(np.isfinite(effects), axis=0), 1)
+        np.sum(np.isfinite(effects), axis=0), 1
+    )
     max_null = flipped.max(axis=1)
     p = (np.sum(max_null[:, None] >= observed[None, :] - 1e-12, axis=0)) / len(signs)
     return np.where(np.isnan(observed), np.nan, p)
