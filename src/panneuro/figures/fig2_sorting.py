@@ -165,7 +165,7 @@ def plot_sorting_figure(
         ax.set_xticks(
             np.arange(len(probes)), [p.label for p in probes], rotation=30, ha="right", fontsize=8
         )
-        ax.set_ylabel(name)
+        # the title names the metric: a y label as well ran into the ticks of the panel before
         ax.set_title(f"{'bcd'[j]}  {name}", loc="left", fontsize=10)
 
     ax = fig.add_subplot(grid[1, :2])
