@@ -10,6 +10,14 @@ session's planted expected trial-2 accuracy) and how often the interval holds it
 
     .venv/bin/python bench/bench_behaviour_inactivation.py <n seeds> <problems,...> [macaques]
 
+``null`` runs the same design with no behavioural cost (``prior_odds_factor`` 1) over many
+seeds and prints, per method, how often the 95 % interval excludes 0 and how often it misses
+the planted truth (not exactly 0: :func:`null_calibration`), each with its exact
+(Clopper-Pearson) 95 % interval; the target is 5 +- 1.5 %:
+
+    nice -n 10 .venv/bin/python bench/bench_behaviour_inactivation.py null <n seeds> \
+        <problems> [macaques]
+
 ``paper`` instead prints the paper preset's behavioural effect (config seed, the trials
 ``make reproduce`` would simulate with ``size=paper``): with every inactivation session, and
 with the recorded ones only (the design before behaviour-only inactivations):
@@ -120,6 +128,41 @@ def main(n_seeds: int, problems: list[int], macaques: int) -> None:
     np.seterr(all="ignore")
 
 
+def null_calibration(n_seeds: int, problems: int, macaques: int) -> None:
+    """Print each method's false-positive and miscoverage rates with no behavioural cost.
+
+    Without a cost (``prior_odds_factor`` 1) an inactivation session still sits between its
+    controls in the subject's learning history: trial-2 accuracy rises concavely with the
+    problem number, so the planted difference with the mean of the neighbours is slightly
+    positive, not 0. Both are printed: how often the interval excludes 0 (a positive
+    finding) and how often it misses the planted truth (the interval's calibration).
+    """
+    from scipy.stats import binomtest
+
+    size = behaviour_only_size(problems, macaques)
+    size["design"]["inactivation"]["prior_odds_factor"] = 1.0  # inactivation costs nothing
+    started = time.perf_counter()
+    rows = [behaviour_effect(size, seed).assign(seed=seed) for seed in range(n_seeds)]
+    table = pd.concat(rows, ignore_index=True)
+    print(
+        f"{n_seeds} null designs ({macaques} macaques, {problems} problems per session) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
+
+    def rate(hits: pd.Series) -> str:
+        k, n = int(hits.sum()), len(hits)
+        low, high = binomtest(k, n).proportion_ci(method="exact")
+        return f"{k}/{n} = {100 * k / n:.2f} % [{100 * low:.2f}, {100 * high:.2f}]"
+
+    for (effect, method), group in table.groupby(["effect", "method"]):
+        excludes_0 = (group["ci_high"] < 0) | (group["ci_low"] > 0)
+        misses = (group["truth"] < group["ci_low"]) | (group["truth"] > group["ci_high"])
+        print(
+            f"{effect:28s} {method:22s} truth {group['truth'].mean():+.4f}; excludes 0: "
+            f"{rate(excludes_0)}; misses the truth: {rate(misses)}"
+        )
+
+
 def paper() -> None:
     """Print the paper preset's behavioural effect, with and without behaviour-only sessions."""
     config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
@@ -134,6 +177,10 @@ def paper() -> None:
 
 if __name__ == "__main__" and sys.argv[1] == "paper":
     paper()
+elif __name__ == "__main__" and sys.argv[1] == "null":
+    null_calibration(
+        int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]) if len(sys.argv) > 4 else 3
+    )
 elif __name__ == "__main__":
     main(
         int(sys.argv[1]),
