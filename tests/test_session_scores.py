@@ -114,3 +114,15 @@ def test_behaviour_only_sessions_enter_the_trial2_table_and_the_scores():
     )
     assert set(scores["region"]) == {"behaviour"} and len(scores) == 5
     assert list(scores["inactivated"]) == [0, 1, 0, 1, 0]
+
+
+def test_expected_trial2_accuracy_is_read_from_each_sessions_design_truth(tmp_path):
+    import json
+
+    paths = {}
+    for key, value in ((("M1", "02"), 0.61), (("M2", "07"), 0.835)):
+        path = tmp_path / f"sub-{key[0]}_ses-{key[1]}_design.json"
+        path.write_text(json.dumps({"behaviour": {"expected_trial2_accuracy": value}}))
+        paths[key] = path
+    assert session_scores.read_expected_trial2(paths) == {("M1", "02"): 0.61, ("M2", "07"): 0.835}
+    assert session_scores.read_expected_trial2({}) == {}

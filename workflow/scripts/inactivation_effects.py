@@ -1,6 +1,5 @@
 """Group effects of inactivation on behaviour and codes (results/group/inactivation_effects.tsv)."""
 
-import json
 import logging
 import sys
 
@@ -13,6 +12,7 @@ from panneuro.stats.design_effects import inactivation_behaviour, inactivation_n
 from panneuro.stats.session_scores import (
     inactivation_scores,
     oracle_rates,
+    read_expected_trial2,
     read_group_inputs,
     session_decoding_scores,
     session_rates,
@@ -46,10 +46,7 @@ if smk.input.decoding_oracle:
         value="truth",
     )
 if smk.input.truth:
-    expected = {}
-    for key, path in zip(behaviour_sessions, smk.input.truth, strict=True):
-        with open(path) as handle:
-            expected[key] = json.load(handle)["behaviour"]["expected_trial2_accuracy"]
+    expected = read_expected_trial2(dict(zip(behaviour_sessions, smk.input.truth, strict=True)))
 trials = trial2_table(events, design, expected)
 effects = pd.concat(
     [

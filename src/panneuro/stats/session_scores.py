@@ -437,6 +437,30 @@ def annotate(
     return table
 
 
+def read_expected_trial2(paths: Mapping[Key, str | Path]) -> dict[Key, float]:
+    """Read each session's planted expected trial-2 accuracy from its design truth.
+
+    Parameters
+    ----------
+    paths : mapping
+        (subject, session) -> the session's ``<s>_design.json`` (simulated study's ground
+        truth, written by :mod:`panneuro.simulate.study`).
+
+    Returns
+    -------
+    dict
+        (subject, session) -> ``behaviour.expected_trial2_accuracy``, the ``expected`` of
+        :func:`trial2_table`.
+    """
+    import json
+
+    expected = {}
+    for key, path in paths.items():
+        with open(path) as handle:
+            expected[key] = float(json.load(handle)["behaviour"]["expected_trial2_accuracy"])
+    return expected
+
+
 def trial2_table(
     events: Mapping[Key, pd.DataFrame],
     design: pd.DataFrame,
@@ -455,8 +479,8 @@ def trial2_table(
     design : pandas.DataFrame
         :func:`read_session_design`.
     expected : mapping, optional
-        (subject, session) -> the planted expected trial-2 accuracy of the session (its
-        ``<s>_design.json`` ``behaviour.expected_trial2_accuracy``).
+        (subject, session) -> the planted expected trial-2 accuracy of the session
+        (:func:`read_expected_trial2`).
 
     Returns
     -------
