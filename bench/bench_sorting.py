@@ -39,6 +39,8 @@ high-density probe, the stage against every peer sorter on the same recording, i
         --units 24 --peer-timeout 1200 --out bench/results/sorting_drift_64.json
     nice -n 10 .venv/bin/python bench/bench_sorting.py --drift 40 --channels 384 --duration 60 \
         --units 120 --drift-step 2 --skip-uncorrected --out bench/results/sorting_drift_384.json
+    nice -n 10 .venv/bin/python bench/bench_sorting.py --drift 40 --channels 384 --duration 300 \
+        --long 600 --units 120 --drift-step 2 --memory --out bench/results/memory_drift_384.json
 
 The stage (``stage``; first ``stage_no_correction``, the same with motion correction off, which
 also compiles the sorter's numba kernels into the stage's on-disk cache) runs in this
@@ -818,6 +820,35 @@ def drift_benchmark(args) -> dict:
     return report
 
 
+def drift_memory_benchmark(args) -> dict:
+    """Peak memory of the stage on the drifting probe at ``--duration`` and ``--long`` seconds.
+
+    Runs :func:`drift_benchmark` (the stage only, motion correction on, no peers) on two
+    recordings of the same probe, units and drift (the same seed) lasting ``--duration`` and
+    ``--long`` seconds, one after the other, and reports the stage's peak memory (sum over its
+    process tree) of each, per channel, and their ratio, measured in this run: the stage
+    streams in chunks, so its memory should not grow with the recording's length.
+    """
+    reports = {}
+    for duration in (args.duration, args.long):
+        one = argparse.Namespace(
+            **{**vars(args), "duration": duration, "peers": [], "skip_uncorrected": True}
+        )
+        reports[f"{duration:g}"] = drift_benchmark(one)
+        _print_drift_table(reports[f"{duration:g}"])
+    short, long = (reports[f"{d:g}"]["runs"]["stage"] for d in (args.duration, args.long))
+    return {
+        "durations_s": [args.duration, args.long],
+        "peak_rss_tree_mb": [short["peak_rss_tree_mb"], long["peak_rss_tree_mb"]],
+        "peak_mb_per_channel": [
+            short["peak_rss_tree_mb"] / args.channels,
+            long["peak_rss_tree_mb"] / args.channels,
+        ],
+        "peak_ratio_long_over_short": long["peak_rss_tree_mb"] / short["peak_rss_tree_mb"],
+        "reports": reports,
+    }
+
+
 def _peer_timeouts(values: list[str] | None) -> dict[str, float]:
     """``--peer-timeout`` as {sorter: seconds}; the key ``""`` is every other peer's."""
     timeouts: dict[str, float] = {}
@@ -989,6 +1020,11 @@ def main() -> None:
         action="store_true",
         help="with --drift: do not run the stage without motion correction",
     )
+    parser.add_argument(
+        "--memory",
+        action="store_true",
+        help="with --drift: the stage's peak memory at --duration and at --long seconds (no peers)",
+    )
     # internal: run one measured step in a child process
     parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     parser.add_argument("--nwb", help=argparse.SUPPRESS)
@@ -1006,6 +1042,18 @@ def main() -> None:
         return
 
     out = Path(args.out)
+    if args.drift is not None and args.memory:
+        report = drift_memory_benchmark(args)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        print(f"\nwrote {out}")
+        mb, per_ch = report["peak_rss_tree_mb"], report["peak_mb_per_channel"]
+        print(
+            f"stage peak memory, {args.channels} channels: {mb[0]:.0f} MB at {args.duration:g} s "
+            f"({per_ch[0]:.1f} MB/ch), {mb[1]:.0f} MB at {args.long:g} s ({per_ch[1]:.1f} MB/ch);"
+            f" ratio {report['peak_ratio_long_over_short']:.3f}"
+        )
+        return
     if args.drift is not None:
         report = drift_benchmark(args)
         out.parent.mkdir(parents=True, exist_ok=True)
