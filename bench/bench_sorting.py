@@ -849,6 +849,16 @@ def drift_memory_benchmark(args) -> dict:
     }
 
 
+def _print_memory_summary(report: dict, channels: int) -> None:
+    """Print :func:`drift_memory_benchmark`'s peak memory at both lengths and their ratio."""
+    (short, long), (mb_short, mb_long) = report["durations_s"], report["peak_rss_tree_mb"]
+    print(
+        f"stage peak memory, {channels} channels: {mb_short:.0f} MB at {short:g} s "
+        f"({mb_short / channels:.1f} MB/ch), {mb_long:.0f} MB at {long:g} s "
+        f"({mb_long / channels:.1f} MB/ch); ratio {report['peak_ratio_long_over_short']:.3f}"
+    )
+
+
 def _peer_timeouts(values: list[str] | None) -> dict[str, float]:
     """``--peer-timeout`` as {sorter: seconds}; the key ``""`` is every other peer's."""
     timeouts: dict[str, float] = {}
@@ -1042,24 +1052,17 @@ def main() -> None:
         return
 
     out = Path(args.out)
-    if args.drift is not None and args.memory:
-        report = drift_memory_benchmark(args)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nwrote {out}")
-        mb, per_ch = report["peak_rss_tree_mb"], report["peak_mb_per_channel"]
-        print(
-            f"stage peak memory, {args.channels} channels: {mb[0]:.0f} MB at {args.duration:g} s "
-            f"({per_ch[0]:.1f} MB/ch), {mb[1]:.0f} MB at {args.long:g} s ({per_ch[1]:.1f} MB/ch);"
-            f" ratio {report['peak_ratio_long_over_short']:.3f}"
-        )
-        return
+    if args.memory and args.drift is None:
+        parser.error("--memory needs --drift (the drifting probe's stage at two lengths)")
     if args.drift is not None:
-        report = drift_benchmark(args)
+        report = drift_memory_benchmark(args) if args.memory else drift_benchmark(args)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {out}")
-        _print_drift_table(report)
+        if args.memory:
+            _print_memory_summary(report, args.channels)
+        else:
+            _print_drift_table(report)
         return
     root = Path(args.work)
     # the workers' numba cache (inherited through the environment), emptied before the first

@@ -1,5 +1,6 @@
 """Tests of panneuro.stats.session_scores: what the group rules read of their sessions."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -117,8 +118,6 @@ def test_behaviour_only_sessions_enter_the_trial2_table_and_the_scores():
 
 
 def test_expected_trial2_accuracy_is_read_from_each_sessions_design_truth(tmp_path):
-    import json
-
     paths = {}
     for key, value in ((("M1", "02"), 0.61), (("M2", "07"), 0.835)):
         path = tmp_path / f"sub-{key[0]}_ses-{key[1]}_design.json"

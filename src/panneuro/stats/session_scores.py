@@ -22,6 +22,7 @@ scores, oracle truth). The effects across sessions and subjects are
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -452,8 +453,6 @@ def read_expected_trial2(paths: Mapping[Key, str | Path]) -> dict[Key, float]:
         (subject, session) -> ``behaviour.expected_trial2_accuracy``, the ``expected`` of
         :func:`trial2_table`.
     """
-    import json
-
     expected = {}
     for key, path in paths.items():
         with open(path) as handle:
