@@ -70,6 +70,15 @@ reactivation_assembly                      6.25 [4.09, 9.09]     5.25 [4.31, 6.3
 reactivation_group (bootstrap)             4.50 [2.69, 7.02]     3.85 [3.05, 4.79]
 reactivation_group_subject_t               6.25 [4.09, 9.09]     5.20 [4.27, 6.27]
 =========================================  ====================  ====================
+
+At 2 subjects (the consortium's macaques; ``--subjects 2 --nulls 400 --only
+bootstrap_slope,bootstrap_difference,subject_t,reactivation_group``, 2026-12-06), FPR %
+[95 % CI]: bootstrap slope homogeneous 4.25 [2.49, 6.72], heterogeneous **12.75 [9.64,
+16.42]**; subject t slope 4.50 [2.69, 7.02] and 5.00 [3.08, 7.62]; bootstrap difference
+(3 levels) 1.50 [0.55, 3.24], sessions only **9.50 [6.81, 12.81]**; subject t difference 7.25
+[4.91, 10.25]; reactivation group bootstrap **11.75 [8.76, 15.32]**, subject t 6.50 [4.29,
+9.38]. With two subjects whose true effects differ the bootstrap is too narrow for the
+population; the t test over subjects holds the level.
 """
 
 from __future__ import annotations

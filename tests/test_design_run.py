@@ -1,11 +1,12 @@
 """End to end: the study design (learning stages, inactivation, sleep, group statistics).
 
 The rules of the design (``group.smk``, ``sleep.smk``, the CCGP oracle) run only when the raw
-dataset states a design, which the tiny preset's single sessions do not: this module runs the
-design once at the tiny sizes (two macaques with ``early, late, late/inactivation`` recorded
-sessions and a behaviour-only inactivation between behaviour-only controls, sleep around the
-recorded controls; one ECoG and two microwire patients, with sleep) and checks what each group
-analysis recovers of its planted truth. About 10 minutes on 2 cores (217 jobs).
+dataset states a design, which the tiny preset's single sessions do not: this module runs
+``config/design_tiny.yaml`` once, as its comment tells a user to (two macaques with ``early,
+late, late/inactivation`` recorded sessions and a behaviour-only inactivation between
+behaviour-only controls, sleep around the recorded controls; one ECoG and two microwire
+patients, with sleep) and checks what each group analysis recovers of its planted truth.
+About 10 minutes on 2 cores (217 jobs).
 
 The bounds are those the tiny sizes are powered for (measured on this design, see each
 test): the behavioural inactivation cost, ripples and reactivation. The learning-stage slopes
@@ -13,40 +14,45 @@ of two subjects at two stages are not (their intervals missed their truth in a r
 sizes), so only their presence and their truth are checked.
 """
 
-import copy
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from compendium import fresh_copy, snakemake
+from compendium import ROOT, fresh_copy, snakemake
 
 from panneuro.io.tables import read_tsv
 from panneuro.simulate.design import design_samples, plan_design
 
-MACAQUE_SESSIONS = ["early", "late", "late/inactivation", "beh", "beh/inactivation", "beh"]
-SHEET = "config/samples_design_tiny.tsv"
+OVERLAY = Path("config") / "design_tiny.yaml"
 
 
-def design_overlay(config: dict) -> tuple[dict, pd.DataFrame]:
-    """The tiny-size design as a config overlay, and the sample sheet that names its files."""
-    design = copy.deepcopy(config["sizes"]["paper"]["design"])
-    design.update(samples=SHEET, macaque_sessions=MACAQUE_SESSIONS, ecog_patients=["H1"])
-    design["sleep"]["duration_s"] = 20.0
-    size = {**config["sizes"]["tiny"], "design": design}
-    sheet = design_samples(plan_design(size, config["simulation"]["agent"]))
-    return {"samples": SHEET, "sizes": {"tiny": {"design": design}}}, sheet
+def tiny_design_size(root: Path) -> tuple[dict, dict]:
+    """The config, and the tiny size preset with the overlay's design (as snakemake merges)."""
+    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
+    overlay = yaml.safe_load((root / OVERLAY).read_text())
+    return config, {**config["sizes"]["tiny"], **overlay["sizes"]["tiny"]}
+
+
+def test_committed_tiny_design_sheet_is_the_design_sheet():
+    """The overlay names its sheet, and the sheet is the one its design plans (regenerate it with
+    ``design_samples`` after changing the design)."""
+    config, size = tiny_design_size(ROOT)
+    overlay = yaml.safe_load((ROOT / OVERLAY).read_text())
+    assert overlay["size"] == "tiny" and overlay["samples"] == size["design"]["samples"]
+    committed = pd.read_csv(
+        ROOT / size["design"]["samples"], sep="\t", dtype=str, keep_default_na=False
+    )
+    expected = design_samples(plan_design(size, config["simulation"]["agent"]))
+    pd.testing.assert_frame_equal(committed, expected)
 
 
 @pytest.fixture(scope="module")
 def design_run(tmp_path_factory):
-    """The design at the tiny sizes, run once in a fresh copy of the compendium on 2 cores."""
+    """config/design_tiny.yaml run once in a fresh copy of the compendium on 2 cores."""
     workdir = fresh_copy(tmp_path_factory.mktemp("design"))
-    config = yaml.safe_load((workdir / "config" / "config.yaml").read_text())
-    overlay, sheet = design_overlay(config)
-    sheet.to_csv(workdir / SHEET, sep="\t", index=False)
-    (workdir / "config" / "design_tiny.yaml").write_text(yaml.safe_dump(overlay))
-    result = snakemake(workdir, "--configfile", "config/design_tiny.yaml")
+    result = snakemake(workdir, "--configfile", str(OVERLAY))
     assert result.returncode == 0, result.stderr[-6000:]
     return workdir
 

@@ -22,9 +22,12 @@ effect estimated within subjects (it is already in the spread of the subjects' e
 the interval is conservative when the subjects share one true effect (slope on stage, 6
 subjects: 1.9 %; inactivated minus control, sessions resampled: 2.2 %, trials too: 0.5 % of
 400); when the subjects' true effects differ it is about right with 6 subjects (6.3 %) and
-too narrow with 3 (8.7 %). :func:`subject_t_test` (the summary-statistics test: one effect
-per subject, Student's t over subjects) holds the level in all of these (4.6-6.1 %) and is
-the reference beside it.
+too narrow with 3 (8.7 %) and with 2 (12.8 % of 400 nulls; reactivation EV - REV of 2
+subjects x 3 sessions: 11.8 %; inactivated minus control, sessions resampled: 9.5 %; measured
+2026-12-06, ``--subjects 2``). With 2 subjects (the consortium's macaques) the bootstrap
+interval is therefore a statement about these two animals, not about the population they come
+from. :func:`subject_t_test` (the summary-statistics test: one effect per subject, Student's t
+over subjects) holds the level in all of these (4.5-7.3 %) and is the reference beside it.
 
 A resample in which a subject's effect is undefined (e.g. every drawn session at the same
 learning stage, so no slope) leaves that subject out of that resample's average; the share of
