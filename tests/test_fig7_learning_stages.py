@@ -54,6 +54,10 @@ def stage_tables(tmp_path):
 def test_fig7_smoke(tmp_path):
     scores, effects = stage_tables(tmp_path)
     assert "truth" in effect_title(effects, "stay_ccgp_stage_slope", "macaque", "prefrontal")
+    # two monkeys: the bootstrap interval is marked as about these subjects
+    assert "†" in effect_title(effects, "stay_ccgp_stage_slope", "macaque", "prefrontal")
+    three = effects.assign(n_subjects=3)
+    assert "†" not in effect_title(three, "stay_ccgp_stage_slope", "macaque", "prefrontal")
     assert effect_title(effects, "stay_ccgp_stage_slope", "human", "prefrontal") == ""
     fig = plot_learning_stages(scores, effects)
     axes = fig.axes
