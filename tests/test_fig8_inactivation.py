@@ -58,6 +58,9 @@ def test_fig8_smoke(tmp_path):
     assert "trial 2" in fig.axes[0].get_title()
     assert "firing rate" in fig.axes[3].get_title()
     assert fig.axes[3].get_yscale() == "log"
+    # two monkeys: their bootstrap intervals are marked, and the legend says why
+    assert "†" in fig.axes[0].get_title()
+    assert any("†" in t.get_text() for t in fig.legends[0].get_texts())
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
 

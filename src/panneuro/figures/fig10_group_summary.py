@@ -172,7 +172,9 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
     fig.legend(
         handles,
         ["estimate, 95 % interval", "planted truth"],
-        loc="upper right",
+        # outside the panels (constrained layout makes room): inside, it covered a panel title
+        loc="outside upper right",
+        ncol=2,
         fontsize=8,
         frameon=False,
     )
