@@ -28,18 +28,13 @@ from panneuro.simulate.design import design_samples, plan_design
 OVERLAY = Path("config") / "design_tiny.yaml"
 
 
-def tiny_design_size(root: Path) -> tuple[dict, dict]:
-    """The config, and the tiny size preset with the overlay's design (as snakemake merges)."""
-    config = yaml.safe_load((root / "config" / "config.yaml").read_text())
-    overlay = yaml.safe_load((root / OVERLAY).read_text())
-    return config, {**config["sizes"]["tiny"], **overlay["sizes"]["tiny"]}
-
-
 def test_committed_tiny_design_sheet_is_the_design_sheet():
     """The overlay names its sheet, and the sheet is the one its design plans (regenerate it with
     ``design_samples`` after changing the design)."""
-    config, size = tiny_design_size(ROOT)
+    config = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())
     overlay = yaml.safe_load((ROOT / OVERLAY).read_text())
+    # the tiny preset with the overlay's design, as snakemake merges the two configs
+    size = {**config["sizes"]["tiny"], **overlay["sizes"]["tiny"]}
     assert overlay["size"] == "tiny" and overlay["samples"] == size["design"]["samples"]
     committed = pd.read_csv(
         ROOT / size["design"]["samples"], sep="\t", dtype=str, keep_default_na=False

@@ -32,6 +32,13 @@ STAGE_LABELS = ("early", "middle", "late")
 FEW_SUBJECTS = 3
 
 
+def add_few_subjects_entry(handles: list, labels: list[str], effects: pd.DataFrame) -> None:
+    """Append the legend entry explaining ``†`` when a group has < :data:`FEW_SUBJECTS`."""
+    if (effects["n_subjects"].astype(int) < FEW_SUBJECTS).any():
+        handles.append(plt.Line2D([], [], ls="none"))
+        labels.append(f"† fewer than {FEW_SUBJECTS} subjects: the interval is about these subjects")
+
+
 def effect_title(effects: pd.DataFrame, effect: str, species: str, region: str) -> str:
     """Return ``estimate [low, high] (†), truth t`` of a group effect (bootstrap row), or ``""``.
 
@@ -130,9 +137,7 @@ def plot_learning_stages(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
                 labels.append(lab)
     handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
     labels.append("planted truth (oracle)")
-    if (effects["n_subjects"].astype(int) < FEW_SUBJECTS).any():
-        handles.append(plt.Line2D([], [], ls="none"))
-        labels.append("† fewer than 3 subjects: the interval is about these subjects")
+    add_few_subjects_entry(handles, labels, effects)
     fig.legend(
         handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False
     )

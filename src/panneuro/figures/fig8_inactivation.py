@@ -22,7 +22,10 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import FormatStrFormatter  # noqa: E402
 
 from panneuro.figures.fig3_monkey_decoding import label_colors  # noqa: E402
-from panneuro.figures.fig7_learning_stages import FEW_SUBJECTS, effect_title  # noqa: E402
+from panneuro.figures.fig7_learning_stages import (  # noqa: E402
+    add_few_subjects_entry,
+    effect_title,
+)
 
 
 def _panel(ax, part: pd.DataFrame, value: str, colors: dict, transform=None) -> None:
@@ -115,9 +118,7 @@ def plot_inactivation(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
     labels.append("planted truth")
-    if (effects["n_subjects"].astype(int) < FEW_SUBJECTS).any():
-        handles.append(plt.Line2D([], [], ls="none"))
-        labels.append("† fewer than 3 subjects: the interval is about these subjects")
+    add_few_subjects_entry(handles, labels, effects)
     fig.legend(
         handles,
         labels,

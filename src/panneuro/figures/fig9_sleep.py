@@ -21,6 +21,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from panneuro.figures.fig7_learning_stages import FEW_SUBJECTS  # noqa: E402
+
 #: Colours: detected/estimate, planted/truth.
 ESTIMATE_COLOR = "#1f77b4"
 TRUTH_COLOR = "#d62728"
@@ -158,7 +160,7 @@ def _panel_group(ax, effects: pd.DataFrame) -> None:
                 mew=2,
                 label="truth" if yi == y[0] else None,
             )
-    few = rows["n_subjects"] < 3
+    few = rows["n_subjects"] < FEW_SUBJECTS
     labels = [
         f"{r['species']} {names.get(r['effect'], r['effect'])}\n"
         f"({r['n_subjects']} subj, {r['n_sessions']} ses){' †' if f else ''}"
@@ -172,7 +174,8 @@ def _panel_group(ax, effects: pd.DataFrame) -> None:
         ax.legend(fontsize=7, frameon=False, loc="upper right")
     if few.any():
         ax.set_xlabel(
-            "after − before\n† fewer than 3 subjects: the bootstrap interval is not informative",
+            f"after − before\n† fewer than {FEW_SUBJECTS} subjects: the bootstrap interval is not "
+            "informative",
             fontsize=8,
         )
 
