@@ -97,6 +97,7 @@ from scipy import stats
 from panneuro.io.tables import write_json
 from panneuro.seeding import rng_for
 from panneuro.sleep.reactivation import explained_variance, reactivation_test
+from panneuro.stats.design_effects import effect_rows
 from panneuro.stats.hierarchical import (
     DifferenceEffect,
     MeanEffect,
@@ -146,6 +147,39 @@ def null_trials(rng: np.random.Generator, n_subjects: int) -> pd.DataFrame:
                 )
             )
     return pd.concat(parts, ignore_index=True)
+
+
+#: Session scores' sampling s.d. in the one-session scenarios: the CCGP oracle's Monte Carlo
+#: s.d. of a session's score at the tiny design's sizes (0.10-0.13), and below.
+ONE_SESSION_SE = (0.05, 0.13)
+
+
+def null_one_session(
+    rng: np.random.Generator, n_subjects: int, effect_sd: float, *, stages: int = 0
+) -> pd.DataFrame:
+    """One session per cell: a control and an inactivation (or one per stage, ``stages``).
+
+    Each session's score is the subject's intercept (s.d. 0.5), its own effect (s.d.
+    ``effect_sd`` around 0: the population effect is 0) times the condition or stage, and
+    the session's sampling error (s.d. drawn in :data:`ONE_SESSION_SE`); the table's
+    ``score_se`` is that s.d. as a permutation null would estimate it (log-normal error of
+    s.d. 0.15).
+    """
+    rows = []
+    for s in range(n_subjects):
+        a, b = rng.normal(0, 0.5), rng.normal(0, effect_sd) if effect_sd else 0.0
+        for cell in range(stages or 2):
+            sd = rng.uniform(*ONE_SESSION_SE)
+            rows.append(
+                {
+                    "subject": f"S{s}",
+                    "session": f"{cell}",
+                    "cell": cell,
+                    "score": a + b * cell + rng.normal(0, sd),
+                    "score_se": sd * float(np.exp(rng.normal(0, 0.15))),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 ASSEMBLIES = [np.arange(0, 6), np.arange(6, 12), np.arange(12, 18), np.arange(18, 24)]
@@ -263,6 +297,52 @@ def main() -> None:
                 session_mixed_model(data(rep), "score", "stage", random_slope=True).p_value < alpha
             ),
         )
+
+    # one session per cell (the design's neural inactivation contrast: one inactivation and
+    # one control per subject; a stage slope with one session per stage): sessions resampled
+    # (levels=2, as before 2026-12-07) against the sessions' own standard errors
+    # (effect_rows: subjects resampled, each score redrawn from its se)
+    for scenario, sd in SLOPE_SD.items():
+        for stages, effect in (
+            (0, DifferenceEffect("score", "cell")),
+            (3, SlopeEffect("score", "cell")),
+        ):
+            kind = "slope" if stages else "difference"
+
+            def one(rep: int, scenario=scenario, sd=sd, stages=stages, kind=kind):
+                return null_one_session(rng("one", kind, scenario, rep), n_subj, sd, stages=stages)
+
+            results[f"one_session_{kind}/{scenario}/sessions"] = _run(
+                f"one_session_{kind}/{scenario}/sessions ({n_subj} subj)",
+                n,
+                lambda rep, one=one, effect=effect, k=kind, sc=scenario: boot(
+                    one(rep), effect, ("one", k, sc, rep), levels=2
+                ),
+            )
+
+            def with_se(rep: int, one=one, effect=effect, k=kind, sc=scenario) -> bool:
+                rows = effect_rows(
+                    one(rep),
+                    effect,
+                    name="null",
+                    species="x",
+                    region="x",
+                    rng=rng("one", k, sc, rep, "se"),
+                    n_resamples=args.resamples,
+                )
+                boot_row = next(r for r in rows if r["method"] == "hierarchical_bootstrap")
+                return not boot_row["ci_low"] <= 0.0 <= boot_row["ci_high"]
+
+            results[f"one_session_{kind}/{scenario}/se"] = _run(
+                f"one_session_{kind}/{scenario}/se ({n_subj} subj)", n, with_se
+            )
+            results[f"one_session_{kind}/{scenario}/subject_t"] = _run(
+                f"one_session_{kind}/{scenario}/subject_t ({n_subj} subj)",
+                n,
+                lambda rep, one=one, effect=effect: (
+                    subject_t_test(one(rep), effect).p_value < alpha
+                ),
+            )
 
     def trials(rep: int) -> pd.DataFrame:
         return null_trials(rng("trials", rep), n_subj)

@@ -482,3 +482,42 @@ def test_behaviour_only_design_has_no_neural_rows_and_says_so(caplog):
         )
     assert table.empty and list(table.columns) == list(EFFECT_COLUMNS)
     assert "neural inactivation effects" in caplog.text and "absent" in caplog.text
+
+
+def test_one_session_per_condition_uses_the_sessions_standard_errors():
+    """Resampling sessions cannot see a lone session's error; its own s.e. stands in."""
+    from panneuro.stats.design_effects import effect_rows
+    from panneuro.stats.hierarchical import DifferenceEffect
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for s, a in (("M1", 0.6), ("M2", 0.7)):
+        for inactivated, sessions in ((0, ("01", "03")), (1, ("02",))):
+            for session in sessions:
+                rows.append(
+                    {
+                        "subject": s,
+                        "session": session,
+                        "inactivated": inactivated,
+                        "ccgp": a - 0.05 * inactivated + rng.normal(0, 0.01),
+                        "ccgp_se": 0.1,
+                    }
+                )
+    table = pd.DataFrame(rows)
+    effect = DifferenceEffect("ccgp", "inactivated", 1)
+
+    def interval(frame: pd.DataFrame) -> tuple[float, float]:
+        out = effect_rows(
+            frame, effect, name="x", species="m", region="r", rng=np.random.default_rng(1)
+        )
+        boot = next(r for r in out if r["method"] == "hierarchical_bootstrap")
+        return boot["ci_low"], boot["ci_high"]
+
+    low, high = interval(table)
+    # two lone inactivations of s.e. 0.1 against two controls each: s.e. of the mean ~0.06
+    assert high - low > 0.15
+    blind = interval(table.drop(columns="ccgp_se"))
+    assert blind[1] - blind[0] < 0.06
+    # two sessions in every cell: sessions are resampled, the s.e. column is not used
+    more = pd.concat([table, table[table["inactivated"] == 1].assign(session="04")])
+    assert interval(more) == interval(more.drop(columns="ccgp_se"))

@@ -162,3 +162,74 @@ def test_subject_t_test_covers_the_planted_slope_and_holds_its_level():
     table = _sessions(rng)
     one = subject_t_test(table[table["subject"] == "S0"], SlopeEffect("score", "stage"))
     assert np.isnan(one.p_value) and one.n_subjects == 1
+
+
+def _one_session_each(rng, *, n_subjects=2, se=0.1, effect=0.0):
+    """One control and one treated session per subject, each score with its own error."""
+    rows = []
+    for s in range(n_subjects):
+        a = rng.normal(0, 0.5)
+        for treated in (0, 1):
+            rows.append(
+                {
+                    "subject": f"S{s}",
+                    "session": f"{treated}",
+                    "treated": treated,
+                    "score": a + effect * treated + rng.normal(0, se),
+                    "score_se": se,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_session_errors_hold_the_level_with_one_session_per_condition():
+    """With one session per condition the session level is blind to sampling error.
+
+    Resampling sessions within subjects then draws the same two numbers (or loses a
+    condition), so the interval is the spread of two subjects' differences; redrawing each
+    score from its standard error restores the level (null data, subjects alike).
+    """
+    effect = DifferenceEffect("score", "treated", 1)
+    misses = {"sessions": 0, "se": 0}
+    n = 200
+    for rep in range(n):
+        table = _one_session_each(np.random.default_rng(rep))
+        for name, kw in (("sessions", {"levels": 2}), ("se", {"levels": 1, "se": "score_se"})):
+            res = hierarchical_bootstrap(
+                table, effect, np.random.default_rng(10_000 + rep), n_resamples=500, **kw
+            )
+            misses[name] += not res.covers(0.0)
+    assert misses["sessions"] / n > 0.25  # measured 0.5-ish: the two subjects' spread only
+    assert misses["se"] / n < 0.08
+
+
+def test_session_errors_are_validated_and_nan_counts_as_zero():
+    table = _one_session_each(np.random.default_rng(1))
+    effect = DifferenceEffect("score", "treated", 1)
+    with pytest.raises(ValueError, match="negative standard errors"):
+        hierarchical_bootstrap(
+            table.assign(score_se=-0.1), effect, np.random.default_rng(0), se="score_se"
+        )
+    with pytest.raises(ValueError, match="lacks column"):
+        hierarchical_bootstrap(table, effect, np.random.default_rng(0), se="missing_se")
+    plain = hierarchical_bootstrap(table, effect, np.random.default_rng(0), levels=1)
+    nan_se = hierarchical_bootstrap(
+        table.assign(score_se=np.nan), effect, np.random.default_rng(0), levels=1, se="score_se"
+    )
+    assert nan_se.estimate == plain.estimate
+    assert np.allclose(np.sort(nan_se.distribution), np.sort(plain.distribution))
+    wide = hierarchical_bootstrap(table, effect, np.random.default_rng(0), levels=1, se="score_se")
+    assert wide.estimate == plain.estimate
+    assert wide.ci_high - wide.ci_low > plain.ci_high - plain.ci_low
+
+
+def test_session_errors_reach_every_effect_shape():
+    rng = np.random.default_rng(3)
+    table = _sessions(rng, n_subjects=3, repeats=1).assign(score_se=0.2)
+    for effect in (MeanEffect("score"), SlopeEffect("score", "stage")):
+        plain = hierarchical_bootstrap(table, effect, np.random.default_rng(0), levels=1)
+        wide = hierarchical_bootstrap(
+            table, effect, np.random.default_rng(0), levels=1, se="score_se"
+        )
+        assert wide.estimate == pytest.approx(plain.estimate)
+        assert np.nanstd(wide.distribution) > np.nanstd(plain.distribution)

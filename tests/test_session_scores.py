@@ -125,3 +125,49 @@ def test_expected_trial2_accuracy_is_read_from_each_sessions_design_truth(tmp_pa
         paths[key] = path
     assert session_scores.read_expected_trial2(paths) == {("M1", "02"): 0.61, ("M2", "07"): 0.835}
     assert session_scores.read_expected_trial2({}) == {}
+
+
+def test_session_scores_carry_their_standard_errors():
+    """A score's s.e. is its permutation null's s.d. ((q95 - mean) / 1.645) or interval."""
+    table = _ccgp({"prefrontal": (0.6, 0.7)})
+    sd = {"early": 0.08, "late": 0.06}
+    table["null_mean"] = 0.5
+    table["null_q95"] = 0.5 + 1.6448536269514722 * table["epoch"].map(sd)
+    scores = session_stay_scores({("M1", "01"): table}).set_index("epoch")
+    for epoch, value in sd.items():
+        assert scores.loc[epoch, "ccgp_se"] == pytest.approx(value)
+        assert scores.loc[epoch, "cv_se"] == pytest.approx(value)
+    # the session's score is the mean of its two epochs: independent trials
+    assert scores.loc["all", "ccgp_se"] == pytest.approx(np.hypot(0.08, 0.06) / 2)
+    truth = session_stay_scores({("M1", "01"): table}, value="truth")
+    assert truth["ccgp_se"].isna().all()
+
+    metrics = {("M1", "01", "hippocampus"): pd.DataFrame({"firing_rate": [2.0, 4.0, 6.0]})}
+    rates = session_scores.session_rates(metrics)
+    assert rates["log_rate_se"].iloc[0] == pytest.approx(2.0 / (4.0 * np.sqrt(3)))
+    one = session_scores.session_rates(
+        {("M1", "01", "hippocampus"): pd.DataFrame({"firing_rate": [2.0]})}
+    )
+    assert one["log_rate_se"].isna().all()
+
+    times = np.round(np.arange(-0.4, 1.0, 0.1), 3)
+    decoding = pd.DataFrame(
+        {
+            "region": "hippocampus",
+            "variable": "choice",
+            "analysis": "time_resolved",
+            "time": times,
+            "score": 0.8,
+            "ci_low": 0.8 - 1.959963984540054 * 0.05,
+            "ci_high": 0.8 + 1.959963984540054 * 0.05,
+        }
+    )
+    dec = session_scores.session_decoding_scores({("M1", "01"): decoding}, 0.2)
+    assert dec["decoding_se"].iloc[0] == pytest.approx(0.05)
+    assert (
+        session_scores.session_decoding_scores(
+            {("M1", "01"): decoding.assign(truth=0.8)}, 0.2, value="truth"
+        )["decoding_se"]
+        .isna()
+        .all()
+    )

@@ -65,6 +65,7 @@ from panneuro.stats.session_scores import (
     neural_comparison_sessions,
     oracle_rates,
     read_session_design,
+    se_column,
     session_decoding_scores,
     session_rates,
     session_stay_scores,
@@ -89,6 +90,7 @@ __all__ = [
     "neural_comparison_sessions",
     "oracle_rates",
     "read_session_design",
+    "se_column",
     "session_decoding_scores",
     "session_rates",
     "session_stay_scores",
@@ -125,6 +127,20 @@ def _subject_mean(table: pd.DataFrame, effect: SubjectEffect) -> float:
     ]
     finite = [v for v in values if np.isfinite(v)]
     return float(np.mean(finite)) if finite else float("nan")
+
+
+def _one_session_cells(table: pd.DataFrame, effect: SubjectEffect, session: str | None) -> bool:
+    """Whether a subject has a single session in some cell of the effect.
+
+    The cells are the values of the effect's other columns (the condition of a difference,
+    the stage of a slope): resampling sessions within a subject cannot show the sampling
+    error of a session that is alone in its cell.
+    """
+    if session is None:
+        return True
+    cells = [c for c in effect.columns[1:] if c in table]
+    sizes = table.groupby(["subject", *cells])[session].nunique()
+    return bool(len(sizes)) and int(sizes.min()) < 2
 
 
 def effect_rows(
@@ -166,6 +182,17 @@ def effect_rows(
     mixed : (value, predictor), optional
         Also fit ``session_mixed_model(value ~ predictor)`` (random intercept per subject).
 
+    Notes
+    -----
+    When a subject has a single session in a cell of the effect (one inactivation beside one
+    control, one session per learning stage) and the table has the value's standard error
+    (``<value>_se``, :func:`~panneuro.stats.session_scores.se_column`), the bootstrap
+    resamples subjects and redraws each session's score from its own standard error
+    (``levels=1, se=...``) instead of resampling sessions, which would see no session
+    error there (measured: ``bench/bench_group_calibration.py``, ``one_session``). The same
+    for rows with no session level (``session=None``). Without a standard error the
+    resampling is as asked and the interval ignores the sessions' sampling error.
+
     Returns
     -------
     list of dict
@@ -197,8 +224,13 @@ def effect_rows(
 
     if n_subjects == 0:
         return rows
+    error = se_column(effect.columns[0])
+    se = None
+    if levels < 3 and error in table and table[error].notna().any():
+        if session is None or levels == 1 or _one_session_cells(table, effect, session):
+            se, levels = error, 1
     boot = hierarchical_bootstrap(
-        table, effect, rng, session=session, levels=levels, n_resamples=n_resamples
+        table, effect, rng, session=session, levels=levels, se=se, n_resamples=n_resamples
     )
     add(
         "hierarchical_bootstrap", boot.estimate, boot.ci_low, boot.ci_high, boot.p_value, n_subjects

@@ -49,15 +49,27 @@ class SubjectEffect(Protocol):
 
     columns: tuple[str, ...]
 
-    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
-        """Return the effect per resample, shape (resamples,), from weights (resamples, rows)."""
+    def __call__(
+        self, rows: pd.DataFrame, weights: np.ndarray, values: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Return the effect per resample, shape (resamples,), from weights (resamples, rows).
+
+        ``values`` (resamples, rows), when given, replaces the value column (``columns[0]``)
+        in each resample (the parametric level of :func:`hierarchical_bootstrap`'s ``se``).
+        """
         ...
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted mean per resample of a vector (rows,) or a matrix (resamples, rows)."""
     total = weights.sum(axis=1)
+    summed = weights @ values if values.ndim == 1 else np.sum(weights * values, axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, weights @ values / np.where(total > 0, total, 1), np.nan)
+        return np.where(total > 0, summed / np.where(total > 0, total, 1), np.nan)
+
+
+def _values(rows: pd.DataFrame, column: str, values: np.ndarray | None) -> np.ndarray:
+    return rows[column].to_numpy(float) if values is None else values
 
 
 @dataclass(frozen=True)
@@ -77,9 +89,11 @@ class MeanEffect:
         """Columns the effect reads."""
         return (self.value,)
 
-    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, rows: pd.DataFrame, weights: np.ndarray, values: np.ndarray | None = None
+    ) -> np.ndarray:
         """Weighted mean per resample."""
-        return _weighted_mean(rows[self.value].to_numpy(float), weights)
+        return _weighted_mean(_values(rows, self.value, values), weights)
 
 
 @dataclass(frozen=True)
@@ -102,10 +116,12 @@ class SlopeEffect:
         """Columns the effect reads."""
         return (self.value, self.predictor)
 
-    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, rows: pd.DataFrame, weights: np.ndarray, values: np.ndarray | None = None
+    ) -> np.ndarray:
         """Weighted slope per resample; NaN where the drawn predictor does not vary."""
         x = rows[self.predictor].to_numpy(float)
-        y = rows[self.value].to_numpy(float)
+        y = _values(rows, self.value, values)
         mx = _weighted_mean(x, weights)[:, None]
         my = _weighted_mean(y, weights)[:, None]
         sxx = np.sum(weights * (x - mx) ** 2, axis=1)
@@ -140,12 +156,14 @@ class DifferenceEffect:
         """Columns the effect reads."""
         return (self.value, self.condition)
 
-    def __call__(self, rows: pd.DataFrame, weights: np.ndarray) -> np.ndarray:
+    def __call__(
+        self, rows: pd.DataFrame, weights: np.ndarray, values: np.ndarray | None = None
+    ) -> np.ndarray:
         """Weighted difference of means per resample; NaN if a condition was not drawn."""
-        y = rows[self.value].to_numpy(float)
+        y = _values(rows, self.value, values)
         treated = (rows[self.condition] == self.treated).to_numpy()
-        return _weighted_mean(y[treated], weights[:, treated]) - _weighted_mean(
-            y[~treated], weights[:, ~treated]
+        return _weighted_mean(y[..., treated], weights[:, treated]) - _weighted_mean(
+            y[..., ~treated], weights[:, ~treated]
         )
 
 
@@ -267,11 +285,15 @@ def _group_effect(
     n_subjects: int,
     counts: np.ndarray,
     weights: np.ndarray,
+    values: np.ndarray | None = None,
 ) -> np.ndarray:
     per_subject = np.full(counts.shape, np.nan)
     for s in range(n_subjects):
         rows_s = np.flatnonzero(subj_index == s)
-        per_subject[:, s] = effect(table.iloc[rows_s], weights[:, rows_s])
+        if values is None:
+            per_subject[:, s] = effect(table.iloc[rows_s], weights[:, rows_s])
+        else:
+            per_subject[:, s] = effect(table.iloc[rows_s], weights[:, rows_s], values[:, rows_s])
     used = np.where(np.isfinite(per_subject), counts, 0.0)
     total = used.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -290,10 +312,20 @@ def hierarchical_bootstrap(
     subject: str = "subject",
     session: str | None = "session",
     levels: int = 2,
+    se: str | None = None,
     n_resamples: int = 2000,
     confidence_level: float = 0.95,
 ) -> BootstrapResult:
     """Estimate a group effect and its hierarchical percentile bootstrap interval.
+
+    With ``se``, the lowest level is also drawn parametrically: in every resample each row's
+    value (the effect's first column) is redrawn as ``value + se * z``, ``z`` standard
+    normal, ``se`` the row's own standard error (e.g. a session score's, from its permutation
+    null). That is the sampling error of a session score, which resampling sessions cannot
+    see when a subject has one session in a condition (one inactivation and one control: the
+    resampled sessions are then the same two numbers, or a condition is missing). Use it with
+    ``levels=1`` there (:func:`panneuro.stats.design_effects.effect_rows` does): with
+    sessions also resampled the session noise would be counted twice.
 
     Parameters
     ----------
@@ -310,6 +342,9 @@ def hierarchical_bootstrap(
     levels : {1, 2, 3}
         Levels resampled (:func:`hierarchical_weights`): 2, subjects then sessions, is the
         default; 3 adds the trials of trial-level tables; 1 resamples subjects only.
+    se : str, optional
+        Column of each row's standard error of the value (non-negative; NaN counts as 0):
+        the parametric level above.
     n_resamples : int
         Bootstrap resamples.
     confidence_level : float
@@ -321,7 +356,8 @@ def hierarchical_bootstrap(
         Estimate, interval, p-value and the resampled distribution.
     """
     missing = sorted(
-        {subject, *([session] if session else []), *effect.columns} - set(table.columns)
+        {subject, *([session] if session else []), *([se] if se else []), *effect.columns}
+        - set(table.columns)
     )
     if missing:
         raise ValueError(f"the table lacks column(s) {missing} for the hierarchical bootstrap.")
@@ -338,7 +374,14 @@ def hierarchical_bootstrap(
             table, effect, subj_index, len(subjects), ones_counts, np.ones((1, len(table)))
         )[0]
     )
-    boot = _group_effect(table, effect, subj_index, len(subjects), counts, weights)
+    values = None
+    if se is not None:
+        sd = np.nan_to_num(table[se].to_numpy(float), nan=0.0)
+        if np.any(sd < 0):
+            raise ValueError(f"column {se!r} holds negative standard errors.")
+        centre = table[effect.columns[0]].to_numpy(float)
+        values = centre + sd * rng.standard_normal((n_resamples, len(table)))
+    boot = _group_effect(table, effect, subj_index, len(subjects), counts, weights, values)
     finite = boot[np.isfinite(boot)]
     tail = (1 - confidence_level) / 2
     if finite.size:

@@ -50,6 +50,32 @@ STAGES: tuple[str, ...] = ("early", "middle", "late")
 #: Session score columns (:func:`session_stay_scores`, :func:`session_rates`).
 SCORE_COLUMNS: tuple[str, ...] = ("ccgp", "cv")
 
+#: The normal quantile of a one-sided 95 % (a permutation null's ``null_q95`` above its mean).
+_Z95 = 1.6448536269514722
+#: ... and of a two-sided 95 % interval.
+_Z975 = 1.959963984540054
+
+
+def se_column(value: str) -> str:
+    """Name of the column holding the standard error of the session score ``value``."""
+    return f"{value}_se"
+
+
+def _null_sd(part: pd.DataFrame) -> np.ndarray:
+    """Each row's permutation-null s.d., from its mean and 95th percentile (a normal null).
+
+    The tables keep the null's mean and 95th percentile, not its s.d.; for a roughly normal
+    null ``(q95 - mean) / 1.645`` is it. It stands for the score's sampling s.d.: for an
+    accuracy the variance is largest at chance, so it is if anything an overestimate away
+    from chance (``tests/test_session_scores.py`` compares it with the oracle's Monte Carlo
+    s.d. of the score).
+    """
+    if not {"null_q95", "null_mean"} <= set(part.columns):
+        return np.full(len(part), np.nan)
+    sd = (part["null_q95"].to_numpy(float) - part["null_mean"].to_numpy(float)) / _Z95
+    return np.where(sd >= 0, sd, np.nan)
+
+
 Key = tuple[str, str]
 
 
@@ -240,21 +266,36 @@ def session_stay_scores(ccgp: Mapping[Key, pd.DataFrame], value: str = "score") 
     pandas.DataFrame
         ``subject``, ``session``, ``region``, ``epoch`` (``early``, ``late`` and ``all``: the
         mean of the two), ``ccgp`` (mean over the condition splits), ``cv`` (within-epoch
-        cross-validated accuracy of stay), ``n_units``.
+        cross-validated accuracy of stay), their standard errors ``ccgp_se`` and ``cv_se``
+        (the permutation null's s.d., :func:`_null_sd`; of the mean over splits, which share
+        their trials, the splits' mean s.d.; of ``all``, the two epochs' independent errors
+        combined; NaN for an oracle table), ``n_units``.
     """
     rows = []
     for (subject, session), table in ccgp.items():
         for region, part in table.groupby("region", sort=True):
             epochs = {}
             for epoch, sub in part.groupby("epoch", sort=True):
-                epochs[str(epoch)] = {
-                    "ccgp": float(sub.loc[sub["analysis"] == "ccgp", value].mean()),
-                    "cv": float(sub.loc[sub["analysis"] == "cv", value].mean()),
-                }
+                scores = {}
+                for name in SCORE_COLUMNS:
+                    rows_of = sub[sub["analysis"] == name]
+                    scores[name] = float(rows_of[value].mean())
+                    sd = _null_sd(rows_of) if value == "score" else np.full(len(rows_of), np.nan)
+                    finite = sd[np.isfinite(sd)]
+                    scores[se_column(name)] = float(finite.mean()) if finite.size else np.nan
+                epochs[str(epoch)] = scores
             if epochs:
-                epochs["all"] = {
+                combined = {
                     k: float(np.nanmean([e[k] for e in epochs.values()])) for k in SCORE_COLUMNS
                 }
+                for k in SCORE_COLUMNS:
+                    errors = np.array([e[se_column(k)] for e in epochs.values()])
+                    combined[se_column(k)] = (
+                        float(np.sqrt(np.sum(errors**2)) / errors.size)
+                        if np.all(np.isfinite(errors))
+                        else np.nan
+                    )
+                epochs["all"] = combined
             n_units = int(part["n_units"].iloc[0]) if "n_units" in part else -1
             for epoch, scores in epochs.items():
                 rows.append(
@@ -267,8 +308,10 @@ def session_stay_scores(ccgp: Mapping[Key, pd.DataFrame], value: str = "score") 
                         "n_units": n_units,
                     }
                 )
+    errors = [se_column(k) for k in SCORE_COLUMNS]
     return pd.DataFrame(
-        rows, columns=["subject", "session", "region", "epoch", *SCORE_COLUMNS, "n_units"]
+        rows,
+        columns=["subject", "session", "region", "epoch", *SCORE_COLUMNS, *errors, "n_units"],
     )
 
 
@@ -284,12 +327,20 @@ def session_rates(metrics: Mapping[tuple[str, str, str], pd.DataFrame]) -> pd.Da
     -------
     pandas.DataFrame
         ``subject``, ``session``, ``region``, ``n_units`` (kept units), ``log_rate``
-        (natural log of their mean firing rate, Hz; NaN without units).
+        (natural log of their mean firing rate, Hz; NaN without units), ``log_rate_se``
+        (its standard error over the sampled units, by the delta method: the units' rate
+        s.d. over the mean rate times the square root of their number; NaN below 2 units).
     """
     rows = []
     for (subject, session, region), table in metrics.items():
         kept = table[table["keep"].astype(bool)] if "keep" in table else table
-        rate = float(kept["firing_rate"].mean()) if len(kept) else float("nan")
+        rates = kept["firing_rate"].to_numpy(float)
+        rate = float(rates.mean()) if rates.size else float("nan")
+        se = (
+            float(rates.std(ddof=1) / (rate * np.sqrt(rates.size)))
+            if rates.size >= 2 and rate > 0
+            else float("nan")
+        )
         rows.append(
             {
                 "subject": subject,
@@ -297,9 +348,13 @@ def session_rates(metrics: Mapping[tuple[str, str, str], pd.DataFrame]) -> pd.Da
                 "region": region,
                 "n_units": int(len(kept)),
                 "log_rate": float(np.log(rate)) if rate > 0 else float("nan"),
+                se_column("log_rate"): se,
             }
         )
-    return pd.DataFrame(rows, columns=["subject", "session", "region", "n_units", "log_rate"])
+    return pd.DataFrame(
+        rows,
+        columns=["subject", "session", "region", "n_units", "log_rate", se_column("log_rate")],
+    )
 
 
 def session_decoding_scores(
@@ -327,7 +382,9 @@ def session_decoding_scores(
     Returns
     -------
     pandas.DataFrame
-        ``subject``, ``session``, ``region``, ``variable``, ``time`` (the bin), ``decoding``.
+        ``subject``, ``session``, ``region``, ``variable``, ``time`` (the bin), ``decoding``,
+        ``decoding_se`` (the bin's score interval, ``ci_low``/``ci_high`` of the decoding
+        table, as a standard error: its width over 2 x 1.96; NaN without it, e.g. an oracle).
     """
     rows = []
     for (subject, session), table in decoding.items():
@@ -348,10 +405,25 @@ def session_decoding_scores(
                     "variable": str(variable),
                     "time": float(centres[primary]),
                     "decoding": float(part[value].iloc[primary]),
+                    se_column("decoding"): (
+                        float(part["ci_high"].iloc[primary] - part["ci_low"].iloc[primary])
+                        / (2 * _Z975)
+                        if value == "score" and {"ci_low", "ci_high"} <= set(part.columns)
+                        else float("nan")
+                    ),
                 }
             )
     return pd.DataFrame(
-        rows, columns=["subject", "session", "region", "variable", "time", "decoding"]
+        rows,
+        columns=[
+            "subject",
+            "session",
+            "region",
+            "variable",
+            "time",
+            "decoding",
+            se_column("decoding"),
+        ],
     )
 
 
