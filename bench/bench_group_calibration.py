@@ -79,6 +79,15 @@ bootstrap_slope,bootstrap_difference,subject_t,reactivation_group``, 2026-12-06)
 [4.91, 10.25]; reactivation group bootstrap **11.75 [8.76, 15.32]**, subject t 6.50 [4.29,
 9.38]. With two subjects whose true effects differ the bootstrap is too narrow for the
 population; the t test over subjects holds the level.
+
+One session per cell (``--only one_session``, 2 subjects, 400 nulls, 2026-12-06; session
+scores with their own sampling s.d. 0.05-0.13, as the tiny design's CCGP): one control and one
+inactivation per subject, sessions resampled (the bootstrap before this date) **47.75 % [42.76,
+52.77]** (heterogeneous subjects 45.25); each score redrawn from its s.e., subjects resampled
+(``effect_rows`` now) 1.25 % [0.41, 2.89] (heterogeneous 1.50 [0.55, 3.24]); subject t 3.75 /
+4.75. Slope on 3 stages, one session each: sessions resampled 5.50 / 7.00, s.e. 1.25 / 1.50,
+subject t 6.00 / 3.50. The s.e. route is conservative (the subjects' spread already holds the
+session error) but no longer confidently wrong.
 """
 
 from __future__ import annotations
@@ -300,7 +309,7 @@ def main() -> None:
 
     # one session per cell (the design's neural inactivation contrast: one inactivation and
     # one control per subject; a stage slope with one session per stage): sessions resampled
-    # (levels=2, as before 2026-12-07) against the sessions' own standard errors
+    # (levels=2, as before 2026-12-06) against the sessions' own standard errors
     # (effect_rows: subjects resampled, each score redrawn from its se)
     for scenario, sd in SLOPE_SD.items():
         for stages, effect in (

@@ -9,9 +9,12 @@ patients, with sleep) and checks what each group analysis recovers of its plante
 About 10 minutes on 2 cores (217 jobs).
 
 The bounds are those the tiny sizes are powered for (measured on this design, see each
-test): the behavioural inactivation cost, ripples and reactivation. The learning-stage slopes
-of two subjects at two stages are not (their intervals missed their truth in a run at these
-sizes), so only their presence and their truth are checked.
+test): the behavioural inactivation cost, ripples and reactivation away from 0; every
+interval around its truth. Each subject has one session per learning stage and one
+inactivation beside one control here, so the bootstrap redraws each session's score from its
+own standard error (the permutation null's s.d.; ``effect_rows``): before that (2026-12-06)
+the prefrontal stay CCGP inactivation interval was [-0.144, -0.136] with truth -0.058, and the
+stage slopes' intervals missed their truths.
 """
 
 from pathlib import Path
@@ -90,7 +93,7 @@ def test_inactivation_costs_trial2_accuracy_and_its_truth_is_in_the_interval(des
     """Planted: trial-2 accuracy ~20 points lower under hippocampal inactivation (the prior odds
     of structure x 0.1), and the silenced hippocampus loses its task coding. Measured on this
     design (2026-12-06): trial 2 -0.238 [-0.311, -0.026], truth -0.189; hippocampal choice
-    decoding -0.369 [-0.420, -0.319], truth -0.371."""
+    decoding -0.369 [-0.539, -0.202], truth -0.371 (the sessions' own errors redrawn)."""
     effects = _effects(design_run, "inactivation")
     row = _row(effects, effect="trial2_accuracy_difference", region="behaviour")
     assert row["estimate"] < -0.1, row.to_dict()
@@ -101,6 +104,29 @@ def test_inactivation_costs_trial2_accuracy_and_its_truth_is_in_the_interval(des
     assert row["ci_low"] <= row["truth"] <= row["ci_high"], row.to_dict()
     neural = effects[effects["region"] == "prefrontal"]
     assert len(neural) and np.isfinite(neural["truth"].astype(float)).all(), effects.to_string()
+    # one inactivation beside one control per subject: the interval holds the sessions' own
+    # sampling error (measured: -0.140 [-0.328, 0.065], truth -0.058)
+    row = _row(effects, effect="stay_ccgp_inactivation", region="prefrontal")
+    assert row["ci_high"] - row["ci_low"] > 0.1, row.to_dict()
+    assert row["ci_low"] <= row["truth"] <= row["ci_high"], row.to_dict()
+
+
+@pytest.mark.workflow
+def test_session_standard_errors_match_the_oracles_monte_carlo_spread(design_run):
+    """The s.e. the bootstrap redraws a session's score from (CCGP and CV: the permutation
+    null's s.d. from its mean and 95th percentile) against the oracle's Monte Carlo s.d. of
+    the same score under the planted model. Measured on this design: median ratio 0.91 (CCGP,
+    54 rows, range 0.63-1.35) and 0.96 (CV, 28 rows)."""
+    decoding = design_run / "results" / "decoding"
+    keys = ["region", "epoch", "condition", "analysis"]
+    parts = []
+    for oracle in sorted(decoding.glob("*_ccgp_oracle.tsv")):
+        scores = read_tsv(oracle.with_name(oracle.name.replace("_ccgp_oracle", "_ccgp")))
+        parts.append(scores.merge(read_tsv(oracle)[[*keys, "truth_sd"]], on=keys))
+    table = pd.concat(parts, ignore_index=True)
+    ratio = (table["null_q95"] - table["null_mean"]) / 1.6448536269514722 / table["truth_sd"]
+    for analysis, values in ratio.groupby(table["analysis"]):
+        assert 0.75 <= values.median() <= 1.25, (analysis, values.describe())
 
 
 @pytest.mark.workflow
@@ -126,6 +152,11 @@ def test_learning_stage_effects_cover_both_regions_and_species(design_run):
     assert set(macaque["region"]) == {"prefrontal", "hippocampus"}, stage.to_string()
     assert set(macaque["effect"]) == {"stay_ccgp_stage_slope", "stay_cv_stage_slope"}
     assert (stage["species"] == "human").any(), stage.to_string()
-    # every row carries the truth of its planted effect (from the CCGP oracle)
+    # every row carries the truth of its planted effect (from the CCGP oracle), inside its
+    # interval (measured: hippocampus CCGP 0.068 [-0.025, 0.164] truth 0.038, CV 0.040
+    # [-0.070, 0.143] truth 0.053; prefrontal 0.020 [-0.072, 0.119] truth 0.025, 0.045
+    # [-0.065, 0.161] truth 0.034)
     assert np.isfinite(stage["truth"].astype(float)).all(), stage.to_string()
     assert (stage["n_subjects"].astype(int) == 2).all()
+    covered = (stage["ci_low"] <= stage["truth"]) & (stage["truth"] <= stage["ci_high"])
+    assert covered[stage["species"] == "macaque"].all(), stage.to_string()

@@ -29,6 +29,16 @@ interval is therefore a statement about these two animals, not about the populat
 from. :func:`subject_t_test` (the summary-statistics test: one effect per subject, Student's t
 over subjects) holds the level in all of these (4.5-7.3 %) and is the reference beside it.
 
+When a subject has a single session in a condition (one inactivation beside one control, one
+session per learning stage), resampling its sessions cannot show that session's sampling error:
+the resampled sessions are the same numbers, or a condition is lost. On null data with 2
+subjects x one control and one treated session, the interval excluded 0 in 47.8 % of 400
+simulations (``one_session`` in the benchmark, 2026-12-06). ``se`` (a column of each row's
+standard error) redraws each row's value from it in every resample, a parametric bottom level;
+with subjects resampled (``levels=1``) that gave 1.25 % [0.41, 2.89] (conservative: the subjects'
+spread holds the session error too), and 1.25-1.5 % for the slope with one session per stage
+(:func:`panneuro.stats.design_effects.effect_rows` chooses it in those cases).
+
 A resample in which a subject's effect is undefined (e.g. every drawn session at the same
 learning stage, so no slope) leaves that subject out of that resample's average; the share of
 resamples where the whole effect is undefined is reported (``undefined``).

@@ -65,10 +65,10 @@ def _null_sd(part: pd.DataFrame) -> np.ndarray:
     """Each row's permutation-null s.d., from its mean and 95th percentile (a normal null).
 
     The tables keep the null's mean and 95th percentile, not its s.d.; for a roughly normal
-    null ``(q95 - mean) / 1.645`` is it. It stands for the score's sampling s.d.: for an
-    accuracy the variance is largest at chance, so it is if anything an overestimate away
-    from chance (``tests/test_session_scores.py`` compares it with the oracle's Monte Carlo
-    s.d. of the score).
+    null ``(q95 - mean) / 1.645`` is it. It stands for the score's sampling s.d. (no library
+    gives a CCGP's standard error). Against the oracle's Monte Carlo s.d. of the same score
+    under the planted model (``tests/test_design_run.py``, tiny design, 2026-12-06) it is a
+    little low: median ratio 0.91 for CCGP (0.63-1.35 over 54 rows) and 0.96 for CV.
     """
     if not {"null_q95", "null_mean"} <= set(part.columns):
         return np.full(len(part), np.nan)
