@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from compendium import fresh_copy, snakemake
 
 from panneuro.io.validation import (
     InputError,
@@ -98,6 +99,35 @@ def test_command_line_coercion_leaves_other_strings_to_validation(config):
     coerce_command_line_values(given, CONFIG_SCHEMA)
     assert given["simulate"] == "maybe" and given["size"] == "tiny"
     assert "simulate = 'maybe'" in _message(validate_config, given, CONFIG_SCHEMA)
+
+
+def test_command_line_integers_inside_a_mapping_are_accepted(config):
+    """``--config threads="{ephys: 4}"`` reaches the config as {"ephys": "4"}."""
+    given = copy.deepcopy(config)
+    given["threads"] = {"ephys": "4", "decoding": " 2 ", "simulate": "two"}
+    coerce_command_line_values(given, CONFIG_SCHEMA)
+    assert given["threads"] == {"ephys": 4, "decoding": 2, "simulate": "two"}
+    assert "threads.simulate = 'two'" in _message(validate_config, given, CONFIG_SCHEMA)
+    given["threads"]["simulate"] = 0
+    assert "threads.simulate" in _message(validate_config, given, CONFIG_SCHEMA)
+
+
+def test_job_threads_come_from_the_config(tmp_path):
+    """Each kind of job reserves the threads the config gives it (a dry run's plan)."""
+    workdir = fresh_copy(tmp_path / "copy")
+    result = snakemake(workdir, "threads={ephys: 3, decoding: 1, simulate: 2}", "-n", cores=8)
+    assert result.returncode == 0, result.stderr[-3000:]
+    plan = result.stdout + result.stderr
+    threads = {}
+    for block in plan.split("\nrule ")[1:]:
+        name = block.split(":", 1)[0]
+        line = [x for x in block.splitlines() if x.strip().startswith("threads:")]
+        threads.setdefault(name, set()).add(int(line[0].split(":")[1]) if line else 1)
+    for rule in ("preprocess_probe", "sort_probe", "curate_units"):
+        assert threads[rule] == {3}, (rule, threads)
+    for rule in ("decode_session", "decoding_oracle", "compare_ground_truth"):
+        assert threads[rule] == {1}, (rule, threads)
+    assert threads["simulate_dataset"] == {2}
 
 
 def _sheet() -> pd.DataFrame:

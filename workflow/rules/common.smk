@@ -24,6 +24,9 @@ min_version("9.0")
 CONFIG_SCHEMA = workflow.source_path("../schemas/config.schema.yaml")
 coerce_command_line_values(config, CONFIG_SCHEMA)  # --config simulate=false
 validate_config(config, CONFIG_SCHEMA)
+# Threads of one job of each kind, from config "threads" (1 when a config lacks the key, 2
+# for the simulation); --set-threads overrides them per job kind.
+THREADS = {"ephys": 1, "decoding": 1, "simulate": 2, **config.get("threads", {})}
 SAMPLES = read_samples(config["samples"])
 validate_samples(
     SAMPLES,

@@ -37,7 +37,7 @@ rule decode_session:
         f"{LOGS}/decode_session/sub-{{subject}}_ses-{{session}}.log",
     conda:
         CONDA_ENV
-    threads: 2
+    threads: THREADS["decoding"]
     params:
         **STUDY.config_params("decode_session"),
     script:
@@ -54,7 +54,7 @@ rule decoding_oracle:
     conda:
         CONDA_ENV
     # the replicates shared among this many processes (same table whatever the count)
-    threads: 2
+    threads: THREADS["decoding"]
     params:
         **STUDY.config_params("decoding_oracle"),
     script:

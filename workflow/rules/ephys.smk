@@ -2,7 +2,7 @@
 # estimated motion beside it: motion.tsv, no rows when not corrected) -> spike sorting ->
 # curation (-> ground-truth comparison on simulated data); per session the NWB file of curated
 # units; figure 2.
-EPHYS_THREADS = 2
+EPHYS_THREADS = THREADS["ephys"]
 EPHYS_PROBES = STUDY.probes()
 # Every probe session gets its units NWB, with or without behaviour (a sorting-only lab).
 UNIT_NWB = STUDY.session_files(

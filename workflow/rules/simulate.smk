@@ -5,7 +5,7 @@ from panneuro.simulate.study import expected_outputs, raw_dataset_files
 
 SIMULATED = expected_outputs(SAMPLES, RAW, GT)
 # Sessions simulated at once, one process each (the dataset does not depend on it).
-SIMULATE_THREADS = 2
+SIMULATE_THREADS = THREADS["simulate"]
 # Recordings converted to NWB for BIDS (rule convert_recording), with their sidecars.
 CONVERTED_FILES = STUDY.all_converted_files()
 if REMOTE_STORAGE:

@@ -121,13 +121,14 @@ _BOOLEAN_WORDS = {"true": True, "yes": True, "on": True, "false": False, "no": F
 def coerce_command_line_values(
     config: dict[str, Any], schema: str | os.PathLike | Mapping[str, Any]
 ) -> None:
-    """Turn ``--config`` strings into the booleans the schema asks for, in place.
+    """Turn ``--config`` strings into the booleans and integers the schema asks for, in place.
 
     Snakemake parses ``--config key=value`` as int, float, ``True``/``False``, else a string,
     so ``simulate=false`` (the YAML spelling users type, as in ``config.yaml``) would be
-    refused as "wrong type". Only values whose schema type is ``boolean`` and that spell a
-    YAML boolean (``true/false/yes/no/on/off``, any case) are changed; anything else is left
-    for :func:`validate_config` to report.
+    refused as "wrong type"; inside a mapping (``threads="{ephys: 4}"``) numbers stay strings.
+    Only values whose schema type is ``boolean`` and that spell a YAML boolean
+    (``true/false/yes/no/on/off``, any case), or whose type is ``integer`` and that are
+    digits, are changed; anything else is left for :func:`validate_config` to report.
 
     Parameters
     ----------
@@ -146,6 +147,10 @@ def coerce_command_line_values(
             value = values[key]
             if sub.get("type") == "boolean" and isinstance(value, str):
                 values[key] = _BOOLEAN_WORDS.get(value.strip().lower(), value)
+            elif sub.get("type") == "integer" and isinstance(value, str):
+                # a nested mapping on the command line (threads="{ephys: 4}") keeps strings
+                text = value.strip()
+                values[key] = int(text) if text.lstrip("+-").isdigit() else value
             else:
                 walk(value, sub)
 
