@@ -8,13 +8,13 @@ also when the test fails. Without slurmdbd there is no ``sacct``: the plugin pol
 Two runs share the cluster:
 
 - the whole tiny preset through SLURM with S3 as the default storage (a moto server on
-  127.0.0.1 stands in for S3; snakemake-storage-plugin-s3) with two threads per decoding job
-  and one for the simulation: every result in the bucket equals the local reference run's
-  (``tiny_run``, the config's one thread per decoding job, two for the simulation) byte for
-  byte, but for how provenance sidecars identify raw inputs (annex keys locally, SHA-256 in
-  the bucket). One full run thus checks the cluster executor, remote storage and that no
-  result depends on the decoding and simulation thread counts (figures' fixed metadata,
-  seeded NWB object ids, fixed npz dates);
+  127.0.0.1 stands in for S3; snakemake-storage-plugin-s3) and ``--max-threads 1``: every
+  result in the bucket equals the local reference run's (``tiny_run``, the config's threads:
+  one per ephys and decoding job since 2026-12-06, two for the simulation) byte for byte, but
+  for how provenance sidecars identify raw inputs (annex keys locally, SHA-256 in the
+  bucket). One full run thus checks the cluster executor, remote storage and that the
+  simulation's results do not depend on its thread count (the other rules' n_jobs are tested
+  per module: test_sorting, test_oracle, test_time_resolved);
 - one probe's preprocessing (its DataLad raw input got on the node) through SLURM on the
   shared file system, the profile as a site without object storage uses it.
 """
@@ -183,16 +183,11 @@ def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(
         client = s3_client(url)
         client.create_bucket(Bucket=BUCKET)
         upload_inputs(client, workdir, BUCKET, PREFIX)
-        # two threads per decoding job, one for the simulation (the reference used the
-        # config's 1 and 2): results must not depend on them. Not the ephys jobs: at 2 threads
-        # each holds the 2-CPU node alone (the test took 829 s instead of ~400); their thread
-        # independence is tested per module (test_sorting, n_jobs 1 against 2).
+        # one thread per job (the reference used the config's: 2 for the simulation); the
+        # other jobs' thread independence is tested per module (n_jobs 1 against 2:
+        # test_sorting, test_oracle, test_time_resolved, test_study)
         result = snakemake(
-            workdir,
-            "threads={ephys: 1, decoding: 2, simulate: 1}",
-            *SLURM_ARGS,
-            *STORAGE_ARGS,
-            env=_s3_env(url),
+            workdir, *SLURM_ARGS, *STORAGE_ARGS, "--max-threads", "1", env=_s3_env(url)
         )
         assert result.returncode == 0, result.stderr[-6000:]
         objects = _bucket_objects(client, f"{PREFIX}/results")
