@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from panneuro.decoding.planted import declared_bins
 from panneuro.io.tables import read_tsv
@@ -51,9 +52,9 @@ STAGES: tuple[str, ...] = ("early", "middle", "late")
 SCORE_COLUMNS: tuple[str, ...] = ("ccgp", "cv")
 
 #: The normal quantile of a one-sided 95 % (a permutation null's ``null_q95`` above its mean).
-_Z95 = 1.6448536269514722
+_Z95 = float(stats.norm.ppf(0.95))
 #: ... and of a two-sided 95 % interval.
-_Z975 = 1.959963984540054
+_Z975 = float(stats.norm.ppf(0.975))
 
 
 def se_column(value: str) -> str:
