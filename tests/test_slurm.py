@@ -5,16 +5,22 @@
 temporary directory; the fixture stops every one of them by PID (``tests/slurm/stop.sh``),
 also when the test fails. Without slurmdbd there is no ``sacct``: the plugin polls ``squeue``.
 
-Two runs share the cluster:
+Two tests share the cluster:
 
-- the whole tiny preset through SLURM with S3 as the default storage (a moto server on
-  127.0.0.1 stands in for S3; snakemake-storage-plugin-s3) and ``--max-threads 1``: every
-  result in the bucket equals the local reference run's (``tiny_run``, the config's threads:
-  one per ephys and decoding job since 2026-12-06, two for the simulation) byte for byte, but
-  for how provenance sidecars identify raw inputs (annex keys locally, SHA-256 in the
-  bucket). One full run thus checks the cluster executor, remote storage and that the
-  simulation's results do not depend on its thread count (the other rules' n_jobs are tested
-  per module: test_sorting, test_oracle, test_time_resolved);
+- the tiny preset on S3 as the default storage (a moto server on 127.0.0.1 stands in for S3;
+  snakemake-storage-plugin-s3), begun through SLURM and finished on the local executor in the
+  same bucket: the simulation and one probe's preprocessing as SLURM jobs with ``--max-threads
+  1`` (the reference, ``tiny_run``, simulates with the config's 2 threads), then every other
+  job locally. Every result in the bucket equals the local reference run's byte for byte, but
+  for how provenance sidecars identify raw inputs (annex keys locally, SHA-256 in the bucket).
+  This checks that SLURM jobs reach the storage (its settings travel as environment
+  variables), that every rule reads and writes through remote storage, that outputs one
+  executor left in the bucket are taken as done by another, and that the simulation's results
+  do not depend on its thread count (the other rules' n_jobs are tested per module:
+  test_sorting, test_oracle, test_time_resolved, test_study). Until 2026-12-07 every job went
+  through SLURM: 660-829 s against 154 s locally on a 2-core machine, most of it spent
+  starting two snakemake processes per job (the batch step and its srun step) and answering
+  their storage queries, not in the jobs; the shared-file-system test below runs SLURM jobs too;
 - one probe's preprocessing (its DataLad raw input got on the node) through SLURM on the
   shared file system, the profile as a site without object storage uses it.
 """
@@ -58,6 +64,10 @@ PREFIX = "tiny"
 RAW_PREFIXES = ("resources/raw/", "resources/raw-keys/")
 #: One probe's preprocessing on the shared file system: the smallest probe (microwires).
 PROBE_RESULT = "results/ephys/sub-H2/ses-01/acq-MW/preprocessed"
+#: What the storage test runs through SLURM before finishing locally: the simulation (the
+#: raw dataset written to the bucket) and the smallest probe's preprocessing (raw data read
+#: from it).
+SLURM_SLICE = PROBE_RESULT
 
 
 def _alive(pid: int) -> bool:
@@ -175,7 +185,7 @@ def _raw_input_paths(sidecar: dict) -> set[str]:
     return {i["path"] for i in sidecar["inputs"] if i["path"].startswith(RAW_PREFIXES)}
 
 
-def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(
+def test_tiny_preset_begun_through_slurm_on_s3_storage_equals_the_local_run(
     slurm_cluster, tiny_run, tmp_path
 ):
     workdir = fresh_copy(tmp_path / "compendium")
@@ -183,17 +193,30 @@ def test_tiny_preset_through_slurm_on_s3_storage_equals_the_local_run(
         client = s3_client(url)
         client.create_bucket(Bucket=BUCKET)
         upload_inputs(client, workdir, BUCKET, PREFIX)
-        # one thread per job (the reference used the config's: 2 for the simulation); the
-        # other jobs' thread independence is tested per module (n_jobs 1 against 2:
-        # test_sorting, test_oracle, test_time_resolved, test_study)
+        # one thread per SLURM job (the reference simulated with the config's 2)
         result = snakemake(
-            workdir, *SLURM_ARGS, *STORAGE_ARGS, "--max-threads", "1", env=_s3_env(url)
+            workdir,
+            *SLURM_ARGS,
+            *STORAGE_ARGS,
+            "--max-threads",
+            "1",
+            SLURM_SLICE,
+            env=_s3_env(url),
         )
         assert result.returncode == 0, result.stderr[-6000:]
+        sliced = set(_bucket_objects(client, f"{PREFIX}/results"))
+        finished = snakemake(workdir, *STORAGE_ARGS, env=_s3_env(url))
+        assert finished.returncode == 0, finished.stderr[-6000:]
         objects = _bucket_objects(client, f"{PREFIX}/results")
         stored = {k: hashlib.sha256(v).hexdigest() for k, v in objects.items()}
         rerun = snakemake(workdir, *STORAGE_ARGS, "--dry-run", env=_s3_env(url))
     _all_jobs_went_to_slurm(result.stderr)
+    # the slice ran through SLURM only: the local run took its outputs in the bucket as done
+    assert re.search(r"^rule simulate_dataset:$", result.stderr, re.M)
+    assert not re.search(r"^(local)?rule simulate_dataset:$", finished.stderr, re.M)
+    sent = f"{PROBE_RESULT} (send to storage)"
+    assert sent in result.stderr and sent not in finished.stderr
+    assert any(k.startswith(PROBE_RESULT.removeprefix("results/")) for k in sliced), sliced
     expected = digests(tiny_run / "results")
     assert stored.keys() == expected.keys(), (
         f"only in the bucket: {sorted(stored.keys() - expected.keys())}; "

@@ -1,8 +1,13 @@
+import shutil
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from panneuro.compendium.storage import (
     STORAGE_PREFIX_VARIABLE,
     declared_companions,
+    declared_ieeg_sidecars,
     local_storage_prefix,
     logical_path,
 )
@@ -56,3 +61,66 @@ def test_sheet_files_come_with_their_companions():
         "raw/sub-1/ieeg/x.eeg",
         "raw/sub-1/ieeg/x.vmrk",
     ]
+
+
+@pytest.fixture(scope="module")
+def ecog_dataset(tmp_path_factory):
+    """A simulated BIDS ECoG recording (BrainVision, sidecars by mne-bids) and its files."""
+    from panneuro.simulate.ecog import simulate_ecog, write_ecog_bids
+    from panneuro.simulate.task import build_events
+
+    rng = np.random.default_rng(3)
+    problem, trial = np.repeat(np.arange(1, 5), 6), np.tile(np.arange(1, 7), 4)
+    events = build_events(problem, trial, rng.integers(0, 2, 24), rng, trial_duration=1.5)
+    sim = simulate_ecog(
+        events, n_electrodes=6, sfreq=500.0, n_planted=1, gain=1.5, line_frequency=60.0, seed=2
+    )
+    root = tmp_path_factory.mktemp("bids")
+    vhdr = write_ecog_bids(sim, root, subject="H1", session="01", line_frequency=60.0)
+    listing = sorted(p.relative_to(root.parent).as_posix() for p in root.rglob("*") if p.is_file())
+    return root, Path(vhdr).relative_to(root.parent).as_posix(), listing
+
+
+def _only_declared(root: Path, files: list[str], into: Path) -> Path:
+    for name in files:
+        (into / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root.parent / name, into / name)
+    return into
+
+
+@pytest.mark.parametrize("with_listing", [True, False])
+def test_declared_ieeg_sidecars_are_enough_for_mne_bids(ecog_dataset, tmp_path, with_listing):
+    """A job given only the recording, its companions and the declared sidecars (as under
+    remote storage) reads the same channels, types and bads as from the whole dataset."""
+    from panneuro.ecog.high_gamma import read_ecog
+
+    root, recording, listing = ecog_dataset
+    sidecars = declared_ieeg_sidecars(recording, root.name, listing if with_listing else None)
+    assert set(sidecars) <= set(listing), set(sidecars) - set(listing)
+    assert f"{root.name}/dataset_description.json" in sidecars
+    assert any(s.endswith("_channels.tsv") for s in sidecars)
+    assert recording not in sidecars
+    declared = [recording, *declared_companions(recording, "brainvision"), *sidecars]
+    copy = _only_declared(root, declared, tmp_path)
+    full, alone = read_ecog(str(root.parent / recording)), read_ecog(str(copy / recording))
+    assert alone.get_channel_types() == full.get_channel_types()
+    assert "ecog" in alone.get_channel_types()
+    assert alone.ch_names == full.ch_names and alone.info["bads"] == full.info["bads"]
+    if with_listing:  # electrode positions too (electrodes.tsv, coordsystem.json)
+        assert any(s.endswith("_electrodes.tsv") for s in sidecars)
+        np.testing.assert_array_equal(
+            alone.get_montage().get_positions()["ch_pos"]["G01"],
+            full.get_montage().get_positions()["ch_pos"]["G01"],
+        )
+
+
+def test_undeclared_channels_tsv_loses_the_ecog_types(ecog_dataset, tmp_path):
+    """What the declaration prevents: without channels.tsv mne-bids reads no ECoG channel."""
+    from panneuro.ecog.high_gamma import read_ecog
+
+    root, recording, _ = ecog_dataset
+    copy = _only_declared(
+        root, [recording, *declared_companions(recording, "brainvision")], tmp_path
+    )
+    with pytest.raises(ValueError, match="no ECOG channel"):
+        read_ecog(str(copy / recording))

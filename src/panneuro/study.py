@@ -726,13 +726,22 @@ class Study:
         return self.raw_ecog(subject, session)
 
     def ecog_companions(self, subject: str, session: str) -> list[str]:
-        """Under remote storage, the files the ECoG header names."""
+        """Under remote storage, the files the ECoG header names and its BIDS sidecars."""
         if not self.remote_storage or self.ecog_needs_conversion(subject, session):
             return []
-        from panneuro.compendium.storage import declared_companions
+        from panneuro.compendium.storage import declared_companions, declared_ieeg_sidecars
 
         row = self.row(subject, session, "ecog")
-        return declared_companions(self.raw_path(row), row["format"])
+        path = self.raw_path(row)
+        listing = None
+        if self.simulated:
+            from panneuro.simulate.study import raw_dataset_files
+
+            listing = raw_dataset_files(self.samples, self.raw_dir)
+        return [
+            *declared_companions(path, row["format"]),
+            *declared_ieeg_sidecars(path, self.raw_dir, listing),
+        ]
 
     def high_gamma_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return the inputs of ``high_gamma_epochs``: ECoG header, events, companions (S3)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +106,56 @@ def declared_companions(path: str, raw_format: str) -> list[str]:
             "binary (with its .json sidecar), or run with a shared file system"
         )
     return []
+
+
+def declared_ieeg_sidecars(
+    path: str, raw_root: str, listing: Sequence[str] | None = None
+) -> list[str]:
+    """BIDS files ``mne_bids.read_raw_bids`` reads beside an iEEG recording, without file access.
+
+    Under remote storage a job receives only the files it declares; mne-bids finds the
+    sidecars by listing the recording's folder, which a job cannot do in a bucket. Undeclared,
+    they were missing (``channels.tsv``: no ECoG channel types) whenever no earlier job on
+    the same machine had left its local copies (seen 2026-12-07: the simulation through
+    SLURM, the ECoG job locally).
+
+    Parameters
+    ----------
+    path : str
+        The recording (``…/sub-X_ses-Y_task-T_ieeg.vhdr``), under ``raw_root``.
+    raw_root : str
+        The raw dataset's directory (its ``dataset_description.json`` marks the BIDS root).
+    listing : sequence of str, optional
+        Every file of the raw dataset when known in advance (the simulated study,
+        :func:`panneuro.simulate.study.raw_dataset_files`): then the recording folder's files
+        of its subject and session, its session's ``scans.tsv`` and the dataset's
+        ``participants.tsv`` are declared, as mne-bids would find them. Without it (a lab's
+        dataset in a bucket) only what BIDS requires under the recording's own name: its
+        ``_channels.tsv`` and ``_ieeg.json`` (electrode positions from ``electrodes.tsv``,
+        whose name may carry a ``space`` entity, are then not read).
+
+    Returns
+    -------
+    list of str
+        The sidecars, sorted; the recording itself and its data companions excluded.
+    """
+    folder, name = path.rsplit("/", 1)
+    own = [part for part in name.split("_") if part.startswith(("sub-", "ses-"))]
+    description = f"{raw_root}/dataset_description.json"
+    data = {path, *declared_companions(path, "brainvision" if path.endswith(".vhdr") else "")}
+    if listing is None:
+        stem = name.rsplit("_", 1)[0]
+        return sorted({description, f"{folder}/{stem}_channels.tsv", f"{folder}/{stem}_ieeg.json"})
+    prefix = "_".join(own) + "_"
+    scans = f"{'/'.join([raw_root, *own])}/{prefix}scans.tsv"
+    wanted = {description, scans, f"{raw_root}/participants.tsv", f"{raw_root}/participants.json"}
+    found = {
+        file
+        for file in listing
+        if file in wanted
+        or (file.rsplit("/", 1)[0] == folder and file.rsplit("/", 1)[1].startswith(prefix))
+    }
+    return sorted(found - data)
 
 
 def declared_sheet_files(samples: Any, raw_root: str) -> list[str]:
