@@ -98,6 +98,33 @@ def test_preprocess_and_save(raw_nwb, tmp_path):
         load_preprocessed(tmp_path)
 
 
+def test_saved_provenance_names_the_raw_file_as_given_not_its_annex_object(raw_nwb, tmp_path):
+    """A raw file behind a symlink (a DataLad dataset's annexed file) and the same file
+    fetched from a bucket (no symlink) give the same saved folder's provenance.json: found
+    2026-12-07 differing (SpikeInterface records resolved paths)."""
+    import shutil
+
+    def saved_record(dataset) -> bytes:
+        recording = read_recording(dataset / "sub-M1" / raw_nwb.name, "nwb")
+        folder = dataset.parent / "results" / dataset.name / "preprocessed"
+        folder.parent.mkdir(parents=True)
+        save_recording(recording.frame_slice(0, 3000), folder, n_jobs=1, chunk_duration="1s")
+        return (folder / "provenance.json").read_bytes()
+
+    annexed = tmp_path / "a" / "raw"
+    (annexed / ".git" / "annex" / "objects").mkdir(parents=True)
+    (annexed / "sub-M1").mkdir()
+    shutil.copy(raw_nwb, annexed / ".git" / "annex" / "objects" / "KEY.nwb")
+    (annexed / "sub-M1" / raw_nwb.name).symlink_to("../.git/annex/objects/KEY.nwb")
+    plain = tmp_path / "b" / "raw"
+    (plain / "sub-M1").mkdir(parents=True)
+    shutil.copy(raw_nwb, plain / "sub-M1" / raw_nwb.name)
+    from_annex, from_bucket = saved_record(annexed), saved_record(plain)
+    assert b"annex/objects" not in from_annex
+    assert f"../../../raw/sub-M1/{raw_nwb.name}".encode() in from_annex
+    assert from_annex == from_bucket
+
+
 def test_thread_limits_are_set_once_per_save_not_per_chunk(raw_nwb, tmp_path, monkeypatch):
     import spikeinterface.core as si
     import threadpoolctl

@@ -787,9 +787,49 @@ def save_recording(
             progress_bar=False,
             verbose=False,
         )
+        _unresolve_source_paths(recording, tmp)
         if bad_channels is not None:
             write_tsv(bad_channels, tmp / BAD_CHANNELS_FILE)
     return si.load(folder)
+
+
+def _unresolve_source_paths(recording, folder: Path) -> None:
+    """Name the raw files in ``folder/provenance.json`` as the job was given them.
+
+    SpikeInterface records a saved recording's sources relative to the folder after resolving
+    symlinks (``core_tools._relative_to``), so a raw file of a DataLad dataset is recorded as
+    its git-annex object (``.git/annex/objects/…``) and the same recording fetched from a
+    bucket as the file itself: the bytes of a result depended on the storage (found
+    2026-12-07, tests/test_slurm.py). No SpikeInterface option keeps the given path; this
+    rewrites each source back to the path the reader was given, relative to the folder. The
+    saved traces are not affected (the folder is loaded from its own binary files).
+    """
+    from spikeinterface.core.core_tools import (
+        _relative_to,
+        element_is_path,
+        extractor_dict_iterator,
+    )
+
+    record = folder / "provenance.json"
+    if not record.is_file():
+        return
+    renamed = {
+        _relative_to(e.value, folder): Path(
+            os.path.relpath(os.path.abspath(e.value), os.path.abspath(folder))
+        ).as_posix()
+        for e in extractor_dict_iterator(recording.to_dict(recursive=True))
+        if element_is_path(e) and Path(e.value).exists()
+    }
+
+    def rename(node):
+        if isinstance(node, dict):
+            return {k: rename(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [rename(v) for v in node]
+        return renamed.get(node, node) if isinstance(node, str) else node
+
+    # rewritten whether or not a path changed, so both storages give the same formatting
+    record.write_text(json.dumps(rename(json.loads(record.read_text())), indent=4))
 
 
 def read_bad_channels(folder: str | os.PathLike) -> pd.DataFrame:
