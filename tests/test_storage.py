@@ -124,3 +124,12 @@ def test_undeclared_channels_tsv_loses_the_ecog_types(ecog_dataset, tmp_path):
     )
     with pytest.raises(ValueError, match="no ECOG channel"):
         read_ecog(str(copy / recording))
+
+
+def test_no_sidecars_are_declared_for_a_file_not_named_as_bids_ieeg():
+    assert declared_ieeg_sidecars("raw/grid/rec.vhdr", "raw") == []
+    assert declared_ieeg_sidecars("raw/sub-1/ieeg/sub-1_task-t_ieeg.vhdr", "raw") == [
+        "raw/dataset_description.json",
+        "raw/sub-1/ieeg/sub-1_task-t_channels.tsv",
+        "raw/sub-1/ieeg/sub-1_task-t_ieeg.json",
+    ]

@@ -137,9 +137,12 @@ def declared_ieeg_sidecars(
     Returns
     -------
     list of str
-        The sidecars, sorted; the recording itself and its data companions excluded.
+        The sidecars, sorted; the recording itself and its data companions excluded; none
+        for a file not named as BIDS iEEG (``…_ieeg.<ext>``).
     """
     folder, name = path.rsplit("/", 1)
+    if not re.search(r"_ieeg\.\w+$", name):
+        return []  # not a BIDS iEEG name: the reader stops with its own message (read_ecog)
     own = [part for part in name.split("_") if part.startswith(("sub-", "ses-"))]
     description = f"{raw_root}/dataset_description.json"
     data = {path, *declared_companions(path, "brainvision" if path.endswith(".vhdr") else "")}
