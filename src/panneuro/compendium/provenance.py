@@ -146,7 +146,11 @@ def input_identity(path: str | os.PathLike) -> dict[str, str]:
         return {"annex_key": key}
     side = sidecar_path(path)
     if side.exists():
-        return {"sha256": json.loads(side.read_text())["sha256"], "sidecar": logical_path(side)}
+        # The digest its sidecar recorded (not hashed again). The sidecar's path is not
+        # recorded: a job under remote storage does not receive an input's sidecar (it is not
+        # a declared input), so the record would depend on where the job ran (found
+        # 2026-12-07, tests/test_slurm.py); :func:`trace` finds it by its name.
+        return {"sha256": json.loads(side.read_text())["sha256"]}
     if Path(path).exists():
         return {"sha256": digest(path)}
     return {"missing": "true"}
@@ -309,7 +313,8 @@ def trace(
     seen[key] = node
     for item in data["inputs"]:
         identity = {k: v for k, v in item.items() if k not in ("path", "sidecar")}
-        if "sidecar" in item:
+        # records before 2026-12-07 named the input's sidecar; since then it is found by name
+        if "sidecar" in item or (Path(root) / sidecar_path(item["path"])).exists():
             node.inputs.append(trace(item["path"], root=root, _seen=seen))
         else:
             node.inputs.append(seen.setdefault(item["path"], Node(item["path"], identity)))
