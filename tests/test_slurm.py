@@ -62,12 +62,10 @@ SLURM_ARGS = (
 BUCKET = "panneuro-test"
 PREFIX = "tiny"
 RAW_PREFIXES = ("resources/raw/", "resources/raw-keys/")
-#: One probe's preprocessing on the shared file system: the smallest probe (microwires).
+#: The smallest probe's preprocessing (microwires): run through SLURM on the shared file
+#: system, and by the storage test through SLURM (with the simulation it needs) before the
+#: rest of the tiny preset finishes locally.
 PROBE_RESULT = "results/ephys/sub-H2/ses-01/acq-MW/preprocessed"
-#: What the storage test runs through SLURM before finishing locally: the simulation (the
-#: raw dataset written to the bucket) and the smallest probe's preprocessing (raw data read
-#: from it).
-SLURM_SLICE = PROBE_RESULT
 
 
 def _alive(pid: int) -> bool:
@@ -200,7 +198,7 @@ def test_tiny_preset_begun_through_slurm_on_s3_storage_equals_the_local_run(
             *STORAGE_ARGS,
             "--max-threads",
             "1",
-            SLURM_SLICE,
+            PROBE_RESULT,
             env=_s3_env(url),
         )
         assert result.returncode == 0, result.stderr[-6000:]

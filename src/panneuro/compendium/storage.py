@@ -143,22 +143,26 @@ def declared_ieeg_sidecars(
     folder, name = path.rsplit("/", 1)
     if not re.search(r"_ieeg\.\w+$", name):
         return []  # not a BIDS iEEG name: the reader stops with its own message (read_ecog)
-    own = [part for part in name.split("_") if part.startswith(("sub-", "ses-"))]
+    stem = name.rsplit("_", 1)[0]
     description = f"{raw_root}/dataset_description.json"
-    data = {path, *declared_companions(path, "brainvision" if path.endswith(".vhdr") else "")}
     if listing is None:
-        stem = name.rsplit("_", 1)[0]
         return sorted({description, f"{folder}/{stem}_channels.tsv", f"{folder}/{stem}_ieeg.json"})
-    prefix = "_".join(own) + "_"
-    scans = f"{'/'.join([raw_root, *own])}/{prefix}scans.tsv"
-    wanted = {description, scans, f"{raw_root}/participants.tsv", f"{raw_root}/participants.json"}
-    found = {
-        file
-        for file in listing
-        if file in wanted
-        or (file.rsplit("/", 1)[0] == folder and file.rsplit("/", 1)[1].startswith(prefix))
+    own = "_".join(part for part in name.split("_") if part.startswith(("sub-", "ses-"))) + "_"
+    session_folder = "/".join([raw_root, *own.rstrip("_").split("_")])
+    wanted = {
+        description,
+        f"{session_folder}/{own}scans.tsv",
+        f"{raw_root}/participants.tsv",
+        f"{raw_root}/participants.json",
     }
-    return sorted(found - data)
+
+    def is_sidecar(file: str) -> bool:
+        parent, base = file.rsplit("/", 1)
+        # the recording's own data files share its "_ieeg." stem; its sidecar is the .json
+        data = base.startswith(f"{stem}_ieeg.") and not base.endswith(".json")
+        return parent == folder and base.startswith(own) and not data
+
+    return sorted(file for file in set(listing) if file in wanted or is_sidecar(file))
 
 
 def declared_sheet_files(samples: Any, raw_root: str) -> list[str]:
