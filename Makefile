@@ -25,8 +25,11 @@ reproduce: $(STAMP)
 results/report.html: $(wildcard results/figures/*.png) $(wildcard workflow/report/*.rst)
 	$(SNAKEMAKE) --report $@
 
+# Two pytest-xdist workers, one test file each at a time (a file's module fixtures run once);
+# the end-to-end files first, longest first (tests/conftest.py). TEST_WORKERS=0: one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 install: $(STAMP)
 

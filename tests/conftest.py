@@ -1,5 +1,13 @@
-"""Shared fixtures: the tiny-preset reference run and synthetic result tables for figures."""
+"""Shared fixtures: the tiny-preset reference run and synthetic result tables for figures.
 
+``make test`` runs the suite in two pytest-xdist workers, one test file per worker at a time
+(``--dist loadfile``): the end-to-end files are run first, longest first, so that the two
+longest runs overlap instead of ending the suite alone, and the tiny reference run is made once
+for both workers (:func:`tiny_run`).
+"""
+
+import os
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -7,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from compendium import fresh_copy, snakemake
+from filelock import FileLock
 
 from panneuro.decoding.time_resolved import DecodingResult, decoding_table
 
@@ -81,13 +90,56 @@ def fake_ccgp() -> Callable[..., pd.DataFrame]:
     return _fake_ccgp
 
 
+#: Test files by their wall time in a fresh-clone ``make test`` (2026-12-07, slow machine: the
+#: design run 727 s, kill/resume 441 s + the tiny run, SLURM 415 s, RIA clone 195 s, encrypted
+#: store 186 s + 40 s, lab folder 118 s + 60 s, ...): run first, in this order, so that a worker
+#: never takes one of them when the other worker is nearly done. Any other file keeps its place.
+LONGEST_FIRST = (
+    "test_design_run.py",
+    "test_kill_resume.py",
+    "test_slurm.py",
+    "test_datalad_reproduce.py",
+    "test_access.py",
+    "test_lab_data.py",
+    "test_notebooks.py",
+    "test_bad_input.py",
+    "test_datalad_run.py",
+    "test_study.py",
+    "test_motion.py",
+    "test_kernel_warm_up.py",
+    "test_binder.py",
+    "test_kubernetes.py",
+    "test_datalad_io.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the files of :data:`LONGEST_FIRST` first, in its order (stable for the rest)."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory) -> Path:
     """The tiny preset run once in a fresh copy of the compendium, on 2 cores.
 
-    Shared by every end-to-end test as the reference; read-only (copy it to change it).
+    Shared by every end-to-end test as the reference; read-only (copy it to change it). Under
+    pytest-xdist the workers share one run: the first to need it makes it under a file lock in
+    the base folder common to the workers, the others wait for it; a failed run is recorded so
+    that every worker fails with its message instead of running it again.
     """
-    workdir = fresh_copy(tmp_path_factory.mktemp("compendium"))
-    result = snakemake(workdir)
-    assert result.returncode == 0, result.stderr[-6000:]
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # each worker's base is a folder of the run's common one
+    workdir, done, failed = (base / f"tiny_run{ext}" for ext in ("", ".done", ".failed"))
+    with FileLock(base / "tiny_run.lock"):
+        if failed.exists():
+            pytest.fail(f"the tiny reference run failed (in another worker):\n{failed.read_text()}")
+        if not done.exists():
+            shutil.rmtree(workdir, ignore_errors=True)
+            result = snakemake(fresh_copy(workdir))
+            if result.returncode != 0:
+                failed.write_text(result.stderr[-6000:])
+            assert result.returncode == 0, result.stderr[-6000:]
+            done.touch()
     return workdir
