@@ -11,7 +11,12 @@ import pytest
 
 from panneuro.ephys.preprocessing import read_recording
 from panneuro.simulate.ephys import simulate_probe, write_probe_nwb
-from panneuro.simulate.lab_export import FORMATS, add_lab_recording, export_lab_folder
+from panneuro.simulate.lab_export import (
+    FORMATS,
+    add_lab_recording,
+    add_lab_sleep_run,
+    export_lab_folder,
+)
 from panneuro.simulate.task import build_events
 
 FS = 30000.0
@@ -334,6 +339,35 @@ def test_added_recording_is_a_new_session_of_plain_binary(raw_dir, tmp_path):
             region="prefrontal",
             acq_time="2000-01-02T09:00:00",
         )
+
+
+def test_sleep_run_joins_its_task_session_as_plain_binary(raw_dir, tmp_path):
+    """A sleep run of a task probe: a binary file of that session, a row with task and run."""
+    root, sheet = raw_dir
+    dest = tmp_path / "lab"
+    lab = export_lab_folder(root, sheet, dest, {})
+    task = read_recording(dest / lab[lab["probe"] == "MW"].iloc[0]["path"], "nwb")
+    sleep = task.frame_slice(0, int(0.5 * FS))  # the task's channels, as a sleep run's
+    added = add_lab_sleep_run(sleep, dest, lab, subject="M1", session="01", probe="MW", run="2")
+    assert "task" not in lab.columns  # the caller's sheet is left as it was
+    assert added.iloc[:-1].drop(columns=["task", "run"]).equals(lab)
+    assert set(added.iloc[:-1]["task"]) == {"harlow"} and set(added.iloc[:-1]["run"]) == {"n/a"}
+    row = added.iloc[-1].to_dict()
+    mw = lab[lab["probe"] == "MW"].iloc[0].to_dict()
+    assert row == {
+        **mw,
+        "path": "sub-M1/ses-01/ephys/sub-M1_ses-01_task-sleep_acq-MW_run-2_raw.bin",
+        "format": "binary",
+        "task": "sleep",
+        "run": "2",
+    }
+    _assert_same_recording(read_recording(dest / row["path"], "binary"), sleep)
+    sessions = (dest / "sub-M1/sub-M1_sessions.tsv").read_text()
+    assert sessions == (root / "sub-M1/sub-M1_sessions.tsv").read_text()  # same session
+    with pytest.raises(ValueError, match="already has a sleep run 2"):
+        add_lab_sleep_run(sleep, dest, added, subject="M1", session="01", probe="MW", run="2")
+    with pytest.raises(ValueError, match="no task recording of probe HPC"):
+        add_lab_sleep_run(sleep, dest, added, subject="M1", session="01", probe="HPC", run="1")
 
 
 def test_errors_name_the_problem_and_the_fix(raw_dir, tmp_path):

@@ -63,6 +63,22 @@ def test_open_run_derives_the_sessions_the_rules_use(compendium):
         run.species("M9", "01")
 
 
+def test_sleep_runs_of_a_probe_are_not_more_probes(compendium):
+    """A sheet with sleep runs (columns task, run): the probes and regions are the task's."""
+    task = "".join(f"{line}\tharlow\tn/a\n" for line in SHEET.splitlines()[1:])
+    sleep = "".join(
+        f"M1\t01\tmacaque\tarray\tHPC\thippocampus\tm1_01_hpc_run-{run}.nwb\tnwb\tsleep\t{run}\n"
+        for run in ("1", "2")
+    )
+    header = SHEET.splitlines()[0] + "\ttask\trun\n"
+    (compendium / "config" / "samples.tsv").write_text(header + task + sleep)
+    run = open_run(compendium)
+    assert len(run.samples) == 10 and len(run.task_samples) == 8
+    assert run.probes() == [("M1", "01", "PFC"), ("M1", "01", "HPC"), ("H2", "01", "MW")]
+    assert run.region("M1", "01", "HPC") == "hippocampus"
+    assert run.ecog_sessions() == [("H1", "01")]
+
+
 def test_open_run_applies_nested_overrides(compendium):
     run = open_run(compendium, overrides={"simulate": False, "decoding": {"alpha": 0.01}})
     assert run.simulated is False

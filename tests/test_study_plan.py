@@ -129,6 +129,29 @@ def test_acquisition_formats_are_converted_before_the_ephys_stage():
     assert conversion["format"] == "spikeglx" and conversion["converted"][0] == nwb
 
 
+def test_sleep_runs_in_an_acquisition_format_go_to_sourcedata_in_the_bids_view():
+    """Not converted (read as they are), so the view keeps them under sourcedata/."""
+    sheet = SHEET.copy()
+    sheet["task"], sheet["run"] = "harlow", "n/a"
+    hpc = sheet[sheet["probe"] == "HPC"].iloc[0].to_dict()
+    runs = [
+        {
+            **hpc,
+            "task": "sleep",
+            "run": run,
+            "format": fmt,
+            "path": f"sub-M1/ses-01/ephys/sub-M1_ses-01_task-sleep_acq-HPC_run-{run}_raw.{ext}",
+        }
+        for run, fmt, ext in (("1", "binary", "bin"), ("2", "nwb", "nwb"))
+    ]
+    study = _study(pd.concat([sheet, pd.DataFrame(runs)], ignore_index=True), simulate=False)
+    assert len(study.sleep_runs()) == 2
+    assert study.conversions() == []  # the task recordings are NWB already
+    assert study.bids_conversions() == [
+        {"path": runs[0]["path"], "format": "binary", "converted": []}
+    ]
+
+
 def test_remote_storage_names_files_not_key_records():
     study = Study.from_config({**CONFIG, "simulate": False}, SHEET, remote_storage=True)
     wc = SimpleNamespace(subject="M1", session="01", probe="PFC")

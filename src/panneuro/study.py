@@ -613,9 +613,17 @@ class Study:
         """Return, per converted recording, its raw path and format and the files made of it.
 
         The BIDS validation job lays the converted dataset out from these
-        (:func:`panneuro.ingest.bids_view.assemble_bids_view`).
+        (:func:`panneuro.ingest.bids_view.assemble_bids_view`). A sleep or rest run in an
+        acquisition format is listed with no converted files: the sleep stage reads it as it is
+        (:meth:`sleep_recording`), so it has no BIDS file, and the view keeps it under
+        ``sourcedata/`` as it keeps a converted recording's original (found by the BIDS
+        validator in the lab's sleep runs of ``tests/test_lab_data.py``: ``NOT_INCLUDED``).
         """
-        out = []
+        out = [
+            {"path": row["path"], "format": row["format"], "converted": []}
+            for row in self._sleep.values()
+            if needs_conversion(row["format"])
+        ]
         for key in self.conversions():
             row = self.probe_row(*key)
             out.append(

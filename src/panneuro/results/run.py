@@ -95,6 +95,19 @@ class Run:
         return self.root.joinpath(*parts)
 
     @property
+    def task_samples(self) -> pd.DataFrame:
+        """The sheet's rows of the task (a sheet's sleep or rest runs left out).
+
+        A probe's sleep runs are rows of its session with the same probe (columns ``task``,
+        ``run``); the probes, their regions and the ECoG sessions are the task's
+        (:func:`panneuro.study.task_rows`). Found on a lab's sheet with sleep runs, where
+        reading figure 2's sorting summaries met three rows for one probe.
+        """
+        from panneuro.study import task_rows
+
+        return task_rows(self.samples)
+
+    @property
     def simulated(self) -> bool:
         """True when the raw dataset is the simulated one (ground truth is beside it)."""
         return bool(self.config["simulate"])
@@ -103,7 +116,8 @@ class Run:
         self, datatypes: Sequence[str] = PROBE_DATATYPES, species: str | None = None
     ) -> list[tuple[str, str, str]]:
         """``(subject, session, probe)`` of every probe of the given datatypes, sheet order."""
-        sel = self.samples[self.samples["datatype"].isin(list(datatypes))]
+        rows = self.task_samples
+        sel = rows[rows["datatype"].isin(list(datatypes))]
         if species is not None:
             sel = sel[sel["species"] == species]
         return list(sel[["subject", "session", "probe"]].itertuples(index=False, name=None))
@@ -116,16 +130,17 @@ class Run:
 
     def ecog_sessions(self) -> list[tuple[str, str]]:
         """``(subject, session)`` of every ECoG row, sheet order."""
-        sel = self.samples[self.samples["datatype"] == "ecog"]
+        sel = self.task_samples[self.task_samples["datatype"] == "ecog"]
         return list(zip(sel["subject"], sel["session"], strict=True))
 
     def region(self, subject: str, session: str, probe: str) -> str:
         """Brain region of a probe (its sample-sheet row)."""
-        sel = self.samples[
-            (self.samples["subject"] == subject)
-            & (self.samples["session"] == session)
-            & (self.samples["probe"] == probe)
-            & self.samples["datatype"].isin(list(PROBE_DATATYPES))
+        rows = self.task_samples
+        sel = rows[
+            (rows["subject"] == subject)
+            & (rows["session"] == session)
+            & (rows["probe"] == probe)
+            & rows["datatype"].isin(list(PROBE_DATATYPES))
         ]
         if len(sel) != 1:
             raise ValueError(

@@ -47,7 +47,9 @@ same int16 samples, rate, channel ids and order, gain and geometry, so that
     The NWB file copied with its BIDS sidecars (the default for probes not named).
 
 A recording the simulated study does not make (e.g. a drifting high-density probe) is added to
-such a folder as a new session's ``binary`` file by :func:`add_lab_recording`.
+such a folder as a new session's ``binary`` file by :func:`add_lab_recording`; a rest or sleep
+epoch recorded around a task session (sheet columns ``task``, ``run``) as a ``binary`` file of
+that session by :func:`add_lab_sleep_run`.
 
 Recording folders are written whole into a temporary name and renamed into place, single files
 through :func:`panneuro.io.atomic.atomic_path`; every output is byte-identical between runs.
@@ -654,5 +656,86 @@ def add_lab_recording(
         "region": region,
         "path": str(path),
         "format": "binary",
+    }
+    return pd.concat([sheet, pd.DataFrame([row])[sheet.columns]], ignore_index=True)
+
+
+def add_lab_sleep_run(
+    recording,
+    dest: Path,
+    sheet: pd.DataFrame,
+    *,
+    subject: str,
+    session: str,
+    probe: str,
+    run: str,
+    task: str = "sleep",
+) -> pd.DataFrame:
+    """Add a sleep (or rest) run of a task session's probe to a lab folder as a binary file.
+
+    The run is recorded by a probe the session's task recording used (the sleep stage finds
+    the task's units in it), so the sheet must have that probe's task row; the new row copies
+    its labels with ``task`` and ``run`` set. The file is the ``binary`` layout (module
+    docstring) at ``sub-X/ses-Y/ephys/sub-X_ses-Y_task-<task>_acq-P_run-N_raw.bin``. A sheet
+    without the optional ``task`` and ``run`` columns gets them (``harlow`` and ``n/a`` on
+    its other rows, what the workflow assumes when they are absent).
+
+    Parameters
+    ----------
+    recording : spikeinterface.core.BaseRecording
+        One segment, int16, one gain, with channel locations (the task recording's channels).
+    dest : pathlib.Path
+        A lab folder written by :func:`export_lab_folder`.
+    sheet : pandas.DataFrame
+        Its sample sheet.
+    subject, session, probe : str
+        The task recording the run goes with.
+    run : str
+        BIDS run index (the study design: 1 before the task, 2 after it).
+    task : str
+        BIDS task of the epoch.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sheet`` with the new row appended. Not written: the caller writes it.
+
+    Raises
+    ------
+    ValueError
+        When the session has no task recording of ``probe``, the run is already in the sheet,
+        or the recording cannot be held by the binary layout.
+    """
+    dest = Path(dest)
+    sheet = sheet.copy()
+    for column, default in (("task", "harlow"), ("run", "n/a")):
+        if column not in sheet.columns:
+            sheet[column] = default
+    same = (sheet["subject"].astype(str) == str(subject)) & (
+        sheet["session"].astype(str) == str(session)
+    )
+    task_rows = sheet[
+        same & (sheet["probe"].astype(str) == str(probe)) & (sheet["task"] == "harlow")
+    ]
+    if task_rows.empty:
+        raise ValueError(
+            f"sub-{subject} ses-{session} has no task recording of probe {probe} in the sample "
+            f"sheet; a {task} run is matched to the task's units: add the task recording first."
+        )
+    if (same & (sheet["task"] == task) & (sheet["run"].astype(str) == str(run))).any():
+        raise ValueError(
+            f"sub-{subject} ses-{session} already has a {task} run {run} in the sample sheet."
+        )
+    stem = f"sub-{subject}_ses-{session}_task-{task}_acq-{probe}_run-{run}"
+    ephys = PurePosixPath(f"sub-{subject}", f"ses-{session}", "ephys")
+    facts = _probe_facts(recording, dest / ephys / stem, "binary")
+    (dest / ephys).mkdir(parents=True, exist_ok=True)
+    path = ephys / _write_binary(recording, facts, dest / ephys, stem)
+    row = {
+        **task_rows.iloc[0].to_dict(),
+        "path": str(path),
+        "format": "binary",
+        "task": task,
+        "run": str(run),
     }
     return pd.concat([sheet, pd.DataFrame([row])[sheet.columns]], ignore_index=True)
