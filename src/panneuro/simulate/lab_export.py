@@ -572,6 +572,20 @@ def export_lab_folder(
     return sheet
 
 
+def _add_session_binary(
+    recording, dest: Path, subject: str, session: str, entities: str
+) -> PurePosixPath:
+    """Write a recording as ``sub-X/ses-Y/ephys/sub-X_ses-Y_<entities>_raw.bin`` (+ sidecar).
+
+    Returns the file's path relative to ``dest`` (the sheet's ``path``).
+    """
+    ephys = PurePosixPath(f"sub-{subject}", f"ses-{session}", "ephys")
+    stem = f"sub-{subject}_ses-{session}_{entities}"
+    facts = _probe_facts(recording, dest / ephys / stem, "binary")
+    (dest / ephys).mkdir(parents=True, exist_ok=True)
+    return ephys / _write_binary(recording, facts, dest / ephys, stem)
+
+
 def add_lab_recording(
     recording,
     dest: Path,
@@ -631,11 +645,7 @@ def add_lab_recording(
             f"sub-{subject} ses-{session} is already in the sample sheet; add the "
             "recording as a new session."
         )
-    stem = f"sub-{subject}_ses-{session}_acq-{probe}"
-    ephys = PurePosixPath(f"sub-{subject}", f"ses-{session}", "ephys")
-    facts = _probe_facts(recording, dest / ephys / stem, "binary")
-    (dest / ephys).mkdir(parents=True, exist_ok=True)
-    path = ephys / _write_binary(recording, facts, dest / ephys, stem)
+    path = _add_session_binary(recording, dest, subject, session, f"acq-{probe}")
     sessions = dest / f"sub-{subject}" / f"sub-{subject}_sessions.tsv"
     table = (
         pd.read_csv(sessions, sep="\t", dtype=str, keep_default_na=False)
@@ -726,11 +736,9 @@ def add_lab_sleep_run(
         raise ValueError(
             f"sub-{subject} ses-{session} already has a {task} run {run} in the sample sheet."
         )
-    stem = f"sub-{subject}_ses-{session}_task-{task}_acq-{probe}_run-{run}"
-    ephys = PurePosixPath(f"sub-{subject}", f"ses-{session}", "ephys")
-    facts = _probe_facts(recording, dest / ephys / stem, "binary")
-    (dest / ephys).mkdir(parents=True, exist_ok=True)
-    path = ephys / _write_binary(recording, facts, dest / ephys, stem)
+    path = _add_session_binary(
+        recording, dest, subject, session, f"task-{task}_acq-{probe}_run-{run}"
+    )
     row = {
         **task_rows.iloc[0].to_dict(),
         "path": str(path),
