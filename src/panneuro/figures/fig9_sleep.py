@@ -171,7 +171,7 @@ def _panel_group(ax, effects: pd.DataFrame) -> None:
     ax.set_xlabel("after − before")
     ax.set_title("d  group: reactivation after vs before", loc="left", fontsize=9)
     if len(rows):
-        ax.legend(fontsize=7, frameon=False, loc="upper right")
+        ax.legend(fontsize=7, frameon=False, loc="best")
     if few.any():
         ax.set_xlabel(
             f"after − before\n† fewer than {FEW_SUBJECTS} subjects: the bootstrap interval is not "
