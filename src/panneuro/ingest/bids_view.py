@@ -173,8 +173,9 @@ def converted_view(
         Where to lay the view out when some recordings were converted.
     conversions : iterable of mapping
         Per converted recording: ``path`` and ``format`` (its sample-sheet row) and
-        ``converted`` (the files made of it, under ``converted_root``);
-        :meth:`panneuro.study.Study.bids_conversions`.
+        ``converted`` (the files made of it, under ``converted_root``; none for a recording
+        the analysis reads as it is outside BIDS, e.g. a lab's binary sleep run: its files go
+        to ``sourcedata/`` only); :meth:`panneuro.study.Study.bids_conversions`.
     converted_root : str
         The converted files' root (their paths relative to it are their BIDS paths).
     scope : mapping, optional

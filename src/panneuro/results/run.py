@@ -130,7 +130,8 @@ class Run:
 
     def ecog_sessions(self) -> list[tuple[str, str]]:
         """``(subject, session)`` of every ECoG row, sheet order."""
-        sel = self.task_samples[self.task_samples["datatype"] == "ecog"]
+        rows = self.task_samples
+        sel = rows[rows["datatype"] == "ecog"]
         return list(zip(sel["subject"], sel["session"], strict=True))
 
     def region(self, subject: str, session: str, probe: str) -> str:

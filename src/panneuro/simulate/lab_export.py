@@ -716,6 +716,8 @@ def add_lab_sleep_run(
         When the session has no task recording of ``probe``, the run is already in the sheet,
         or the recording cannot be held by the binary layout.
     """
+    from panneuro.study import task_rows
+
     dest = Path(dest)
     sheet = sheet.copy()
     for column, default in (("task", "harlow"), ("run", "n/a")):
@@ -724,10 +726,13 @@ def add_lab_sleep_run(
     same = (sheet["subject"].astype(str) == str(subject)) & (
         sheet["session"].astype(str) == str(session)
     )
-    task_rows = sheet[
-        same & (sheet["probe"].astype(str) == str(probe)) & (sheet["task"] == "harlow")
+    tasks = task_rows(sheet)
+    task_row = tasks[
+        (tasks["subject"].astype(str) == str(subject))
+        & (tasks["session"].astype(str) == str(session))
+        & (tasks["probe"].astype(str) == str(probe))
     ]
-    if task_rows.empty:
+    if task_row.empty:
         raise ValueError(
             f"sub-{subject} ses-{session} has no task recording of probe {probe} in the sample "
             f"sheet; a {task} run is matched to the task's units: add the task recording first."
@@ -740,7 +745,7 @@ def add_lab_sleep_run(
         recording, dest, subject, session, f"task-{task}_acq-{probe}_run-{run}"
     )
     row = {
-        **task_rows.iloc[0].to_dict(),
+        **task_row.iloc[0].to_dict(),
         "path": str(path),
         "format": "binary",
         "task": task,
