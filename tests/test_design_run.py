@@ -17,6 +17,8 @@ the prefrontal stay CCGP inactivation interval was [-0.144, -0.136] with truth -
 stage slopes' intervals missed their truths.
 """
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +162,81 @@ def test_learning_stage_effects_cover_both_regions_and_species(design_run):
     assert (stage["n_subjects"].astype(int) == 2).all()
     covered = (stage["ci_low"] <= stage["truth"]) & (stage["truth"] <= stage["ci_high"])
     assert covered[stage["species"] == "macaque"].all(), stage.to_string()
+
+
+#: The group tables a lab's run of the design must give as the simulated run does.
+GROUP_TABLES = ("stage_effects", "stage_scores", "inactivation_effects", "inactivation_scores")
+#: The jobs a lab's run computes differently: the group analyses, and the reactivation tables
+#: (the simulated study's hold the realised truth beside each estimate).
+FORCED = ("stage_effects", "inactivation_effects", "sleep_reactivation", "sleep_group")
+#: The simulated study's sleep effects that score ripples against the planted ones.
+RIPPLE_SCORES = ("ripple_recall", "ripple_precision")
+
+
+def _linked_copy(run: Path, workdir: Path) -> Path:
+    """A copy of a finished run: code and snakemake's records copied, results and raw data as
+    hard links (every writer replaces a file by renaming a new one, so the run's files stay
+    as they are)."""
+    for name in ("Snakefile",):
+        shutil.copy(run / name, workdir / name)
+    for folder in ("workflow", "config", ".snakemake"):
+        shutil.copytree(run / folder, workdir / folder, symlinks=True)
+    for folder in ("results", "resources"):
+        shutil.copytree(run / folder, workdir / folder, symlinks=True, copy_function=os.link)
+    return workdir
+
+
+def _lab_sessions_file(path: Path) -> None:
+    """Rewrite a simulated ``sub-X_sessions.tsv`` as a lab's own might be: its sessions last
+    first, the design columns in another order, no ``acq_time``, an extra column of its own."""
+    table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    table = table[
+        ["session_id", "learning_stage", "condition", "inactivated_region"]
+        + ["last_problem", "first_problem"]
+    ].iloc[::-1]
+    table.insert(2, "drug", np.where(table["condition"] == "inactivation", "muscimol", "n/a"))
+    path.unlink()  # a hard link to the simulated run's file
+    table.to_csv(path, sep="\t", index=False)
+
+
+def _assert_same_but_truth(lab: pd.DataFrame, simulated: pd.DataFrame, name: str) -> None:
+    """The lab's table is the simulated one with every truth column empty."""
+    truths = [c for c in simulated.columns if c.endswith(("truth", "truth_in_ci"))]
+    assert truths and list(lab.columns) == list(simulated.columns), (name, list(lab.columns))
+    assert lab[truths].isna().all().all(), (name, lab[truths].to_string())
+    pd.testing.assert_frame_equal(lab.drop(columns=truths), simulated.drop(columns=truths))
+
+
+@pytest.mark.workflow
+def test_a_labs_stated_design_gives_the_group_effects_without_truth(design_run, tmp_path):
+    """A lab's run reads the design from its ``sub-X_sessions.tsv`` (``simulate=false``: no
+    planned design, no truth): the group analyses and figures 7, 8 and 10 must come out of it,
+    with the simulated run's estimates and intervals (the same sessions, the same seeds) and
+    no truth. The run's per-session results are what a lab's run computes from these
+    recordings, so instead of recomputing the whole DAG the copy keeps them and reruns the
+    group analyses and the reactivation tables (:data:`FORCED`) and every job that reads the
+    rewritten sessions files, with snakemake's modification-time trigger only (``raw_key``'s
+    params name ``simulate``, which would redo every job). Measured 2026-12-07: 37 jobs, 70 s
+    on 2 cores."""
+    workdir = _linked_copy(design_run, tmp_path)
+    for subject in ("M1", "M2"):
+        _lab_sessions_file(workdir / "resources/raw" / f"sub-{subject}/sub-{subject}_sessions.tsv")
+    result = snakemake(
+        workdir,
+        *("--configfile", str(OVERLAY), "--config", "size=tiny", "simulate=false"),
+        *("--rerun-triggers", "mtime", "--forcerun", *FORCED),
+    )
+    assert result.returncode == 0, result.stderr[-6000:]
+    assert "Traceback" not in result.stderr, result.stderr[-6000:]
+    for name in GROUP_TABLES:
+        simulated = read_tsv(design_run / "results/group" / f"{name}.tsv")
+        lab = read_tsv(workdir / "results/group" / f"{name}.tsv")
+        _assert_same_but_truth(lab, simulated, name)
+    simulated = read_tsv(design_run / "results/group/sleep_effects.tsv")
+    simulated = simulated[~simulated["effect"].isin(RIPPLE_SCORES)].reset_index(drop=True)
+    lab = read_tsv(workdir / "results/group/sleep_effects.tsv")
+    _assert_same_but_truth(lab, simulated, "sleep")
+    for stem in ("fig7_learning_stages", "fig8_inactivation", "fig10_group_summary"):
+        figure = workdir / "results/figures" / f"{stem}.png"
+        assert figure.stat().st_ino != (design_run / figure.relative_to(workdir)).stat().st_ino
+        assert figure.stat().st_size > 10_000, stem

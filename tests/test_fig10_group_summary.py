@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from panneuro.figures.fig10_group_summary import balanced_split, plot_group_summary
 from panneuro.figures.save import save_figure
 
@@ -24,6 +26,16 @@ def test_fig10_smoke(tmp_path):
     assert len(first.get_yticklabels()) == int((stage["effect"] == effects[0]).sum())
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_fig10_of_a_lab_run_has_no_truth_in_its_legend(tmp_path):
+    """A lab's run has no planted truth: no crosses, and the legend does not name one."""
+    _, stage = stage_tables(tmp_path)
+    fig = plot_group_summary([stage])
+    assert "planted truth" in [t.get_text() for t in fig.legends[0].get_texts()]
+    fig = plot_group_summary([stage.assign(truth=np.nan, truth_in_ci=None)])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["estimate, 95 % interval"]
+    assert not any(line.get_marker() == "x" and len(line.get_xdata()) for line in fig.axes[0].lines)
 
 
 def test_fig10_without_tables(tmp_path):

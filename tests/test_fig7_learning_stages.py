@@ -68,3 +68,13 @@ def test_fig7_smoke(tmp_path):
     assert len(axes[0].get_lines()) == 1 + 2 * 2
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
     assert (tmp_path / "f.png").stat().st_size > 10_000
+
+
+def test_fig7_of_a_lab_run_has_no_truth_in_its_legend(tmp_path):
+    """A lab's run has no planted truth: no truth lines, and the legend does not name one."""
+    scores, effects = stage_tables(tmp_path)
+    scores = scores.assign(ccgp_truth=np.nan, cv_truth=np.nan)
+    fig = plot_learning_stages(scores, effects.assign(truth=np.nan))
+    assert len(fig.axes[0].get_lines()) == 1 + 2  # chance and one line per subject
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "M1" in texts and not any("truth" in t for t in texts), texts

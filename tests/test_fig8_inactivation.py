@@ -95,3 +95,14 @@ def test_fig8_of_a_behaviour_only_design(tmp_path):
     assert labels == ["M1 (behaviour only)", "M2 (behaviour only)"]
     assert len(fig.axes[0].lines) == 2 * 2 + 1  # estimate and truth per subject, chance
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")
+
+
+def test_fig8_of_a_lab_run_has_no_truth_in_its_legend(tmp_path):
+    """A lab's run has no planted truth: the legend names the subjects and no truth."""
+    scores, effects = inactivation_tables(tmp_path)
+    with_truth = [t.get_text() for t in plot_inactivation(scores, effects).legends[0].get_texts()]
+    assert "planted truth" in with_truth
+    truths = [c for c in scores.columns if c.endswith("_truth")]
+    fig = plot_inactivation(scores.assign(**dict.fromkeys(truths, np.nan)), effects)
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == [t for t in with_truth if t != "planted truth"], texts

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,6 +64,19 @@ def test_group_test_with_enough_subjects_is_family_wise():
     assert group.loc[~planted, "significant"].sum() == 0
     null = _tables(np.random.default_rng(4), n_subjects=7, n_sessions=1, size=0.0)
     assert group_decoding(null, np.random.default_rng(5), n_bootstrap=100)["p_fwer"].min() > 0.05
+
+
+def test_a_session_without_scores_is_skipped_without_warnings():
+    """A session that could not decode a variable (too few trials of a class: every bin NaN,
+    as the tiny design's first session of M2 for the rewarded object) is left out of the
+    means of its subject's resamples; the group effect and interval come from the others."""
+    table = _tables(np.random.default_rng(8), n_subjects=2, n_sessions=2)
+    empty = (table["subject"] == "S1") & (table["session"] == "01")
+    table.loc[empty, ["score", "effect", "ci_low", "ci_high"]] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        group = group_decoding(table, np.random.default_rng(9), n_bootstrap=200)
+    assert np.isfinite(group[["effect", "ci_low", "ci_high"]].to_numpy(float)).all()
 
 
 def test_single_session_keeps_its_own_interval_and_has_no_group_test():

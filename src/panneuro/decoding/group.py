@@ -17,6 +17,7 @@ session-level permutation and cluster tests. :func:`group_decoding` combines ses
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,13 +49,17 @@ def _hierarchical_bootstrap(
     names = np.unique(subjects)
     rows = {s: np.flatnonzero(subjects == s) for s in names}
     out = np.empty((n_resamples, effects.shape[1]))
-    for k in range(n_resamples):
-        chosen = rng.choice(names, size=len(names), replace=True)
-        means = [
-            np.nanmean(effects[rng.choice(rows[s], size=len(rows[s]), replace=True)], axis=0)
-            for s in chosen
-        ]
-        out[k] = np.nanmean(means, axis=0)
+    with warnings.catch_warnings():
+        # A session without a score in a bin (too few trials of a class to decode) is NaN; a
+        # resample of only such sessions gives NaN, which the means and quantiles skip.
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)
+        for k in range(n_resamples):
+            chosen = rng.choice(names, size=len(names), replace=True)
+            means = [
+                np.nanmean(effects[rng.choice(rows[s], size=len(rows[s]), replace=True)], axis=0)
+                for s in chosen
+            ]
+            out[k] = np.nanmean(means, axis=0)
     return out
 
 

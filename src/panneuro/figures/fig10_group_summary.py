@@ -165,13 +165,14 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
         ax.set_title(f"{effect}: {label}" if label else effect, fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
-    handles = [
-        plt.Line2D([], [], marker="o", color="0.15", ls="-", ms=4),
-        plt.Line2D([], [], marker="x", color="tab:red", ls="", ms=7, mew=1.8),
-    ]
+    handles = [plt.Line2D([], [], marker="o", color="0.15", ls="-", ms=4)]
+    labels = ["estimate, 95 % interval"]
+    if table["truth"].notna().any():  # a lab's run has no truth: no legend entry for it
+        handles.append(plt.Line2D([], [], marker="x", color="tab:red", ls="", ms=7, mew=1.8))
+        labels.append("planted truth")
     fig.legend(
         handles,
-        ["estimate, 95 % interval", "planted truth"],
+        labels,
         # outside the panels (constrained layout makes room): inside, it covered a panel title
         loc="outside upper right",
         ncol=2,

@@ -94,6 +94,7 @@ def plot_learning_stages(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
     scores["subject"] = scores["subject"].astype(str)
     panels = _panels(scores)
     colors = label_colors(scores["subject"])
+    truth_drawn = False
     fig, axes = plt.subplots(
         len(SCORES),
         max(len(panels), 1),
@@ -120,6 +121,7 @@ def plot_learning_stages(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
                 truth = rows.get(f"{value}_truth")
                 if truth is not None and truth.notna().any():
                     ax.plot(rows[xcol], truth, "o--", mfc="none", color=colors[subject], alpha=0.7)
+                    truth_drawn = True
             effect = f"stay_{value}_{'stage_slope' if kind == 'stage' else 'late_minus_early'}"
             title = f"{species} {region}" if row == 0 else ""
             stat = effect_title(effects, effect, species, region)
@@ -135,8 +137,9 @@ def plot_learning_stages(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
-    labels.append("planted truth (oracle)")
+    if truth_drawn:  # a lab's run has no truth: no legend entry for it
+        handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
+        labels.append("planted truth (oracle)")
     add_few_subjects_entry(handles, labels, effects)
     fig.legend(
         handles, labels, loc="lower center", ncol=min(len(labels), 6), fontsize=8, frameon=False

@@ -3,10 +3,11 @@
 Panels: trial-2 accuracy, each region's stay code (CCGP) and the inactivated region's mean
 firing rate, in the inactivation sessions and their neighbouring control sessions (recorded
 at the inactivation's learning stage, or behaviour-only: the trial-2 panel only). One line per
-subject and stage (``behaviour only`` for the behaviour-only sessions; filled markers: the
-estimate per session; open markers, dashed: the planted truth where known); the title gives
-the group effect (inactivation minus control, hierarchical bootstrap, 95 % interval) and its
-truth. A design whose inactivation sessions are all behaviour-only has the trial-2 panel only.
+subject and stage (``behaviour only`` for the behaviour-only sessions: squares, dotted; filled
+markers: the estimate per session; open markers, dashed: the planted truth where known); the
+title gives the group effect (inactivation minus control, hierarchical bootstrap, 95 %
+interval) and its truth. A design whose inactivation sessions are all behaviour-only has the
+trial-2 panel only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from panneuro.figures.fig7_learning_stages import (  # noqa: E402
     effect_title,
 )
 
+#: The session scores the panels draw (each with its ``<value>_truth`` where known).
+DRAWN = ("trial2_accuracy", "ccgp", "log_rate")
+
 
 def _panel(ax, part: pd.DataFrame, value: str, colors: dict, transform=None) -> None:
     """Draw control vs inactivation per subject and stage (x = 0 control, 1 inactivation)."""
@@ -36,7 +40,8 @@ def _panel(ax, part: pd.DataFrame, value: str, colors: dict, transform=None) -> 
         ax.plot(
             means.index,
             transform(means.to_numpy()),
-            "o-",
+            # a subject's behaviour-only sessions beside its recorded ones: another marker
+            "s:" if stage == "n/a" else "o-",
             color=colors[subject],
             label=f"{subject} ({'behaviour only' if stage == 'n/a' else stage})",
         )
@@ -116,8 +121,10 @@ def plot_inactivation(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
             fontsize=8,
         )
     handles, labels = axes[0].get_legend_handles_labels()
-    handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
-    labels.append("planted truth")
+    truths = [f"{v}_truth" for v in DRAWN if f"{v}_truth" in scores]
+    if scores[truths].notna().any().any():  # a lab's run has no truth: no legend entry for it
+        handles.append(plt.Line2D([], [], ls="--", marker="o", mfc="none", color="0.3"))
+        labels.append("planted truth")
     add_few_subjects_entry(handles, labels, effects)
     fig.legend(
         handles,
