@@ -33,6 +33,7 @@ from panneuro.ephys.sorting import load_sorting
 from panneuro.io.tables import read_events, read_tsv, write_tsv
 from panneuro.io.validation import read_samples
 from panneuro.seeding import derived_seed
+from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
 from panneuro.simulate.drift import (
     read_planted_motion,
     simulate_drifting_probe,
@@ -56,6 +57,12 @@ FIGURES = [
 ]
 #: The lab's drifting probe: a Neuropixels-like shank (high-density, so corrected under
 #: ``auto``), 40 µm of zigzag drift in 20 s, as a plain binary file in a session of its own.
+#: The lab's dataset-level ``task-harlow_ieeg.json``: its site, amplifier and reference.
+LAB_IEEG = {
+    "InstitutionName": "Primate Lab, Example University",
+    "Manufacturer": "Blackrock Microsystems",
+    "iEEGReference": "titanium skull screw over the occipital lobe",
+}
 DRIFT = {"n_channels": 64, "n_units": 12, "duration": 20.0, "seed": 3, "drift_um": 40.0}
 DRIFTING = {"subject": "M1", "session": "05", "probe": "NP", "region": "prefrontal"}
 #: The estimate against the planted drift (sign and offset removed): 2.5 µm RMS measured.
@@ -125,6 +132,8 @@ def lab_run(tiny_run, tmp_path_factory):
     )
     write_drifting_ground_truth(drifting, workdir / "drift-truth" / "NP")  # not the lab's
     sheet = _add_sleep_runs(tiny_run, workdir, sheet)
+    # what the lab states once of all its task recordings (BIDS inheritance, at its root)
+    (workdir / "lab" / "task-harlow_ieeg.json").write_text(json.dumps(LAB_IEEG))
     write_tsv(sheet, workdir / "config/lab_samples.tsv")
     result = snakemake(workdir, *_lab_config("config/lab_samples.tsv"))
     assert result.returncode == 0, result.stderr[-6000:]
@@ -159,15 +168,24 @@ def test_converted_dataset_is_valid_bids(lab_run):
         "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb",
         "sub-M1_ses-05_task-harlow_acq-NP_ieeg.nwb",
     ]
+    # the converted recordings are described by what the lab states, not as simulated
+    for nwb in converted:
+        ieeg = json.loads(nwb.with_name(nwb.name.replace("_ieeg.nwb", "_ieeg.json")).read_text())
+        assert {k: ieeg[k] for k in LAB_IEEG} == LAB_IEEG, (nwb.name, ieeg)
+        for sidecar in nwb_ieeg_sidecar_paths(nwb):
+            assert "simulat" not in Path(sidecar).read_text().lower(), sidecar
 
 
 def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
     from nwbinspector import inspect_all, load_config
+    from pynwb import NWBHDF5IO
 
     workdir, _ = lab_run
     files = [*(workdir / "results/bids").rglob("*.nwb"), *(workdir / "results/nwb").glob("*.nwb")]
     assert len(files) == 7  # 4 converted recordings, 3 session units files
     for path in files:
+        with NWBHDF5IO(path, "r") as io:  # where the lab recorded, as it states it
+            assert io.read().institution == LAB_IEEG["InstitutionName"], path.name
         messages = list(inspect_all(path=path, config=load_config("dandi")))
         serious = [
             (m.check_function_name, m.message)

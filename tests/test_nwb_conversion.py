@@ -46,7 +46,7 @@ def binary_recording(tmp_path_factory):
     return path, data, np.asarray(locations)
 
 
-def _convert(source, target):
+def _convert(source, target, **kwargs):
     convert_recording_to_nwb(
         source,
         "binary",
@@ -60,7 +60,55 @@ def _convert(source, target):
         age="P7Y",
         sex="M",
         line_frequency=60.0,
+        **kwargs,
     )
+
+
+def _sidecars(target: Path) -> dict[str, str]:
+    return {
+        Path(p).name.split("_")[-1]: Path(p).read_text() for p in nwb_ieeg_sidecar_paths(target)
+    }
+
+
+def test_a_labs_converted_recording_is_described_by_its_dataset_not_as_simulated(
+    binary_recording, tmp_path
+):
+    """The sidecars of a lab's recording say what its files and its dataset's
+    task-harlow_ieeg.json state, nothing of the simulated study (found 2026-12-07: every
+    converted recording said it was simulated, by the panneuro simulator, with simulated
+    reference, ground, electrodes, instructions and institution); without the file, the keys
+    BIDS requires are n/a and the rest is left out."""
+    from pynwb import NWBHDF5IO
+
+    stated = {
+        "InstitutionName": "Primate Lab, Example University",
+        "Manufacturer": "Blackrock Microsystems",
+        "iEEGReference": "titanium skull screw over the occipital lobe",
+        "SamplingFrequency": 1.0,  # wrong: the recording's own rate wins
+    }
+    target = tmp_path / "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
+    _convert(binary_recording[0], target, stated=stated)
+    sidecars = _sidecars(target)
+    assert not any("simulat" in text.lower() for text in sidecars.values()), sidecars
+    ieeg = json.loads(sidecars["ieeg.json"])
+    assert ieeg["InstitutionName"] == stated["InstitutionName"]
+    assert ieeg["Manufacturer"] == stated["Manufacturer"]
+    assert ieeg["iEEGReference"] == stated["iEEGReference"]
+    assert ieeg["SamplingFrequency"] == FS and ieeg["TaskName"] == "harlow"
+    assert "Instructions" not in ieeg and "iEEGGround" not in ieeg
+    with NWBHDF5IO(target, "r") as io:
+        assert io.read().institution == stated["InstitutionName"]
+
+    bare = tmp_path / "bare" / target.name
+    _convert(binary_recording[0], bare)  # a dataset that states nothing
+    sidecars = _sidecars(bare)
+    assert not any("simulat" in text.lower() for text in sidecars.values()), sidecars
+    ieeg = json.loads(sidecars["ieeg.json"])
+    assert ieeg["iEEGReference"] == "n/a" and ieeg["SoftwareFilters"] == "n/a"
+    assert "InstitutionName" not in ieeg and "Manufacturer" not in ieeg
+    assert "\tn/a\t" in sidecars["channels.tsv"] and "\tn/a\t" in sidecars["electrodes.tsv"]
+    with NWBHDF5IO(bare, "r") as io:
+        assert io.read().institution is None
 
 
 def test_only_nwb_is_bids_native():

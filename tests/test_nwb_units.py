@@ -160,3 +160,19 @@ def test_nwbinspector_finds_no_violation(session, tmp_path):
 def test_read_units_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="export_session_nwb"):
         read_units(tmp_path / "missing.nwb")
+
+
+def test_institution_is_the_stated_one_or_none(session, tmp_path):
+    """The simulated study's files name panneuro; a lab's name its stated institution, or
+    none (export_session_nwb reads it from the dataset's task-<task>_ieeg.json)."""
+    from pynwb import NWBHDF5IO
+
+    path, probes, _, events, kwargs = session
+    with NWBHDF5IO(path, "r") as io:
+        assert io.read().institution == "panneuro"
+    for institution in ("Primate Lab, Example University", None):
+        other = tmp_path / "lab" / path.name
+        other.parent.mkdir(exist_ok=True)
+        write_session_units_nwb(other, probes, events, **kwargs, institution=institution)
+        with NWBHDF5IO(other, "r") as io:
+            assert io.read().institution == institution

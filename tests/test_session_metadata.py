@@ -93,3 +93,27 @@ def test_metadata_root_is_where_the_job_got_participants(tmp_path):
         == ".snakemake/storage/s3/bucket/run/resources/raw"
     )
     assert str(metadata_root([], "resources/raw")) == "resources/raw"
+
+
+def test_recording_metadata_is_the_datasets_task_sidecar_or_nothing(tmp_path):
+    """A lab states its recordings' site, device and reference once, at its dataset's root
+    (BIDS inheritance: task-<task>_ieeg.json); it is listed among a session's metadata files
+    only when present, and a broken one is one error naming it."""
+    from panneuro.ingest.session_metadata import recording_metadata
+
+    root = _dataset(tmp_path / "raw")
+    assert recording_metadata(root, "harlow") == {}
+    assert not any(p.endswith("_ieeg.json") for p in metadata_files(root, "M1", "01", "harlow"))
+    (root / "task-harlow_ieeg.json").write_text('{"InstitutionName": "Lab", "iEEGReference": "x"}')
+    assert recording_metadata(root, "harlow") == {"InstitutionName": "Lab", "iEEGReference": "x"}
+    assert recording_metadata(root, "sleep") == {}
+    assert metadata_files(root, "M1", "01", "harlow")[-1] == str(root / "task-harlow_ieeg.json")
+    assert metadata_files(root, "M1", "01") == [
+        str(root / "participants.tsv"),
+        str(root / "sub-M1/sub-M1_sessions.tsv"),
+    ]
+    for text, problem in (("{nope", "not valid JSON"), ('["a"]', "not an object")):
+        (root / "task-harlow_ieeg.json").write_text(text)
+        with pytest.raises(InputError, match=problem) as info:
+            recording_metadata(root, "harlow")
+        assert str(root / "task-harlow_ieeg.json") in str(info.value)

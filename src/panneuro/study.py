@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 from panneuro.compendium.resources import estimate, recording_channel_seconds
 from panneuro.ingest.ecog_conversion import converted_ecog_files, needs_ecog_conversion
 from panneuro.ingest.nwb_conversion import needs_conversion
-from panneuro.ingest.session_metadata import metadata_files
+from panneuro.ingest.session_metadata import metadata_files, recording_metadata_name
 
 PROBE_DATATYPES = ("array", "microwire")
 #: The paper's figures, in order.
@@ -777,6 +777,18 @@ class Study:
             ]
         return metadata_files(self.raw_dir, subject, session)
 
+    def recording_metadata_files(self) -> list[str]:
+        """Return the lab's dataset-level ``task-<task>_ieeg.json``, if its raw dataset has one.
+
+        What it states of the recordings (site, device, reference) goes into the converted
+        recordings' sidecars (:func:`panneuro.ingest.session_metadata.recording_metadata`); the
+        simulated study writes none.
+        """
+        if self.raw_simulated:
+            return []
+        path = Path(self.raw_dir) / recording_metadata_name(self.task)
+        return [str(path)] if path.is_file() else []
+
     # --- resources -------------------------------------------------------------------------
     def channel_seconds(
         self,
@@ -918,18 +930,22 @@ class Study:
         return {
             "recording": self.raw_recording(*key),
             "companions": self.recording_companions(*key, raw=True),
-            "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
+            "metadata": [
+                *self.session_metadata_files(wildcards.subject, wildcards.session),
+                *self.recording_metadata_files(),
+            ],
             "events": self.events_files(wildcards.subject, wildcards.session),
         }
 
     def convert_params(self, wildcards: Any) -> dict[str, Any]:
-        """Return the params of ``convert_recording``: format, region, line frequency."""
+        """Return the params of ``convert_recording``: format, region, line frequency, task."""
         row = self.probe_row(wildcards.subject, wildcards.session, wildcards.probe)
         return {
             "format": row["format"],
             "region": row["region"],
             "species": row["species"],
             "line_frequency": self.line_frequency,
+            "task": self.task,
         }
 
     def sorting_params(self, wildcards: Any) -> Mapping[str, Any]:
@@ -942,19 +958,26 @@ class Study:
         probes = self._session_probe_keys(wildcards)
         return {
             "events": self.events_files(wildcards.subject, wildcards.session),
-            "metadata": self.session_metadata_files(wildcards.subject, wildcards.session),
+            "metadata": [
+                *self.session_metadata_files(wildcards.subject, wildcards.session),
+                *self.recording_metadata_files(),
+            ],
             "sortings": self.probe_results("sorting", probes),
             "metrics": self.probe_results("metrics.tsv", probes),
             "waveforms": self.probe_results("waveforms.npz", probes),
         }
 
     def session_nwb_params(self, wildcards: Any) -> dict[str, Any]:
-        """Return the params of ``export_session_nwb``: probes, regions, the sheet's species."""
+        """Return the params of ``export_session_nwb``: probes, regions, species, task.
+
+        The task names the dataset-level ``_ieeg.json`` that states the institution.
+        """
         probes = self._session_probe_keys(wildcards)
         return {
             "probes": [p for _, _, p in probes],
             "regions": [self.region(*k) for k in probes],
             "species": self.species(wildcards.subject, wildcards.session),
+            "task": self.task,
         }
 
     def oracle_inputs(self, wildcards: Any) -> dict[str, Any]:

@@ -6,16 +6,19 @@ import sys
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
 from panneuro.ingest.nwb_conversion import convert_recording_to_nwb, write_recording_events
-from panneuro.ingest.session_metadata import metadata_root, session_metadata
+from panneuro.ingest.session_metadata import (
+    metadata_root,
+    recording_metadata,
+    session_metadata,
+)
 
 smk = snakemake  # noqa: F821
 fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115  (NeuroConv/SpikeInterface warnings)
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc, params = smk.wildcards, smk.params.recording
-meta = session_metadata(
-    metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject, wc.session
-)
+root = metadata_root(smk.input.metadata, smk.config["raw_dir"])
+meta = session_metadata(root, wc.subject, wc.session)
 convert_recording_to_nwb(
     smk.input.recording,
     params["format"],
@@ -29,6 +32,9 @@ convert_recording_to_nwb(
     age=meta["age"],
     sex=meta["sex"],
     line_frequency=params["line_frequency"],
+    task=params["task"],
+    # the site, device and reference the lab's dataset states (task-<task>_ieeg.json)
+    stated=recording_metadata(root, params["task"]),
 )
 # the session's trials beside the recording (header only for a session without behaviour)
 write_recording_events(

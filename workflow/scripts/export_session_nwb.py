@@ -6,9 +6,13 @@ import sys
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.curation import read_waveforms
-from panneuro.ephys.nwb_units import ProbeUnits, write_session_units_nwb
+from panneuro.ephys.nwb_units import SIMULATED_INSTITUTION, ProbeUnits, write_session_units_nwb
 from panneuro.ephys.sorting import load_sorting
-from panneuro.ingest.session_metadata import metadata_root, session_metadata
+from panneuro.ingest.session_metadata import (
+    metadata_root,
+    recording_metadata,
+    session_metadata,
+)
 from panneuro.io.tables import read_events, read_tsv
 
 smk = snakemake  # noqa: F821
@@ -43,9 +47,11 @@ for probe, region, sorting_dir, metrics_path, waveforms_path in zip(
     )
     logging.info("%s: %d curated units", probe, len(kept))
 # session start, age, sex, species: from the dataset's BIDS files, whatever the raw format
-meta = session_metadata(
-    metadata_root(smk.input.metadata, smk.config["raw_dir"]), wc.subject, wc.session
-)
+root = metadata_root(smk.input.metadata, smk.config["raw_dir"])
+meta = session_metadata(root, wc.subject, wc.session)
+# where the data were recorded: as the lab's dataset states it (none stated: none)
+simulated = SIMULATED_INSTITUTION if smk.config["simulate"] else None
+institution = recording_metadata(root, session["task"]).get("InstitutionName", simulated)
 events = read_events(smk.input.events[0]) if smk.input.events else None
 write_session_units_nwb(
     smk.output[0],
@@ -57,5 +63,6 @@ write_session_units_nwb(
     session_start=meta["session_start"],
     age=meta["age"],
     sex=meta["sex"],
+    institution=institution,
 )
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -54,6 +54,10 @@ def deterministic_object_ids(label: str) -> Iterator[None]:
         yield
 
 
+#: The NWB ``institution`` of the simulated study's files (panneuro made them).
+SIMULATED_INSTITUTION = "panneuro"
+
+
 def make_nwbfile(
     *,
     subject: str,
@@ -64,6 +68,7 @@ def make_nwbfile(
     identifier: str,
     age: str | None = None,
     sex: str = "U",
+    institution: str | None = SIMULATED_INSTITUTION,
 ):
     """Create an in-memory NWBFile with the subject (DANDI's fields only) and fixed dates.
 
@@ -83,6 +88,9 @@ def make_nwbfile(
         ISO 8601 duration (e.g. ``P7Y``).
     sex : str
         ``M``, ``F``, ``U`` or ``O``.
+    institution : str, optional
+        Where the data were recorded: a lab's dataset's ``InstitutionName``; None when it
+        states none. The default names panneuro, which made the simulated study.
 
     Returns
     -------
@@ -103,7 +111,7 @@ def make_nwbfile(
         session_start_time=session_start,
         file_create_date=session_start,
         session_id=f"sub-{subject}_ses-{session}",
-        institution="panneuro",
+        institution=institution,
         experiment_description="Harlow learning-set task (object-discrimination problems).",
         keywords=["learning set", "Harlow task", "single units", "primate"],
         # Only the subject fields DANDI needs
@@ -166,6 +174,7 @@ def write_session_units_nwb(
     session_start: dt.datetime,
     age: str | None = None,
     sex: str = "U",
+    institution: str | None = SIMULATED_INSTITUTION,
 ) -> None:
     """Write one session's curated units of all probes, electrodes and trials as NWB.
 
@@ -186,6 +195,8 @@ def write_session_units_nwb(
         ISO 8601 duration.
     sex : str
         ``M``, ``F``, ``U`` or ``O``.
+    institution : str, optional
+        Where the data were recorded (:func:`make_nwbfile`).
     """
     from pynwb.misc import Units
 
@@ -207,6 +218,7 @@ def write_session_units_nwb(
             age=age,
             sex=sex,
             description="Curated single units of every probe, and trials.",
+            institution=institution,
         )
         if events is not None:
             _add_trials(nwbfile, events)

@@ -20,12 +20,18 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from panneuro.ephys.nwb_units import deterministic_object_ids, make_nwbfile, write_nwbfile
+from panneuro.ephys.nwb_units import (
+    SIMULATED_INSTITUTION,
+    deterministic_object_ids,
+    make_nwbfile,
+    write_nwbfile,
+)
 
 #: Sample-sheet formats of microelectrode recordings that BIDS iEEG accepts as they are.
 BIDS_NATIVE_FORMATS = ("nwb",)
@@ -101,6 +107,7 @@ def write_recording_nwb(
     series_description: str,
     session_description: str,
     chunk_duration: float = 1.0,
+    institution: str | None = SIMULATED_INSTITUTION,
 ) -> None:
     """Write a broadband recording as iEEG-datatype NWB, chunk by chunk, with the same bytes.
 
@@ -140,6 +147,8 @@ def write_recording_nwb(
         Free text of the device, the group, the series and the file.
     chunk_duration : float
         Seconds per written chunk (bounded memory).
+    institution : str, optional
+        The NWB file's institution (where the data were recorded; None: not stated).
 
     Raises
     ------
@@ -171,6 +180,7 @@ def write_recording_nwb(
             sex=sex,
             description=session_description,
             identifier=label,
+            institution=institution,
         )
         device = nwbfile.create_device(name="probe", description=device_description)
         electrode_group = nwbfile.create_electrode_group(
@@ -229,8 +239,16 @@ def convert_recording_to_nwb(
     sex: str,
     line_frequency: float,
     chunk_duration: float = 1.0,
+    task: str | None = None,
+    stated: Mapping[str, Any] | None = None,
 ) -> None:
     """Convert one raw recording to an iEEG-datatype NWB file and write its BIDS sidecars.
+
+    The sidecars say what the recording's files give (rate, duration, channels, geometry) and
+    what the lab's raw dataset states in its ``task-<task>_ieeg.json``
+    (:func:`panneuro.ingest.session_metadata.recording_metadata`: site, device, reference),
+    never the simulated study's keys; the NWB file's institution is the stated
+    ``InstitutionName`` (none when not stated).
 
     Parameters
     ----------
@@ -256,6 +274,11 @@ def convert_recording_to_nwb(
         Mains frequency (Hz) for the ``_ieeg.json``.
     chunk_duration : float
         Seconds per written chunk (bounded memory).
+    task : str, optional
+        The recording's task label (its ``_ieeg.json`` task keys); the Harlow task's by
+        default.
+    stated : mapping, optional
+        The lab's dataset-level ``_ieeg.json`` keys (none stated: empty).
 
     Raises
     ------
@@ -266,6 +289,7 @@ def convert_recording_to_nwb(
     from panneuro.simulate.bids import write_nwb_ieeg_sidecars
 
     target = Path(target)
+    stated = dict(stated or {})
     recording = read_recording(source, format)
     n_channels = recording.get_num_channels()
     fs = recording.get_sampling_frequency()
@@ -286,6 +310,7 @@ def convert_recording_to_nwb(
         f"{format} ({Path(source).name}) by panneuro.",
         session_description=f"Broadband recording of probe {probe} in {region}.",
         chunk_duration=chunk_duration,
+        institution=stated.get("InstitutionName"),
     )
     write_nwb_ieeg_sidecars(
         target,
@@ -296,7 +321,33 @@ def convert_recording_to_nwb(
         region=region,
         probe_description=f"{n_channels}-channel probe {probe} (converted from {format})",
         line_frequency=line_frequency,
+        task_metadata=converted_task_metadata(task),
+        stated=stated,
     )
+
+
+def converted_task_metadata(task: str | None = None) -> dict[str, object]:
+    """Return the task keys of a lab's converted recording's ``_ieeg.json``.
+
+    The consortium's description of the Harlow task (the simulated study's ``TaskName``,
+    ``TaskDescription`` and ontology ids, without its ``Instructions``, which describe the
+    simulation), or another task's name alone.
+
+    Parameters
+    ----------
+    task : str, optional
+        The task label (the Harlow task's by default).
+
+    Returns
+    -------
+    dict
+        ``_ieeg.json`` task keys (the lab's ``task-<task>_ieeg.json`` overrides them).
+    """
+    from panneuro.simulate.bids import TASK, TASK_METADATA
+
+    if task not in (None, TASK):
+        return {"TaskName": task}
+    return {k: v for k, v in TASK_METADATA.items() if k != "Instructions"}
 
 
 #: Columns of an events file of a recording without a task (BIDS: onset and duration first).

@@ -10,6 +10,7 @@ the session's ``sub-<label>_ses-<label>_scans.tsv`` (the earliest ``acq_time``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -35,7 +36,9 @@ SEX_CODES = {
 SPECIES_LATIN = {"macaque": "Macaca mulatta", "human": "Homo sapiens"}
 
 
-def metadata_files(raw_dir: str | os.PathLike, subject: str, session: str) -> list[str]:
+def metadata_files(
+    raw_dir: str | os.PathLike, subject: str, session: str, task: str | None = None
+) -> list[str]:
     """List the BIDS files :func:`session_metadata` reads for a session, those that exist.
 
     Parameters
@@ -44,20 +47,76 @@ def metadata_files(raw_dir: str | os.PathLike, subject: str, session: str) -> li
         The raw BIDS dataset.
     subject, session : str
         BIDS labels (without ``sub-``/``ses-``).
+    task : str, optional
+        The recording's task: its dataset-level ``task-<task>_ieeg.json`` is listed too
+        (:func:`recording_metadata`).
 
     Returns
     -------
     list of str
-        ``participants.tsv``, ``sub-X/sub-X_sessions.tsv`` and
-        ``sub-X/ses-Y/sub-X_ses-Y_scans.tsv``, in that order, where present.
+        ``participants.tsv``, ``sub-X/sub-X_sessions.tsv``,
+        ``sub-X/ses-Y/sub-X_ses-Y_scans.tsv`` and ``task-T_ieeg.json``, in that order, where
+        present.
     """
     root = Path(raw_dir)
     candidates = [
         root / "participants.tsv",
         root / f"sub-{subject}" / f"sub-{subject}_sessions.tsv",
         root / f"sub-{subject}" / f"ses-{session}" / f"sub-{subject}_ses-{session}_scans.tsv",
+        *([root / recording_metadata_name(task)] if task else []),
     ]
     return [str(p) for p in candidates if p.is_file()]
+
+
+def recording_metadata_name(task: str) -> str:
+    """Name of the dataset-level iEEG sidecar of a task (BIDS inheritance: ``task-T_ieeg.json``)."""
+    return f"task-{task}_ieeg.json"
+
+
+def recording_metadata(raw_dir: str | os.PathLike, task: str) -> dict[str, Any]:
+    """Read what a lab's raw dataset states of its recordings: its ``task-<task>_ieeg.json``.
+
+    A recording in an acquisition format (SpikeGLX, plain binary...) carries no BIDS metadata
+    of the site, the amplifier or the reference; BIDS puts them in the ``_ieeg.json``, which a
+    dataset may state once at its root for every recording of a task (the inheritance
+    principle). The converted recordings' sidecars take these keys
+    (:func:`panneuro.ingest.nwb_conversion.convert_recording_to_nwb`); a dataset without the
+    file states nothing, and nothing is made up for it.
+
+    Parameters
+    ----------
+    raw_dir : path-like
+        The raw BIDS dataset.
+    task : str
+        The task label.
+
+    Returns
+    -------
+    dict
+        The file's keys (``InstitutionName``, ``Manufacturer``, ``iEEGReference``...), empty
+        when there is no such file.
+
+    Raises
+    ------
+    InputError
+        If the file is not a JSON object, naming it and the fix.
+    """
+    path = Path(raw_dir) / recording_metadata_name(task)
+    if not path.is_file():
+        return {}
+    try:
+        stated = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise InputError(
+            f"{path}: not valid JSON ({error}); fix it (it states the {task} recordings' "
+            "site, device and reference as BIDS iEEG keys) or remove it."
+        ) from error
+    if not isinstance(stated, dict):
+        raise InputError(
+            f"{path}: a JSON {type(stated).__name__}, not an object; write it as "
+            '{"InstitutionName": ..., "iEEGReference": ...} (BIDS iEEG keys).'
+        )
+    return stated
 
 
 def _read_table(path: Path) -> pd.DataFrame:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +222,14 @@ COORDINATE_PROCESSING: dict[str, str] = {
 }
 
 
+#: ... and of a lab's converted recording: the probe geometry its files or reader sidecar give.
+CONVERTED_COORDINATE_PROCESSING: dict[str, str] = {
+    "iEEGCoordinateProcessingDescription": "none: contact positions are the probe geometry "
+    "of the raw recording (its file or reader sidecar), not localised from images",
+    "iEEGCoordinateProcessingReference": "n/a (no localisation method)",
+}
+
+
 def write_dataset_files(root: Path, participants: pd.DataFrame) -> None:
     """Write the dataset-level BIDS files of the simulated study.
 
@@ -293,6 +302,7 @@ def write_nwb_ieeg_sidecars(
     probe_description: str,
     line_frequency: float,
     task_metadata: dict[str, object] | None = None,
+    stated: Mapping[str, object] | None = None,
 ) -> None:
     """Write the iEEG sidecars of a microelectrode recording stored as NWB.
 
@@ -317,35 +327,66 @@ def write_nwb_ieeg_sidecars(
     task_metadata : dict, optional
         The task keys (``TaskName``...): :data:`TASK_METADATA` by default, the sleep runs'
         :data:`SLEEP_TASK_METADATA`.
+    stated : mapping, optional
+        A lab's recording converted to NWB: the ``_ieeg.json`` keys its raw dataset states
+        (site, device, reference...; :func:`panneuro.ingest.session_metadata.recording_metadata`),
+        over the facts read from the recording. Then nothing is said to be simulated: what
+        the raw dataset does not state is left out, or ``n/a`` where BIDS requires it
+        (``iEEGReference``, the channels' cut-offs, the contacts' size). None (the default):
+        the simulated study's recording, stated as simulated.
     """
+    simulated = stated is None
+    if simulated:
+        stated = {
+            **SITE_METADATA,
+            **simulated_device("spikeinterface"),
+            "iEEGReference": "distant reference (simulated)",
+            "iEEGGround": "distant ground (simulated)",
+            "ElectrodeManufacturer": "simulated",
+        }
     stem = str(nwb_path)[: -len("_ieeg.nwb")]
     # electrodes and coordinate system belong to the probe, not the task or run: no such entity
     probe_stem = _probe_stem(stem)
     names = [str(c) for c in channel_ids]
     acq = stem.rsplit("_acq-", 1)[-1].split("_")[0] if "_acq-" in stem else "probe"
+    measured = {  # read from the recording: what the raw dataset states cannot change them
+        "SamplingFrequency": sampling_frequency,
+        "PowerLineFrequency": line_frequency,
+        "RecordingDuration": round(duration, 6),
+        "RecordingType": "continuous",
+        "ECOGChannelCount": 0,
+        "SEEGChannelCount": len(names),
+        "EEGChannelCount": 0,
+        "EOGChannelCount": 0,
+        "ECGChannelCount": 0,
+        "EMGChannelCount": 0,
+        "MiscChannelCount": 0,
+        "TriggerChannelCount": 0,
+    }
+    placed = ("SoftwareFilters", "iEEGReference", "iEEGGround", "ElectrodeManufacturer")
+    placement = {
+        "iEEGPlacementScheme": f"{probe_description}, in {region}",
+        "iEEGElectrodeGroups": f"{acq}: {probe_description} in {region}",
+    }
     write_json(
         {
             **(TASK_METADATA if task_metadata is None else task_metadata),
-            **SITE_METADATA,
-            **simulated_device("spikeinterface"),
+            # site and device first, then the required keys in BIDS' order
+            **{k: v for k, v in stated.items() if k not in {*placed, *measured, *placement}},
             "SamplingFrequency": sampling_frequency,
             "PowerLineFrequency": line_frequency,
-            "SoftwareFilters": "n/a",
-            "iEEGReference": "distant reference (simulated)",
-            "iEEGGround": "distant ground (simulated)",
-            "RecordingDuration": round(duration, 6),
+            "SoftwareFilters": stated.get("SoftwareFilters", "n/a"),
+            "iEEGReference": stated.get("iEEGReference", "n/a"),
+            **({"iEEGGround": stated["iEEGGround"]} if "iEEGGround" in stated else {}),
+            "RecordingDuration": measured["RecordingDuration"],
             "RecordingType": "continuous",
-            "ElectrodeManufacturer": "simulated",
-            "iEEGPlacementScheme": f"{probe_description}, in {region}",
-            "iEEGElectrodeGroups": f"{acq}: {probe_description} in {region}",
-            "ECOGChannelCount": 0,
-            "SEEGChannelCount": len(names),
-            "EEGChannelCount": 0,
-            "EOGChannelCount": 0,
-            "ECGChannelCount": 0,
-            "EMGChannelCount": 0,
-            "MiscChannelCount": 0,
-            "TriggerChannelCount": 0,
+            **(
+                {"ElectrodeManufacturer": stated["ElectrodeManufacturer"]}
+                if "ElectrodeManufacturer" in stated
+                else {}
+            ),
+            **{k: stated.get(k, v) for k, v in placement.items()},
+            **{k: v for k, v in measured.items() if k.endswith("ChannelCount")},
         },
         Path(f"{stem}_ieeg.json"),
     )
@@ -355,7 +396,8 @@ def write_nwb_ieeg_sidecars(
                 "name": names,
                 "type": "SEEG",
                 "units": "uV",
-                "low_cutoff": 0.1,
+                # the simulator's band; a lab's hardware filters are not in its files
+                "low_cutoff": 0.1 if simulated else "n/a",
                 "high_cutoff": sampling_frequency / 2,
                 "sampling_frequency": sampling_frequency,
                 "status": "good",
@@ -373,7 +415,7 @@ def write_nwb_ieeg_sidecars(
                 "x": mm[:, 0],
                 "y": mm[:, 1],
                 "z": mm[:, 2],
-                "size": 0.0007,
+                "size": 0.0007 if simulated else "n/a",
                 "group": region,
             }
         ),
@@ -385,7 +427,7 @@ def write_nwb_ieeg_sidecars(
             "iEEGCoordinateSystemDescription": f"Probe frame of the {probe_description}: "
             "x across, y along the shank from the tip",
             "iEEGCoordinateUnits": "mm",
-            **COORDINATE_PROCESSING,
+            **(COORDINATE_PROCESSING if simulated else CONVERTED_COORDINATE_PROCESSING),
         },
         Path(f"{probe_stem}_coordsystem.json"),
     )
