@@ -98,3 +98,14 @@ def test_without_conversions_or_scope_the_dataset_itself_is_validated(lab, tmp_p
     assert converted_view(raw, tmp_path / "unused", []) == raw
     assert not (tmp_path / "unused").exists()
     assert in_scope("README", {"sessions": []}) and not in_scope("sub-M9/x", {"sessions": []})
+
+
+def test_a_tasks_dataset_level_sidecars_are_in_the_view_only_with_its_data():
+    """A lab states task-sleep_ieeg.json at its root; a sheet without sleep data (ECoG only)
+    must not carry it into its view (the validator: SIDECAR_WITHOUT_DATAFILE, found by the
+    ECoG-only sheet of tests/test_lab_data.py)."""
+    scope = {"sessions": ["sub-H1/ses-01"], "tasks": ["harlow"]}
+    assert in_scope("task-harlow_ieeg.json", scope) and in_scope("participants.tsv", scope)
+    assert not in_scope("task-sleep_ieeg.json", scope)
+    assert in_scope("task-sleep_ieeg.json", {**scope, "tasks": ["harlow", "sleep"]})
+    assert in_scope("task-sleep_ieeg.json", {"sessions": []})  # no tasks named: every file

@@ -132,8 +132,9 @@ def lab_run(tiny_run, tmp_path_factory):
     )
     write_drifting_ground_truth(drifting, workdir / "drift-truth" / "NP")  # not the lab's
     sheet = _add_sleep_runs(tiny_run, workdir, sheet)
-    # what the lab states once of all its task recordings (BIDS inheritance, at its root)
-    (workdir / "lab" / "task-harlow_ieeg.json").write_text(json.dumps(LAB_IEEG))
+    # what the lab states once of all its recordings of a task (BIDS inheritance, at its root)
+    for task in ("harlow", "sleep"):
+        (workdir / "lab" / f"task-{task}_ieeg.json").write_text(json.dumps(LAB_IEEG))
     write_tsv(sheet, workdir / "config/lab_samples.tsv")
     result = snakemake(workdir, *_lab_config("config/lab_samples.tsv"))
     assert result.returncode == 0, result.stderr[-6000:]
@@ -166,6 +167,9 @@ def test_converted_dataset_is_valid_bids(lab_run):
         "sub-H2_ses-01_task-harlow_acq-MW_ieeg.nwb",
         "sub-M1_ses-01_task-harlow_acq-HPC_ieeg.nwb",
         "sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb",
+        # the plain-binary sleep runs, converted like the task recordings
+        "sub-M1_ses-01_task-sleep_acq-HPC_run-1_ieeg.nwb",
+        "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.nwb",
         "sub-M1_ses-05_task-harlow_acq-NP_ieeg.nwb",
     ]
     # the converted recordings are described by what the lab states, not as simulated
@@ -182,7 +186,7 @@ def test_every_nwb_file_passes_nwbinspector_dandi(lab_run):
 
     workdir, _ = lab_run
     files = [*(workdir / "results/bids").rglob("*.nwb"), *(workdir / "results/nwb").glob("*.nwb")]
-    assert len(files) == 7  # 4 converted recordings, 3 session units files
+    assert len(files) == 9  # 6 converted recordings (2 sleep runs), 3 session units files
     for path in files:
         with NWBHDF5IO(path, "r") as io:  # where the lab recorded, as it states it
             assert io.read().institution == LAB_IEEG["InstitutionName"], path.name

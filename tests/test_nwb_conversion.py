@@ -111,6 +111,19 @@ def test_a_labs_converted_recording_is_described_by_its_dataset_not_as_simulated
         assert io.read().institution is None
 
 
+def test_a_sleep_run_is_converted_without_its_probes_sidecars(binary_recording, tmp_path):
+    """A sleep run's probe is its task recording's: only the run's _ieeg.json and
+    _channels.tsv are written beside it, with the sleep task's name."""
+    target = tmp_path / "sub-M1_ses-01_task-sleep_acq-HPC_run-1_ieeg.nwb"
+    _convert(binary_recording[0], target, task="sleep", stated={}, probe_sidecars=False)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    expected = [Path(p).name for p in nwb_ieeg_sidecar_paths(target, probe_sidecars=False)]
+    assert written == sorted([target.name, *expected])
+    assert len(expected) == 2 and not any("electrodes" in n or "coordsystem" in n for n in written)
+    ieeg = json.loads(Path(nwb_ieeg_sidecar_paths(target)[0]).read_text())
+    assert ieeg["TaskName"] == "sleep" and "TaskDescription" not in ieeg
+
+
 def test_only_nwb_is_bids_native():
     assert not needs_conversion("nwb")
     assert all(

@@ -129,8 +129,10 @@ def test_acquisition_formats_are_converted_before_the_ephys_stage():
     assert conversion["format"] == "spikeglx" and conversion["converted"][0] == nwb
 
 
-def test_sleep_runs_in_an_acquisition_format_go_to_sourcedata_in_the_bids_view():
-    """Not converted (read as they are), so the view keeps them under sourcedata/."""
+def test_sleep_runs_in_an_acquisition_format_are_converted_like_task_recordings():
+    """A lab's binary sleep run is converted to NWB (run-level sidecars only: the probe's
+    electrodes are its task recording's) and the sleep stage reads the converted file; a sleep
+    run the stage does not use (no task recording of its probe) stays under sourcedata/."""
     sheet = SHEET.copy()
     sheet["task"], sheet["run"] = "harlow", "n/a"
     hpc = sheet[sheet["probe"] == "HPC"].iloc[0].to_dict()
@@ -140,16 +142,40 @@ def test_sleep_runs_in_an_acquisition_format_go_to_sourcedata_in_the_bids_view()
             "task": "sleep",
             "run": run,
             "format": fmt,
-            "path": f"sub-M1/ses-01/ephys/sub-M1_ses-01_task-sleep_acq-HPC_run-{run}_raw.{ext}",
+            "path": f"sub-M1/ses-01/ephys/sub-M1_ses-01_task-sleep_acq-{probe}_run-{run}_raw.{ext}",
+            "probe": probe,
         }
-        for run, fmt, ext in (("1", "binary", "bin"), ("2", "nwb", "nwb"))
+        for run, fmt, ext, probe in (
+            ("1", "binary", "bin", "HPC"),
+            ("2", "nwb", "nwb", "HPC"),
+            ("1", "binary", "bin", "X9"),  # no task recording of probe X9
+        )
     ]
     study = _study(pd.concat([sheet, pd.DataFrame(runs)], ignore_index=True), simulate=False)
     assert len(study.sleep_runs()) == 2
     assert study.conversions() == []  # the task recordings are NWB already
+    assert study.sleep_conversions() == [("M1", "01", "HPC", "1")]
+    nwb = "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-1_ieeg.nwb"
+    converted = [nwb, nwb.replace(".nwb", ".json"), nwb.replace("_ieeg.nwb", "_channels.tsv")]
+    assert study.converted_sleep_files("M1", "01", "HPC", "1") == converted
     assert study.bids_conversions() == [
-        {"path": runs[0]["path"], "format": "binary", "converted": []}
+        {"path": runs[0]["path"], "format": "binary", "converted": converted},
+        {"path": runs[2]["path"], "format": "binary", "converted": []},
     ]
+    assert set(converted) <= set(study.all_converted_files())
+    one, two = (SimpleNamespace(subject="M1", session="01", probe="HPC", run=r) for r in "12")
+    assert study.sleep_inputs(one)["recording"] == nwb and study.sleep_format(one) == "nwb"
+    assert "run-2_raw.nwb" in study.sleep_inputs(two)["recording"]  # its raw input
+    inputs = study.convert_sleep_inputs(one)
+    assert "run-1_raw.bin" in inputs["recording"] and inputs["companions"] == []
+    params = study.convert_sleep_params(one)
+    assert params["task"] == "sleep" and not params["probe_sidecars"]
+    assert params["format"] == "binary" and params["region"] == hpc["region"]
+    # the raw inputs (BIDS validation) name the raw runs, not the converted file
+    assert nwb not in study.raw_inputs()
+    # its dataset-level sidecars (task-sleep_*) are in the view with the sleep data
+    assert study.bids_scope()["tasks"] == ["harlow", "sleep"]
+    assert _study(SHEET, simulate=False).bids_scope()["tasks"] == ["harlow"]
 
 
 def test_remote_storage_names_files_not_key_records():

@@ -58,6 +58,11 @@ CONVERTED = (
     "results/bids/sub-{subject}/ses-{session}/ieeg/"
     "sub-{subject}_ses-{session}_task-{task}_acq-{probe}_ieeg.nwb"
 )
+#: A lab's sleep run converted to NWB (its probe's electrodes are the task recording's).
+CONVERTED_SLEEP = (
+    "results/bids/sub-{subject}/ses-{session}/ieeg/"
+    "sub-{subject}_ses-{session}_task-sleep_acq-{probe}_run-{run}_ieeg.nwb"
+)
 #: ECoG recordings converted to BrainVision (FIF is not a BIDS iEEG format).
 CONVERTED_ECOG = (
     "results/bids/sub-{subject}/ses-{session}/ieeg/"
@@ -76,6 +81,7 @@ GT_PROBE = "sub-{subject}/ses-{session}/sub-{subject}_ses-{session}_acq-{probe}"
 #: Rule name -> the stage whose cost sizes its memory and runtime (compendium.resources).
 HEAVY_STAGES = {
     "convert_recording": "export",
+    "convert_sleep_recording": "export",
     "convert_ecog": "high_gamma",
     "preprocess_probe": "preprocess",
     "sort_probe": "sort",
@@ -570,7 +576,7 @@ class Study:
                 self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
                 for r in self.samples.to_dict("records")
             ),
-            *(self.sleep_recording(*key) for key in self.sleep_runs()),
+            *(self.raw_sleep_recording(*key) for key in self.sleep_runs()),
         ]
 
     def raw_key_record(self, wildcards: Any) -> str:
@@ -603,25 +609,46 @@ class Study:
         return [nwb, *nwb_ieeg_sidecar_paths(nwb), f"{nwb[: -len('_ieeg.nwb')]}_events.tsv"]
 
     def all_converted_files(self) -> list[str]:
-        """Return the files of every converted recording (probes and ECoG)."""
+        """Return the files of every converted recording (probes, sleep runs and ECoG)."""
         return [
             *(f for key in self.conversions() for f in self.converted_files(*key)),
+            *(f for key in self.sleep_conversions() for f in self.converted_sleep_files(*key)),
             *(f for key in self.ecog_conversions() for f in self.converted_ecog(*key)),
         ]
+
+    def sleep_conversions(self) -> list[SleepRun]:
+        """Sleep runs whose recordings are converted to NWB (an acquisition format)."""
+        return [k for k in self.sleep_runs() if needs_conversion(self._sleep[k]["format"])]
+
+    def converted_sleep_files(self, subject: str, session: str, probe: str, run: str) -> list[str]:
+        """Return a converted sleep run's NWB file and its run's sidecars.
+
+        The probe's ``_electrodes.tsv`` and ``_coordsystem.json`` (named without task and run)
+        are its task recording's; the sleep run has no events (its whole length is the run).
+        """
+        from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
+
+        nwb = CONVERTED_SLEEP.format(subject=subject, session=session, probe=probe, run=run)
+        return [nwb, *nwb_ieeg_sidecar_paths(nwb, probe_sidecars=False)]
 
     def bids_conversions(self) -> list[dict[str, Any]]:
         """Return, per converted recording, its raw path and format and the files made of it.
 
         The BIDS validation job lays the converted dataset out from these
         (:func:`panneuro.ingest.bids_view.assemble_bids_view`). A sleep or rest run in an
-        acquisition format is listed with no converted files: the sleep stage reads it as it is
-        (:meth:`sleep_recording`), so it has no BIDS file, and the view keeps it under
-        ``sourcedata/`` as it keeps a converted recording's original (found by the BIDS
-        validator in the lab's sleep runs of ``tests/test_lab_data.py``: ``NOT_INCLUDED``).
+        acquisition format is converted like a task recording (:meth:`sleep_conversions`); one
+        the sleep stage does not use (its probe has no task recording in the session) is listed
+        with no converted files, so the view keeps it under ``sourcedata/`` as it keeps a
+        converted recording's original (the BIDS validator's ``NOT_INCLUDED`` otherwise).
         """
+        converted_sleep = set(self.sleep_conversions())
         out = [
-            {"path": row["path"], "format": row["format"], "converted": []}
-            for row in self._sleep.values()
+            {
+                "path": row["path"],
+                "format": row["format"],
+                "converted": self.converted_sleep_files(*key) if key in converted_sleep else [],
+            }
+            for key, row in self._sleep.items()
             if needs_conversion(row["format"])
         ]
         for key in self.conversions():
@@ -661,10 +688,16 @@ class Study:
         folders = sorted(
             {str(PurePosixPath(p).parent) for p in rows["path"] if not p.startswith("sourcedata/")}
         )
+        # sleep data in the view: a converted sleep run, or one in a BIDS format already
+        converted = set(self.sleep_conversions())
+        sleep = any(
+            k in converted or not needs_conversion(r["format"]) for k, r in self._sleep.items()
+        )
         return {
             "subjects": sorted({f"sub-{s}" for s in rows["subject"]}),
             "sessions": sessions,
             "folders": folders,
+            "tasks": sorted({self.task, *([SLEEP_TASK] if sleep else [])}),
         }
 
     def bids_view_params(self) -> dict[str, Any]:
@@ -777,16 +810,16 @@ class Study:
             ]
         return metadata_files(self.raw_dir, subject, session)
 
-    def recording_metadata_files(self) -> list[str]:
+    def recording_metadata_files(self, task: str | None = None) -> list[str]:
         """Return the lab's dataset-level ``task-<task>_ieeg.json``, if its raw dataset has one.
 
         What it states of the recordings (site, device, reference) goes into the converted
         recordings' sidecars (:func:`panneuro.ingest.session_metadata.recording_metadata`); the
-        simulated study writes none.
+        simulated study writes none. ``task``: the sheet's task by default.
         """
         if self.raw_simulated:
             return []
-        path = Path(self.raw_dir) / recording_metadata_name(self.task)
+        path = Path(self.raw_dir) / recording_metadata_name(task or self.task)
         return [str(path)] if path.is_file() else []
 
     # --- resources -------------------------------------------------------------------------
@@ -1064,26 +1097,63 @@ class Study:
             )
         return self._sleep[key]
 
-    def sleep_recording(self, subject: str, session: str, probe: str, run: str) -> str:
-        """Return a sleep run's raw recording as a job input (DataLad key record, or file).
+    def sleep_needs_conversion(self, subject: str, session: str, probe: str, run: str) -> bool:
+        """Whether a sleep run's recording is converted to NWB before the sleep stage."""
+        return needs_conversion(self.sleep_row(subject, session, probe, run)["format"])
 
-        A lab's sleep runs in an acquisition format are read in that format by the ephys
-        readers (:func:`panneuro.ephys.preprocessing.read_recording`); they are not converted
-        to BIDS NWB (the conversion's probe-level sidecars are the task recording's).
-        """
+    def raw_sleep_recording(self, subject: str, session: str, probe: str, run: str) -> str:
+        """Return a sleep run's raw recording as a job input (DataLad key record, or file)."""
         return self.raw_input(self.raw_path(self.sleep_row(subject, session, probe, run)))
 
-    def sleep_format(self, wildcards: Any) -> str:
-        """Return the reader format of a sleep run's raw recording (sheet column)."""
-        return str(
-            self.sleep_row(wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)[
-                "format"
-            ]
-        )
+    def sleep_recording(self, subject: str, session: str, probe: str, run: str) -> str:
+        """Return the recording the sleep stage reads: converted NWB, or the raw file's input.
 
-    def sleep_companions(self, subject: str, session: str, probe: str, run: str) -> list[str]:
+        A lab's sleep run in an acquisition format is converted to iEEG-datatype NWB as its
+        task recording is (rule ``convert_sleep_recording``), so the validated BIDS dataset
+        holds it too; until 2026-12-07 it was read as it was and kept under ``sourcedata/``.
+        """
+        if self.sleep_needs_conversion(subject, session, probe, run):
+            return CONVERTED_SLEEP.format(subject=subject, session=session, probe=probe, run=run)
+        return self.raw_sleep_recording(subject, session, probe, run)
+
+    def sleep_format(self, wildcards: Any) -> str:
+        """Return the reader format of :meth:`sleep_recording` (``nwb`` once converted)."""
+        key = (wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)
+        if self.sleep_needs_conversion(*key):
+            return "nwb"
+        return str(self.sleep_row(*key)["format"])
+
+    def convert_sleep_inputs(self, wildcards: Any) -> dict[str, Any]:
+        """Return the inputs of ``convert_sleep_recording``: raw run, companions, metadata."""
+        key = (wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)
+        return {
+            "recording": self.raw_sleep_recording(*key),
+            "companions": self.sleep_companions(*key, raw=True),
+            "metadata": [
+                *self.session_metadata_files(wildcards.subject, wildcards.session),
+                *self.recording_metadata_files(SLEEP_TASK),
+            ],
+        }
+
+    def convert_sleep_params(self, wildcards: Any) -> dict[str, Any]:
+        """Return the params of ``convert_sleep_recording`` (as ``convert_recording``'s)."""
+        row = self.sleep_row(wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)
+        return {
+            "format": row["format"],
+            "region": row["region"],
+            "species": row["species"],
+            "line_frequency": self.line_frequency,
+            "task": SLEEP_TASK,
+            "probe_sidecars": False,
+        }
+
+    def sleep_companions(
+        self, subject: str, session: str, probe: str, run: str, raw: bool = False
+    ) -> list[str]:
         """Under remote storage, the files a sleep run's reader reads beside it."""
-        if not self.remote_storage:
+        if not self.remote_storage or (
+            self.sleep_needs_conversion(subject, session, probe, run) and not raw
+        ):
             return []
         from panneuro.compendium.storage import declared_companions
 

@@ -55,6 +55,9 @@ CHECKED_RESULTS = [
     *outputs_over(rules.high_gamma_epochs, ECOG_SESSIONS),
     *outputs_over(rules.ecog_statistics, ECOG_SESSIONS),
     *outputs_over(rules.validate_bids),
+    *outputs_over(
+        rules.convert_sleep_recording, STUDY.sleep_conversions(), SLEEP_RUN_NAMES
+    ),
     *outputs_over(rules.preprocess_sleep, STUDY.sleep_runs(), SLEEP_RUN_NAMES),
     *outputs_over(rules.match_sleep_units, STUDY.sleep_runs(), SLEEP_RUN_NAMES),
     *outputs_over(rules.detect_ripples, STUDY.sleep_runs(), SLEEP_RUN_NAMES),

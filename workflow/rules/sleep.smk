@@ -3,6 +3,7 @@
 # simulated study) and the task's curated units found by template matching in the run's
 # preprocessed recording; per probe session the reactivation of the task's co-firing in the
 # ripples after vs before the task (beside its realised truth); the group effect; figure 9.
+# A lab's sleep runs in an acquisition format are converted to NWB first, as task recordings.
 # A sheet without sleep runs plans none of these jobs (panneuro.study.Study.sleep_runs).
 from panneuro.study import (
     SLEEP,
@@ -28,6 +29,25 @@ SLEEP_EFFECTS = ["results/group/sleep_effects.tsv"] if STUDY.sleep_probes() else
 SLEEP_RUN_NAMES = ("subject", "session", "probe", "run")
 # Everything the sleep stage makes besides its figure (rule all).
 SLEEP_TARGETS = [*SLEEP_RIPPLES, *SLEEP_SCORES, *SLEEP_REACTIVATION, *SLEEP_EFFECTS]
+
+
+rule convert_sleep_recording:
+    input:
+        unpack(STUDY.convert_sleep_inputs),
+    output:
+        *with_provenance(
+            *STUDY.converted_sleep_files("{subject}", "{session}", "{probe}", "{run}")
+        ),
+    log:
+        f"{LOGS}/convert_sleep_recording/sub-{{subject}}_ses-{{session}}_acq-{{probe}}_run-{{run}}.log",
+    conda:
+        CONDA_ENV
+    resources:
+        **HEAVY_RESOURCES,
+    params:
+        recording=STUDY.convert_sleep_params,
+    script:
+        "../scripts/convert_recording.py"
 
 
 rule preprocess_sleep:

@@ -1,4 +1,4 @@
-"""A probe's raw recording in an acquisition format, converted to iEEG-datatype NWB."""
+"""A probe's raw recording (task or sleep run) in an acquisition format, converted to NWB."""
 
 import logging
 import sys
@@ -35,11 +35,12 @@ convert_recording_to_nwb(
     task=params["task"],
     # the site, device and reference the lab's dataset states (task-<task>_ieeg.json)
     stated=recording_metadata(root, params["task"]),
+    probe_sidecars=params.get("probe_sidecars", True),
 )
-# the session's trials beside the recording (header only for a session without behaviour)
-write_recording_events(
-    smk.input.events[0] if smk.input.events else None,
-    next(o for o in smk.output if o.endswith("_events.tsv")),
-)
+# a task recording's events: the session's trials (header only for a session without
+# behaviour); a sleep run has none
+events = [o for o in smk.output if o.endswith("_events.tsv")]
+if events:
+    write_recording_events(smk.input.events[0] if smk.input.events else None, events[0])
 logging.info("converted %s (%s) to %s", smk.input.recording, params["format"], smk.output[0])
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -13,6 +13,7 @@ terabytes costs nothing; ``copy=True`` makes a self-contained copy (e.g. for an 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -73,18 +74,23 @@ def in_scope(rel: str, scope: Mapping[str, Sequence[str]] | None) -> bool:
         ``sessions``: ``sub-X/ses-Y`` folders of the sheet's sessions (their session-level
         files, e.g. ``_scans.tsv``, and every file below them); ``folders``: the folders of the
         sheet's files (for files outside the session folders); ``subjects``: ``sub-X``
-        folders (their subject-level files, e.g. ``_sessions.tsv``). None: every file.
+        folders (their subject-level files, e.g. ``_sessions.tsv``); ``tasks``: the tasks
+        with a data file in the view (a dataset-level ``task-T_*`` sidecar of another task
+        describes nothing there: the validator's ``SIDECAR_WITHOUT_DATAFILE``). None: every
+        file.
 
     Returns
     -------
     bool
-        True for dataset-level files (at the root), and for files under the scope.
+        True for dataset-level files (at the root; a task's sidecars only for the scope's
+        tasks), and for files under the scope.
     """
     if scope is None:
         return True
     parent = str(Path(rel).parent)
-    if parent == ".":
-        return True  # dataset_description.json, participants.tsv, README, task sidecars
+    if parent == ".":  # dataset_description.json, participants.tsv, README, task sidecars
+        task = re.match(r"task-([A-Za-z0-9]+)_", rel)
+        return task is None or "tasks" not in scope or task.group(1) in scope["tasks"]
     if parent in scope.get("subjects", ()):
         return True
     prefixes = [*scope.get("sessions", ()), *scope.get("folders", ())]

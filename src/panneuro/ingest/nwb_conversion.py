@@ -241,6 +241,7 @@ def convert_recording_to_nwb(
     chunk_duration: float = 1.0,
     task: str | None = None,
     stated: Mapping[str, Any] | None = None,
+    probe_sidecars: bool = True,
 ) -> None:
     """Convert one raw recording to an iEEG-datatype NWB file and write its BIDS sidecars.
 
@@ -279,6 +280,9 @@ def convert_recording_to_nwb(
         default.
     stated : mapping, optional
         The lab's dataset-level ``_ieeg.json`` keys (none stated: empty).
+    probe_sidecars : bool
+        Write the probe's electrodes and coordinate system (False for a sleep run: its
+        task recording's conversion writes them; :func:`write_nwb_ieeg_sidecars`).
 
     Raises
     ------
@@ -323,6 +327,7 @@ def convert_recording_to_nwb(
         line_frequency=line_frequency,
         task_metadata=converted_task_metadata(task),
         stated=stated,
+        probe_sidecars=probe_sidecars,
     )
 
 

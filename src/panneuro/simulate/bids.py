@@ -303,6 +303,7 @@ def write_nwb_ieeg_sidecars(
     line_frequency: float,
     task_metadata: dict[str, object] | None = None,
     stated: Mapping[str, object] | None = None,
+    probe_sidecars: bool = True,
 ) -> None:
     """Write the iEEG sidecars of a microelectrode recording stored as NWB.
 
@@ -334,6 +335,9 @@ def write_nwb_ieeg_sidecars(
         the raw dataset does not state is left out, or ``n/a`` where BIDS requires it
         (``iEEGReference``, the channels' cut-offs, the contacts' size). None (the default):
         the simulated study's recording, stated as simulated.
+    probe_sidecars : bool
+        Write the probe's ``_electrodes.tsv`` and ``_coordsystem.json`` too (False for a
+        lab's converted sleep run: its task recording's conversion writes them).
     """
     simulated = stated is None
     if simulated:
@@ -405,6 +409,8 @@ def write_nwb_ieeg_sidecars(
         ),
         Path(f"{stem}_channels.tsv"),
     )
+    if not probe_sidecars:
+        return
     locations = np.zeros((len(names), 3))
     locations[:, : locations_um.shape[1]] = locations_um
     mm = np.round(locations / 1000.0, 4)
@@ -460,13 +466,16 @@ def write_sessions_files(root: Path, sessions: dict[str, list[str]], acq_time: d
         )
 
 
-def nwb_ieeg_sidecar_paths(nwb_path: str | Path) -> list[str]:
+def nwb_ieeg_sidecar_paths(nwb_path: str | Path, *, probe_sidecars: bool = True) -> list[str]:
     """List the sidecars :func:`write_nwb_ieeg_sidecars` writes for a recording (planning).
 
     Parameters
     ----------
     nwb_path : path-like
         ``..._acq-<probe>_ieeg.nwb`` (may hold ``{wildcards}``).
+    probe_sidecars : bool
+        Whether the probe's electrodes and coordinate system are written with it (not for a
+        sleep run, whose probe's are its task recording's).
 
     Returns
     -------
@@ -479,8 +488,11 @@ def nwb_ieeg_sidecar_paths(nwb_path: str | Path) -> list[str]:
     return [
         f"{stem}_ieeg.json",
         f"{stem}_channels.tsv",
-        f"{probe_stem}_electrodes.tsv",
-        f"{probe_stem}_coordsystem.json",
+        *(
+            [f"{probe_stem}_electrodes.tsv", f"{probe_stem}_coordsystem.json"]
+            if probe_sidecars
+            else []
+        ),
     ]
 
 
