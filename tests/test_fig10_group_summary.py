@@ -38,6 +38,23 @@ def test_fig10_of_a_lab_run_has_no_truth_in_its_legend(tmp_path):
     assert not any(line.get_marker() == "x" and len(line.get_xdata()) for line in fig.axes[0].lines)
 
 
+def test_long_titles_are_wrapped_within_the_figure(tmp_path):
+    """The right column's long titles ran past the figure's edge (decoding_rewarded_object_
+    inactivation: ...): they are wrapped, and every title lies inside the figure."""
+    (tmp_path / "stage").mkdir()
+    _, stage = stage_tables(tmp_path / "stage")
+    _, inact = inactivation_tables(tmp_path)
+    long = inact.assign(effect="decoding_rewarded_object_inactivation")
+    fig = plot_group_summary([stage, long])
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width = fig.get_size_inches()[0] * fig.dpi
+    for ax in fig.axes:
+        title = ax._left_title  # the left-aligned title (matplotlib keeps no public handle)
+        assert max(len(line) for line in title.get_text().splitlines()) <= 80
+        assert title.get_window_extent(renderer).x1 <= width + 1, title.get_text()
+
+
 def test_fig10_without_tables(tmp_path):
     fig = plot_group_summary([])
     save_figure(fig, tmp_path / "f.pdf", tmp_path / "f.png")

@@ -9,6 +9,7 @@ design's 17 effects).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib
@@ -51,6 +52,10 @@ def effect_label(effect: str) -> str | None:
         variable = effect.removeprefix("decoding_").removesuffix("_inactivation")
         return f"decoding of {variable} (balanced accuracy), inactivation minus control"
     return None
+
+
+#: Characters per line of a panel's title (it starts at the panel's left, after the labels).
+TITLE_WIDTH = 80
 
 
 def _limits(rows: pd.DataFrame) -> tuple[float, float]:
@@ -162,7 +167,9 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
         ax.set_yticks(y, labels, fontsize=7)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         label = effect_label(effect)
-        ax.set_title(f"{effect}: {label}" if label else effect, fontsize=8, loc="left")
+        # wrapped: a long title ran past the figure's right edge (the right column's)
+        title = textwrap.fill(f"{effect}: {label}" if label else effect, TITLE_WIDTH)
+        ax.set_title(title, fontsize=8, loc="left")
         ax.tick_params(axis="x", labelsize=7)
         ax.spines[["top", "right"]].set_visible(False)
     handles = [plt.Line2D([], [], marker="o", color="0.15", ls="-", ms=4)]
