@@ -973,12 +973,19 @@ class Study:
     def convert_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``convert_recording``: format, region, line frequency, task."""
         row = self.probe_row(wildcards.subject, wildcards.session, wildcards.probe)
+        return self._conversion_params(row, self.task)
+
+    def _conversion_params(
+        self, row: Mapping[str, Any], task: str, *, probe_sidecars: bool = True
+    ) -> dict[str, Any]:
+        """Return what ``convert_recording.py`` needs of a recording's sheet row."""
         return {
             "format": row["format"],
             "region": row["region"],
             "species": row["species"],
             "line_frequency": self.line_frequency,
-            "task": self.task,
+            "task": task,
+            "probe_sidecars": probe_sidecars,
         }
 
     def sorting_params(self, wildcards: Any) -> Mapping[str, Any]:
@@ -1138,14 +1145,7 @@ class Study:
     def convert_sleep_params(self, wildcards: Any) -> dict[str, Any]:
         """Return the params of ``convert_sleep_recording`` (as ``convert_recording``'s)."""
         row = self.sleep_row(wildcards.subject, wildcards.session, wildcards.probe, wildcards.run)
-        return {
-            "format": row["format"],
-            "region": row["region"],
-            "species": row["species"],
-            "line_frequency": self.line_frequency,
-            "task": SLEEP_TASK,
-            "probe_sidecars": False,
-        }
+        return self._conversion_params(row, SLEEP_TASK, probe_sidecars=False)
 
     def sleep_companions(
         self, subject: str, session: str, probe: str, run: str, raw: bool = False

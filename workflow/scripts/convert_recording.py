@@ -35,7 +35,7 @@ convert_recording_to_nwb(
     task=params["task"],
     # the site, device and reference the lab's dataset states (task-<task>_ieeg.json)
     stated=recording_metadata(root, params["task"]),
-    probe_sidecars=params.get("probe_sidecars", True),
+    probe_sidecars=params["probe_sidecars"],
 )
 # a task recording's events: the session's trials (header only for a session without
 # behaviour); a sleep run has none
