@@ -184,6 +184,14 @@ def test_remote_storage_names_files_not_key_records():
     assert study.preprocess_inputs(wc)["recording"] == (
         "resources/raw/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC_ieeg.nwb"
     )
+    # the BIDS sidecars read_recording checks it against are declared (undeclared, they were
+    # missing when no earlier job on the machine had left local copies: CI, 2026-12-07)
+    stem = "resources/raw/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-harlow_acq-PFC"
+    assert study.preprocess_inputs(wc)["companions"] == [
+        "resources/raw/dataset_description.json",
+        f"{stem}_channels.tsv",
+        f"{stem}_ieeg.json",
+    ]
 
 
 def test_a_missing_row_is_named_with_the_sheet():

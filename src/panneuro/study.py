@@ -730,13 +730,25 @@ class Study:
     def recording_companions(
         self, subject: str, session: str, probe: str, raw: bool = False
     ) -> list[str]:
-        """Under remote storage, the files a raw recording's reader reads beside it."""
+        """Under remote storage, the files a raw recording's reader reads beside it.
+
+        Its format's companions and, for a recording named as BIDS iEEG (``…_ieeg.nwb``), the
+        sidecars ``read_recording`` checks it against (``_channels.tsv``, ``_ieeg.json``, and
+        ``dataset_description.json``, which marks the dataset as BIDS): undeclared, they were
+        missing whenever no earlier job on the machine had left local copies (seen 2026-12-07,
+        CI: the S3 + SLURM test's local ``preprocess_probe``, "channels.tsv: missing"), and the
+        check was skipped without a word when the description was the one missing.
+        """
         if not self.remote_storage or (self.needs_conversion(subject, session, probe) and not raw):
             return []
-        from panneuro.compendium.storage import declared_companions
-
         row = self.probe_row(subject, session, probe)
-        return declared_companions(self.raw_path(row), row["format"])
+        return self._declared_companions(self.raw_path(row), row["format"])
+
+    def _declared_companions(self, path: str, format: str) -> list[str]:  # noqa: A002
+        """Return a raw recording's declared companions and BIDS iEEG sidecars (remote storage)."""
+        from panneuro.compendium.storage import declared_companions, declared_ieeg_sidecars
+
+        return [*declared_companions(path, format), *declared_ieeg_sidecars(path, self.raw_dir)]
 
     def ecog_needs_conversion(self, subject: str, session: str) -> bool:
         """Tell whether a session's ECoG recording is converted to BrainVision (FIF)."""
@@ -1155,10 +1167,8 @@ class Study:
             self.sleep_needs_conversion(subject, session, probe, run) and not raw
         ):
             return []
-        from panneuro.compendium.storage import declared_companions
-
         row = self.sleep_row(subject, session, probe, run)
-        return declared_companions(self.raw_path(row), row["format"])
+        return self._declared_companions(self.raw_path(row), row["format"])
 
     def sleep_inputs(self, wildcards: Any) -> dict[str, Any]:
         """Return a sleep run's recording and its companions (``preprocess_sleep``, ripples)."""
