@@ -177,8 +177,7 @@ def _linked_copy(run: Path, workdir: Path) -> Path:
     """A copy of a finished run: code and snakemake's records copied, results and raw data as
     hard links (every writer replaces a file by renaming a new one, so the run's files stay
     as they are)."""
-    for name in ("Snakefile",):
-        shutil.copy(run / name, workdir / name)
+    shutil.copy(run / "Snakefile", workdir / "Snakefile")
     for folder in ("workflow", "config", ".snakemake"):
         shutil.copytree(run / folder, workdir / folder, symlinks=True)
     for folder in ("results", "resources"):

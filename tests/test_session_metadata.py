@@ -117,3 +117,14 @@ def test_recording_metadata_is_the_datasets_task_sidecar_or_nothing(tmp_path):
         with pytest.raises(InputError, match=problem) as info:
             recording_metadata(root, "harlow")
         assert str(root / "task-harlow_ieeg.json") in str(info.value)
+
+
+def test_recording_institution_is_stated_or_panneuro_for_the_simulated_study(tmp_path):
+    from panneuro.ingest.session_metadata import recording_institution
+
+    root = _dataset(tmp_path / "raw")
+    assert recording_institution(root, "harlow", simulated=True) == "panneuro"
+    assert recording_institution(root, "harlow", simulated=False) is None
+    (root / "task-harlow_ieeg.json").write_text('{"InstitutionName": "Lab"}')
+    assert recording_institution(root, "harlow", simulated=False) == "Lab"
+    assert recording_institution(root, "sleep", simulated=False) is None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ import pandas as pd
 from panneuro.compendium.resources import estimate, recording_channel_seconds
 from panneuro.ingest.ecog_conversion import converted_ecog_files, needs_ecog_conversion
 from panneuro.ingest.nwb_conversion import needs_conversion
-from panneuro.ingest.session_metadata import metadata_files, recording_metadata_name
+from panneuro.ingest.session_metadata import metadata_files
 
 PROBE_DATATYPES = ("array", "microwire")
 #: The paper's figures, in order.
@@ -809,30 +809,22 @@ class Study:
         """Return the inputs of ``convert_ecog``: the raw ECoG recording."""
         return {"recording": self.raw_ecog(wildcards.subject, wildcards.session)}
 
-    def session_metadata_files(self, subject: str, session: str) -> list[str]:
+    def session_metadata_files(
+        self, subject: str, session: str, task: str | None = None
+    ) -> list[str]:
         """Return the BIDS files giving a session's start and subject (participants, sessions).
 
         For the simulated study (files not yet written at planning) the two it writes; for a
-        lab's dataset those present.
+        lab's dataset those present, with the dataset-level ``task-<task>_ieeg.json`` when a
+        ``task`` is given (what the lab states of its recordings: site, device, reference;
+        :func:`panneuro.ingest.session_metadata.recording_metadata`).
         """
         if self.raw_simulated:
             return [
                 f"{self.raw_dir}/participants.tsv",
                 f"{self.raw_dir}/sub-{subject}/sub-{subject}_sessions.tsv",
             ]
-        return metadata_files(self.raw_dir, subject, session)
-
-    def recording_metadata_files(self, task: str | None = None) -> list[str]:
-        """Return the lab's dataset-level ``task-<task>_ieeg.json``, if its raw dataset has one.
-
-        What it states of the recordings (site, device, reference) goes into the converted
-        recordings' sidecars (:func:`panneuro.ingest.session_metadata.recording_metadata`); the
-        simulated study writes none. ``task``: the sheet's task by default.
-        """
-        if self.raw_simulated:
-            return []
-        path = Path(self.raw_dir) / recording_metadata_name(task or self.task)
-        return [str(path)] if path.is_file() else []
+        return metadata_files(self.raw_dir, subject, session, task)
 
     # --- resources -------------------------------------------------------------------------
     def channel_seconds(
@@ -975,10 +967,9 @@ class Study:
         return {
             "recording": self.raw_recording(*key),
             "companions": self.recording_companions(*key, raw=True),
-            "metadata": [
-                *self.session_metadata_files(wildcards.subject, wildcards.session),
-                *self.recording_metadata_files(),
-            ],
+            "metadata": self.session_metadata_files(
+                wildcards.subject, wildcards.session, self.task
+            ),
             "events": self.events_files(wildcards.subject, wildcards.session),
         }
 
@@ -1010,10 +1001,9 @@ class Study:
         probes = self._session_probe_keys(wildcards)
         return {
             "events": self.events_files(wildcards.subject, wildcards.session),
-            "metadata": [
-                *self.session_metadata_files(wildcards.subject, wildcards.session),
-                *self.recording_metadata_files(),
-            ],
+            "metadata": self.session_metadata_files(
+                wildcards.subject, wildcards.session, self.task
+            ),
             "sortings": self.probe_results("sorting", probes),
             "metrics": self.probe_results("metrics.tsv", probes),
             "waveforms": self.probe_results("waveforms.npz", probes),
@@ -1148,10 +1138,9 @@ class Study:
         return {
             "recording": self.raw_sleep_recording(*key),
             "companions": self.sleep_companions(*key, raw=True),
-            "metadata": [
-                *self.session_metadata_files(wildcards.subject, wildcards.session),
-                *self.recording_metadata_files(SLEEP_TASK),
-            ],
+            "metadata": self.session_metadata_files(
+                wildcards.subject, wildcards.session, SLEEP_TASK
+            ),
         }
 
     def convert_sleep_params(self, wildcards: Any) -> dict[str, Any]:

@@ -6,11 +6,11 @@ import sys
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
 from panneuro.ephys.curation import read_waveforms
-from panneuro.ephys.nwb_units import SIMULATED_INSTITUTION, ProbeUnits, write_session_units_nwb
+from panneuro.ephys.nwb_units import ProbeUnits, write_session_units_nwb
 from panneuro.ephys.sorting import load_sorting
 from panneuro.ingest.session_metadata import (
     metadata_root,
-    recording_metadata,
+    recording_institution,
     session_metadata,
 )
 from panneuro.io.tables import read_events, read_tsv
@@ -49,9 +49,8 @@ for probe, region, sorting_dir, metrics_path, waveforms_path in zip(
 # session start, age, sex, species: from the dataset's BIDS files, whatever the raw format
 root = metadata_root(smk.input.metadata, smk.config["raw_dir"])
 meta = session_metadata(root, wc.subject, wc.session)
-# where the data were recorded: as the lab's dataset states it (none stated: none)
-simulated = SIMULATED_INSTITUTION if smk.config["simulate"] else None
-institution = recording_metadata(root, session["task"]).get("InstitutionName", simulated)
+# where the data were recorded, as the dataset's task-<task>_ieeg.json states it
+institution = recording_institution(root, session["task"], simulated=smk.config["simulate"])
 events = read_events(smk.input.events[0]) if smk.input.events else None
 write_session_units_nwb(
     smk.output[0],

@@ -119,6 +119,30 @@ def recording_metadata(raw_dir: str | os.PathLike, task: str) -> dict[str, Any]:
     return stated
 
 
+def recording_institution(raw_dir: str | os.PathLike, task: str, *, simulated: bool) -> str | None:
+    """Return the NWB ``institution`` of a dataset's files: where it says it recorded them.
+
+    Parameters
+    ----------
+    raw_dir : path-like
+        The raw BIDS dataset.
+    task : str
+        The task label (its ``task-<task>_ieeg.json``: :func:`recording_metadata`).
+    simulated : bool
+        The simulated study: panneuro made it
+        (:data:`panneuro.ephys.nwb_units.SIMULATED_INSTITUTION`) unless its files say otherwise.
+
+    Returns
+    -------
+    str or None
+        The stated ``InstitutionName``; else panneuro for the simulated study, None for a lab's.
+    """
+    from panneuro.ephys.nwb_units import SIMULATED_INSTITUTION
+
+    default = SIMULATED_INSTITUTION if simulated else None
+    return recording_metadata(raw_dir, task).get("InstitutionName", default)
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
 

@@ -353,6 +353,12 @@ def write_nwb_ieeg_sidecars(
     probe_stem = _probe_stem(stem)
     names = [str(c) for c in channel_ids]
     acq = stem.rsplit("_acq-", 1)[-1].split("_")[0] if "_acq-" in stem else "probe"
+    required = {  # BIDS requires these: n/a unless stated
+        "SoftwareFilters": "n/a",
+        "iEEGReference": "n/a",
+        "iEEGPlacementScheme": f"{probe_description}, in {region}",
+        "iEEGElectrodeGroups": f"{acq}: {probe_description} in {region}",
+    }
     measured = {  # read from the recording: what the raw dataset states cannot change them
         "SamplingFrequency": sampling_frequency,
         "PowerLineFrequency": line_frequency,
@@ -367,33 +373,9 @@ def write_nwb_ieeg_sidecars(
         "MiscChannelCount": 0,
         "TriggerChannelCount": 0,
     }
-    placed = ("SoftwareFilters", "iEEGReference", "iEEGGround", "ElectrodeManufacturer")
-    placement = {
-        "iEEGPlacementScheme": f"{probe_description}, in {region}",
-        "iEEGElectrodeGroups": f"{acq}: {probe_description} in {region}",
-    }
-    write_json(
-        {
-            **(TASK_METADATA if task_metadata is None else task_metadata),
-            # site and device first, then the required keys in BIDS' order
-            **{k: v for k, v in stated.items() if k not in {*placed, *measured, *placement}},
-            "SamplingFrequency": sampling_frequency,
-            "PowerLineFrequency": line_frequency,
-            "SoftwareFilters": stated.get("SoftwareFilters", "n/a"),
-            "iEEGReference": stated.get("iEEGReference", "n/a"),
-            **({"iEEGGround": stated["iEEGGround"]} if "iEEGGround" in stated else {}),
-            "RecordingDuration": measured["RecordingDuration"],
-            "RecordingType": "continuous",
-            **(
-                {"ElectrodeManufacturer": stated["ElectrodeManufacturer"]}
-                if "ElectrodeManufacturer" in stated
-                else {}
-            ),
-            **{k: stated.get(k, v) for k, v in placement.items()},
-            **{k: v for k, v in measured.items() if k.endswith("ChannelCount")},
-        },
-        Path(f"{stem}_ieeg.json"),
-    )
+    task = TASK_METADATA if task_metadata is None else task_metadata
+    # write_json sorts the keys: the merge order only decides which value wins
+    write_json({**task, **required, **stated, **measured}, Path(f"{stem}_ieeg.json"))
     write_tsv(
         pd.DataFrame(
             {
