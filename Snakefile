@@ -29,3 +29,4 @@ rule all:
         GROUP_TARGETS,
         UNIT_NWB,
         SLEEP_TARGETS,
+        ECOG_STAY_TARGETS,

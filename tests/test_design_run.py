@@ -159,9 +159,27 @@ def test_learning_stage_effects_cover_both_regions_and_species(design_run):
     # [-0.070, 0.143] truth 0.053; prefrontal 0.020 [-0.072, 0.119] truth 0.025, 0.045
     # [-0.065, 0.161] truth 0.034)
     assert np.isfinite(stage["truth"].astype(float)).all(), stage.to_string()
-    assert (stage["n_subjects"].astype(int) == 2).all()
+    # two macaques, two microwire patients; one ECoG patient (H1) in the tiny design
+    ecog = stage["region"] == "temporal"
+    assert (stage.loc[~ecog, "n_subjects"].astype(int) == 2).all(), stage.to_string()
     covered = (stage["ci_low"] <= stage["truth"]) & (stage["truth"] <= stage["ci_high"])
     assert covered[stage["species"] == "macaque"].all(), stage.to_string()
+
+
+def test_the_ecog_patients_stay_code_grows_within_the_session(design_run):
+    # The planted ECoG stay code follows the patient's learning-set prior: its late half
+    # decodes stay better than its early half, by the oracle's truth and by the estimate.
+    stage = _effects(design_run, "stage")
+    ecog = stage[stage["region"] == "temporal"]
+    assert set(ecog["effect"]) == {"stay_ccgp_late_minus_early", "stay_cv_late_minus_early"}
+    assert (ecog["species"] == "human").all() and (ecog["n_subjects"].astype(int) == 1).all()
+    truth = ecog["truth"].astype(float)
+    assert (truth > 0.1).all(), ecog.to_string()  # planted: the code grows
+    covered = (ecog["ci_low"] <= truth) & (truth <= ecog["ci_high"])
+    assert covered.all(), ecog.to_string()
+    assert (ecog["estimate"].astype(float) > 0).all(), ecog.to_string()
+    oracle = read_tsv(design_run / "results/ecog/sub-H1_ses-01_ccgp_oracle.tsv")
+    assert set(oracle["n_replicates"]) == {20} and set(oracle["region"]) == {"temporal"}
 
 
 #: The group tables a lab's run of the design must give as the simulated run does.

@@ -8,6 +8,7 @@ from panneuro.ecog.high_gamma import read_ecog
 from panneuro.io.tables import write_json
 from panneuro.simulate.ecog import (
     GRID_SPACING_MM,
+    StayCode,
     grid_positions,
     simulate_ecog,
     write_ecog_bids,
@@ -87,6 +88,72 @@ def test_truth_and_planted_high_gamma(sim, events):
     others = [i for i in range(len(raw.ch_names)) if i not in planted]
     assert ratio[planted].min() > 1.5
     assert ratio[others].max() < 1.3
+
+
+def _stay_code(events, factor, gain=2.0, n=3):
+    from panneuro.simulate.task import task_variables
+
+    return StayCode(
+        stay=task_variables(events)["stay"].to_numpy(float),
+        stay_factor=np.asarray(factor, dtype=float),
+        gain=gain,
+        n_electrodes=n,
+    )
+
+
+def _stay_window_power(raw, events, select):
+    import mne
+
+    sfreq = raw.info["sfreq"]
+    hg = mne.filter.filter_data(raw.get_data(), sfreq, 75.0, 140.0, verbose=False) ** 2
+    starts = events["onset"] + 0.15
+    stops = events["onset"] + events["response_time"] - 0.05
+    return np.array(
+        [
+            hg[:, int(a * sfreq) : int(b * sfreq)].mean(axis=1)
+            for a, b in zip(starts[select], stops[select], strict=True)
+        ]
+    ).mean(axis=0)
+
+
+def test_a_planted_stay_code_grows_with_the_stay_factor(events, sim):
+    from panneuro.simulate.task import task_variables
+
+    # the stay factor rises over the session, as a patient's learning-set prior does
+    factor = np.linspace(0.1, 1.0, len(events))
+    coded = _sim(events, stay_code=_stay_code(events, factor))
+    stay_truth = coded.truth["stay_code"]
+    names = stay_truth["electrodes"]
+    assert len(names) == 3 and not set(names) & set(coded.truth["planted_electrodes"])
+    assert stay_truth["stay_factor"] == pytest.approx(list(factor))
+    # the rest of the recording is the one drawn without the code
+    stay_rows = [coded.raw.ch_names.index(c) for c in names]
+    others = [i for i in range(16) if i not in stay_rows]
+    np.testing.assert_array_equal(coded.raw.get_data()[others], sim.raw.get_data()[others])
+    assert {k: v for k, v in coded.truth.items() if k != "stay_code"} == sim.truth
+    stay = task_variables(events)["stay"].to_numpy()
+    late = np.arange(len(events)) >= len(events) / 2
+    ratio = {}
+    for half, part in (("early", ~late), ("late", late)):
+        on = _stay_window_power(coded.raw, events, part & (stay == 1))
+        off = _stay_window_power(coded.raw, events, part & (stay == 0))
+        ratio[half] = on / off
+    # stay trials carry more high gamma on the code's electrodes only, more in the late half
+    assert ratio["late"][stay_rows].min() > 1.5
+    assert np.delete(ratio["late"], stay_rows).max() < 1.3
+    assert ratio["late"][stay_rows].mean() > ratio["early"][stay_rows].mean() + 0.3
+    # the oracle's replicates: the same patches, given, with new noise
+    again = _sim(
+        events,
+        seed=99,
+        stay_code=_stay_code(events, factor),
+        planted=[coded.raw.ch_names.index(c) for c in coded.truth["planted_electrodes"]],
+        stay_planted=stay_rows,
+    )
+    assert again.truth["stay_code"]["electrodes"] == names
+    assert again.truth["planted_electrodes"] == coded.truth["planted_electrodes"]
+    with pytest.raises(ValueError, match="ecog_stay_electrodes"):
+        _sim(events, stay_code=_stay_code(events, factor, n=14))
 
 
 def test_rejects_bad_requests(events):

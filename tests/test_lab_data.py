@@ -399,3 +399,9 @@ def test_ecog_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
     assert pd.read_csv(workdir / "results/model/parameters.tsv", sep="\t")["subject"].tolist() == [
         "H1"
     ]
+    # its stay code on high gamma, read from the lab's converted recording (no truth: a lab's)
+    stay = pd.read_csv(workdir / "results/ecog/sub-H1_ses-01_ccgp.tsv", sep="\t")
+    sheet = read_samples(workdir / "config/partial.tsv")
+    assert set(stay["region"]) == set(sheet.loc[sheet["datatype"] == "ecog", "region"])
+    assert len(stay) == 6 and stay["score"].between(0, 1).all(), stay.to_string()
+    assert not (workdir / "results/ecog/sub-H1_ses-01_ccgp_oracle.tsv").exists()

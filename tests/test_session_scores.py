@@ -65,6 +65,43 @@ def test_read_group_inputs_without_ground_truth(tmp_path):
         read_group_inputs(GROUP, design, ccgp[:-1])
 
 
+def test_read_group_inputs_adds_the_ecog_sessions_stay_code(tmp_path):
+    design, ccgp, oracle = _inputs(tmp_path)
+    # M2 ses-03 has an ECoG grid too; M1 ses-01's ECoG is its only record in this test's view
+    ecog_sessions = [("M2", "03"), ("M1", "01")]
+    ecog, ecog_truth = [], []
+    for subject, session in ecog_sessions:
+        table = _ccgp({"temporal": (0.6, 0.8)})
+        ecog.append(tmp_path / f"ecog_sub-{subject}_ses-{session}_ccgp.tsv")
+        write_tsv(table, ecog[-1])
+        ecog_truth.append(tmp_path / f"ecog_sub-{subject}_ses-{session}_ccgp_oracle.tsv")
+        write_tsv(table.assign(truth=0.75, planted_rate=np.nan), ecog_truth[-1])
+    group = read_group_inputs(
+        {**GROUP, "ecog_sessions": [list(k) for k in ecog_sessions]},
+        design,
+        ccgp,
+        oracle,
+        ecog_ccgp=ecog,
+        ecog_oracle=ecog_truth,
+    )
+    assert group.sessions == SESSIONS  # both ECoG sessions have units too
+    regions = group.scores.groupby(["subject", "session"])["region"].agg(set)
+    assert regions[("M2", "03")] == {"prefrontal", "hippocampus", "temporal"}
+    assert regions[("M2", "01")] == {"prefrontal", "hippocampus"}
+    temporal = group.truth[group.truth["region"] == "temporal"]
+    assert len(temporal) == 6 and temporal["ccgp"].eq(0.75).all()
+    assert list(group.oracle) == SESSIONS  # the units' oracle tables only (their rates)
+    # an ECoG-only session is a session of the group
+    only = read_group_inputs(
+        {**GROUP, "sessions": [], "ecog_sessions": [["H1", "01"]]},
+        design,
+        [],
+        ecog_ccgp=ecog[:1],
+    )
+    assert only.sessions == [("H1", "01")] and set(only.scores["region"]) == {"temporal"}
+    assert only.truth is None
+
+
 def test_design_effects_still_exports_the_moved_names():
     for name in (
         "read_session_design",

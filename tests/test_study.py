@@ -390,3 +390,22 @@ def test_design_raw_files_carry_the_planted_effects(design_run):
         duration = float(events["onset"].iloc[-1] + events["duration"].iloc[-1] + 1.0)
         rates.append(sorting.count_total_num_spikes() / duration)
     assert 0.1 < rates[1] / rates[0] < 0.4  # 0.25 x the baseline, the tuning gone
+
+
+def test_a_design_ecog_sessions_stay_code_follows_its_coding_or_is_off():
+    from panneuro.simulate.study import ecog_stay_code
+    from panneuro.simulate.task import build_events
+
+    rng = np.random.default_rng(0)
+    events = build_events(
+        np.repeat([1, 2], 6), np.tile(np.arange(1, 7), 2), np.ones(12, int), rng, trial_duration=1.5
+    )
+    coding = pd.DataFrame({"stay_factor": np.linspace(0.2, 0.6, 12)})
+    code = ecog_stay_code(events, coding, {"ecog_stay_gain": 1.0, "ecog_stay_electrodes": 4})
+    assert code.gain == 1.0 and code.n_electrodes == 4
+    np.testing.assert_array_equal(code.stay_factor, coding["stay_factor"])
+    assert np.isnan(code.stay[0]) and np.isnan(code.stay[6])  # each problem's first trial
+    assert (
+        ecog_stay_code(events, coding, {"ecog_stay_gain": 0.0, "ecog_stay_electrodes": 4}) is None
+    )
+    assert ecog_stay_code(events, coding, {}) is None  # a config without the keys: none

@@ -396,6 +396,22 @@ def test_paper_design_plans_the_group_analyses():
     stage = study.stage_sessions()
     assert ("M1", "01") in stage and ("M1", "04") not in stage  # inactivation: not a stage
     assert ("H2", "01") in stage and ("H1", "01") not in stage  # ECoG has no units
+    # ECoG patients enter the stage effects by their stay code on high gamma, with its truth
+    assert study.ecog_stage_sessions() == [("H1", "01"), ("H3", "01")]
+    assert study.ecog_oracle_sessions() == [("H1", "01"), ("H3", "01")]
+    inputs = study.stage_effects_inputs(None)
+    assert inputs["ecog_ccgp"] == [
+        "results/ecog/sub-H1_ses-01_ccgp.tsv",
+        "results/ecog/sub-H3_ses-01_ccgp.tsv",
+    ]
+    assert inputs["ecog_oracle"][1] == "results/ecog/sub-H3_ses-01_ccgp_oracle.tsv"
+    assert "resources/raw/sub-H1/sub-H1_sessions.tsv" in inputs["design"]
+    params = study.stage_effects_params(None)
+    assert params["ecog_sessions"] == [["H1", "01"], ["H3", "01"]]
+    assert params["species"]["H1"] == "human"
+    oracle = study.ecog_stay_oracle_inputs(SimpleNamespace(subject="H1", session="01"))
+    assert oracle["truth"].endswith("sub-H1/ses-01/sub-H1_ses-01_ecog-truth.json")
+    assert study.ecog_region(SimpleNamespace(subject="H1", session="01")) == "temporal"
     # behaviour: every inactivation session, recorded (04, 10) or behaviour-only (07, 13),
     # with its neighbouring controls of its kind; codes: the recorded ones only
     assert study.inactivation_sessions() == [
@@ -420,6 +436,23 @@ def test_paper_design_plans_the_group_analyses():
     oracle = study.ccgp_oracle_inputs(SimpleNamespace(subject="M1", session="04"))
     assert oracle["coding"][0].endswith("sub-M1/ses-04/sub-M1_ses-04_acq-PFC_coding.tsv")
     assert study.group_tables()[0] == "results/group/stage_effects.tsv"
+
+
+def test_an_ecog_only_design_plans_the_stage_effects_from_its_patients():
+    # a lab with ECoG patients only (no arrays, no microwires): two patients are enough
+    sheet = PAPER_SHEET[PAPER_SHEET["subject"].isin(["H1", "H3"])]
+    study = _paper_study(sheet)
+    assert study.stage_sessions() == [] and study.ecog_stage_sessions() == [
+        ("H1", "01"),
+        ("H3", "01"),
+    ]
+    assert study.group_analyses() == ["stage_effects"]
+    assert "fig7_learning_stages" in study.figures()
+    assert study.stage_effects_inputs(None)["ccgp"] == []
+    # one patient: not enough, and said so
+    one = _paper_study(sheet[sheet["subject"] == "H1"])
+    assert "human patients (microwire or ECoG)" in one.group_plan()["stage_effects"]
+    assert one.ecog_oracle_sessions() == []
 
 
 def test_design_subset_without_inactivation_leaves_out_figure_8():

@@ -51,6 +51,9 @@ NO_DESIGN = (
 )
 #: The sleep stage's group effects (reactivation after vs before the task, ripple scores).
 SLEEP_EFFECTS = "results/group/sleep_effects.tsv"
+#: An ECoG session's stay code (:mod:`panneuro.ecog.stay_code`) and its truth (simulated).
+ECOG_CCGP = "results/ecog/sub-{subject}_ses-{session}_ccgp.tsv"
+ECOG_CCGP_ORACLE = "results/ecog/sub-{subject}_ses-{session}_ccgp_oracle.tsv"
 #: Per-probe results of the ephys stage.
 EPHYS = "results/ephys/sub-{subject}/ses-{session}/acq-{probe}"
 #: Recordings converted to iEEG-datatype NWB (the converted BIDS dataset's recordings).
@@ -166,6 +169,28 @@ RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
     "ccgp_oracle": {
         "settings": "decoding",
         "n_replicates": ("size.oracle_replicates", "decoding.oracle.n_replicates"),
+        "seed": "seed",
+    },
+    "ecog_stay_code": {
+        "line_frequency": "ecog.line_frequency",
+        "reference": "ecog.reference",
+        "bad_channel_detection": "ecog.bad_channel_detection",
+        "band": "ecog.high_gamma_band",
+        "n_subbands": "ecog.n_subbands",
+        "envelope_sfreq": "ecog.envelope_sfreq",
+        "settings": "decoding",
+        "seed": "seed",
+    },
+    "ecog_stay_oracle": {
+        "line_frequency": "ecog.line_frequency",
+        "reference": "ecog.reference",
+        "bad_channel_detection": "ecog.bad_channel_detection",
+        "band": "ecog.high_gamma_band",
+        "n_subbands": "ecog.n_subbands",
+        "envelope_sfreq": "ecog.envelope_sfreq",
+        "settings": "decoding",
+        "n_replicates": "ecog.stay_oracle_replicates",
+        "sfreq": "simulation.sampling_frequency_ecog",
         "seed": "seed",
     },
     "stage_effects": {"seed": "seed"},
@@ -1258,6 +1283,22 @@ class Study:
         )
         return rows.sort_values(["subject", "session"]).reset_index(drop=True)
 
+    def ecog_stage_sessions(self) -> list[Key]:
+        """ECoG sessions of the learning-stage effects (sorted): those the design states.
+
+        Their stay code (``results/ecog/sub-X_ses-Y_ccgp.tsv``) enters the effects like a
+        session with units: a human patient's one session by its early vs late epochs, a
+        subject's control sessions at learning stages by the slope on stage.
+        """
+        if self.design is None:
+            return []
+        stated = set(zip(self.design["subject"], self.design["session"], strict=True))
+        return sorted(k for k in self.ecog_sessions() if k in stated)
+
+    def _ecog_design_rows(self) -> pd.DataFrame:
+        keys = pd.DataFrame(self.ecog_stage_sessions(), columns=["subject", "session"])
+        return self.design.merge(keys, on=["subject", "session"], how="inner")
+
     def stage_sessions(self) -> list[Key]:
         """Sessions of the learning-stage effects (sorted).
 
@@ -1315,6 +1356,11 @@ class Study:
                 [k in stage for k in zip(rows["subject"], rows["session"], strict=True)], dtype=bool
             )
         ]
+        ecog = self._ecog_design_rows()
+        staged = pd.concat(
+            [staged, ecog[ecog["condition"] == "control"]],
+            ignore_index=True,
+        )
         macaques = staged[staged["stage_index"].notna()].groupby("subject")["stage_index"]
         humans = staged[staged["stage_index"].isna()]["subject"].nunique()
         beh_rows = self.design_rows(units=False)
@@ -1333,7 +1379,7 @@ class Study:
             "stage_effects": None
             if (int((macaques.nunique() >= 2).sum()) >= 2 or humans >= 2)
             else "needs two subjects with control sessions at two learning stages, or two "
-            "human microwire patients, with units and behaviour",
+            "human patients (microwire or ECoG), with units or ECoG and behaviour",
             "inactivation_effects": None
             if int((both == 2).sum()) >= 2
             else "needs two subjects with an inactivation session and a neighbouring control "
@@ -1378,6 +1424,26 @@ class Study:
             keys |= set(self.inactivation_unit_sessions())
         return sorted(keys)
 
+    def ecog_oracle_sessions(self) -> list[Key]:
+        """ECoG sessions whose stay-code truth is computed (simulated study, stage effects)."""
+        if not self.simulated or self.group_plan()["stage_effects"] is not None:
+            return []
+        return self.ecog_stage_sessions()
+
+    def ecog_stay_oracle_inputs(self, wildcards: Any) -> dict[str, str]:
+        """Return the inputs of ``ecog_stay_oracle``: the trial table and the ECoG truth."""
+        s, ses = wildcards.subject, wildcards.session
+        return {
+            "events": self.events_file(s, ses),
+            "truth": f"{self.groundtruth_dir}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json",
+        }
+
+    def ecog_region(self, wildcards: Any) -> str:
+        """Return the region of a session's ECoG grid (sheet column)."""
+        rows = self.rows("ecog")
+        rows = rows[(rows["subject"] == wildcards.subject) & (rows["session"] == wildcards.session)]
+        return str(rows["region"].iloc[0])
+
     def design_truth(self, subject: str, session: str, suffix: str) -> str:
         """Return a session's ground-truth file ``<gt>/sub-X/ses-Y/sub-X_ses-Y_<suffix>``."""
         return (
@@ -1402,8 +1468,17 @@ class Study:
         }
 
     def stage_effects_inputs(self, wildcards: Any) -> dict[str, list[str]]:
-        """Return the inputs of ``stage_effects``: CCGP tables, their truth, the design."""
-        return self._ccgp_inputs(self.stage_sessions())
+        """Return the inputs of ``stage_effects``: CCGP tables, their truth, the design.
+
+        The sessions with units' (``ccgp``, ``oracle``) and the ECoG sessions'
+        (``ecog_ccgp``, ``ecog_oracle``), and the ``sessions.tsv`` of both.
+        """
+        ecog = self.ecog_stage_sessions()
+        inputs = self._ccgp_inputs(self.stage_sessions())
+        inputs["design"] = self.sessions_files([*self.stage_sessions(), *ecog])
+        inputs["ecog_ccgp"] = self.session_files(ECOG_CCGP, ecog)
+        inputs["ecog_oracle"] = self.session_files(ECOG_CCGP_ORACLE, ecog) if self.simulated else []
+        return inputs
 
     def _group_params(self, sessions: Sequence[Key], others: Sequence[Key] = ()) -> dict[str, Any]:
         return {
@@ -1412,8 +1487,16 @@ class Study:
         }
 
     def stage_effects_params(self, wildcards: Any) -> dict[str, Any]:
-        """Return the params of ``stage_effects``: its sessions (input order), species."""
-        return self._group_params(self.stage_sessions())
+        """Return the params of ``stage_effects``: its sessions (input order), species.
+
+        ``sessions`` are the sessions with units (the order of ``ccgp``), ``ecog_sessions``
+        the ECoG ones (the order of ``ecog_ccgp``).
+        """
+        ecog = self.ecog_stage_sessions()
+        return {
+            **self._group_params(self.stage_sessions(), ecog),
+            "ecog_sessions": [list(k) for k in ecog],
+        }
 
     def inactivation_probes(self) -> list[ProbeKey]:
         """Return the probes of the neural inactivation contrast's sessions."""

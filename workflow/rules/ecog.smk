@@ -1,10 +1,12 @@
 # ecog stage: high-gamma epochs around feedback per ECoG session, outcome-responsive electrodes
-# and outcome decoding, and figure 4 (with sensitivity / false discoveries on simulated data).
-
+# and outcome decoding, and figure 4 (with sensitivity / false discoveries on simulated data);
+# the stay code (CCGP and CV accuracy on high gamma, as for units) per ECoG session.
+from panneuro.study import ECOG_CCGP, ECOG_CCGP_ORACLE
 
 ECOG_SESSIONS = STUDY.ecog_sessions()
 HIGH_GAMMA = "results/ecog/sub-{subject}_ses-{session}_high_gamma.npz"
 ECOG_STATS = "results/ecog/sub-{subject}_ses-{session}_ecog_stats.json"
+ECOG_STAY_TARGETS = STUDY.session_files(ECOG_CCGP, ECOG_SESSIONS)
 
 
 rule convert_ecog:
@@ -74,3 +76,19 @@ rule figure_ecog:
         labels=STUDY.session_labels(ECOG_SESSIONS),
     script:
         "../scripts/figure_ecog.py"
+
+
+rule ecog_stay_code:
+    input:
+        unpack(STUDY.high_gamma_inputs),
+    output:
+        *with_provenance(ECOG_CCGP),
+    log:
+        f"{LOGS}/ecog_stay_code/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    params:
+        **STUDY.config_params("ecog_stay_code"),
+        region=STUDY.ecog_region,
+    script:
+        "../scripts/ecog_stay_code.py"

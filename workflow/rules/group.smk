@@ -8,10 +8,12 @@ GROUP_TABLES = STUDY.group_tables()
 STAGE_EFFECTS, STAGE_SCORES = GROUP_ANALYSES["stage_effects"]
 INACTIVATION_EFFECTS, INACTIVATION_SCORES = GROUP_ANALYSES["inactivation_effects"]
 CCGP_ORACLE_SESSIONS = STUDY.ccgp_oracle_sessions()
+ECOG_ORACLE_SESSIONS = STUDY.ecog_oracle_sessions()
 # Every target of the group stage (the `all` rule asks for these; figures go through FIGURES).
 GROUP_TARGETS = [
     *GROUP_TABLES,
     *STUDY.session_results("ccgp_oracle", CCGP_ORACLE_SESSIONS),
+    *STUDY.session_files(ECOG_CCGP_ORACLE, ECOG_ORACLE_SESSIONS),
 ]
 
 
@@ -29,6 +31,24 @@ rule ccgp_oracle:
         sampling_frequency=STUDY.sampling_frequency,
     script:
         "../scripts/ccgp_oracle.py"
+
+
+rule ecog_stay_oracle:
+    input:
+        unpack(STUDY.ecog_stay_oracle_inputs),
+    output:
+        *with_provenance(ECOG_CCGP_ORACLE),
+    log:
+        f"{LOGS}/ecog_stay_oracle/sub-{{subject}}_ses-{{session}}.log",
+    conda:
+        CONDA_ENV
+    # the replicates shared among this many processes (same table whatever the count)
+    threads: THREADS["decoding"]
+    params:
+        **STUDY.config_params("ecog_stay_oracle"),
+        region=STUDY.ecog_region,
+    script:
+        "../scripts/ecog_stay_oracle.py"
 
 
 rule stage_effects:

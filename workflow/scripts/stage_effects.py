@@ -12,7 +12,14 @@ from panneuro.stats.session_scores import annotate, read_group_inputs
 smk = snakemake  # noqa: F821
 sys.stderr = open(smk.log[0], "w")  # noqa: SIM115
 logging.basicConfig(stream=sys.stderr, level=logging.INFO)
-group = read_group_inputs(smk.params.group, smk.input.design, smk.input.ccgp, smk.input.oracle)
+group = read_group_inputs(
+    smk.params.group,
+    smk.input.design,
+    smk.input.ccgp,
+    smk.input.oracle,
+    ecog_ccgp=smk.input.ecog_ccgp,
+    ecog_oracle=smk.input.ecog_oracle,
+)
 effects = stage_effects(
     group.scores,
     group.design,

@@ -1,7 +1,7 @@
 """Figure 7: the abstract (stay) code across learning-set formation, per region and species.
 
-Columns = regions (macaque arrays by learning stage, then human microwires by epoch of their
-one session), rows = the stay code's cross-condition generalisation (CCGP) and its
+Columns = regions (macaque arrays by learning stage, then human microwires and ECoG grids by
+epoch of their one session), rows = the stay code's cross-condition generalisation (CCGP) and its
 within-epoch cross-validated accuracy. One line per subject (its sessions' scores, filled
 markers) with the planted truth where known (the oracle: open markers, dashed); the title
 gives the group effect (hierarchical bootstrap: slope per stage, or late minus early) with

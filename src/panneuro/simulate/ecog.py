@@ -3,7 +3,12 @@
 The background is pink (1/f) noise per electrode plus a small shared (common-mode) component
 and mains interference at the line frequency and its harmonics. At ``n_planted`` electrodes
 forming a spatial patch of the grid, high-gamma (70–150 Hz) activity rises after feedback, more
-after rewarded than after unrewarded trials. The recording is written as iEEG-BIDS
+after rewarded than after unrewarded trials. With a :class:`StayCode` (the study design's
+sessions), a second patch of electrodes carries the abstract ``stay`` variable (the same object
+chosen as on the problem's previous trial): its high gamma rises from ``STAY_WINDOW[0]`` s after
+stimulus onset to the response on stay trials, scaled per trial by the learning-set prior the
+patient expresses (``stay_factor``), so the code grows with the patient's own learning, as the
+units' stay code does (:mod:`panneuro.simulate.ephys`). The recording is written as iEEG-BIDS
 (BrainVision) with mne-bids; the planted truth is written beside the dataset.
 """
 
@@ -12,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +47,10 @@ HIGH_GAMMA_BAND = (70.0, 150.0)
 RESPONSE_WINDOW = (0.05, 0.45)
 #: Response amplitude after unrewarded feedback, relative to rewarded feedback.
 UNREWARDED_FACTOR = 0.4
+#: Planted stay code: from this many seconds after stimulus onset to the response, with cosine
+#: ramps over this fraction of the window (a Tukey window).
+STAY_WINDOW = (0.1, "response")
+STAY_TAPER = 0.25
 #: Background amplitudes (volts, rms): pink noise per electrode, shared component, mains.
 BACKGROUND_RMS = 40e-6
 COMMON_RMS = 10e-6
@@ -65,6 +75,30 @@ class SimulatedEcog:
 
     raw: mne.io.RawArray
     truth: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StayCode:
+    """A planted high-gamma code of the abstract ``stay`` variable.
+
+    Attributes
+    ----------
+    stay : numpy.ndarray
+        Per trial: 1 stay, 0 switch, NaN on a problem's first trial
+        (:func:`panneuro.simulate.task.task_variables`).
+    stay_factor : numpy.ndarray
+        Per trial: the learning-set prior the patient expresses (0-1; the code's multiplier).
+    gain : float
+        High-gamma amplitude of the code at ``stay_factor`` 1, relative to the electrode's
+        background high gamma (as the feedback response's ``gain``).
+    n_electrodes : int
+        Electrodes of its patch (drawn apart from the feedback patch).
+    """
+
+    stay: np.ndarray
+    stay_factor: np.ndarray
+    gain: float
+    n_electrodes: int
 
 
 def grid_positions(n_electrodes: int) -> np.ndarray:
@@ -111,6 +145,37 @@ def _planted_patch(positions: np.ndarray, n_planted: int, rng: np.random.Generat
     return np.sort(np.argsort(distance + jitter, kind="stable")[:n_planted])
 
 
+def _stay_modulation(events: pd.DataFrame, times: np.ndarray, code: StayCode) -> np.ndarray:
+    """Return the planted stay-code amplitude over time (0 outside stay trials' windows)."""
+    from scipy.signal.windows import tukey
+
+    sfreq = 1.0 / (times[1] - times[0])
+    modulation = np.zeros_like(times)
+    onset = events["onset"].to_numpy(float)
+    response = onset + events["response_time"].to_numpy(float)
+    amplitude = np.where(np.nan_to_num(code.stay) == 1, code.gain * code.stay_factor, 0.0)
+    for start, stop, value in zip(onset + STAY_WINDOW[0], response, amplitude, strict=True):
+        first, last = int(round(start * sfreq)), min(int(round(stop * sfreq)), len(times))
+        if value > 0 and last > first:
+            modulation[first:last] += value * tukey(last - first, STAY_TAPER)
+    return modulation
+
+
+def _planted_carrier(
+    data: np.ndarray, index: int, rng: np.random.Generator, sfreq: float
+) -> np.ndarray:
+    """Band-limited pink noise scaled to the electrode's own background high gamma."""
+    l_freq, h_freq = HIGH_GAMMA_BAND
+    # Scaled to the electrode's background high gamma, so that a gain is an amplitude ratio
+    # whatever the 1/f level.
+    background_hg = mne.filter.filter_data(data[index], sfreq, l_freq, h_freq, verbose=False)
+    # Pink like the background, so the relative rise is the same in every sub-band.
+    carrier = mne.filter.filter_data(
+        _pink_noise(rng, 1, data.shape[1])[0], sfreq, l_freq, h_freq, verbose=False
+    )
+    return carrier * (background_hg.std() / carrier.std())
+
+
 def _response_modulation(events: pd.DataFrame, times: np.ndarray, gain: float) -> np.ndarray:
     """Return the planted high-gamma amplitude over time (0 outside responses)."""
     sfreq = 1.0 / (times[1] - times[0])
@@ -137,6 +202,9 @@ def simulate_ecog(
     gain: float,
     line_frequency: float,
     seed: int,
+    stay_code: StayCode | None = None,
+    planted: Sequence[int] | None = None,
+    stay_planted: Sequence[int] | None = None,
 ) -> SimulatedEcog:
     """Simulate an ECoG grid recording of one Harlow-task session.
 
@@ -161,6 +229,12 @@ def simulate_ecog(
         Mains frequency, Hz; interference is added at it and its first harmonics.
     seed : int
         Seed of every random draw (same seed, same recording).
+    stay_code : StayCode, optional
+        A planted stay code in a second patch (drawn from its own stream of ``seed``, so the
+        rest of the recording is the same with or without it).
+    planted, stay_planted : sequence of int, optional
+        Electrode indices of the two patches instead of drawing them (the oracle's replicates:
+        the same patches, new noise).
 
     Returns
     -------
@@ -193,19 +267,19 @@ def simulate_ecog(
     data = BACKGROUND_RMS * _pink_noise(rng, n_electrodes, n_samples)
     data += COMMON_RMS * _pink_noise(rng, 1, n_samples)
     positions = grid_positions(n_electrodes)
-    planted = _planted_patch(positions, n_planted, rng)
+    drawn = _planted_patch(positions, n_planted, rng)
+    planted = drawn if planted is None else np.asarray(planted, dtype=int)
     modulation = _response_modulation(events, times, gain)
-    l_freq, h_freq = HIGH_GAMMA_BAND
-    for index in planted:
-        # Scale the planted band-limited noise to the electrode's own background high gamma,
-        # so that ``gain`` is an amplitude ratio whatever the 1/f level.
-        background_hg = mne.filter.filter_data(data[index], sfreq, l_freq, h_freq, verbose=False)
-        # Pink like the background, so the relative rise is the same in every sub-band.
-        carrier = mne.filter.filter_data(
-            _pink_noise(rng, 1, n_samples)[0], sfreq, l_freq, h_freq, verbose=False
+    carriers = {int(index): _planted_carrier(data, index, rng, sfreq) for index in planted}
+    stay_truth = None
+    if stay_code is not None:
+        stay_truth, stay_data = _plant_stay_code(
+            data, events, times, stay_code, positions, planted, stay_planted, seed
         )
-        carrier *= background_hg.std() / carrier.std()
+    for index, carrier in carriers.items():
         data[index] += modulation * carrier
+    if stay_code is not None:
+        data += stay_data
 
     # Mains interference last, so it does not enter the background high-gamma level above.
     for harmonic in range(1, N_LINE_HARMONICS + 1):
@@ -245,7 +319,53 @@ def simulate_ecog(
         "line_frequency": float(line_frequency),
         "seed": int(seed),
     }
+    if stay_truth is not None:
+        stay_truth["electrodes"] = [names[i] for i in stay_truth.pop("indices")]
+        truth["stay_code"] = stay_truth
     return SimulatedEcog(raw=raw, truth=truth)
+
+
+def _plant_stay_code(
+    data: np.ndarray,
+    events: pd.DataFrame,
+    times: np.ndarray,
+    code: StayCode,
+    positions: np.ndarray,
+    planted: np.ndarray,
+    stay_planted: Sequence[int] | None,
+    seed: int,
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Return the stay code's truth and its signal (added to ``data`` by the caller)."""
+    if not 0 <= code.n_electrodes <= len(positions) - len(planted):
+        raise ValueError(
+            f"simulate_ecog: {code.n_electrodes} stay-code electrodes do not fit beside the "
+            f"{len(planted)} feedback electrodes of a {len(positions)}-electrode grid; fix "
+            "simulation.ecog_stay_electrodes in config."
+        )
+    rng = np.random.default_rng([seed, 1])  # its own stream: the rest is unchanged
+    if stay_planted is None:
+        free = np.setdiff1d(np.arange(len(positions)), planted)
+        indices = free[_planted_patch(positions[free], code.n_electrodes, rng)]
+    else:
+        indices = np.asarray(stay_planted, dtype=int)
+    modulation = _stay_modulation(events, times, code)
+    signal = np.zeros_like(data)
+    sfreq = 1.0 / (times[1] - times[0])
+    for index in indices:
+        signal[index] = modulation * _planted_carrier(data, index, rng, sfreq)
+    stay = np.asarray(code.stay, dtype=float)
+    factor = np.asarray(code.stay_factor, dtype=float)
+    truth = {
+        "indices": [int(i) for i in indices],
+        "variable": "stay",
+        "gain": float(code.gain),
+        "window": [STAY_WINDOW[0], "response"],
+        "metric": "high-gamma amplitude on stay trials, relative to the background, is "
+        "sqrt(1 + (gain x stay_factor)^2) inside the window (0 rise on switch trials)",
+        "mean_stay_factor": round(float(factor[np.isfinite(stay)].mean()), 9),
+        "stay_factor": [round(float(f), 9) for f in factor],
+    }
+    return truth, signal
 
 
 def _annotations(events: pd.DataFrame) -> mne.Annotations:

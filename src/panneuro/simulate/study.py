@@ -31,7 +31,7 @@ from panneuro.simulate.bids import (
     write_nwb_ieeg_sidecars,
     write_sessions_files,
 )
-from panneuro.simulate.task import TRIALS_PER_PROBLEM, build_events
+from panneuro.simulate.task import TRIALS_PER_PROBLEM, build_events, task_variables
 
 if TYPE_CHECKING:
     from panneuro.simulate.design import DesignSession, StudyDesign
@@ -750,7 +750,15 @@ def _simulate_design_session(
         if row.datatype == "beh":
             write_tsv(events, target)
         elif row.datatype == "ecog":
-            _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp)
+            coding = probe_coding(
+                events,
+                agent=design.agents[plan.subject],
+                condition=plan.condition,
+                region=row.region,
+                inactivation=design.inactivation,
+            )
+            stay_code = ecog_stay_code(events, coding, sim)
+            _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp, stay_code=stay_code)
         elif row.task == "harlow":
             coding = probe_coding(
                 events,
@@ -1006,6 +1014,8 @@ def _simulate_ecog(
     seed: int,
     raw_tmp: Path,
     gt_tmp: Path,
+    *,
+    stay_code: Any = None,
 ) -> None:
     from panneuro.simulate.ecog import simulate_ecog, write_ecog_bids, write_ecog_truth
 
@@ -1017,6 +1027,7 @@ def _simulate_ecog(
         gain=float(sim["ecog_high_gamma_gain"]),
         line_frequency=float(sim["line_frequency"]),
         seed=derived_seed(seed, "ecog", row.subject, row.session),
+        stay_code=stay_code,
     )
     write_ecog_bids(
         ecog,
@@ -1032,6 +1043,37 @@ def _simulate_ecog(
         )
     write_ecog_truth(
         ecog, Path(f"{ground_truth_prefix(gt_tmp, row.subject, row.session)}_ecog-truth.json")
+    )
+
+
+def ecog_stay_code(events: pd.DataFrame, coding: pd.DataFrame, sim: Mapping[str, Any]) -> Any:
+    """Return the planted stay code of a design ECoG session (a ``StayCode``).
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The session's trial table.
+    coding : pandas.DataFrame
+        Its per-trial coding (:func:`panneuro.simulate.inactivation.probe_coding`:
+        ``stay_factor``, the learning-set prior the patient expresses).
+    sim : mapping
+        ``config["simulation"]`` (``ecog_stay_gain``, ``ecog_stay_electrodes``).
+
+    Returns
+    -------
+    StayCode
+        The code, or None when ``ecog_stay_gain`` or ``ecog_stay_electrodes`` is 0.
+    """
+    from panneuro.simulate.ecog import StayCode
+
+    gain, n = float(sim.get("ecog_stay_gain", 0.0)), int(sim.get("ecog_stay_electrodes", 0))
+    if gain == 0 or n == 0:
+        return None
+    return StayCode(
+        stay=task_variables(events)["stay"].to_numpy(float),
+        stay_factor=coding["stay_factor"].to_numpy(float),
+        gain=gain,
+        n_electrodes=n,
     )
 
 

@@ -673,6 +673,8 @@ def read_group_inputs(
     design: Sequence[str | os.PathLike],
     ccgp: Sequence[str | os.PathLike],
     oracle: Sequence[str | os.PathLike] = (),
+    ecog_ccgp: Sequence[str | os.PathLike] = (),
+    ecog_oracle: Sequence[str | os.PathLike] = (),
 ) -> GroupInputs:
     """Read a group analysis' sessions, design, stay scores and their planted truth.
 
@@ -688,20 +690,36 @@ def read_group_inputs(
         Each session's ``results/decoding/sub-X_ses-Y_ccgp.tsv``.
     oracle : sequence of path-like
         Each session's ``_ccgp_oracle.tsv`` (simulated study); empty without ground truth.
+    ecog_ccgp, ecog_oracle : sequence of path-like
+        The same of the ECoG sessions (``group["ecog_sessions"]``, in that order;
+        :mod:`panneuro.ecog.stay_code`): a session with units and ECoG has both tables' regions.
 
     Returns
     -------
     GroupInputs
-        The sessions as tuples, the species, design, stay scores and, with ``oracle``, the
-        oracle's tables and their stay scores.
+        The sessions as tuples (with units, then ECoG only), the species, design, stay scores
+        and, with ``oracle``, the units' oracle tables and the stay scores of every oracle table.
     """
     sessions = [tuple(k) for k in group["sessions"]]
-    tables = {k: read_tsv(p) for k, p in zip(sessions, oracle, strict=True)} if oracle else {}
+    ecog = [tuple(k) for k in group.get("ecog_sessions", [])]
+
+    def tables_of(keys: list, paths: Sequence) -> dict:
+        return {k: read_tsv(p) for k, p in zip(keys, paths, strict=True)} if paths else {}
+
+    def merged(*parts: dict) -> dict:
+        out: dict = {}
+        for part in parts:
+            for key, table in part.items():
+                out[key] = pd.concat([out[key], table], ignore_index=True) if key in out else table
+        return out
+
+    tables = tables_of(sessions, oracle)
+    truths = merged(tables, tables_of(ecog, ecog_oracle))
     return GroupInputs(
-        sessions=sessions,
+        sessions=[*sessions, *(k for k in ecog if k not in sessions)],
         species=dict(group["species"]),
         design=read_session_design(list(design)),
-        scores=session_stay_scores({k: read_tsv(p) for k, p in zip(sessions, ccgp, strict=True)}),
+        scores=session_stay_scores(merged(tables_of(sessions, ccgp), tables_of(ecog, ecog_ccgp))),
         oracle=tables,
-        truth=session_stay_scores(tables, value="truth") if tables else None,
+        truth=session_stay_scores(truths, value="truth") if truths else None,
     )
