@@ -38,6 +38,18 @@ def _envelope(events, gain, n_electrodes=8, seed=1):
     return mne.io.RawArray(data, info, verbose=False)
 
 
+def _table(events, gain):
+    return stay_code_table(
+        _envelope(events, gain=gain),
+        events,
+        SETTINGS,
+        region="temporal",
+        seed=3,
+        keys=("H1", "01"),
+        n_permutations=20,
+    )
+
+
 def test_window_means_are_the_mean_in_each_window_and_nan_outside():
     info = mne.create_info(["a", "b"], 100.0, "ecog")
     data = np.vstack([np.arange(1000.0), np.ones(1000)])
@@ -51,15 +63,7 @@ def test_window_means_are_the_mean_in_each_window_and_nan_outside():
 
 def test_a_coded_session_scores_high_and_more_late_than_early():
     events = _events()
-    table = stay_code_table(
-        _envelope(events, gain=0.1),
-        events,
-        SETTINGS,
-        region="temporal",
-        seed=3,
-        keys=("H1", "01"),
-        n_permutations=20,
-    )
+    table = _table(events, gain=0.1)
     assert list(table.columns) == list(CCGP_COLUMNS)
     assert set(table["region"]) == {"temporal"} and set(table["n_units"]) == {8}
     assert set(table["analysis"]) == {"ccgp", "cv"} and set(table["epoch"]) == {"early", "late"}
@@ -69,26 +73,10 @@ def test_a_coded_session_scores_high_and_more_late_than_early():
     assert late["score"].mean() > early["score"].mean()
     assert (late["p_value"] < 0.1).all()
     # an uncoded session: chance, nothing significant at 5 %
-    null = stay_code_table(
-        _envelope(events, gain=0.0),
-        events,
-        SETTINGS,
-        region="temporal",
-        seed=3,
-        keys=("H1", "01"),
-        n_permutations=20,
-    )
+    null = _table(events, gain=0.0)
     assert null["score"].between(0.25, 0.75).all()
     # same inputs, same table
-    again = stay_code_table(
-        _envelope(events, gain=0.1),
-        events,
-        SETTINGS,
-        region="temporal",
-        seed=3,
-        keys=("H1", "01"),
-        n_permutations=20,
-    )
+    again = _table(events, gain=0.1)
     pd.testing.assert_frame_equal(table, again)
 
 

@@ -96,6 +96,15 @@ HEAVY_STAGES = {
     "match_sleep_units": "curate",
 }
 
+#: The config of an ECoG session's high-gamma envelope (every rule that computes it).
+HIGH_GAMMA_CONFIG: dict[str, str] = {
+    "line_frequency": "ecog.line_frequency",
+    "reference": "ecog.reference",
+    "bad_channel_detection": "ecog.bad_channel_detection",
+    "band": "ecog.high_gamma_band",
+    "n_subbands": "ecog.n_subbands",
+    "envelope_sfreq": "ecog.envelope_sfreq",
+}
 #: The config each rule's params read (:meth:`Study.config_params`), in the rule's param order:
 #: rule -> {param name: config key}. A key is a dotted path from the config's root (``seed``,
 #: ``ecog.alpha``); ``size`` is the size preset in use (``size.x`` its key ``x``); a tuple
@@ -128,12 +137,7 @@ RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
     "figure_sorting": {"well_detected_accuracy": "ephys.ground_truth.well_detected_accuracy"},
     "convert_ecog": {"line_frequency": "ecog.line_frequency"},
     "high_gamma_epochs": {
-        "line_frequency": "ecog.line_frequency",
-        "reference": "ecog.reference",
-        "bad_channel_detection": "ecog.bad_channel_detection",
-        "band": "ecog.high_gamma_band",
-        "n_subbands": "ecog.n_subbands",
-        "envelope_sfreq": "ecog.envelope_sfreq",
+        **HIGH_GAMMA_CONFIG,
         "window": "ecog.epoch_window",
         "baseline": "ecog.baseline",
     },
@@ -172,22 +176,12 @@ RULE_CONFIG: dict[str, dict[str, str | tuple[str, ...]]] = {
         "seed": "seed",
     },
     "ecog_stay_code": {
-        "line_frequency": "ecog.line_frequency",
-        "reference": "ecog.reference",
-        "bad_channel_detection": "ecog.bad_channel_detection",
-        "band": "ecog.high_gamma_band",
-        "n_subbands": "ecog.n_subbands",
-        "envelope_sfreq": "ecog.envelope_sfreq",
+        **HIGH_GAMMA_CONFIG,
         "settings": "decoding",
         "seed": "seed",
     },
     "ecog_stay_oracle": {
-        "line_frequency": "ecog.line_frequency",
-        "reference": "ecog.reference",
-        "bad_channel_detection": "ecog.bad_channel_detection",
-        "band": "ecog.high_gamma_band",
-        "n_subbands": "ecog.n_subbands",
-        "envelope_sfreq": "ecog.envelope_sfreq",
+        **HIGH_GAMMA_CONFIG,
         "settings": "decoding",
         "n_replicates": "ecog.stay_oracle_replicates",
         "sfreq": "simulation.sampling_frequency_ecog",

@@ -13,6 +13,7 @@ within-epoch cross-validated accuracy (``analysis = "cv"``). The null reruns eve
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -220,6 +221,85 @@ def session_conditions(events: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.
     return conditions, epochs
 
 
+@dataclass(frozen=True)
+class CrossConditionDesign:
+    """What the config asks of a session's CCGP analysis (:func:`cross_condition_design`).
+
+    Attributes
+    ----------
+    variable : str
+        The decoded variable (``stay``).
+    window : list of float
+        Its window, seconds from ``event``.
+    event : str
+        The alignment event (``response``).
+    labels : numpy.ndarray
+        The variable per trial (NaN where undefined).
+    conditions : dict
+        Every condition split of the session (:func:`session_conditions`).
+    epochs : numpy.ndarray
+        ``early``/``late`` per trial.
+    wanted : list of str
+        The splits the config asks for.
+    """
+
+    variable: str
+    window: list[float]
+    event: str
+    labels: np.ndarray
+    conditions: dict[str, np.ndarray]
+    epochs: np.ndarray
+    wanted: list[str]
+
+
+def cross_condition_design(events: pd.DataFrame, settings: Mapping) -> CrossConditionDesign:
+    """Read the CCGP analysis the config asks for, on a session's trials.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        The trial table.
+    settings : mapping
+        ``config["decoding"]``: ``cross_condition`` (``variable``, ``window``, ``conditions``)
+        and ``align``.
+
+    Returns
+    -------
+    CrossConditionDesign
+        The variable, window, alignment, labels, splits and epochs.
+
+    Raises
+    ------
+    ValueError
+        If the variable or a split is unknown (naming the config key).
+    """
+    cc = settings.get("cross_condition", {})
+    variable = cc.get("variable", "stay")
+    variables = task_variables(events)
+    if variable not in variables.columns:
+        raise ValueError(
+            f"config['decoding']['cross_condition']['variable'] is {variable!r}; "
+            f"choose from {list(variables.columns)}."
+        )
+    conditions, epochs = session_conditions(events)
+    wanted = list(cc.get("conditions", list(conditions)))
+    unknown = [c for c in wanted if c not in conditions]
+    if unknown:
+        raise ValueError(
+            f"config['decoding']['cross_condition']['conditions'] names {unknown}; "
+            f"choose from {list(conditions)}."
+        )
+    return CrossConditionDesign(
+        variable=variable,
+        window=[float(w) for w in cc.get("window", [-0.3, 0.0])],
+        event=settings.get("align", {}).get(variable, "response"),
+        labels=variables[variable].to_numpy(dtype=float),
+        conditions=conditions,
+        epochs=epochs,
+        wanted=wanted,
+    )
+
+
 def session_cross_condition(
     units: pd.DataFrame,
     spike_times: Sequence[np.ndarray],
@@ -252,25 +332,10 @@ def session_cross_condition(
     pandas.DataFrame
         Columns :data:`CCGP_COLUMNS`.
     """
-    cc = settings.get("cross_condition", {})
-    variable = cc.get("variable", "stay")
-    window = [float(w) for w in cc.get("window", [-0.3, 0.0])]
-    event = settings.get("align", {}).get(variable, "response")
-    variables = task_variables(events)
-    if variable not in variables.columns:
-        raise ValueError(
-            f"config['decoding']['cross_condition']['variable'] is {variable!r}; "
-            f"choose from {list(variables.columns)}."
-        )
-    conditions, epochs = session_conditions(events)
-    wanted = cc.get("conditions", list(conditions))
-    unknown = [c for c in wanted if c not in conditions]
-    if unknown:
-        raise ValueError(
-            f"config['decoding']['cross_condition']['conditions'] names {unknown}; "
-            f"choose from {list(conditions)}."
-        )
-    y = variables[variable].to_numpy(dtype=float)
+    design = cross_condition_design(events, settings)
+    variable, window, event = design.variable, design.window, design.event
+    conditions, epochs, wanted = design.conditions, design.epochs, design.wanted
+    y = design.labels
     keep = ~np.isnan(y)
     groups = events["problem"].to_numpy()
     width = window[1] - window[0]

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from panneuro.decoding.cross_condition import cross_condition_table, session_conditions
+from panneuro.decoding.cross_condition import cross_condition_design, cross_condition_table
 from panneuro.decoding.populations import population_counts
 from panneuro.decoding.spike_counts import align_times, bin_starts, binned_spike_counts
 from panneuro.decoding.time_resolved import decode_time_resolved
@@ -433,13 +433,10 @@ def oracle_cross_condition(
         raise ValueError(
             f"n_replicates is {n_replicates}; the oracle needs at least 2 Monte Carlo replicates."
         )
-    cc = settings.get("cross_condition", {})
-    variable = cc.get("variable", "stay")
-    window = [float(w) for w in cc.get("window", [-0.3, 0.0])]
-    event = settings.get("align", {}).get(variable, "response")
-    conditions, epochs = session_conditions(events)
-    wanted = cc.get("conditions", list(conditions))
-    y = task_variables(events)[variable].to_numpy(dtype=float)
+    design = cross_condition_design(events, settings)
+    variable, window, event = design.variable, design.window, design.event
+    conditions, epochs, wanted = design.conditions, design.epochs, design.wanted
+    y = design.labels
     keep = ~np.isnan(y)
     groups = events["problem"].to_numpy()
     duration = _session_duration(events)

@@ -23,12 +23,11 @@ import pandas as pd
 
 from panneuro.decoding.cross_condition import (
     CCGP_COLUMNS,
+    cross_condition_design,
     cross_condition_table,
-    session_conditions,
 )
 from panneuro.decoding.spike_counts import align_times
 from panneuro.seeding import rng_for
-from panneuro.simulate.task import task_variables
 
 
 def window_means(
@@ -101,34 +100,17 @@ def stay_code_table(
     ValueError
         If the configured variable or a condition split is unknown.
     """
-    cc = settings.get("cross_condition", {})
-    variable = cc.get("variable", "stay")
-    window = [float(w) for w in cc.get("window", [-0.3, 0.0])]
-    event = settings.get("align", {}).get(variable, "response")
-    variables = task_variables(events)
-    if variable not in variables.columns:
-        raise ValueError(
-            f"config['decoding']['cross_condition']['variable'] is {variable!r}; "
-            f"choose from {list(variables.columns)}."
-        )
-    conditions, epochs = session_conditions(events)
-    wanted = cc.get("conditions", list(conditions))
-    unknown = [c for c in wanted if c not in conditions]
-    if unknown:
-        raise ValueError(
-            f"config['decoding']['cross_condition']['conditions'] names {unknown}; "
-            f"choose from {list(conditions)}."
-        )
-    means = window_means(envelope, align_times(events, event), window)
+    design = cross_condition_design(events, settings)
+    means = window_means(envelope, align_times(events, design.event), design.window)
     with np.errstate(divide="ignore", invalid="ignore"):
         features = np.log(means)
-    y = variables[variable].to_numpy(dtype=float)
+    y = design.labels
     keep = ~np.isnan(y) & np.isfinite(features).all(axis=1)
     table = cross_condition_table(
         features[keep],
         y[keep].astype(int),
-        {c: conditions[c][keep] for c in wanted},
-        epochs[keep],
+        {c: design.conditions[c][keep] for c in design.wanted},
+        design.epochs[keep],
         events["problem"].to_numpy()[keep],
         rng=rng_for(seed, "ccgp", *keys, region),
         n_permutations=int(
@@ -139,8 +121,7 @@ def stay_code_table(
     )
     table["region"] = region
     table["n_units"] = features.shape[1]
-    table["variable"] = variable
-    table["align"] = event
-    table["window_start"] = window[0]
-    table["window_stop"] = window[1]
+    table["variable"] = design.variable
+    table["align"] = design.event
+    table["window_start"], table["window_stop"] = design.window
     return table[list(CCGP_COLUMNS)]

@@ -749,24 +749,18 @@ def _simulate_design_session(
         target = raw_tmp / row.path
         if row.datatype == "beh":
             write_tsv(events, target)
-        elif row.datatype == "ecog":
-            coding = probe_coding(
-                events,
-                agent=design.agents[plan.subject],
-                condition=plan.condition,
-                region=row.region,
-                inactivation=design.inactivation,
-            )
+            continue
+        coding = probe_coding(
+            events,
+            agent=design.agents[plan.subject],
+            condition=plan.condition,
+            region=row.region,
+            inactivation=design.inactivation,
+        )
+        if row.datatype == "ecog":
             stay_code = ecog_stay_code(events, coding, sim)
             _simulate_ecog(row, events, size, sim, seed, raw_tmp, gt_tmp, stay_code=stay_code)
         elif row.task == "harlow":
-            coding = probe_coding(
-                events,
-                agent=design.agents[plan.subject],
-                condition=plan.condition,
-                region=row.region,
-                inactivation=design.inactivation,
-            )
             codings[row.probe] = coding
             probe = _simulate_design_probe(row, events, coding, size=size, fs=fs, seed=seed)
             _write_design_recording(
