@@ -172,6 +172,12 @@ def test_converted_dataset_is_valid_bids(lab_run):
         "sub-M1_ses-01_task-sleep_acq-HPC_run-2_ieeg.nwb",
         "sub-M1_ses-05_task-harlow_acq-NP_ieeg.nwb",
     ]
+    # every converted run has its events (a sleep run: one epoch, its whole length)
+    assert "EVENTS_TSV_MISSING" not in summary["warning_codes"], summary["warning_codes"]
+    for nwb in converted:
+        events = pd.read_csv(nwb.with_name(nwb.name.replace("_ieeg.nwb", "_events.tsv")), sep="\t")
+        if "task-sleep" in nwb.name:
+            assert events["trial_type"].tolist() == ["sleep"] and events["onset"].item() == 0
     # the converted recordings are described by what the lab states, not as simulated
     for nwb in converted:
         ieeg = json.loads(nwb.with_name(nwb.name.replace("_ieeg.nwb", "_ieeg.json")).read_text())

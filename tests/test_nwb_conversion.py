@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from panneuro.ephys.preprocessing import read_recording
@@ -13,6 +14,7 @@ from panneuro.ingest.nwb_conversion import (
     EMPTY_EVENTS_HEADER,
     convert_recording_to_nwb,
     needs_conversion,
+    write_epoch_events,
     write_recording_events,
 )
 from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
@@ -47,7 +49,7 @@ def binary_recording(tmp_path_factory):
 
 
 def _convert(source, target, **kwargs):
-    convert_recording_to_nwb(
+    return convert_recording_to_nwb(
         source,
         "binary",
         target,
@@ -182,6 +184,21 @@ def test_recording_events_are_the_sessions_trials_or_none(tmp_path):
     assert (tmp_path / "a_events.tsv").read_bytes() == trials.read_bytes()
     write_recording_events(None, tmp_path / "b_events.tsv")
     assert (tmp_path / "b_events.tsv").read_text() == EMPTY_EVENTS_HEADER
+
+
+def test_a_sleep_runs_events_are_the_run_as_one_epoch(binary_recording, tmp_path):
+    source, _, _ = binary_recording
+    name = "sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-PFC_run-1_ieeg.nwb"
+    duration = _convert(source, tmp_path / name, task="sleep", probe_sidecars=False)
+    ieeg = json.loads((tmp_path / name.replace(".nwb", ".json")).read_text())
+    assert duration == pytest.approx(ieeg["RecordingDuration"])
+    target = tmp_path / "run_events.tsv"
+    write_epoch_events(target, duration, "sleep")
+    table = pd.read_csv(target, sep="\t")
+    assert list(table.columns) == ["onset", "duration", "trial_type"]
+    assert table.to_dict("records") == [
+        {"onset": 0.0, "duration": pytest.approx(duration), "trial_type": "sleep"}
+    ]
 
 
 def test_read_buffer_does_not_change_the_file(binary_recording, tmp_path, monkeypatch):

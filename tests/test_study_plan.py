@@ -156,7 +156,12 @@ def test_sleep_runs_in_an_acquisition_format_are_converted_like_task_recordings(
     assert study.conversions() == []  # the task recordings are NWB already
     assert study.sleep_conversions() == [("M1", "01", "HPC", "1")]
     nwb = "results/bids/sub-M1/ses-01/ieeg/sub-M1_ses-01_task-sleep_acq-HPC_run-1_ieeg.nwb"
-    converted = [nwb, nwb.replace(".nwb", ".json"), nwb.replace("_ieeg.nwb", "_channels.tsv")]
+    converted = [
+        nwb,
+        nwb.replace(".nwb", ".json"),
+        nwb.replace("_ieeg.nwb", "_channels.tsv"),
+        nwb.replace("_ieeg.nwb", "_events.tsv"),  # the run as one epoch
+    ]
     assert study.converted_sleep_files("M1", "01", "HPC", "1") == converted
     assert study.bids_conversions() == [
         {"path": runs[0]["path"], "format": "binary", "converted": converted},

@@ -640,15 +640,17 @@ class Study:
         return [k for k in self.sleep_runs() if needs_conversion(self._sleep[k]["format"])]
 
     def converted_sleep_files(self, subject: str, session: str, probe: str, run: str) -> list[str]:
-        """Return a converted sleep run's NWB file and its run's sidecars.
+        """Return a converted sleep run's NWB file, its run's sidecars and events.
 
         The probe's ``_electrodes.tsv`` and ``_coordsystem.json`` (named without task and run)
-        are its task recording's; the sleep run has no events (its whole length is the run).
+        are its task recording's; the run's events are one epoch, its whole length
+        (:func:`panneuro.ingest.nwb_conversion.write_epoch_events`).
         """
         from panneuro.simulate.bids import nwb_ieeg_sidecar_paths
 
         nwb = CONVERTED_SLEEP.format(subject=subject, session=session, probe=probe, run=run)
-        return [nwb, *nwb_ieeg_sidecar_paths(nwb, probe_sidecars=False)]
+        events = f"{nwb[: -len('_ieeg.nwb')]}_events.tsv"
+        return [nwb, *nwb_ieeg_sidecar_paths(nwb, probe_sidecars=False), events]
 
     def bids_conversions(self) -> list[dict[str, Any]]:
         """Return, per converted recording, its raw path and format and the files made of it.

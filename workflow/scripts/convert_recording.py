@@ -5,7 +5,11 @@ import sys
 
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
-from panneuro.ingest.nwb_conversion import convert_recording_to_nwb, write_recording_events
+from panneuro.ingest.nwb_conversion import (
+    convert_recording_to_nwb,
+    write_epoch_events,
+    write_recording_events,
+)
 from panneuro.ingest.session_metadata import (
     metadata_root,
     recording_metadata,
@@ -19,7 +23,7 @@ logging.basicConfig(stream=sys.stderr, level=logging.INFO)
 wc, params = smk.wildcards, smk.params.recording
 root = metadata_root(smk.input.metadata, smk.config["raw_dir"])
 meta = session_metadata(root, wc.subject, wc.session)
-convert_recording_to_nwb(
+duration = convert_recording_to_nwb(
     smk.input.recording,
     params["format"],
     smk.output[0],
@@ -38,9 +42,11 @@ convert_recording_to_nwb(
     probe_sidecars=params["probe_sidecars"],
 )
 # a task recording's events: the session's trials (header only for a session without
-# behaviour); a sleep run has none
-events = [o for o in smk.output if o.endswith("_events.tsv")]
-if events:
-    write_recording_events(smk.input.events[0] if smk.input.events else None, events[0])
+# behaviour); a sleep run's: the run as one epoch
+events = next(o for o in smk.output if o.endswith("_events.tsv"))
+if params["probe_sidecars"]:
+    write_recording_events(smk.input.events[0] if smk.input.events else None, events)
+else:
+    write_epoch_events(events, duration, params["task"])
 logging.info("converted %s (%s) to %s", smk.input.recording, params["format"], smk.output[0])
 write_provenance(smk)  # results/…/<output>.prov.json

@@ -242,7 +242,7 @@ def convert_recording_to_nwb(
     task: str | None = None,
     stated: Mapping[str, Any] | None = None,
     probe_sidecars: bool = True,
-) -> None:
+) -> float:
     """Convert one raw recording to an iEEG-datatype NWB file and write its BIDS sidecars.
 
     The sidecars say what the recording's files give (rate, duration, channels, geometry) and
@@ -283,6 +283,11 @@ def convert_recording_to_nwb(
     probe_sidecars : bool
         Write the probe's electrodes and coordinate system (False for a sleep run: its
         task recording's conversion writes them; :func:`write_nwb_ieeg_sidecars`).
+
+    Returns
+    -------
+    float
+        The recording's duration, seconds.
 
     Raises
     ------
@@ -329,6 +334,7 @@ def convert_recording_to_nwb(
         stated=stated,
         probe_sidecars=probe_sidecars,
     )
+    return float(recording.get_total_duration())
 
 
 def converted_task_metadata(task: str | None = None) -> dict[str, object]:
@@ -357,6 +363,28 @@ def converted_task_metadata(task: str | None = None) -> dict[str, object]:
 
 #: Columns of an events file of a recording without a task (BIDS: onset and duration first).
 EMPTY_EVENTS_HEADER = "onset\tduration\ttrial_type\n"
+
+
+def write_epoch_events(target: str | os.PathLike, duration: float, trial_type: str) -> None:
+    """Write the ``_events.tsv`` of a run that is one epoch (a sleep or rest run).
+
+    BIDS recommends events beside each recording; a sleep run has no trials, its whole length
+    is the epoch (as the simulated study's sleep runs: one row, onset 0).
+
+    Parameters
+    ----------
+    target : path-like
+        ``..._events.tsv`` beside the converted run (written atomically).
+    duration : float
+        The run's duration, seconds.
+    trial_type : str
+        The epoch's label (the run's task, ``sleep``).
+    """
+    from panneuro.io.atomic import atomic_path
+
+    with atomic_path(target) as tmp:
+        row = f"0.0\t{round(float(duration), 6)}\t{trial_type}\n"
+        Path(tmp).write_text(EMPTY_EVENTS_HEADER + row)
 
 
 def write_recording_events(events: str | os.PathLike | None, target: str | os.PathLike) -> None:
