@@ -160,7 +160,7 @@ def test_learning_stage_effects_cover_both_regions_and_species(design_run):
     # [-0.065, 0.161] truth 0.034)
     assert np.isfinite(stage["truth"].astype(float)).all(), stage.to_string()
     # two macaques, two microwire patients; one ECoG patient (H1) in the tiny design
-    ecog = stage["region"] == "temporal"
+    ecog = stage["region"] == "temporal (ECoG)"
     assert (stage.loc[~ecog, "n_subjects"].astype(int) == 2).all(), stage.to_string()
     covered = (stage["ci_low"] <= stage["truth"]) & (stage["truth"] <= stage["ci_high"])
     assert covered[stage["species"] == "macaque"].all(), stage.to_string()
@@ -170,7 +170,7 @@ def test_the_ecog_patients_stay_code_grows_within_the_session(design_run):
     # The planted ECoG stay code follows the patient's learning-set prior: its late half
     # decodes stay better than its early half, by the oracle's truth and by the estimate.
     stage = _effects(design_run, "stage")
-    ecog = stage[stage["region"] == "temporal"]
+    ecog = stage[stage["region"] == "temporal (ECoG)"]
     assert set(ecog["effect"]) == {"stay_ccgp_late_minus_early", "stay_cv_late_minus_early"}
     assert (ecog["species"] == "human").all() and (ecog["n_subjects"].astype(int) == 1).all()
     truth = ecog["truth"].astype(float)

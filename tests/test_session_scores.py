@@ -86,9 +86,9 @@ def test_read_group_inputs_adds_the_ecog_sessions_stay_code(tmp_path):
     )
     assert group.sessions == SESSIONS  # both ECoG sessions have units too
     regions = group.scores.groupby(["subject", "session"])["region"].agg(set)
-    assert regions[("M2", "03")] == {"prefrontal", "hippocampus", "temporal"}
+    assert regions[("M2", "03")] == {"prefrontal", "hippocampus", "temporal (ECoG)"}
     assert regions[("M2", "01")] == {"prefrontal", "hippocampus"}
-    temporal = group.truth[group.truth["region"] == "temporal"]
+    temporal = group.truth[group.truth["region"] == "temporal (ECoG)"]
     assert len(temporal) == 6 and temporal["ccgp"].eq(0.75).all()
     assert list(group.oracle) == SESSIONS  # the units' oracle tables only (their rates)
     # an ECoG-only session is a session of the group
@@ -98,7 +98,7 @@ def test_read_group_inputs_adds_the_ecog_sessions_stay_code(tmp_path):
         [],
         ecog_ccgp=ecog[:1],
     )
-    assert only.sessions == [("H1", "01")] and set(only.scores["region"]) == {"temporal"}
+    assert only.sessions == [("H1", "01")] and set(only.scores["region"]) == {"temporal (ECoG)"}
     assert only.truth is None
 
 

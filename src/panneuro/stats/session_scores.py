@@ -668,6 +668,10 @@ class GroupInputs:
     truth: pd.DataFrame | None
 
 
+#: Appended to an ECoG grid's region in the group tables (its code is of high gamma, not units).
+ECOG_LABEL = " (ECoG)"
+
+
 def read_group_inputs(
     group: Mapping[str, Any],
     design: Sequence[str | os.PathLike],
@@ -692,7 +696,9 @@ def read_group_inputs(
         Each session's ``_ccgp_oracle.tsv`` (simulated study); empty without ground truth.
     ecog_ccgp, ecog_oracle : sequence of path-like
         The same of the ECoG sessions (``group["ecog_sessions"]``, in that order;
-        :mod:`panneuro.ecog.stay_code`): a session with units and ECoG has both tables' regions.
+        :mod:`panneuro.ecog.stay_code`), their regions labelled ``<region> (ECoG)``
+        (:data:`ECOG_LABEL`): a grid's high-gamma code is never pooled with units of the same
+        region, and a session with units and ECoG has both.
 
     Returns
     -------
@@ -703,8 +709,11 @@ def read_group_inputs(
     sessions = [tuple(k) for k in group["sessions"]]
     ecog = [tuple(k) for k in group.get("ecog_sessions", [])]
 
-    def tables_of(keys: list, paths: Sequence) -> dict:
-        return {k: read_tsv(p) for k, p in zip(keys, paths, strict=True)} if paths else {}
+    def tables_of(keys: list, paths: Sequence, label: str = "") -> dict:
+        if not paths:
+            return {}
+        tables = {k: read_tsv(p) for k, p in zip(keys, paths, strict=True)}
+        return {k: t.assign(region=t["region"].astype(str) + label) for k, t in tables.items()}
 
     def merged(*parts: dict) -> dict:
         out: dict = {}
@@ -714,12 +723,13 @@ def read_group_inputs(
         return out
 
     tables = tables_of(sessions, oracle)
-    truths = merged(tables, tables_of(ecog, ecog_oracle))
+    truths = merged(tables, tables_of(ecog, ecog_oracle, ECOG_LABEL))
+    scores = merged(tables_of(sessions, ccgp), tables_of(ecog, ecog_ccgp, ECOG_LABEL))
     return GroupInputs(
         sessions=[*sessions, *(k for k in ecog if k not in sessions)],
         species=dict(group["species"]),
         design=read_session_design(list(design)),
-        scores=session_stay_scores(merged(tables_of(sessions, ccgp), tables_of(ecog, ecog_ccgp))),
+        scores=session_stay_scores(scores),
         oracle=tables,
         truth=session_stay_scores(truths, value="truth") if truths else None,
     )
