@@ -950,10 +950,7 @@ class Study:
         """Return the planted ECoG effects of every ECoG session (simulated study only)."""
         if not self.simulated:
             return []
-        return [
-            f"{self.groundtruth_dir}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json"
-            for s, ses in self.ecog_sessions()
-        ]
+        return [self.design_truth(s, ses, "ecog-truth.json") for s, ses in self.ecog_sessions()]
 
     def agent_truths(self) -> list[str]:
         """Return the simulated agents' true parameters of each subject with behaviour."""
@@ -1431,7 +1428,7 @@ class Study:
         s, ses = wildcards.subject, wildcards.session
         return {
             "events": self.events_file(s, ses),
-            "truth": f"{self.groundtruth_dir}/sub-{s}/ses-{ses}/sub-{s}_ses-{ses}_ecog-truth.json",
+            "truth": self.design_truth(s, ses, "ecog-truth.json"),
         }
 
     def ecog_region(self, wildcards: Any) -> str:
