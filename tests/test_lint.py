@@ -106,3 +106,22 @@ def test_config_params_are_asked_by_their_own_rule():
             asked[found] = name
     assert {k: v for k, v in asked.items() if k != v} == {}
     assert sorted(asked) == sorted(RULE_CONFIG)
+
+
+#: Rules whose outputs the de-identification check does not read: the raw dataset's
+#: (simulate_dataset; checked as raw data), the key records of raw files (raw_key), the check
+#: itself and the target rule.
+NOT_CHECKED = {"all", "check_deidentification", "raw_key", "simulate_dataset"}
+
+
+def test_every_results_rule_is_read_by_the_deidentification_check():
+    """qc.smk's CHECKED_RESULTS names every rule writing results/ (figures by FIGURE_OUTPUTS).
+
+    An undeclared result is checked only when its job happened to run first, so the report
+    depends on job order (found by CI's S3 run: the ECoG stay code was missing from it).
+    """
+    qc = (ROOT / "workflow/rules/qc.smk").read_text()
+    declared = qc[qc.index("FIGURE_OUTPUTS = ") : qc.index("rule check_deidentification")]
+    checked = set(re.findall(r"rules\.(\w+)", declared))
+    missing = sorted(set(rule_blocks()) - checked - NOT_CHECKED)
+    assert not missing, f"add to CHECKED_RESULTS in workflow/rules/qc.smk: {missing}"

@@ -54,6 +54,8 @@ CHECKED_RESULTS = [
     *outputs_over(rules.convert_ecog, STUDY.ecog_conversions()),
     *outputs_over(rules.high_gamma_epochs, ECOG_SESSIONS),
     *outputs_over(rules.ecog_statistics, ECOG_SESSIONS),
+    *outputs_over(rules.ecog_stay_code, ECOG_SESSIONS),
+    *outputs_over(rules.ecog_stay_oracle, ECOG_ORACLE_SESSIONS),
     *outputs_over(rules.validate_bids),
     *outputs_over(
         rules.convert_sleep_recording, STUDY.sleep_conversions(), SLEEP_RUN_NAMES
