@@ -149,12 +149,13 @@ def main() -> None:
     parser.add_argument("--nulls", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--problems", type=int, default=10)
+    parser.add_argument("--null", choices=NULLS, action="append", help="default: both")
     parser.add_argument("--out", default="bench/results/ecog_stay_calibration.json")
     args = parser.parse_args()
     from joblib import Parallel, delayed
 
     results: dict[str, dict] = {}
-    for null in NULLS:
+    for null in args.null or NULLS:
         start = time.perf_counter()
         sessions = Parallel(n_jobs=args.jobs, backend="loky")(
             delayed(null_session)(i, null, args.problems) for i in range(args.nulls)
