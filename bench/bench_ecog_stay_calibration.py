@@ -166,8 +166,12 @@ def main() -> None:
             for i in range(0, args.nulls - 1, 2)
         ]
         for label, calls in (("1 patient", single), ("2 patients", pairs)):
-            for test in calls[0]:
-                results[f"{null}/{label}/{test}"] = _rate([c[test] for c in calls])
+            # a session whose epoch has no score (too few trials of a class) gives no row: not
+            # called, and counted
+            tests = sorted({t for c in calls for t in c})
+            for test in tests:
+                results[f"{null}/{label}/{test}"] = _rate([c.get(test, False) for c in calls])
+                results[f"{null}/{label}/{test}"]["no_estimate"] = sum(test not in c for c in calls)
         results[f"{null}/seconds"] = {"seconds": round(time.perf_counter() - start, 1)}
         print(f"{null}: {args.nulls} nulls in {time.perf_counter() - start:.0f} s", flush=True)
     print(f"{'test':60s} {'FPR %':>7s}  95 % CI")
