@@ -1,7 +1,13 @@
+import inspect
+
 import numpy as np
 import pytest
 
-from panneuro.ecog.chunked_envelope import high_gamma_in_chunks
+from panneuro.ecog.chunked_envelope import (
+    ENVELOPE_PARAMS,
+    envelope_settings,
+    high_gamma_in_chunks,
+)
 from panneuro.ecog.high_gamma import (
     detect_bad_channels,
     high_gamma_envelope,
@@ -10,6 +16,7 @@ from panneuro.ecog.high_gamma import (
 )
 from panneuro.simulate.ecog import simulate_ecog, write_ecog_bids
 from panneuro.simulate.task import build_events
+from panneuro.study import HIGH_GAMMA_CONFIG
 
 SETTINGS = {"line_frequency": 60.0, "band": (70.0, 150.0), "n_subbands": 4, "sfreq_out": 200.0}
 
@@ -104,3 +111,29 @@ def test_errors(sim):
         high_gamma_in_chunks(sim.raw, line_frequency=60.0, band=(70.0, 600.0))
     with pytest.raises(ValueError, match="envelope_sfreq"):
         high_gamma_in_chunks(sim.raw, line_frequency=60.0, sfreq_out=300.0, chunk_duration=20.001)
+
+
+def test_envelope_settings_read_every_param_of_the_rules_config():
+    params = {
+        "line_frequency": 50,
+        "reference": "bipolar",
+        "bad_channel_detection": False,
+        "band": [70, 150],
+        "n_subbands": 8,
+        "envelope_sfreq": 100,
+        "seed": 3,  # another param of the rule: ignored
+    }
+    settings = envelope_settings(params)
+    assert settings == {
+        "line_frequency": 50.0,
+        "reference": "bipolar",
+        "detect_bads": False,
+        "band": (70, 150),
+        "n_subbands": 8,
+        "sfreq_out": 100.0,
+    }
+    assert set(settings) <= set(inspect.signature(high_gamma_in_chunks).parameters)
+    # the workflow's rules name their params after the study's envelope config
+    assert set(ENVELOPE_PARAMS) == set(HIGH_GAMMA_CONFIG)
+    with pytest.raises(KeyError, match="n_subbands"):
+        envelope_settings({k: v for k, v in params.items() if k != "n_subbands"})

@@ -2,6 +2,7 @@
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -162,6 +163,16 @@ def test_expected_trial2_accuracy_is_read_from_each_sessions_design_truth(tmp_pa
         paths[key] = path
     assert session_scores.read_expected_trial2(paths) == {("M1", "02"): 0.61, ("M2", "07"): 0.835}
     assert session_scores.read_expected_trial2({}) == {}
+
+
+def test_a_session_without_any_score_is_nan_without_warnings():
+    """Too few trials of a class in both epochs: NaN scores, no numpy warning in the logs."""
+    table = _ccgp({"prefrontal": (0.6, 0.7)})
+    table["score"] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = session_stay_scores({("M1", "01"): table}).set_index("epoch")
+    assert scores.loc[["early", "late", "all"], ["ccgp", "cv"]].isna().all().all()
 
 
 def test_session_scores_carry_their_standard_errors():

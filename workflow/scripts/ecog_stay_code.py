@@ -5,7 +5,7 @@ import time
 
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
-from panneuro.ecog.chunked_envelope import high_gamma_in_chunks
+from panneuro.ecog.chunked_envelope import envelope_settings, high_gamma_in_chunks
 from panneuro.ecog.high_gamma import read_ecog
 from panneuro.ecog.stay_code import stay_code_table
 from panneuro.io.tables import read_events, write_tsv
@@ -16,13 +16,7 @@ fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 start = time.perf_counter()
 events = read_events(smk.input.events)  # a bad trial table fails before the heavy part
 envelope, _ = high_gamma_in_chunks(
-    read_ecog(smk.input.ecog, preload=False),
-    line_frequency=float(smk.params.line_frequency),
-    reference=smk.params.reference,
-    detect_bads=bool(smk.params.bad_channel_detection),
-    band=tuple(smk.params.band),
-    n_subbands=int(smk.params.n_subbands),
-    sfreq_out=float(smk.params.envelope_sfreq),
+    read_ecog(smk.input.ecog, preload=False), **envelope_settings(dict(smk.params.items()))
 )
 table = stay_code_table(
     envelope,

@@ -5,6 +5,7 @@ import logging
 import time
 
 from panneuro.compendium.provenance import write_provenance
+from panneuro.ecog.chunked_envelope import envelope_settings
 from panneuro.ecog.stay_oracle import oracle_stay_code
 from panneuro.io.tables import read_events, write_tsv
 
@@ -17,14 +18,7 @@ oracle = oracle_stay_code(
     read_events(smk.input.events),
     truth,
     smk.params.settings,
-    high_gamma={
-        "line_frequency": float(smk.params.line_frequency),
-        "reference": smk.params.reference,
-        "detect_bads": bool(smk.params.bad_channel_detection),
-        "band": tuple(smk.params.band),
-        "n_subbands": int(smk.params.n_subbands),
-        "sfreq_out": float(smk.params.envelope_sfreq),
-    },
+    high_gamma=envelope_settings(dict(smk.params.items())),
     sfreq=float(smk.params.sfreq),
     region=smk.params.region,
     seed=int(smk.params.seed),

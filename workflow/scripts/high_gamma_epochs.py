@@ -8,7 +8,7 @@ import time
 
 from panneuro.compendium.datalad_io import fetch_raw_inputs
 from panneuro.compendium.provenance import write_provenance
-from panneuro.ecog.chunked_envelope import high_gamma_in_chunks
+from panneuro.ecog.chunked_envelope import envelope_settings, high_gamma_in_chunks
 from panneuro.ecog.high_gamma import epoch_high_gamma, read_ecog, write_high_gamma
 from panneuro.io.tables import read_events
 
@@ -18,15 +18,7 @@ fetch_raw_inputs(smk)  # get the raw content this job reads (DataLad)
 start = time.perf_counter()
 raw = read_ecog(smk.input.ecog, preload=False)
 events = read_events(smk.input.events)
-envelope, bad_channels = high_gamma_in_chunks(
-    raw,
-    line_frequency=float(smk.params.line_frequency),
-    reference=smk.params.reference,
-    detect_bads=bool(smk.params.bad_channel_detection),
-    band=tuple(smk.params.band),
-    n_subbands=int(smk.params.n_subbands),
-    sfreq_out=float(smk.params.envelope_sfreq),
-)
+envelope, bad_channels = high_gamma_in_chunks(raw, **envelope_settings(dict(smk.params.items())))
 for row in bad_channels[bad_channels["bad"]].itertuples():
     logging.info("bad channel %s: %s", row.channel, row.reason)
 epochs = epoch_high_gamma(

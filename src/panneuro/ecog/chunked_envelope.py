@@ -40,7 +40,9 @@ worst, from the side lobes left out and the envelope's sampling) except in the f
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
+from typing import Any
 
 import mne
 import numpy as np
@@ -58,6 +60,44 @@ PAD_DURATION = 5.0
 SUPPORT_GAIN = 0.01
 #: Chunks used to estimate the sub-band scale of a long session.
 MAX_SCALE_CHUNKS = 6
+
+
+#: The keyword of :func:`high_gamma_in_chunks` each workflow param of the envelope sets, and the
+#: type the param is read as (the params are named as :data:`panneuro.study.HIGH_GAMMA_CONFIG`).
+ENVELOPE_PARAMS: dict[str, tuple[str, type]] = {
+    "line_frequency": ("line_frequency", float),
+    "reference": ("reference", str),
+    "bad_channel_detection": ("detect_bads", bool),
+    "band": ("band", tuple),
+    "n_subbands": ("n_subbands", int),
+    "envelope_sfreq": ("sfreq_out", float),
+}
+
+
+def envelope_settings(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Keywords of :func:`high_gamma_in_chunks` from a rule's envelope params.
+
+    Parameters
+    ----------
+    params : mapping
+        The params of a rule that computes the envelope (``dict(snakemake.params.items())``),
+        holding every key of :data:`ENVELOPE_PARAMS`; other keys are ignored.
+
+    Returns
+    -------
+    dict
+        ``line_frequency``, ``reference``, ``detect_bads``, ``band``, ``n_subbands`` and
+        ``sfreq_out``, each of its type.
+
+    Raises
+    ------
+    KeyError
+        When a param of the envelope is missing (named).
+    """
+    missing = sorted(set(ENVELOPE_PARAMS) - set(params))
+    if missing:
+        raise KeyError(f"the rule's params lack the high-gamma envelope's {missing}")
+    return {key: kind(params[name]) for name, (key, kind) in ENVELOPE_PARAMS.items()}
 
 
 def _chunks(n_samples: int, chunk: int, pad: int) -> list[tuple[int, int, int, int]]:

@@ -252,6 +252,16 @@ def neural_comparison_sessions(design: pd.DataFrame, *tables: pd.DataFrame | Non
 
 
 # --- session scores ----------------------------------------------------------------------------
+def _finite_mean(values: Sequence[float]) -> float:
+    """Mean of the finite values; NaN, silently, when there is none.
+
+    A session with no score in either epoch (too few trials of a class to decode) has none.
+    """
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return float(finite.mean()) if finite.size else np.nan
+
+
 def session_stay_scores(ccgp: Mapping[Key, pd.DataFrame], value: str = "score") -> pd.DataFrame:
     """Each session's stay code per region and epoch, from its cross-condition table.
 
@@ -288,9 +298,7 @@ def session_stay_scores(ccgp: Mapping[Key, pd.DataFrame], value: str = "score") 
                     scores[se_column(name)] = float(finite.mean()) if finite.size else np.nan
                 epochs[str(epoch)] = scores
             if epochs:
-                combined = {
-                    k: float(np.nanmean([e[k] for e in epochs.values()])) for k in SCORE_COLUMNS
-                }
+                combined = {k: _finite_mean([e[k] for e in epochs.values()]) for k in SCORE_COLUMNS}
                 for k in SCORE_COLUMNS:
                     errors = np.array([e[se_column(k)] for e in epochs.values()])
                     combined[se_column(k)] = (
