@@ -43,7 +43,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scipy import stats
+from calibration import false_positive_rate
 
 from panneuro.decoding.time_resolved import (
     DecodingResult,
@@ -126,18 +126,6 @@ def _positives(result: DecodingResult, quantile: float, alpha: float) -> tuple[b
     return bool(tr["significant"].any()), bool(middle["p_value"] < alpha)
 
 
-def _rate(hits: list[bool]) -> dict[str, float]:
-    k, n = int(np.sum(hits)), len(hits)
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
-    return {
-        "positives": k,
-        "n": n,
-        "rate": k / n,
-        "ci_low": float(ci.low),
-        "ci_high": float(ci.high),
-    }
-
-
 def main() -> None:
     """Run the null simulations and write the JSON summary."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -205,7 +193,10 @@ def main() -> None:
                 any_window |= window
             hits["any_variable"]["cluster"].append(any_cluster)
             hits["any_variable"]["window"].append(any_window)
-        summary = {v: {test: _rate(h) for test, h in tests.items()} for v, tests in hits.items()}
+        summary = {
+            v: {test: false_positive_rate(sum(h), len(h)) for test, h in tests.items()}
+            for v, tests in hits.items()
+        }
         summary["seconds"] = time.perf_counter() - start
         out["results"][scheme] = summary
         print(

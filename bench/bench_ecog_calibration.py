@@ -44,15 +44,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+from calibration import TARGET, false_positive_rate
 from joblib import Parallel, delayed
-from scipy import stats
 
 from panneuro.ecog.statistics import decode_outcome, responsive_electrodes
 from panneuro.io.tables import write_json
 from panneuro.seeding import derived_seed
 
 SEED = 4004
-TARGET = (0.035, 0.065)
 
 
 def _trial_table(n_trials: int, rng: np.random.Generator):
@@ -168,19 +167,6 @@ def one_null(index: int, args: argparse.Namespace) -> dict:
     }
 
 
-def rate(k: int, n: int) -> dict:
-    """Rate with its exact (Clopper–Pearson) 95% CI and whether it lies in the target."""
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
-    value = k / n
-    return {
-        "count": k,
-        "n": n,
-        "rate": value,
-        "ci95": [ci.low, ci.high],
-        "within_target": bool(TARGET[0] <= value <= TARGET[1]),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulations", type=int, default=200)
@@ -202,9 +188,11 @@ def main() -> None:
     runs = Parallel(n_jobs=args.jobs)(delayed(one_null)(i, args) for i in range(args.simulations))
     wall = time.perf_counter() - start
     n = len(runs)
-    fw = rate(sum(r["n_responsive"] > 0 for r in runs), n)
-    per_electrode = rate(sum(r["n_responsive"] for r in runs), sum(r["n_electrodes"] for r in runs))
-    dec = rate(sum(r["decoding_significant"] for r in runs), n)
+    fw = false_positive_rate(sum(r["n_responsive"] > 0 for r in runs), n)
+    per_electrode = false_positive_rate(
+        sum(r["n_responsive"] for r in runs), sum(r["n_electrodes"] for r in runs)
+    )
+    dec = false_positive_rate(sum(r["decoding_significant"] for r in runs), n)
     seconds = np.array([r["seconds"] for r in runs]).mean(axis=0)
     result = {
         "benchmark": "ecog_calibration",
@@ -232,12 +220,12 @@ def main() -> None:
 
     def show(name: str, r: dict) -> None:
         print(
-            f"{name}: {r['count']}/{r['n']} = {100 * r['rate']:.2f}% "
-            f"(95% CI {100 * r['ci95'][0]:.2f}–{100 * r['ci95'][1]:.2f}%)"
+            f"{name}: {r['positives']}/{r['n']} = {100 * r['rate']:.2f}% "
+            f"(95% CI {100 * r['ci_low']:.2f}–{100 * r['ci_high']:.2f}%)"
             + (
                 ""
                 if name.startswith("per")
-                else f"; target 5 ± 1.5%: {'yes' if r['within_target'] else 'NO'}"
+                else f"; target 5 ± 1.5%: {'yes' if r['in_target'] else 'NO'}"
             )
         )
 

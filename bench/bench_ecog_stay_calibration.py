@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
+from calibration import false_positive_rate
 
 from panneuro.behaviour.model import LearningSetParams, learning_set_prior, simulate_agent
 from panneuro.ecog.chunked_envelope import high_gamma_in_chunks
@@ -52,7 +52,6 @@ from panneuro.stats.session_scores import SCORE_COLUMNS, session_stay_scores
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = yaml.safe_load((ROOT / "config/config.yaml").read_text())
 SEED = 2718
-TARGET = (0.035, 0.065)
 NULLS = ("absent", "constant")
 
 
@@ -131,19 +130,6 @@ def positives(sessions: list[pd.DataFrame], index: int) -> dict[str, bool]:
     return out
 
 
-def _rate(hits: list[bool]) -> dict[str, float]:
-    k, n = int(np.sum(hits)), len(hits)
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
-    return {
-        "positives": k,
-        "n": n,
-        "rate": k / n,
-        "ci_low": float(ci.low),
-        "ci_high": float(ci.high),
-        "in_target": bool(TARGET[0] <= k / n <= TARGET[1]),
-    }
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--nulls", type=int, default=200)
@@ -170,7 +156,9 @@ def main() -> None:
             # called, and counted
             tests = sorted({t for c in calls for t in c})
             for test in tests:
-                results[f"{null}/{label}/{test}"] = _rate([c.get(test, False) for c in calls])
+                results[f"{null}/{label}/{test}"] = false_positive_rate(
+                    sum(c.get(test, False) for c in calls), len(calls)
+                )
                 results[f"{null}/{label}/{test}"]["no_estimate"] = sum(test not in c for c in calls)
         results[f"{null}/seconds"] = {"seconds": round(time.perf_counter() - start, 1)}
         print(f"{null}: {args.nulls} nulls in {time.perf_counter() - start:.0f} s", flush=True)

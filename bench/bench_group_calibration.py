@@ -101,7 +101,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from calibration import TARGET, false_positive_rate
 
 from panneuro.io.tables import write_json
 from panneuro.seeding import rng_for
@@ -117,7 +117,6 @@ from panneuro.stats.hierarchical import (
 from panneuro.stats.mixed import session_mixed_model, trial_mixed_logistic
 
 SEED = 1818
-TARGET = (0.035, 0.065)
 _ONLY: tuple[str, ...] = ()
 SLOPE_SD = {"homogeneous": 0.0, "heterogeneous": 0.03}
 
@@ -208,26 +207,12 @@ def null_sleep(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.nda
     return task, pre, post
 
 
-def _rate(hits: list[bool], seconds: float) -> dict[str, float]:
-    k, n = int(np.sum(hits)), len(hits)
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="exact")
-    return {
-        "positives": k,
-        "n": n,
-        "rate": k / n,
-        "ci_low": float(ci.low),
-        "ci_high": float(ci.high),
-        "in_target": bool(TARGET[0] <= k / n <= TARGET[1]),
-        "seconds": seconds,
-    }
-
-
 def _run(name: str, n: int, positive: Callable[[int], bool]) -> dict[str, float] | None:
     if _ONLY and not name.startswith(_ONLY):
         return None
     start = time.perf_counter()
     hits = [positive(rep) for rep in range(n)]
-    r = _rate(hits, time.perf_counter() - start)
+    r = {**false_positive_rate(sum(hits), len(hits)), "seconds": time.perf_counter() - start}
     print(
         f"  {name:44s} FPR {100 * r['rate']:5.2f}% [{100 * r['ci_low']:5.2f}, "
         f"{100 * r['ci_high']:5.2f}]  ({r['positives']}/{r['n']}, {r['seconds']:.0f} s)",
