@@ -19,6 +19,7 @@ Two partial sheets (arrays only, ECoG only) then reuse that run's results: each 
 """
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pandas as pd
 import pytest
 import yaml
 from compendium import ROOT, fresh_copy, snakemake
+from s3server import S3_ENV, moto_s3, s3_client, upload_files, upload_inputs
 
 from panneuro.ephys.ground_truth import compare_to_ground_truth
 from panneuro.ephys.motion import motion_error, read_motion
@@ -85,6 +87,15 @@ MIN_RIPPLE_RECALL, MIN_RIPPLE_PRECISION, MIN_SHARE_UNITS_FOUND = 0.8, 0.8, 0.75
 MAX_SPIKE_COUNT_ERROR = 0.05
 #: EV is near 0 in these runs (truth 0.003), so its bound is loose; the assembly one is not.
 MAX_REACTIVATION_ERROR = {"ev": 0.01, "assembly": 0.1}
+#: The bucket of the lab whose raw dataset is in S3.
+BUCKET, PREFIX = "ecog-lab", "study"
+HIGH_GAMMA = "results/ecog/sub-H1_ses-01_high_gamma.npz"
+BUCKET_ARGS = (
+    "--default-storage-provider",
+    "s3",
+    "--default-storage-prefix",
+    f"s3://{BUCKET}/{PREFIX}",
+)
 
 
 def _add_sleep_runs(tiny_run: Path, workdir: Path, sheet: pd.DataFrame) -> pd.DataFrame:
@@ -411,3 +422,62 @@ def test_ecog_only_sheet_reaches_all_with_its_figures(lab_run, tmp_path):
     assert set(stay["region"]) == set(sheet.loc[sheet["datatype"] == "ecog", "region"])
     assert len(stay) == 6 and stay["score"].between(0, 1).all(), stay.to_string()
     assert not (workdir / "results/ecog/sub-H1_ses-01_ccgp_oracle.tsv").exists()
+
+
+def test_an_ecog_labs_dataset_in_a_bucket_is_validated_whole(lab_run, tmp_path):
+    """A lab whose raw dataset is in a bucket (S3 as the default storage), its copy on the
+    planning machine: the BIDS validator's job receives every file of the dataset, so a valid
+    dataset is valid there too (with the sheet's files alone it was not:
+    IEEG_ELECTRODES_REQUIRED); the high-gamma job reads the electrodes' positions as on a local
+    disk (the same bytes as the lab run's; they were NaN); the de-identification check declares
+    the lab's metadata (participants, sessions, scans, its dataset-level sidecar)."""
+    workdir = fresh_copy(tmp_path / "bucket")
+    lab = workdir / "lab"
+    shutil.copytree(lab_run[0] / "lab", lab, symlinks=True)
+    for other in ("sub-M1", "sub-M2", "sub-H2", "sourcedata"):  # an ECoG lab: H1 only
+        shutil.rmtree(lab / other)
+    header, *rows = (lab / "participants.tsv").read_text().splitlines(keepends=True)
+    (lab / "participants.tsv").write_text(
+        header + "".join(r for r in rows if r.startswith("sub-H1\t"))
+    )
+    (lab / ".bidsignore").write_text("notes/\n")
+    sheet = read_samples(lab_run[0] / "config/lab_samples.tsv")
+    ecog_lab = sheet[(sheet["subject"] == "H1") & sheet["datatype"].isin(["beh", "ecog"])]
+    write_tsv(ecog_lab, workdir / "config/ecog_lab.tsv")
+    config = _lab_config("config/ecog_lab.tsv")
+    with moto_s3(tmp_path / "moto.log") as url:
+        client = s3_client(url)
+        client.create_bucket(Bucket=BUCKET)
+        upload_inputs(client, workdir, BUCKET, PREFIX)
+        uploaded = upload_files(client, workdir, BUCKET, PREFIX, ("lab/**/*", "lab/.bidsignore"))
+        env = dict(S3_ENV, SNAKEMAKE_STORAGE_S3_ENDPOINT_URL=url)
+        # the targets last, after an option of one value (--config would take them as its own)
+        result = snakemake(
+            workdir, *config, *BUCKET_ARGS, "results/qc/bids_validation.json", HIGH_GAMMA, env=env
+        )
+        assert result.returncode == 0, result.stderr[-6000:]
+        summary = json.loads(
+            client.get_object(Bucket=BUCKET, Key=f"{PREFIX}/results/qc/bids_validation.json")[
+                "Body"
+            ].read()
+        )
+        high_gamma = client.get_object(Bucket=BUCKET, Key=f"{PREFIX}/{HIGH_GAMMA}")["Body"].read()
+        planned = snakemake(
+            workdir, *config, "--dry-run", *BUCKET_ARGS, "results/qc/deidentification.json", env=env
+        )
+    assert summary["n_errors"] == 0, summary
+    assert not (workdir / "results").exists()  # every result is an object of the bucket
+    assert high_gamma == (lab_run[0] / HIGH_GAMMA).read_bytes()
+    output = planned.stdout + planned.stderr
+    assert planned.returncode == 0, output[-6000:]
+    check = output[output.index("rule check_deidentification:") :].split("\n\n")[0]
+    declared = re.findall(rf"s3://{BUCKET}/{PREFIX}/(lab/[^\s,]+)", check)
+    assert set(declared) == {key.removeprefix(f"{PREFIX}/") for key in uploaded}
+    for metadata in (
+        "participants.tsv",
+        "task-harlow_ieeg.json",
+        "sub-H1/sub-H1_sessions.tsv",
+        "sub-H1/ses-01/sub-H1_ses-01_scans.tsv",
+        ".bidsignore",
+    ):
+        assert f"lab/{metadata}" in declared, (metadata, declared)

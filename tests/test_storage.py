@@ -6,8 +6,11 @@ import pytest
 
 from panneuro.compendium.storage import (
     STORAGE_PREFIX_VARIABLE,
+    dataset_listing,
     declared_companions,
     declared_ieeg_sidecars,
+    declared_raw_dataset,
+    declared_sheet_files,
     local_storage_prefix,
     logical_path,
 )
@@ -49,8 +52,6 @@ def test_companions_are_declared_by_convention():
 def test_sheet_files_come_with_their_companions():
     import pandas as pd
 
-    from panneuro.compendium.storage import declared_sheet_files
-
     sheet = pd.DataFrame(
         {"path": ["sub-1/beh/e.tsv", "sub-1/ieeg/x.vhdr"], "format": ["tsv", "brainvision"]}
     )
@@ -60,6 +61,54 @@ def test_sheet_files_come_with_their_companions():
         "raw/sub-1/ieeg/x.vhdr",
         "raw/sub-1/ieeg/x.eeg",
         "raw/sub-1/ieeg/x.vmrk",
+    ]
+
+
+def test_a_labs_dataset_is_declared_whole_but_its_version_control(tmp_path):
+    """The planning copy's files, content or not (annexed: broken links), sheet's first."""
+    import os
+
+    import pandas as pd
+
+    raw = tmp_path / "raw"
+    for name in (
+        "dataset_description.json",
+        "participants.tsv",
+        ".bidsignore",
+        ".gitattributes",
+        ".datalad/config",
+        ".git/HEAD",
+        "sub-1/sub-1_sessions.tsv",
+        "sub-1/beh/e.tsv",
+        "sub-1/ieeg/x.vhdr",
+        "sub-1/ieeg/x_channels.tsv",
+    ):
+        (raw / name).parent.mkdir(parents=True, exist_ok=True)
+        (raw / name).write_text("x")
+    os.symlink("../../.git/annex/objects/XX/key", raw / "sub-1/ieeg/x.eeg")  # no content
+    assert dataset_listing(raw) == [
+        f"{raw}/{name}"
+        for name in (
+            ".bidsignore",
+            "dataset_description.json",
+            "participants.tsv",
+            "sub-1/beh/e.tsv",
+            "sub-1/ieeg/x.eeg",
+            "sub-1/ieeg/x.vhdr",
+            "sub-1/ieeg/x_channels.tsv",
+            "sub-1/sub-1_sessions.tsv",
+        )
+    ]
+    sheet = pd.DataFrame(
+        {"path": ["sub-1/beh/e.tsv", "sub-1/ieeg/x.vhdr"], "format": ["tsv", "brainvision"]}
+    )
+    declared = declared_raw_dataset(sheet, str(raw))
+    assert declared == [
+        *declared_sheet_files(sheet, str(raw)),  # x.vmrk too: a companion the copy lacks
+        f"{raw}/.bidsignore",
+        f"{raw}/participants.tsv",
+        f"{raw}/sub-1/ieeg/x_channels.tsv",
+        f"{raw}/sub-1/sub-1_sessions.tsv",
     ]
 
 

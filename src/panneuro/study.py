@@ -298,6 +298,7 @@ class Study:
     config: Mapping[str, Any] = field(default_factory=dict)
     sleep_samples: pd.DataFrame | None = None
     design: pd.DataFrame | None = None
+    _raw_listing: list[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sleep: dict[SleepRun, dict] = {}
@@ -584,12 +585,10 @@ class Study:
         """
         if self.remote_storage:
             if self.simulated:
-                from panneuro.simulate.study import raw_dataset_files
+                return self.raw_listing()
+            from panneuro.compendium.storage import declared_raw_dataset
 
-                return raw_dataset_files(self.samples, self.raw_dir)
-            from panneuro.compendium.storage import declared_sheet_files
-
-            return declared_sheet_files(self.samples, self.raw_dir)
+            return declared_raw_dataset(self.samples, self.raw_dir, self.raw_listing())
         return [
             *(
                 self.raw_path(r) if r["datatype"] == "beh" else self.raw_input(self.raw_path(r))
@@ -597,6 +596,25 @@ class Study:
             ),
             *(self.raw_sleep_recording(*key) for key in self.sleep_runs()),
         ]
+
+    def raw_listing(self) -> list[str]:
+        """Return every file of the raw dataset as the workflow names it (read once).
+
+        The simulated study's are known before it is written
+        (:func:`panneuro.simulate.study.raw_dataset_files`); a lab's are those its copy on the
+        planning machine lists (:func:`panneuro.compendium.storage.dataset_listing`: under
+        remote storage the bucket holds them).
+        """
+        if self._raw_listing is None:
+            if self.simulated:
+                from panneuro.simulate.study import raw_dataset_files
+
+                self._raw_listing = raw_dataset_files(self.samples, self.raw_dir)
+            else:
+                from panneuro.compendium.storage import dataset_listing
+
+                self._raw_listing = dataset_listing(self.raw_dir)
+        return self._raw_listing
 
     def raw_key_record(self, wildcards: Any) -> str:
         """Return the key record of ``{rawpath}`` (annex keys unless still to be simulated)."""
@@ -807,14 +825,9 @@ class Study:
 
         row = self.row(subject, session, "ecog")
         path = self.raw_path(row)
-        listing = None
-        if self.simulated:
-            from panneuro.simulate.study import raw_dataset_files
-
-            listing = raw_dataset_files(self.samples, self.raw_dir)
         return [
             *declared_companions(path, row["format"]),
-            *declared_ieeg_sidecars(path, self.raw_dir, listing),
+            *declared_ieeg_sidecars(path, self.raw_dir, self.raw_listing()),
         ]
 
     def high_gamma_inputs(self, wildcards: Any) -> dict[str, Any]:

@@ -126,13 +126,13 @@ def declared_ieeg_sidecars(
     raw_root : str
         The raw dataset's directory (its ``dataset_description.json`` marks the BIDS root).
     listing : sequence of str, optional
-        Every file of the raw dataset when known in advance (the simulated study,
-        :func:`panneuro.simulate.study.raw_dataset_files`): then the recording folder's files
-        of its subject and session, its session's ``scans.tsv`` and the dataset's
-        ``participants.tsv`` are declared, as mne-bids would find them. Without it (a lab's
-        dataset in a bucket) only what BIDS requires under the recording's own name: its
-        ``_channels.tsv`` and ``_ieeg.json`` (electrode positions from ``electrodes.tsv``,
-        whose name may carry a ``space`` entity, are then not read).
+        Every file of the raw dataset (the simulated study's,
+        :func:`panneuro.simulate.study.raw_dataset_files`; a lab's as its planning copy lists
+        them, :func:`dataset_listing`): then the recording folder's files of its subject and
+        session, its session's ``scans.tsv`` and the dataset's ``participants.tsv`` are
+        declared, as mne-bids would find them. Without it only what BIDS requires under the
+        recording's own name: its ``_channels.tsv`` and ``_ieeg.json`` (electrode positions
+        from ``electrodes.tsv``, whose name may carry a ``space`` entity, are then not read).
 
     Returns
     -------
@@ -168,9 +168,8 @@ def declared_ieeg_sidecars(
 def declared_sheet_files(samples: Any, raw_root: str) -> list[str]:
     """List the raw files a lab's sample sheet names, with companions and the description.
 
-    Under remote storage the raw dataset's full listing is known only for the simulated study
-    (:func:`panneuro.simulate.study.raw_dataset_files`); for a lab's dataset in a bucket the
-    BIDS validator and the de-identification check read these.
+    The part of :func:`declared_raw_dataset` the sheet names (a recording's companions are
+    named by convention, whether or not the planning copy lists them).
 
     Parameters
     ----------
@@ -189,3 +188,71 @@ def declared_sheet_files(samples: Any, raw_root: str) -> list[str]:
         path = f"{raw_root}/{row['path']}"
         files += [path, *declared_companions(path, row["format"])]
     return files
+
+
+#: Hidden files of a raw dataset that are part of its BIDS content (the rest, ``.git``,
+#: ``.datalad``, ``.gitattributes``..., belong to its version control).
+BIDS_HIDDEN_FILES = frozenset({".bidsignore"})
+
+
+def dataset_listing(raw_root: str | os.PathLike) -> list[str]:
+    """List every file of a raw dataset's copy on the planning machine, version control aside.
+
+    Files whose content is not there count: a DataLad clone without content holds its annexed
+    files as (broken) symbolic links, the files the bucket holds.
+
+    Parameters
+    ----------
+    raw_root : path-like
+        The raw dataset's directory, as the workflow names it (``config["raw_dir"]``).
+
+    Returns
+    -------
+    list of str
+        ``<raw_root>/<relative path>`` of each file, sorted; none under a hidden folder, no
+        hidden file but :data:`BIDS_HIDDEN_FILES`.
+    """
+    root = Path(raw_root)
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders if not d.startswith(".")]
+        relative = Path(folder).relative_to(root)
+        found += [
+            (relative / name).as_posix()
+            for name in files
+            if not name.startswith(".") or name in BIDS_HIDDEN_FILES
+        ]
+    return [f"{raw_root}/{name}" for name in sorted(found)]
+
+
+def declared_raw_dataset(
+    samples: Any, raw_root: str, listing: Sequence[str] | None = None
+) -> list[str]:
+    """List the files of a lab's raw dataset a job sees under remote storage.
+
+    Under remote storage a job receives only the files it declares, and the BIDS validator and
+    the de-identification check must read the whole dataset: its sidecars, ``participants.tsv``,
+    ``sub-X_sessions.tsv``, ``scans.tsv``... (with the sheet's files alone the validator finds a
+    valid dataset invalid: ``IEEG_ELECTRODES_REQUIRED``, ``SIDECAR_KEY_REQUIRED``). The bucket
+    holds the dataset; the planning machine's copy (a DataLad clone without content is enough)
+    says which files it has. The simulated study's files are known before it is written
+    (:func:`panneuro.simulate.study.raw_dataset_files`).
+
+    Parameters
+    ----------
+    samples : pandas.DataFrame
+        The sample sheet (``path``, ``format``).
+    raw_root : str
+        The raw dataset's directory.
+    listing : sequence of str, optional
+        :func:`dataset_listing` of ``raw_root`` when already read.
+
+    Returns
+    -------
+    list of str
+        :func:`declared_sheet_files`, then every other file of the listing.
+    """
+    named = declared_sheet_files(samples, raw_root)
+    seen = set(named)
+    listing = dataset_listing(raw_root) if listing is None else listing
+    return named + [path for path in listing if path not in seen]
