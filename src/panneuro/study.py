@@ -298,10 +298,10 @@ class Study:
     config: Mapping[str, Any] = field(default_factory=dict)
     sleep_samples: pd.DataFrame | None = None
     design: pd.DataFrame | None = None
-    _raw_listing: list[str] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._sleep: dict[SleepRun, dict] = {}
+        self._raw_listing: list[str] | None = None
         if self.sleep_samples is not None:
             for row in self.sleep_samples.to_dict("records"):
                 key = (row["subject"], row["session"], row["probe"], str(row["run"]))
@@ -614,7 +614,7 @@ class Study:
                 from panneuro.compendium.storage import dataset_listing
 
                 self._raw_listing = dataset_listing(self.raw_dir)
-        return self._raw_listing
+        return list(self._raw_listing)
 
     def raw_key_record(self, wildcards: Any) -> str:
         """Return the key record of ``{rawpath}`` (annex keys unless still to be simulated)."""
