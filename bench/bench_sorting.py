@@ -41,6 +41,12 @@ high-density probe, the stage against every peer sorter on the same recording, i
         --units 120 --drift-step 2 --skip-uncorrected --out bench/results/sorting_drift_384.json
     nice -n 10 .venv/bin/python bench/bench_sorting.py --drift 40 --channels 384 --duration 300 \
         --long 600 --units 120 --drift-step 2 --memory --out bench/results/memory_drift_384.json
+    nice -n 10 .venv/bin/python bench/bench_sorting.py --drift 40 --channels 384 --duration 60 \
+        --units 120 --drift-step 2 --skip-uncorrected --peers --floor \
+        --out bench/results/floor_drift_384.json
+
+``--floor`` adds (b) on the drifting probe's raw binary: the stage's preprocessing (bad channels,
+motion estimate, the streaming pass with its interpolation) against the streaming floor.
 
 The stage (``stage``; first ``stage_no_correction``, the same with motion correction off, which
 also compiles the sorter's numba kernels into the stage's on-disk cache) runs in this
@@ -324,7 +330,10 @@ def worker_floor(args) -> dict:
 
     ``--trials`` rounds, each a floor copy then a preprocessing, every step starting after
     ``os.sync()`` (no dirty pages left by the step before). Each is timed to the page cache
-    and then to the disk (``flush``/``fsync``). The medians over rounds are reported.
+    and then to the disk (``flush``/``fsync``). The medians over rounds are reported. The raw
+    binary folder is ``--raw-name`` (``raw_binary``; the drifting probe's ``raw``); on a probe
+    the config corrects for motion, ``bad_channel_detection_s`` includes the motion estimate
+    (``motion_corrected``) and the streaming pass its interpolation.
     """
     # the modules the chain uses are imported before the clock starts (a one-time cost of a
     # job, ~0.5 s, not streaming throughput; the stage's preprocess_s includes it)
@@ -336,10 +345,11 @@ def worker_floor(args) -> dict:
     from panneuro.ephys.preprocessing import preprocess, preprocess_kwargs, save_recording
 
     work = Path(args.work)
-    raw = si.load(work / "raw_binary")
+    raw_folder = work / (args.raw_name or "raw_binary")
+    raw = si.load(raw_folder)
     n_samples, n_ch = raw.get_num_samples(), raw.get_num_channels()
     source = np.memmap(
-        next((work / "raw_binary").glob("traces_cached_seg0.raw")),
+        next(raw_folder.glob("traces_cached_seg0.raw")),
         dtype="int16",
         mode="r",
         shape=(n_samples, n_ch),
@@ -374,6 +384,7 @@ def worker_floor(args) -> dict:
         _fsync(next(folder.glob("traces_cached_seg0.raw")))
         t3 = time.perf_counter()
         trial.update(
+            motion_corrected=bad.attrs.get("motion") is not None,
             bad_channel_detection_s=t1 - t0,
             preprocess_save_s=t2 - t1,
             preprocess_fsync_s=t3 - t2,
@@ -381,7 +392,12 @@ def worker_floor(args) -> dict:
         )
         trials.append(trial)
         shutil.rmtree(folder, ignore_errors=True)
-    result = {key: float(np.median([t[key] for t in trials])) for key in trials[0]}
+    result = {
+        key: float(np.median([t[key] for t in trials]))
+        for key in trials[0]
+        if key != "motion_corrected"
+    }
+    result["motion_corrected"] = trials[0]["motion_corrected"]
     result["trials"] = trials
     result["floor_float32_s"], result["floor_float32_flush_s"] = floor_copy(np.float32)
     return result
@@ -394,6 +410,45 @@ def _median_ratio(
     return float(
         np.median([sum(t[k] for k in numerator) / sum(t[k] for k in denominator) for t in trials])
     )
+
+
+def _floor_ratios(floor: dict, mb: float) -> dict[str, float]:
+    """Preprocessing against the streaming floor, from :func:`worker_floor`'s result.
+
+    ``mb``: the raw recording's size, MB. With detection: the bad-channel detection (30 random
+    0.3 s chunks, a cost per recording) and, on a probe corrected for motion, the motion
+    estimate are counted in.
+    """
+    return {
+        "preprocess_stream_mb_s": mb / floor["preprocess_save_s"],
+        "floor_int16_mb_s": mb / floor["floor_int16_s"],
+        "floor_int16_on_disk_mb_s": mb / (floor["floor_int16_s"] + floor["floor_int16_flush_s"]),
+        "floor_float32_mb_s": mb / floor["floor_float32_s"],
+        # the issue's measure: the streaming pass (band-pass, bad channels removed, reference,
+        # saved) against the memmap copy, both until their bytes are on disk
+        "preprocess_over_floor_int16": _median_ratio(
+            floor["trials"],
+            ("floor_int16_s", "floor_int16_flush_s"),
+            ("preprocess_save_s", "preprocess_fsync_s"),
+        ),
+        # both only to the page cache (no flush, no fsync)
+        "preprocess_over_floor_int16_page_cache": _median_ratio(
+            floor["trials"], ("floor_int16_s",), ("preprocess_save_s",)
+        ),
+        # with the bad-channel detection (30 random 0.3 s chunks: a cost per recording)
+        "preprocess_with_detection_over_floor_int16": _median_ratio(
+            floor["trials"],
+            ("floor_int16_s", "floor_int16_flush_s"),
+            ("bad_channel_detection_s", "preprocess_save_s", "preprocess_fsync_s"),
+        ),
+        "preprocess_with_detection_over_floor_int16_page_cache": _median_ratio(
+            floor["trials"], ("floor_int16_s",), ("bad_channel_detection_s", "preprocess_save_s")
+        ),
+        "preprocess_over_floor_float32": (
+            (floor["floor_float32_s"] + floor["floor_float32_flush_s"])
+            / (floor["preprocess_save_s"] + floor["preprocess_fsync_s"])
+        ),
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -775,6 +830,11 @@ def drift_benchmark(args) -> dict:
         )
         # the first stage run compiles the sorter's numba kernels into the (empty) cache
         runs[tag]["numba_cache_cold"] = len(runs) == 1
+    floor = None
+    if args.floor:  # after the stages: the motion estimate's numba kernels are compiled
+        floor = run_worker(
+            "floor", handle, work, args.jobs, args.trials, extra=("--raw-name", "raw")
+        )
     peer_python = args.peer_python or (str(PEER_PYTHON) if PEER_PYTHON.exists() else sys.executable)
     timeouts = _peer_timeouts(args.peer_timeout)
     for sorter in args.peers:
@@ -815,6 +875,9 @@ def drift_benchmark(args) -> dict:
         "runs": runs,
         "ratios": _drift_ratios(runs, args),
     }
+    if floor is not None:
+        report["floor"] = floor
+        report["floor_ratios"] = _floor_ratios(floor, report["settings"]["raw_mb"])
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return report
@@ -962,6 +1025,16 @@ def _print_drift_table(report: dict) -> None:
     )
     for key, value in report["ratios"].items():
         print(f"  {key}: {value:.3f}" if isinstance(value, float) else f"  {key}: {value}")
+    if "floor_ratios" in report:
+        floor = report["floor"]
+        print(
+            f"preprocessing against the streaming floor ({len(floor['trials'])} rounds, medians; "
+            f"motion corrected: {floor['motion_corrected']}; detection and motion estimate "
+            f"{floor['bad_channel_detection_s']:.1f} s, streaming pass "
+            f"{floor['preprocess_save_s']:.1f} s, floor copy {floor['floor_int16_s']:.1f} s):"
+        )
+        for key, value in report["floor_ratios"].items():
+            print(f"  {key}: {value:.3f}")
 
 
 WORKERS = {
@@ -1031,6 +1104,12 @@ def main() -> None:
         help="with --drift: do not run the stage without motion correction",
     )
     parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="with --drift: also the preprocessing (bad channels, motion estimate and "
+        "correction, the streaming pass) against the streaming floor, --trials rounds",
+    )
+    parser.add_argument(
         "--memory",
         action="store_true",
         help="with --drift: the stage's peak memory at --duration and at --long seconds (no peers)",
@@ -1041,6 +1120,7 @@ def main() -> None:
     parser.add_argument("--gt-prefix", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     parser.add_argument("--motion", choices=("auto", "off"), help=argparse.SUPPRESS)
+    parser.add_argument("--raw-name", help=argparse.SUPPRESS)
     parser.add_argument("--tag", help=argparse.SUPPRESS)
     parser.add_argument("--sorter", help=argparse.SUPPRESS)
     parser.add_argument("--keep-outputs", action="store_true", help=argparse.SUPPRESS)
@@ -1134,37 +1214,10 @@ def main() -> None:
             f"{bare['well_detected_snr_gt5']}/{bare['n_gt_units_snr_gt5']}"
         ),
         "preprocess_mb_s": mb / stage["preprocess_s"],
-        "preprocess_stream_mb_s": mb / floor["preprocess_save_s"],
-        "floor_int16_mb_s": mb / floor["floor_int16_s"],
-        "floor_int16_on_disk_mb_s": mb / (floor["floor_int16_s"] + floor["floor_int16_flush_s"]),
-        "floor_float32_mb_s": mb / floor["floor_float32_s"],
-        # the issue's measure: the streaming pass (band-pass, bad channels removed, reference,
-        # saved) against the memmap copy, both until their bytes are on disk
-        "preprocess_over_floor_int16": _median_ratio(
-            floor["trials"],
-            ("floor_int16_s", "floor_int16_flush_s"),
-            ("preprocess_save_s", "preprocess_fsync_s"),
-        ),
-        # both only to the page cache (no flush, no fsync)
-        "preprocess_over_floor_int16_page_cache": _median_ratio(
-            floor["trials"], ("floor_int16_s",), ("preprocess_save_s",)
-        ),
-        # with the bad-channel detection (30 random 0.3 s chunks: a cost per recording)
-        "preprocess_with_detection_over_floor_int16": _median_ratio(
-            floor["trials"],
-            ("floor_int16_s", "floor_int16_flush_s"),
-            ("bad_channel_detection_s", "preprocess_save_s", "preprocess_fsync_s"),
-        ),
-        "preprocess_with_detection_over_floor_int16_page_cache": _median_ratio(
-            floor["trials"], ("floor_int16_s",), ("bad_channel_detection_s", "preprocess_save_s")
-        ),
+        **_floor_ratios(floor, mb),
         # the stage's whole first step from NWB (imports, HDF5 read, detection; no fsync)
         "preprocess_nwb_over_floor_int16_page_cache": floor["floor_int16_s"]
         / stage["preprocess_s"],
-        "preprocess_over_floor_float32": (
-            (floor["floor_float32_s"] + floor["floor_float32_flush_s"])
-            / (floor["preprocess_save_s"] + floor["preprocess_fsync_s"])
-        ),
         "peak_rss_stage_mb": stage["peak_rss_tree_mb"],
         "peak_rss_stage_long_mb": long_stage["peak_rss_tree_mb"],
         "peak_rss_ratio_long_over_short": long_stage["peak_rss_tree_mb"]
