@@ -160,6 +160,8 @@ def main() -> None:
                     sum(c.get(test, False) for c in calls), len(calls)
                 )
                 results[f"{null}/{label}/{test}"]["no_estimate"] = sum(test not in c for c in calls)
+        # each null's calls, by index (seeded by (null, index)): runs of different sizes compare
+        results[f"{null}/calls"] = {"1 patient": single, "2 patients": pairs}
         results[f"{null}/seconds"] = {"seconds": round(time.perf_counter() - start, 1)}
         print(f"{null}: {args.nulls} nulls in {time.perf_counter() - start:.0f} s", flush=True)
     print(f"{'test':60s} {'FPR %':>7s}  95 % CI")
