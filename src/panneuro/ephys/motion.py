@@ -239,6 +239,7 @@ def correct_motion(recording, *, preset: str, n_jobs: int, seed: int | None = No
     import spikeinterface.preprocessing as spre
     from spikeinterface.core import get_noise_levels
 
+    from panneuro.ephys.motion_interpolation import kernel_cached
     from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
 
     cache_spikeinterface_kernels()  # compiled once per machine, not once per job
@@ -261,6 +262,8 @@ def correct_motion(recording, *, preset: str, n_jobs: int, seed: int | None = No
             pool_engine="thread",
             progress_bar=False,
         )
+    # SpikeInterface's interpolation, its kriging inverse computed once, not per time bin
+    corrected = kernel_cached(corrected)
     table = motion_table(motion)
     table.attrs["run_times"] = {k: round(float(v), 3) for k, v in info["run_times"].items()}
     logger.info("motion (%s): %s s", preset, table.attrs["run_times"])
