@@ -4,7 +4,8 @@ A probe that moves in the brain by tens of micrometres moves every unit's wavefo
 contacts; sorters then split or lose units. SpikeInterface's ``correct_motion`` detects peaks,
 localises them, estimates the displacement over time and depth (by default the preset
 ``nonrigid_fast_and_accurate``: decentralized registration; DREDge needs torch) and
-interpolates the traces back to a still probe (kriging). It pays off only where contacts are
+interpolates the traces back to a still probe (kriging; with the kernel's contact inverse
+computed once, :mod:`panneuro.ephys.motion_interpolation`). It pays off only where contacts are
 dense enough to follow a unit: :func:`is_high_density` (>= 64 channels whose median
 nearest-neighbour distance is <= 40 µm, e.g. Neuropixels); the study's 32-contact V-probe-like
 arrays (50 µm pitch) and 8-wire bundles are never corrected under ``auto``. Every
