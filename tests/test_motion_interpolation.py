@@ -105,3 +105,19 @@ def test_other_spatial_methods_keep_spikeinterfaces_segments():
         ours.get_traces(start_frame=0, end_frame=5000),
         theirs.get_traces(start_frame=0, end_frame=5000),
     )
+
+
+def test_bins_the_parameters_do_not_keep_are_refused():
+    recording, motion = _drifting_recording()
+    theirs = interpolate_motion(
+        recording, motion, border_mode="force_extrapolate", interpolation_time_bin_size_s=0.5
+    )
+    with pytest.raises(ValueError, match="interpolation_time_bin_size_s"):
+        kernel_cached(theirs)
+    ours = KernelCachedInterpolateMotionRecording(
+        recording, motion, border_mode="force_extrapolate", interpolation_time_bin_size_s=0.5
+    )
+    assert np.array_equal(
+        ours.get_traces(start_frame=0, end_frame=5000),
+        theirs.get_traces(start_frame=0, end_frame=5000),
+    )

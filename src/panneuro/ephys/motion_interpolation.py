@@ -199,5 +199,22 @@ def kernel_cached(corrected: InterpolateMotionRecording) -> KernelCachedInterpol
     KernelCachedInterpolateMotionRecording
         Built from ``corrected``'s own parameters (its recording, motion, border mode,
         kriging options, time bins and dtype).
+
+    Raises
+    ------
+    ValueError
+        If the rebuilt recording's time bins are not ``corrected``'s: SpikeInterface's
+        parameters do not keep ``interpolation_time_bin_size_s`` or explicit bin edges, so such
+        an interpolation cannot be rebuilt from them.
     """
-    return KernelCachedInterpolateMotionRecording(**corrected._kwargs)
+    cached = KernelCachedInterpolateMotionRecording(**corrected._kwargs)
+    for theirs, ours in zip(corrected.segments, cached.segments, strict=True):
+        if not np.array_equal(
+            theirs.interpolation_time_bin_edges_s, ours.interpolation_time_bin_edges_s
+        ):
+            raise ValueError(
+                "kernel_cached: the interpolation's time bins are not the motion's (set by "
+                "interpolation_time_bin_size_s or explicit edges), which its parameters do not "
+                "keep; build KernelCachedInterpolateMotionRecording with them instead."
+            )
+    return cached
