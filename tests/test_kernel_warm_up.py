@@ -10,22 +10,25 @@ from pathlib import Path
 from panneuro.ephys import numba_cache
 
 # A sorting job as the workflow runs one, on a probe unlike the warm-up's (8 channels, other
-# units and seed), then its curation metrics: numba writes to its cache only what it compiles.
+# units and seed), then its curation metrics and its ground-truth comparison, each in a process of
+# its own as the workflow's jobs are: numba writes to its cache only what it compiles.
 SORT_ANOTHER_PROBE = """
 import sys, tempfile, warnings
 from pathlib import Path
 import spikeinterface.core as si
 from panneuro.ephys.curation import compute_unit_metrics
+from panneuro.ephys.ground_truth import compare_to_ground_truth
 from panneuro.ephys.sorting import run_sorter_for_probe
 
 warnings.simplefilter("ignore")
-recording, _ = si.generate_ground_truth_recording(durations=[6.0], num_channels=8, num_units=4,
-                                                  seed=11)
+recording, gt = si.generate_ground_truth_recording(durations=[6.0], num_channels=8, num_units=4,
+                                                   seed=11)
 with tempfile.TemporaryDirectory() as scratch:
     saved = recording.save(format="binary", folder=Path(scratch) / "r", progress_bar=False)
     sorting = run_sorter_for_probe(saved, "spykingcircus2", None, Path(scratch) / "s", n_jobs=2,
                                    label="test", seed=5)
     compute_unit_metrics(saved, sorting, n_jobs=2, chunk_duration="1s", seed=5)
+    compare_to_ground_truth(gt, sorting, match_score=0.5, well_detected_accuracy=0.8)
 print(len(sorting.unit_ids))
 """
 
@@ -56,6 +59,7 @@ def test_a_sorting_job_after_the_warm_up_compiles_nothing(tmp_path):
     # peak detection (the sorter) and the quality metrics (curation) among them
     assert any(f.startswith("peak_detection") for f in folders), folders
     assert any(f.startswith("quality") for f in folders), folders
+    assert any(f.startswith("comparison") for f in folders), folders  # the matching kernel
     subprocess.run(
         [sys.executable, "-c", SORT_ANOTHER_PROBE],
         env=_environment(cache),

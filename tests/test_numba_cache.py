@@ -31,11 +31,11 @@ print(json.dumps({"enabled": enabled, "again": again,
 """
 
 
-def _run(tmp_path, **env):
+def _run(tmp_path, script=SCRIPT, **env):
     environment = {k: v for k, v in os.environ.items() if k != numba_cache.ENABLE_VARIABLE}
     environment.update(NUMBA_CACHE_DIR=str(tmp_path), **env)
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], env=environment, check=True, capture_output=True, text=True
+        [sys.executable, "-c", script], env=environment, check=True, capture_output=True, text=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -56,3 +56,38 @@ def test_cache_can_be_turned_off(tmp_path):
     off = _run(tmp_path, **{numba_cache.ENABLE_VARIABLE: "0"})
     assert off["enabled"] == 0 and off["hits"] == 0
     assert not list(tmp_path.rglob("*.nbi"))
+
+
+# A job that only compares sortings: the comparison's kernel (built by a getter SpikeInterface
+# names get_optimized_*) cached without importing the sorter's subpackages (hdbscan, sklearn).
+COMPARISON_SCRIPT = """
+import json, sys
+import numpy as np
+from panneuro.ephys.numba_cache import COMPARISON_PACKAGES, cache_spikeinterface_kernels
+from spikeinterface.core import NumpySorting
+from spikeinterface.comparison import comparisontools
+
+enabled = cache_spikeinterface_kernels(COMPARISON_PACKAGES)
+light = "hdbscan" not in sys.modules and "spikeinterface.sortingcomponents" not in sys.modules
+more = cache_spikeinterface_kernels(("core", "postprocessing"))
+a = NumpySorting.from_samples_and_labels([np.array([10, 50, 90])], [np.array([0, 1, 0])], 1000.0)
+b = NumpySorting.from_samples_and_labels([np.array([11, 52, 300])], [np.array([5, 5, 6])], 1000.0)
+counts = comparisontools.make_match_count_matrix(a, b, delta_frames=3)
+kernel = comparisontools.get_optimized_compute_matching_matrix()
+print(json.dumps({"enabled": enabled, "more": more, "light": light,
+                  "counts": counts.to_numpy().tolist(),
+                  "hits": sum(kernel.stats.cache_hits.values()),
+                  "misses": sum(kernel.stats.cache_misses.values())}))
+"""
+
+
+def test_a_subset_of_subpackages_is_cached_without_the_others(tmp_path):
+    first = _run(tmp_path, script=COMPARISON_SCRIPT)
+    assert first["light"]  # neither the sorter's components nor hdbscan imported
+    assert first["enabled"] >= 3  # core's getters and the comparison's
+    assert first["more"] >= 1  # core already done: only postprocessing's kernels added
+    assert first["misses"] == 1 and first["hits"] == 0
+    second = _run(tmp_path, script=COMPARISON_SCRIPT)
+    assert second["hits"] == 1 and second["misses"] == 0  # the matching kernel loaded from disk
+    # unit 0 (10, 90) matches unit 5's 11; unit 1 (50) matches 5's 52; nothing matches unit 6
+    assert second["counts"] == first["counts"] == [[1, 0], [1, 0]]

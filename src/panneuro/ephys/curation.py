@@ -69,9 +69,9 @@ def compute_unit_metrics(
     import spikeinterface.core as si
     from spikeinterface.metrics.quality import compute_quality_metrics
 
-    from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
+    from panneuro.ephys.numba_cache import CURATION_PACKAGES, cache_spikeinterface_kernels
 
-    cache_spikeinterface_kernels()
+    cache_spikeinterface_kernels(CURATION_PACKAGES)
     # thread workers, as for the sorter (panneuro.ephys.sorting.SORTER_DEFAULTS)
     job_kwargs = {
         "n_jobs": int(n_jobs),

@@ -44,6 +44,9 @@ def compare_to_ground_truth(
     """
     from spikeinterface.comparison import compare_sorter_to_ground_truth
 
+    from panneuro.ephys.numba_cache import COMPARISON_PACKAGES, cache_spikeinterface_kernels
+
+    cache_spikeinterface_kernels(COMPARISON_PACKAGES)  # the matching kernel, not compiled per job
     if gt_sorting.get_sampling_frequency() != sorting.get_sampling_frequency():
         raise ValueError(
             "ground truth and sorting have different sampling rates "

@@ -10,7 +10,8 @@ warm one). :func:`compile_sorting_kernels` pays that once when the environment i
 It runs the stage's own code on a 5 s ground-truth recording made by SpikeInterface's generator
 and saved as a binary folder, the form the sorter reads in a run (memory-mapped float32 traces:
 numba compiles one kernel per argument type and layout): sorting with the stage's default
-sorter and parameters, then the curation's quality metrics. No result is kept but numba's cache.
+sorter and parameters, then the curation's quality metrics and the comparison with the
+generator's ground truth. No result is kept but numba's cache.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ def compile_sorting_kernels(*, n_jobs: int = 2, sorter: str = "spykingcircus2") 
     import spikeinterface.core as si
 
     from panneuro.ephys.curation import compute_unit_metrics
+    from panneuro.ephys.ground_truth import compare_to_ground_truth
     from panneuro.ephys.numba_cache import cache_spikeinterface_kernels
     from panneuro.ephys.sorting import run_sorter_for_probe
 
@@ -56,7 +58,7 @@ def compile_sorting_kernels(*, n_jobs: int = 2, sorter: str = "spykingcircus2") 
         # too few spikes for some metrics: those warnings say nothing here
         warnings.simplefilter("ignore")
         cache_spikeinterface_kernels()
-        recording, _ = si.generate_ground_truth_recording(
+        recording, gt_sorting = si.generate_ground_truth_recording(
             durations=[DURATION_S], num_channels=N_CHANNELS, num_units=N_UNITS, seed=SEED
         )
         saved = recording.save(
@@ -72,4 +74,5 @@ def compile_sorting_kernels(*, n_jobs: int = 2, sorter: str = "spykingcircus2") 
             seed=SEED,
         )
         compute_unit_metrics(saved, sorting, n_jobs=n_jobs, chunk_duration="1s", seed=SEED)
+        compare_to_ground_truth(gt_sorting, sorting, match_score=0.5, well_detected_accuracy=0.8)
         return len(sorting.unit_ids)

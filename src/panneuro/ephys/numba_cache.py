@@ -17,44 +17,65 @@ import importlib
 import logging
 import os
 import pkgutil
+from collections.abc import Sequence
 
 logger = logging.getLogger(__name__)
 
 #: Set this environment variable to ``0`` to leave SpikeInterface's kernels uncached.
 ENABLE_VARIABLE = "PANNEURO_NUMBA_CACHE"
-#: SpikeInterface subpackages whose modules define the kernels sorting and curation use.
+#: SpikeInterface subpackages whose modules define the kernels sorting uses (the default).
 PACKAGES = ("core", "sortingcomponents", "postprocessing", "curation", "metrics")
+#: ... those reading a sorting's spike trains use (``to_reordered_spike_vector`` and the like).
+SPIKE_TRAIN_PACKAGES = ("core",)
+#: ... those the units' quality metrics and templates use (:mod:`panneuro.ephys.curation`).
+CURATION_PACKAGES = ("core", "postprocessing", "metrics")
+#: ... those comparing a sorting with its ground truth use (:mod:`panneuro.ephys.ground_truth`).
+COMPARISON_PACKAGES = ("core", "comparison")
 #: Module name parts never imported here (tests, GUIs, optional heavy back-ends).
 SKIPPED = (".tests", ".widgets", ".exporters", "deepinterpolation", ".benchmark", "opencl")
 
-#: SpikeInterface builds some kernels lazily in ``get_numba_*()`` getters that keep the kernel
-#: they compile (``core.sorting_tools``): those are fetched and cached too.
-LAZY_PREFIX = "get_numba_"
+#: SpikeInterface builds some kernels lazily in zero-argument getters that keep the kernel they
+#: compile (``core.sorting_tools.get_numba_*``, ``comparison.comparisontools.get_optimized_*`` and
+#: ``get_compute_*``): those are fetched and cached too (a getter returning no kernel is skipped).
+LAZY_PREFIXES = ("get_numba_", "get_optimized_compute_", "get_compute_")
 
-_done = False
+#: The subpackages whose kernels this process already caches.
+_cached: set[str] = set()
 
 
-def cache_spikeinterface_kernels() -> int:
-    """Turn on numba's on-disk cache for every SpikeInterface kernel not already cached.
+def cache_spikeinterface_kernels(packages: Sequence[str] = PACKAGES) -> int:
+    """Turn on numba's on-disk cache for the SpikeInterface kernels of ``packages``.
 
-    Imports the modules of :data:`PACKAGES` (about a second, once per process) and calls
-    ``enable_caching()`` on each numba dispatcher they define. Idempotent; a no-op when the
-    environment variable :data:`ENABLE_VARIABLE` is ``0``. A kernel numba cannot cache (no
-    writable cache location) is left as it is.
+    Imports the modules of each subpackage (``core`` a few tenths of a second, all of
+    :data:`PACKAGES` about a second and a half, once per process: ``sortingcomponents`` brings
+    hdbscan and scikit-learn) and calls ``enable_caching()`` on each numba dispatcher they
+    define. A job caches only the subpackages whose kernels it runs (:data:`SPIKE_TRAIN_PACKAGES`,
+    :data:`CURATION_PACKAGES`, :data:`COMPARISON_PACKAGES`); a kernel of another subpackage
+    would be compiled in the job, as SpikeInterface does. Idempotent per subpackage; a no-op
+    when the environment variable :data:`ENABLE_VARIABLE` is ``0``. A kernel numba cannot cache
+    (no writable cache location) is left as it is.
+
+    Parameters
+    ----------
+    packages : sequence of str
+        SpikeInterface subpackages (``"core"``, ``"sortingcomponents"``, ...).
 
     Returns
     -------
     int
         Kernels whose caching was turned on by this call.
     """
-    global _done
-    if _done or os.environ.get(ENABLE_VARIABLE, "1") == "0":
+    if os.environ.get(ENABLE_VARIABLE, "1") == "0":
+        return 0
+    todo = [package for package in packages if package not in _cached]
+    if not todo:
         return 0
     import spikeinterface
     from numba.core.dispatcher import Dispatcher
 
     enabled = 0
-    for package in PACKAGES:
+    for package in todo:
+        _cached.add(package)
         name = f"spikeinterface.{package}"
         try:
             root = importlib.import_module(name)
@@ -71,7 +92,7 @@ def cache_spikeinterface_kernels() -> int:
         for module in modules:
             kernels = []
             for attribute, value in list(vars(module).items()):
-                if attribute.startswith(LAZY_PREFIX) and callable(value):
+                if attribute.startswith(LAZY_PREFIXES) and callable(value):
                     try:  # a getter that builds its kernel once and keeps it
                         value = value()
                     except Exception as error:
@@ -90,10 +111,10 @@ def cache_spikeinterface_kernels() -> int:
                     logger.debug("numba cache: %s not cached (%s)", kernel.__name__, error)
                     continue
                 enabled += 1
-    _done = True
     logger.info(
-        "numba cache on for %d SpikeInterface kernels (spikeinterface %s)",
+        "numba cache on for %d SpikeInterface kernels of %s (spikeinterface %s)",
         enabled,
+        ", ".join(todo),
         spikeinterface.__version__,
     )
     return enabled

@@ -258,9 +258,12 @@ def load_sorting(folder: str | os.PathLike):
     """
     import spikeinterface.core as si
 
+    from panneuro.ephys.numba_cache import SPIKE_TRAIN_PACKAGES, cache_spikeinterface_kernels
+
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: no saved sorting; rerun the sort_probe rule.")
+    cache_spikeinterface_kernels(SPIKE_TRAIN_PACKAGES)  # its spike trains' kernels, not compiled
     return si.load(folder)
 
 

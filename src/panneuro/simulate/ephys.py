@@ -752,8 +752,10 @@ def read_probe_ground_truth(prefix: str | os.PathLike):
     """
     from spikeinterface.core import NpzSortingExtractor
 
+    from panneuro.ephys.numba_cache import SPIKE_TRAIN_PACKAGES, cache_spikeinterface_kernels
     from panneuro.io.tables import read_tsv
 
+    cache_spikeinterface_kernels(SPIKE_TRAIN_PACKAGES)  # its spike trains' kernels, not compiled
     spikes = Path(f"{prefix}_spikes.npz")
     table = Path(f"{prefix}_units.tsv")
     for p in (spikes, table):
