@@ -1,14 +1,18 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.preprocessing import StandardScaler
 
 from panneuro.decoding.cross_condition import (
     CCGP_COLUMNS,
     cross_condition_generalisation,
+    cross_condition_scores,
     cross_condition_table,
     session_conditions,
     session_cross_condition,
 )
+from panneuro.decoding.time_resolved import _fold_splits, _sklearn_scores
 from panneuro.simulate.task import build_events, task_variables
 
 
@@ -36,6 +40,62 @@ def test_ccgp_nan_when_a_condition_lacks_a_class():
     counts = np.ones((10, 3))
     labels = np.array([0, 1] * 5)
     assert np.isnan(cross_condition_generalisation(counts, labels, labels))
+
+
+def _sklearn_ccgp(counts, labels, condition, shrinkage):
+    """The CCGP written with scikit-learn fits: the decoder of panneuro.decoding.time_resolved
+    (scaler on the training condition, LDA with count-pooled covariances, equal-prior threshold)."""
+    scores = []
+    for train_condition in (0, 1):
+        train, test = condition == train_condition, condition != train_condition
+        if np.bincount(labels[train], minlength=2).min() < 2:
+            return np.nan
+        if np.bincount(labels[test], minlength=2).min() < 1:
+            return np.nan
+        scaler = StandardScaler().fit(counts[train])
+        lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)
+        lda.fit(scaler.transform(counts[train]), labels[train])
+        decision = lda.decision_function(scaler.transform(counts[test]))
+        predicted = decision - np.log(lda.priors_[1] / lda.priors_[0]) > 0
+        truth = labels[test].astype(bool)
+        scores.append((predicted[truth].mean() + (~predicted[~truth]).mean()) / 2)
+    return np.mean(scores)
+
+
+@pytest.mark.parametrize("shrinkage", [0.1, 0.5, "auto"])
+def test_ccgp_of_many_label_vectors_equals_scikit_learn_fits(shrinkage):
+    rng = np.random.default_rng(4)
+    counts, stay, side = _population(rng, n=60, code="abstract")
+    # the observed labels, unbalanced permutations of them, and one lacking a class on a side
+    label_sets = [stay] + [rng.permutation(stay) for _ in range(12)]
+    label_sets += [np.where(side == 0, 1, stay)]
+    label_sets = np.array(label_sets)
+    fast = cross_condition_scores(counts, label_sets, side, shrinkage=shrinkage)
+    reference = [_sklearn_ccgp(counts, ys, side, shrinkage) for ys in label_sets]
+    np.testing.assert_allclose(fast, reference, atol=1e-12)
+    assert np.isnan(fast[-1]) and np.isfinite(fast[:-1]).all()
+    assert fast[0] == cross_condition_generalisation(counts, stay, side, shrinkage=shrinkage)
+
+
+def test_table_cv_is_the_time_resolved_decoder_on_fixed_folds():
+    rng = np.random.default_rng(5)
+    counts, stay, side = _population(rng, n=60, code="specific")
+    groups = np.repeat(np.arange(12), 5)
+    table = cross_condition_table(
+        counts,
+        stay,
+        {"choice": side},
+        np.full(60, "all"),
+        groups,
+        rng=np.random.default_rng(6),
+        n_permutations=0,
+        n_folds=4,
+    )
+    fold_seed = int(np.random.default_rng(6).integers(2**31 - 1))
+    splits = _fold_splits(stay, 4, fold_seed)
+    expected = _sklearn_scores(counts[:, :, None], stay[None], splits, 0.1, np.array([0]), False)
+    cv = table.loc[table["analysis"] == "cv", "score"].to_numpy()
+    np.testing.assert_allclose(cv, expected[:, 0], atol=1e-12)
 
 
 def test_table_has_null_and_separates_the_two_codes():

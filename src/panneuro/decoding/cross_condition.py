@@ -8,6 +8,16 @@ the score is the mean over the two directions. It is computed separately in the 
 half of the session's problems (the code's gain grows with learning), next to the ordinary
 within-epoch cross-validated accuracy (``analysis = "cv"``). The null reruns everything on
 ``stay`` labels permuted within problems (:func:`panneuro.stats.permutation.permuted_labels`).
+
+The decoder is the time-resolved decoding's (:mod:`panneuro.decoding.time_resolved`:
+standardisation, shrinkage LDA with the classes' covariances pooled by their training counts,
+equal-prior threshold), solved in closed form for the observed and every permuted label vector
+at once (:func:`panneuro.decoding.time_resolved.hits_for_splits`; scikit-learn per label vector
+for ``shrinkage="auto"``), and the ``cv`` folds are split once on the observed labels and kept
+for the null, as there. Until 2026-12-07 both analyses refitted scikit-learn's
+``LinearDiscriminantAnalysis(priors=[0.5, 0.5])`` per label vector (the classes' covariances
+pooled 1/2 : 1/2, folds re-split per permutation): the same decoder when the training classes
+are balanced, and 1800 fits a session's oracle, most of its time in scikit-learn's input checks.
 """
 
 from __future__ import annotations
@@ -17,10 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import sklearn
 
 from panneuro.decoding.populations import population_counts, stack_tables
-from panneuro.decoding.time_resolved import balanced_accuracy, cv_balanced_accuracy, make_decoder
+from panneuro.decoding.time_resolved import _fold_splits, _scores_for_bins, hits_for_splits
 from panneuro.seeding import rng_for
 from panneuro.simulate.task import task_variables
 from panneuro.stats.permutation import permutation_p_values, permuted_labels
@@ -62,7 +71,7 @@ def cross_condition_generalisation(
     condition : numpy.ndarray
         0/1 condition per trial (e.g. choice side).
     shrinkage : float or "auto"
-        LDA covariance shrinkage (:func:`panneuro.decoding.time_resolved.make_decoder`).
+        LDA covariance shrinkage.
 
     Returns
     -------
@@ -70,22 +79,52 @@ def cross_condition_generalisation(
         Mean balanced accuracy over the two train→test directions; NaN when a condition lacks
         two trials of each class to train on or one of each to test on.
     """
-    counts = np.asarray(counts, dtype=float)
     labels = np.asarray(labels).astype(int)
+    return float(cross_condition_scores(counts, labels[None], condition, shrinkage=shrinkage)[0])
+
+
+def cross_condition_scores(
+    counts: np.ndarray,
+    label_sets: np.ndarray,
+    condition: np.ndarray,
+    *,
+    shrinkage: float | str = 0.1,
+) -> np.ndarray:
+    """:func:`cross_condition_generalisation` of many label vectors at once.
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Spike counts, shape (trials, units).
+    label_sets : numpy.ndarray
+        0/1 label vectors, shape (label sets, trials): the observed and the permuted.
+    condition : numpy.ndarray
+        0/1 condition per trial.
+    shrinkage : float or "auto"
+        LDA covariance shrinkage.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (label sets,); NaN for a label vector whose conditions lack two trials of each
+        class to train on or one of each to test on.
+    """
+    x = np.asarray(counts, dtype=float)[:, :, None]
+    label_sets = np.asarray(label_sets).astype(int)
     condition = np.asarray(condition).astype(int)
-    scores = []
-    with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-        for train_condition in (0, 1):
-            train = condition == train_condition
-            test = ~train
-            if (
-                np.bincount(labels[train], minlength=2).min() < 2
-                or np.bincount(labels[test], minlength=2).min() < 1
-            ):
-                return float("nan")
-            model = make_decoder(shrinkage).fit(counts[train], labels[train])
-            scores.append(balanced_accuracy(labels[test], model.predict(counts[test])))
-    return float(np.mean(scores))
+    total = np.zeros(len(label_sets))
+    valid = np.ones(len(label_sets), dtype=bool)
+    for train_condition in (0, 1):
+        train = np.flatnonzero(condition == train_condition)
+        test = np.flatnonzero(condition != train_condition)
+        train_1, test_1 = label_sets[:, train].sum(axis=1), label_sets[:, test].sum(axis=1)
+        train_0, test_0 = len(train) - train_1, len(test) - test_1
+        valid &= (np.minimum(train_0, train_1) >= 2) & (np.minimum(test_0, test_1) >= 1)
+        hits_1, hits_0 = hits_for_splits(
+            x, label_sets, [(train, test)], shrinkage, np.array([0]), False
+        )
+        total += (hits_1[:, 0] / np.maximum(test_1, 1) + hits_0[:, 0] / np.maximum(test_0, 1)) / 2
+    return np.where(valid, total / 2, np.nan)
 
 
 def cross_condition_table(
@@ -138,27 +177,21 @@ def cross_condition_table(
         x, y, g = counts[sel], labels[sel], groups[sel]
         label_sets = np.vstack([y[None, :], permuted_labels(y, g, n_permutations, rng)])
         fold_seed = int(rng.integers(2**31 - 1))
-        analyses: dict[tuple[str, str], list[float]] = {}
+        analyses: dict[tuple[str, str], np.ndarray] = {}
         for name, cond in conditions.items():
-            c = np.asarray(cond)[sel]
-            analyses[("ccgp", name)] = [
-                cross_condition_generalisation(x, ys, c, shrinkage=shrinkage) for ys in label_sets
-            ]
+            analyses[("ccgp", name)] = cross_condition_scores(
+                x, label_sets, np.asarray(cond)[sel], shrinkage=shrinkage
+            )
         min_class = np.bincount(y, minlength=2).min()
         if min_class >= 2:
-            folds = int(min(n_folds, min_class))
-            analyses[("cv", "none")] = [
-                float(
-                    cv_balanced_accuracy(
-                        x[:, :, None], ys, n_folds=folds, fold_seed=fold_seed, shrinkage=shrinkage
-                    )[0, 0]
-                )
-                for ys in label_sets
-            ]
+            splits = _fold_splits(y, int(min(n_folds, min_class)), fold_seed)
+            analyses[("cv", "none")] = _scores_for_bins(
+                x[:, :, None], label_sets, splits, shrinkage, np.array([0]), False
+            )[:, 0]
         else:
-            analyses[("cv", "none")] = [float("nan")] * len(label_sets)
+            analyses[("cv", "none")] = np.full(len(label_sets), np.nan)
         for (analysis, name), values in analyses.items():
-            observed, null = values[0], np.asarray(values[1:], dtype=float)
+            observed, null = float(values[0]), np.asarray(values[1:], dtype=float)
             finite = null[np.isfinite(null)]
             rows.append(
                 {

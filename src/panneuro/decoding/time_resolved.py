@@ -261,6 +261,26 @@ def _closed_form_scores(
 ) -> np.ndarray:
     """Balanced accuracy of the closed-form LDA for many label vectors at once.
 
+    The pooled out-of-fold hits of :func:`_closed_form_hits` (same arguments) over the label
+    vectors' class counts: the folds' test sets must cover every trial once.
+    """
+    hits = _closed_form_hits(
+        counts, label_sets, splits, shrinkage, train_bins, cross_temporal, chunk
+    )
+    return _balanced_from_hits(label_sets, *hits)
+
+
+def _closed_form_hits(
+    counts: np.ndarray,
+    label_sets: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    shrinkage: float,
+    train_bins: np.ndarray,
+    cross_temporal: bool,
+    chunk: int = 256,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Correct test predictions of each class by the closed-form LDA, many label vectors at once.
+
     Same decoder as :func:`_sklearn_scores` (to rounding): per fold, ``StandardScaler`` fitted
     on the training trials, then per training bin a fixed-shrinkage LDA whose within-class
     covariance pools the classes by their training counts and whose threshold is the midpoint
@@ -298,8 +318,9 @@ def _closed_form_scores(
 
     Returns
     -------
-    numpy.ndarray
-        Shape (label sets, len(train_bins), bins) if ``cross_temporal`` else
+    hits_1, hits_0 : numpy.ndarray
+        Test trials of class 1 predicted 1, and of class 0 predicted 0, summed over the splits;
+        each shape (label sets, len(train_bins), bins) if ``cross_temporal`` else
         (label sets, len(train_bins)).
     """
     n_trials, n_units, n_bins = counts.shape
@@ -372,7 +393,7 @@ def _closed_form_scores(
                 hits_0[ks, j] += (n_test_0[:, None] if cross_temporal else n_test_0) - (
                     said_1 - right_1
                 )
-    return _balanced_from_hits(label_sets, hits_1, hits_0)
+    return hits_1, hits_0
 
 
 def _sklearn_scores(
@@ -385,11 +406,28 @@ def _sklearn_scores(
 ) -> np.ndarray:
     """Score the decoder of :func:`_closed_form_scores` with scikit-learn fits (reference).
 
+    Same arguments and return value as :func:`_closed_form_scores`; the hits of
+    :func:`_sklearn_hits`.
+    """
+    hits = _sklearn_hits(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
+    return _balanced_from_hits(label_sets, *hits)
+
+
+def _sklearn_hits(
+    counts: np.ndarray,
+    label_sets: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    shrinkage: float | str,
+    train_bins: np.ndarray,
+    cross_temporal: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Count the hits of :func:`_closed_form_hits` with scikit-learn fits (reference).
+
     One ``StandardScaler`` + ``LinearDiscriminantAnalysis(solver="lsqr", shrinkage=shrinkage)``
     fit (default, empirical priors: the class covariances pooled by training counts) per label
     vector, fold and bin; the equal-prior threshold is the decision function minus
     ``log(π1/π0)``. Slow; used for ``shrinkage="auto"`` (no closed form) and by the tests.
-    Same arguments and return value as :func:`_closed_form_scores`.
+    Same arguments and return value as :func:`_closed_form_hits`.
     """
     n_trials, n_units, n_bins = counts.shape
     out_shape = (label_sets.shape[0], len(train_bins)) + ((n_bins,) if cross_temporal else ())
@@ -420,7 +458,49 @@ def _sklearn_scores(
                     right_0 = (~pred[~y_test]).sum(axis=0)
                     hits_1[k, j] += right_1 if cross_temporal else right_1[0]
                     hits_0[k, j] += right_0 if cross_temporal else right_0[0]
-    return _balanced_from_hits(label_sets, hits_1, hits_0)
+    return hits_1, hits_0
+
+
+def hits_for_splits(
+    counts: np.ndarray,
+    label_sets: np.ndarray,
+    splits: Sequence[tuple[np.ndarray, np.ndarray]],
+    shrinkage: float | str,
+    train_bins: np.ndarray,
+    cross_temporal: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Correct test predictions of each class, the decoder trained on each split's train trials.
+
+    The decoder of :func:`decode_time_resolved` (standardisation, count-pooled shrinkage LDA,
+    equal-prior threshold) in closed form for all label vectors at once
+    (:func:`_closed_form_hits`), or fitted by scikit-learn per label vector for
+    ``shrinkage="auto"`` (Ledoit-Wolf has no shared factorisation). A split whose training
+    trials lack a class predicts the class present. Any train/test splits (folds, or the two
+    conditions of a cross-condition generalisation).
+
+    Parameters
+    ----------
+    counts : numpy.ndarray
+        Spike counts, shape (trials, units, bins).
+    label_sets : numpy.ndarray
+        0/1 label vectors, shape (label sets, trials).
+    splits : sequence of (train, test)
+        Trial indices, the same for every label vector.
+    shrinkage : float or "auto"
+        LDA covariance shrinkage.
+    train_bins : numpy.ndarray
+        Training bins.
+    cross_temporal : bool
+        Test each training bin's decoder on every bin (else on its own bin only).
+
+    Returns
+    -------
+    hits_1, hits_0 : numpy.ndarray
+        As :func:`_closed_form_hits`.
+    """
+    if isinstance(shrinkage, str):
+        return _sklearn_hits(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
+    return _closed_form_hits(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
 
 
 def _scores_for_bins(
@@ -431,11 +511,10 @@ def _scores_for_bins(
     train_bins: np.ndarray,
     cross_temporal: bool,
 ) -> np.ndarray:
-    if isinstance(shrinkage, str):
-        # Ledoit–Wolf shrinkage is estimated per class from the class-centred data: no shared
-        # factorisation across label vectors, so fit scikit-learn per label vector
-        return _sklearn_scores(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
-    return _closed_form_scores(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
+    # Ledoit–Wolf shrinkage ("auto") is estimated per class from the class-centred data: no
+    # shared factorisation across label vectors, so scikit-learn is fitted per label vector
+    hits = hits_for_splits(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
+    return _balanced_from_hits(label_sets, *hits)
 
 
 def decode_time_resolved(
