@@ -46,9 +46,9 @@ import sklearn
 from sklearn.model_selection import StratifiedKFold, cross_val_score, permutation_test_score
 
 from panneuro.decoding.time_resolved import (
-    _fold_splits,
     _sklearn_scores,
     decode_time_resolved,
+    fold_splits,
     make_decoder,
 )
 from panneuro.io.tables import write_json
@@ -213,7 +213,7 @@ def main() -> None:
         ]
     )
     diff_observed = float(np.max(np.abs(observed_sk - result.time_resolved)))
-    splits = _fold_splits(labels, args.folds, fold_seed)
+    splits = fold_splits(labels, args.folds, fold_seed)
     k = args.sklearn_permutations
     permuted = np.vstack([labels[None], _permutations(labels, groups, n_perm)[:k]])
     ref = _sklearn_scores(counts, permuted, splits, 0.1, sk_bins, cross_temporal=False)

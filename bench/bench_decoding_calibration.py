@@ -48,9 +48,9 @@ from calibration import false_positive_rate
 from panneuro.decoding.time_resolved import (
     DecodingResult,
     _closed_form_scores,
-    _fold_splits,
     decode_time_resolved,
     decoding_table,
+    fold_splits,
 )
 from panneuro.io.tables import write_json
 from panneuro.seeding import rng_for
@@ -102,7 +102,7 @@ def _resplit_result(
             _closed_form_scores(
                 counts,
                 y[None],
-                _fold_splits(y, folds, fold_seed + k),
+                fold_splits(y, folds, fold_seed + k),
                 shrinkage,
                 bins,
                 cross_temporal=False,

@@ -12,7 +12,7 @@ from panneuro.decoding.cross_condition import (
     session_conditions,
     session_cross_condition,
 )
-from panneuro.decoding.time_resolved import _fold_splits, _sklearn_scores
+from panneuro.decoding.time_resolved import _sklearn_scores, fold_splits
 from panneuro.simulate.task import build_events, task_variables
 
 
@@ -92,7 +92,7 @@ def test_table_cv_is_the_time_resolved_decoder_on_fixed_folds():
         n_folds=4,
     )
     fold_seed = int(np.random.default_rng(6).integers(2**31 - 1))
-    splits = _fold_splits(stay, 4, fold_seed)
+    splits = fold_splits(stay, 4, fold_seed)
     expected = _sklearn_scores(counts[:, :, None], stay[None], splits, 0.1, np.array([0]), False)
     cv = table.loc[table["analysis"] == "cv", "score"].to_numpy()
     np.testing.assert_allclose(cv, expected[:, 0], atol=1e-12)

@@ -158,7 +158,7 @@ def test_closed_form_decoder_matches_scikit_learn():
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from panneuro.decoding.time_resolved import _fold_splits
+    from panneuro.decoding.time_resolved import fold_splits
     from panneuro.ecog.statistics import _closed_form_auc
 
     rng = np.random.default_rng(0)
@@ -166,7 +166,7 @@ def test_closed_form_decoder_matches_scikit_learn():
     y = (rng.random(80) < 0.4).astype(int)
     x[y == 1, :3, 2] += 0.8
     label_sets = np.vstack([y, rng.permutation(y), rng.permutation(y)])
-    splits = _fold_splits(y, 4, 3)
+    splits = fold_splits(y, 4, 3)
     closed = _closed_form_auc(x, label_sets, splits, 0.1)
     for k, labels in enumerate(label_sets):
         for b in range(x.shape[2]):

@@ -10,13 +10,13 @@ from panneuro.decoding.spike_counts import align_times
 from panneuro.decoding.time_resolved import (
     DECODING_COLUMNS,
     _closed_form_scores,
-    _fold_splits,
     _sklearn_scores,
     balanced_accuracy,
     cv_balanced_accuracy,
     decode_session,
     decode_time_resolved,
     decoding_table,
+    fold_splits,
     make_decoder,
     null_summary,
 )
@@ -89,7 +89,7 @@ def test_closed_form_equals_sklearn_lda_fits_for_all_label_vectors():
     counts = rng.poisson(3 + 1.0 * y[:, None, None] * (np.arange(4) == 2), (96, 7, 4))
     counts[:, 3, 1] = 5
     label_sets = np.vstack([y, permuted_labels(y, np.arange(96) // 6, 12, rng)])
-    splits = _fold_splits(y, 4, 3)
+    splits = fold_splits(y, 4, 3)
     for cross_temporal in (True, False):
         fast = _closed_form_scores(
             counts, label_sets, splits, 0.1, np.arange(4), cross_temporal, chunk=5

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from panneuro.decoding.populations import population_counts, stack_tables
-from panneuro.decoding.time_resolved import _fold_splits, _scores_for_bins, hits_for_splits
+from panneuro.decoding.time_resolved import fold_splits, hits_for_splits, scores_for_splits
 from panneuro.seeding import rng_for
 from panneuro.simulate.task import task_variables
 from panneuro.stats.permutation import permutation_p_values, permuted_labels
@@ -184,8 +184,8 @@ def cross_condition_table(
             )
         min_class = np.bincount(y, minlength=2).min()
         if min_class >= 2:
-            splits = _fold_splits(y, int(min(n_folds, min_class)), fold_seed)
-            analyses[("cv", "none")] = _scores_for_bins(
+            splits = fold_splits(y, int(min(n_folds, min_class)), fold_seed)
+            analyses[("cv", "none")] = scores_for_splits(
                 x[:, :, None], label_sets, splits, shrinkage, np.array([0]), False
             )[:, 0]
         else:

@@ -225,10 +225,25 @@ def cv_balanced_accuracy(
         )
 
 
-def _fold_splits(
+def fold_splits(
     labels: np.ndarray, n_folds: int, fold_seed: int
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``StratifiedKFold(shuffle=True)`` splits of the observed labels (reused by every null)."""
+    """``StratifiedKFold(shuffle=True)`` splits of the observed labels (reused by every null).
+
+    Parameters
+    ----------
+    labels : numpy.ndarray
+        The observed 0/1 label per trial.
+    n_folds : int
+        Folds.
+    fold_seed : int
+        ``random_state`` of the shuffle.
+
+    Returns
+    -------
+    list of (numpy.ndarray, numpy.ndarray)
+        Train and test trial indices of each fold; the test sets cover every trial once.
+    """
     folds = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=fold_seed)
     return list(folds.split(np.zeros(len(labels)), labels))
 
@@ -503,7 +518,7 @@ def hits_for_splits(
     return _closed_form_hits(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
 
 
-def _scores_for_bins(
+def scores_for_splits(
     counts: np.ndarray,
     label_sets: np.ndarray,
     splits: Sequence[tuple[np.ndarray, np.ndarray]],
@@ -511,8 +526,20 @@ def _scores_for_bins(
     train_bins: np.ndarray,
     cross_temporal: bool,
 ) -> np.ndarray:
-    # Ledoit–Wolf shrinkage ("auto") is estimated per class from the class-centred data: no
-    # shared factorisation across label vectors, so scikit-learn is fitted per label vector
+    """Balanced accuracy of :func:`hits_for_splits`' decoder over folds covering every trial once.
+
+    Parameters
+    ----------
+    counts, label_sets, splits, shrinkage, train_bins, cross_temporal
+        As :func:`hits_for_splits`; the splits' test sets must cover every trial once (e.g.
+        :func:`fold_splits`), as the hits are divided by each label vector's class counts.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (label sets, len(train_bins), bins) if ``cross_temporal`` else
+        (label sets, len(train_bins)).
+    """
     hits = hits_for_splits(counts, label_sets, splits, shrinkage, train_bins, cross_temporal)
     return _balanced_from_hits(label_sets, *hits)
 
@@ -589,17 +616,17 @@ def decode_time_resolved(
         nan = np.full((n_bins, n_bins), np.nan)
         return DecodingResult(nan, np.full((n_permutations, n_bins, n_bins), np.nan), 0, counts_01)
     folds = int(min(n_folds, min_class))
-    splits = _fold_splits(labels, folds, fold_seed)
+    splits = fold_splits(labels, folds, fold_seed)
     label_sets = np.vstack([labels[None, :], permuted])
     chunks = [c for c in np.array_split(np.arange(n_bins), max(1, n_jobs)) if c.size]
     if n_jobs > 1 and len(chunks) > 1:
         parts = Parallel(n_jobs=n_jobs)(
-            delayed(_scores_for_bins)(counts, label_sets, splits, shrinkage, c, cross_temporal)
+            delayed(scores_for_splits)(counts, label_sets, splits, shrinkage, c, cross_temporal)
             for c in chunks
         )
     else:
         parts = [
-            _scores_for_bins(
+            scores_for_splits(
                 counts, label_sets, splits, shrinkage, np.arange(n_bins), cross_temporal
             )
         ]
