@@ -25,7 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 METHOD_LABELS = {
     "hierarchical_bootstrap": "bootstrap",
     "subject_t_test": "t over subjects",
-    "mixedlm": "MixedLM",
+    "mixedlm-random-slope": "MixedLM (random slope)",
     "gee": "GEE",
 }
 

@@ -26,7 +26,9 @@ sessions and subjects, pure functions on tables:
 
 Each effect is estimated by the hierarchical bootstrap (:mod:`panneuro.stats.hierarchical`,
 subjects then sessions), by Student's t over subjects (:func:`subject_t_test`), and for the
-stage slope by a linear mixed model (:func:`session_mixed_model`). Given a table of the same
+stage slope by a linear mixed model with a random intercept and a random slope per subject
+(:func:`session_mixed_model`, t on ``n_subjects - 1`` df) from :data:`MIXED_MODEL_MIN_SUBJECTS`
+subjects (below, no row: see the constant). Given a table of the same
 session scores computed from the planted truth (the oracle, :mod:`panneuro.decoding.oracle`;
 the behaviour's expected accuracy), the *truth* of an effect is the same statistic applied to
 those expected scores: every statistic here is linear in the session scores (a mean of
@@ -50,7 +52,7 @@ from panneuro.stats.hierarchical import (
     hierarchical_bootstrap,
     subject_t_test,
 )
-from panneuro.stats.mixed import session_mixed_model, trial_mixed_logistic
+from panneuro.stats.mixed import ModelEffect, session_mixed_model, trial_mixed_logistic
 
 # The design and session scores (panneuro.stats.session_scores), importable from here too.
 from panneuro.stats.session_scores import (
@@ -98,6 +100,19 @@ __all__ = [
     "stage_effects",
     "trial2_table",
 ]
+
+#: Subjects from which the stage slope's mixed model is fitted. A random slope per subject is
+#: what a within-subject predictor needs (without it the model ignores how subjects' slopes
+#: differ): on null simulations (``bench/bench_group_calibration.py``, 400 each; 6 subjects
+#: 2026-12-04, 2 and 3 subjects 2026-12-08)
+#: the random-intercept-only model with a normal reference rejected 7.25 % (6 subjects) to
+#: 9.5 % (2) of nulls with equal subject slopes and 17-20 % with subject slopes of sd 0.03;
+#: the random-slope model with t on ``n_subjects - 1`` df 1.0 % / 3.0 % at 6 subjects
+#: (conservative), 0 % at 2-3 subjects, where its fits are often singular (no power and no
+#: stable estimate). Below this there is no row; the bootstrap and the t over subjects remain.
+MIXED_MODEL_MIN_SUBJECTS = 6
+#: The mixed model's method label in the effect tables.
+MIXED_MODEL_METHOD = "mixedlm-random-slope"
 
 log = logging.getLogger(__name__)
 
@@ -180,7 +195,9 @@ def effect_rows(
     n_resamples : int
         Bootstrap resamples.
     mixed : (value, predictor), optional
-        Also fit ``session_mixed_model(value ~ predictor)`` (random intercept per subject).
+        Also fit ``session_mixed_model(value ~ predictor)`` with a random intercept and slope
+        per subject (:data:`MIXED_MODEL_METHOD`): no row below
+        :data:`MIXED_MODEL_MIN_SUBJECTS` subjects, a NaN row for a singular fit.
 
     Notes
     -----
@@ -237,16 +254,46 @@ def effect_rows(
     )
     test = subject_t_test(table, effect)
     add("subject_t_test", test.estimate, test.ci_low, test.ci_high, test.p_value, n_subjects)
-    if mixed is not None and n_subjects >= 2 and table[mixed[1]].nunique() >= 2:
-        try:
-            fit = session_mixed_model(table, mixed[0], mixed[1])
-        except np.linalg.LinAlgError:
-            # a singular fit (e.g. the subject variance at 0 with few subjects): no estimate
+    if mixed is not None and n_subjects < MIXED_MODEL_MIN_SUBJECTS:
+        log.info(
+            "%s (%s): no mixed model with %d subject(s) (it needs %d); the bootstrap and the "
+            "t over subjects stand.",
+            name,
+            region,
+            n_subjects,
+            MIXED_MODEL_MIN_SUBJECTS,
+        )
+    elif mixed is not None:
+        fit = _mixed_fit(table, *mixed, name=name, region=region)
+        if fit is None:
             nan = float("nan")
-            add("mixedlm", nan, nan, nan, nan, n_subjects)
+            add(MIXED_MODEL_METHOD, nan, nan, nan, nan, n_subjects)
         else:
-            add("mixedlm", fit.estimate, fit.ci_low, fit.ci_high, fit.p_value, fit.n_groups)
+            add(MIXED_MODEL_METHOD, fit.estimate, fit.ci_low, fit.ci_high, fit.p_value, n_subjects)
     return rows
+
+
+def _mixed_fit(
+    table: pd.DataFrame, value: str, predictor: str, *, name: str, region: str
+) -> ModelEffect | None:
+    """Fit the random-slope mixed model of ``value ~ predictor``; None (logged) if it cannot be."""
+    if table[predictor].nunique() < 2:
+        why = f"one value of {predictor}"
+    else:
+        try:
+            fit = session_mixed_model(table, value, predictor)
+        except np.linalg.LinAlgError:
+            fit = None
+        if fit is not None and np.isfinite(fit.se) and fit.se > 0 and fit.converged:
+            return fit
+        why = "a singular or unconverged fit"
+    log.info(
+        "%s (%s): no mixed model (%s); the bootstrap and the t over subjects stand.",
+        name,
+        region,
+        why,
+    )
+    return None
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:

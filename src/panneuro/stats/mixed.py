@@ -120,7 +120,7 @@ def session_mixed_model(
     predictor: str,
     *,
     subject: str = "subject",
-    random_slope: bool = False,
+    random_slope: bool = True,
     confidence_level: float = 0.95,
 ) -> ModelEffect:
     """Linear mixed model ``value ~ predictor`` with subject random effects (MixedLM, REML).
@@ -143,7 +143,10 @@ def session_mixed_model(
         in 11 of 100 exploratory simulations of 4 subjects). With t the level is
         conservative (``bench/bench_group_calibration.py``, 6 subjects: 3.0 % with varying
         slopes, 1.0 % without); without a random slope the normal (Wald z) reference, 7.25 %
-        without and 17 % with slopes varying between subjects.
+        without and 17 % with slopes varying between subjects (9.25-9.5 % and 18-20 % at 2-3
+        subjects, 2026-12-08), hence the random slope by default. At 2-3 subjects the
+        random-slope fit is often singular (``numpy.linalg.LinAlgError``) and rejected no null
+        (0 of 400): :data:`panneuro.stats.design_effects.MIXED_MODEL_MIN_SUBJECTS`.
     confidence_level : float
         Coverage of the Wald interval.
 
