@@ -101,3 +101,16 @@ def test_panels_run_down_two_columns_of_about_equal_height(tmp_path):
     assert lefts == {False, True}  # panels in both halves: two columns
     width, height = fig.get_size_inches()
     assert height < width
+
+
+def test_a_row_without_estimate_says_why(tmp_path):
+    """One subject has no t test over subjects; a failed fit is said to be one."""
+    _, stage = stage_tables(tmp_path)
+    first = stage["effect"] == stage["effect"].iloc[0]
+    rows = stage[first].copy()
+    rows.loc[rows.index[0], ["estimate", "ci_low", "ci_high", "n_subjects"]] = [np.nan] * 3 + [1]
+    rows.loc[rows.index[1], ["estimate", "ci_low", "ci_high"]] = [np.nan] * 3
+    labels = [t.get_text() for t in plot_group_summary([rows]).axes[0].get_yticklabels()]
+    assert labels[0].endswith("(one subject: none)")
+    assert labels[1].endswith("(no fit)") and rows["n_subjects"].iloc[1] >= 2
+    assert not any("no fit" in label or "one subject" in label for label in labels[2:])

@@ -29,6 +29,12 @@ METHOD_LABELS = {
     "gee": "GEE",
 }
 
+
+def _no_estimate(n_subjects: int) -> str:
+    """Say why a row has no estimate: one subject (no test over subjects) or a failed fit."""
+    return " (one subject: none)" if n_subjects < 2 else " (no fit)"
+
+
 #: What each effect measures, in its units (the panel titles).
 EFFECT_LABELS = {
     "stay_ccgp_stage_slope": "stay CCGP, change per learning stage (balanced accuracy)",
@@ -160,7 +166,7 @@ def plot_group_summary(tables: Sequence[pd.DataFrame]) -> Figure:
         ax.set_xlim(low, high)
         labels = [
             f"{r.species} {r.region}, {METHOD_LABELS.get(r.method, r.method)}"
-            + ("" if np.isfinite(r.estimate) else " (no fit)")
+            + ("" if np.isfinite(r.estimate) else _no_estimate(r.n_subjects))
             + (" (interval clipped)" if clipped[k] else "")
             for k, r in enumerate(rows.itertuples())
         ]
