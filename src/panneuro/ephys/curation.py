@@ -1,7 +1,10 @@
 """Quality metrics and threshold curation of sorted units (SpikeInterface SortingAnalyzer).
 
 The analyzer extracts waveforms of a random subset of spikes, their mean (the templates), the
-noise levels and spike amplitudes; ``spikeinterface.metrics.quality`` computes the metrics.
+noise levels and each spike's amplitude scaling (its least-squares fit to its unit's template,
+what SpikeInterface's ``amplitude_cutoff`` is computed from: its fallback to the raw spike
+amplitudes is less reliable and goes in SpikeInterface 0.106); ``spikeinterface.metrics.quality``
+computes the metrics.
 A unit is kept when every thresholded metric passes; ``reject_reason`` lists those that fail.
 """
 
@@ -123,7 +126,7 @@ def compute_unit_metrics(
             "waveforms": {"ms_before": MS_BEFORE, "ms_after": MS_AFTER},
             "templates": {"operators": ["average"]},
             "noise_levels": {"random_slices_kwargs": {"seed": seed}},
-            "spike_amplitudes": {},
+            "amplitude_scalings": {},
         },
         **job_kwargs,
     )

@@ -32,7 +32,16 @@ CURATION_PACKAGES = ("core", "postprocessing", "metrics")
 #: ... those comparing a sorting with its ground truth use (:mod:`panneuro.ephys.ground_truth`).
 COMPARISON_PACKAGES = ("core", "comparison")
 #: Module name parts never imported here (tests, GUIs, optional heavy back-ends).
-SKIPPED = (".tests", ".widgets", ".exporters", "deepinterpolation", ".benchmark", "opencl")
+SKIPPED = (
+    ".tests",
+    ".widgets",
+    ".exporters",
+    "deepinterpolation",
+    ".benchmark",
+    "opencl",
+    # a deprecated alias of core.generate (importing it warns; its kernels are generate's)
+    ".testing_tools",
+)
 
 #: SpikeInterface builds some kernels lazily in zero-argument getters that keep the kernel they
 #: compile (``core.sorting_tools.get_numba_*``, ``comparison.comparisontools.get_optimized_*`` and
