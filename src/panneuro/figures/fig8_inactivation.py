@@ -80,7 +80,9 @@ def plot_inactivation(scores: pd.DataFrame, effects: pd.DataFrame) -> Figure:
     scores = scores.copy()
     scores["subject"] = scores["subject"].astype(str)
     # behaviour-only sessions have no stage (``n/a``, read back from the table as missing)
-    scores["learning_stage"] = scores["learning_stage"].fillna("n/a").astype(str)
+    # (object first: a column read as all-missing is float64, which pandas 4 will not fill
+    # with a string)
+    scores["learning_stage"] = scores["learning_stage"].astype(object).fillna("n/a").astype(str)
     colors = label_colors(scores["subject"])
     regions = sorted(set(scores["region"]) - {"behaviour"})
     rate_effects = effects[effects["effect"] == "log_rate_inactivation"]
