@@ -545,3 +545,37 @@ def test_one_session_per_condition_uses_the_sessions_standard_errors():
     # two sessions in every cell: sessions are resampled, the s.e. column is not used
     more = pd.concat([table, table[table["inactivated"] == 1].assign(session="04")])
     assert interval(more) == interval(more.drop(columns="ccgp_se"))
+
+
+def test_a_mixed_model_that_cannot_be_fitted_is_a_nan_row_and_a_constant_stage_no_row():
+    """Sessions exactly on one line: the random-slope fit is singular (NaN row, not a number);
+    a table with one stage has no slope to fit (no row)."""
+    from panneuro.stats.design_effects import effect_rows
+    from panneuro.stats.hierarchical import SlopeEffect
+
+    table = pd.DataFrame(
+        [
+            {"subject": f"S{s}", "session": str(stage), "stage": float(stage)}
+            for s in range(MIXED_MODEL_MIN_SUBJECTS + 1)
+            for stage in (0, 1, 2)
+        ]
+    ).assign(score=lambda t: 0.5 + 0.05 * t["stage"])
+    kwargs = {"name": "x", "species": "macaque", "region": "r", "n_resamples": 50}
+    rows = effect_rows(
+        table,
+        SlopeEffect("score", "stage"),
+        rng=np.random.default_rng(0),
+        mixed=("score", "stage"),
+        **kwargs,
+    )
+    mixed = [r for r in rows if r["method"] == MIXED_MODEL_METHOD]
+    assert len(mixed) == 1 and np.isnan(mixed[0]["estimate"]) and np.isnan(mixed[0]["ci_low"])
+    one_stage = table[table["stage"] == 1.0]
+    rows = effect_rows(
+        one_stage,
+        SlopeEffect("score", "stage"),
+        rng=np.random.default_rng(0),
+        mixed=("score", "stage"),
+        **kwargs,
+    )
+    assert MIXED_MODEL_METHOD not in {r["method"] for r in rows}

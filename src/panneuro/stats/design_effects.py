@@ -197,7 +197,8 @@ def effect_rows(
     mixed : (value, predictor), optional
         Also fit ``session_mixed_model(value ~ predictor)`` with a random intercept and slope
         per subject (:data:`MIXED_MODEL_METHOD`): no row below
-        :data:`MIXED_MODEL_MIN_SUBJECTS` subjects, a NaN row for a singular fit.
+        :data:`MIXED_MODEL_MIN_SUBJECTS` subjects or with one value of the predictor, a NaN
+        row for a singular or unconverged fit.
 
     Notes
     -----
@@ -263,7 +264,7 @@ def effect_rows(
             n_subjects,
             MIXED_MODEL_MIN_SUBJECTS,
         )
-    elif mixed is not None:
+    elif mixed is not None and table[mixed[1]].nunique() >= 2:
         fit = _mixed_fit(table, *mixed, name=name, region=region)
         if fit is None:
             nan = float("nan")
@@ -276,22 +277,18 @@ def effect_rows(
 def _mixed_fit(
     table: pd.DataFrame, value: str, predictor: str, *, name: str, region: str
 ) -> ModelEffect | None:
-    """Fit the random-slope mixed model of ``value ~ predictor``; None (logged) if it cannot be."""
-    if table[predictor].nunique() < 2:
-        why = f"one value of {predictor}"
-    else:
-        try:
-            fit = session_mixed_model(table, value, predictor)
-        except np.linalg.LinAlgError:
-            fit = None
-        if fit is not None and np.isfinite(fit.se) and fit.se > 0 and fit.converged:
-            return fit
-        why = "a singular or unconverged fit"
+    """Fit the random-slope mixed model of ``value ~ predictor``; None (logged) if it fails."""
+    try:
+        fit = session_mixed_model(table, value, predictor)
+    except np.linalg.LinAlgError:
+        fit = None
+    if fit is not None and np.isfinite(fit.se) and fit.se > 0 and fit.converged:
+        return fit
     log.info(
-        "%s (%s): no mixed model (%s); the bootstrap and the t over subjects stand.",
+        "%s (%s): the mixed model's fit is singular or did not converge (NaN row); the "
+        "bootstrap and the t over subjects stand.",
         name,
         region,
-        why,
     )
     return None
 
